@@ -1,0 +1,104 @@
+"""CLI commands on Kaldi data directories: validate-data-dir, fix-data-dir, subset-data-dir."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from asrkt.errors import AsrktError
+
+DATA_DIR = click.Path(exists=True, file_okay=False)
+
+
+@click.command("validate-data-dir")
+@click.argument("data_dir", type=DATA_DIR)
+@click.option("--no-text", is_flag=True, help="Do not require a 'text' file.")
+@click.option("--no-feats", is_flag=True, help="Do not check feats.scp even if present.")
+@click.option("--no-wav", is_flag=True, help="Do not require wav.scp.")
+def validate_data_dir_cmd(data_dir, no_text, no_feats, no_wav):
+    """Check a Kaldi data directory as utils/validate_data_dir.sh does.
+
+    Sorted unique keys, utt2spk/spk2utt agreement, every utterance with audio, text and
+    features, no empty transcripts. Prints one line per problem (file:line (key): what) and
+    exits 1 if there are any.
+
+    \b
+    Usage:   asrkt validate-data-dir [options] DATA_DIR
+    Example: asrkt validate-data-dir data/train
+    """
+    from pathlib import Path
+
+    from asrkt.data.validate import validate_data_dir
+
+    problems = validate_data_dir(Path(data_dir), no_text=no_text, no_feats=no_feats, no_wav=no_wav)
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        click.echo(f"asrkt validate-data-dir: {len(problems)} problem(s) in {data_dir}; "
+                   f"'asrkt fix-data-dir {data_dir}' repairs sorting and mismatched keys", err=True)
+        sys.exit(1)
+    click.echo(f"{data_dir}: OK")
+
+
+@click.command("fix-data-dir")
+@click.argument("data_dir", type=DATA_DIR)
+def fix_data_dir_cmd(data_dir):
+    """Repair a data directory as utils/fix_data_dir.sh does.
+
+    Keeps only utterances present in every file, sorts all files, drops duplicate keys (the
+    first entry wins) and empty transcripts, regenerates spk2utt, and reports what it dropped.
+    Originals are kept in DATA_DIR/.backup/.
+
+    \b
+    Usage:   asrkt fix-data-dir DATA_DIR
+    Example: asrkt fix-data-dir data/train
+    """
+    from pathlib import Path
+
+    from asrkt.data.validate import fix_data_dir
+
+    dropped = fix_data_dir(Path(data_dir))
+    for reason, utts in dropped.items():
+        shown = " ".join(utts[:10]) + (" ..." if len(utts) > 10 else "")
+        click.echo(f"dropped {len(utts)} utterance(s), {reason}: {shown}", err=True)
+    click.echo(f"{data_dir}: fixed ({sum(len(v) for v in dropped.values())} utterance(s) dropped)")
+
+
+@click.command("subset-data-dir")
+@click.argument("src_dir", type=DATA_DIR)
+@click.argument("dst_dir", type=click.Path(file_okay=False))
+@click.option("--utt-list", type=click.Path(exists=True, dir_okay=False),
+              help="File with one utterance id per line (first field).")
+@click.option("--first", type=int, help="Keep the first N utterances.")
+@click.option("--speakers", help="Comma-separated speakers to keep.")
+def subset_data_dir_cmd(src_dir, dst_dir, utt_list, first, speakers):
+    """Copy part of a data directory (utils/subset_data_dir.sh).
+
+    \b
+    Usage:   asrkt subset-data-dir SRC_DIR DST_DIR (--utt-list F | --first N | --speakers A,B)
+    Example: asrkt subset-data-dir data/train data/train_100 --first 100
+    """
+    from pathlib import Path
+
+    from asrkt.data.datadir import DataDir
+    from asrkt.data.validate import subset_data_dir
+
+    if sum(x is not None for x in (utt_list, first, speakers)) != 1:
+        raise AsrktError("give exactly one of --utt-list, --first, --speakers")
+    src = DataDir(src_dir)
+    if utt_list:
+        with open(utt_list, encoding="utf-8") as handle:
+            utts = [line.split()[0] for line in handle if line.strip()]
+    elif first is not None:
+        utts = src.utterances[:first]
+    else:
+        wanted = set(speakers.split(","))
+        utts = [u for u, s in src.utt2spk.items() if s in wanted]
+    if not utts:
+        raise AsrktError("the subset is empty")
+    subset_data_dir(Path(src_dir), Path(dst_dir), utts)
+    click.echo(f"{dst_dir}: {len(utts)} utterance(s)")
+
+
+COMMANDS = [validate_data_dir_cmd, fix_data_dir_cmd, subset_data_dir_cmd]

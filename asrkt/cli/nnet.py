@@ -1,0 +1,3 @@
+"""CLI commands: nnet (see the module docstring of asrkt.cli.main for conventions)."""
+
+COMMANDS: list = []

@@ -1,0 +1,84 @@
+"""Line-oriented Kaldi files (``key value...``): strict readers and atomic writers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, Iterable, Iterator, List, Tuple, Union
+
+from asrkt.errors import AsrktError, where
+from asrkt.utils.fileio import atomic_open
+
+PathLike = Union[str, Path]
+
+
+def iter_lines(path: PathLike) -> Iterator[Tuple[int, str, str]]:
+    """Yield (line number, key, rest) for each non-empty line of a Kaldi key-value file.
+
+    Args:
+        path: the file; a blank line or a non-UTF-8 line is an error naming the line.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise AsrktError(f"{path}: file does not exist")
+    with open(path, "rb") as handle:
+        for lineno, raw in enumerate(handle, 1):
+            try:
+                line = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                raise AsrktError(f"{where(path, lineno)}: not valid UTF-8") from None
+            if not line.strip():
+                raise AsrktError(f"{where(path, lineno)}: empty line")
+            parts = line.strip().split(maxsplit=1)
+            yield lineno, parts[0], parts[1] if len(parts) > 1 else ""
+
+
+def read_map(path: PathLike, allow_empty_value: bool = False,
+             require_sorted: bool = True) -> Dict[str, str]:
+    """Read ``key value`` lines into an ordered dict; reject duplicates and unsorted keys.
+
+    Args:
+        path: the Kaldi file (wav.scp, text, utt2spk, ...).
+        allow_empty_value: accept lines with a key only (e.g. an empty transcript in ``text``).
+        require_sorted: keys must be in C-locale order (Kaldi's ``sort`` with LC_ALL=C).
+    """
+    result: Dict[str, str] = {}
+    previous = None
+    for lineno, key, rest in iter_lines(path):
+        if key in result:
+            raise AsrktError(f"{where(path, lineno, key)}: duplicate key")
+        if require_sorted and previous is not None and sort_key(key) < sort_key(previous):
+            raise AsrktError(
+                f"{where(path, lineno, key)}: keys not sorted ('{key}' after '{previous}'); "
+                f"run 'asrkt fix-data-dir' or sort with LC_ALL=C"
+            )
+        if not rest and not allow_empty_value:
+            raise AsrktError(f"{where(path, lineno, key)}: missing value after the key")
+        result[key] = rest
+        previous = key
+    return result
+
+
+def sort_key(key: str) -> bytes:
+    """C-locale (byte order) sort key, as Kaldi's utilities sort."""
+    return key.encode("utf-8")
+
+
+def write_map(path: PathLike, mapping: Dict[str, str]) -> None:
+    """Write ``key value`` lines atomically, sorted in C-locale order."""
+    with atomic_open(path) as handle:
+        for key in sorted(mapping, key=sort_key):
+            value = mapping[key]
+            handle.write(f"{key} {value}\n" if value != "" else f"{key}\n")
+
+
+def invert_utt2spk(utt2spk: Dict[str, str]) -> Dict[str, List[str]]:
+    """spk2utt from utt2spk, speakers and their utterances in C-locale order."""
+    spk2utt: Dict[str, List[str]] = {}
+    for utt in sorted(utt2spk, key=sort_key):
+        spk2utt.setdefault(utt2spk[utt], []).append(utt)
+    return {spk: spk2utt[spk] for spk in sorted(spk2utt, key=sort_key)}
+
+
+def write_lists(path: PathLike, mapping: Dict[str, Iterable[str]]) -> None:
+    """Write ``key v1 v2 ...`` lines atomically (e.g. spk2utt)."""
+    write_map(path, {k: " ".join(v) for k, v in mapping.items()})

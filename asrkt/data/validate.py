@@ -1,0 +1,233 @@
+"""Checks of Kaldi's utils/validate_data_dir.sh and the repairs of utils/fix_data_dir.sh.
+
+:func:`validate_data_dir` reads every file leniently and reports *all* problems, each as one line
+``file:line (key): what is wrong``. :func:`fix_data_dir` keeps the utterances every file agrees
+on, sorts and de-duplicates, and says what it dropped.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Set, Tuple
+
+from asrkt.data.kaldi_files import invert_utt2spk, sort_key, write_lists, write_map
+from asrkt.errors import AsrktError, where
+
+# Files keyed by utterance, in the order they are checked.
+UTT_FILES = ("text", "segments", "feats.scp", "utt2num_frames", "utt2dur")
+
+
+@dataclass
+class LenientFile:
+    """A key-value file read without stopping at the first problem."""
+
+    path: Path
+    entries: Dict[str, Tuple[int, str]] = field(default_factory=dict)  # key -> (line, value)
+    problems: List[str] = field(default_factory=list)
+
+    @property
+    def keys(self) -> Set[str]:
+        return set(self.entries)
+
+
+def read_lenient(path: Path) -> LenientFile:
+    """Read ``path`` and record duplicate, unsorted, blank and malformed lines as problems."""
+    result = LenientFile(path)
+    previous = None
+    with open(path, "rb") as handle:
+        for lineno, raw in enumerate(handle, 1):
+            try:
+                line = raw.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                result.problems.append(f"{where(path, lineno)}: not valid UTF-8")
+                continue
+            if not line:
+                result.problems.append(f"{where(path, lineno)}: empty line")
+                continue
+            parts = line.split(maxsplit=1)
+            key, value = parts[0], parts[1] if len(parts) > 1 else ""
+            if key in result.entries:
+                result.problems.append(f"{where(path, lineno, key)}: duplicate key "
+                                       f"(first on line {result.entries[key][0]})")
+                continue
+            if previous is not None and sort_key(key) < sort_key(previous):
+                result.problems.append(f"{where(path, lineno, key)}: not sorted "
+                                       f"(comes after '{previous}'; Kaldi needs LC_ALL=C order)")
+            result.entries[key] = (lineno, value)
+            previous = key
+    return result
+
+
+def _compare_keys(ref: LenientFile, other: LenientFile, what: str) -> List[str]:
+    """Problems for keys in ``other`` missing from ``ref`` and vice versa."""
+    problems = []
+    for key in sorted(other.keys - ref.keys, key=sort_key):
+        problems.append(f"{where(other.path, other.entries[key][0], key)}: {what} not in {ref.path.name}")
+    for key in sorted(ref.keys - other.keys, key=sort_key):
+        problems.append(f"{where(ref.path, ref.entries[key][0], key)}: {what} missing from {other.path.name}")
+    return problems
+
+
+def _check_utt2spk_spk2utt(utt2spk: LenientFile, spk2utt: LenientFile) -> List[str]:
+    problems = []
+    for spk, (lineno, value) in spk2utt.entries.items():
+        for utt in value.split():
+            if utt2spk.entries.get(utt, (0, None))[1] != spk:
+                problems.append(f"{where(spk2utt.path, lineno, spk)}: utterance '{utt}' is not "
+                                f"mapped to this speaker in utt2spk")
+    derived = invert_utt2spk({u: v for u, (_, v) in utt2spk.entries.items()})
+    for spk, utts in derived.items():
+        listed = set(spk2utt.entries.get(spk, (0, ""))[1].split())
+        for utt in utts:
+            if utt not in listed:
+                problems.append(f"{where(utt2spk.path, utt2spk.entries[utt][0], utt)}: "
+                                f"speaker '{spk}' in utt2spk but not in spk2utt")
+    return problems
+
+
+def validate_data_dir(path: Path, no_text: bool = False, no_feats: bool = False,
+                      no_wav: bool = False) -> List[str]:
+    """All problems of a data directory, one line each (empty list: valid).
+
+    Args:
+        path: the data directory.
+        no_text: don't require ``text`` (as validate_data_dir.sh --no-text).
+        no_feats: don't check ``feats.scp`` even if present.
+        no_wav: don't require ``wav.scp``.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise AsrktError(f"data directory '{path}' does not exist")
+    required = ["utt2spk", "spk2utt"] + ([] if no_text else ["text"]) + ([] if no_wav else ["wav.scp"])
+    problems = [f"{path / name}: missing" for name in required if not (path / name).exists()]
+    if not (path / "utt2spk").exists():
+        return problems
+    files = {name: read_lenient(path / name) for name in
+             ("utt2spk", "spk2utt", "wav.scp", "cmvn.scp") + UTT_FILES if (path / name).exists()}
+    if no_feats:
+        files.pop("feats.scp", None)
+    for f in files.values():
+        problems.extend(f.problems)
+    utt2spk = files["utt2spk"]
+    for utt, (lineno, value) in utt2spk.entries.items():
+        if len(value.split()) != 1:
+            problems.append(f"{where(utt2spk.path, lineno, utt)}: expected '<utt> <speaker>'")
+    if "spk2utt" in files:
+        problems.extend(_check_utt2spk_spk2utt(utt2spk, files["spk2utt"]))
+    for name in UTT_FILES:
+        if name in files:
+            problems.extend(_compare_keys(utt2spk, files[name], "utterance"))
+    if "text" in files:
+        for utt, (lineno, value) in files["text"].entries.items():
+            if not value.strip():
+                problems.append(f"{where(files['text'].path, lineno, utt)}: empty transcript")
+    problems.extend(_check_recordings(files, utt2spk))
+    if "cmvn.scp" in files and "spk2utt" in files:
+        problems.extend(_compare_keys(files["spk2utt"], files["cmvn.scp"], "speaker"))
+    return problems
+
+
+def _check_recordings(files: Dict[str, LenientFile], utt2spk: LenientFile) -> List[str]:
+    """wav.scp covers the utterances (or, with segments, every segment's recording)."""
+    if "wav.scp" not in files:
+        return []
+    wav = files["wav.scp"]
+    if "segments" not in files:
+        return _compare_keys(utt2spk, wav, "utterance")
+    seg = files["segments"]
+    return [f"{where(seg.path, lineno, utt)}: recording '{value.split()[0]}' not in wav.scp"
+            for utt, (lineno, value) in seg.entries.items()
+            if value.split() and value.split()[0] not in wav.keys]
+
+
+def fix_data_dir(path: Path) -> Dict[str, List[str]]:
+    """Keep the utterances present in every file, sort, de-duplicate (first entry wins).
+
+    The originals are copied to ``<path>/.backup/`` first (as fix_data_dir.sh does).
+
+    Args:
+        path: the data directory.
+
+    Returns:
+        Dropped utterance ids per reason (file they were missing from / empty transcript).
+    """
+    path = Path(path)
+    if not (path / "utt2spk").exists():
+        raise AsrktError(f"{path / 'utt2spk'}: missing; cannot fix a data dir without it")
+    files = {name: read_lenient(path / name) for name in
+             ("utt2spk", "wav.scp", "cmvn.scp") + UTT_FILES if (path / name).exists()}
+    keep = set(files["utt2spk"].keys)
+    dropped: Dict[str, List[str]] = {}
+
+    def drop(reason: str, utts: Set[str]) -> None:
+        gone = keep & utts
+        if gone:
+            dropped.setdefault(reason, []).extend(sorted(gone, key=sort_key))
+            keep.difference_update(gone)
+
+    for name in UTT_FILES:
+        if name in files:
+            drop(f"missing from {name}", keep - files[name].keys)
+    if "text" in files:
+        drop("empty transcript", {u for u, (_, v) in files["text"].entries.items() if not v.strip()})
+    if "wav.scp" in files:
+        if "segments" in files:
+            drop("recording missing from wav.scp", {u for u, (_, v) in files["segments"].entries.items()
+                                                     if v.split()[0] not in files["wav.scp"].keys})
+        else:
+            drop("missing from wav.scp", keep - files["wav.scp"].keys)
+    _write_fixed(path, files, keep)
+    return dropped
+
+
+def _write_restricted(dst: Path, files: Dict[str, LenientFile], keep: Set[str]) -> None:
+    """Write every file of ``files`` into ``dst`` restricted to ``keep`` (and its speakers and
+    recordings); spk2utt is derived from the restricted utt2spk."""
+    utt2spk = {u: v for u, (_, v) in files["utt2spk"].entries.items() if u in keep}
+    speakers = set(utt2spk.values())
+    for name in files:
+        if name not in ("wav.scp", "cmvn.scp"):
+            write_map(dst / name, {u: v for u, (_, v) in files[name].entries.items() if u in keep})
+    write_lists(dst / "spk2utt", invert_utt2spk(utt2spk))
+    if "cmvn.scp" in files:
+        write_map(dst / "cmvn.scp", {s: v for s, (_, v) in files["cmvn.scp"].entries.items()
+                                     if s in speakers})
+    if "wav.scp" in files:
+        recordings = ({v.split()[0] for u, (_, v) in files["segments"].entries.items() if u in keep}
+                      if "segments" in files else keep)
+        write_map(dst / "wav.scp", {r: v for r, (_, v) in files["wav.scp"].entries.items()
+                                    if r in recordings})
+
+
+def _write_fixed(path: Path, files: Dict[str, LenientFile], keep: Set[str]) -> None:
+    """Back up the originals to ``.backup/``, then rewrite them restricted to ``keep``."""
+    backup = path / ".backup"
+    backup.mkdir(exist_ok=True)
+    for name in list(files) + ["spk2utt"]:
+        if (path / name).exists():
+            shutil.copy2(path / name, backup / name)
+    _write_restricted(path, files, keep)
+
+
+def subset_data_dir(src: Path, dst: Path, utterances: List[str],
+                    extra: Tuple[str, ...] = ()) -> None:
+    """Copy the given utterances of ``src`` into a new data dir ``dst`` (utils/subset_data_dir.sh).
+
+    Args:
+        src: source data directory (must be clean: sorted, unique keys).
+        dst: new directory (created).
+        utterances: utterance ids to keep.
+        extra: further utterance-keyed files to carry over.
+    """
+    src, dst = Path(src), Path(dst)
+    if not (src / "utt2spk").exists():
+        raise AsrktError(f"{src / 'utt2spk'}: missing")
+    dst.mkdir(parents=True, exist_ok=True)
+    files = {name: read_lenient(src / name) for name in
+             ("utt2spk", "wav.scp", "cmvn.scp") + UTT_FILES + tuple(extra) if (src / name).exists()}
+    for f in files.values():
+        if f.problems:
+            raise AsrktError(f.problems[0])
+    _write_restricted(dst, files, set(utterances))

@@ -1,0 +1,31 @@
+"""User-facing errors.
+
+Every problem caused by the user's input or environment is raised as :class:`AsrktError`.
+The CLI prints its message as one line (``asrkt <command>: error: <message>``) and exits
+with status 1; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Union
+
+
+class AsrktError(Exception):
+    """A problem with input data, configuration or environment, reported as one line."""
+
+
+def where(path: Union[str, Path], line: Optional[int] = None, key: Optional[str] = None) -> str:
+    """Format a location as ``file:line (key)`` for error messages.
+
+    Args:
+        path: the file the problem is in.
+        line: 1-based line number, if known.
+        key: the utterance/speaker/word key, if known.
+    """
+    text = str(path)
+    if line is not None:
+        text += f":{line}"
+    if key is not None:
+        text += f" ({key})"
+    return text

@@ -1,0 +1,1 @@
+"""Features: Kaldi-compatible fbank/MFCC extraction, CMVN statistics, the FeaturePipeline."""

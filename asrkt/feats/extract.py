@@ -1,0 +1,176 @@
+"""Kaldi-compatible fbank/MFCC extraction (``asrkt make-feats``), as steps/make_{fbank,mfcc}.sh.
+
+Features come from ``torchaudio.compliance.kaldi``, which matches Kaldi (checked against
+kaldi-native-fbank in the tests) and measured slightly faster than kaldi-native-fbank on FSDD
+(per utterance, one thread). Dither uses a generator seeded from the utterance id, so the output
+is deterministic and identical for any ``--nj``.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Literal, Optional, Tuple
+
+import numpy as np
+
+from asrkt.data.datadir import DataDir
+from asrkt.data.kaldi_files import write_map
+from asrkt.errors import AsrktError
+from asrkt.io.tables import ArkScpWriter, write_scp
+from asrkt.utils.parallel import run_jobs, split_evenly
+
+logger = logging.getLogger("asrkt.feats")
+
+
+@dataclass
+class FeatConfig:
+    """Feature extraction options (names and defaults as Kaldi's compute-{fbank,mfcc}-feats).
+
+    ``sample_frequency`` null means "the audio's own rate"; a number resamples every file to it.
+    """
+
+    type: Literal["fbank", "mfcc"] = "fbank"
+    sample_frequency: Optional[float] = None
+    frame_length: float = 25.0          # ms
+    frame_shift: float = 10.0           # ms
+    dither: float = 1.0
+    preemphasis_coefficient: float = 0.97
+    remove_dc_offset: bool = True
+    window_type: Literal["povey", "hamming", "hanning", "rectangular", "blackman"] = "povey"
+    round_to_power_of_two: bool = True
+    snip_edges: bool = True
+    num_mel_bins: int = 23
+    low_freq: float = 20.0
+    high_freq: float = 0.0              # <= 0: offset from Nyquist
+    use_energy: Optional[bool] = None   # null: Kaldi's default (mfcc true, fbank false)
+    energy_floor: float = 0.0
+    raw_energy: bool = True
+    use_log_fbank: bool = True
+    num_ceps: int = 13                  # mfcc only
+    cepstral_lifter: float = 22.0       # mfcc only
+
+    def validate(self) -> None:
+        if self.frame_shift <= 0 or self.frame_length <= 0:
+            raise AsrktError("frame_length and frame_shift must be positive")
+        if self.type == "mfcc" and not 0 < self.num_ceps <= self.num_mel_bins:
+            raise AsrktError("num_ceps must be in 1..num_mel_bins")
+
+
+def num_frames(num_samples: int, rate: float, config: FeatConfig) -> int:
+    """Frames Kaldi produces for ``num_samples`` (snip_edges semantics as FrameExtractionOptions)."""
+    shift = int(rate * config.frame_shift / 1000)
+    length = int(rate * config.frame_length / 1000)
+    if config.snip_edges:
+        return 0 if num_samples < length else 1 + (num_samples - length) // shift
+    return (num_samples + shift // 2) // shift
+
+
+def compute_features(samples: np.ndarray, rate: int, config: FeatConfig, utt: str) -> np.ndarray:
+    """Features of one utterance.
+
+    Args:
+        samples: float32 samples on the 16-bit scale.
+        rate: their sample rate.
+        config: extraction options.
+        utt: utterance id (seeds dither; named in errors).
+
+    Returns:
+        float32 matrix [frames, dim].
+    """
+    import torch
+    import torchaudio.compliance.kaldi as kaldi
+
+    wave = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
+    target = config.sample_frequency or rate
+    if target != rate:
+        import torchaudio.functional
+
+        wave = torchaudio.functional.resample(wave, rate, int(target))
+    if num_frames(wave.numel(), target, config) < 1:
+        raise AsrktError(f"utterance '{utt}' is shorter than one frame "
+                         f"({wave.numel()} samples at {target:g} Hz)")
+    options = dict(
+        sample_frequency=float(target), frame_length=config.frame_length,
+        frame_shift=config.frame_shift, dither=config.dither,
+        preemphasis_coefficient=config.preemphasis_coefficient,
+        remove_dc_offset=config.remove_dc_offset, window_type=config.window_type,
+        round_to_power_of_two=config.round_to_power_of_two, snip_edges=config.snip_edges,
+        num_mel_bins=config.num_mel_bins, low_freq=config.low_freq, high_freq=config.high_freq,
+        use_energy=(config.type == "mfcc") if config.use_energy is None else config.use_energy,
+        energy_floor=config.energy_floor,
+        raw_energy=config.raw_energy)
+    torch.manual_seed(zlib.crc32(utt.encode()))  # deterministic dither, independent of --nj
+    with torch.no_grad():
+        if config.type == "fbank":
+            feats = kaldi.fbank(wave[None], use_log_fbank=config.use_log_fbank, **options)
+        else:
+            feats = kaldi.mfcc(wave[None], num_ceps=config.num_ceps,
+                               cepstral_lifter=config.cepstral_lifter, **options)
+    out = feats.numpy()
+    if not np.all(np.isfinite(out)):
+        raise AsrktError(f"utterance '{utt}': features contain NaN/inf "
+                         f"(digital silence with dither 0? use dither > 0)")
+    return out
+
+
+def _extract_job(job: int, spec: Tuple[str, List[str], str, dict, bool],
+                 tick: Callable[[int], None]) -> Tuple[List[Tuple[str, str]], Dict[str, str]]:
+    """One --nj job: features of a slice of utterances into ``raw_<type>_<data>.<job+1>.ark``."""
+    data_path, utterances, ark_base, config_dict, compress = spec
+    data = DataDir(data_path)
+    config = FeatConfig(**config_dict)
+    ark = Path(f"{ark_base}.{job + 1}.ark")
+    frames: Dict[str, str] = {}
+    with ArkScpWriter(ark, Path(f"{ark_base}.{job + 1}.scp"), compress=compress) as writer:
+        for utt, samples, rate in data.iter_audio(utterances):
+            feats = compute_features(samples, rate, config, utt)
+            writer.write(utt, feats)
+            frames[utt] = str(feats.shape[0])
+            tick(1)
+    return [(k, f"{ark}:{o}") for k, o in writer.entries], frames
+
+
+def make_feats(data_dir: DataDir, feat_dir: Path, config: FeatConfig, nj: int = 1,
+               compress: bool = False) -> int:
+    """Extract features for every utterance of ``data_dir`` (``asrkt make-feats``).
+
+    Writes ``feat_dir/raw_<type>_<data>.<job>.{ark,scp}``, then ``data_dir/feats.scp`` and
+    ``data_dir/utt2num_frames`` (atomically, after all jobs succeeded).
+
+    Args:
+        data_dir: the data directory (wav.scp, utt2spk, optional segments).
+        feat_dir: where the archives go (created).
+        config: extraction options.
+        nj: parallel jobs; the features are identical for any value.
+        compress: Kaldi-compressed matrices.
+
+    Returns:
+        Number of utterances written.
+    """
+    utterances = data_dir.utterances
+    if not utterances:
+        raise AsrktError(f"{data_dir.file('utt2spk')}: no utterances")
+    feat_dir = Path(feat_dir).resolve()
+    feat_dir.mkdir(parents=True, exist_ok=True)
+    ark_base = str(feat_dir / f"raw_{config.type}_{data_dir.name}")
+    jobs = [(str(data_dir.path), part, ark_base, asdict(config), compress)
+            for part in split_evenly(utterances, nj)]
+    logger.info("make-feats: %d utterances of %s, %s, %d job(s)",
+                len(utterances), data_dir.path, config.type, len(jobs))
+    try:
+        results = run_jobs(_extract_job, jobs, total=len(utterances), desc=f"{config.type}")
+    except BaseException:
+        # One failed job fails the run: remove the archives the other jobs finished, so
+        # nothing from this run looks complete.
+        for job in range(len(jobs)):
+            for ext in ("ark", "scp"):
+                Path(f"{ark_base}.{job + 1}.{ext}").unlink(missing_ok=True)
+        raise
+    entries = [entry for job_entries, _ in results for entry in job_entries]
+    frames = {utt: n for _, job_frames in results for utt, n in job_frames.items()}
+    write_scp(data_dir.file("feats.scp"), entries)
+    write_map(data_dir.file("utt2num_frames"), frames)
+    return len(entries)

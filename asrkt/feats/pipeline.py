@@ -1,0 +1,239 @@
+"""The feature pipeline every later stage uses: CMVN -> deltas -> splicing -> global norm.
+
+Like the feature transform of Kaldi's nnet1, it is built once (``fit`` computes the global
+normalisation on training data), saved in the experiment directory as
+``feature_pipeline.yaml`` and re-read by downstream stages, so no stage repeats feature flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Dict, Iterator, List, Literal, Optional, Tuple, Union
+
+import numpy as np
+import yaml
+
+from asrkt.data.datadir import DataDir
+from asrkt.errors import AsrktError
+from asrkt.feats.cmvn import accumulate_stats, apply_cmvn
+from asrkt.utils.config import from_mapping
+from asrkt.utils.fileio import write_text_atomic
+
+PathLike = Union[str, Path]
+
+
+@dataclass
+class PipelineConfig:
+    """Feature pipeline settings.
+
+    cmvn: 'speaker' (stats from cmvn.scp), 'utterance' (per-utterance stats) or 'none'.
+    norm_vars: also normalise variances in CMVN.
+    delta_order / delta_window: Kaldi add-deltas (order 2 = static + delta + delta-delta).
+    splice: context frames on each side (Kaldi splice-feats --left/right-context).
+    global_norm: zero-mean unit-variance per output dim, from training data statistics.
+    """
+
+    cmvn: Literal["speaker", "utterance", "none"] = "speaker"
+    norm_vars: bool = False
+    delta_order: int = 0
+    delta_window: int = 2
+    splice: int = 0
+    global_norm: bool = False
+
+    def validate(self) -> None:
+        if self.delta_order < 0 or self.delta_window < 1 or self.splice < 0:
+            raise AsrktError("delta_order, splice must be >= 0 and delta_window >= 1")
+
+
+def delta_scales(order: int, window: int) -> List[np.ndarray]:
+    """Kaldi's DeltaFeatures filter for each order (order 0 is [1])."""
+    scales = [np.array([1.0])]
+    normalizer = sum(j * j for j in range(-window, window + 1))
+    for _ in range(order):
+        prev = scales[-1]
+        cur = np.zeros(len(prev) + 2 * window)
+        for j in range(-window, window + 1):
+            cur[j + window:j + window + len(prev)] += j * prev
+        scales.append(cur / normalizer)
+    return scales
+
+
+def add_deltas(feats: np.ndarray, order: int, window: int = 2) -> np.ndarray:
+    """Append delta features as Kaldi's add-deltas (edge frames replicated)."""
+    if order == 0:
+        return feats
+    scales = delta_scales(order, window)
+    pad = order * window
+    padded = np.pad(feats, ((pad, pad), (0, 0)), mode="edge").astype(np.float64)
+    frames = feats.shape[0]
+    blocks = [feats.astype(np.float64)]
+    for scale in scales[1:]:
+        half = len(scale) // 2
+        block = np.zeros(feats.shape, dtype=np.float64)
+        for k, weight in enumerate(scale):
+            if weight != 0.0:
+                start = pad + k - half
+                block += weight * padded[start:start + frames]
+        blocks.append(block)
+    return np.concatenate(blocks, axis=1).astype(np.float32)
+
+
+def splice_frames(feats: np.ndarray, context: int) -> np.ndarray:
+    """Stack ±``context`` neighbouring frames (edge frames replicated), as splice-feats."""
+    if context == 0:
+        return feats
+    frames = feats.shape[0]
+    padded = np.pad(feats, ((context, context), (0, 0)), mode="edge")
+    return np.concatenate([padded[k:k + frames] for k in range(2 * context + 1)], axis=1)
+
+
+class FeaturePipeline:
+    """CMVN, deltas, splicing and global normalisation, with fitted statistics.
+
+    Args:
+        config: the pipeline settings.
+        input_dim: raw feature dimension (set by :meth:`fit` or on first use).
+        global_mean / global_std: per-dim statistics of the spliced output (``global_norm``).
+    """
+
+    def __init__(self, config: Optional[PipelineConfig] = None, input_dim: Optional[int] = None,
+                 global_mean: Optional[np.ndarray] = None, global_std: Optional[np.ndarray] = None):
+        self.config = config or PipelineConfig()
+        self.input_dim = input_dim
+        self.global_mean = None if global_mean is None else np.asarray(global_mean, np.float32)
+        self.global_std = None if global_std is None else np.asarray(global_std, np.float32)
+
+    def output_dim(self, raw_dim: Optional[int] = None) -> int:
+        """Dimension of the pipeline's output for raw features of ``raw_dim`` (default: fitted)."""
+        raw = raw_dim if raw_dim is not None else self.input_dim
+        if raw is None:
+            raise AsrktError("feature pipeline has no input dimension yet (call fit first)")
+        return raw * (self.config.delta_order + 1) * (2 * self.config.splice + 1)
+
+    def transform(self, feats: np.ndarray, cmvn_stats: Optional[np.ndarray] = None,
+                  utt: str = "?") -> np.ndarray:
+        """Apply the pipeline to one utterance's raw features.
+
+        Args:
+            feats: raw features [T, input_dim].
+            cmvn_stats: the speaker's Kaldi CMVN stats (needed when cmvn == 'speaker').
+            utt: utterance id, for error messages.
+        """
+        cfg = self.config
+        if self.input_dim is not None and feats.shape[1] != self.input_dim:
+            raise AsrktError(f"utterance '{utt}': features have dimension {feats.shape[1]}, "
+                             f"the pipeline expects {self.input_dim}")
+        if cfg.cmvn == "speaker":
+            if cmvn_stats is None:
+                raise AsrktError(f"utterance '{utt}': no CMVN stats for its speaker")
+            feats = apply_cmvn(feats, cmvn_stats, cfg.norm_vars)
+        elif cfg.cmvn == "utterance":
+            feats = apply_cmvn(feats, accumulate_stats(feats), cfg.norm_vars)
+        out = splice_frames(add_deltas(feats, cfg.delta_order, cfg.delta_window), cfg.splice)
+        if cfg.global_norm:
+            if self.global_mean is None:
+                raise AsrktError("global_norm is set but the pipeline was not fitted")
+            out = (out - self.global_mean) / self.global_std
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+    def iter_features(self, data_dir: DataDir, utterances: Optional[List[str]] = None
+                      ) -> Iterator[Tuple[str, np.ndarray]]:
+        """Yield (utt, transformed features) for ``data_dir`` (all utterances by default)."""
+        reader = FeatureReader(data_dir, need_cmvn=self.config.cmvn == "speaker")
+        for utt in utterances if utterances is not None else data_dir.utterances:
+            raw, stats = reader.read(utt)
+            yield utt, self.transform(raw, stats, utt)
+
+    def fit(self, data_dir: DataDir, utterances: Optional[List[str]] = None) -> "FeaturePipeline":
+        """Set ``input_dim`` and, with global_norm, the global statistics from training data."""
+        reader = FeatureReader(data_dir, need_cmvn=self.config.cmvn == "speaker")
+        saved, self.config.global_norm = self.config.global_norm, False
+        stats = None
+        try:
+            for utt in utterances if utterances is not None else data_dir.utterances:
+                raw, cmvn_stats = reader.read(utt)
+                if self.input_dim is None:
+                    self.input_dim = raw.shape[1]
+                if not saved:
+                    break
+                cfg = self.config
+                feats = raw if cfg.cmvn == "none" else (
+                    apply_cmvn(raw, cmvn_stats if cfg.cmvn == "speaker" else accumulate_stats(raw),
+                               cfg.norm_vars))
+                stats = accumulate_stats(add_deltas(feats, cfg.delta_order, cfg.delta_window), stats)
+        finally:
+            self.config.global_norm = saved
+        if saved:
+            if stats is None:
+                raise AsrktError(f"{data_dir.path}: no utterances to fit the feature pipeline on")
+            count = stats[0, -1]
+            mean = stats[0, :-1] / count
+            std = np.sqrt(np.maximum(stats[1, :-1] / count - mean ** 2, 1e-10))
+            # Splicing replicates frames, so spliced statistics are the tiled ones.
+            reps = 2 * self.config.splice + 1
+            self.global_mean = np.tile(mean, reps).astype(np.float32)
+            self.global_std = np.tile(std, reps).astype(np.float32)
+        return self
+
+    def to_dict(self) -> Dict:
+        """Plain-data form (YAML-serialisable)."""
+        return {"config": asdict(self.config), "input_dim": self.input_dim,
+                "global_mean": None if self.global_mean is None else self.global_mean.tolist(),
+                "global_std": None if self.global_std is None else self.global_std.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: Dict, source: str = "feature pipeline") -> "FeaturePipeline":
+        """Inverse of :meth:`to_dict`."""
+        unknown = set(data) - {"config", "input_dim", "global_mean", "global_std"}
+        if unknown:
+            raise AsrktError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
+        config = from_mapping(PipelineConfig, data.get("config") or {}, source)
+        return cls(config, data.get("input_dim"), data.get("global_mean"), data.get("global_std"))
+
+    def save(self, path: PathLike) -> None:
+        """Write ``feature_pipeline.yaml`` atomically."""
+        write_text_atomic(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
+
+    @classmethod
+    def load(cls, path: PathLike) -> "FeaturePipeline":
+        """Read a pipeline saved by :meth:`save`."""
+        from asrkt.utils.config import load_yaml
+
+        return cls.from_dict(load_yaml(path), str(path))
+
+
+class FeatureReader:
+    """Raw features and the speaker's CMVN stats of each utterance of a data directory."""
+
+    def __init__(self, data_dir: DataDir, need_cmvn: bool):
+        from asrkt.io.tables import load_scp
+
+        self.data_dir = data_dir
+        if not data_dir.has("feats.scp"):
+            raise AsrktError(f"{data_dir.file('feats.scp')} does not exist; "
+                             f"run 'asrkt make-feats' first")
+        self.feats = load_scp(data_dir.file("feats.scp"))
+        self.cmvn = None
+        if need_cmvn:
+            if not data_dir.has("cmvn.scp"):
+                raise AsrktError(f"{data_dir.file('cmvn.scp')} does not exist; "
+                                 f"run 'asrkt compute-cmvn {data_dir.path}' first")
+            self.cmvn = load_scp(data_dir.file("cmvn.scp"))
+        self._stats_cache: Dict[str, np.ndarray] = {}
+
+    def read(self, utt: str) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+        """(raw features, CMVN stats of its speaker or None)."""
+        from asrkt.io.tables import read_scp_entry
+
+        feats = read_scp_entry(self.feats, utt, self.data_dir.file("feats.scp"))
+        if not np.all(np.isfinite(feats)):
+            raise AsrktError(f"{self.data_dir.file('feats.scp')} ({utt}): features contain NaN/inf")
+        if self.cmvn is None:
+            return feats, None
+        spk = self.data_dir.utt2spk.get(utt)
+        if spk is None:
+            raise AsrktError(f"{self.data_dir.file('utt2spk')}: no speaker for utterance '{utt}'")
+        if spk not in self._stats_cache:
+            self._stats_cache[spk] = read_scp_entry(self.cmvn, spk, self.data_dir.file("cmvn.scp"))
+        return feats, self._stats_cache[spk]

@@ -1,0 +1,1 @@
+"""Kaldi-format I/O: audio from wav.scp entries, ark/scp tables over kaldiio."""

@@ -1,0 +1,1 @@
+"""Small shared utilities: atomic files, config resolution, logging, parallel jobs."""

@@ -1,0 +1,90 @@
+"""``--nj`` parallel jobs in forked worker processes, with one shared progress bar."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import signal
+import sys
+from typing import Any, Callable, List, Sequence, TypeVar
+
+from tqdm import tqdm
+
+from asrkt.errors import AsrktError
+
+T = TypeVar("T")
+
+
+def split_evenly(items: Sequence[T], nj: int) -> List[List[T]]:
+    """Split into ``nj`` contiguous parts of nearly equal size (as Kaldi's split_scp.pl)."""
+    nj = max(1, min(nj, len(items))) if items else 1
+    base, extra = divmod(len(items), nj)
+    parts, start = [], 0
+    for j in range(nj):
+        size = base + (1 if j < extra else 0)
+        parts.append(list(items[start:start + size]))
+        start += size
+    return parts
+
+
+def _worker(fn, job, args, progress, results):
+    # Terminated because another job failed: unwind normally, so atomic writers delete
+    # their temporary files.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+        results.put((job, "ok", fn(job, args, progress.put)))
+    except AsrktError as exc:
+        results.put((job, "error", str(exc)))
+    except BaseException as exc:  # a bug: keep the type for the message
+        results.put((job, "error", f"{type(exc).__name__}: {exc}"))
+
+
+def run_jobs(fn: Callable[[int, Any, Callable[[int], None]], Any], job_args: List[Any],
+             total: int, desc: str) -> List[Any]:
+    """Run ``fn(job_index, args, tick)`` for each element of ``job_args``, in parallel.
+
+    Args:
+        fn: the job; it calls ``tick(n)`` to advance the progress bar by ``n`` items.
+        job_args: one argument per job; one job runs in this process without forking.
+        total: total number of items for the progress bar.
+        desc: progress-bar label.
+
+    Returns:
+        The jobs' return values in job order. The first job error is raised as AsrktError.
+    """
+    with tqdm(total=total, desc=desc, unit="utt", dynamic_ncols=True, leave=False) as bar:
+        if len(job_args) == 1:
+            return [fn(0, job_args[0], bar.update)]
+        ctx = mp.get_context("fork")
+        progress, results = ctx.Queue(), ctx.Queue()
+        procs = [ctx.Process(target=_worker, args=(fn, j, a, progress, results))
+                 for j, a in enumerate(job_args)]
+        for p in procs:
+            p.start()
+        outputs, errors = {}, []
+        while not errors and len(outputs) < len(procs):
+            try:
+                bar.update(progress.get(timeout=0.2))
+            except queue.Empty:
+                pass
+            while True:
+                try:
+                    job, status, value = results.get_nowait()
+                except queue.Empty:
+                    break
+                (outputs.__setitem__(job, value) if status == "ok" else errors.append((job, value)))
+            if not errors and any(p.exitcode not in (None, 0) for p in procs):
+                dead = [j for j, p in enumerate(procs) if p.exitcode not in (None, 0)
+                        and j not in outputs]
+                if dead:
+                    errors.append((dead[0], f"job {dead[0]} died with exit code {procs[dead[0]].exitcode}"))
+        for p in procs:
+            if errors:
+                p.terminate()
+            p.join()
+        if errors:
+            raise AsrktError(sorted(errors)[0][1])
+        return [outputs[j] for j in range(len(procs))]

@@ -1,0 +1,47 @@
+"""Every command answers --help with a usage example; the README reference matches the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from asrkt.cli.main import cli
+from asrkt.cli.reference import END, START, render
+
+COMMANDS = sorted(cli.commands)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help(name):
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output and "Example:" in result.output, \
+        f"'asrkt {name} --help' must show a usage line and an example"
+
+
+def test_top_level_help_lists_commands():
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name in COMMANDS:
+        assert name in result.output
+
+
+def test_help_is_instant_no_heavy_imports():
+    code = ("import sys; from asrkt.cli.main import cli; "
+            "heavy = [m for m in ('torch', 'kaldi_hmm_gmm', 'kaldifst', 'kaldiio', 'numpy') if m in sys.modules]; "
+            "print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"importing the CLI pulls in {out.stdout.strip()}"
+
+
+def test_readme_reference_matches_cli(repo_root):
+    readme = (repo_root / "README.md").read_text()
+    block = readme[readme.index(START):readme.index(END) + len(END)]
+    assert block == render(), "README command reference is stale: python -m asrkt.cli.reference --write README.md"
+
+
+def test_unknown_command_fails():
+    assert CliRunner().invoke(cli, ["no-such-command"]).exit_code != 0

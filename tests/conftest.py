@@ -1,0 +1,35 @@
+"""Shared fixtures: locations of the shared corpora (tests skip with a message without them)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("ASRKT_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def _corpus(name: str, probe: str) -> Path:
+    path = SHARED_DATA / name
+    if not (path / probe).exists():
+        pytest.skip(f"corpus '{name}' not found at {path} (set ASRKT_SHARED_DATA to its parent)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def fsdd_dir() -> Path:
+    """``../shared/data/fsdd`` (recordings/ inside); skips when absent."""
+    return _corpus("fsdd", "recordings")
+
+
+@pytest.fixture(scope="session")
+def yesno_dir() -> Path:
+    """``../shared/data/yesno`` (waves_yesno/ inside); skips when absent."""
+    return _corpus("yesno", "waves_yesno")
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
