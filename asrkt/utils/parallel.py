@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import signal
-import sys
 from typing import Any, Callable, List, Sequence, TypeVar
 
 from tqdm import tqdm
@@ -27,15 +27,26 @@ def split_evenly(items: Sequence[T], nj: int) -> List[List[T]]:
     return parts
 
 
+class _Terminated(BaseException):
+    """Raised in a worker on SIGTERM (another job failed)."""
+
+
+def _raise_terminated(*_):
+    raise _Terminated()
+
+
 def _worker(fn, job, args, progress, results):
-    # Terminated because another job failed: unwind normally, so atomic writers delete
-    # their temporary files.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # Terminated because another job failed: unwind (so atomic writers delete their temporary
+    # files), then leave at once, without flushing queues nobody reads any more.
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    progress.cancel_join_thread()
     try:
         import torch
 
         torch.set_num_threads(1)
         results.put((job, "ok", fn(job, args, progress.put)))
+    except _Terminated:
+        os._exit(143)
     except AsrktError as exc:
         results.put((job, "error", str(exc)))
     except BaseException as exc:  # a bug: keep the type for the message
@@ -84,7 +95,10 @@ def run_jobs(fn: Callable[[int, Any, Callable[[int], None]], Any], job_args: Lis
         for p in procs:
             if errors:
                 p.terminate()
-            p.join()
+            p.join(timeout=10 if errors else None)
+            if p.is_alive():  # stuck flushing a queue nobody reads any more
+                p.kill()
+                p.join()
         if errors:
             raise AsrktError(sorted(errors)[0][1])
         return [outputs[j] for j in range(len(procs))]

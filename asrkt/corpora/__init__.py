@@ -1,0 +1,1 @@
+"""Built-in corpora (the synthetic connected-digits corpus)."""

@@ -1,0 +1,56 @@
+"""asrkt synth-digits: help, a real (tiny) run, re-run, and bad options."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from asrkt.cli.main import cli
+from asrkt.data.datadir import DataDir
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def one_line_error(result, *fragments):
+    assert result.exit_code == 1, result.output
+    lines = [l for l in result.output.splitlines() if "error:" in l]
+    assert len(lines) == 1 and lines[0].startswith("asrkt synth-digits: error:"), result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_help():
+    result = run("synth-digits", "--help")
+    assert result.exit_code == 0
+    for text in ("Usage:", "Example:", "--snrs", "--noise-types", "--nj", "--seed"):
+        assert text in result.output
+
+
+def test_tiny_run_then_rerun_does_nothing(tmp_path):
+    config = tmp_path / "conf.yaml"
+    config.write_text("babble_speakers: 2\nbabble_talkers: 2\nutts_per_speaker: 5\n")
+    out = tmp_path / "corpus"
+    args = ["synth-digits", "--config", config, "--seed", 7, "--num-train-speakers", 1,
+            "--num-test-speakers", 1, "--utts-per-speaker", 2, "--test-utts-per-speaker", 1,
+            "--snrs", "10,0", "--noise-types", "white,babble", "--nj", 2, out]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert "test_babble_snr0" in result.output
+    sets = sorted(p.name for p in (out / "data").iterdir())
+    assert sets == ["local", "test_babble_snr0", "test_babble_snr10", "test_clean",
+                    "test_white_snr0", "test_white_snr10", "train"]
+    assert len(DataDir(out / "data/train").utterances) == 2  # the flag beats the YAML file
+    assert len(DataDir(out / "data/test_white_snr0").utterances) == 1
+    assert (out / "log/synth-digits.log").exists() and (out / ".done").exists()
+    again = run(*args)
+    assert again.exit_code == 0 and "nothing to do" in again.output
+
+
+def test_bad_options_are_one_line_errors(tmp_path):
+    one_line_error(run("synth-digits", "--snrs", "10,x", tmp_path / "a"), "--snrs")
+    one_line_error(run("synth-digits", "--noise-types", "white,brown", tmp_path / "b"), "brown")
+    one_line_error(run("synth-digits", "--num-test-speakers", -1, tmp_path / "c"),
+                   "num_test_speakers")
+    assert run("synth-digits", "--nj", 0, tmp_path / "d").exit_code == 2  # click's usage error
+    assert not any((tmp_path / name).exists() for name in "abcd")
