@@ -1,0 +1,8 @@
+"""The neural side: DNN teacher (optionally from stacked RBMs), soft targets, recurrent students
+pre-trained by knowledge transfer (Tang et al. 2015), fine-tuning, and hybrid forwarding.
+
+Modules: ``models/`` (registry of acoustic models), ``rbm`` (CD-1 stacked RBMs), ``losses``
+(hard CE, soft-target KT loss), ``corpus`` (features + targets in memory), ``loaders`` (frame
+shuffling; chunked multistream BPTT), ``trainer`` (the one training loop: newbob, CV, checkpoints,
+resume, logs), ``modelio`` (self-contained ``final.pt``), ``targets``/``posteriors``/``priors``.
+"""

@@ -1,0 +1,169 @@
+"""Features and frame targets of a data directory, held in memory as single tensors.
+
+A :class:`Corpus` concatenates the pipeline's output of all kept utterances into one
+``[frames, dim]`` float32 tensor (plus per-utterance start/length and per-frame utterance bounds
+for splicing), and the targets into ``[frames]`` (pdf ids) / ``[frames, num_pdfs]`` (soft) tensors,
+so batches are built by tensor indexing, never by per-frame Python.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from asrkt.errors import AsrktError
+
+logger = logging.getLogger("asrkt.nnet")
+
+
+@dataclass
+class Corpus:
+    """Utterances' features and targets as contiguous tensors.
+
+    feats: [N, D] float32. starts/lengths: per utterance (numpy int64). frame_lo/frame_hi: [N]
+    first/last frame index of each frame's utterance. targets: name -> [N] or [N, P] tensor.
+    """
+
+    utts: List[str]
+    feats: torch.Tensor
+    starts: np.ndarray
+    lengths: np.ndarray
+    frame_lo: torch.Tensor
+    frame_hi: torch.Tensor
+    targets: Dict[str, torch.Tensor] = field(default_factory=dict)
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.feats.shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(self.feats.shape[1])
+
+    def to(self, device: torch.device) -> "Corpus":
+        """Move all tensors to ``device`` (in place; returns self)."""
+        self.feats = self.feats.to(device)
+        self.frame_lo = self.frame_lo.to(device)
+        self.frame_hi = self.frame_hi.to(device)
+        self.targets = {k: v.to(device) for k, v in self.targets.items()}
+        return self
+
+
+@dataclass
+class TargetSource:
+    """Per-utterance targets: ``values`` {utt: array [T] or [T, P]} read from ``origin``."""
+
+    values: Dict[str, np.ndarray]
+    origin: str
+
+
+def _check_targets(utt: str, num_frames: int, sources: Dict[str, TargetSource],
+                   tolerance: int) -> Tuple[Optional[int], str]:
+    """(usable length or None, reason for skipping)."""
+    length = num_frames
+    for source in sources.values():
+        if utt not in source.values:
+            return None, f"no targets in {source.origin}"
+        tlen = len(source.values[utt])
+        if abs(tlen - num_frames) > tolerance:
+            return None, (f"{tlen} target frames in {source.origin} vs {num_frames} "
+                          f"feature frames (tolerance {tolerance})")
+        length = min(length, tlen)
+    return length, ""
+
+
+def load_corpus(pipeline, data_dir, utterances: Optional[Sequence[str]] = None,
+                sources: Optional[Dict[str, TargetSource]] = None, tolerance: int = 5,
+                max_skip_fraction: float = 0.1, name: str = "train") -> Corpus:
+    """Run the feature pipeline over ``data_dir`` and pair frames with targets.
+
+    Utterances without targets or whose target length differs from the feature length by more
+    than ``tolerance`` frames are skipped (named in the log); within the tolerance both are cut to
+    the shorter length. More than ``max_skip_fraction`` skipped is an error.
+
+    Args:
+        pipeline: a fitted :class:`asrkt.feats.pipeline.FeaturePipeline`.
+        data_dir: the :class:`asrkt.data.datadir.DataDir`.
+        utterances: subset to load (all by default).
+        sources: target tables by name ('pdf', 'soft'); none for unsupervised use.
+        tolerance: allowed |target frames - feature frames|.
+        max_skip_fraction: fail when more than this fraction of utterances is skipped.
+        name: label for logs ('train', 'cv').
+    """
+    sources = sources or {}
+    utt_list = list(utterances) if utterances is not None else data_dir.utterances
+    if not utt_list:
+        raise AsrktError(f"{data_dir.path}: no utterances for the {name} set")
+    feats, kept, skipped = [], [], []
+    targets: Dict[str, List[np.ndarray]] = {k: [] for k in sources}
+    for utt, mat in tqdm(pipeline.iter_features(data_dir, utt_list), total=len(utt_list),
+                         desc=f"loading {name}", unit="utt", leave=False, disable=None):
+        if not np.all(np.isfinite(mat)):
+            raise AsrktError(f"{data_dir.file('feats.scp')} ({utt}): features contain NaN/inf "
+                             f"after the feature pipeline")
+        length, reason = _check_targets(utt, mat.shape[0], sources, tolerance)
+        if length is None or length == 0:
+            skipped.append((utt, reason or "no frames"))
+            continue
+        kept.append(utt)
+        feats.append(mat[:length])
+        for key, source in sources.items():
+            targets[key].append(source.values[utt][:length])
+    _report_skipped(skipped, len(utt_list), max_skip_fraction, name, data_dir)
+    return _assemble(kept, feats, targets)
+
+
+def _report_skipped(skipped: List[Tuple[str, str]], total: int, max_fraction: float,
+                    name: str, data_dir) -> None:
+    if not skipped:
+        return
+    logger.warning("%s set: skipped %d of %d utterances:", name, len(skipped), total)
+    for utt, reason in skipped:
+        logger.warning("  skipped %s: %s", utt, reason)
+    if len(skipped) > max_fraction * total or len(skipped) == total:
+        first = skipped[0]
+        raise AsrktError(f"{data_dir.path}: {len(skipped)} of {total} {name} utterances have no "
+                         f"usable targets (more than max_skip_fraction={max_fraction}); first: "
+                         f"{first[0]}: {first[1]}")
+
+
+def _assemble(utts: List[str], feats: List[np.ndarray],
+              targets: Dict[str, List[np.ndarray]]) -> Corpus:
+    lengths = np.array([f.shape[0] for f in feats], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    lo = np.repeat(starts, lengths)
+    hi = np.repeat(starts + lengths - 1, lengths)
+    tensors = {}
+    for key, parts in targets.items():
+        array = np.concatenate(parts)
+        tensors[key] = torch.from_numpy(array.astype(np.int64 if key == "pdf" else np.float32))
+    return Corpus(utts=utts, feats=torch.from_numpy(np.concatenate(feats).astype(np.float32)),
+                  starts=starts, lengths=lengths, frame_lo=torch.from_numpy(lo),
+                  frame_hi=torch.from_numpy(hi), targets=tensors)
+
+
+def split_holdout(utterances: Sequence[str], fraction: float, seed: int
+                  ) -> Tuple[List[str], List[str]]:
+    """(train, cv) split by utterance: a seeded random ``fraction`` (at least one) for CV.
+
+    Args:
+        utterances: all utterance ids.
+        fraction: share held out for cross-validation (0 < fraction < 1).
+        seed: random seed.
+    """
+    utts = list(utterances)
+    if len(utts) < 2:
+        raise AsrktError(f"need at least 2 utterances to hold out a CV set, have {len(utts)}")
+    if not 0 < fraction < 1:
+        raise AsrktError(f"cv_fraction must be in (0, 1), got {fraction}")
+    rng = np.random.default_rng(seed)
+    num_cv = min(max(1, int(round(fraction * len(utts)))), len(utts) - 1)
+    chosen = set(rng.choice(len(utts), size=num_cv, replace=False).tolist())
+    train = [u for i, u in enumerate(utts) if i not in chosen]
+    cv = [u for i, u in enumerate(utts) if i in chosen]
+    return train, cv

@@ -1,0 +1,180 @@
+"""``asrkt pretrain-rbm``: a stack of RBMs (DBN) on spliced, globally normalised features, as
+Kaldi's steps/nnet/pretrain_dbn.sh. Output ``EXP_DIR/final.pt`` (format ``asrkt-dbn-1``): the
+RBMs bottom-up, the feature pipeline and the splice, which ``train-teacher --dbn`` starts from.
+
+Every RBM epoch is checkpointed (``checkpoints/epoch-N.pt``, N counting epochs over all layers);
+shuffling, sampling and initialisation are seeded per (layer, epoch), so ``--resume`` reproduces
+an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import torch
+from tqdm import tqdm
+
+from asrkt.data.datadir import DataDir
+from asrkt.nnet.config import RBMConfig, resolve_device, set_threads
+from asrkt.nnet.corpus import Corpus, load_corpus
+from asrkt.nnet.loaders import epoch_generator, gather_inputs
+from asrkt.nnet.modelio import load_torch, save_torch
+from asrkt.nnet.rbm import (RBM, activation_means, bernoulli_vis_bias, train_rbm_epoch)
+from asrkt.nnet.trainer import plot_curves, write_history
+from asrkt.utils.logs import command_log
+
+logger = logging.getLogger("asrkt.nnet")
+DBN_FORMAT = "asrkt-dbn-1"
+KALDI_MOMENTUM_RAMP_FRAMES = 40 * 500_000
+
+
+def layer_inputs(corpus: Corpus, offsets: List[int], below: List[RBM]
+                 ) -> Tuple[Callable[[torch.Tensor], torch.Tensor],
+                            Callable[[torch.Tensor], torch.Tensor]]:
+    """(frame indices -> spliced features, spliced features -> output of the RBMs ``below``)."""
+
+    def gather(index: torch.Tensor) -> torch.Tensor:
+        return gather_inputs(corpus, index, offsets)
+
+    @torch.no_grad()
+    def propagate(x: torch.Tensor) -> torch.Tensor:
+        for rbm in below:
+            x = rbm.propagate(x)
+        return x
+
+    return gather, propagate
+
+
+def _latest_checkpoint(exp_dir: Path) -> Optional[Dict[str, Any]]:
+    folder = exp_dir / "checkpoints"
+    numbers = sorted(int(p.stem.split("-")[1]) for p in folder.glob("epoch-*.pt")
+                     if p.stem.split("-")[1].isdigit()) if folder.is_dir() else []
+    if not numbers:
+        return None
+    return load_torch(folder / f"epoch-{numbers[-1]}.pt", "checkpoint")
+
+
+def _new_rbm(config: RBMConfig, layer: int, vis_dim: int, inputs, num_frames: int,
+             device) -> RBM:
+    generator = torch.Generator().manual_seed(config.seed * 1009 + layer)
+    if layer == 0:
+        return RBM.initial(vis_dim, config.hid_dim, "gaussian", config.lr_gaussian, generator,
+                           config.param_stddev).to(device)
+    gather, propagate = inputs
+    means = activation_means(lambda idx: propagate(gather(idx)), num_frames, 4096, device)
+    vis_bias = bernoulli_vis_bias(means).cpu()
+    return RBM.initial(vis_dim, config.hid_dim, "bernoulli", config.lr_bernoulli, generator,
+                       config.param_stddev, vis_bias).to(device)
+
+
+def _state_cpu(rbm: RBM) -> Dict[str, Any]:
+    return {k: v.cpu() if torch.is_tensor(v) else v for k, v in rbm.state().items()}
+
+
+def pretrain_rbm(config: RBMConfig, data_dir, exp_dir, resume: bool = False) -> List[Dict]:
+    """Train ``nn_depth`` RBMs; the Gaussian one gets 2 x ``rbm_iter`` epochs.
+
+    Args:
+        config: resolved config.
+        data_dir: training data directory (feats.scp, cmvn.scp for speaker CMVN).
+        exp_dir: experiment directory.
+        resume: continue from the last checkpoint.
+    """
+    from asrkt.nnet.steps import log_hyperparameters, new_pipeline, prepare_exp_dir
+
+    exp_dir = Path(exp_dir)
+    prepare_exp_dir(exp_dir, config, resume)
+    with command_log(exp_dir / "log", "pretrain-rbm"):
+        log_hyperparameters(config, {"data": str(data_dir), "resume": resume})
+        device = resolve_device(config.device)
+        set_threads(config.num_threads)
+        data = DataDir(data_dir)
+        pipeline = new_pipeline(config, data)
+        pipeline.save(exp_dir / "feature_pipeline.yaml")
+        corpus = load_corpus(pipeline, data, name="train").to(device)
+        offsets = list(range(-config.splice, config.splice + 1))
+        logger.info("%d utterances, %d frames of %d x %d spliced dims; device %s",
+                    len(corpus.utts), corpus.num_frames, corpus.dim, len(offsets), device)
+        done, current, history = _restore(exp_dir, resume, device)
+        step = len(history)
+        for layer in range(len(done), config.nn_depth):
+            gather, propagate = layer_inputs(corpus, offsets, done)
+            inputs = (gather, propagate)
+            vis_dim = corpus.dim * len(offsets) if layer == 0 else config.hid_dim
+            rbm = current or _new_rbm(config, layer, vis_dim, inputs, corpus.num_frames, device)
+            current = None
+            epochs = config.rbm_iter * (2 if layer == 0 else 1)
+            first = 1 + sum(1 for h in history if h["layer"] == layer + 1)
+            for layer_epoch in range(first, epochs + 1):
+                step += 1
+                history.append(_rbm_epoch(config, rbm, inputs, corpus, layer, layer_epoch,
+                                          epochs, step, device))
+                write_history(exp_dir, history)
+                plot_curves(exp_dir / "curves.png", history, [["recon_mse"]])
+                save_torch({"done": [_state_cpu(r) for r in done], "current": _state_cpu(rbm),
+                            "history": history}, exp_dir / "checkpoints" / f"epoch-{step}.pt")
+            done.append(rbm)
+        save_torch(dbn_payload(done, pipeline, config, corpus.dim), exp_dir / "final.pt")
+        logger.info("DBN of %d RBMs written to %s", len(done), exp_dir / "final.pt")
+        return history
+
+
+def _restore(exp_dir: Path, resume: bool, device) -> Tuple[List[RBM], Optional[RBM], List]:
+    saved = _latest_checkpoint(exp_dir) if resume else None
+    if saved is None:
+        return [], None, []
+    done = [RBM.from_state(s).to(device) for s in saved["done"]]
+    current = RBM.from_state(saved["current"]).to(device)
+    history = list(saved["history"])
+    logger.info("resuming after epoch %d (layer %d)", len(history), history[-1]["layer"])
+    layer_epochs = sum(1 for h in history if h["layer"] == history[-1]["layer"])
+    if layer_epochs == history[-1]["epochs"]:  # that layer was finished
+        done.append(current)
+        current = None
+    return done, current, history
+
+
+def _rbm_epoch(config: RBMConfig, rbm: RBM, inputs, corpus: Corpus, layer: int,
+               layer_epoch: int, epochs: int, step: int, device) -> Dict[str, Any]:
+    """One CD-1 epoch of RBM ``layer`` (0-based); returns its ``train.jsonl`` record.
+
+    Args:
+        config: the run's config.
+        rbm: the RBM being trained.
+        inputs: (gather, propagate) from :func:`layer_inputs`.
+        corpus: the features.
+        layer / layer_epoch / epochs: position in the stack and in this RBM's epochs.
+        step: epoch number over all layers (checkpoint number; seeds the shuffling).
+        device: torch device.
+    """
+    seed = (config.seed * 1009 + layer) * 1009 + layer_epoch
+    order = torch.from_numpy(epoch_generator(config.seed, step).permutation(corpus.num_frames))
+    generator = torch.Generator(device=device).manual_seed(seed)
+    ramp = config.momentum_ramp_frames or min(KALDI_MOMENTUM_RAMP_FRAMES,
+                                              epochs * corpus.num_frames // 2)
+    bar = tqdm(total=-(-corpus.num_frames // config.batch_size), leave=False, disable=None,
+               desc=f"RBM {layer + 1} epoch {layer_epoch}", unit="batch")
+    lr = rbm.learning_rate
+    stats = train_rbm_epoch(rbm, inputs[0], inputs[1], order.to(device), config.batch_size,
+                            generator,
+                            (config.momentum, config.momentum_max), ramp, config.l2_penalty, bar)
+    bar.close()
+    line = {"epoch": step, "layer": layer + 1, "layer_epoch": layer_epoch, "epochs": epochs,
+            "vis_type": rbm.vis_type, "lr": lr, **stats}
+    logger.info("RBM %d (%s-Bernoulli) epoch %d/%d: reconstruction MSE %.4f (%.3f per frame), "
+                "lr %g, momentum %.3f, %.0f frames/s, data loading %.1f%%", layer + 1,
+                rbm.vis_type.capitalize(), layer_epoch, epochs, stats["recon_mse"],
+                stats["recon_error"], lr, stats["momentum"], stats["frames_per_s"],
+                100 * stats["data_share"])
+    return line
+
+
+def dbn_payload(layers: List[RBM], pipeline, config: RBMConfig, input_dim: int) -> Dict[str, Any]:
+    """The DBN file: RBM weights bottom-up, the feature pipeline, the splice."""
+    return {"format": DBN_FORMAT, "input_dim": input_dim, "splice": config.splice,
+            "pipeline": pipeline.to_dict(), "config": dataclasses.asdict(config),
+            "layers": [{"weight": r.weight.cpu(), "vis_bias": r.vis_bias.cpu(),
+                        "hid_bias": r.hid_bias.cpu(), "vis_type": r.vis_type} for r in layers]}

@@ -1,0 +1,153 @@
+"""Running a trained model over a data directory: ``dump-posteriors`` (teacher soft targets)
+and ``forward`` (log-likelihoods for hybrid decoding). Both write Kaldi float-matrix ark/scp."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Optional, Union
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from asrkt.data.datadir import DataDir
+from asrkt.errors import AsrktError
+from asrkt.nnet.config import resolve_device
+from asrkt.nnet.modelio import LoadedModel, load_model, resolve_model_path
+from asrkt.utils.logs import command_log
+
+logger = logging.getLogger("asrkt.nnet")
+PathLike = Union[str, Path]
+
+
+@torch.no_grad()
+def utterance_logits(model, feats: np.ndarray, device, utt: str = "?") -> torch.Tensor:
+    """Logits [T, num_pdfs] of one utterance (whole-utterance forward, zero initial state).
+
+    Args:
+        model: the acoustic model (eval mode, on ``device``).
+        feats: pipeline output [T, D].
+        device: torch device.
+        utt: utterance id for errors.
+    """
+    if feats.shape[1] != model.input_dim:
+        raise AsrktError(f"utterance '{utt}': model expects {model.input_dim}-dim features, "
+                         f"the feature pipeline gives {feats.shape[1]}")
+    x = torch.from_numpy(feats).to(device)
+    frames = x.shape[0]
+    offsets = torch.tensor(model.input_offsets(), device=device)
+    pos = (torch.arange(frames, device=device)[:, None] + offsets).clamp(0, frames - 1)
+    inputs = x[pos].flatten(1)
+    if model.recurrent:
+        logits, _ = model(inputs[None])
+        return logits[0]
+    logits, _ = model(inputs)
+    return logits
+
+
+def _run(loaded: LoadedModel, data_dir: DataDir, out_dir: Path, name: str, device,
+         transform, compress: bool = False) -> int:
+    from asrkt.io.tables import ArkScpWriter
+
+    model = loaded.model.eval()
+    count = 0
+    utts = data_dir.utterances
+    with ArkScpWriter(out_dir / f"{name}.ark", out_dir / f"{name}.scp", compress) as writer:
+        for utt, feats in tqdm(loaded.pipeline.iter_features(data_dir, utts), total=len(utts),
+                               desc=name, unit="utt", leave=False, disable=None):
+            out = transform(utterance_logits(model, feats, device, utt))
+            if not torch.isfinite(out).all():
+                raise AsrktError(f"utterance '{utt}': model output contains NaN/inf")
+            writer.write(utt, out.cpu().numpy().astype(np.float32))
+            count += 1
+    return count
+
+
+def dump_posteriors(teacher: PathLike, data_dir: PathLike, post_dir: PathLike,
+                    temperature: float = 1.0, top_k: Optional[int] = None,
+                    device: str = "auto", compress: bool = False) -> int:
+    """Write the teacher's frame posteriors softmax(z / T) to POST_DIR/post.{ark,scp}.
+
+    Args:
+        teacher: teacher model (file or EXP_DIR).
+        data_dir: data directory.
+        post_dir: output directory (also gets posteriors.yaml and pdf_counts).
+        temperature: softmax temperature T.
+        top_k: keep the k largest posteriors per frame and renormalise (None: all).
+        device: 'auto', 'cpu', 'cuda'.
+        compress: Kaldi compressed matrices (about 1 byte per value instead of 4; lossy,
+            rows are renormalised when read).
+    """
+    from asrkt.nnet.posteriors import write_info
+    from asrkt.nnet.targets import write_kaldi_text_vector
+
+    if temperature <= 0:
+        raise AsrktError(f"--temperature must be > 0, got {temperature}")
+    post_dir = Path(post_dir)
+    post_dir.mkdir(parents=True, exist_ok=True)
+    with command_log(post_dir / "log", "dump-posteriors"):
+        dev = resolve_device(device)
+        loaded = load_model(teacher, dev)
+        num_pdfs = loaded.model.num_pdfs
+        if top_k is not None and not 1 <= top_k <= num_pdfs:
+            raise AsrktError(f"--top-k must be in 1..{num_pdfs}, got {top_k}")
+        logger.info("teacher %s, temperature %g, top-k %s, %d pdfs: about %.0f MB per hour of "
+                    "audio%s", resolve_model_path(teacher), temperature, top_k, num_pdfs,
+                    360000 * (1 if compress else 4) * num_pdfs / 1e6,
+                    " (compressed)" if compress else "")
+
+        def transform(logits: torch.Tensor) -> torch.Tensor:
+            post = torch.softmax(logits.float() / temperature, dim=-1)
+            if top_k is not None and top_k < num_pdfs:
+                values, index = post.topk(top_k, dim=-1)
+                post = torch.zeros_like(post).scatter_(-1, index, values)
+                post /= post.sum(dim=-1, keepdim=True)
+            return post
+
+        count = _run(loaded, DataDir(data_dir), post_dir, "post", dev, transform, compress)
+        write_info(post_dir, temperature, top_k, num_pdfs, str(resolve_model_path(teacher)))
+        if loaded.pdf_counts is not None:
+            write_kaldi_text_vector(post_dir / "pdf_counts", loaded.pdf_counts.numpy())
+        logger.info("wrote soft targets of %d utterances to %s", count, post_dir / "post.scp")
+        return count
+
+
+def forward(model_path: PathLike, data_dir: PathLike, out_dir: PathLike,
+            use_priors: bool = True, prior_floor: float = 1e-10, prior_scale: float = 1.0,
+            device: str = "auto") -> int:
+    """Write log-likelihoods log p(pdf|x) - prior_scale * log p(pdf) to OUT_DIR/loglikes.{ark,scp}.
+
+    Args:
+        model_path: model file or EXP_DIR.
+        data_dir: data directory.
+        out_dir: output directory.
+        use_priors: subtract log priors (False: write log-posteriors).
+        prior_floor: priors below it are floored as Kaldi's PdfPrior.
+        prior_scale: scale of the log priors.
+        device: 'auto', 'cpu', 'cuda'.
+    """
+    from asrkt.nnet.priors import log_priors_from_counts
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with command_log(out_dir / "log", "forward"):
+        dev = resolve_device(device)
+        loaded = load_model(model_path, dev)
+        log_prior = torch.zeros(loaded.model.num_pdfs, device=dev)
+        if use_priors:
+            if loaded.pdf_counts is None:
+                raise AsrktError(f"{resolve_model_path(model_path)} has no pdf counts for "
+                                 f"priors; use --no-priors")
+            log_prior = torch.from_numpy(
+                log_priors_from_counts(loaded.pdf_counts.numpy(), prior_floor)).to(dev)
+        logger.info("model %s, priors %s (floor %g, scale %g)", resolve_model_path(model_path),
+                    "on" if use_priors else "off", prior_floor, prior_scale)
+
+        def transform(logits: torch.Tensor) -> torch.Tensor:
+            return torch.log_softmax(logits.float(), dim=-1) - prior_scale * log_prior
+
+        count = _run(loaded, DataDir(data_dir), out_dir, "loglikes", dev, transform)
+        logger.info("wrote log-likelihoods of %d utterances to %s", count,
+                    out_dir / "loglikes.scp")
+        return count

@@ -1,0 +1,212 @@
+"""Mini-batch loaders over an in-memory :class:`~asrkt.nnet.corpus.Corpus`.
+
+- :class:`FrameShuffleLoader`: frame-level shuffled minibatches (nnet1's nnet-train-frmshuff) for
+  frame models (DNN, RBM).
+- :class:`ChunkedSequenceLoader`: truncated BPTT over fixed-length chunks with many streams per
+  minibatch (nnet1's multistream training). Each stream plays a sequence of utterances chunk by
+  chunk; the recurrent state is carried between consecutive chunks of a stream and reset when a
+  new utterance starts; an utterance's last chunk is padded (masked). Every frame is used exactly
+  once per epoch and memory does not grow with utterance length. With ``chunk_len=None`` (for
+  bidirectional models) each batch holds whole utterances of similar length.
+
+Inputs are built by one gather per batch (:func:`gather_inputs`): splicing and target delay are
+frame offsets clamped to the utterance, as splice-feats replicates edge frames. Shuffling uses a
+generator seeded by (seed, epoch), so an epoch's order does not depend on earlier epochs (resume
+gives the same batches).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Dict, Iterator, List, Optional, Sequence
+
+import numpy as np
+import torch
+
+from asrkt.nnet.corpus import Corpus
+
+
+@dataclass
+class Batch:
+    """One minibatch.
+
+    inputs: [B, D'] (frames) or [S, C, D'] (streams x chunk). targets: per valid frame, [M] /
+    [M, P]. mask: [S, C] valid positions (None: all valid); positions: their flat indices in
+    [S * C] (selecting outputs without a device sync). reset: [S] streams starting a new
+    utterance. lengths: [S] valid lengths (whole-utterance batches). num_frames: M.
+    """
+
+    inputs: torch.Tensor
+    targets: Dict[str, torch.Tensor]
+    mask: Optional[torch.Tensor] = None
+    positions: Optional[torch.Tensor] = None
+    reset: Optional[torch.Tensor] = None
+    lengths: Optional[torch.Tensor] = None
+    num_frames: int = 0
+
+
+def gather_inputs(corpus: Corpus, index: torch.Tensor, offsets: Sequence[int]) -> torch.Tensor:
+    """Spliced inputs for frames ``index`` (any shape): [..., len(offsets) * D].
+
+    Args:
+        corpus: the features.
+        index: global frame indices (long, on the corpus device).
+        offsets: frame offsets to stack, clamped to each frame's utterance.
+    """
+    if list(offsets) == [0]:
+        return corpus.feats.index_select(0, index.reshape(-1)).view(*index.shape, corpus.dim)
+    off = torch.as_tensor(list(offsets), dtype=torch.long, device=index.device)
+    pos = torch.clamp(index.unsqueeze(-1) + off, corpus.frame_lo[index].unsqueeze(-1),
+                      corpus.frame_hi[index].unsqueeze(-1))
+    rows = corpus.feats.index_select(0, pos.reshape(-1))
+    return rows.view(*index.shape, len(off) * corpus.dim)
+
+
+def epoch_generator(seed: int, epoch: int) -> np.random.Generator:
+    """The shuffling generator of one epoch."""
+    return np.random.default_rng([seed, epoch])
+
+
+class FrameShuffleLoader:
+    """Frame minibatches, shuffled per epoch (or in order when ``shuffle`` is False).
+
+    Args:
+        corpus: features and targets.
+        offsets: input frame offsets (the model's splicing).
+        batch_size: frames per minibatch.
+        shuffle: shuffle frames each epoch.
+        seed: shuffling seed.
+    """
+
+    def __init__(self, corpus: Corpus, offsets: Sequence[int], batch_size: int = 256,
+                 shuffle: bool = True, seed: int = 777):
+        self.corpus, self.offsets = corpus, list(offsets)
+        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
+
+    def __len__(self) -> int:
+        return -(-self.corpus.num_frames // self.batch_size)
+
+    def order(self, epoch: int) -> torch.Tensor:
+        n = self.corpus.num_frames
+        if not self.shuffle:
+            return torch.arange(n)
+        return torch.from_numpy(epoch_generator(self.seed, epoch).permutation(n))
+
+    def batches(self, epoch: int) -> Iterator[Batch]:
+        """Yield the minibatches of ``epoch``."""
+        device = self.corpus.feats.device
+        order = self.order(epoch).to(device)
+        for start in range(0, order.numel(), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            yield Batch(inputs=gather_inputs(self.corpus, idx, self.offsets),
+                        targets={k: v.index_select(0, idx)
+                                 for k, v in self.corpus.targets.items()},
+                        num_frames=int(idx.numel()))
+
+
+class ChunkedSequenceLoader:
+    """Multistream truncated-BPTT chunks (or whole-utterance batches when ``chunk_len`` is None).
+
+    Args:
+        corpus: features and targets.
+        offsets: input frame offsets (splicing and target delay).
+        num_streams: streams (sequences) per minibatch.
+        chunk_len: frames per chunk; None = whole utterances (bidirectional models).
+        shuffle: shuffle utterances each epoch.
+        seed: shuffling seed.
+    """
+
+    def __init__(self, corpus: Corpus, offsets: Sequence[int], num_streams: int = 64,
+                 chunk_len: Optional[int] = 20, shuffle: bool = True, seed: int = 777):
+        self.corpus, self.offsets = corpus, list(offsets)
+        self.num_streams, self.chunk_len = num_streams, chunk_len
+        self.shuffle, self.seed = shuffle, seed
+
+    def utterance_order(self, epoch: int) -> np.ndarray:
+        count = len(self.corpus.lengths)
+        if not self.shuffle:
+            return np.arange(count)
+        return epoch_generator(self.seed, epoch).permutation(count)
+
+    def schedule(self, epoch: int) -> List[np.ndarray]:
+        """Frame indices of each batch, [S, C] with -1 for padding (chunked) or [S', L]."""
+        if self.chunk_len is None:
+            return self._utterance_batches(epoch)
+        return list(self._chunk_schedule(epoch)[0])
+
+    def _chunk_schedule(self, epoch: int):
+        """(index [num_batches, S, C], reset [num_batches, S]): streams balanced greedily."""
+        c, lengths, starts = self.chunk_len, self.corpus.lengths, self.corpus.starts
+        chunks = -(-lengths // c)
+        streams = min(self.num_streams, len(lengths))
+        heap = [(0, s) for s in range(streams)]
+        plan: List[List[int]] = [[] for _ in range(streams)]
+        for u in self.utterance_order(epoch):
+            load, s = heapq.heappop(heap)
+            plan[s].append(int(u))
+            heapq.heappush(heap, (load + int(chunks[u]), s))
+        num_batches = max(load for load, _ in heap)
+        index = np.full((streams, num_batches * c), -1, dtype=np.int64)
+        reset = np.zeros((streams, num_batches), dtype=bool)
+        for s, utts in enumerate(plan):
+            pos = 0
+            for u in utts:
+                first = pos * c
+                index[s, first:first + lengths[u]] = np.arange(starts[u], starts[u] + lengths[u])
+                reset[s, pos] = True
+                pos += int(chunks[u])
+        return index.reshape(streams, num_batches, c).transpose(1, 0, 2), reset.T
+
+    def _utterance_batches(self, epoch: int) -> List[np.ndarray]:
+        order = self.utterance_order(epoch)
+        lengths, starts = self.corpus.lengths, self.corpus.starts
+        by_length = order[np.argsort(lengths[order], kind="stable")]
+        groups = [by_length[i:i + self.num_streams]
+                  for i in range(0, len(by_length), self.num_streams)]
+        if self.shuffle:
+            shuffled = np.random.default_rng([self.seed, epoch, 1]).permutation(len(groups))
+            groups = [groups[i] for i in shuffled]
+        out = []
+        for group in groups:
+            index = np.full((len(group), int(lengths[group].max())), -1, dtype=np.int64)
+            for row, u in enumerate(group):
+                index[row, :lengths[u]] = np.arange(starts[u], starts[u] + lengths[u])
+            out.append(index)
+        return out
+
+    def __len__(self) -> int:
+        return len(self.schedule(0))
+
+    def batches(self, epoch: int) -> Iterator[Batch]:
+        """Yield the minibatches of ``epoch`` in stream order (state carries between them)."""
+        device = self.corpus.feats.device
+        if self.chunk_len is None:  # independent batches: no state is carried (reset None)
+            plan = [(idx, None) for idx in self._utterance_batches(epoch)]
+        else:
+            index, reset = self._chunk_schedule(epoch)
+            plan = zip(index, reset)
+        for idx_np, reset_np in plan:
+            mask_np = idx_np >= 0
+            positions = np.flatnonzero(mask_np)
+            idx = torch.from_numpy(np.ascontiguousarray(np.maximum(idx_np, 0))).to(device)
+            valid = torch.from_numpy(idx_np.reshape(-1)[positions]).to(device)
+            lengths = torch.from_numpy(mask_np.sum(axis=1)) if self.chunk_len is None else None
+            yield Batch(inputs=gather_inputs(self.corpus, idx, self.offsets),
+                        targets={k: v.index_select(0, valid)
+                                 for k, v in self.corpus.targets.items()},
+                        mask=torch.from_numpy(mask_np).to(device),
+                        positions=torch.from_numpy(positions).to(device),
+                        reset=None if reset_np is None else torch.from_numpy(reset_np).to(device),
+                        lengths=lengths, num_frames=int(positions.size))
+
+
+def make_loader(corpus: Corpus, model, batch_size: int, num_streams: int,
+                chunk_len: int, shuffle: bool, seed: int):
+    """The loader a model trains with: frame shuffling for frame models, chunked BPTT for
+    unidirectional recurrent models, whole utterances for bidirectional ones."""
+    offsets = model.input_offsets()
+    if not model.recurrent:
+        return FrameShuffleLoader(corpus, offsets, batch_size, shuffle, seed)
+    return ChunkedSequenceLoader(corpus, offsets, num_streams,
+                                 None if model.bidirectional else chunk_len, shuffle, seed)

@@ -1,0 +1,53 @@
+"""Sigmoid MLP (Kaldi nnet1's DNN): spliced frames -> sigmoid hidden layers -> pdf logits.
+
+Can be initialised from a stack of RBMs (``asrkt pretrain-rbm``) plus a random output layer.
+"""
+
+from __future__ import annotations
+
+from typing import List
+
+import torch
+from torch import nn
+
+from asrkt.errors import AsrktError
+from asrkt.nnet.models import register
+from asrkt.nnet.models.base import AcousticModel, ModelSpec
+
+
+@register("dnn")
+class SigmoidDNN(AcousticModel):
+    """``num_layers`` sigmoid layers of ``hidden_dim`` units and a linear output layer."""
+
+    recurrent = False
+
+    def __init__(self, spec: ModelSpec, input_dim: int, num_pdfs: int,
+                 bidirectional: bool = False):
+        super().__init__(spec, input_dim, num_pdfs, bidirectional)
+        dims = [self.spliced_dim] + [spec.hidden_dim] * spec.num_layers
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
+        self.output = nn.Linear(dims[-1], num_pdfs)
+
+    def forward(self, inputs, state=None, reset=None, lengths=None):
+        x = inputs
+        for layer in self.hidden:
+            x = torch.sigmoid(layer(x))
+        return self.output(x), None
+
+    def init_from_dbn(self, layers: List[dict], source: str) -> None:
+        """Copy RBM weights (``{'weight': [hid, vis], 'hid_bias': [hid]}``) into the hidden layers.
+
+        Args:
+            layers: RBMs from the bottom up (as saved by ``asrkt pretrain-rbm``).
+            source: the DBN file, for error messages.
+        """
+        if len(layers) != len(self.hidden):
+            raise AsrktError(f"{source}: DBN has {len(layers)} layers, the DNN {len(self.hidden)}")
+        for k, (rbm, layer) in enumerate(zip(layers, self.hidden)):
+            weight = torch.as_tensor(rbm["weight"])
+            if tuple(weight.shape) != tuple(layer.weight.shape):
+                raise AsrktError(f"{source}: RBM {k + 1} is {tuple(weight.shape)} (hid x vis), "
+                                 f"the DNN layer needs {tuple(layer.weight.shape)}")
+            with torch.no_grad():
+                layer.weight.copy_(weight)
+                layer.bias.copy_(torch.as_tensor(rbm["hid_bias"]))

@@ -1,0 +1,236 @@
+"""What the neural commands do (asrkt.cli.nnet holds only their click wrappers).
+
+- :func:`train_supervised`: train-teacher, kt-pretrain and finetune (one flow, one trainer);
+- :func:`pretrain_rbm`: stacked RBMs (in ``asrkt.nnet.dbn``);
+- :func:`forward_data`: dump-posteriors and forward (in ``asrkt.nnet.inference``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+import numpy as np
+import torch
+import yaml
+
+from asrkt.data.datadir import DataDir
+from asrkt.errors import AsrktError
+from asrkt.nnet.config import TrainConfig, resolve_device, set_threads
+from asrkt.nnet.corpus import TargetSource, load_corpus, split_holdout
+from asrkt.nnet.loaders import make_loader
+from asrkt.nnet.losses import LossSpec
+from asrkt.nnet.modelio import load_model, load_torch, model_payload, resolve_model_path
+from asrkt.nnet.models import ModelSpec, build_model
+from asrkt.nnet.trainer import Trainer, TrainerSettings
+from asrkt.utils.config import load_config, save_config
+from asrkt.utils.logs import command_log
+
+logger = logging.getLogger("asrkt.nnet")
+PathLike = Union[str, Path]
+
+
+def prepare_exp_dir(exp_dir: Path, config: Any, resume: bool) -> None:
+    """Create EXP_DIR, check a resumed run's config, save ``config.yaml``.
+
+    Args:
+        exp_dir: the experiment directory.
+        config: the resolved config.
+        resume: continue from the checkpoints (the config must match the saved one, except
+            ``device`` and ``num_threads``); without it, old checkpoints are removed.
+    """
+    exp_dir.mkdir(parents=True, exist_ok=True)
+    saved = exp_dir / "config.yaml"
+    if resume and saved.exists():
+        old = load_config(type(config), saved)
+        diffs = [f.name for f in dataclasses.fields(config)
+                 if f.name not in ("device", "num_threads")
+                 and getattr(old, f.name) != getattr(config, f.name)]
+        if diffs:
+            raise AsrktError(f"--resume: the config differs from {saved} in {', '.join(diffs)}")
+    elif not resume and (exp_dir / "checkpoints").exists():
+        logger.warning("%s: removing checkpoints of an earlier run (use --resume to continue it)",
+                       exp_dir)
+        shutil.rmtree(exp_dir / "checkpoints")
+    save_config(config, saved)
+
+
+def log_hyperparameters(config: Any, extra: Dict[str, Any]) -> None:
+    """All hyperparameters and inputs at the top of the log."""
+    extra = {k: str(v) if isinstance(v, Path) else v for k, v in extra.items()}
+    text = yaml.safe_dump({**dataclasses.asdict(config), **extra}, sort_keys=False)
+    logger.info("hyperparameters and inputs:\n  %s", text.strip().replace("\n", "\n  "))
+
+
+def new_pipeline(config, data_dir: DataDir, utterances: Optional[List[str]] = None):
+    """A feature pipeline from the config's feature options, fitted on ``utterances``."""
+    from asrkt.feats.pipeline import FeaturePipeline, PipelineConfig
+
+    pipeline = FeaturePipeline(PipelineConfig(
+        cmvn=config.cmvn, norm_vars=config.norm_vars, delta_order=config.delta_order, splice=0,
+        global_norm=config.global_norm))
+    return pipeline.fit(data_dir, utterances)
+
+
+@dataclasses.dataclass
+class TargetSet:
+    """Targets of a training run: sources by name, pdf count, pdf counts (for priors)."""
+
+    sources: Dict[str, TargetSource]
+    num_pdfs: int
+    pdf_counts: Optional[np.ndarray]
+
+
+def load_targets(loss: LossSpec, ali_dir: Optional[PathLike], post_dir: Optional[PathLike],
+                 temperature: float) -> TargetSet:
+    """Read hard (ALI_DIR) and/or soft (POST_DIR) targets as the loss needs them.
+
+    Soft targets dumped at temperature T0 are re-tempered to ``temperature``.
+    """
+    from asrkt.nnet.posteriors import load_soft_targets, read_info, soften, soft_target_table
+    from asrkt.nnet.targets import PdfAlignments, read_kaldi_text_vector
+
+    sources: Dict[str, TargetSource] = {}
+    num_pdfs, counts = None, None
+    if "pdf" in loss.target_names:
+        ali = PdfAlignments(ali_dir)
+        sources["pdf"] = TargetSource(ali.load(), str(ali.table))
+        num_pdfs, counts = ali.num_pdfs, ali.counts
+    if "soft" in loss.target_names:
+        info = read_info(post_dir)
+        soft = load_soft_targets(post_dir, num_pdfs or info.get("num_pdfs"))
+        if not soft:
+            raise AsrktError(f"{soft_target_table(post_dir)}: no soft targets")
+        ratio = temperature / info["temperature"]
+        if ratio != 1.0:
+            logger.info("re-tempering soft targets from T=%g to T=%g", info["temperature"],
+                        temperature)
+            soft = {utt: soften(post, ratio) for utt, post in soft.items()}
+        num_pdfs = num_pdfs or next(iter(soft.values())).shape[1]
+        sources["soft"] = TargetSource(soft, str(soft_target_table(post_dir)))
+        if counts is None and (Path(post_dir) / "pdf_counts").exists():
+            counts = read_kaldi_text_vector(Path(post_dir) / "pdf_counts")
+        elif counts is None:
+            counts = sum(post.sum(axis=0) for post in soft.values())
+    return TargetSet(sources, int(num_pdfs), counts)
+
+
+def _initial_model(config: TrainConfig, input_dim: int, num_pdfs: int,
+                   init: Optional[Any], dbn: Optional[Dict[str, Any]], dbn_path: str):
+    """The model to train: a copy of --init, a DNN from the DBN, or random init."""
+    if init is not None:
+        model = init.model
+        if model.num_pdfs != num_pdfs:
+            raise AsrktError(f"--init model has {model.num_pdfs} outputs but the targets have "
+                             f"{num_pdfs} pdfs")
+        return model
+    if dbn is not None:
+        layers = dbn["layers"]
+        spec = ModelSpec("dnn", len(layers), int(layers[0]["weight"].shape[0]), 0,
+                         int(dbn["splice"]), 0)
+        model = build_model(spec, input_dim, num_pdfs)
+        model.init_from_dbn(layers, dbn_path)
+        return model
+    spec = ModelSpec(config.model, config.num_layers, config.hidden_dim, config.proj_dim,
+                     config.splice, config.target_delay)
+    return build_model(spec, input_dim, num_pdfs)
+
+
+def load_dbn(path: PathLike) -> Tuple[Dict[str, Any], str]:
+    """A DBN written by ``asrkt pretrain-rbm`` (file or its EXP_DIR)."""
+    from asrkt.nnet.dbn import DBN_FORMAT
+
+    path = resolve_model_path(path)
+    payload = load_torch(path, "DBN")
+    if not isinstance(payload, dict) or payload.get("format") != DBN_FORMAT:
+        raise AsrktError(f"'{path}' is not a DBN written by 'asrkt pretrain-rbm'")
+    return payload, str(path)
+
+
+def _split(config: TrainConfig, data: DataDir, cv_data: Optional[PathLike]
+           ) -> Tuple[List[str], DataDir, List[str]]:
+    if cv_data is not None:
+        cv_dir = DataDir(cv_data)
+        return data.utterances, cv_dir, cv_dir.utterances
+    train, cv = split_holdout(data.utterances, config.cv_fraction, config.seed)
+    logger.info("CV set: %d utterances held out of %d (cv_fraction %g)", len(cv),
+                len(train) + len(cv), config.cv_fraction)
+    return train, data, cv
+
+
+def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_dir: PathLike,
+                     loss: LossSpec, ali_dir: Optional[PathLike] = None,
+                     post_dir: Optional[PathLike] = None, init: Optional[PathLike] = None,
+                     dbn: Optional[PathLike] = None, cv_data: Optional[PathLike] = None,
+                     resume: bool = False) -> List[Dict[str, Any]]:
+    """train-teacher / kt-pretrain / finetune.
+
+    Args:
+        command: command name (log file, final.pt).
+        config: resolved config.
+        data_dir: training data directory.
+        exp_dir: experiment directory.
+        loss: which targets and weights.
+        ali_dir: ALI_DIR with pdf.scp + pdf_counts (hard targets).
+        post_dir: POST_DIR with soft targets.
+        init: model to start from (file or EXP_DIR).
+        dbn: DBN to initialise a DNN from.
+        cv_data: separate CV data directory (default: hold out cv_fraction of the utterances).
+        resume: continue from the last checkpoint.
+    """
+    exp_dir = Path(exp_dir)
+    prepare_exp_dir(exp_dir, config, resume)
+    with command_log(exp_dir / "log", command):
+        log_hyperparameters(config, {"data": data_dir, "ali_dir": ali_dir,
+                                     "post_dir": post_dir, "init": init, "dbn": dbn,
+                                     "cv_data": cv_data, "resume": resume,
+                                     "loss": dataclasses.asdict(loss)})
+        device = resolve_device(config.device)
+        set_threads(config.num_threads)
+        torch.manual_seed(config.seed)
+        data = DataDir(data_dir)
+        targets = load_targets(loss, ali_dir, post_dir, loss.temperature)
+        train_utts, cv_dir, cv_utts = _split(config, data, cv_data)
+        loaded_init = load_model(init) if init is not None else None
+        dbn_payload, dbn_path = load_dbn(dbn) if dbn is not None else (None, "")
+        if loaded_init is not None:
+            pipeline = loaded_init.pipeline
+        elif dbn_payload is not None:
+            from asrkt.feats.pipeline import FeaturePipeline
+
+            pipeline = FeaturePipeline.from_dict(dbn_payload["pipeline"], dbn_path)
+        else:
+            pipeline = new_pipeline(config, data, train_utts)
+        pipeline.save(exp_dir / "feature_pipeline.yaml")
+        options = dict(sources=targets.sources, tolerance=config.length_tolerance,
+                       max_skip_fraction=config.max_skip_fraction)
+        train = load_corpus(pipeline, data, train_utts, name="train", **options)
+        cv = load_corpus(pipeline, cv_dir, cv_utts, name="cv", **options)
+        model = _initial_model(config, train.dim, targets.num_pdfs, loaded_init, dbn_payload,
+                               dbn_path)
+        if model.input_dim != train.dim:
+            raise AsrktError(f"model expects {model.input_dim}-dim features, the feature "
+                             f"pipeline gives {train.dim} for {data.path}")
+        logger.info("model %s: %s; %d parameters; train %d utts / %d frames, CV %d / %d; "
+                    "device %s", model.spec.name, model.spec, sum(p.numel() for p in
+                    model.parameters()), len(train.utts), train.num_frames, len(cv.utts),
+                    cv.num_frames, device)
+        model.to(device)
+        train.to(device)
+        cv.to(device)
+        loaders = [make_loader(c, model, config.batch_size, config.num_streams,
+                               config.chunk_len, shuffle, config.seed)
+                   for c, shuffle in ((train, True), (cv, False))]
+        counts = torch.as_tensor(targets.pdf_counts) if targets.pdf_counts is not None else None
+        payload = lambda m: model_payload(m, pipeline, counts, command,  # noqa: E731
+                                          dataclasses.asdict(config))
+        trainer = Trainer(model, loaders[0], loaders[1], loss, TrainerSettings.from_config(config),
+                          exp_dir, payload)
+        history = trainer.fit(resume)
+        best = min((h for h in history), key=lambda h: h["cv_loss"])
+        logger.info("best CV loss %.4f (frame acc %.2f%%) after epoch %d; model: %s",
+                    best["cv_loss"], 100 * best["cv_acc"], best["epoch"], exp_dir / "final.pt")
+        return history

@@ -1,0 +1,110 @@
+"""Frame targets from ALI_DIR: pdf-id alignments (``pdf.scp``), pdf counts and the pdf count.
+
+ALI_DIR layout (written by the HMM side):
+
+- ``pdf.scp`` (or ``pdf.ark``): Kaldi int-vector table, one pdf id per frame per utterance;
+- ``pdf_counts``: a Kaldi text vector ``[ c0 c1 ... ]`` of frame counts per pdf (priors);
+- ``num_pdfs`` (optional): one integer; defaults to the length of ``pdf_counts``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, Optional, Union
+
+import numpy as np
+
+from asrkt.errors import AsrktError
+
+PathLike = Union[str, Path]
+
+
+def read_kaldi_text_vector(path: PathLike) -> np.ndarray:
+    """Read a Kaldi text vector ``[ v0 v1 ... ]`` (brackets optional) as float64.
+
+    Args:
+        path: the file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise AsrktError(f"'{path}' does not exist")
+    tokens = path.read_text(encoding="utf-8").split()
+    if tokens and tokens[0] == "[":
+        tokens = tokens[1:]
+    if tokens and tokens[-1] == "]":
+        tokens = tokens[:-1]
+    try:
+        values = np.array([float(t) for t in tokens], dtype=np.float64)
+    except ValueError:
+        raise AsrktError(f"{path}: expected a Kaldi vector '[ c0 c1 ... ]'") from None
+    if values.size == 0:
+        raise AsrktError(f"{path}: empty vector")
+    return values
+
+
+def write_kaldi_text_vector(path: PathLike, values: np.ndarray) -> None:
+    """Write ``[ v0 v1 ... ]`` atomically (integers without decimals)."""
+    from asrkt.utils.fileio import write_text_atomic
+
+    items = " ".join(str(int(v)) if float(v).is_integer() else repr(float(v)) for v in values)
+    write_text_atomic(path, f"[ {items} ]\n")
+
+
+class PdfAlignments:
+    """pdf-id alignments of an ALI_DIR.
+
+    Args:
+        ali_dir: directory with ``pdf.scp`` (or ``pdf.ark``), ``pdf_counts``, optional ``num_pdfs``.
+    """
+
+    def __init__(self, ali_dir: PathLike):
+        self.ali_dir = Path(ali_dir)
+        if not self.ali_dir.is_dir():
+            raise AsrktError(f"alignment directory '{self.ali_dir}' does not exist")
+        table = self.ali_dir / "pdf.scp"
+        if not table.exists() and (self.ali_dir / "pdf.ark").exists():
+            table = self.ali_dir / "pdf.ark"
+        if not table.exists():
+            raise AsrktError(f"{self.ali_dir}: no pdf.scp (pdf-id alignments); "
+                             f"convert the transition-id alignments first")
+        self.table = table
+        self.counts = read_kaldi_text_vector(self.ali_dir / "pdf_counts")
+        self.num_pdfs = self._read_num_pdfs()
+
+    def _read_num_pdfs(self) -> int:
+        path = self.ali_dir / "num_pdfs"
+        if not path.exists():
+            return int(self.counts.size)
+        text = path.read_text(encoding="utf-8").strip()
+        if not text.isdigit() or int(text) < 1:
+            raise AsrktError(f"{path}: expected a positive integer, got '{text}'")
+        num = int(text)
+        if num != self.counts.size:
+            raise AsrktError(f"{path}: says {num} pdfs but {self.ali_dir / 'pdf_counts'} "
+                             f"has {self.counts.size} counts")
+        return num
+
+    def load(self) -> Dict[str, np.ndarray]:
+        """All alignments as {utt: int64 [T]}; a pdf id out of range is an error naming the utt."""
+        from asrkt.io.tables import read_table
+
+        out: Dict[str, np.ndarray] = {}
+        for utt, ali in read_table(self.table):
+            ali = np.asarray(ali)
+            if ali.ndim != 1 or not np.issubdtype(ali.dtype, np.integer):
+                raise AsrktError(f"{self.table} ({utt}): expected an integer vector of pdf ids")
+            if ali.size and (ali.min() < 0 or ali.max() >= self.num_pdfs):
+                raise AsrktError(f"{self.table} ({utt}): pdf id {int(ali.max())} outside "
+                                 f"0..{self.num_pdfs - 1} (num_pdfs from {self.ali_dir})")
+            out[utt] = ali.astype(np.int64)
+        return out
+
+
+def count_pdfs(alignments: Dict[str, np.ndarray], num_pdfs: int,
+               utterances: Optional[list] = None) -> np.ndarray:
+    """Frame counts per pdf over ``utterances`` (all by default), as ``analyze-counts``."""
+    counts = np.zeros(num_pdfs, dtype=np.float64)
+    for utt in utterances if utterances is not None else alignments:
+        if utt in alignments:
+            counts += np.bincount(alignments[utt], minlength=num_pdfs)
+    return counts

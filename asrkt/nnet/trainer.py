@@ -1,0 +1,310 @@
+"""The one training loop of all supervised training commands (train-teacher, kt-pretrain,
+finetune): epochs over a loader, cross-validation, Kaldi nnet1's newbob learning-rate schedule,
+per-epoch checkpoints with exact resume, ``train.jsonl``, ``curves.png``, the final model.
+
+Newbob (steps/nnet/train_scheduler.sh): the CV loss of the initial model is measured first;
+after each epoch the new model is accepted if its CV loss is lower than the best so far (else
+it is rejected and training continues from the best one); with ``rel = (best_before -
+best_after) / best_before``, training stops when halving has begun and rel < end_halving_impr,
+halving starts when rel < start_halving_impr, and while halving the learning rate is multiplied
+by ``halving_factor`` after every epoch.
+
+Exact resume: shuffling depends only on (seed, epoch), the checkpoint holds model, optimiser and
+schedule state, so a resumed run ends with the same weights as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import torch
+from tqdm import tqdm
+
+from asrkt.errors import AsrktError
+from asrkt.nnet.losses import LossSpec, training_loss
+from asrkt.nnet.models.base import detach_state
+from asrkt.nnet.modelio import load_torch, save_torch
+from asrkt.utils.fileio import write_text_atomic
+
+logger = logging.getLogger("asrkt.nnet")
+
+
+@dataclass
+class ScheduleState:
+    """Newbob state, saved in every checkpoint."""
+
+    learning_rate: float
+    halving: bool = False
+    best_loss: float = math.inf
+    done: bool = False
+    epoch: int = 0
+
+
+@dataclass
+class TrainerSettings:
+    """Optimisation settings shared by the training commands (see their config classes)."""
+
+    learning_rate: float = 0.008
+    optimizer: str = "sgd"
+    momentum: float = 0.0
+    l2_penalty: float = 0.0
+    max_epochs: int = 20
+    min_epochs: int = 0
+    keep_lr_epochs: int = 0
+    start_halving_impr: float = 0.01
+    end_halving_impr: float = 0.001
+    halving_factor: float = 0.5
+    grad_clip: float = 0.0
+
+    @classmethod
+    def from_config(cls, config: Any) -> "TrainerSettings":
+        """Pick the fields of this class from a command config."""
+        return cls(**{f: getattr(config, f) for f in cls.__dataclass_fields__})
+
+
+def newbob_update(state: ScheduleState, cv_loss: float, settings: TrainerSettings) -> bool:
+    """Apply one epoch's CV loss to the schedule; returns whether the epoch is accepted."""
+    epoch = state.epoch
+    previous = state.best_loss
+    accepted = (cv_loss < previous or epoch <= settings.keep_lr_epochs
+                or epoch <= settings.min_epochs)
+    if accepted:
+        state.best_loss = cv_loss
+    rel = (previous - state.best_loss) / previous if math.isfinite(previous) and previous else 1.0
+    if epoch >= settings.max_epochs:
+        state.done = True
+    if state.halving and rel < settings.end_halving_impr and epoch > settings.min_epochs:
+        state.done = True
+    if epoch > settings.keep_lr_epochs and rel < settings.start_halving_impr:
+        state.halving = True
+    if state.halving:
+        state.learning_rate *= settings.halving_factor
+    return accepted
+
+
+def make_optimizer(model: torch.nn.Module, settings: TrainerSettings) -> torch.optim.Optimizer:
+    """SGD (with momentum, L2 as weight decay) or Adam."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if settings.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=settings.learning_rate, momentum=settings.momentum,
+                               weight_decay=settings.l2_penalty)
+    if settings.optimizer == "adam":
+        return torch.optim.Adam(params, lr=settings.learning_rate,
+                                weight_decay=settings.l2_penalty)
+    raise AsrktError(f"unknown optimizer '{settings.optimizer}' (sgd, adam)")
+
+
+@dataclass
+class EpochStats:
+    loss: float = 0.0
+    accuracy: float = 0.0
+    frames: int = 0
+    seconds: float = 0.0
+    data_seconds: float = 0.0
+
+
+class Trainer:
+    """Train ``model`` with newbob over ``train_loader``, CV on ``cv_loader``.
+
+    Args:
+        model: the acoustic model (already on ``device``).
+        train_loader / cv_loader: loaders from :func:`asrkt.nnet.loaders.make_loader`.
+        loss_spec: which targets and weights.
+        settings: optimisation and schedule settings.
+        exp_dir: the experiment directory (checkpoints/, train.jsonl, curves.png).
+        final_payload: callable(model) -> dict saved as ``final.pt``.
+    """
+
+    def __init__(self, model, train_loader, cv_loader, loss_spec: LossSpec,
+                 settings: TrainerSettings, exp_dir: Path,
+                 final_payload: Callable[[torch.nn.Module], Dict[str, Any]]):
+        self.model, self.train_loader, self.cv_loader = model, train_loader, cv_loader
+        self.loss_spec, self.settings, self.exp_dir = loss_spec, settings, Path(exp_dir)
+        self.final_payload = final_payload
+        self.optimizer = make_optimizer(model, settings)
+        self.state = ScheduleState(settings.learning_rate)
+        self.history: List[Dict[str, Any]] = []
+
+    # -- one pass ---------------------------------------------------------------------------
+    def run_epoch(self, loader, epoch: int, train: bool) -> EpochStats:
+        """One pass over ``loader``: training (with updates) or evaluation."""
+        self.model.train(train)
+        stats, state = EpochStats(), None
+        total_loss, correct = 0.0, 0
+        check_every = 1 if next(self.model.parameters()).device.type == "cpu" else 50
+        start = time.perf_counter()
+        batches = loader.batches(epoch)
+        expected = len(loader)  # may differ by a batch between epochs (stream balancing)
+        bar = tqdm(total=expected, desc=f"epoch {epoch} {'train' if train else 'cv'}",
+                   unit="batch", leave=False, disable=None)
+        with torch.set_grad_enabled(train):
+            for number in range(1, 1 << 62):
+                tick = time.perf_counter()
+                batch = next(batches, None)
+                stats.data_seconds += time.perf_counter() - tick
+                if batch is None:
+                    break
+                if batch.reset is None:
+                    state = None
+                logits, state = self.model(batch.inputs, state=state, reset=batch.reset,
+                                           lengths=batch.lengths)
+                if batch.positions is not None:
+                    logits = logits.reshape(-1, logits.shape[-1]).index_select(0, batch.positions)
+                loss, hits = training_loss(logits, batch.targets, self.loss_spec)
+                total_loss = total_loss + loss.detach() * batch.num_frames
+                correct = correct + hits
+                if number % check_every == 0 or number >= expected:
+                    self._check_finite(total_loss, epoch, train, number, check_every)
+                if train:
+                    self._update(loss)
+                state = detach_state(state)
+                stats.frames += batch.num_frames
+                bar.update(1)
+        bar.close()
+        if number > 1 and check_every > 1:
+            self._check_finite(total_loss, epoch, train, number - 1, check_every)
+        stats.seconds = time.perf_counter() - start
+        stats.loss = float(total_loss) / max(stats.frames, 1)
+        stats.accuracy = int(correct) / max(stats.frames, 1)
+        return stats
+
+    @staticmethod
+    def _check_finite(total_loss: torch.Tensor, epoch: int, train: bool, number: int,
+                      every: int) -> None:
+        """One-line error when the running loss became NaN/inf (checked every ``every``
+        batches; 1 on CPU, where the check costs nothing)."""
+        value = float(total_loss)
+        if not math.isfinite(value):
+            where = f"batch {number}" if every == 1 else f"batches {number - every + 1}-{number}"
+            raise AsrktError(f"epoch {epoch}, {'training' if train else 'CV'} {where}: loss is "
+                             f"{value} (NaN/inf); lower the learning rate or check the inputs")
+
+    def _update(self, loss: torch.Tensor) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.settings.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.grad_clip)
+        self.optimizer.step()
+
+    # -- checkpoints ------------------------------------------------------------------------
+    def checkpoint_path(self, epoch: int) -> Path:
+        return self.exp_dir / "checkpoints" / f"epoch-{epoch}.pt"
+
+    def save_checkpoint(self) -> None:
+        save_torch({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                    "schedule": asdict(self.state), "history": self.history},
+                   self.checkpoint_path(self.state.epoch))
+
+    def load_latest_checkpoint(self) -> bool:
+        """Restore the newest checkpoint; False when there is none."""
+        folder = self.exp_dir / "checkpoints"
+        epochs = sorted(int(p.stem.split("-")[1]) for p in folder.glob("epoch-*.pt")
+                        if p.stem.split("-")[1].isdigit()) if folder.is_dir() else []
+        if not epochs:
+            return False
+        path = self.checkpoint_path(epochs[-1])
+        saved = load_torch(path, "checkpoint")
+        try:
+            self.model.load_state_dict(saved["model"])
+            self.optimizer.load_state_dict(saved["optimizer"])
+        except (RuntimeError, ValueError, KeyError) as exc:
+            raise AsrktError(f"{path}: checkpoint does not fit this model/config: "
+                             f"{str(exc).splitlines()[0]}") from None
+        self.state = ScheduleState(**saved["schedule"])
+        self.history = list(saved["history"])
+        logger.info("resuming after epoch %d from %s (lr %g)", self.state.epoch, path,
+                    self.state.learning_rate)
+        return True
+
+    # -- the loop ---------------------------------------------------------------------------
+    def fit(self, resume: bool = False) -> List[Dict[str, Any]]:
+        """Train to the end of the schedule; writes checkpoints, logs and ``final.pt``."""
+        if not (resume and self.load_latest_checkpoint()):
+            cv = self.run_epoch(self.cv_loader, 0, train=False)
+            self.state.best_loss = cv.loss
+            self._record(0, None, cv, True)
+            logger.info("epoch 0 (initial model): CV loss %.4f, CV frame acc %.2f%%",
+                        cv.loss, 100 * cv.accuracy)
+        best = (copy.deepcopy(self.model.state_dict()), copy.deepcopy(self.optimizer.state_dict()))
+        while not self.state.done and self.state.epoch < self.settings.max_epochs:
+            self.state.epoch += 1
+            epoch, lr = self.state.epoch, self.state.learning_rate
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            train = self.run_epoch(self.train_loader, epoch, train=True)
+            cv = self.run_epoch(self.cv_loader, epoch, train=False)
+            accepted = newbob_update(self.state, cv.loss, self.settings)
+            if accepted:
+                best = (copy.deepcopy(self.model.state_dict()),
+                        copy.deepcopy(self.optimizer.state_dict()))
+            else:
+                self.model.load_state_dict(best[0])
+                self.optimizer.load_state_dict(best[1])
+            self._record(epoch, train, cv, accepted, lr)
+            self.save_checkpoint()
+        save_torch(self.final_payload(self.model), self.exp_dir / "final.pt")
+        return self.history
+
+    def _record(self, epoch: int, train: Optional[EpochStats], cv: EpochStats,
+                accepted: bool, lr: Optional[float] = None) -> None:
+        line: Dict[str, Any] = {"epoch": epoch, "lr": lr, "cv_loss": cv.loss, "cv_acc": cv.accuracy,
+                                "accepted": accepted}
+        if train is not None:
+            fps = train.frames / max(train.seconds, 1e-9)
+            line.update(train_loss=train.loss, train_acc=train.accuracy, frames_per_s=fps,
+                        train_gflops_per_s=3 * self.model.flops_per_frame() * fps / 1e9,
+                        data_share=train.data_seconds / max(train.seconds, 1e-9),
+                        train_seconds=train.seconds, train_frames=train.frames)
+            logger.info("epoch %d: lr %g, train loss %.4f acc %.2f%%, CV loss %.4f acc %.2f%% "
+                        "(%s), %.0f frames/s (%.1f GFLOP/s), data loading %.1f%% of step time",
+                        epoch, lr, train.loss, 100 * train.accuracy, cv.loss,
+                        100 * cv.accuracy, "accepted" if accepted else "REJECTED", fps,
+                        line["train_gflops_per_s"], 100 * line["data_share"])
+        self.history.append(line)
+        write_history(self.exp_dir, self.history)
+        plot_curves(self.exp_dir / "curves.png", self.history)
+
+
+def write_history(exp_dir: Path, history: List[Dict[str, Any]]) -> None:
+    """Rewrite ``train.jsonl`` (one JSON object per epoch) atomically."""
+    write_text_atomic(Path(exp_dir) / "train.jsonl",
+                      "".join(json.dumps(line, sort_keys=True) + "\n" for line in history))
+
+
+def plot_curves(path: Path, history: List[Dict[str, Any]],
+                panels: Optional[List[List[str]]] = None) -> None:
+    """PNG of the per-epoch curves (loss and accuracy panels by default).
+
+    Args:
+        path: the PNG to write.
+        history: the per-epoch records.
+        panels: keys to plot per panel.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from asrkt.utils.fileio import atomic_output
+
+    panels = panels or [["train_loss", "cv_loss"], ["train_acc", "cv_acc"]]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
+    for ax, keys in zip(axes[0], panels):
+        for key in keys:
+            points = [(h["epoch"], h[key]) for h in history if h.get(key) is not None]
+            if points:
+                ax.plot(*zip(*points), marker="o", label=key)
+        ax.set_xlabel("epoch")
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=80)
+    plt.close(fig)

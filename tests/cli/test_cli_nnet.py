@@ -1,0 +1,146 @@
+"""Neural commands through the CLI: --help, a full chain on a tiny synthetic corpus
+(pretrain-rbm -> train-teacher -> dump-posteriors -> kt-pretrain -> finetune -> forward) and
+one-line errors on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import kaldiio
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from asrkt.cli.main import cli
+from asrkt.io.tables import ArkScpWriter
+from asrkt.nnet.synthetic import make_synthetic_corpus
+
+NNET_COMMANDS = ["pretrain-rbm", "train-teacher", "dump-posteriors", "kt-pretrain", "finetune",
+                 "forward"]
+FAST = ["--device", "cpu", "--cmvn", "utterance"]
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def ok(result):
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def one_line_error(result, *fragments):
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if "error:" in line]
+    assert len(lines) == 1, result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", NNET_COMMANDS)
+def test_help(name):
+    result = ok(run(name, "--help"))
+    assert "Usage:" in result.output and "Example:" in result.output
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return make_synthetic_corpus(tmp_path_factory.mktemp("nnet"), num_utts=12)
+
+
+@pytest.fixture(scope="module")
+def teacher(corpus, tmp_path_factory):
+    data, ali = corpus
+    root = tmp_path_factory.mktemp("exp")
+    ok(run("pretrain-rbm", data, root / "dbn", "--nn-depth", 2, "--hid-dim", 16,
+           "--rbm-iter", 1, "--splice", 2, *FAST))
+    ok(run("train-teacher", data, ali, root / "dnn", "--dbn", root / "dbn", "--max-epochs", 3,
+           "--batch-size", 32, "--learning-rate", 0.01, "--device", "cpu"))
+    return root
+
+
+def test_rbm_and_teacher_outputs(teacher):
+    dbn = [json.loads(x) for x in (teacher / "dbn" / "train.jsonl").read_text().splitlines()]
+    assert [(x["layer"], x["vis_type"]) for x in dbn] == [(1, "gaussian"), (1, "gaussian"),
+                                                        (2, "bernoulli")]
+    for name in ("config.yaml", "feature_pipeline.yaml", "final.pt", "train.jsonl",
+                 "curves.png", "log/train-teacher.log", "checkpoints/epoch-1.pt"):
+        assert (teacher / "dnn" / name).exists(), name
+    lines = [json.loads(x) for x in (teacher / "dnn" / "train.jsonl").read_text().splitlines()]
+    assert {"train_loss", "train_acc", "cv_loss", "cv_acc", "lr", "frames_per_s"} <= set(lines[1])
+    final = torch.load(teacher / "dnn" / "final.pt", weights_only=True)
+    assert final["spec"]["num_layers"] == 2 and final["num_pdfs"] == 6
+    assert lines[-1]["cv_acc"] > 0.5  # the synthetic pdfs are easy
+
+
+def test_kt_chain_to_loglikes(corpus, teacher, tmp_path):
+    data, ali = corpus
+    post = tmp_path / "post"
+    ok(run("dump-posteriors", teacher / "dnn", data, post, "--temperature", 2, "--top-k", 3,
+           "--device", "cpu"))
+    table = dict(kaldiio.load_scp(str(post / "post.scp")))
+    first = next(iter(table.values()))
+    assert first.shape[1] == 6 and np.allclose(first.sum(1), 1, atol=1e-5)
+    assert ((first > 0).sum(1) <= 3).all()
+    student = ["--num-layers", 1, "--hidden-dim", 8, "--proj-dim", 4, "--num-streams", 4,
+               "--chunk-len", 8, "--max-epochs", 2, *FAST]
+    ok(run("kt-pretrain", data, post, tmp_path / "lstm_kt", "--student", "lstm",
+           "--temperature", 2, *student))
+    ok(run("finetune", data, ali, tmp_path / "ft", "--init", tmp_path / "lstm_kt",
+           "--kt-weight", 0.5, "--post-dir", post, "--temperature", 2, *student))
+    ok(run("kt-pretrain", data, post, tmp_path / "bgru", "--student", "bgru", *student))
+    ok(run("dump-posteriors", teacher / "dnn", data, tmp_path / "postc", "--temperature", 2,
+           "--top-k", 3, "--compress", "--device", "cpu"))
+    from asrkt.nnet.posteriors import load_soft_targets
+
+    dense, packed = load_soft_targets(post), load_soft_targets(tmp_path / "postc", 6)
+    assert all(np.abs(dense[u] - packed[u]).max() < 0.02 for u in dense)
+    assert (tmp_path / "postc" / "post.ark").stat().st_size < (post / "post.ark").stat().st_size
+    ok(run("forward", tmp_path / "ft", data, tmp_path / "out", "--device", "cpu"))
+    loglikes = dict(kaldiio.load_scp(str(tmp_path / "out" / "loglikes.scp")))
+    assert len(loglikes) == 12 and next(iter(loglikes.values())).shape[1] == 6
+    frames = dict(line.split() for line in (data / "utt2num_frames").read_text().splitlines())
+    assert all(m.shape[0] == int(frames[u]) for u, m in loglikes.items())
+
+
+def test_finetune_from_random_init_with_cv_data(corpus, tmp_path):
+    data, ali = corpus
+    ok(run("finetune", data, ali, tmp_path / "rnn", "--model", "rnn", "--num-layers", 1,
+           "--hidden-dim", 8, "--max-epochs", 1, "--cv-data", data, *FAST))
+    log = (tmp_path / "rnn" / "log" / "finetune.log").read_text()
+    assert "train 12 utts" in log and "CV 12 /" in log
+
+
+def test_forward_subtracts_floored_log_priors(corpus, teacher, tmp_path):
+    from asrkt.nnet.priors import log_priors_from_counts
+    from asrkt.nnet.targets import read_kaldi_text_vector
+
+    data, ali = corpus
+    ok(run("forward", teacher / "dnn", data, tmp_path / "ll", "--device", "cpu"))
+    ok(run("forward", teacher / "dnn", data, tmp_path / "lp", "--no-priors", "--device", "cpu"))
+    ll = dict(kaldiio.load_scp(str(tmp_path / "ll" / "loglikes.scp")))
+    lp = dict(kaldiio.load_scp(str(tmp_path / "lp" / "loglikes.scp")))
+    prior = log_priors_from_counts(read_kaldi_text_vector(ali / "pdf_counts"))
+    for utt in ll:
+        assert np.allclose(np.exp(lp[utt]).sum(1), 1, atol=1e-4)
+        assert np.allclose(lp[utt] - ll[utt], prior, atol=1e-4)
+
+
+def test_bad_inputs_are_one_line_errors(corpus, teacher, tmp_path):
+    data, ali = corpus
+    (tmp_path / "bad.yaml").write_text("learning_rate: 0.1\nhidden_dimm: 3\n")
+    one_line_error(run("train-teacher", data, ali, tmp_path / "x", "--config",
+                       tmp_path / "bad.yaml"), "unknown key(s) hidden_dimm")
+    post = tmp_path / "post4"
+    post.mkdir()
+    with ArkScpWriter(post / "post.ark", post / "post.scp") as writer:
+        writer.write("spk0_utt000", np.full((30, 4), 0.25, dtype=np.float32))
+    one_line_error(run("finetune", data, ali, tmp_path / "y", "--kt-weight", 0.5, "--post-dir",
+                       post, *FAST), "post.scp (spk0_utt000)", "4 columns, expected 6")
+    other, _ = make_synthetic_corpus(tmp_path / "dim10", num_utts=2, dim=10)
+    one_line_error(run("forward", teacher / "dnn", other, tmp_path / "z", "--device", "cpu"),
+                   "dimension 10", "expects 13")
+    one_line_error(run("forward", teacher / "dbn", data, tmp_path / "z", "--device", "cpu"),
+                   "not an asrkt acoustic model")

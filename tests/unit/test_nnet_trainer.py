@@ -1,0 +1,125 @@
+"""The shared training loop: newbob, exact resume, skipped utterances, bad-input errors."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from asrkt.errors import AsrktError
+from asrkt.io.tables import ArkScpWriter
+from asrkt.nnet.config import StudentConfig, TeacherConfig
+from asrkt.nnet.losses import LossSpec
+from asrkt.nnet.steps import train_supervised
+from asrkt.nnet.synthetic import make_synthetic_corpus
+from asrkt.nnet.trainer import ScheduleState, Trainer, TrainerSettings, newbob_update
+
+HARD = LossSpec(1.0, 0.0, 1.0)
+
+
+def _teacher(**kw):
+    base = dict(device="cpu", cmvn="utterance", num_layers=1, hidden_dim=16, splice=2,
+                max_epochs=4, batch_size=32, learning_rate=0.01)
+    return TeacherConfig(**{**base, **kw})
+
+
+def _student(**kw):
+    base = dict(device="cpu", cmvn="utterance", num_layers=1, hidden_dim=8, proj_dim=4,
+                max_epochs=4, num_streams=4, chunk_len=8, learning_rate=0.01)
+    return StudentConfig(**{**base, **kw})
+
+
+def test_newbob_schedule():
+    settings = TrainerSettings(max_epochs=10)
+    state = ScheduleState(learning_rate=1.0, best_loss=2.0)
+    for epoch, loss, accepted, lr, halving in [(1, 1.5, True, 1.0, False),
+                                               (2, 1.6, False, 0.5, True),
+                                               (3, 1.4, True, 0.25, True),
+                                               (4, 1.3999, True, 0.125, True)]:
+        state.epoch = epoch
+        assert newbob_update(state, loss, settings) == accepted
+        assert (state.learning_rate, state.halving) == (lr, halving)
+    assert state.done and state.best_loss == pytest.approx(1.3999)
+
+
+@pytest.mark.parametrize("make_config", [_teacher, _student])
+def test_resume_ends_with_the_same_model(tmp_path, monkeypatch, make_config):
+    data, ali = make_synthetic_corpus(tmp_path / "corpus", num_utts=10)
+    config = make_config()
+    train_supervised("t", config, data, ali_dir=ali, exp_dir=tmp_path / "a", loss=HARD)
+
+    original = Trainer.save_checkpoint
+
+    def interrupt_after_epoch_2(self):
+        original(self)
+        if self.state.epoch == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "save_checkpoint", interrupt_after_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        train_supervised("t", config, data, ali_dir=ali, exp_dir=tmp_path / "b", loss=HARD)
+    monkeypatch.setattr(Trainer, "save_checkpoint", original)
+    assert not (tmp_path / "b" / "final.pt").exists()
+    train_supervised("t", config, data, ali_dir=ali, exp_dir=tmp_path / "b", loss=HARD,
+                     resume=True)
+    a = torch.load(tmp_path / "a" / "final.pt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "b" / "final.pt", weights_only=True)["state_dict"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    lines = [json.loads(x) for x in (tmp_path / "b" / "train.jsonl").read_text().splitlines()]
+    assert [x["epoch"] for x in lines] == list(range(len(lines)))
+    for name in ("config.yaml", "feature_pipeline.yaml", "curves.png", "log/t.log",
+                 "checkpoints/epoch-1.pt"):
+        assert (tmp_path / "b" / name).exists(), name
+    with pytest.raises(AsrktError, match="config differs .* in hidden_dim"):
+        train_supervised("t", make_config(hidden_dim=6), data, ali_dir=ali,
+                         exp_dir=tmp_path / "b", loss=HARD, resume=True)
+
+
+def _rewrite_alignment(ali, changes):
+    from asrkt.io.tables import read_table
+
+    table = dict(read_table(ali / "pdf.scp"))
+    for utt, value in changes.items():
+        if value is None:
+            del table[utt]
+        else:
+            table[utt] = value(table[utt])
+    with ArkScpWriter(ali / "pdf2.ark", ali / "pdf.scp") as writer:
+        for utt in sorted(table):
+            writer.write(utt, table[utt].astype(np.int32))
+
+
+def test_mismatched_and_missing_targets_are_skipped_then_fatal(tmp_path, caplog):
+    data, ali = make_synthetic_corpus(tmp_path / "corpus", num_utts=20)
+    utts = sorted(p.split()[0] for p in (data / "utt2spk").read_text().splitlines())
+    _rewrite_alignment(ali, {utts[0]: lambda a: np.concatenate([a, a]), utts[1]: None})
+    config = _teacher(max_epochs=1, max_skip_fraction=0.2)
+    train_supervised("t", config, data, ali_dir=ali, exp_dir=tmp_path / "x", loss=HARD)
+    log = (tmp_path / "x" / "log" / "t.log").read_text()
+    assert f"skipped {utts[0]}:" in log and f"skipped {utts[1]}: no targets" in log
+    _rewrite_alignment(ali, {u: None for u in utts[2:8]})
+    with pytest.raises(AsrktError, match="have no usable targets"):
+        train_supervised("t", config, data, ali_dir=ali, exp_dir=tmp_path / "y", loss=HARD)
+
+
+def test_nan_features_and_nan_loss_are_one_line_errors(tmp_path):
+    data, ali = make_synthetic_corpus(tmp_path / "corpus", num_utts=6)
+    train_supervised("t", _teacher(max_epochs=1), data, ali_dir=ali, exp_dir=tmp_path / "x",
+                     loss=HARD)
+    payload = torch.load(tmp_path / "x" / "final.pt", weights_only=True)
+    payload["state_dict"]["output.bias"][0] = math.nan
+    torch.save(payload, tmp_path / "nan.pt")
+    with pytest.raises(AsrktError, match=r"epoch 0, CV batch 1: loss is nan"):
+        train_supervised("t", _teacher(), data, ali_dir=ali, exp_dir=tmp_path / "z", loss=HARD,
+                         init=tmp_path / "nan.pt")
+    from asrkt.io.tables import read_table
+
+    feats = {k: v.copy() for k, v in read_table(data / "feats.scp")}
+    bad = sorted(feats)[3]
+    feats[bad][2, 1] = math.nan
+    with ArkScpWriter(data / "feats2.ark", data / "feats.scp") as writer:
+        for utt in sorted(feats):
+            writer.write(utt, feats[utt])
+    with pytest.raises(AsrktError, match=f"{bad}.*NaN"):
+        train_supervised("t", _teacher(), data, ali_dir=ali, exp_dir=tmp_path / "y", loss=HARD)
