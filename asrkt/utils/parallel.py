@@ -53,6 +53,18 @@ def _worker(fn, job, args, progress, results):
         results.put((job, "error", f"{type(exc).__name__}: {exc}"))
 
 
+def _run_single_threaded(fn, args, tick):
+    """One job in this process, with one intra-op thread like each forked job."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return fn(0, args, tick)
+    finally:
+        torch.set_num_threads(threads)
+
+
 def run_jobs(fn: Callable[[int, Any, Callable[[int], None]], Any], job_args: List[Any],
              total: int, desc: str) -> List[Any]:
     """Run ``fn(job_index, args, tick)`` for each element of ``job_args``, in parallel.
@@ -68,7 +80,7 @@ def run_jobs(fn: Callable[[int, Any, Callable[[int], None]], Any], job_args: Lis
     """
     with tqdm(total=total, desc=desc, unit="utt", dynamic_ncols=True, leave=False) as bar:
         if len(job_args) == 1:
-            return [fn(0, job_args[0], bar.update)]
+            return [_run_single_threaded(fn, job_args[0], bar.update)]
         ctx = mp.get_context("fork")
         progress, results = ctx.Queue(), ctx.Queue()
         procs = [ctx.Process(target=_worker, args=(fn, j, a, progress, results))
