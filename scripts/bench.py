@@ -1,0 +1,474 @@
+#!/usr/bin/env python3
+"""``make bench``: speed and memory of asrkt against the machine's own limits, as ratios
+measured in one run (absolute times on a shared machine are noise; ratios are not).
+
+    python scripts/bench.py [--quick] [--out bench-results/bench.json] [--work DIR] [--keep]
+
+Builds a small digits system in a temporary directory (FSDD from ../shared/data/fsdd when present,
+else ``asrkt synth-digits``), then measures, each in a fresh one-thread child process:
+
+1. training throughput of the DNN teacher and the LSTMP student at the recipe sizes
+   (recipes/synth_digits/conf/dnn.yaml, lstm.yaml): analytic GEMM FLOPs per frame x frames/s of
+   the real training step (asrkt's model registry, loader, Trainer), over the rate torch.mm
+   reaches at exactly the step's GEMM shapes in the same process (target >= 0.5);
+2. the share of step time outside forward/backward/optimiser (target <= 5%);
+3. fbank extraction (asrkt.feats.extract.compute_features) vs kaldi-native-fbank on the same
+   audio (>= 0.9x), and make-feats x real time per core (>= 500);
+4. forward and decoding real-time factors per core on the digits graph (<= 0.01, <= 0.02);
+5. training on the corpus repeated 4x: epoch time (<= 4.4x) and peak RSS (<= 1.2x);
+6. GMM training passes and alignment frames/s (reported).
+
+Prints one table (value, target, PASS/MISS) and writes every number to the JSON file, plus
+bench-results/README-performance.md (the README's performance section for this run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_common import ROOT, fsdd_root, run_stage, write_json  # noqa: E402
+
+DNN_CONF = "recipes/synth_digits/conf/dnn.yaml"
+LSTM_CONF = "recipes/synth_digits/conf/lstm.yaml"
+# dnn.yaml sets learning_rate 2.0 (meant for SGD from RBMs) but no optimizer, so it resolves to
+# Adam, which diverges at 2.0 from random init; the rate does not change the cost of a step.
+DNN_OVERRIDES = {"learning_rate": 0.001}
+
+
+def machine_info() -> Dict[str, Any]:
+    import torch
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
+            "torch": torch.__version__, "platform": platform.platform(),
+            "load_average": os.getloadavg()}
+
+
+class Row:
+    def __init__(self, item: str, what: str, value: Optional[float], target: str = "",
+                 ok: Optional[bool] = None, fmt: str = "{:.2f}", note: str = ""):
+        self.item, self.what, self.value, self.target = item, what, value, target
+        self.ok, self.fmt, self.note = ok, fmt, note
+
+    @property
+    def status(self) -> str:
+        if self.value is None:
+            return "ERROR"
+        if self.ok is None:
+            return "info"
+        return "PASS" if self.ok else "MISS"
+
+    def cells(self) -> List[str]:
+        value = "n/a" if self.value is None else self.fmt.format(self.value)
+        return [self.item, self.what, value, self.target or "-", self.status]
+
+
+def _get(d: Dict[str, Any], *keys, default=None):
+    for k in keys:
+        if not isinstance(d, dict) or k not in d:
+            return default
+        d = d[k]
+    return d
+
+
+def build_rows(r: Dict[str, Any]) -> List[Row]:
+    rows: List[Row] = []
+
+    def check(item, what, value, target, op, limit, fmt="{:.2f}", note=""):
+        ok = None if value is None else (value >= limit if op == ">=" else value <= limit)
+        rows.append(Row(item, what, value, f"{op} {fmt.format(limit)}", ok, fmt, note))
+
+    for key, label in (("dnn", "DNN teacher"), ("lstm", "LSTMP student")):
+        t = r.get(f"train_{key}", {})
+        check("1", f"{label} training: GEMM FLOP/s / torch.mm at the step's shapes",
+              t.get("ratio_vs_mm"), "", ">=", 0.5)
+    for key, label in (("dnn", "DNN teacher"), ("lstm", "LSTMP student")):
+        t = r.get(f"train_{key}", {})
+        check("2", f"{label}: step time outside forward/backward/optimiser",
+              None if "outside_share" not in t else 100 * t["outside_share"], "", "<=", 5.0,
+              "{:.1f}%")
+    f = r.get("feats", {})
+    check("3", "fbank throughput, compute_features / kaldi-native-fbank", f.get("ratio_vs_knf"),
+          "", ">=", 0.9)
+    check("3", "make-feats (fbank, --nj 1) x real time per core",
+          _get(f, "make_feats_nj1", "x_realtime_per_core"), "", ">=", 500.0, "{:.0f}")
+    for key, label in (("dnn", "DNN"), ("lstm", "LSTMP")):
+        d = r.get(f"decode_{key}", {})
+        check("4", f"{label} forward RTF per core", d.get("forward_rtf_per_core"), "", "<=",
+              0.01, "{:.4f}")
+        check("4", f"{label} decode RTF per core (one LM weight)",
+              _get(d, "decode_single", "rtf_per_core"), "", "<=", 0.02, "{:.4f}")
+    s1, s4 = r.get("scale_x1", {}), r.get("scale_x4", {})
+    e1, e4 = _get(s1, "epochs", default=[]), _get(s4, "epochs", default=[])
+    epoch_ratio = e4[0]["cpu"] / e1[0]["cpu"] if e1 and e4 else None
+    rss_ratio = (s4["_peak_rss_mb"] / s1["_peak_rss_mb"]
+                 if "epochs" in s1 and "epochs" in s4 else None)
+    check("5", "4x corpus: DNN epoch time ratio", epoch_ratio, "", "<=", 4.4)
+    check("5", "4x corpus: peak RSS ratio (train-teacher)", rss_ratio, "", "<=", 1.2)
+    setup = r.get("setup", {})
+    rows.append(Row("6", "train-mono: frames x passes per CPU second",
+                    _get(setup, "train_mono", "frame_passes_per_cpu_s"), fmt="{:,.0f}"))
+    rows.append(Row("6", "align: frames per CPU second",
+                    _get(setup, "align", "frames_per_cpu_s"), fmt="{:,.0f}"))
+    return rows
+
+
+def render_table(rows: List[Row]) -> str:
+    header = ["#", "measurement (one thread, ratios from this run)", "value", "target", "result"]
+    cells = [header] + [row.cells() for row in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
+    lines = ["| " + " | ".join(c[i].ljust(widths[i]) for i in range(len(header))) + " |"
+             for c in cells]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def details(r: Dict[str, Any]) -> List[str]:
+    """Supporting numbers for the README section (causes of misses)."""
+    out = []
+    for key in ("dnn", "lstm"):
+        t = r.get(f"train_{key}", {})
+        if "ratio_vs_mm" not in t:
+            continue
+        ph = t["phase_shares"]
+        out.append(
+            f"- {key.upper()} ({t['parameters']:,} parameters, {t['num_pdfs']} pdfs): "
+            f"{t['frames_per_cpu_s']:,.0f} frames per CPU second, "
+            f"{t['useful_gflops_per_s']:.1f} GFLOP/s against {t['mm_bound']['gflops_per_s']:.1f} "
+            f"for torch.mm at the same shapes (1024^3: {t['mm_peak_gflops_1024']:.0f}); step time: "
+            f"data {100 * ph['data']:.1f}%, forward {100 * ph['forward']:.0f}%, backward "
+            f"{100 * ph['backward']:.0f}%, optimiser {100 * ph['optimizer']:.0f}%; "
+            f"{t['profile']['ops_dispatched']} ops per step, GEMMs "
+            f"{100 * t['profile']['gemm_self_time_share']:.0f}% of op time"
+            + (f"; padded chunk positions {100 * t['padding_share']:.0f}% (ratio counting them "
+               f"as work: {t['ratio_vs_mm_incl_padding']:.2f})" if t.get("padding_share") else "")
+            + (f"; 2 threads instead of 1: {t['two_threads']['wall_speedup_vs_1_thread']:.2f}x "
+               f"the wall-clock frames/s on this busy machine" if "two_threads" in t else "")
+            + (f"; Trainer.run_epoch's own data_share {100 * t['trainer_run_epoch']['data_share']:.1f}%"
+               if "trainer_run_epoch" in t else ""))
+        sgd = t.get("with_sgd")
+        if sgd:
+            out.append(f"  - with SGD (the optimiser dnn.yaml's comment names; the YAML leaves "
+                       f"Adam on): ratio {sgd['ratio_vs_mm']:.2f}, outside share "
+                       f"{100 * sgd['outside_share']:.1f}%, optimiser "
+                       f"{100 * sgd['optimizer_share']:.1f}% of the step")
+        variants = t.get("lstm_variants")
+        if variants:
+            out.append("  - same [streams x chunk] step, torch.nn.LSTM variants (step time vs "
+                       "torch.mm bound): " + "; ".join(
+                           f"{name}: {v['ratio']:.2f}" for name, v in variants.items()))
+    f = r.get("feats", {})
+    if "ratio_vs_knf" in f:
+        out.append(f"- fbank: asrkt {f['asrkt_x_realtime_per_core']:.0f}x, kaldi-native-fbank "
+                   f"{f['knf_x_realtime_per_core']:.0f}x real time per core on {f['utts']} "
+                   f"utterances ({f['audio_seconds']:.0f} s); the whole make-feats job (read, "
+                   f"extract, write): {f['make_feats_nj1']['x_realtime_per_core']:.0f}x")
+        fix = f.get("with_cpu_only_seeding")
+        if fix:
+            out.append(f"  - seeding dither with torch.default_generator.manual_seed instead of "
+                       f"torch.manual_seed (identical features: {fix['identical_features']}): "
+                       f"{fix['ratio_vs_knf']:.2f}x kaldi-native-fbank; make-feats "
+                       f"{f['make_feats_nj1'].get('with_cpu_only_seeding_x_realtime_per_core', 0):.0f}x "
+                       f"real time per core")
+        th = f.get("make_feats_nj1_threads")
+        if th:
+            out.append(f"- make-feats --nj 1 with torch's default 2 threads instead of 1: "
+                       f"{th['slowdown_wall_2_vs_1']:.1f}x the wall time (busy machine)")
+    for key in ("dnn", "lstm"):
+        d = r.get(f"decode_{key}", {})
+        if "decode_single" in d:
+            sweep = d.get("decode_sweep")
+            batched = d.get("forward_batched")
+            if batched:
+                out.append(f"- {key.upper()} forward with {batched['streams']} utterances per "
+                           f"call instead of one: RTF {batched['rtf_per_core']:.4f} "
+                           f"(model compute only)")
+            out.append(f"- {key.upper()} decoding: {d['decode_single']['wer']} (one LM weight)"
+                       + (f"; the default sweep of {sweep['lm_weights']} LM weights: RTF "
+                          f"{sweep['rtf_per_core']:.4f}" if sweep else ""))
+    s1, s4 = r.get("scale_x1", {}), r.get("scale_x4", {})
+    if s1.get("epochs") and s4.get("epochs"):
+        frames1, frames4 = s1["epochs"][0]["frames"], s4["epochs"][0]["frames"]
+        held = sum(c["bytes"] for c in s4.get("corpora", []))
+        held_frames = sum(c["frames"] for c in s4.get("corpora", []))
+        per_frame = held / max(held_frames, 1)
+        out.append(f"- scaling: {frames1:,} -> {frames4:,} training frames; peak RSS "
+                   f"{s1['_peak_rss_mb']:.0f} -> {s4['_peak_rss_mb']:.0f} MB, of which "
+                   f"{s1['rss_after_imports_mb']:.0f} MB is the process after imports. The "
+                   f"whole corpus is held in memory (asrkt.nnet.corpus.Corpus): "
+                   f"{per_frame:.0f} bytes per frame with hard targets "
+                   f"({held / 2 ** 20:.0f} MiB at 4x), i.e. ~{per_frame * 360000 * 100 / 2 ** 30:.1f} "
+                   f"GiB per 100 h of audio, plus 4 x num_pdfs bytes per frame with soft targets; "
+                   f"the RSS ratio passes only because this corpus is small")
+    return out
+
+
+def _near(row: Row, margin: float = 0.1) -> bool:
+    """MISS, or a PASS within ``margin`` (relative) of its target: worth a note."""
+    if row.value is None or row.ok is None:
+        return False
+    limit = float(row.target.split()[1].rstrip("%"))
+    return (not row.ok) or abs(row.value - limit) <= margin * abs(limit)
+
+
+def findings(r: Dict[str, Any], rows: List[Row]) -> List[str]:
+    """Cause and fix of each missed (or borderline) target, from this run's numbers."""
+    out: List[str] = []
+    by = {row.what: row for row in rows}
+    g = lambda *k: _get(r, *k)  # noqa: E731
+    dnn, lstm = r.get("train_dnn", {}), r.get("train_lstm", {})
+    row = by.get("DNN teacher training: GEMM FLOP/s / torch.mm at the step's shapes")
+    if row and _near(row) and "phase_shares" in dnn:
+        out.append(
+            f"- DNN throughput ({row.status}, {row.value:.2f}): GEMMs are "
+            f"{100 * dnn['profile']['gemm_self_time_share']:.0f}% of the ops' self time in the "
+            f"profiler; the rest of the step is elementwise work (bias, sigmoid and its "
+            f"gradient, loss), the loader ({100 * dnn['phase_shares']['data']:.1f}%) and Adam "
+            f"({100 * dnn['phase_shares']['optimizer']:.0f}%: recipes/synth_digits/conf/dnn.yaml "
+            f"sets `learning_rate: 2.0` for SGD as its comment says, but no `optimizer`, so it "
+            f"runs Adam at 2.0, which diverges from random init). With `optimizer: sgd` (what "
+            f"the recipe means) the optimiser share falls to "
+            f"{100 * (g('train_dnn', 'with_sgd', 'optimizer_share') or 0):.0f}% and the ratio is "
+            f"{g('train_dnn', 'with_sgd', 'ratio_vs_mm') or 0:.2f}: what remains is the loader "
+            f"(next item) and unfused elementwise ops (bias, sigmoid and its gradient are "
+            f"separate passes over 256 x 256 activations; a fused addmm+sigmoid, e.g. through "
+            f"torch.compile, would remove most of them).")
+    row = by.get("LSTMP student training: GEMM FLOP/s / torch.mm at the step's shapes")
+    if row and _near(row) and "lstm_variants" in lstm:
+        v = lstm["lstm_variants"]
+        out.append(
+            f"- LSTMP throughput ({row.status}, {row.value:.2f}): (a) {100 * lstm['padding_share']:.0f}% "
+            f"of the chunk positions are padding (short FSDD utterances, chunk_len 20; each "
+            f"utterance's last chunk is padded); counting them as work the ratio is "
+            f"{lstm['ratio_vs_mm_incl_padding']:.2f}. (b) torch.nn.LSTM with proj_size has no "
+            f"oneDNN kernel on CPU and falls back to a per-time-step autograd graph "
+            f"({lstm['profile']['ops_dispatched']} ops per step, and each step's weight "
+            f"gradients are products over only the {lstm.get('num_streams', '?')} streams): on the same step the projected LSTM reaches "
+            f"{v['lstmp_torch (as asrkt)']['ratio']:.2f} of its bound, the unprojected one "
+            f"(fused oneDNN) {v['lstm_no_proj_same_cells']['ratio']:.2f}. Fix in "
+            f"asrkt/nnet/models/lstm.py: an LSTMP layer with a custom autograd Function "
+            f"(input projection for all steps in one GEMM as now; the step loop saves gates; "
+            f"backward loops only the recurrent chain and then computes dW_hh, dW_hr and dW_ih "
+            f"each as one GEMM over all S x C positions), and in the loader let a stream start "
+            f"its next utterance inside the same chunk (a per-position reset mask) to remove the "
+            f"padding. (c) Threads: 2 intra-op threads instead of 1 gave "
+            f"{lstm['two_threads']['wall_speedup_vs_1_thread']:.2f}x the frames/s on this busy "
+            f"machine (OpenMP threads spin while the other core is taken); TrainConfig.num_threads "
+            f"defaults to 0 (all cores) and the recipes do not set it.")
+    d = r.get("decode_lstm", {})
+    row = by.get("LSTMP forward RTF per core")
+    if row and _near(row) and d.get("forward_batched"):
+        out.append(
+            f"- LSTMP forward ({row.status}, RTF {row.value:.4f}): `asrkt forward` "
+            f"(asrkt/nnet/inference.py) runs one utterance per call, so every time step is a "
+            f"matrix-vector product through the unfused LSTMP kernel; the same model with "
+            f"{d['forward_batched']['streams']} utterances of similar length per call (padded at "
+            f"the end, which a unidirectional model's earlier outputs never see; splice offsets "
+            f"clamped per utterance before padding) runs at RTF "
+            f"{d['forward_batched']['rtf_per_core']:.4f}. Fix: batch utterances in `_run` as "
+            f"ChunkedSequenceLoader does with chunk_len None, and slice each output to its length.")
+    sweeps = {k: _get(r, f"decode_{k}", "decode_sweep") for k in ("dnn", "lstm")}
+    slow = {k: v for k, v in sweeps.items() if v and v["rtf_per_core"] > 0.02 * 0.9}
+    if slow:
+        out.append(
+            "- Decoding: one pass is far inside the target, but `decode`/`decode-nnet` decode "
+            "every utterance again for each LM weight of the scoring sweep (11 by default; the "
+            "wheels have no lattice determinisation to rescore one lattice), RTF "
+            + ", ".join(f"{k.upper()} {v['rtf_per_core']:.4f}" for k, v in sweeps.items() if v)
+            + " for the whole sweep. Taking each LM weight's best path from one raw lattice "
+              "(a shortest path needs no determinisation, if the bindings expose the raw "
+              "lattice), or sweeping only when asked, would make it one decoding pass.")
+    row = by.get("DNN teacher: step time outside forward/backward/optimiser")
+    if row and _near(row) and "phase_shares" in dnn:
+        out.append(
+            f"- DNN data share ({row.status}, {row.value:.1f}%): FrameShuffleLoader gathers the "
+            f"spliced inputs (256 x 11 x 23 floats, plus clamp bounds and targets) synchronously "
+            f"in the training thread, about {1e3 * dnn['phase_shares']['data'] * dnn['step_cpu_s']:.2f} "
+            f"ms of a {1e3 * dnn['step_cpu_s']:.1f} ms step; with SGD (shorter step) it is "
+            f"{100 * (g('train_dnn', 'with_sgd', 'outside_share') or 0):.1f}%. Fix in "
+            f"asrkt/nnet/loaders.py or trainer.py: build batch k+1 in a background thread while "
+            f"step k runs (index_select releases the GIL), and build the offsets tensor once per "
+            f"loader instead of per batch.")
+    f = r.get("feats", {})
+    row = by.get("fbank throughput, compute_features / kaldi-native-fbank")
+    row2 = by.get("make-feats (fbank, --nj 1) x real time per core")
+    if f.get("with_cpu_only_seeding") and ((row and _near(row)) or (row2 and _near(row2))):
+        fix = f["with_cpu_only_seeding"]
+        th = f.get("make_feats_nj1_threads", {})
+        out.append(
+            f"- Features ({row.status if row else '?'} {row.value if row else 0:.2f}x, "
+            f"{row2.status if row2 else '?'} {row2.value if row2 else 0:.0f}x real time): "
+            f"compute_features seeds dither with torch.manual_seed per utterance, which in this "
+            f"CUDA build of torch also queues lazy CUDA/XPU/MTIA seeding with a Python traceback "
+            f"each time; `torch.default_generator.manual_seed(seed)` gives identical features "
+            f"and {fix['ratio_vs_knf']:.2f}x kaldi-native-fbank "
+            f"({g('feats', 'make_feats_nj1', 'with_cpu_only_seeding_x_realtime_per_core') or 0:.0f}x "
+            f"real time for make-feats). The rest of make-feats on these 0.5-s clips (cProfile "
+            f"of make-feats over 200 FSDD clips, seeding fixed) is reading the wav "
+            f"(asrkt.io.audio: soundfile on a byte buffer, ~30% of the job), torchaudio "
+            f"recomputing the window and mel banks for every utterance (~15%; cache them per "
+            f"sample rate) and writing the ark (~8%). And `make-feats --nj 1` runs in-process with torch's default threads: "
+            f"{th.get('slowdown_wall_2_vs_1', 0):.1f}x slower wall time here than with 1 thread "
+            f"(run_jobs sets 1 thread only in forked workers).")
+    s4 = r.get("scale_x4", {})
+    if s4.get("corpora"):
+        held = sum(c["bytes"] for c in s4["corpora"]) / max(sum(c["frames"] for c in s4["corpora"]), 1)
+        out.append(
+            f"- Scaling: epoch time scales linearly and peak RSS barely moves, but only because "
+            f"this corpus is small next to the {s4.get('rss_after_imports_mb', 0):.0f} MB the "
+            f"process has after imports: load_corpus keeps every frame in memory "
+            f"({held:.0f} bytes per frame with hard targets, ~{held * 36e6 / 2 ** 30:.1f} GiB "
+            f"per 100 h; soft targets add 4 x num_pdfs bytes per frame). A corpus that does not "
+            f"fit needs a loader that streams shuffled blocks of utterances from the ark files.")
+    return out
+
+
+def write_performance_md(path: Path, r: Dict[str, Any], rows: List[Row], table: str,
+                         command: str) -> None:
+    m = r["meta"]
+    text = f"""## Performance
+
+`make bench` (`.venv/bin/{command}`) measures speed and memory against the machine's own
+limits, as ratios taken in one run; absolute times on a shared machine are noise. Every
+measurement runs in a fresh process with one intra-op thread (per-core numbers; CPU time).
+Run of {m['date']} on {m['machine']['cores']} cores ({m['machine']['cpu']}, shared: load average
+{m['machine']['load_average'][0]:.1f} at the start), torch {m['machine']['torch']}, CPU only;
+{m['corpus']}; {m['seconds']:.0f} s in all. Rows within ~10% of their target flip between runs
+on this machine.
+
+{table}
+
+{chr(10).join(details(r))}
+
+Where a target is missed or close, and what would fix it:
+
+{chr(10).join(findings(r, rows)) or "- (none)"}
+
+Definitions: item 1 counts the matrix products a training step must compute (Linear: forward,
+weight gradient, input gradient except for the first layer; LSTMP: input projection over the
+chunk, then per step the recurrent and projection products, each with its gradients) and divides
+the FLOP/s this gives at the measured frames/s (padding positions count as no work) by the rate
+torch.mm reaches for exactly those shapes in the same process. Item 2 is the CPU time of a step
+outside model forward + loss, backward and optimiser step. Item 4 uses CPU seconds over audio
+seconds with one thread. Item 5 trains one epoch with `train-teacher` in a fresh process per
+size; peak RSS from wait4. Full numbers: `bench-results/bench.json`.
+"""
+    path.write_text(text)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="~2-minute smoke run (small corpus).")
+    parser.add_argument("--out", default="bench-results/bench.json", help="JSON results file.")
+    parser.add_argument("--work", default=None, help="Work dir (default: a temporary one).")
+    parser.add_argument("--keep", action="store_true", help="Keep the work dir.")
+    parser.add_argument("--corpus", choices=["auto", "fsdd", "synth"], default="auto",
+                        help="auto: FSDD from ../shared/data/fsdd when present, else "
+                             "asrkt synth-digits (default).")
+    parser.add_argument("--render", metavar="JSON",
+                        help="Only print the table and rewrite README-performance.md (next to "
+                             "JSON) from the results file of an earlier run.")
+    args = parser.parse_args(argv)
+    if args.render:
+        import json
+
+        results = json.loads(Path(args.render).read_text())
+        rows = build_rows(results)
+        table = render_table(rows)
+        print(table)
+        print("\n".join(details(results)))
+        md = Path(args.render).parent / "README-performance.md"
+        write_performance_md(md, results, rows, table, results["meta"]["command"])
+        print(f"README section: {md}")
+        return 0
+    command = "python scripts/bench.py" + (" --quick" if args.quick else "")
+    start = time.perf_counter()
+    out = Path(args.out)
+    if not out.is_absolute():
+        out = ROOT / out
+    work = Path(args.work or tempfile.mkdtemp(prefix="asrkt-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    logs = out.parent / "logs"
+    q = args.quick
+    results: Dict[str, Any] = {"meta": {
+        "command": command, "quick": q, "machine": machine_info(),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "work": str(work), "fsdd": str(fsdd_root())}}
+
+    def stage(key: str, name: str, timeout: float, **kwargs) -> Dict[str, Any]:
+        t = time.perf_counter()
+        print(f"[bench] {key} ...", end="", flush=True)
+        res = run_stage(name, dict(kwargs, work=str(work), tag=key), logs, timeout)
+        results[key] = res
+        print(f" {time.perf_counter() - t:.0f}s" + (f"  ERROR: {res['error']}" if "error" in res
+                                                     else ""), flush=True)
+        return res
+
+    try:
+        setup = stage("setup", "setup", 400, quick=q, corpus=args.corpus)
+        if "error" in setup:
+            raise SystemExit(f"setup failed: {setup['error']}\n" + "\n".join(setup["log_tail"]))
+        results["meta"]["corpus"] = (f"{setup['corpus']}: {setup['train_utts']} training "
+                                     f"utterances ({setup['train_audio_seconds'] / 60:.1f} min), "
+                                     f"{setup['test_utts']} test ({setup['test_audio_seconds']:.0f} "
+                                     f"s), {setup['num_pdfs']} pdfs")
+        stage("feats", "feats", 300, utts=200 if q else 1500, repeats=4 if q else 5,
+              threads_check=20 if q else 40)
+        for key, conf, over in (("dnn", DNN_CONF, DNN_OVERRIDES), ("lstm", LSTM_CONF, {})):
+            lstm = key == "lstm"
+            tr = stage(f"train_{key}", "train", 400, model=key, conf=conf, overrides=over,
+                       epochs=(1 if q else 2) if lstm else (2 if q else 3),
+                       real_steps=10 if q else 40, variant_steps=2 if q else 5,
+                       two_thread_steps=(2 if q else 6) if lstm else (10 if q else 40),
+                       sgd_steps=40 if q else 200, mm_seconds=0.01 if q else 0.02)
+            if "model_path" in tr:
+                stage(f"decode_{key}", "decode", 300, model=key, model_path=tr["model_path"],
+                      audio_seconds=setup["test_audio_seconds"], sweep=not q,
+                      batched_forward=lstm)
+        for times in (1, 4):
+            stage(f"scale_x{times}", "scale", 400, times=times, conf=DNN_CONF,
+                  overrides=DNN_OVERRIDES)
+    finally:
+        results["meta"]["seconds"] = time.perf_counter() - start
+        results["meta"]["load_average_end"] = os.getloadavg()
+        rows = build_rows(results)
+        results["table"] = [dict(zip(["item", "measurement", "value", "target", "result"],
+                                     row.cells()), raw=row.value) for row in rows]
+        write_json(out, results)
+        if not args.keep and args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    table = render_table(rows)
+    print()
+    print(f"asrkt bench ({command}; {results['meta']['date']}; "
+          f"{results['meta']['machine']['cores']} cores, one thread per measurement; "
+          f"{results['meta']['seconds']:.0f} s)")
+    print(table)
+    for line in details(results):
+        print(line)
+    md = out.parent / "README-performance.md"
+    if "corpus" in results["meta"]:
+        write_performance_md(md, results, rows, table, command)
+    print(f"\nfull numbers: {out}\nREADME section: {md}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,782 @@
+"""The measurements of ``make bench``, one per child process: ``bench_stages.py STAGE ARGS OUT``.
+
+Stages: setup (digits system: data, lang, features, train-mono, align, graph; item 6),
+train (items 1 and 2 for one model), feats (item 3), decode (item 4), scale (item 5).
+Each writes a JSON dict to OUT. Run by scripts/bench.py; not a test.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+import numpy as np
+
+from bench_common import ROOT, Clock, cpu_seconds, fsdd_root
+
+WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+FSDD_LEXICON = """<SIL> SIL
+eight EY T
+five F AY V
+four F AO R
+nine N AY N
+one W AH N
+seven S EH V AH N
+six S IH K S
+three TH R IY
+two T UW
+zero Z IH R OW
+"""
+FSDD_SPEAKERS = ["george", "jackson", "lucas", "nicolas", "theo"]
+
+
+def _threads(n: int = 1) -> None:
+    import torch
+
+    torch.set_num_threads(n)
+
+
+# --------------------------------------------------------------------------------------------
+# setup: a tiny digits system (FSDD, or synthetic digits when FSDD is absent); item 6
+# --------------------------------------------------------------------------------------------
+def _fsdd_dirs(work: Path, src: Path, train_idx: List[int], test_idx: List[int]) -> Dict[str, Path]:
+    from asrkt.data.datadir import write_data_dir
+
+    sets = {"train": train_idx, "test": test_idx}
+    out = {}
+    for name, indices in sets.items():
+        wav, text, utt2spk = {}, {}, {}
+        for spk in FSDD_SPEAKERS:
+            for digit in range(10):
+                for index in indices:
+                    path = src / "recordings" / f"{digit}_{spk}_{index}.wav"
+                    if path.exists():
+                        utt = f"{spk}-{digit}-{index:02d}"
+                        wav[utt], text[utt], utt2spk[utt] = str(path), WORDS[digit], spk
+        out[name] = write_data_dir(work / "data" / name, wav_scp=wav, text=text,
+                                   utt2spk=utt2spk).path
+    dict_dir = work / "data" / "local" / "dict"
+    dict_dir.mkdir(parents=True, exist_ok=True)
+    (dict_dir / "lexicon.txt").write_text(FSDD_LEXICON)
+    (dict_dir / "silence_phones.txt").write_text("SIL\n")
+    (dict_dir / "optional_silence.txt").write_text("SIL\n")
+    phones = sorted({p for line in FSDD_LEXICON.splitlines()[1:] for p in line.split()[1:]})
+    (dict_dir / "nonsilence_phones.txt").write_text("".join(f"{p}\n" for p in phones))
+    out["dict"] = dict_dir
+    return out
+
+
+def _synth_dirs(work: Path, quick: bool) -> Dict[str, Path]:
+    import subprocess
+
+    corpus = work / "corpus"
+    n_train, n_utts = (2, 20) if quick else (6, 40)
+    subprocess.run([str(Path(sys.executable).parent / "asrkt"), "synth-digits", "--nj", "2",
+                    "--num-train-speakers", str(n_train), "--num-test-speakers", "2",
+                    "--utts-per-speaker", str(n_utts), "--test-utts-per-speaker", "15",
+                    "--snrs", "", "--noise-types", "", str(corpus)], check=True)
+    data = corpus / "data"
+    return {"train": data / "train", "test": data / "test_clean", "dict": data / "local" / "dict"}
+
+
+def _audio_seconds(data_dir: Path) -> float:
+    import soundfile
+
+    from asrkt.data.datadir import DataDir
+
+    total = 0.0
+    for path in DataDir(data_dir).wav_scp.values():
+        info = soundfile.info(path)
+        total += info.frames / info.samplerate
+    return total
+
+
+def _copy_data(src: Path, dst: Path) -> Path:
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in ("wav.scp", "text", "utt2spk", "spk2utt"):
+        shutil.copyfile(src / name, dst / name)
+    return dst
+
+
+def stage_setup(args: Dict[str, Any]) -> Dict[str, Any]:
+    _threads(1)
+    from asrkt.cli.hmm import _convert_alignments
+    from asrkt.data.datadir import DataDir
+    from asrkt.decode.graph import make_graph
+    from asrkt.feats.cmvn import compute_cmvn
+    from asrkt.feats.extract import FeatConfig, make_feats
+    from asrkt.hmm.align import align_data, ali_to_pdf
+    from asrkt.hmm.grammar import make_word_loop
+    from asrkt.hmm.lang import prepare_lang
+    from asrkt.hmm.train_mono import TrainMonoConfig, train_mono
+
+    work = Path(args["work"])
+    quick = args["quick"]
+    src = fsdd_root() if args.get("corpus", "auto") != "synth" else None
+    if src is None and args.get("corpus") == "fsdd":
+        raise SystemExit("--corpus fsdd: ../shared/data/fsdd/recordings not found")
+    res: Dict[str, Any] = {}
+    if src is not None:
+        train_idx = list(range(5, 15)) if quick else list(range(5, 50))
+        test_idx = [0, 1] if quick else list(range(0, 5))
+        dirs = _fsdd_dirs(work, src, train_idx, test_idx)
+        res["corpus"] = f"FSDD ({src}), train indices {train_idx[0]}-{train_idx[-1]}, " \
+                        f"test {test_idx[0]}-{test_idx[-1]}, 5 speakers"
+    else:
+        dirs = _synth_dirs(work, quick)
+        res["corpus"] = "asrkt synth-digits (no FSDD, or --corpus synth)"
+    lang, lang_test = work / "data" / "lang", work / "data" / "lang_test"
+    prepare_lang(dirs["dict"], lang, 0.5, False, None)
+    make_word_loop(lang, lang_test, ())
+    for name in ("train", "test"):
+        res[f"{name}_audio_seconds"] = _audio_seconds(dirs[name])
+        for kind in ("mfcc", "fbank"):
+            d = _copy_data(dirs[name], work / kind / name)
+            cfg = FeatConfig(type=kind, num_mel_bins=23,
+                             use_energy=False if kind == "mfcc" else None)
+            make_feats(DataDir(d), work / kind / "ark", cfg, nj=2)
+            compute_cmvn(DataDir(d))
+        frames = sum(int(v) for v in DataDir(work / "fbank" / name).utt2num_frames.values())
+        res[f"{name}_frames"] = frames
+        res[f"{name}_utts"] = len(DataDir(work / "fbank" / name).utterances)
+    # item 6: GMM training passes and alignment, one job, one thread
+    mono, ali = work / "exp" / "mono", work / "exp" / "mono_ali"
+    num_iters = 8 if quick else 12
+    realign = "1 2 3 4 6" if quick else "1 2 3 4 5 6 8 10"
+    cfg = TrainMonoConfig(num_iters=num_iters, max_iter_inc=num_iters - 2, totgauss=400,
+                          realign_iters=realign)
+    with Clock() as c:
+        model = train_mono(work / "mfcc" / "train", lang, mono, cfg, nj=1)
+    n_realign = len(realign.split())
+    res["train_mono"] = {"passes": num_iters, "realignments": n_realign, "wall": c.wall,
+                         "cpu": c.cpu, "frames": res["train_frames"],
+                         "frame_passes_per_cpu_s": res["train_frames"] * num_iters / c.cpu,
+                         "num_pdfs": model.num_pdfs, "num_gauss": model.num_gauss}
+    with Clock() as c:
+        done, failed = align_data(work / "mfcc" / "train", lang, mono, ali, nj=1)
+    res["align"] = {"wall": c.wall, "cpu": c.cpu, "utts": done, "failed": len(failed),
+                    "frames_per_cpu_s": res["train_frames"] / c.cpu}
+    _convert_alignments(ali, f"scp:{ali}/ali.scp", ali / "pdf.ark", ali_to_pdf)
+    make_graph(lang_test, mono, mono / "graph")
+    res["num_pdfs"] = model.num_pdfs
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+# train: items 1 (FLOP/s vs torch.mm at the same shapes) and 2 (share outside fwd/bwd/opt)
+# --------------------------------------------------------------------------------------------
+class _Limited:
+    """The first ``n`` batches of a loader (same generator, same batches)."""
+
+    def __init__(self, loader, n: int):
+        self.loader, self.n = loader, n
+
+    def __len__(self) -> int:
+        return min(self.n, len(self.loader))
+
+    def batches(self, epoch: int):
+        import itertools
+
+        return itertools.islice(self.loader.batches(epoch), self.n)
+
+
+def _load_training(work: Path, conf: str, model_name: str, overrides: Dict[str, Any]):
+    import dataclasses
+
+    from asrkt.data.datadir import DataDir
+    from asrkt.nnet.config import FinetuneConfig, TeacherConfig
+    from asrkt.nnet.corpus import load_corpus, split_holdout
+    from asrkt.nnet.losses import LossSpec
+    from asrkt.nnet.models import ModelSpec, build_model
+    from asrkt.nnet.steps import load_targets, new_pipeline
+    from asrkt.utils.config import resolve_config
+
+    cls = TeacherConfig if model_name == "dnn" else FinetuneConfig
+    cfg = resolve_config(cls, ROOT / conf, dict(overrides, device="cpu", num_threads=1))
+    data = DataDir(work / "fbank" / "train")
+    loss = LossSpec(1.0, 0.0, 1.0)
+    targets = load_targets(loss, work / "exp" / "mono_ali", None, 1.0)
+    train_utts, _ = split_holdout(data.utterances, cfg.cv_fraction, cfg.seed)
+    pipeline = new_pipeline(cfg, data, train_utts)
+    corpus = load_corpus(pipeline, data, train_utts, sources=targets.sources,
+                         tolerance=cfg.length_tolerance)
+    spec = ModelSpec(cfg.model, cfg.num_layers, cfg.hidden_dim, cfg.proj_dim, cfg.splice,
+                     cfg.target_delay)
+    import torch
+
+    torch.manual_seed(cfg.seed)
+    model = build_model(spec, corpus.dim, targets.num_pdfs)
+    return cfg, corpus, model, loss, targets, pipeline, dataclasses.asdict(cfg)
+
+
+def _instrumented_epoch(trainer, loader, epoch: int) -> Dict[str, float]:
+    """Trainer.run_epoch's training step, split into phases (CPU time, one thread).
+
+    Same calls in the same order: next(batches) -> model(...) -> index_select(positions) ->
+    training_loss -> loss bookkeeping/finite check -> trainer._update (zero_grad, backward,
+    clip, step, timed as backward and optimiser) -> detach_state.
+    """
+    import math
+
+    import torch
+
+    from asrkt.nnet.losses import training_loss
+    from asrkt.nnet.models.base import detach_state
+
+    model = trainer.model
+    model.train(True)
+    t = {"data": 0.0, "forward": 0.0, "backward": 0.0, "optimizer": 0.0, "other": 0.0}
+    frames, steps, positions = 0, 0, 0
+    state = None
+    total_loss = torch.zeros(())
+    clock = time.process_time
+    batches = loader.batches(epoch)
+    wall0 = time.perf_counter()
+    start = clock()
+    while True:
+        a = clock()
+        batch = next(batches, None)
+        b = clock()
+        t["data"] += b - a
+        if batch is None:
+            break
+        if batch.reset is None:
+            state = None
+        logits, state = model(batch.inputs, state=state, reset=batch.reset, lengths=batch.lengths)
+        positions += int(logits.shape[0] * (logits.shape[1] if logits.dim() == 3 else 1))
+        if batch.positions is not None:
+            logits = logits.reshape(-1, logits.shape[-1]).index_select(0, batch.positions)
+        loss, hits = training_loss(logits, batch.targets, trainer.loss_spec)
+        c = clock()
+        t["forward"] += c - b
+        total_loss = total_loss + loss.detach() * batch.num_frames
+        if not math.isfinite(float(total_loss)):
+            raise RuntimeError("loss is NaN/inf")
+        d = clock()
+        trainer.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if trainer.settings.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), trainer.settings.grad_clip)
+        e = clock()
+        trainer.optimizer.step()
+        f = clock()
+        state = detach_state(state)
+        g = clock()
+        t["backward"] += e - d
+        t["optimizer"] += f - e
+        t["other"] += (d - c) + (g - f)
+        frames += batch.num_frames
+        steps += 1
+    t["total"] = clock() - start
+    t["wall"] = time.perf_counter() - wall0
+    t.update(frames=frames, steps=steps, positions=positions)
+    return t
+
+
+def _profile_step(trainer, loader, steps: int = 5) -> Dict[str, Any]:
+    """Training steps under torch.profiler: ops dispatched per step and the share of GEMM time
+    in the ops' self time."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    from asrkt.nnet.losses import training_loss
+
+    import itertools
+
+    model = trainer.model
+    batches = list(itertools.islice(loader.batches(99), steps))
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for batch in batches:
+            logits, _ = model(batch.inputs, state=None, reset=batch.reset, lengths=batch.lengths)
+            if batch.positions is not None:
+                logits = logits.reshape(-1, logits.shape[-1]).index_select(0, batch.positions)
+            loss, _ = training_loss(logits, batch.targets, trainer.loss_spec)
+            trainer.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            trainer.optimizer.step()
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    gemm = sum(e.self_cpu_time_total for e in events
+               if e.key in ("aten::mm", "aten::addmm", "aten::bmm", "aten::matmul",
+                            "aten::linear", "aten::_mkldnn_rnn", "aten::mkldnn_rnn_layer",
+                            "aten::mkldnn_rnn_layer_backward"))
+    top = sorted(events, key=lambda e: -e.self_cpu_time_total)[:8]
+    return {"ops_dispatched": int(sum(e.count for e in events)) // max(len(batches), 1),
+            "gemm_self_time_share": gemm / max(total, 1e-9),
+            "top_ops": [(e.key, int(e.count) // max(len(batches), 1), round(e.self_cpu_time_total / max(total, 1e-9), 3))
+                        for e in top]}
+
+
+def _gemms_for(model, cfg, num_pdfs: int, dim: int):
+    from bench_flops import dnn_step_gemms, lstmp_step_gemms
+
+    if model.recurrent:
+        return lstmp_step_gemms(cfg.num_streams, cfg.chunk_len, model.spliced_dim, cfg.num_layers,
+                                cfg.hidden_dim, cfg.proj_dim, num_pdfs)
+    return dnn_step_gemms(cfg.batch_size,
+                          [model.spliced_dim] + [cfg.hidden_dim] * cfg.num_layers + [num_pdfs])
+
+
+def _lstm_variants(cfg, dim: int, num_pdfs: int, steps: int) -> Dict[str, Any]:
+    """Why the LSTM is slow: the same [S, C] step for torch.nn.LSTM variants, and vs threads."""
+    import torch
+    from torch import nn
+
+    from bench_flops import lstmp_step_gemms, mm_bound
+
+    s, c = cfg.num_streams, cfg.chunk_len
+    x = torch.randn(s, c, dim)
+    y = torch.randint(0, num_pdfs, (s * c,))
+    out: Dict[str, Any] = {}
+    variants = {"lstmp_torch (as asrkt)": (cfg.hidden_dim, cfg.proj_dim),
+                "lstm_no_proj_same_cells": (cfg.hidden_dim, 0)}
+    for name, (cells, proj) in variants.items():
+        torch.manual_seed(0)
+        rnn = nn.LSTM(dim, cells, cfg.num_layers, batch_first=True, proj_size=proj)
+        head = nn.Linear(proj or cells, num_pdfs)
+        opt = torch.optim.Adam(list(rnn.parameters()) + list(head.parameters()), lr=1e-3)
+
+        def step(train=True):
+            h, _ = rnn(x)
+            loss = nn.functional.cross_entropy(head(h).reshape(-1, num_pdfs), y)
+            if train:
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+
+        for _ in range(2):
+            step()
+        t = time.process_time()
+        for _ in range(steps):
+            step()
+        train_s = (time.process_time() - t) / steps
+        with torch.no_grad():
+            t = time.process_time()
+            for _ in range(steps):
+                step(False)
+            fwd_s = (time.process_time() - t) / steps
+        bound = mm_bound(lstmp_step_gemms(s, c, dim, cfg.num_layers, cells, proj, num_pdfs),
+                         0.01)
+        out[name] = {"step_cpu_s": train_s, "forward_only_cpu_s": fwd_s,
+                     "mm_bound_s": bound["seconds"], "ratio": bound["seconds"] / train_s}
+    return out
+
+
+def _two_threads(two: Dict[str, float], one: Dict[str, float]) -> Dict[str, float]:
+    """2 intra-op threads (torch's default on this machine) against 1, same step."""
+    return {"frames_per_cpu_s": two["frames"] / two["total"],
+            "frames_per_wall_s": two["frames"] / two["wall"],
+            "one_thread_frames_per_wall_s": one["frames"] / one["wall"],
+            "wall_speedup_vs_1_thread": (two["frames"] / two["wall"]) / (one["frames"] / one["wall"])}
+
+
+def stage_train(args: Dict[str, Any]) -> Dict[str, Any]:
+    import torch
+
+    _threads(1)
+    from asrkt.nnet.loaders import make_loader
+    from asrkt.nnet.modelio import model_payload, save_torch
+    from asrkt.nnet.trainer import Trainer, TrainerSettings
+
+    from bench_flops import flops, mm_bound
+
+    work = Path(args["work"])
+    name = args["model"]
+    cfg, corpus, model, loss, targets, pipeline, cfg_dict = _load_training(
+        work, args["conf"], name, args.get("overrides", {}))
+    loader = make_loader(corpus, model, cfg.batch_size, cfg.num_streams, cfg.chunk_len, True,
+                         cfg.seed)
+    exp = work / "exp" / f"bench_{name}"
+    exp.mkdir(parents=True, exist_ok=True)
+    trainer = Trainer(model, loader, loader, loss, TrainerSettings.from_config(cfg), exp,
+                      lambda m: {})
+    num_pdfs = targets.num_pdfs
+    gemms = _gemms_for(model, cfg, num_pdfs, corpus.dim)
+    step_flops = flops(gemms)
+    res: Dict[str, Any] = {"model": name, "config": args["conf"], "num_pdfs": num_pdfs,
+                           "input_dim": corpus.dim, "spliced_dim": model.spliced_dim,
+                           "corpus_frames": corpus.num_frames,
+                           "parameters": sum(p.numel() for p in model.parameters()),
+                           "step_gemm_flops": step_flops, "num_streams": cfg.num_streams,
+                           "chunk_len": cfg.chunk_len, "batch_size": cfg.batch_size,
+                           "optimizer": cfg.optimizer}
+    # warm-up (allocator, first-touch), then alternate mm bound and training epochs; the best
+    # of each (noise on a shared machine only ever adds time)
+    trainer.run_epoch(_Limited(loader, 3), 0, train=True)
+    bounds, epochs = [], []
+    for epoch in range(1, args["epochs"] + 1):
+        bounds.append(mm_bound(gemms, args.get("mm_seconds", 0.02)))
+        epochs.append(_instrumented_epoch(trainer, loader, epoch))
+    bounds.append(mm_bound(gemms, args.get("mm_seconds", 0.02)))
+    bound = min(bounds, key=lambda b: b["seconds"])
+    ep = min(epochs, key=lambda e: e["total"] / max(e["frames"], 1))
+    step_s = ep["total"] / ep["steps"]
+    frames_per_s = ep["frames"] / ep["total"]
+    # FLOPs per (valid) frame: the step's GEMM work over the frames it trains on; padding
+    # positions (recurrent chunks) are work that trains nothing.
+    flops_per_frame = step_flops * ep["steps"] / ep["frames"]
+    nominal = (cfg.num_streams * cfg.chunk_len) if model.recurrent else cfg.batch_size
+    res.update(
+        epochs=epochs, mm_bound=bound,
+        frames_per_cpu_s=frames_per_s, step_cpu_s=step_s,
+        gemm_flops_per_frame_nominal=step_flops / nominal,
+        useful_gflops_per_s=step_flops / nominal * frames_per_s / 1e9,
+        achieved_gflops_per_s=flops_per_frame * frames_per_s / 1e9,
+        ratio_vs_mm=(step_flops / nominal * frames_per_s / 1e9) / bound["gflops_per_s"],
+        ratio_vs_mm_incl_padding=bound["seconds"] / step_s,
+        padding_share=1 - ep["frames"] / max(ep["positions"], 1),
+        outside_share=1 - (ep["forward"] + ep["backward"] + ep["optimizer"]) / ep["total"],
+        data_share=ep["data"] / ep["total"],
+        phase_shares={k: ep[k] / ep["total"] for k in
+                      ("data", "forward", "backward", "optimizer", "other")})
+    # the project's own loop, as train-teacher/finetune run it (wall clock, its data_share)
+    real = trainer.run_epoch(_Limited(loader, max(20, min(len(loader), args["real_steps"]))),
+                             50, train=True)
+    res["trainer_run_epoch"] = {"frames_per_wall_s": real.frames / real.seconds,
+                                "data_share": real.data_seconds / real.seconds,
+                                "frames": real.frames}
+    # peak matrix-multiply rate of the machine (one thread), for scale
+    from bench_flops import time_mm
+
+    res["mm_peak_gflops_1024"] = 2 * 1024 ** 3 / time_mm((1024, 1024, 1024), 0.1) / 1e9
+    res["profile"] = _profile_step(trainer, loader)
+    if model.recurrent and args.get("diagnose", True):
+        res["lstm_variants"] = _lstm_variants(cfg, model.spliced_dim, num_pdfs,
+                                              args.get("variant_steps", 5))
+        # thread settings: the same step with 2 intra-op threads (torch's default here)
+        torch.set_num_threads(2)
+        two = _instrumented_epoch(trainer, _Limited(loader, args.get("two_thread_steps", 10)), 60)
+        torch.set_num_threads(1)
+        res["two_threads"] = _two_threads(two, ep)
+    elif not model.recurrent and args.get("diagnose", True):
+        torch.set_num_threads(2)
+        two = _instrumented_epoch(trainer, _Limited(loader, args.get("two_thread_steps", 40)), 60)
+        torch.set_num_threads(1)
+        res["two_threads"] = _two_threads(two, ep)
+        # the optimiser dnn.yaml's comment describes (SGD; the YAML leaves Adam on)
+        trainer.optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+        sgd = _instrumented_epoch(trainer, _Limited(loader, args.get("sgd_steps", 200)), 61)
+        sgd_step = sgd["total"] / sgd["steps"]
+        res["with_sgd"] = {
+            "frames_per_cpu_s": sgd["frames"] / sgd["total"],
+            "ratio_vs_mm": bound["seconds"] / sgd_step * (sgd["frames"] / sgd["steps"]) / nominal,
+            "optimizer_share": sgd["optimizer"] / sgd["total"],
+            "outside_share": 1 - (sgd["forward"] + sgd["backward"] + sgd["optimizer"]) / sgd["total"]}
+    counts = torch.as_tensor(targets.pdf_counts) if targets.pdf_counts is not None else None
+    save_torch(model_payload(model, pipeline, counts, "bench", cfg_dict), exp / "final.pt")
+    res["model_path"] = str(exp / "final.pt")
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+# feats: item 3
+# --------------------------------------------------------------------------------------------
+def stage_feats(args: Dict[str, Any]) -> Dict[str, Any]:
+    import torch
+
+    _threads(1)
+    try:
+        import kaldi_native_fbank as knf
+    except ImportError:  # the reference is a test extra; measure asrkt alone
+        knf = None
+
+    from asrkt.data.datadir import DataDir
+    from asrkt.feats.extract import FeatConfig, compute_features, make_feats
+
+    work = Path(args["work"])
+    data = DataDir(work / "fbank" / "train")  # wav.scp of the training set (any corpus)
+    utts = data.utterances[: args["utts"]]
+    audio = [(u, s, r) for u, s, r in data.iter_audio(utts)]
+    seconds = sum(len(s) / r for _, s, r in audio)
+    cfg = FeatConfig(type="fbank", num_mel_bins=23)
+
+    def ours():
+        return [compute_features(s, r, cfg, u) for u, s, r in audio]
+
+    def kaldi_native():
+        out = []
+        for _, s, r in audio:
+            opts = knf.FbankOptions()
+            opts.frame_opts.samp_freq = float(r)
+            opts.frame_opts.dither = cfg.dither
+            opts.frame_opts.snip_edges = cfg.snip_edges
+            opts.frame_opts.window_type = cfg.window_type
+            opts.mel_opts.num_bins = cfg.num_mel_bins
+            opts.mel_opts.low_freq = cfg.low_freq
+            opts.mel_opts.high_freq = cfg.high_freq
+            fb = knf.OnlineFbank(opts)
+            fb.accept_waveform(float(r), s)
+            fb.input_finished()
+            out.append(np.array([fb.get_frame(i) for i in range(fb.num_frames_ready)],
+                                dtype=np.float32))
+        return out
+
+    if knf is None:
+        kaldi_native = ours  # noqa: F811 (no reference: the ratio row reads 1.0, see "knf")
+    full = audio
+    audio = audio[:10]  # warm-up: lazy imports, allocator, first calls
+    ours()
+    kaldi_native()
+    audio = full
+    times = {"asrkt": [], "knf": []}
+    results = {}
+    for _ in range(args["repeats"]):
+        for name, fn in (("asrkt", ours), ("knf", kaldi_native)):
+            t = time.process_time()
+            results[name] = fn()
+            times[name].append(time.process_time() - t)
+    # diagnostic: compute_features seeds dither with torch.manual_seed, which in a CUDA build
+    # also queues lazy seeding of cuda/xpu/mtia (a Python traceback each call); seeding only the
+    # CPU generator gives identical features
+    manual_seed = torch.manual_seed
+    torch.manual_seed = lambda seed: torch.default_generator.manual_seed(seed)
+    try:
+        cpu_only = []
+        for _ in range(args["repeats"]):
+            t = time.process_time()
+            patched = ours()
+            cpu_only.append(time.process_time() - t)
+    finally:
+        torch.manual_seed = manual_seed
+    identical = all(np.array_equal(x, y) for x, y in zip(patched, results["asrkt"]))
+    a, k = min(times["asrkt"]), min(times["knf"])
+    diffs = [float(np.max(np.abs(x - y)) / (np.max(np.abs(y)) + 1e-9))
+             for x, y in zip(results["asrkt"], results["knf"]) if x.shape == y.shape]
+    res = {"utts": len(audio), "audio_seconds": seconds, "cpu_s": times,
+           "asrkt_x_realtime_per_core": seconds / a, "knf_x_realtime_per_core": seconds / k,
+           "ratio_vs_knf": k / a, "same_shapes": len(diffs) == len(audio),
+           "max_rel_diff_dither_on": max(diffs) if diffs else None,
+           "knf": "kaldi-native-fbank" if knf is not None else "NOT INSTALLED (ratio meaningless)",
+           "with_cpu_only_seeding": {"cpu_s": cpu_only, "ratio_vs_knf": k / min(cpu_only),
+                                     "x_realtime_per_core": seconds / min(cpu_only),
+                                     "identical_features": identical}}
+    # the whole make-feats job (read wav, extract, write ark/scp) at one thread
+    sub = work / "feats_bench" / "data"
+    sub.mkdir(parents=True, exist_ok=True)
+    for name in ("wav.scp", "text", "utt2spk", "spk2utt"):
+        shutil.copyfile(data.file(name), sub / name)
+    from asrkt.data.kaldi_files import read_map, write_map
+
+    for name in ("wav.scp", "text", "utt2spk"):
+        m = read_map(sub / name)
+        write_map(sub / name, {u: v for u, v in m.items() if u in set(utts)})
+    from asrkt.data.kaldi_files import invert_utt2spk, write_lists
+
+    write_lists(sub / "spk2utt", invert_utt2spk(read_map(sub / "utt2spk")))
+    with Clock() as c:
+        make_feats(DataDir(sub), work / "feats_bench" / "ark", cfg, nj=1)
+    res["make_feats_nj1"] = {"wall": c.wall, "cpu": c.cpu,
+                             "x_realtime_per_core": seconds / c.cpu}
+    torch.manual_seed = lambda seed: torch.default_generator.manual_seed(seed)
+    try:
+        with Clock() as cp:
+            make_feats(DataDir(sub), work / "feats_bench" / "ark_cpu_seed", cfg, nj=1)
+    finally:
+        torch.manual_seed = manual_seed
+    res["make_feats_nj1"]["with_cpu_only_seeding_x_realtime_per_core"] = seconds / cp.cpu
+    if args.get("threads_check"):
+        # what `asrkt make-feats --nj 1` runs with on this machine: torch's default threads
+        # (2); the same few utterances at 1 and at 2 threads
+        few = utts[: args["threads_check"]]
+        for name in ("wav.scp", "text", "utt2spk"):
+            m = read_map(sub / name)
+            write_map(sub / name, {u: v for u, v in m.items() if u in set(few)})
+        write_lists(sub / "spk2utt", invert_utt2spk(read_map(sub / "utt2spk")))
+        few_seconds = sum(len(s) / r for u, s, r in audio if u in set(few))
+        walls = {}
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            with Clock() as c2:
+                make_feats(DataDir(sub), work / "feats_bench" / f"ark{threads}", cfg, nj=1)
+            walls[threads] = c2
+        torch.set_num_threads(1)
+        res["make_feats_nj1_threads"] = {
+            "utts": len(few), "audio_seconds": few_seconds,
+            "wall_1_thread": walls[1].wall, "wall_2_threads": walls[2].wall,
+            "cpu_2_threads": walls[2].cpu,
+            "slowdown_wall_2_vs_1": walls[2].wall / walls[1].wall}
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+# decode: item 4 (forward and decoding real-time factors per core)
+# --------------------------------------------------------------------------------------------
+def _batched_forward(model_path: str, data_dir: Path, seconds: float,
+                     streams: int = 32) -> Dict[str, float]:
+    """What batching would give: the same model over the test set, ``streams`` utterances of
+    similar length per call (padded), instead of one utterance per call as `asrkt forward`."""
+    import torch
+
+    from asrkt.data.datadir import DataDir
+    from asrkt.nnet.modelio import load_model
+
+    loaded = load_model(model_path, "cpu")
+    model = loaded.model.eval()
+    feats = [f for _, f in loaded.pipeline.iter_features(DataDir(data_dir),
+                                                         DataDir(data_dir).utterances)]
+    feats.sort(key=len)
+    offsets = torch.tensor(model.input_offsets())
+    with torch.no_grad(), Clock() as c:
+        for i in range(0, len(feats), streams):
+            group = feats[i:i + streams]
+            longest = max(len(f) for f in group)
+            batch = []
+            for f in group:
+                x = torch.from_numpy(f)
+                pos = (torch.arange(len(f))[:, None] + offsets).clamp(0, len(f) - 1)
+                x = x[pos].flatten(1)
+                batch.append(torch.nn.functional.pad(x, (0, 0, 0, longest - len(f))))
+            logits, _ = model(torch.stack(batch))
+            torch.log_softmax(logits, dim=-1)
+    return {"streams": streams, "cpu": c.cpu, "rtf_per_core": c.cpu / seconds,
+            "note": "model compute only (no feature pipeline, no ark writing)"}
+
+
+def stage_decode(args: Dict[str, Any]) -> Dict[str, Any]:
+    _threads(1)
+    from asrkt.data.datadir import DataDir
+    from asrkt.decode.decoder import DecodeConfig, run_decode, table_keys, table_source
+    from asrkt.decode.score import score_decode_dir
+    from asrkt.hmm.model import GmmModel
+    from asrkt.nnet.inference import forward
+
+    work = Path(args["work"])
+    test = work / "fbank" / "test"
+    seconds = args["audio_seconds"]
+    out_dir = work / "exp" / f"bench_{args['model']}" / "loglikes_test"
+    with Clock() as c:
+        forward(args["model_path"], test, out_dir, device="cpu")
+    res: Dict[str, Any] = {"audio_seconds": seconds, "forward_cpu": c.cpu, "forward_wall": c.wall,
+                           "forward_rtf_per_core": c.cpu / seconds}
+    if args.get("batched_forward"):
+        res["forward_batched"] = _batched_forward(args["model_path"], test, seconds)
+    graph = work / "exp" / "mono" / "graph"
+    model = GmmModel.load(work / "exp" / "mono")
+    rspec = f"scp:{out_dir}/loglikes.scp"
+    utts = table_keys(rspec)
+    for tag, cfg in (("single", DecodeConfig(min_lmwt=10, max_lmwt=10)),
+                     ("sweep", DecodeConfig()))[: 2 if args.get("sweep") else 1]:
+        decode_dir = work / "exp" / f"bench_{args['model']}" / f"decode_{tag}"
+        with Clock() as c:
+            run_decode(graph, model, utts, table_source(rspec), decode_dir, cfg, nj=1)
+        lmwt, line = score_decode_dir(test, decode_dir)
+        res[f"decode_{tag}"] = {"lm_weights": len(cfg.weights()), "cpu": c.cpu, "wall": c.wall,
+                                "rtf_per_core": c.cpu / seconds, "wer": line}
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+# scale: item 5 (one corpus size per process; 4x = the training data repeated)
+# --------------------------------------------------------------------------------------------
+def make_repeated(work: Path, times: int) -> Dict[str, Path]:
+    """fbank/train and mono_ali repeated ``times`` (utt and speaker ids prefixed r<k>-)."""
+    from asrkt.data.kaldi_files import read_map, write_map
+    from asrkt.io.tables import ArkScpWriter, read_table
+    from asrkt.nnet.targets import read_kaldi_text_vector, write_kaldi_text_vector
+
+    src, ali = work / "fbank" / "train", work / "exp" / "mono_ali"
+    dst, dali = work / "scale" / f"x{times}" / "data", work / "scale" / f"x{times}" / "ali"
+    if (dst / "feats.scp").exists() and (dali / "pdf.scp").exists():
+        return {"data": dst, "ali": dali}
+    dst.mkdir(parents=True, exist_ok=True)
+    dali.mkdir(parents=True, exist_ok=True)
+    maps = {n: read_map(src / n) for n in ("wav.scp", "text", "utt2spk", "feats.scp",
+                                           "utt2num_frames", "cmvn.scp")}
+    rep = lambda k, key: f"r{k}-{key}"  # noqa: E731
+    for name in ("wav.scp", "text", "feats.scp", "utt2num_frames"):
+        write_map(dst / name, {rep(k, u): v for k in range(times) for u, v in maps[name].items()})
+    write_map(dst / "utt2spk", {rep(k, u): rep(k, s) for k in range(times)
+                                for u, s in maps["utt2spk"].items()})
+    write_map(dst / "cmvn.scp", {rep(k, s): v for k in range(times)
+                                 for s, v in maps["cmvn.scp"].items()})
+    from asrkt.data.kaldi_files import invert_utt2spk, write_lists
+
+    write_lists(dst / "spk2utt", invert_utt2spk(read_map(dst / "utt2spk")))
+    pdfs = dict(read_table(f"scp:{ali}/pdf.scp"))
+    with ArkScpWriter(dali / "pdf.ark", dali / "pdf.scp") as writer:
+        for key in sorted((rep(k, u) for k in range(times) for u in pdfs),
+                          key=lambda s: s.encode()):
+            writer.write(key, np.asarray(pdfs[key.split("-", 1)[1]], dtype=np.int32))
+    write_kaldi_text_vector(dali / "pdf_counts", read_kaldi_text_vector(ali / "pdf_counts") * times)
+    return {"data": dst, "ali": dali}
+
+
+def _rss_mb() -> float:
+    """Current resident set size of this process."""
+    import os
+
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+
+
+def stage_scale(args: Dict[str, Any]) -> Dict[str, Any]:
+    _threads(1)
+    from asrkt.nnet.config import TeacherConfig
+    from asrkt.nnet.losses import LossSpec
+    from asrkt.nnet.steps import train_supervised
+    from asrkt.nnet.trainer import Trainer
+    from asrkt.utils.config import resolve_config
+
+    work = Path(args["work"])
+    paths = make_repeated(work, args["times"])
+    import resource
+
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    epoch_cpu: List[Dict[str, float]] = []
+    original = Trainer.run_epoch
+
+    def timed(self, loader, epoch, train):  # record CPU time of each training epoch
+        c = time.process_time()
+        stats = original(self, loader, epoch, train)
+        if train:
+            epoch_cpu.append({"epoch": epoch, "cpu": time.process_time() - c,
+                              "wall": stats.seconds, "frames": stats.frames})
+        return stats
+
+    Trainer.run_epoch = timed
+    import asrkt.nnet.steps as steps_module
+
+    corpora: List[Dict[str, float]] = []
+    load_corpus = steps_module.load_corpus
+
+    def recorded(*a, **k):  # bytes the in-memory Corpus holds, and this process's RSS then
+        corpus = load_corpus(*a, **k)
+        tensors = [corpus.feats, corpus.frame_lo, corpus.frame_hi, *corpus.targets.values()]
+        corpora.append({"name": k.get("name", "?"), "frames": corpus.num_frames,
+                        "bytes": int(sum(t.element_size() * t.numel() for t in tensors)),
+                        "rss_mb": _rss_mb()})
+        return corpus
+
+    steps_module.load_corpus = recorded
+    cfg = resolve_config(TeacherConfig, ROOT / args["conf"],
+                         dict(args.get("overrides", {}), device="cpu", num_threads=1,
+                              max_epochs=1))
+    exp = work / "scale" / f"x{args['times']}" / "exp"
+    with Clock() as c:
+        train_supervised("train-teacher", cfg, paths["data"], exp, LossSpec(1.0, 0.0, 1.0),
+                         ali_dir=paths["ali"])
+    return {"times": args["times"], "epochs": epoch_cpu, "command_cpu": c.cpu, "corpora": corpora,
+            "command_wall": c.wall, "rss_after_imports_mb": rss_before,
+            "train_frames": epoch_cpu[0]["frames"] if epoch_cpu else None}
+
+
+STAGES = {"setup": stage_setup, "train": stage_train, "feats": stage_feats,
+          "decode": stage_decode, "scale": stage_scale}
+
+if __name__ == "__main__":
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stage, raw, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+    t0 = time.perf_counter()
+    result = STAGES[stage](json.loads(raw))
+    result["_stage_seconds"] = time.perf_counter() - t0
+    from bench_common import write_json
+
+    write_json(out, result)
