@@ -1,3 +1,369 @@
-"""CLI commands: hmm (see the module docstring of asrkt.cli.main for conventions)."""
+"""CLI commands for the HMM side: lang dirs, grammars, monophone GMM training, alignment,
+graphs, decoding and scoring (Kaldi names; see the module docstring of asrkt.cli.main)."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import click
+
+DIR = click.Path(exists=True, file_okay=False)
+OUT_DIR = click.Path(file_okay=False)
+
+
+def _flags(**kwargs):
+    """Command-line values keyed by config field (None = not given)."""
+    return kwargs
+
+
+@click.command("prepare-lang")
+@click.argument("dict_dir", type=DIR)
+@click.argument("lang_dir", type=OUT_DIR)
+@click.option("--sil-prob", type=click.FloatRange(0.0, 1.0, max_open=True), default=0.5,
+              show_default=True, help="Probability of optional silence between words.")
+@click.option("--position-dependent-phones/--no-position-dependent-phones", default=False,
+              show_default=True, help="Word-position dependent phones (_B/_E/_I/_S).")
+@click.option("--oov-word", default=None, help="Lexicon word that unknown words map to, e.g. '<UNK>'.")
+def prepare_lang_cmd(dict_dir, lang_dir, sil_prob, position_dependent_phones, oov_word):
+    """Make a lang dir from a dict dir (as utils/prepare_lang.sh).
+
+    DICT_DIR holds lexicon.txt (or lexiconp.txt), silence_phones.txt, nonsilence_phones.txt and
+    optional_silence.txt. LANG_DIR gets phones.txt, words.txt, topo (3-state phones, 5-state
+    silence), L.fst, L_disambig.fst (#0, #1.. disambiguation), oov.txt and phones/.
+
+    \b
+    Usage:   asrkt prepare-lang [options] DICT_DIR LANG_DIR
+    Example: asrkt prepare-lang --sil-prob 0.5 --oov-word '<SIL>' data/local/dict data/lang
+    """
+    from asrkt.hmm.lang import prepare_lang
+
+    lang = prepare_lang(dict_dir, lang_dir, sil_prob, position_dependent_phones, oov_word)
+    click.echo(f"{lang_dir}: {len(lang.phones)} phone symbols, {len(lang.words)} word symbols")
+
+
+@click.command("format-lm")
+@click.argument("arpa", type=click.Path(exists=True, dir_okay=False))
+@click.argument("lang_dir", type=DIR)
+@click.argument("out_dir", type=OUT_DIR)
+def format_lm_cmd(arpa, lang_dir, out_dir):
+    """Convert an ARPA LM to OUT_DIR/G.fst in a copy of LANG_DIR (utils/format_lm.sh).
+
+    The ARPA file is checked first (sections, counts, numbers, histories, words in
+    words.txt); kaldilm converts it with #0 on backoff arcs.
+
+    \b
+    Usage:   asrkt format-lm ARPA LANG_DIR OUT_DIR
+    Example: asrkt format-lm data/local/lm/task.arpabo data/lang data/lang_test
+    """
+    from asrkt.hmm.grammar import format_lm
+
+    click.echo(f"{format_lm(arpa, lang_dir, out_dir)}")
+
+
+@click.command("make-word-loop")
+@click.argument("lang_dir", type=DIR)
+@click.argument("out_dir", type=OUT_DIR)
+@click.option("--exclude", multiple=True, help="Word to leave out (repeatable); silence-only "
+              "words and the OOV word are always left out.")
+def make_word_loop_cmd(lang_dir, out_dir, exclude):
+    """Write OUT_DIR/G.fst accepting any word sequence (uniform), in a copy of LANG_DIR.
+
+    For tasks without a language model (digits, yes/no).
+
+    \b
+    Usage:   asrkt make-word-loop [--exclude WORD] LANG_DIR OUT_DIR
+    Example: asrkt make-word-loop data/lang data/lang_loop
+    """
+    from asrkt.hmm.grammar import make_word_loop
+
+    click.echo(f"{make_word_loop(lang_dir, out_dir, exclude)}")
+
+
+@click.command("train-mono")
+@click.argument("data_dir", type=DIR)
+@click.argument("lang_dir", type=DIR)
+@click.argument("exp_dir", type=OUT_DIR)
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+              help="YAML with TrainMonoConfig fields (flags override it).")
+@click.option("--totgauss", type=click.IntRange(min=1), help="Target number of Gaussians [1000].")
+@click.option("--num-iters", type=click.IntRange(min=1), help="Training passes [40].")
+@click.option("--max-iter-inc", type=click.IntRange(min=0), help="Last pass that adds Gaussians [30].")
+@click.option("--boost-silence", type=float, help="Boost of optional-silence likelihoods in alignment [1.0].")
+@click.option("--beam", type=float, help="Beam of the first realignment [6]; later ones use realign_beam [10].")
+@click.option("--retry-beam", type=float, help="Retry beam of the first realignment [24].")
+@click.option("--realign-iters", help="Passes that realign ['1 2 ... 10 12 ... 38'].")
+@click.option("--seed", type=int, help="Offset of the equal-alignment seeds [0 = Kaldi's].")
+@click.option("--nj", type=click.IntRange(min=1), default=1, show_default=True, help="Parallel alignment jobs.")
+def train_mono_cmd(data_dir, lang_dir, exp_dir, config_file, totgauss, num_iters, max_iter_inc,
+                   boost_silence, beam, retry_beam, realign_iters, seed, nj):
+    """Flat-start monophone GMM-HMM training (as steps/train_mono.sh).
+
+    MFCC (or any features) + deltas with per-speaker CMN, global-mean init, equal alignment,
+    40 passes with realignment on Kaldi's schedule and Gaussian splitting up to --totgauss.
+    Writes EXP_DIR/final.mdl (Kaldi text), final.npz (exact reload), tree,
+    feature_pipeline.yaml, config.yaml, ali.ark/scp and log/train-mono.log (per-pass
+    likelihoods). Utterances that cannot be aligned are named in the log and left out.
+
+    \b
+    Usage:   asrkt train-mono [options] DATA_DIR LANG_DIR EXP_DIR
+    Example: asrkt train-mono --totgauss 400 data/train data/lang exp/mono
+    """
+    from pathlib import Path
+
+    from asrkt.hmm.train_mono import TrainMonoConfig, train_mono
+    from asrkt.utils.config import resolve_config
+    from asrkt.utils.logs import command_log
+
+    cfg = resolve_config(TrainMonoConfig, config_file, _flags(
+        totgauss=totgauss, num_iters=num_iters, max_iter_inc=max_iter_inc,
+        boost_silence=boost_silence, beam=beam, retry_beam=retry_beam,
+        realign_iters=realign_iters, seed=seed))
+    with command_log(Path(exp_dir) / "log", "train-mono"):
+        model = train_mono(data_dir, lang_dir, exp_dir, cfg, nj)
+    click.echo(f"{exp_dir}/final.mdl: {model.num_pdfs} pdfs, {model.num_gauss} Gaussians")
+
+
+@click.command("align")
+@click.argument("data_dir", type=DIR)
+@click.argument("lang_dir", type=DIR)
+@click.argument("model_dir", type=DIR)
+@click.argument("ali_dir", type=OUT_DIR)
+@click.option("--beam", type=float, default=10.0, show_default=True, help="Alignment beam.")
+@click.option("--retry-beam", type=float, default=40.0, show_default=True, help="Retry beam.")
+@click.option("--boost-silence", type=float, default=1.0, show_default=True,
+              help="Boost of optional-silence likelihoods.")
+@click.option("--nj", type=click.IntRange(min=1), default=1, show_default=True, help="Parallel jobs.")
+def align_cmd(data_dir, lang_dir, model_dir, ali_dir, beam, retry_beam, boost_silence, nj):
+    """Force-align a data dir with a trained model (as steps/align_si.sh).
+
+    Writes ALI_DIR/ali.ark + ali.scp (transition-ids as Kaldi int vectors), ALI_DIR/pdf_counts
+    (frames per pdf, Kaldi text vector, for priors) and copies of the model files.
+
+    \b
+    Usage:   asrkt align [options] DATA_DIR LANG_DIR MODEL_DIR ALI_DIR
+    Example: asrkt align --nj 2 data/train data/lang exp/mono exp/mono_ali
+    """
+    from pathlib import Path
+
+    from asrkt.hmm.align import AlignOptions, align_data
+    from asrkt.utils.logs import command_log
+
+    with command_log(Path(ali_dir) / "log", "align"):
+        done, failed = align_data(data_dir, lang_dir, model_dir, ali_dir,
+                                  AlignOptions(beam=beam, retry_beam=retry_beam), boost_silence, nj)
+    click.echo(f"{ali_dir}/ali.scp: {done} utterance(s) aligned, {len(failed)} failed")
+
+
+def _convert_alignments(model_dir, ali_rspecifier, out_ark, convert) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from asrkt.errors import AsrktError
+    from asrkt.hmm.model import GmmModel
+    from asrkt.io.tables import ArkScpWriter, read_table
+
+    model = GmmModel.load(model_dir)
+    out_ark = Path(out_ark)
+    count = 0
+    with ArkScpWriter(out_ark, out_ark.with_suffix(".scp")) as writer:
+        for utt, ali in read_table(ali_rspecifier):
+            ali = np.asarray(ali).astype(np.int64)
+            if ali.ndim != 1 or (len(ali) and (ali.min() < 1 or ali.max() > model.tm.num_transition_ids)):
+                raise AsrktError(f"{ali_rspecifier} ({utt}): not transition-ids of this model "
+                                 f"(1..{model.tm.num_transition_ids})")
+            writer.write(utt, convert(model, ali).astype(np.int32))
+            count += 1
+    return count
+
+
+@click.command("ali-to-pdf")
+@click.argument("model_dir", type=click.Path(exists=True))
+@click.argument("ali_rspecifier")
+@click.argument("out_ark", type=click.Path(dir_okay=False))
+def ali_to_pdf_cmd(model_dir, ali_rspecifier, out_ark):
+    """Convert transition-id alignments to pdf-ids per frame (Kaldi's ali-to-pdf).
+
+    Writes OUT_ARK and the matching .scp (int32 vectors).
+
+    \b
+    Usage:   asrkt ali-to-pdf MODEL_DIR ALI_RSPECIFIER OUT_ARK
+    Example: asrkt ali-to-pdf exp/mono_ali scp:exp/mono_ali/ali.scp exp/mono_ali/pdf.ark
+    """
+    from asrkt.hmm.align import ali_to_pdf
+
+    n = _convert_alignments(model_dir, ali_rspecifier, out_ark, ali_to_pdf)
+    click.echo(f"{out_ark}: {n} utterance(s)")
+
+
+@click.command("ali-to-phones")
+@click.argument("model_dir", type=click.Path(exists=True))
+@click.argument("ali_rspecifier")
+@click.argument("out_ark", type=click.Path(dir_okay=False))
+@click.option("--per-frame", is_flag=True, help="One phone per frame instead of one per phone.")
+def ali_to_phones_cmd(model_dir, ali_rspecifier, out_ark, per_frame):
+    """Convert transition-id alignments to phone sequences (Kaldi's ali-to-phones).
+
+    Writes OUT_ARK and the matching .scp (int32 vectors of phone ids, see phones.txt).
+
+    \b
+    Usage:   asrkt ali-to-phones [--per-frame] MODEL_DIR ALI_RSPECIFIER OUT_ARK
+    Example: asrkt ali-to-phones exp/mono scp:exp/mono/ali.scp exp/mono/phones.ark
+    """
+    from asrkt.hmm.align import ali_to_phones
+
+    n = _convert_alignments(model_dir, ali_rspecifier, out_ark,
+                            lambda m, a: ali_to_phones(m, a, per_frame))
+    click.echo(f"{out_ark}: {n} utterance(s)")
+
+
+@click.command("make-graph")
+@click.argument("lang_test_dir", type=DIR)
+@click.argument("model_dir", type=DIR)
+@click.argument("graph_dir", type=OUT_DIR)
+@click.option("--self-loop-scale", type=float, default=0.1, show_default=True)
+@click.option("--transition-scale", type=float, default=1.0, show_default=True)
+def make_graph_cmd(lang_test_dir, model_dir, graph_dir, self_loop_scale, transition_scale):
+    """Compile GRAPH_DIR/HCLG.fst (as utils/mkgraph.sh with a monophone tree).
+
+    LANG_TEST_DIR must hold G.fst (format-lm or make-word-loop).
+
+    \b
+    Usage:   asrkt make-graph [options] LANG_TEST_DIR MODEL_DIR GRAPH_DIR
+    Example: asrkt make-graph data/lang_test exp/mono exp/mono/graph
+    """
+    from pathlib import Path
+
+    from asrkt.decode.graph import make_graph
+    from asrkt.utils.logs import command_log
+
+    with command_log(Path(graph_dir) / "log", "make-graph"):
+        path = make_graph(lang_test_dir, model_dir, graph_dir, self_loop_scale, transition_scale)
+    click.echo(f"{path}")
+
+
+def _decode_options(func):
+    """Decoder flags shared by decode and decode-nnet (None: from --config or defaults)."""
+    options = [
+        click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+                     help="YAML with DecodeConfig fields (flags override it)."),
+        click.option("--beam", type=float, help="Decoding beam [13.0]."),
+        click.option("--max-active", type=click.IntRange(min=1), help="Max active states [7000]."),
+        click.option("--lattice-beam", type=float, help="Lattice beam [6.0]."),
+        click.option("--acoustic-scale", type=float,
+                     help="Acoustic scale when --min-lmwt/--max-lmwt are 0 [0.083333]."),
+        click.option("--min-lmwt", type=click.IntRange(min=0), help="Smallest LM weight swept [7]."),
+        click.option("--max-lmwt", type=click.IntRange(min=0), help="Largest LM weight swept [17]."),
+        click.option("--nj", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Parallel jobs."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _decode_config(config_file, **flags):
+    from asrkt.decode.decoder import DecodeConfig
+    from asrkt.utils.config import resolve_config
+
+    return resolve_config(DecodeConfig, config_file, flags)
+
+
+@click.command("decode")
+@click.argument("graph_dir", type=DIR)
+@click.argument("data_dir", type=DIR)
+@click.argument("model_dir", type=DIR)
+@click.argument("decode_dir", type=OUT_DIR)
+@_decode_options
+@click.option("--skip-scoring", is_flag=True, help="Do not score even if DATA_DIR has text.")
+def decode_cmd(graph_dir, data_dir, model_dir, decode_dir, config_file, beam, max_active,
+               lattice_beam, acoustic_scale, min_lmwt, max_lmwt, nj, skip_scoring):
+    """Decode a data dir with a GMM (as steps/decode.sh), then score it.
+
+    Features go through the model's saved feature pipeline. Each LM weight in
+    [--min-lmwt, --max-lmwt] is decoded with acoustic scale 1/LMWT (best path); hypotheses go
+    to DECODE_DIR/scoring/<LMWT>.txt, and with DATA_DIR/text the WERs to DECODE_DIR/wer_<LMWT>.
+
+    \b
+    Usage:   asrkt decode [options] GRAPH_DIR DATA_DIR MODEL_DIR DECODE_DIR
+    Example: asrkt decode --nj 2 exp/mono/graph data/test exp/mono exp/mono/decode_test
+    """
+    from pathlib import Path
+
+    from asrkt.data.datadir import DataDir
+    from asrkt.decode.decoder import gmm_source, run_decode
+    from asrkt.decode.score import score_decode_dir
+    from asrkt.hmm.align import _pipeline_path
+    from asrkt.hmm.model import GmmModel
+    from asrkt.utils.logs import command_log
+
+    cfg = _decode_config(config_file, beam=beam, max_active=max_active, lattice_beam=lattice_beam,
+                         acoustic_scale=acoustic_scale, min_lmwt=min_lmwt, max_lmwt=max_lmwt)
+    data = DataDir(data_dir)
+    with command_log(Path(decode_dir) / "log", "decode"):
+        model = GmmModel.load(model_dir)
+        source = gmm_source(model, data_dir, _pipeline_path(Path(model_dir)))
+        run_decode(graph_dir, model, data.utterances, source, decode_dir, cfg, nj)
+        if not skip_scoring and data.has("text"):
+            lmwt, line = score_decode_dir(data_dir, decode_dir)
+            click.echo(f"{line} {decode_dir}/wer_{lmwt}")
+
+
+@click.command("decode-nnet")
+@click.argument("graph_dir", type=DIR)
+@click.argument("loglikes_rspecifier")
+@click.argument("model_dir", type=DIR)
+@click.argument("decode_dir", type=OUT_DIR)
+@_decode_options
+@click.option("--data-dir", type=DIR, help="Score against this data dir's text afterwards.")
+def decode_nnet_cmd(graph_dir, loglikes_rspecifier, model_dir, decode_dir, config_file, beam,
+                    max_active, lattice_beam, acoustic_scale, min_lmwt, max_lmwt, nj, data_dir):
+    """Decode per-frame pdf log-likelihoods from a neural net (hybrid NN-HMM decoding).
+
+    LOGLIKES_RSPECIFIER is a matrix table (scp:/ark: or a .scp/.ark path), one [T, num_pdfs]
+    matrix per utterance, e.g. log-posteriors minus log-priors (see read_pdf_counts). They are
+    gathered to transition-ids and decoded through DecodableCtc with the same LM-weight sweep
+    as `asrkt decode`.
+
+    \b
+    Usage:   asrkt decode-nnet [options] GRAPH_DIR LOGLIKES_RSPECIFIER MODEL_DIR DECODE_DIR
+    Example: asrkt decode-nnet --data-dir data/test exp/mono/graph scp:exp/nnet/loglikes.scp exp/mono exp/nnet/decode
+    """
+    from pathlib import Path
+
+    from asrkt.decode.decoder import run_decode, table_keys, table_source
+    from asrkt.decode.score import score_decode_dir
+    from asrkt.hmm.model import GmmModel
+    from asrkt.utils.logs import command_log
+
+    cfg = _decode_config(config_file, beam=beam, max_active=max_active, lattice_beam=lattice_beam,
+                         acoustic_scale=acoustic_scale, min_lmwt=min_lmwt, max_lmwt=max_lmwt)
+    with command_log(Path(decode_dir) / "log", "decode-nnet"):
+        model = GmmModel.load(model_dir)
+        utts = table_keys(loglikes_rspecifier)
+        run_decode(graph_dir, model, utts, table_source(loglikes_rspecifier), decode_dir, cfg, nj)
+        if data_dir is not None:
+            lmwt, line = score_decode_dir(data_dir, decode_dir)
+            click.echo(f"{line} {decode_dir}/wer_{lmwt}")
+
+
+@click.command("score")
+@click.argument("data_dir", type=DIR)
+@click.argument("decode_dir", type=DIR)
+def score_cmd(data_dir, decode_dir):
+    """Word error rates of a decode dir (as local/score.sh with kaldialign).
+
+    Writes DECODE_DIR/wer_<LMWT> ('%WER x.xx [ e / n, i ins, d del, s sub ]' and %SER),
+    DECODE_DIR/scoring_kaldi/best_wer and, for the best LM weight,
+    scoring_kaldi/wer_details/per_utt and per_spk. Prints the best line.
+
+    \b
+    Usage:   asrkt score DATA_DIR DECODE_DIR
+    Example: asrkt score data/test exp/mono/decode_test
+    """
+    from asrkt.decode.score import score_decode_dir
+
+    lmwt, line = score_decode_dir(data_dir, decode_dir)
+    click.echo(f"{line} {decode_dir}/wer_{lmwt}")
+
+
+COMMANDS = [prepare_lang_cmd, format_lm_cmd, make_word_loop_cmd, train_mono_cmd, align_cmd,
+            ali_to_pdf_cmd, ali_to_phones_cmd, make_graph_cmd, decode_cmd, decode_nnet_cmd, score_cmd]

@@ -1,0 +1,242 @@
+"""Viterbi decoding through HCLG of per-frame pdf log-likelihoods, from a GMM or a neural net.
+
+Both paths reduce to a [T, num_pdfs] log-likelihood matrix; it is gathered to a
+[T, num_transition_ids] matrix and decoded by LatticeFasterDecoder through DecodableCtc
+(whose index i reads column i-1, i.e. transition-id i). The wheels have no lattice
+determinisation, so instead of rescoring lattices as Kaldi's score.sh does, each LM weight
+of the sweep decodes again with acoustic scale 1/LMWT and keeps the best path (the same
+best path lattice-scale + lattice-best-path would give, within the beams).
+
+Output: DECODE_DIR/scoring/<LMWT>.txt (word hypotheses per utterance, Kaldi text format)
+and DECODE_DIR/log/decode.log.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
+
+import numpy as np
+
+from asrkt.errors import AsrktError
+from asrkt.hmm.kaldi import khg, read_fst
+from asrkt.hmm.model import GmmModel
+
+PathLike = Union[str, Path]
+logger = logging.getLogger("asrkt.decode")
+
+
+@dataclass
+class DecodeConfig:
+    """Decoder options (Kaldi names; defaults of steps/decode.sh).
+
+    beam / max_active / min_active / lattice_beam: LatticeFasterDecoder search limits.
+    min_lmwt / max_lmwt: LM weights swept (score.sh: acoustic scale 1/LMWT per hypothesis set).
+    acoustic_scale: used only when min_lmwt = max_lmwt = 0 (a single decode at that scale).
+    allow_partial: output the best partial path when no final state is reached.
+    """
+
+    beam: float = 13.0
+    max_active: int = 7000
+    min_active: int = 200
+    lattice_beam: float = 6.0
+    min_lmwt: int = 7
+    max_lmwt: int = 17
+    acoustic_scale: float = 0.083333
+    allow_partial: bool = True
+
+    def validate(self) -> None:
+        if self.beam <= 0 or self.lattice_beam <= 0 or self.max_active < 1:
+            raise AsrktError("beam and lattice_beam must be > 0, max_active >= 1")
+        if self.min_lmwt < 0 or self.max_lmwt < self.min_lmwt:
+            raise AsrktError("need 0 <= min_lmwt <= max_lmwt")
+
+    def weights(self) -> List[Tuple[str, float]]:
+        """(name, acoustic scale) per hypothesis set."""
+        if self.max_lmwt == 0:
+            return [("0", self.acoustic_scale)]
+        return [(str(w), 1.0 / w) for w in range(max(self.min_lmwt, 1), self.max_lmwt + 1)]
+
+
+class Decoder:
+    """Decodes pdf log-likelihood matrices with one HCLG and transition model.
+
+    Args:
+        graph_dir: directory with HCLG.fst and words.txt.
+        model: the transition model's owner (GmmModel).
+        config: decoder options.
+    """
+
+    def __init__(self, graph_dir: PathLike, model: GmmModel, config: DecodeConfig):
+        from asrkt.hmm.lang import read_symbol_table
+
+        self.graph_dir = Path(graph_dir)
+        self.model = model
+        self.config = config
+        tids = self.graph_dir / "num_transition_ids"
+        if tids.is_file() and tids.read_text().strip() != str(model.tm.num_transition_ids):
+            raise AsrktError(f"{self.graph_dir}: graph built for a model with "
+                             f"{tids.read_text().strip()} transition-ids, this model has "
+                             f"{model.tm.num_transition_ids} (rebuild it with make-graph)")
+        self.fst = read_fst(self.graph_dir / "HCLG.fst")
+        self.id2word = {i: w for w, i in read_symbol_table(self.graph_dir / "words.txt").items()}
+        self.tid2pdf = model.tid2pdf()
+        opts = khg.LatticeFasterDecoderConfig(beam=config.beam, max_active=config.max_active,
+                                              min_active=config.min_active,
+                                              lattice_beam=config.lattice_beam)
+        self.decoder = khg.LatticeFasterDecoder(self.fst, opts)
+
+    def decode(self, utt: str, pdf_loglikes: np.ndarray, acoustic_scale: float
+               ) -> Tuple[Optional[List[str]], List[int]]:
+        """Best word sequence and transition-id alignment of one utterance.
+
+        Args:
+            utt: utterance id.
+            pdf_loglikes: [T, num_pdfs] log-likelihoods.
+            acoustic_scale: scale applied to them.
+
+        Returns:
+            (words or None when decoding failed, alignment).
+        """
+        if pdf_loglikes.ndim != 2 or pdf_loglikes.shape[1] != self.model.num_pdfs:
+            raise AsrktError(f"utterance '{utt}': log-likelihoods have shape "
+                             f"{tuple(pdf_loglikes.shape)}, the model has {self.model.num_pdfs} pdfs")
+        if pdf_loglikes.shape[0] == 0:
+            return None, []
+        if not np.all(np.isfinite(pdf_loglikes)):
+            raise AsrktError(f"utterance '{utt}': log-likelihoods contain NaN or inf")
+        mat = np.ascontiguousarray(acoustic_scale * pdf_loglikes[:, self.tid2pdf[1:]],
+                                   dtype=np.float32)
+        ok, alignment, words, _ = khg.decode_utterance_lattice_faster(
+            self.decoder, khg.DecodableCtc(mat), self.model.tm, utt, self.config.allow_partial)
+        if not ok:
+            return None, []
+        return [self.id2word.get(w, f"<unk:{w}>") for w in words], list(alignment)
+
+
+_JOB: dict = {}
+
+
+def _decode_job(job: int, utts: List[str], tick: Callable[[int], None]) -> Dict[str, Dict[str, List[str]]]:
+    decoder = Decoder(_JOB["graph_dir"], _JOB["model"], _JOB["config"])
+    weights = _JOB["config"].weights()
+    out: Dict[str, Dict[str, List[str]]] = {name: {} for name, _ in weights}
+    failed = []
+    for utt, loglikes in _JOB["source"](utts):
+        for name, scale in weights:
+            words, _ = decoder.decode(utt, loglikes, scale)
+            if words is None:
+                failed.append(utt)
+                words = []
+            out[name][utt] = words
+        tick(1)
+    if failed:
+        logger.warning("no final state reached / decoding failed for %d utterance-weight pairs "
+                       "(e.g. %s); empty hypotheses written", len(failed), failed[0])
+    return out
+
+
+def run_decode(graph_dir: PathLike, model: GmmModel, utts: List[str],
+               source: Callable[[List[str]], Iterator[Tuple[str, np.ndarray]]],
+               decode_dir: PathLike, config: DecodeConfig, nj: int = 1) -> Dict[str, Dict[str, List[str]]]:
+    """Decode ``utts`` (``nj`` forked jobs) and write DECODE_DIR/scoring/<LMWT>.txt.
+
+    Args:
+        graph_dir: directory with HCLG.fst and words.txt.
+        model: the model whose transition-ids the graph uses.
+        utts: utterances to decode.
+        source: yields (utt, [T, num_pdfs] log-likelihoods) for a list of utterances.
+        decode_dir: output directory.
+        config: decoder options.
+        nj: parallel jobs.
+
+    Returns:
+        LMWT -> utterance -> words.
+    """
+    from asrkt.data.kaldi_files import write_map
+    from asrkt.utils.config import save_config
+    from asrkt.utils.parallel import run_jobs, split_evenly
+
+    from asrkt.utils.parallel import limit_threads
+
+    if not utts:
+        raise AsrktError("no utterances to decode (empty test set)")
+    limit_threads(1)
+    decode_dir = Path(decode_dir)
+    (decode_dir / "scoring").mkdir(parents=True, exist_ok=True)
+    save_config(config, decode_dir / "config.yaml")
+    Decoder(graph_dir, model, config)  # fail early on a bad graph dir
+    _JOB.update(graph_dir=graph_dir, model=model, config=config, source=source)
+    try:
+        parts = run_jobs(_decode_job, split_evenly(utts, nj), len(utts), "decode")
+    finally:
+        _JOB.clear()
+    merged: Dict[str, Dict[str, List[str]]] = {name: {} for name, _ in config.weights()}
+    for part in parts:
+        for name, hyps in part.items():
+            merged[name].update(hyps)
+    for name, hyps in merged.items():
+        write_map(decode_dir / "scoring" / f"{name}.txt", {u: " ".join(w) for u, w in hyps.items()})
+    logger.info("decoded %d utterances at %d LM weight(s) -> %s", len(utts), len(merged),
+                decode_dir / "scoring")
+    return merged
+
+
+def gmm_source(model: GmmModel, data_dir: PathLike, pipeline_path: PathLike):
+    """Log-likelihood source for :func:`run_decode` from a GMM and a data dir's features.
+
+    Args:
+        model: the GMM.
+        data_dir: data dir with feats.scp (and cmvn.scp when the pipeline uses speaker CMN).
+        pipeline_path: feature_pipeline.yaml saved at training time.
+    """
+    from asrkt.data.datadir import DataDir
+    from asrkt.feats.pipeline import FeaturePipeline
+
+    pipeline = FeaturePipeline.load(pipeline_path)
+    data = DataDir(data_dir)
+
+    def source(utts: List[str]) -> Iterator[Tuple[str, np.ndarray]]:
+        for utt, feats in pipeline.iter_features(data, utts):
+            yield utt, model.pdf_loglikes(feats, utt)
+
+    return source
+
+
+def table_source(rspecifier: str):
+    """Log-likelihood source reading a matrix table (ark/scp) of [T, num_pdfs] log-likelihoods.
+
+    Args:
+        rspecifier: Kaldi rspecifier or .scp/.ark path.
+    """
+    from asrkt.io.tables import as_rspecifier, load_scp, read_scp_entry, read_table
+
+    rspec = as_rspecifier(rspecifier)
+    path = rspec.split(":", 1)[1]
+
+    def source(utts: List[str]) -> Iterator[Tuple[str, np.ndarray]]:
+        if rspec.split(":", 1)[0].split(",")[0] == "scp":
+            loader = load_scp(path)
+            for utt in utts:
+                yield utt, np.asarray(read_scp_entry(loader, utt, path), dtype=np.float32)
+        else:
+            wanted = set(utts)
+            for utt, mat in read_table(rspec):
+                if utt in wanted:
+                    yield utt, np.asarray(mat, dtype=np.float32)
+
+    return source
+
+
+def table_keys(rspecifier: str) -> List[str]:
+    """Keys of a table (scp: from the file; ark: by reading it)."""
+    from asrkt.io.tables import as_rspecifier, read_table
+    from asrkt.data.kaldi_files import iter_lines
+
+    rspec = as_rspecifier(rspecifier)
+    kind, path = rspec.split(":", 1)
+    if kind.split(",")[0] == "scp":
+        return [key for _, key, _ in iter_lines(path)]
+    return [key for key, _ in read_table(rspec)]

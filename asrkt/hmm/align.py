@@ -1,0 +1,295 @@
+"""Forced alignment (gmm-align-compiled), equal alignment, ali-to-pdf/phones and pdf counts.
+
+Training graphs are compiled without transition probabilities (Kaldi's compile-train-graphs:
+transition and self-loop scale 0); the current model's probabilities are added to a copy of
+the graph at alignment time (transition scale 1.0, self-loop scale 0.1), and acoustic
+likelihoods come from a [T, num_transition_ids] matrix through DecodableCtc.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from asrkt.errors import AsrktError
+from asrkt.hmm.kaldi import kaldifst, khg
+from asrkt.hmm.lang import Lang
+from asrkt.hmm.model import GmmModel
+
+PathLike = Union[str, Path]
+logger = logging.getLogger("asrkt.align")
+
+
+@dataclass
+class AlignOptions:
+    """Scales and beams of gmm-align-compiled as steps/align_si.sh / train_mono.sh use them."""
+
+    beam: float = 10.0
+    retry_beam: float = 40.0
+    acoustic_scale: float = 0.1
+    transition_scale: float = 1.0
+    self_loop_scale: float = 0.1
+    careful: bool = False
+
+
+def graph_compiler(model: GmmModel, lang: Lang):
+    """A TrainingGraphCompiler over lang/L.fst with scales 0 (no probabilities in the graphs).
+
+    Args:
+        model: supplies the transition model and tree.
+        lang: the lang dir (L.fst, phones/disambig.int).
+    """
+    from asrkt.hmm.kaldi import read_fst
+
+    lex = read_fst(lang.path / "L.fst")
+    kaldifst.arcsort(lex, sort_type="olabel")
+    opts = khg.TrainingGraphCompilerOptions(transition_scale=0.0, self_loop_scale=0.0)
+    return khg.TrainingGraphCompiler(model.tm, model.tree, lex, lang.disambig_phones, opts)
+
+
+def compile_graphs(compiler, transcripts: Dict[str, List[int]]) -> Tuple[Dict[str, object], List[str]]:
+    """Compile one training graph per utterance; empty transcripts and failures are skipped.
+
+    Args:
+        compiler: from :func:`graph_compiler`.
+        transcripts: utterance -> word ids.
+
+    Returns:
+        (utterance -> graph, names of utterances whose graph could not be built).
+    """
+    graphs, failed = {}, []
+    for utt, word_ids in transcripts.items():
+        if not word_ids:
+            failed.append(utt)
+            continue
+        fst = compiler.compile_graph_from_text(word_ids)
+        if fst.num_states == 0:
+            failed.append(utt)
+            continue
+        graphs[utt] = fst
+    return graphs, failed
+
+
+def equal_align(graph, num_frames: int, seed: int = 0) -> Optional[List[int]]:
+    """align-equal-compiled: a random path of the graph spread evenly over the frames.
+
+    Args:
+        graph: training graph.
+        num_frames: number of frames.
+        seed: random seed for the path choice.
+
+    Returns:
+        transition-ids per frame, or None when the utterance is too short for the graph.
+    """
+    ok, path = kaldifst.equal_align(graph, num_frames, seed, 10)
+    if not ok:
+        return None
+    ok, isyms, _, _ = kaldifst.get_linear_symbol_sequence(path)
+    if not ok or len(isyms) != num_frames:
+        return None
+    return list(isyms)
+
+
+def tid_matrix(pdf_loglikes: np.ndarray, tid2pdf: np.ndarray, scale: float) -> np.ndarray:
+    """Gather pdf log-likelihoods to transition-ids: [T, num_tids], column j = tid j+1.
+
+    Args:
+        pdf_loglikes: [T, num_pdfs].
+        tid2pdf: pdf of each transition-id (index 0 unused).
+        scale: acoustic scale applied to the values.
+    """
+    return np.ascontiguousarray(scale * pdf_loglikes[:, tid2pdf[1:]], dtype=np.float32)
+
+
+def align_utterance(model: GmmModel, graph, pdf_loglikes: np.ndarray, opts: AlignOptions,
+                    utt: str) -> Tuple[Optional[List[int]], float]:
+    """Viterbi-align one utterance against its training graph.
+
+    Args:
+        model: the acoustic model (its transition probabilities are added to a graph copy).
+        graph: training graph without probabilities.
+        pdf_loglikes: [T, num_pdfs] log-likelihoods (already boosted if wanted).
+        opts: beams and scales.
+        utt: utterance id.
+
+    Returns:
+        (transition-ids per frame or None when alignment failed, log-likelihood).
+    """
+    fst = graph.copy()
+    khg.add_transition_probs(model.tm, [], opts.transition_scale, opts.self_loop_scale, fst)
+    decodable = khg.DecodableCtc(tid_matrix(pdf_loglikes, model.tid2pdf(), opts.acoustic_scale))
+    config = khg.AlignConfig(beam=opts.beam, retry_beam=opts.retry_beam, careful=opts.careful)
+    _, num_error, _, like, _, alignment, _ = khg.align_utterance_wrapper(
+        config, utt, opts.acoustic_scale, fst, decodable, 0, 0, 0, 0.0, 0)
+    if num_error or len(alignment) != pdf_loglikes.shape[0]:
+        return None, 0.0
+    return list(alignment), float(like)
+
+
+def ali_to_pdf(model: GmmModel, alignment: Sequence[int]) -> np.ndarray:
+    """pdf-id per frame (ali-to-pdf)."""
+    return model.tid2pdf()[np.asarray(alignment, dtype=np.int64)].astype(np.int32)
+
+
+def ali_to_phones(model: GmmModel, alignment: Sequence[int], per_frame: bool = False) -> np.ndarray:
+    """Phone sequence of an alignment (ali-to-phones), or the phone of each frame.
+
+    Args:
+        model: gives the transition model.
+        alignment: transition-ids.
+        per_frame: one phone per frame (ali-to-phones --per-frame) instead of one per phone.
+    """
+    tids = np.asarray(alignment, dtype=np.int64)
+    phones = model.tid2phone()[tids].astype(np.int32)
+    if per_frame:
+        return phones
+    # Alignments from reordered graphs (Kaldi's default) enter each HMM state through its
+    # forward transition, self-loops follow; so a phone starts with a non-self-loop transition
+    # out of HMM state 0 (as SplitToPhones for reordered alignments).
+    tm = model.tm
+    n = tm.num_transition_ids
+    start = np.array([False] + [tm.transition_ids_is_start_of_phone(t) and not tm.is_self_loop(t)
+                                for t in range(1, n + 1)])
+    starts = np.flatnonzero(start[tids])
+    if len(tids) and (not len(starts) or starts[0] != 0):
+        starts = np.concatenate([[0], starts])
+    return phones[starts]
+
+
+def pdf_counts(model: GmmModel, alignments: Sequence[Sequence[int]]) -> np.ndarray:
+    """Frames per pdf over all alignments (for priors of a hybrid model)."""
+    counts = np.zeros(model.num_pdfs, dtype=np.float64)
+    tid2pdf = model.tid2pdf()
+    for ali in alignments:
+        counts += np.bincount(tid2pdf[np.asarray(ali, dtype=np.int64)], minlength=model.num_pdfs)
+    return counts
+
+
+def write_vector_text(path: PathLike, values: np.ndarray) -> None:
+    """Kaldi text vector ``[ v1 v2 ... ]`` (as ``copy-vector --binary=false``), atomically."""
+    from asrkt.utils.fileio import write_text_atomic
+
+    write_text_atomic(path, "[ " + " ".join(f"{v:g}" for v in np.asarray(values).ravel()) + " ]\n")
+
+
+def read_pdf_counts(path: PathLike) -> np.ndarray:
+    """Read ALI_DIR/pdf_counts (Kaldi text vector ``[ c0 c1 ... ]``) as a float64 array.
+
+    Args:
+        path: the counts file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AsrktError(f"{path}: pdf counts file does not exist (run 'asrkt align')")
+    fields = path.read_text().split()
+    if len(fields) < 2 or fields[0] != "[" or fields[-1] != "]":
+        raise AsrktError(f"{path}: expected a Kaldi text vector '[ c0 c1 ... ]'")
+    try:
+        return np.array([float(x) for x in fields[1:-1]], dtype=np.float64)
+    except ValueError:
+        raise AsrktError(f"{path}: non-numeric count in the vector") from None
+
+
+_JOB: dict = {}
+
+
+def _align_data_job(job: int, utts: List[str], tick) -> Dict[str, Optional[List[int]]]:
+    model, graphs, opts, source, boost = (_JOB["model"], _JOB["graphs"], _JOB["opts"],
+                                          _JOB["source"], _JOB["boost"])
+    out: Dict[str, Optional[List[int]]] = {}
+    for utt, feats in source(utts):
+        ll = model.pdf_loglikes(feats, utt)
+        if boost is not None:
+            ll[:, boost[0]] += boost[1]
+        out[utt], _ = align_utterance(model, graphs[utt], ll, opts, utt)
+        tick(1)
+    return out
+
+
+def align_data(data_dir: PathLike, lang_dir: PathLike, model_dir: PathLike, ali_dir: PathLike,
+               opts: Optional[AlignOptions] = None, boost_silence: float = 1.0,
+               nj: int = 1) -> Tuple[int, List[str]]:
+    """Align a data dir with a trained model (steps/align_si.sh).
+
+    Writes ALI_DIR/ali.ark+ali.scp (transition-ids, Kaldi int vectors), pdf_counts (Kaldi text
+    vector of frames per pdf), and copies of the model (final.mdl/npz, tree,
+    feature_pipeline.yaml) so ALI_DIR serves as a model dir.
+
+    Args:
+        data_dir: data dir with features and text.
+        lang_dir: lang dir (L.fst).
+        model_dir: model dir from train-mono.
+        ali_dir: output directory.
+        opts: beams and scales (align_si.sh defaults when None).
+        boost_silence: factor on optional-silence likelihoods.
+        nj: parallel jobs.
+
+    Returns:
+        (number aligned, utterances that failed).
+    """
+    import shutil
+
+    from asrkt.data.datadir import DataDir
+    from asrkt.feats.pipeline import FeaturePipeline
+    from asrkt.io.tables import ArkScpWriter
+    from asrkt.utils.config import save_config
+    from asrkt.utils.fileio import atomic_output
+    from asrkt.utils.parallel import run_jobs, split_evenly
+
+    from asrkt.utils.parallel import limit_threads
+
+    limit_threads(1)
+    opts = opts or AlignOptions()
+    data, lang, model_dir, ali_dir = DataDir(data_dir), Lang(lang_dir), Path(model_dir), Path(ali_dir)
+    model = GmmModel.load(model_dir)
+    pipeline = FeaturePipeline.load(_pipeline_path(model_dir))
+    utts = data.utterances
+    if not utts:
+        raise AsrktError(f"{data.path}: no utterances to align")
+    transcripts = lang.map_transcripts({u: data.text.get(u, []) for u in utts}, data.file("text"))
+    graphs, failed = compile_graphs(graph_compiler(model, lang), transcripts)
+    boost = None
+    if boost_silence != 1.0:
+        pdfs = sorted(set(khg.get_pdfs_for_phones(model.tm, [lang.optional_silence])[1]))
+        boost = (pdfs, float(np.log(boost_silence)))
+
+    def source(subset):
+        return pipeline.iter_features(data, subset)
+
+    _JOB.update(model=model, graphs=graphs, opts=opts, source=source, boost=boost)
+    todo = [u for u in utts if u in graphs]
+    try:
+        parts = run_jobs(_align_data_job, split_evenly(todo, nj), len(todo), "align")
+    finally:
+        _JOB.clear()
+    result = {k: v for part in parts for k, v in part.items()}
+    failed += [u for u, a in result.items() if a is None]
+    good = {u: a for u, a in result.items() if a is not None}
+    if not good:
+        raise AsrktError(f"alignment failed for all {len(utts)} utterances of {data.path}")
+    if failed:
+        logger.warning("could not align %d utterance(s), left out: %s", len(failed), " ".join(failed[:20]))
+    ali_dir.mkdir(parents=True, exist_ok=True)
+    save_config(opts, ali_dir / "config.yaml")
+    with ArkScpWriter(ali_dir / "ali.ark", ali_dir / "ali.scp") as writer:
+        for utt in sorted(good, key=lambda u: u.encode("utf-8")):
+            writer.write(utt, np.asarray(good[utt], dtype=np.int32))
+    write_vector_text(ali_dir / "pdf_counts", pdf_counts(model, good.values()))
+    if ali_dir.resolve() != model_dir.resolve():
+        for name in ("final.mdl", "final.npz", "tree", "feature_pipeline.yaml"):
+            src = model_dir / name
+            if src.is_file():
+                with atomic_output(ali_dir / name) as tmp:
+                    shutil.copyfile(src, tmp)
+    return len(good), failed
+
+
+def _pipeline_path(model_dir: Path) -> Path:
+    path = model_dir / "feature_pipeline.yaml"
+    if not path.is_file():
+        raise AsrktError(f"{path}: missing (the model dir should come from 'asrkt train-mono')")
+    return path

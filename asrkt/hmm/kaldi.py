@@ -1,0 +1,48 @@
+"""The one place the k2-fsa Kaldi wheels are imported.
+
+``kaldi_hmm_gmm`` must be imported before ``kaldifst`` and ``kaldilm`` in a process, or the
+process deadlocks (measured with kaldi-hmm-gmm 1.1.4 / kaldifst 1.7.17). Every other module
+does ``from asrkt.hmm.kaldi import khg, kaldifst, kaldilm``.
+"""
+
+from __future__ import annotations
+
+import kaldi_hmm_gmm as khg  # noqa: I001  (must come first)
+import kaldifst  # noqa: E402
+import kaldilm  # noqa: E402
+
+__all__ = ["khg", "kaldifst", "kaldilm", "read_fst", "write_fst"]
+
+
+def read_fst(path) -> "kaldifst.StdVectorFst":
+    """Read an OpenFst binary file with a one-line error when it is missing or unreadable.
+
+    Args:
+        path: the .fst file.
+    """
+    from pathlib import Path
+
+    from asrkt.errors import AsrktError
+
+    path = Path(path)
+    if not path.is_file():
+        raise AsrktError(f"{path}: FST file does not exist")
+    fst = kaldifst.StdVectorFst.read(str(path))
+    if fst is None:
+        raise AsrktError(f"{path}: cannot read FST (not an OpenFst vector FST?)")
+    return fst
+
+
+def write_fst(fst, path) -> None:
+    """Write an FST atomically (temporary name, then rename).
+
+    Args:
+        fst: a kaldifst FST.
+        path: final file name.
+    """
+    from asrkt.errors import AsrktError
+    from asrkt.utils.fileio import atomic_output
+
+    with atomic_output(path) as tmp:
+        if not fst.write(str(tmp)):
+            raise AsrktError(f"{path}: cannot write FST")

@@ -1,0 +1,441 @@
+"""Flat-start monophone GMM training, as Kaldi's steps/train_mono.sh.
+
+gmm-init-mono (global mean/variance from the first 10 utterances) -> align-equal-compiled ->
+40 passes of accumulate (vectorised over frames, per pdf) / MLE update with realignment on
+Kaldi's schedule and Gaussian splitting (``--mix-up``) up to ``totgauss``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple, Union
+
+import numpy as np
+from tqdm import tqdm
+
+from asrkt.data.datadir import DataDir
+from asrkt.errors import AsrktError
+from asrkt.hmm.align import AlignOptions, align_utterance, compile_graphs, equal_align, graph_compiler
+from asrkt.hmm.kaldi import khg
+from asrkt.hmm.lang import Lang
+from asrkt.hmm.model import Gmm, GmmModel, init_mono
+from asrkt.utils.config import save_config
+
+PathLike = Union[str, Path]
+logger = logging.getLogger("asrkt.train_mono")
+KALDI_REALIGN_ITERS = "1 2 3 4 5 6 7 8 9 10 12 14 16 18 20 23 26 29 32 35 38"
+
+
+@dataclass
+class TrainMonoConfig:
+    """steps/train_mono.sh options (Kaldi defaults).
+
+    num_iters: training passes. max_iter_inc: pass after which Gaussians stop increasing.
+    totgauss: target total Gaussians. realign_iters: passes that realign (space separated).
+    boost_silence: factor on optional-silence likelihoods during alignment.
+    beam / retry_beam: alignment beams of the first realignment (Kaldi: 6, 4x); later
+    realignments use realign_beam / realign_retry_beam (10 / 40).
+    power: exponent for allocating Gaussians to states by occupancy.
+    min_gaussian_occupancy / min_gaussian_weight / min_variance: gmm-est update limits.
+    min_count: per-Gaussian count kept when splitting. perturb_factor: mean perturbation.
+    transition_floor / transition_min_count: transition update. init_utts: utterances for
+    the global initialisation. delta_order / cmvn: feature pipeline (MFCC + deltas, CMN).
+    """
+
+    num_iters: int = 40
+    max_iter_inc: int = 30
+    totgauss: int = 1000
+    realign_iters: str = KALDI_REALIGN_ITERS
+    boost_silence: float = 1.0
+    beam: float = 6.0
+    retry_beam: float = 24.0
+    realign_beam: float = 10.0
+    realign_retry_beam: float = 40.0
+    acoustic_scale: float = 0.1
+    self_loop_scale: float = 0.1
+    transition_scale: float = 1.0
+    careful: bool = False
+    power: float = 0.25
+    min_gaussian_occupancy: float = 10.0
+    min_gaussian_weight: float = 1e-5
+    min_variance: float = 1e-3
+    min_count: float = 20.0
+    perturb_factor: float = 0.01
+    transition_floor: float = 0.01
+    transition_min_count: float = 5.0
+    init_utts: int = 10
+    delta_order: int = 2
+    cmvn: str = "speaker"
+    seed: int = 0
+
+    def validate(self) -> None:
+        if self.num_iters < 1 or self.totgauss < 1 or self.max_iter_inc < 0:
+            raise AsrktError("num_iters and totgauss must be >= 1, max_iter_inc >= 0")
+        if self.cmvn not in ("speaker", "utterance", "none"):
+            raise AsrktError(f"cmvn must be speaker, utterance or none, got {self.cmvn!r}")
+        try:
+            [int(x) for x in self.realign_iters.split()]
+        except ValueError:
+            raise AsrktError(f"realign_iters must be integers, got {self.realign_iters!r}") from None
+        if self.boost_silence <= 0:
+            raise AsrktError("boost_silence must be > 0")
+
+
+@dataclass
+class Corpus:
+    """Training frames in memory: features [N, D] concatenated and per-utterance offsets."""
+
+    utts: List[str]
+    feats: np.ndarray
+    offsets: np.ndarray
+
+    def utt_feats(self, i: int) -> np.ndarray:
+        return self.feats[self.offsets[i]:self.offsets[i + 1]]
+
+
+def load_corpus(pipeline, data: DataDir, utts: List[str]) -> Corpus:
+    """Read every utterance's pipeline features into one array.
+
+    Args:
+        pipeline: asrkt.feats.pipeline.FeaturePipeline (fitted).
+        data: the data dir.
+        utts: utterances to read, in order.
+    """
+    mats, lengths = [], []
+    for utt, feats in tqdm(pipeline.iter_features(data, utts), total=len(utts), desc="features",
+                           unit="utt", leave=False):
+        mats.append(feats)
+        lengths.append(len(feats))
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    return Corpus(list(utts), np.concatenate(mats) if mats else np.zeros((0, 0), np.float32), offsets)
+
+
+def accumulate(model: GmmModel, corpus: Corpus, alignments: Dict[int, List[int]]
+               ) -> Tuple[List[Tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndarray, float, int]:
+    """gmm-acc-stats-ali, vectorised: per-Gaussian occupancy, sum x, sum x^2 for every pdf.
+
+    Args:
+        model: current model (gives the Gaussian posteriors within each pdf).
+        corpus: training features.
+        alignments: utterance index -> transition-ids.
+
+    Returns:
+        (per-pdf (occ [G], x [G, D], x2 [G, D]), transition counts, total log-likelihood, frames)
+    """
+    idx = sorted(alignments)
+    frames = np.concatenate([np.arange(corpus.offsets[i], corpus.offsets[i + 1]) for i in idx])
+    tids = np.concatenate([np.asarray(alignments[i], dtype=np.int64) for i in idx])
+    trans_stats = np.bincount(tids, minlength=model.tm.num_transition_ids + 1).astype(np.float64)
+    pdfs = model.tid2pdf()[tids]
+    order = np.argsort(pdfs, kind="stable")
+    bounds = np.searchsorted(pdfs[order], np.arange(model.num_pdfs + 1))
+    mi, half_inv, gconst, owner, starts = model._constants()
+    stats, tot_like = [], 0.0
+    for p, g in enumerate(model.gmms):
+        sel = frames[order[bounds[p]:bounds[p + 1]]]
+        cols = slice(starts[p], starts[p] + len(g.weights))
+        dim = g.means.shape[1]
+        if len(sel) == 0:
+            stats.append((np.zeros(len(g.weights)), np.zeros((len(g.weights), dim)),
+                          np.zeros((len(g.weights), dim))))
+            continue
+        x = corpus.feats[sel].astype(np.float64)
+        x2 = x * x
+        ll = gconst[cols] + x @ mi[cols].T + x2 @ half_inv[cols].T
+        peak = ll.max(axis=1, keepdims=True)
+        post = np.exp(ll - peak)
+        total = post.sum(axis=1, keepdims=True)
+        tot_like += float(np.sum(peak + np.log(total)))
+        post /= total
+        stats.append((post.sum(axis=0), post.T @ x, post.T @ x2))
+    return stats, trans_stats, tot_like, len(tids)
+
+
+def update_gmm(gmm: Gmm, occ: np.ndarray, sx: np.ndarray, sx2: np.ndarray, cfg: TrainMonoConfig,
+               min_occ: float) -> Tuple[Gmm, int, int]:
+    """MLE update of one pdf's GMM as Kaldi's MleDiagGmmUpdate (floor, low-count removal).
+
+    Args:
+        gmm: current parameters.
+        occ, sx, sx2: statistics from :func:`accumulate`.
+        cfg: limits (min weight, min variance).
+        min_occ: minimum occupancy for a Gaussian to be updated (gmm-est: 10; first pass 3).
+
+    Returns:
+        (new GMM, number of Gaussians removed, number of variance elements floored)
+    """
+    num = len(gmm.weights)
+    occ_sum = float(occ.sum())
+    weights, means, vars_ = gmm.weights.copy(), gmm.means.copy(), gmm.vars.copy()
+    remove, floored = [], 0
+    for i in range(num):
+        prob = occ[i] / occ_sum if occ_sum > 0 else 1.0 / num
+        if occ[i] > min_occ and prob > cfg.min_gaussian_weight:
+            weights[i] = prob
+            means[i] = sx[i] / occ[i]
+            var = sx2[i] / occ[i] - means[i] ** 2
+            floored += int(np.sum(var < cfg.min_variance))
+            vars_[i] = np.maximum(var, cfg.min_variance)
+        elif len(remove) < num - 1:
+            remove.append(i)
+        else:
+            weights[i] = max(prob, cfg.min_gaussian_weight)
+    keep = [i for i in range(num) if i not in remove]
+    weights = weights[keep] / weights[keep].sum()
+    return Gmm(weights, means[keep], vars_[keep]), len(remove), floored
+
+
+def split_targets(occs: np.ndarray, target: int, power: float, min_count: float) -> List[int]:
+    """Gaussians per pdf when mixing up to ``target`` (Kaldi's GetSplitTargets).
+
+    Each pdf's share grows with occupancy**power; a pdf stops growing when another Gaussian
+    would get fewer than ``min_count`` frames.
+
+    Args:
+        occs: occupancy per pdf.
+        target: total Gaussians wanted.
+        power: allocation exponent.
+        min_count: minimum frames per Gaussian.
+    """
+    import heapq
+
+    counts = [1] * len(occs)
+    heap = [(-(o ** power), p) for p, o in enumerate(occs)]
+    heapq.heapify(heap)
+    total = len(occs)
+    while total < target and heap:
+        _, p = heapq.heappop(heap)
+        if occs[p] <= 0:
+            break
+        if (counts[p] + 1) * min_count >= occs[p]:
+            continue  # this pdf cannot take another Gaussian
+        counts[p] += 1
+        total += 1
+        heapq.heappush(heap, (-(occs[p] ** power) / counts[p], p))
+    return counts
+
+
+def split_gmm(gmm: Gmm, target: int, perturb_factor: float, rng: np.random.Generator) -> Gmm:
+    """Split the heaviest Gaussian until there are ``target`` (Kaldi's DiagGmm::Split).
+
+    The copy's mean moves by +perturb_factor standard deviations along a random direction, the
+    original's by the opposite amount; both get half the weight.
+
+    Args:
+        gmm: the pdf's GMM.
+        target: number of Gaussians wanted.
+        perturb_factor: size of the mean perturbation in standard deviations.
+        rng: random generator (seeded: training is deterministic).
+    """
+    weights, means, vars_ = list(gmm.weights), list(gmm.means), list(gmm.vars)
+    while len(weights) < target:
+        k = int(np.argmax(weights))
+        shift = perturb_factor * rng.standard_normal(len(means[k])) * np.sqrt(vars_[k])
+        weights[k] /= 2.0
+        weights.append(weights[k])
+        means.append(means[k] + shift)
+        means[k] = means[k] - shift
+        vars_.append(vars_[k].copy())
+    return Gmm(np.array(weights), np.array(means), np.array(vars_))
+
+
+def estimate(model: GmmModel, stats, trans_stats: np.ndarray, cfg: TrainMonoConfig,
+             min_occ: float, mixup: int, rng: np.random.Generator) -> Dict[str, float]:
+    """gmm-est: transition update, GMM update, then split Gaussians up to ``mixup``.
+
+    Args:
+        model: updated in place.
+        stats: per-pdf statistics from :func:`accumulate`.
+        trans_stats: transition-id counts.
+        cfg: training options.
+        min_occ: minimum Gaussian occupancy for the update.
+        mixup: target total number of Gaussians (0: no splitting).
+        rng: random generator for the mean perturbation of split Gaussians.
+    """
+    tcfg = khg.MleTransitionUpdateConfig(floor=cfg.transition_floor,
+                                         mincount=cfg.transition_min_count)
+    t_impr, t_count = model.tm.mle_update(trans_stats, tcfg)
+    removed = floored = 0
+    new = []
+    for gmm, (occ, sx, sx2) in zip(model.gmms, stats):
+        g, r, f = update_gmm(gmm, occ, sx, sx2, cfg, min_occ)
+        new.append(g)
+        removed, floored = removed + r, floored + f
+    model.gmms = new
+    model.invalidate()
+    if mixup > model.num_gauss:
+        occs = np.array([s[0].sum() for s in stats], dtype=np.float64)
+        targets = split_targets(occs, mixup, cfg.power, cfg.min_count)
+        model.gmms = [split_gmm(g, t, cfg.perturb_factor, rng) if t > len(g.weights) else g
+                      for g, t in zip(model.gmms, targets)]
+        model.invalidate()
+    return {"trans_impr": t_impr / max(t_count, 1.0), "removed": removed, "floored": floored}
+
+
+_ALIGN_JOB: dict = {}
+
+
+def _align_job(job: int, indices: List[int], tick) -> Dict[int, Optional[List[int]]]:
+    ctx = _ALIGN_JOB
+    model, corpus, graphs, opts, boost = (ctx["model"], ctx["corpus"], ctx["graphs"],
+                                          ctx["opts"], ctx["boost"])
+    out = {}
+    for i in indices:
+        ll = model.pdf_loglikes(corpus.utt_feats(i), corpus.utts[i])
+        if boost is not None:
+            ll[:, boost[0]] += boost[1]
+        out[i], _ = align_utterance(model, graphs[corpus.utts[i]], ll, opts, corpus.utts[i])
+        tick(1)
+    return out
+
+
+def realign(model: GmmModel, corpus: Corpus, graphs: Dict[str, object], opts: AlignOptions,
+            boost: Optional[Tuple[List[int], float]], nj: int) -> Dict[int, Optional[List[int]]]:
+    """Align every utterance with a graph (``nj`` forked jobs); None marks a failure.
+
+    Args:
+        model: current model.
+        corpus: training features.
+        graphs: utterance -> training graph.
+        opts: alignment beams and scales.
+        boost: (silence pdf ids, log boost) or None.
+        nj: parallel jobs.
+    """
+    from asrkt.utils.parallel import run_jobs, split_evenly
+
+    indices = [i for i, u in enumerate(corpus.utts) if u in graphs]
+    _ALIGN_JOB.update(model=model, corpus=corpus, graphs=graphs, opts=opts, boost=boost)
+    try:
+        parts = run_jobs(_align_job, split_evenly(indices, nj), len(indices), "align")
+    finally:
+        _ALIGN_JOB.clear()
+    merged: Dict[int, Optional[List[int]]] = {}
+    for part in parts:
+        merged.update(part)
+    return merged
+
+
+def _prepare(data_dir: PathLike, lang_dir: PathLike, exp_dir: Path, cfg: TrainMonoConfig):
+    from asrkt.feats.pipeline import FeaturePipeline, PipelineConfig
+
+    data, lang = DataDir(data_dir), Lang(lang_dir)
+    utts = data.utterances
+    if not utts:
+        raise AsrktError(f"{data.path}: no utterances to train on")
+    transcripts = lang.map_transcripts({u: data.text.get(u, []) for u in utts}, data.file("text"))
+    missing = [u for u in utts if u not in data.text]
+    if missing:
+        raise AsrktError(f"{data.file('text')}: no transcript for {len(missing)} utterance(s), "
+                         f"e.g. {missing[0]}")
+    pipeline = FeaturePipeline(PipelineConfig(cmvn=cfg.cmvn, delta_order=cfg.delta_order))
+    pipeline.fit(data, utts)
+    pipeline.save(exp_dir / "feature_pipeline.yaml")
+    corpus = load_corpus(pipeline, data, utts)
+    return lang, transcripts, corpus
+
+
+def utt_seed(utt: str, seed: int) -> int:
+    """Per-utterance random seed as align-equal-compiled (Kaldi's StringHasher of the key,
+    truncated to int32), offset by ``seed``."""
+    value = 0
+    for byte in utt.encode("utf-8"):
+        value = (value * 7853 + (byte - 256 if byte > 127 else byte)) % (1 << 64)
+    value = (value + seed) % (1 << 32)
+    return value - (1 << 32) if value >= (1 << 31) else value
+
+
+def _report_failures(failed: List[str], total: int, what: str, action: str = "left out") -> None:
+    if not failed:
+        return
+    if len(failed) == total:
+        raise AsrktError(f"{what} failed for all {total} utterances (e.g. {failed[0]}); check "
+                         f"transcripts, lexicon and features")
+    logger.warning("%s failed for %d utterance(s), %s: %s%s", what, len(failed), action,
+                   " ".join(failed[:20]), " ..." if len(failed) > 20 else "")
+
+
+def train_mono(data_dir: PathLike, lang_dir: PathLike, exp_dir: PathLike,
+               cfg: Optional[TrainMonoConfig] = None, nj: int = 1) -> GmmModel:
+    """Train a monophone GMM-HMM from a flat start (steps/train_mono.sh).
+
+    Writes EXP_DIR/final.{mdl,npz}, tree, feature_pipeline.yaml, config.yaml, ali.ark/scp
+    (last alignments) and per-pass likelihoods in the log.
+
+    Args:
+        data_dir: training data dir with feats.scp (and cmvn.scp for speaker CMN) and text.
+        lang_dir: lang dir from prepare-lang.
+        exp_dir: output experiment dir.
+        cfg: training options (Kaldi defaults when None).
+        nj: parallel alignment jobs.
+    """
+    from asrkt.utils.fileio import write_text_atomic
+
+    from asrkt.utils.parallel import limit_threads
+
+    limit_threads(1)
+    cfg = cfg or TrainMonoConfig()
+    exp_dir = Path(exp_dir)
+    exp_dir.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, exp_dir / "config.yaml")
+    lang, transcripts, corpus = _prepare(data_dir, lang_dir, exp_dir, cfg)
+    model = init_mono(lang.topo_text, lang.phone_sets,
+                      [corpus.utt_feats(i) for i in range(min(cfg.init_utts, len(corpus.utts)))],
+                      cfg.min_variance)
+    rng = np.random.default_rng(cfg.seed)
+    num_gauss = model.num_gauss
+    inc_gauss = (cfg.totgauss - num_gauss) // max(cfg.max_iter_inc, 1)
+    logger.info("%d utterances, %d frames, dim %d, %d pdfs; totgauss %d", len(corpus.utts),
+                len(corpus.feats), model.dim, model.num_pdfs, cfg.totgauss)
+    graphs, failed = compile_graphs(graph_compiler(model, lang), transcripts)
+    _report_failures(failed, len(corpus.utts), "graph compilation")
+    alignments: Dict[int, List[int]] = {}
+    for i, utt in enumerate(corpus.utts):
+        if utt in graphs:
+            ali = equal_align(graphs[utt], int(corpus.offsets[i + 1] - corpus.offsets[i]),
+                              utt_seed(utt, cfg.seed))
+            if ali is None:
+                failed.append(utt)
+            else:
+                alignments[i] = ali
+    _report_failures(failed, len(corpus.utts), "equal alignment (utterance too short?)",
+                     "left out of pass 0, realigned later")
+    stats, trans, like, frames = accumulate(model, corpus, alignments)
+    estimate(model, stats, trans, cfg, 3.0, num_gauss, rng)
+    logger.info("pass 0 (equal alignment): avg log-like per frame %.4f over %d frames",
+                like / frames, frames)
+    silence = sorted(set(khg.get_pdfs_for_phones(model.tm, [lang.optional_silence])[1]))
+    boost = (silence, float(np.log(cfg.boost_silence))) if cfg.boost_silence != 1.0 else None
+    realign_at = {int(x) for x in cfg.realign_iters.split()}
+    beam, retry = cfg.beam, cfg.retry_beam
+    for x in range(1, cfg.num_iters):
+        if x in realign_at:
+            opts = AlignOptions(beam, retry, cfg.acoustic_scale, cfg.transition_scale,
+                                cfg.self_loop_scale, cfg.careful)
+            result = realign(model, corpus, graphs, opts, boost, nj)
+            bad = [corpus.utts[i] for i, a in result.items() if a is None]
+            _report_failures(bad, len(result), f"alignment in pass {x}")
+            alignments = {i: a for i, a in result.items() if a is not None}
+        stats, trans, like, frames = accumulate(model, corpus, alignments)
+        info = estimate(model, stats, trans, cfg, cfg.min_gaussian_occupancy, num_gauss, rng)
+        logger.info("pass %d%s: avg log-like per frame %.4f over %d frames; %d Gaussians%s", x,
+                    " (realigned)" if x in realign_at else "", like / frames, frames,
+                    model.num_gauss, f", {info['removed']} removed" if info["removed"] else "")
+        if x <= cfg.max_iter_inc:
+            num_gauss += inc_gauss
+        beam, retry = cfg.realign_beam, cfg.realign_retry_beam
+    model.save(exp_dir, "final")
+    _write_alignments(exp_dir, corpus, alignments)
+    write_text_atomic(exp_dir / "num_jobs", f"{nj}\n")
+    logger.info("final model: %d pdfs, %d Gaussians -> %s", model.num_pdfs, model.num_gauss,
+                exp_dir / "final.mdl")
+    return model
+
+
+def _write_alignments(exp_dir: Path, corpus: Corpus, alignments: Dict[int, List[int]]) -> None:
+    from asrkt.io.tables import ArkScpWriter
+
+    with ArkScpWriter(exp_dir / "ali.ark", exp_dir / "ali.scp") as writer:
+        for i in sorted(alignments, key=lambda k: corpus.utts[k].encode("utf-8")):
+            writer.write(corpus.utts[i], np.asarray(alignments[i], dtype=np.int32))

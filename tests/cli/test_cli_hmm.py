@@ -1,0 +1,274 @@
+"""HMM-side commands through the CLI on the toy corpus (no shared data needed): --help for each,
+one real invocation each (the whole pipeline), and one-line errors with exit status 1."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from asrkt.cli.main import cli
+
+HMM_COMMANDS = ["prepare-lang", "format-lm", "make-word-loop", "train-mono", "align", "ali-to-pdf",
+                "ali-to-phones", "make-graph", "decode", "decode-nnet", "score"]
+
+ARPA = """\\data\\
+ngram 1=4
+
+\\1-grams:
+-1\tNO
+-1\tYES
+-99\t<s>
+-1\t</s>
+
+\\end\\
+"""
+
+
+def run(*args: str, ok: bool = True):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    if ok:
+        assert result.exit_code == 0, result.output + repr(result.exception)
+    return result
+
+
+@pytest.mark.parametrize("name", HMM_COMMANDS)
+def test_help(name):
+    result = run(name, "--help")
+    assert "Usage:" in result.output and "Example:" in result.output
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory) -> Path:
+    """The whole pipeline on the toy corpus, through the CLI."""
+    from asrkt.hmm import toy as toy_corpus
+
+    root = tmp_path_factory.mktemp("toy")
+    toy_corpus.write_dict_dir(root / "dict")
+    toy_corpus.write_data_dir(root / "train", 40, seed=1)
+    toy_corpus.write_data_dir(root / "test", 10, seed=2)
+    (root / "task.arpa").write_text(ARPA)
+    run("prepare-lang", "--oov-word", "<SIL>", root / "dict", root / "lang")
+    run("format-lm", root / "task.arpa", root / "lang", root / "lang_test")
+    run("make-word-loop", root / "lang", root / "lang_loop")
+    run("train-mono", "--totgauss", "60", "--num-iters", "12", "--max-iter-inc", "8",
+        "--realign-iters", "1 2 3 5 8 10", root / "train", root / "lang", root / "exp")
+    run("align", "--nj", "2", root / "train", root / "lang", root / "exp", root / "ali")
+    run("make-graph", root / "lang_test", root / "exp", root / "graph")
+    run("make-graph", root / "lang_loop", root / "exp", root / "graph_loop")
+    return root
+
+
+def test_pipeline_outputs(toy):
+    for name in ("phones.txt", "words.txt", "topo", "L.fst", "L_disambig.fst", "phones/disambig.int",
+                 "phones/sets.int", "oov.int"):
+        assert (toy / "lang" / name).is_file(), name
+    assert (toy / "lang_test" / "G.fst").is_file() and (toy / "lang_loop" / "G.fst").is_file()
+    text = (toy / "exp" / "final.mdl").read_text()
+    assert text.startswith("<TransitionModel>") and "<DIMENSION> 39 <NUMPDFS> 14" in text
+    assert text.count("<DiagGMM>") == 14
+    log = (toy / "exp" / "log" / "train-mono.log").read_text()
+    assert len(re.findall(r"pass \d+.*avg log-like per frame", log)) == 12
+    assert (toy / "graph" / "HCLG.fst").is_file()
+
+
+def test_align_outputs_and_conversions(toy):
+    from asrkt.hmm.align import read_pdf_counts
+    from asrkt.io.tables import read_table
+
+    ali = dict(read_table(toy / "ali" / "ali.scp"))
+    feats = dict(read_table(toy / "train" / "feats.scp"))
+    assert set(ali) == set(feats)
+    assert all(a.dtype == np.int32 and len(a) == len(feats[u]) for u, a in ali.items())
+    counts = read_pdf_counts(toy / "ali" / "pdf_counts")
+    assert counts.shape == (14,) and counts.sum() == sum(len(a) for a in ali.values())
+    run("ali-to-pdf", toy / "ali", f"scp:{toy / 'ali' / 'ali.scp'}", toy / "ali" / "pdf.ark")
+    pdfs = dict(read_table(toy / "ali" / "pdf.scp"))
+    assert np.array_equal(np.bincount(np.concatenate(list(pdfs.values())), minlength=14), counts)
+    run("ali-to-phones", toy / "ali", toy / "ali" / "ali.scp", toy / "ali" / "phones.ark")
+    phones = dict(read_table(toy / "ali" / "phones.scp"))
+    first = sorted(phones)[0]
+    assert phones[first][0] == 1 and phones[first][-1] == 1  # starts and ends in SIL
+
+
+def test_decode_and_score(toy):
+    result = run("decode", toy / "graph", toy / "test", toy / "exp", toy / "decode")
+    assert "%WER 0.00 [ 0 /" in result.output
+    assert (toy / "decode" / "scoring_kaldi" / "best_wer").read_text().startswith("%WER 0.00")
+    assert len(list((toy / "decode").glob("wer_*"))) == 11
+    result = run("score", toy / "test", toy / "decode")
+    assert result.output.startswith("%WER 0.00")
+    per_utt = (toy / "decode" / "scoring_kaldi" / "wer_details" / "per_utt").read_text()
+    assert per_utt.count("#csid") == 10
+    assert "SUM" in (toy / "decode" / "scoring_kaldi" / "wer_details" / "per_spk").read_text()
+
+
+def test_decode_nnet_matches_gmm_decode(toy):
+    """GMM log-likelihoods written as a matrix table decode to the same words via decode-nnet."""
+    from asrkt.data.datadir import DataDir
+    from asrkt.feats.pipeline import FeaturePipeline
+    from asrkt.hmm.model import GmmModel
+    from asrkt.io.tables import ArkScpWriter
+
+    model = GmmModel.load(toy / "exp")
+    pipeline = FeaturePipeline.load(toy / "exp" / "feature_pipeline.yaml")
+    with ArkScpWriter(toy / "loglikes.ark", toy / "loglikes.scp") as writer:
+        for utt, feats in pipeline.iter_features(DataDir(toy / "test")):
+            writer.write(utt, model.pdf_loglikes(feats, utt))
+    result = run("decode-nnet", "--data-dir", toy / "test", "--min-lmwt", "10", "--max-lmwt", "10",
+                 toy / "graph_loop", f"scp:{toy / 'loglikes.scp'}", toy / "exp", toy / "decode_nnet")
+    assert "%WER 0.00" in result.output
+    run("decode", "--min-lmwt", "10", "--max-lmwt", "10", toy / "graph_loop", toy / "test",
+        toy / "exp", toy / "decode_loop")
+    assert ((toy / "decode_nnet" / "scoring" / "10.txt").read_text()
+            == (toy / "decode_loop" / "scoring" / "10.txt").read_text())
+
+
+def _error(result) -> str:
+    assert result.exit_code == 1, result.output
+    lines = [l for l in result.output.splitlines() if l.strip() and "%|" not in l]  # no tqdm bars
+    assert len(lines) == 1 and "error:" in lines[0], result.output
+    return lines[0]
+
+
+def test_oov_words_are_listed(toy, tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(toy / "train", data)
+    text = (data / "text").read_text().splitlines()
+    text[0] = text[0].split()[0] + " YES MAYBE"
+    text[1] = text[1].split()[0] + " PERHAPS"
+    (data / "text").write_text("\n".join(text) + "\n")
+    run("prepare-lang", toy / "dict", tmp_path / "lang_no_oov")
+    line = _error(run("train-mono", "--num-iters", "2", data, tmp_path / "lang_no_oov",
+                      tmp_path / "exp", ok=False))
+    assert "MAYBE" in line and "PERHAPS" in line and "--oov-word" in line
+
+
+def test_bad_arpa_is_one_line_error(toy, tmp_path):
+    bad = tmp_path / "bad.arpa"
+    bad.write_text(ARPA.replace("-1\tYES", "-1.x\tYES"))
+    line = _error(run("format-lm", bad, toy / "lang", tmp_path / "out", ok=False))
+    assert "bad.arpa:6" in line and "not a number" in line
+    assert not (tmp_path / "out" / "G.fst").exists()
+
+
+def test_lexicon_phone_missing_from_phone_lists(tmp_path):
+    from asrkt.hmm import toy as toy_corpus
+
+    d = toy_corpus.write_dict_dir(tmp_path / "dict")
+    (d / "lexicon.txt").write_text("<SIL> SIL\nYES A B\nNO C D\n")
+    line = _error(run("prepare-lang", d, tmp_path / "lang", ok=False))
+    assert "lexicon.txt:3" in line and "D" in line
+
+
+def test_wrong_feature_dimension(toy, tmp_path):
+    from asrkt.hmm import toy as toy_corpus
+
+    toy_corpus.write_data_dir(tmp_path / "test20", 3, seed=5, dim=20)
+    line = _error(run("decode", toy / "graph", tmp_path / "test20", toy / "exp",
+                      tmp_path / "decode", ok=False))
+    assert "spk0-u000" in line and "dimension 20" in line and "expects 13" in line
+
+
+def test_empty_test_set(toy, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for name in ("utt2spk", "spk2utt", "text", "feats.scp", "cmvn.scp"):
+        (empty / name).write_text("")
+    line = _error(run("decode", toy / "graph", empty, toy / "exp", tmp_path / "decode", ok=False))
+    assert "empty test set" in line
+
+
+def test_train_mono_is_deterministic_for_any_nj(toy, tmp_path):
+    """Same model with --nj 2 (forked alignment jobs) as with --nj 1 in the fixture."""
+    run("train-mono", "--nj", "2", "--totgauss", "60", "--num-iters", "12", "--max-iter-inc", "8",
+        "--realign-iters", "1 2 3 5 8 10", toy / "train", toy / "lang", tmp_path / "exp")
+    a, b = np.load(toy / "exp" / "final.npz"), np.load(tmp_path / "exp" / "final.npz")
+    assert all(np.array_equal(a[k], b[k]) for k in a.files)
+    assert (toy / "exp" / "ali.scp").read_text().count("\n") == 40
+
+
+def test_decode_nnet_wrong_number_of_pdfs(toy, tmp_path):
+    from asrkt.io.tables import ArkScpWriter
+
+    with ArkScpWriter(tmp_path / "ll.ark", tmp_path / "ll.scp") as writer:
+        writer.write("spk0-u000", np.zeros((20, 9), np.float32))
+    line = _error(run("decode-nnet", toy / "graph", tmp_path / "ll.scp", toy / "exp",
+                      tmp_path / "decode", ok=False))
+    assert "spk0-u000" in line and "(20, 9)" in line and "14 pdfs" in line
+
+
+def _shorten(data: Path, utts, frames: int = 3) -> None:
+    """Replace the features of ``utts`` by ``frames`` frames (too short for their graphs)."""
+    from asrkt.data.datadir import DataDir
+    from asrkt.feats.cmvn import compute_cmvn
+    from asrkt.io.tables import ArkScpWriter, read_table
+
+    feats = dict(read_table(data / "feats.scp"))
+    with ArkScpWriter(data / "feats2.ark", data / "feats.scp") as writer:
+        for utt in sorted(feats):
+            writer.write(utt, feats[utt][:frames] if utt in utts else feats[utt])
+    compute_cmvn(DataDir(data))
+
+
+def test_unalignable_utterances_are_named_and_skipped(toy, tmp_path):
+    import shutil
+
+    data = tmp_path / "train"
+    shutil.copytree(toy / "train", data)
+    _shorten(data, {"spk1-u003"})
+    run("train-mono", "--totgauss", "40", "--num-iters", "4", "--realign-iters", "1 2",
+        data, toy / "lang", tmp_path / "exp")
+    log = (tmp_path / "exp" / "log" / "train-mono.log").read_text()
+    assert "failed for 1 utterance(s), left out: spk1-u003" in log
+    ali = (tmp_path / "exp" / "ali.scp").read_text()
+    assert "spk1-u003" not in ali and ali.count("\n") == 39
+
+
+def test_all_unalignable_is_fatal(toy, tmp_path):
+    import shutil
+
+    data = tmp_path / "train"
+    shutil.copytree(toy / "train", data)
+    _shorten(data, set((data / "utt2spk").read_text().split()[::2]), frames=2)
+    line = _error(run("train-mono", "--num-iters", "2", data, toy / "lang", tmp_path / "exp", ok=False))
+    assert "failed for all 40 utterances" in line
+
+
+def test_position_dependent_phones_share_pdfs(toy, tmp_path):
+    run("prepare-lang", "--position-dependent-phones", toy / "dict", tmp_path / "lang")
+    run("train-mono", "--totgauss", "40", "--num-iters", "8", "--realign-iters", "1 2 3 5",
+        toy / "train", tmp_path / "lang", tmp_path / "exp")
+    from asrkt.hmm.model import GmmModel
+
+    model = GmmModel.load(tmp_path / "exp")
+    assert len(model.topo.phones) == 17 and model.num_pdfs == 14   # variants share a phone's pdfs
+    run("make-word-loop", tmp_path / "lang", tmp_path / "loop")
+    run("make-graph", tmp_path / "loop", tmp_path / "exp", tmp_path / "graph")
+    result = run("decode", tmp_path / "graph", toy / "test", tmp_path / "exp", tmp_path / "decode")
+    assert "%WER 0.00" in result.output
+
+
+def test_ali_to_phones_splits_repeated_phones(toy):
+    """Phone sequences (SIL removed) equal the lexicon expansion, also for 'NO NO' (C C)."""
+    from asrkt.hmm.lang import Lang
+    from asrkt.hmm.toy import LEXICON
+    from asrkt.io.tables import read_table
+
+    lang = Lang(toy / "lang")
+    text = {l.split()[0]: l.split()[1:] for l in (toy / "train" / "text").read_text().splitlines()}
+    phones = dict(read_table(toy / "ali" / "phones.scp")) if (toy / "ali" / "phones.scp").exists() else None
+    if phones is None:
+        run("ali-to-phones", toy / "ali", toy / "ali" / "ali.scp", toy / "ali" / "phones.ark")
+        phones = dict(read_table(toy / "ali" / "phones.scp"))
+    repeated = 0
+    for utt, seq in phones.items():
+        names = [lang.id2phone[int(p)] for p in seq if lang.id2phone[int(p)] != "SIL"]
+        assert names == [p for w in text[utt] for p in LEXICON[w]], utt
+        repeated += "C C" in " ".join(names)
+    assert repeated > 0

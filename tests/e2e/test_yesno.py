@@ -1,0 +1,39 @@
+"""recipes/yesno/run.sh end to end: Kaldi's egs/yesno reaches %WER 0.00, and so must we."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.slow
+def test_yesno_recipe_reaches_zero_wer(yesno_dir, repo_root, tmp_path):
+    recipes = tmp_path / "recipes"
+    shutil.copytree(repo_root / "recipes" / "yesno", recipes / "yesno",
+                    ignore=shutil.ignore_patterns("data", "exp", "mfcc"))
+    shutil.copytree(repo_root / "recipes" / "common", recipes / "common")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
+    result = subprocess.run(["bash", "run.sh", str(yesno_dir / "waves_yesno")], cwd=recipes / "yesno",
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    decode = recipes / "yesno" / "exp" / "mono0a" / "decode_test_yesno"
+    best = (decode / "scoring_kaldi" / "best_wer").read_text()
+    assert best.startswith("%WER 0.00 [ 0 / 240, 0 ins, 0 del, 0 sub ]"), best
+    assert len(list(decode.glob("wer_*"))) == 11
+    # stages can be re-run on their own
+    again = subprocess.run(["bash", "run.sh", "--stage", "5", "--stop-stage", "5",
+                            str(yesno_dir / "waves_yesno")], cwd=recipes / "yesno", env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "%WER 0.00" in again.stdout
+
+
+def test_yesno_recipe_rejects_missing_corpus(repo_root, tmp_path):
+    result = subprocess.run(["bash", str(repo_root / "recipes" / "yesno" / "local" / "prepare_data.sh"),
+                             str(tmp_path / "nowhere"), str(tmp_path / "data")],
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "no such directory" in result.stderr
