@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Write a recipe's RESULTS.md from its decode directories (never by hand).
+
+Reads ``<exp>/<system>/decode_<set>/scoring_kaldi/best_wer`` (written by ``asrkt score``) for
+every system and test set, and writes a Markdown table of %WER with the command that produced
+it, the seed(s), the corpus split and the corpus config.
+
+Usage: scripts/results_table.py --exp exp --systems "mono dnn_rbm lstm_ce" --test-sets "test_clean"
+         --title T --command "recipes/x/run.sh" --seed 777 --split "..." [--corpus-config F] --out RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import re
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+WER_LINE = re.compile(r"%WER\s+([0-9.]+)\s+\[\s*(\d+)\s*/\s*(\d+)")
+
+DESCRIPTIONS = {
+    "mono": "monophone GMM-HMM (flat start)",
+    "dnn_rand": "DNN teacher, random init",
+    "dnn_rbm": "DNN teacher, RBM pre-trained",
+    "lstm_ce": "LSTM, random init, CE (baseline)",
+    "lstm_kt_rand_ft": "LSTM, KT from the random-init DNN, fine-tuned",
+    "lstm_kt_rbm_ft": "LSTM, KT from the RBM-pre-trained DNN, fine-tuned",
+}
+
+
+def read_best_wer(decode_dir: Path) -> Optional[Tuple[float, int, int]]:
+    """(WER %, errors, words) from ``scoring_kaldi/best_wer``, or None when missing."""
+    path = decode_dir / "scoring_kaldi" / "best_wer"
+    if not path.exists():
+        return None
+    match = WER_LINE.search(path.read_text())
+    if not match:
+        raise SystemExit(f"{path}: no '%WER x [ e / n' line")
+    return float(match.group(1)), int(match.group(2)), int(match.group(3))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder (no torn files)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def table(exp: Path, systems: List[str], test_sets: List[str]) -> Tuple[List[str], Dict]:
+    """Markdown rows and the raw numbers."""
+    numbers: Dict[str, Dict[str, Optional[Tuple[float, int, int]]]] = {}
+    header = "| system | " + " | ".join(test_sets) + " | all |"
+    rows = [header, "|" + "---|" * (len(test_sets) + 2)]
+    for system in systems:
+        cells, errors, words = [], 0, 0
+        numbers[system] = {}
+        for test_set in test_sets:
+            result = read_best_wer(exp / system / f"decode_{test_set}")
+            numbers[system][test_set] = result
+            if result is None:
+                cells.append("–")
+            else:
+                cells.append(f"{result[0]:.2f}")
+                errors, words = errors + result[1], words + result[2]
+        total = f"{100.0 * errors / words:.2f}" if words and "–" not in cells else "–"
+        name = f"`{system}` {DESCRIPTIONS.get(system, '')}".strip()
+        rows.append(f"| {name} | " + " | ".join(cells) + f" | {total} |")
+    return rows, numbers
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--exp", type=Path, required=True)
+    parser.add_argument("--systems", required=True)
+    parser.add_argument("--test-sets", required=True)
+    parser.add_argument("--title", required=True)
+    parser.add_argument("--command", required=True)
+    parser.add_argument("--seed", required=True)
+    parser.add_argument("--split", required=True)
+    parser.add_argument("--corpus-config", type=Path)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    systems, test_sets = args.systems.split(), args.test_sets.split()
+    rows, numbers = table(args.exp, systems, test_sets)
+    if all(v is None for s in numbers.values() for v in s.values()):
+        print(f"results_table.py: no scored decode dirs under {args.exp}", file=sys.stderr)
+        return 1
+    lines = [f"# Results: {args.title}", "",
+             "Written by `scripts/results_table.py` from the decode directories; do not edit.", "",
+             f"- command: `{args.command}`",
+             f"- seed(s): {args.seed}",
+             f"- split: {args.split}",
+             f"- date: {datetime.datetime.now():%Y-%m-%d %H:%M}, machine: {platform.machine()}, "
+             f"{platform.system()}, Python {platform.python_version()}", "",
+             "%WER (best LM weight of the sweep, as Kaldi's best_wer), per test set and pooled:", ""]
+    lines += rows
+    if args.corpus_config is not None and args.corpus_config.exists():
+        lines += ["", "Corpus configuration:", "", "```yaml", args.corpus_config.read_text().rstrip(), "```"]
+    write_atomic(args.out, "\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
