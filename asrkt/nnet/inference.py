@@ -3,9 +3,10 @@ and ``forward`` (log-likelihoods for hybrid decoding). Both write Kaldi float-ma
 
 from __future__ import annotations
 
+import itertools
 import logging
 from pathlib import Path
-from typing import Optional, Union
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -21,6 +22,47 @@ logger = logging.getLogger("asrkt.nnet")
 PathLike = Union[str, Path]
 
 
+# `forward`/`dump-posteriors` run this many utterances of similar length per model call (a
+# recurrent model's time steps are then matrix-matrix instead of matrix-vector products).
+BATCH_UTTERANCES = 32
+# at most this many (padded) frames per call: bounds the activations' memory on long utterances
+BATCH_FRAMES = 32768
+# utterances read ahead and sorted by length before batching (outputs are written in the data
+# directory's order)
+READ_AHEAD = 1024
+
+
+def _spliced_inputs(model, feats: np.ndarray, device, utt: str) -> torch.Tensor:
+    """Spliced inputs [T, spliced_dim] of one utterance: the model's frame offsets (splicing,
+    target delay) clamped to the utterance, as the loaders do.
+
+    Args:
+        model: the acoustic model.
+        feats: pipeline output [T, D].
+        device: torch device.
+        utt: utterance id for errors.
+    """
+    _check_dim(model, feats, utt)
+    x = torch.from_numpy(feats).to(device)
+    frames = x.shape[0]
+    offsets = torch.tensor(model.input_offsets(), device=device)
+    pos = (torch.arange(frames, device=device)[:, None] + offsets).clamp(0, frames - 1)
+    return x[pos].flatten(1)
+
+
+def _check_dim(model, feats: np.ndarray, utt: str) -> None:
+    """Error when the features do not fit the model.
+
+    Args:
+        model: the acoustic model.
+        feats: pipeline output [T, D].
+        utt: utterance id for errors.
+    """
+    if feats.shape[1] != model.input_dim:
+        raise AsrktError(f"utterance '{utt}': model expects {model.input_dim}-dim features, "
+                         f"the feature pipeline gives {feats.shape[1]}")
+
+
 @torch.no_grad()
 def utterance_logits(model, feats: np.ndarray, device, utt: str = "?") -> torch.Tensor:
     """Logits [T, num_pdfs] of one utterance (whole-utterance forward, zero initial state).
@@ -31,14 +73,7 @@ def utterance_logits(model, feats: np.ndarray, device, utt: str = "?") -> torch.
         device: torch device.
         utt: utterance id for errors.
     """
-    if feats.shape[1] != model.input_dim:
-        raise AsrktError(f"utterance '{utt}': model expects {model.input_dim}-dim features, "
-                         f"the feature pipeline gives {feats.shape[1]}")
-    x = torch.from_numpy(feats).to(device)
-    frames = x.shape[0]
-    offsets = torch.tensor(model.input_offsets(), device=device)
-    pos = (torch.arange(frames, device=device)[:, None] + offsets).clamp(0, frames - 1)
-    inputs = x[pos].flatten(1)
+    inputs = _spliced_inputs(model, feats, device, utt)
     if model.recurrent:
         logits, _ = model(inputs[None])
         return logits[0]
@@ -46,21 +81,104 @@ def utterance_logits(model, feats: np.ndarray, device, utt: str = "?") -> torch.
     return logits
 
 
+@torch.no_grad()
+def batch_logits(model, feats: Sequence[np.ndarray], device,
+                 utts: Optional[Sequence[str]] = None) -> List[torch.Tensor]:
+    """Logits of several utterances from one model call: each equals
+    :func:`utterance_logits` of that utterance (up to float rounding).
+
+    Frame models get the utterances' frames concatenated. Recurrent models get them padded at
+    the end to the longest: a unidirectional model's outputs at valid frames never depend on
+    later (padding) frames, and bidirectional models pack the batch by ``lengths`` (as in
+    training), so their backward direction starts at each utterance's own last frame. Splice
+    offsets are clamped per utterance before padding.
+
+    Args:
+        model: the acoustic model (eval mode, on ``device``).
+        feats: pipeline outputs [T_i, D].
+        device: torch device.
+        utts: utterance ids for errors (default '?').
+    """
+    utts = list(utts) if utts is not None else ["?"] * len(feats)
+    if len(feats) == 1 or any(len(f) == 0 for f in feats):
+        return [utterance_logits(model, f, device, u) for f, u in zip(feats, utts)]
+    inputs = [_spliced_inputs(model, f, device, u) for f, u in zip(feats, utts)]
+    lengths = [int(x.shape[0]) for x in inputs]
+    if not model.recurrent:
+        logits, _ = model(torch.cat(inputs))
+        return list(logits.split(lengths))
+    padded = torch.nn.utils.rnn.pad_sequence(inputs, batch_first=True)
+    logits, _ = model(padded, lengths=torch.tensor(lengths) if model.bidirectional else None)
+    return [logits[i, :n] for i, n in enumerate(lengths)]
+
+
+def length_groups(lengths: Sequence[int], max_utts: int = BATCH_UTTERANCES,
+                  max_frames: int = BATCH_FRAMES) -> List[List[int]]:
+    """Indices of ``lengths`` grouped for :func:`batch_logits`: sorted by length (stable), at
+    most ``max_utts`` per group and ``max_frames`` padded frames (a longer utterance alone).
+
+    Args:
+        lengths: frames per utterance.
+        max_utts: utterances per group.
+        max_frames: group size times its longest length.
+    """
+    if max_utts < 1 or max_frames < 1:
+        raise AsrktError(f"batch limits must be >= 1, got {max_utts} utterances, "
+                         f"{max_frames} frames")
+    groups: List[List[int]] = []
+    group: List[int] = []
+    for i in sorted(range(len(lengths)), key=lambda k: lengths[k]):
+        if group and (len(group) >= max_utts or (len(group) + 1) * lengths[i] > max_frames):
+            groups.append(group)
+            group = []
+        group.append(i)
+    if group:
+        groups.append(group)
+    return groups
+
+
 def _run(loaded: LoadedModel, data_dir: DataDir, out_dir: Path, name: str, device,
          transform, compress: bool = False) -> int:
+    """Write ``transform(logits)`` of every utterance of ``data_dir`` (in its order) to
+    OUT_DIR/NAME.{ark,scp}; the model runs over batches of similar-length utterances.
+
+    Args:
+        loaded: the model and its feature pipeline.
+        data_dir: data directory.
+        out_dir: output directory.
+        name: ark/scp file name.
+        device: torch device.
+        transform: logits [T, num_pdfs] -> output matrix (row-wise).
+        compress: Kaldi compressed matrices.
+    """
     from asrkt.io.tables import ArkScpWriter
 
     model = loaded.model.eval()
     count = 0
     utts = data_dir.utterances
-    with ArkScpWriter(out_dir / f"{name}.ark", out_dir / f"{name}.scp", compress) as writer:
-        for utt, feats in tqdm(loaded.pipeline.iter_features(data_dir, utts), total=len(utts),
-                               desc=name, unit="utt", leave=False, disable=None):
-            out = transform(utterance_logits(model, feats, device, utt))
-            if not torch.isfinite(out).all():
-                raise AsrktError(f"utterance '{utt}': model output contains NaN/inf")
-            writer.write(utt, out.cpu().numpy().astype(np.float32))
-            count += 1
+    features = loaded.pipeline.iter_features(data_dir, utts)
+    with ArkScpWriter(out_dir / f"{name}.ark", out_dir / f"{name}.scp", compress) as writer, \
+            tqdm(total=len(utts), desc=name, unit="utt", leave=False, disable=None) as bar:
+        while True:
+            window = list(itertools.islice(features, READ_AHEAD))
+            if not window:
+                break
+            for utt, feats in window:  # the first bad utterance in data-directory order
+                _check_dim(model, feats, utt)
+            logits: List[Optional[torch.Tensor]] = [None] * len(window)
+            for group in length_groups([len(f) for _, f in window], BATCH_UTTERANCES, BATCH_FRAMES):
+                outs = batch_logits(model, [window[i][1] for i in group], device,
+                                    [window[i][0] for i in group])
+                for i, out in zip(group, outs):
+                    logits[i] = out
+            for k, (utt, _) in enumerate(window):
+                out = transform(logits[k])
+                logits[k] = None
+                if not torch.isfinite(out).all():
+                    raise AsrktError(f"utterance '{utt}': model output contains NaN/inf")
+                writer.write(utt, out.cpu().numpy().astype(np.float32))
+                count += 1
+                bar.update(1)
     return count
 
 

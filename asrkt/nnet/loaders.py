@@ -9,17 +9,19 @@
   once per epoch and memory does not grow with utterance length. With ``chunk_len=None`` (for
   bidirectional models) each batch holds whole utterances of similar length.
 
-Inputs are built by one gather per batch (:func:`gather_inputs`): splicing and target delay are
-frame offsets clamped to the utterance, as splice-feats replicates edge frames. Shuffling uses a
-generator seeded by (seed, epoch), so an epoch's order does not depend on earlier epochs (resume
-gives the same batches).
+Inputs are built by one gather per batch (:func:`gather_inputs`; FrameShuffleLoader gathers
+blocks of consecutive batches, the next block in a background thread on CPU): splicing and
+target delay are frame offsets clamped to the utterance, as splice-feats replicates edge frames.
+Shuffling uses a generator seeded by (seed, epoch), so an epoch's order does not depend on
+earlier epochs (resume gives the same batches).
 """
 
 from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -46,21 +48,43 @@ class Batch:
     num_frames: int = 0
 
 
-def gather_inputs(corpus: Corpus, index: torch.Tensor, offsets: Sequence[int]) -> torch.Tensor:
+def gather_inputs(corpus: Corpus, index: torch.Tensor,
+                  offsets: Union[Sequence[int], torch.Tensor]) -> torch.Tensor:
     """Spliced inputs for frames ``index`` (any shape): [..., len(offsets) * D].
 
     Args:
         corpus: the features.
         index: global frame indices (long, on the corpus device).
-        offsets: frame offsets to stack, clamped to each frame's utterance.
+        offsets: frame offsets to stack, clamped to each frame's utterance (a list, or a long
+            tensor on the corpus device, e.g. from :func:`offsets_tensor`, built once).
     """
-    if list(offsets) == [0]:
+    if not isinstance(offsets, torch.Tensor):
+        if list(offsets) == [0]:
+            return corpus.feats.index_select(0, index.reshape(-1)).view(*index.shape, corpus.dim)
+        offsets = offsets_tensor(offsets, index.device)
+    elif offsets.numel() == 1 and int(offsets[0]) == 0:
         return corpus.feats.index_select(0, index.reshape(-1)).view(*index.shape, corpus.dim)
-    off = torch.as_tensor(list(offsets), dtype=torch.long, device=index.device)
-    pos = torch.clamp(index.unsqueeze(-1) + off, corpus.frame_lo[index].unsqueeze(-1),
-                      corpus.frame_hi[index].unsqueeze(-1))
-    rows = corpus.feats.index_select(0, pos.reshape(-1))
-    return rows.view(*index.shape, len(off) * corpus.dim)
+    flat = index.reshape(-1)
+    pos = torch.clamp(flat.unsqueeze(-1) + offsets,
+                      corpus.frame_lo.index_select(0, flat).unsqueeze(-1),
+                      corpus.frame_hi.index_select(0, flat).unsqueeze(-1))
+    rows = corpus.feats.index_select(0, pos.view(-1))
+    return rows.view(*index.shape, offsets.numel() * corpus.dim)
+
+
+def offsets_tensor(offsets: Sequence[int], device=None) -> torch.Tensor:
+    """Frame offsets as the long tensor :func:`gather_inputs` adds to frame indices.
+
+    Args:
+        offsets: frame offsets.
+        device: torch device (default CPU).
+    """
+    return torch.as_tensor(list(offsets), dtype=torch.long, device=device)
+
+
+# FrameShuffleLoader gathers this many frames (whole batches) at a time: fewer, larger gathers,
+# and in a background thread the next block is ready long before it is needed
+BLOCK_FRAMES = 4096
 
 
 def epoch_generator(seed: int, epoch: int) -> np.random.Generator:
@@ -71,18 +95,27 @@ def epoch_generator(seed: int, epoch: int) -> np.random.Generator:
 class FrameShuffleLoader:
     """Frame minibatches, shuffled per epoch (or in order when ``shuffle`` is False).
 
+    Consecutive batches are gathered together in blocks of about ``BLOCK_FRAMES`` frames; on
+    CPU the next block is gathered in a background thread while the caller trains on this one
+    (the gathers release the GIL). The permutation is drawn in the caller's thread and the
+    background thread draws no random numbers, so the batches and their order are the same
+    with or without prefetching (and on resume).
+
     Args:
         corpus: features and targets.
         offsets: input frame offsets (the model's splicing).
         batch_size: frames per minibatch.
         shuffle: shuffle frames each epoch.
         seed: shuffling seed.
+        prefetch: build the next batch in a background thread (CPU corpora only).
     """
 
     def __init__(self, corpus: Corpus, offsets: Sequence[int], batch_size: int = 256,
-                 shuffle: bool = True, seed: int = 777):
+                 shuffle: bool = True, seed: int = 777, prefetch: bool = True):
         self.corpus, self.offsets = corpus, list(offsets)
         self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
+        self.prefetch = prefetch
+        self._offsets: Optional[torch.Tensor] = None
 
     def __len__(self) -> int:
         return -(-self.corpus.num_frames // self.batch_size)
@@ -93,16 +126,52 @@ class FrameShuffleLoader:
             return torch.arange(n)
         return torch.from_numpy(epoch_generator(self.seed, epoch).permutation(n))
 
+    def _offsets_on(self, device) -> Optional[torch.Tensor]:
+        """The offsets tensor (built once per loader and device; None for no splicing)."""
+        if self.offsets == [0]:
+            return None
+        if self._offsets is None or self._offsets.device != device:
+            self._offsets = offsets_tensor(self.offsets, device)
+        return self._offsets
+
+    def _block(self, order: torch.Tensor, start: int, stop: int,
+               offsets: Optional[torch.Tensor]) -> List[Batch]:
+        """The minibatches of frames ``order[start:stop]`` (consecutive batches), gathered
+        together: one gather per block instead of per batch, the same values.
+
+        Args:
+            order: the epoch's frame order.
+            start: first position in ``order`` (a multiple of ``batch_size``).
+            stop: end position.
+            offsets: from :meth:`_offsets_on`.
+        """
+        idx = order[start:stop]
+        inputs = gather_inputs(self.corpus, idx, [0] if offsets is None else offsets)
+        targets = {k: v.index_select(0, idx) for k, v in self.corpus.targets.items()}
+        sizes = [min(self.batch_size, stop - s) for s in range(start, stop, self.batch_size)]
+        split = {k: v.split(sizes) for k, v in targets.items()}
+        return [Batch(inputs=x, targets={k: v[b] for k, v in split.items()}, num_frames=size)
+                for b, (x, size) in enumerate(zip(inputs.split(sizes), sizes))]
+
     def batches(self, epoch: int) -> Iterator[Batch]:
         """Yield the minibatches of ``epoch``."""
         device = self.corpus.feats.device
-        order = self.order(epoch).to(device)
-        for start in range(0, order.numel(), self.batch_size):
-            idx = order[start:start + self.batch_size]
-            yield Batch(inputs=gather_inputs(self.corpus, idx, self.offsets),
-                        targets={k: v.index_select(0, idx)
-                                 for k, v in self.corpus.targets.items()},
-                        num_frames=int(idx.numel()))
+        order = self.order(epoch).to(device)  # drawn in the caller's thread
+        offsets = self._offsets_on(device)
+        total = order.numel()
+        step = self.batch_size * max(1, BLOCK_FRAMES // self.batch_size)
+        blocks = [(s, min(s + step, total)) for s in range(0, total, step)]
+        if not self.prefetch or device.type != "cpu" or len(blocks) < 2:
+            for start, stop in blocks:
+                yield from self._block(order, start, stop, offsets)
+            return
+        with ThreadPoolExecutor(1, thread_name_prefix="asrkt-loader") as pool:
+            pending = pool.submit(self._block, order, *blocks[0], offsets)
+            for following in blocks[1:] + [None]:
+                block = pending.result()
+                if following is not None:
+                    pending = pool.submit(self._block, order, *following, offsets)
+                yield from block
 
 
 class ChunkedSequenceLoader:
@@ -122,6 +191,7 @@ class ChunkedSequenceLoader:
         self.corpus, self.offsets = corpus, list(offsets)
         self.num_streams, self.chunk_len = num_streams, chunk_len
         self.shuffle, self.seed = shuffle, seed
+        self._offsets: Optional[torch.Tensor] = None
 
     def utterance_order(self, epoch: int) -> np.ndarray:
         count = len(self.corpus.lengths)
@@ -181,6 +251,12 @@ class ChunkedSequenceLoader:
     def batches(self, epoch: int) -> Iterator[Batch]:
         """Yield the minibatches of ``epoch`` in stream order (state carries between them)."""
         device = self.corpus.feats.device
+        if self.offsets == [0]:
+            offsets = [0]
+        else:
+            if self._offsets is None or self._offsets.device != device:
+                self._offsets = offsets_tensor(self.offsets, device)
+            offsets = self._offsets
         if self.chunk_len is None:  # independent batches: no state is carried (reset None)
             plan = [(idx, None) for idx in self._utterance_batches(epoch)]
         else:
@@ -192,7 +268,7 @@ class ChunkedSequenceLoader:
             idx = torch.from_numpy(np.ascontiguousarray(np.maximum(idx_np, 0))).to(device)
             valid = torch.from_numpy(idx_np.reshape(-1)[positions]).to(device)
             lengths = torch.from_numpy(mask_np.sum(axis=1)) if self.chunk_len is None else None
-            yield Batch(inputs=gather_inputs(self.corpus, idx, self.offsets),
+            yield Batch(inputs=gather_inputs(self.corpus, idx, offsets),
                         targets={k: v.index_select(0, valid)
                                  for k, v in self.corpus.targets.items()},
                         mask=torch.from_numpy(mask_np).to(device),

@@ -81,3 +81,32 @@ def test_gather_splices_with_edge_replication_like_splice_feats():
     assert np.array_equal(spliced, splice_frames(utt, 3))
     delayed = gather_inputs(corpus, idx, [2]).numpy()
     assert np.array_equal(delayed[:-2], utt[2:]) and np.array_equal(delayed[-1], utt[-1])
+
+
+@pytest.mark.parametrize("block_frames", [16, 40, 4096])
+def test_frame_shuffle_blocks_and_prefetch_give_the_batches_of_the_order(monkeypatch,
+                                                                         block_frames):
+    import asrkt.nnet.loaders as loaders
+
+    monkeypatch.setattr(loaders, "BLOCK_FRAMES", block_frames)
+    corpus = _corpus()
+    for offsets in ([-2, -1, 0, 1, 2], [0]):
+        plain = FrameShuffleLoader(corpus, offsets, batch_size=16, seed=5, prefetch=False)
+        ahead = FrameShuffleLoader(corpus, offsets, batch_size=16, seed=5, prefetch=True)
+        for epoch in (1, 2):
+            order = plain.order(epoch)
+            for loader in (plain, ahead):
+                batches = list(loader.batches(epoch))
+                assert len(batches) == len(loader)
+                for k, batch in enumerate(batches):  # batch k is frames order[16k:16k+16]
+                    idx = order[16 * k:16 * k + 16]
+                    assert batch.num_frames == idx.numel()
+                    assert torch.equal(batch.inputs, gather_inputs(corpus, idx, offsets))
+                    assert torch.equal(batch.targets["pdf"], corpus.targets["pdf"][idx])
+            if epoch == 1:
+                built = ahead._offsets
+        assert ahead._offsets is built  # built once per loader, not per batch or epoch
+    # a consumer that stops early (the generator is closed with a block in flight)
+    batches = FrameShuffleLoader(corpus, [-1, 0, 1], batch_size=16, seed=5).batches(1)
+    assert next(batches).num_frames == 16
+    batches.close()
