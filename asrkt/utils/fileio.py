@@ -11,11 +11,22 @@ from typing import IO, Iterator, Union
 PathLike = Union[str, Path]
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates files readable by the owner only; final outputs get the usual permissions.
+_FILE_MODE = 0o666 & ~_current_umask()
+
+
 def temp_path_for(path: PathLike) -> Path:
     """A fresh temporary name in the same directory as ``path`` (so rename is atomic)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, _FILE_MODE)
     os.close(fd)
     return Path(tmp)
 

@@ -66,3 +66,16 @@ def test_as_rspecifier():
     assert as_rspecifier("x.ark") == "ark:x.ark"
     assert as_rspecifier("ark,s,cs:x.ark") == "ark,s,cs:x.ark"
     assert as_rspecifier("scp:/a/b.scp") == "scp:/a/b.scp"
+
+
+def test_atomic_outputs_get_normal_permissions(tmp_path):
+    import os
+
+    from asrkt.utils.fileio import write_text_atomic
+
+    write_text_atomic(tmp_path / "a.txt", "x")
+    write_table(tmp_path / "b.ark", tmp_path / "b.scp", {"u": np.zeros(2, np.float32)})
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("a.txt", "b.ark", "b.scp"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~mask
