@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# The paper's experiment on real speech (Tang et al. 2015, knowledge-transfer pre-training of an
+# LSTM from a DNN teacher) on the Free Spoken Digit Dataset (FSDD, isolated digits, 8 kHz).
+#
+# FSDD -> MFCC + monophone GMM -> alignments -> (1) DNN teacher from random init, (2) DNN teacher
+# from stacked RBMs -> soft targets -> (3) LSTM from random init (CE), (4)/(5) LSTM KT-pre-trained
+# on the soft targets of (1)/(2), then fine-tuned on the same hard targets as (3) -> hybrid decoding
+# through the monophone HCLG of a digit loop -> RESULTS.md + RESULTS.png.
+#
+# Usage: ./run.sh [options] [fsdd-dir]      (fsdd-dir holds recordings/; default ../../../shared/data/fsdd)
+#   --protocol si|official   si: speaker-independent folds (train on the other speakers, test on
+#                            the fold's speaker); official: indices 0-4 test, 5-49 train  [si]
+#   --folds "theo ..."       speakers held out, one fold each (si only)      [every speaker]
+#   --conditions "full quarter"  all training data / a deterministic 25% of it
+#   --seeds "1 2 3"          seeds of the neural systems (the GMM is the same for every seed)
+#   --conf DIR               training configs (conf: the sized table; conf/tiny: smoke tests)
+#   --work DIR               where data/, exp/, RESULTS.* go (relative: to recipes/fsdd)  [.]
+#                            (data/all is reused once made: remove data/all/.done to redo it)
+#   --speakers "a b" --max-index N   use only these speakers / indices < N (tiny test corpora)
+#   --stage N --stop-stage N --nj N --nn-threads N --temperature T --extra-nn-opts "..."
+#   --totgauss N --mono-opts "..."   monophone GMM size and train-mono schedule options
+# Stages:  0 data + dict  1 lang + word loop  2 MFCC/fbank + CMVN + splits  3 GMM + alignments
+#          4 graph + GMM decoding  5 RBMs  6 DNN teachers  7 soft targets  8 LSTM baseline
+#          9 KT pre-training  10 fine-tuning  11 hybrid decoding  12 RESULTS.md/.png
+# Every stage skips work already done (a .done marker in its output directory); remove it to redo.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+stage=0
+stop_stage=12
+nj=2
+protocol=si
+folds=""
+conditions="full quarter"
+seeds="1 2 3"
+conf=conf
+work=.
+speakers=""             # restrict the corpus (tests); default every speaker in recordings/
+max_index=""            # restrict the corpus to indices < N (tests)
+totgauss=500            # monophone GMM size (Kaldi yesno: 400, train_mono default: 1000)
+mono_opts="--num-iters 30 --max-iter-inc 25 --realign-iters '1 2 3 4 5 6 7 8 9 10 13 16 20 24 28'"
+                        # shorter than train_mono.sh's 40 passes / 23 realignments, for speed
+temperature=2.0         # KT temperature (dump-posteriors and kt-pretrain); see README for how chosen
+gmm_lmwt=12             # fixed LM weights (acoustic scale 1/LMWT), not tuned on test: Kaldi's
+nn_lmwt=10              #   GMM default (acwt 0.0833) and nnet default (acwt 0.1)
+nn_threads=1            # --num-threads of the neural commands: 1 (0 = one per core was 25x slower on a loaded 2-core box)
+extra_nn_opts=""        # appended to every neural training command (e.g. "--max-epochs 1")
+help_message=$(sed -n '2,/^set -euo/p' "$(basename "$0")" | sed '$d' | sed 's/^# \{0,1\}//')
+cmdline="recipes/fsdd/run.sh $*"
+. ../common/parse_options.sh
+. ./path.sh
+. ../common/stage.sh
+
+fsdd=${1:-../../../shared/data/fsdd}
+if [ ! -d "$fsdd/recordings" ]; then
+  echo "$0: FSDD recordings not found: '$fsdd/recordings' does not exist." >&2
+  echo "  Get them with: git clone https://github.com/Jakobovski/free-spoken-digit-dataset" >&2
+  echo "  and pass the clone's folder (the one holding recordings/) as the argument." >&2
+  exit 1
+fi
+fsdd=$(realpath "$fsdd")
+[ -d "$conf" ] || { echo "$0: config dir '$conf' not found" >&2; exit 1; }
+conf=$(realpath "$conf")
+for f in mfcc fbank rbm dnn lstm kt; do
+  [ -f "$conf/$f.yaml" ] || { echo "$0: $conf/$f.yaml missing" >&2; exit 1; }
+done
+case "$protocol" in si|official) ;; *) echo "$0: --protocol must be si or official" >&2; exit 1 ;; esac
+for c in $conditions; do
+  case "$c" in full|quarter) ;; *) echo "$0: unknown condition '$c' (full, quarter)" >&2; exit 1 ;; esac
+done
+command -v python >/dev/null || { echo "$0: python not found" >&2; exit 1; }
+local=$(pwd)/local
+scripts=$ASRKT_ROOT/scripts
+mkdir -p "$work" && cd "$work"
+data=data
+exp=exp
+prep_opts=()
+[ -n "$speakers" ] && prep_opts+=(--speakers "$speakers")
+[ -n "$max_index" ] && prep_opts+=(--max-index "$max_index")
+thr="--num-threads $nn_threads"
+# dump-posteriors and forward have no --num-threads: limit torch/OpenMP threads through the env
+[ "$nn_threads" -gt 0 ] && export OMP_NUM_THREADS=$nn_threads MKL_NUM_THREADS=$nn_threads
+
+if stage_begins 0 "data and dict from $fsdd"; then
+  if [ ! -f $data/all/.done ]; then
+    bash $local/prepare_data.sh "${prep_opts[@]}" "$fsdd" $data
+    touch $data/all/.done
+  fi
+fi
+[ -f $data/all/utt2spk ] || { echo "$0: $data/all missing: run stage 0 first" >&2; exit 1; }
+
+if [ $protocol = official ]; then
+  splits=official
+else
+  [ -n "$folds" ] || folds=$(cut -d' ' -f1 $data/all/spk2utt | tr '\n' ' ')
+  splits=""
+  for f in $folds; do splits="$splits si_$f"; done
+fi
+
+if stage_begins 1 "lang dir and digit-loop grammar"; then
+  done_or_run $data/lang asrkt prepare-lang --sil-prob 0.5 $data/local/dict $data/lang
+  done_or_run $data/lang_test asrkt make-word-loop $data/lang $data/lang_test
+fi
+
+if stage_begins 2 "MFCC (GMM) and fbank (NN) features; splits ($splits; $conditions) with their own CMVN"; then
+  for kind in mfcc fbank; do
+    d=$data/$kind/all
+    if [ ! -f $d/.done ]; then
+      mkdir -p $d && cp $data/all/{wav.scp,text,utt2spk,spk2utt} $d/
+      asrkt make-feats --config $conf/$kind.yaml --nj $nj $d $kind
+      touch $d/.done
+    fi
+  done
+  for split in $splits; do
+    for cond in $conditions; do
+      lists=$data/lists/$split/$cond
+      [ -f $lists/.done ] || { bash $local/split_lists.sh $data/all $split $cond $lists && touch $lists/.done; }
+      for kind in mfcc fbank; do
+        for part in train test; do
+          if [ $part = train ]; then d=$data/$kind/$split/$cond/train; else d=$data/$kind/$split/test; fi
+          [ -f $d/.done ] && continue
+          asrkt subset-data-dir --utt-list $lists/$part.list $data/$kind/all $d
+          asrkt compute-cmvn $d     # CMVN stats of this subset only
+          touch $d/.done
+        done
+      done
+    done
+  done
+fi
+
+if stage_begins 3 "monophone GMM (flat start) and training alignments"; then
+  for split in $splits; do
+    for cond in $conditions; do
+      e=$exp/$split/$cond
+      done_or_run $e/mono bash -c "asrkt train-mono --nj $nj --totgauss $totgauss $mono_opts \
+        $data/mfcc/$split/$cond/train $data/lang $e/mono"
+      done_or_run $e/mono_ali bash -c "asrkt align --nj $nj $data/mfcc/$split/$cond/train $data/lang $e/mono $e/mono_ali && \
+        asrkt ali-to-pdf $e/mono_ali scp:$e/mono_ali/ali.scp $e/mono_ali/pdf.ark"
+    done
+  done
+fi
+
+if stage_begins 4 "decoding graphs and GMM decoding (LMWT $gmm_lmwt)"; then
+  for split in $splits; do
+    for cond in $conditions; do
+      e=$exp/$split/$cond
+      done_or_run $e/mono/graph asrkt make-graph $data/lang_test $e/mono $e/mono/graph
+      done_or_run $e/mono/decode_test asrkt decode --nj $nj --min-lmwt $gmm_lmwt --max-lmwt $gmm_lmwt \
+        $e/mono/graph $data/mfcc/$split/test $e/mono $e/mono/decode_test
+    done
+  done
+fi
+
+# every (split, condition, seed) of the neural systems: "split cond seed" lines
+nn_runs() {
+  for split in $splits; do for cond in $conditions; do for seed in $seeds; do
+    echo "$split $cond $seed"
+  done; done; done
+}
+
+if stage_begins 5 "stacked RBMs (pretrain_dbn)"; then
+  nn_runs | while read -r split cond seed; do
+    s=$exp/$split/$cond/seed$seed
+    done_or_run $s/dbn asrkt pretrain-rbm --config $conf/rbm.yaml --seed $seed $thr \
+      $data/fbank/$split/$cond/train $s/dbn </dev/null
+  done
+fi
+
+if stage_begins 6 "DNN teachers: random init and RBM-pre-trained (cross-entropy, newbob)"; then
+  nn_runs | while read -r split cond seed; do
+    e=$exp/$split/$cond; s=$e/seed$seed
+    for t in rand rbm; do
+      dbn_opt=""; [ $t = rbm ] && dbn_opt="--dbn $s/dbn"
+      done_or_run $s/dnn_$t asrkt train-teacher --config $conf/dnn.yaml --seed $seed $thr $dbn_opt $extra_nn_opts \
+        $data/fbank/$split/$cond/train $e/mono_ali $s/dnn_$t </dev/null
+    done
+  done
+fi
+
+if stage_begins 7 "soft targets of the teachers (T=$temperature)"; then
+  nn_runs | while read -r split cond seed; do
+    s=$exp/$split/$cond/seed$seed
+    for t in rand rbm; do
+      done_or_run $s/dnn_${t}_post asrkt dump-posteriors --temperature $temperature \
+        $s/dnn_$t $data/fbank/$split/$cond/train $s/dnn_${t}_post </dev/null
+    done
+  done
+fi
+
+if stage_begins 8 "LSTM baseline: random init, cross-entropy"; then
+  nn_runs | while read -r split cond seed; do
+    e=$exp/$split/$cond; s=$e/seed$seed
+    done_or_run $s/lstm_ce asrkt finetune --config $conf/lstm.yaml --seed $seed $thr $extra_nn_opts \
+      $data/fbank/$split/$cond/train $e/mono_ali $s/lstm_ce </dev/null
+  done
+fi
+
+if stage_begins 9 "LSTM KT pre-training on each teacher's soft targets (T=$temperature)"; then
+  nn_runs | while read -r split cond seed; do
+    s=$exp/$split/$cond/seed$seed
+    for t in rand rbm; do
+      done_or_run $s/lstm_kt_$t asrkt kt-pretrain --config $conf/kt.yaml --seed $seed $thr --temperature $temperature \
+        $extra_nn_opts $data/fbank/$split/$cond/train $s/dnn_${t}_post $s/lstm_kt_$t </dev/null
+    done
+  done
+fi
+
+if stage_begins 10 "fine-tuning the KT-pre-trained LSTMs on hard targets (schedule of the baseline)"; then
+  nn_runs | while read -r split cond seed; do
+    e=$exp/$split/$cond; s=$e/seed$seed
+    for t in rand rbm; do
+      done_or_run $s/lstm_kt_${t}_ft asrkt finetune --config $conf/lstm.yaml --seed $seed $thr --init $s/lstm_kt_$t \
+        $extra_nn_opts $data/fbank/$split/$cond/train $e/mono_ali $s/lstm_kt_${t}_ft </dev/null
+    done
+  done
+fi
+
+nn_systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft"
+if stage_begins 11 "hybrid decoding (log-posterior - log-prior through HCLG, LMWT $nn_lmwt)"; then
+  nn_runs | while read -r split cond seed; do
+    e=$exp/$split/$cond; s=$e/seed$seed
+    for sys in $nn_systems; do
+      done_or_run $s/$sys/decode_test bash -c "asrkt forward $s/$sys $data/fbank/$split/test $s/$sys/loglikes_test && \
+        asrkt decode-nnet --nj $nj --min-lmwt $nn_lmwt --max-lmwt $nn_lmwt --data-dir $data/fbank/$split/test \
+          $e/mono/graph scp:$s/$sys/loglikes_test/loglikes.scp $e/mono $s/$sys/decode_test" </dev/null
+    done
+  done
+fi
+
+if stage_begins 12 "RESULTS.md and RESULTS.png"; then
+  python "$scripts/fsdd_results.py" --exp $exp --splits "$splits" --conditions "$conditions" \
+    --seeds "$seeds" --systems "mono $nn_systems" --protocol $protocol --command "$cmdline" \
+    --conf "$conf" --temperature $temperature --lmwt "GMM $gmm_lmwt, NN $nn_lmwt" \
+    --out RESULTS.md --png RESULTS.png
+  cat RESULTS.md
+fi

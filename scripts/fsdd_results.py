@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""Write recipes/fsdd's RESULTS.md and RESULTS.png from its decode directories (never by hand).
+
+Layout read (recipes/fsdd/run.sh):
+  <exp>/<split>/<cond>/mono/decode_test/scoring_kaldi/best_wer                  GMM (one per split)
+  <exp>/<split>/<cond>/seed<S>/<system>/decode_test/scoring_kaldi/best_wer      neural systems
+  <exp>/<split>/<cond>/seed<S>/<system>/train.jsonl                             per-epoch CV accuracy
+where <split> is ``official`` or ``si_<speaker>`` (one speaker-independent fold) and <cond> is
+``full`` or ``quarter``.
+
+RESULTS.md: per condition, %WER per fold (mean over seeds) and pooled over the folds
+(errors / words of all folds, per seed), mean ± sample std over seeds; the final CV frame accuracy
+of each neural system; and paired per-seed comparisons of the KT students with the LSTM baseline
+(the paper's claim). RESULTS.png: WER bars with std, and CV frame accuracy per epoch of the
+baseline LSTM vs the fine-tuned KT students (mean over folds and seeds).
+
+Usage: scripts/fsdd_results.py --exp exp --splits "si_george si_theo" --conditions "full quarter"
+         --seeds "1 2 3" --systems "mono dnn_rand ..." --protocol si --command "..." --out RESULTS.md
+         [--png RESULTS.png] [--conf DIR] [--temperature T] [--lmwt "..."]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import platform
+import statistics
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results_table import DESCRIPTIONS, read_best_wer, write_atomic  # noqa: E402
+
+Wer = Tuple[float, int, int]
+BASELINE = "lstm_ce"
+STUDENTS = ("lstm_kt_rand_ft", "lstm_kt_rbm_ft")
+CURVE_SYSTEMS = (BASELINE,) + STUDENTS
+
+
+def decode_dir(exp: Path, split: str, cond: str, seed: Optional[str], system: str) -> Path:
+    base = exp / split / cond
+    return (base / system if system == "mono" else base / f"seed{seed}" / system) / "decode_test"
+
+
+def collect(exp: Path, splits: List[str], conds: List[str], seeds: List[str],
+            systems: List[str]) -> Dict[Tuple[str, str, str, str], Wer]:
+    """(cond, system, split, seed) -> (WER, errors, words); the GMM is stored under seed '-'."""
+    found = {}
+    for cond in conds:
+        for system in systems:
+            for split in splits:
+                for seed in (["-"] if system == "mono" else seeds):
+                    result = read_best_wer(decode_dir(exp, split, cond, seed, system))
+                    if result is not None:
+                        found[(cond, system, split, seed)] = result
+    return found
+
+
+def mean_std(values: List[float]) -> str:
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+
+
+def pooled_per_seed(found, cond: str, system: str, splits: List[str], seeds: List[str]) -> Dict[str, float]:
+    """seed -> pooled WER over all folds (only seeds with every fold decoded)."""
+    out = {}
+    for seed in (["-"] if system == "mono" else seeds):
+        cells = [found.get((cond, system, split, seed)) for split in splits]
+        if all(c is not None for c in cells):
+            errors, words = sum(c[1] for c in cells), sum(c[2] for c in cells)
+            out[seed] = 100.0 * errors / max(words, 1)
+    return out
+
+
+def read_history(path: Path) -> List[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def final_cv_acc(history: List[dict]) -> Optional[float]:
+    """CV frame accuracy of the kept model: the last accepted epoch."""
+    accepted = [h for h in history if h.get("accepted", True) and h.get("cv_acc") is not None]
+    return 100.0 * accepted[-1]["cv_acc"] if accepted else None
+
+
+def wer_table(found, cond: str, systems: List[str], splits: List[str], seeds: List[str],
+              exp: Path) -> List[str]:
+    folds = [s[3:] if s.startswith("si_") else s for s in splits]
+    rows = ["| system | " + " | ".join(folds) + " | pooled, mean ± std over seeds | seeds | CV frame acc % |",
+            "|" + "---|" * (len(folds) + 4)]
+    for system in systems:
+        cells = []
+        for split in splits:
+            values = [found[(cond, system, split, s)][0] for s in (["-"] if system == "mono" else seeds)
+                      if (cond, system, split, s) in found]
+            cells.append(mean_std(values))
+        pooled = pooled_per_seed(found, cond, system, splits, seeds)
+        accs = [final_cv_acc(read_history(exp / split / cond / f"seed{s}" / system / "train.jsonl"))
+                for split in splits for s in seeds] if system != "mono" else []
+        accs = [a for a in accs if a is not None]
+        name = f"`{system}` {DESCRIPTIONS.get(system, '')}".strip()
+        n = "–" if system == "mono" else str(len(pooled))
+        rows.append(f"| {name} | " + " | ".join(cells) + f" | {mean_std(list(pooled.values()))} | {n} | "
+                    f"{mean_std(accs)} |")
+    return rows
+
+
+def claim_lines(found, cond: str, splits: List[str], seeds: List[str], systems: List[str]) -> List[str]:
+    """Paired per-seed comparisons (pooled WER): students vs baseline, RBM student vs rand student,
+    teachers vs baseline."""
+    pooled = {s: pooled_per_seed(found, cond, s, splits, seeds) for s in systems if s != "mono"}
+    pairs = [(st, BASELINE) for st in STUDENTS] + [("lstm_kt_rbm_ft", "lstm_kt_rand_ft"),
+                                                   (BASELINE, "dnn_rand"), (BASELINE, "dnn_rbm")]
+    lines = []
+    for a, b in pairs:
+        if a not in pooled or b not in pooled:
+            continue
+        common = sorted(set(pooled[a]) & set(pooled[b]))
+        if not common:
+            continue
+        diffs = [pooled[a][s] - pooled[b][s] for s in common]
+        wins = sum(d < 0 for d in diffs)
+        ties = sum(d == 0 for d in diffs)
+        mean = statistics.mean(diffs)
+        verdict = "lower" if mean < 0 else ("higher" if mean > 0 else "equal")
+        lines.append(f"- `{a}` vs `{b}`: mean pooled WER difference {mean:+.2f} points ({verdict}); "
+                     f"`{a}` better in {wins}, tied in {ties}, worse in {len(common) - wins - ties} "
+                     f"of {len(common)} seed(s).")
+    return lines
+
+
+def curves(exp: Path, cond: str, splits: List[str], seeds: List[str], system: str) -> List[Tuple[int, float]]:
+    """Mean CV frame accuracy (%) per epoch over folds and seeds."""
+    per_epoch: Dict[int, List[float]] = {}
+    for split in splits:
+        for seed in seeds:
+            for h in read_history(exp / split / cond / f"seed{seed}" / system / "train.jsonl"):
+                if h.get("cv_acc") is not None:
+                    per_epoch.setdefault(int(h["epoch"]), []).append(100.0 * h["cv_acc"])
+    return [(e, statistics.mean(v)) for e, v in sorted(per_epoch.items())]
+
+
+def plot(png: Path, found, exp: Path, conds: List[str], systems: List[str], splits: List[str],
+         seeds: List[str]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 1 + len(conds), figsize=(5.5 * (1 + len(conds)), 4), squeeze=False)
+    ax = axes[0][0]
+    width = 0.8 / max(len(conds), 1)
+    for i, cond in enumerate(conds):
+        means, stds = [], []
+        for system in systems:
+            values = list(pooled_per_seed(found, cond, system, splits, seeds).values())
+            means.append(statistics.mean(values) if values else math.nan)
+            stds.append(statistics.stdev(values) if len(values) > 1 else 0.0)
+        xs = [j + (i - (len(conds) - 1) / 2) * width for j in range(len(systems))]
+        ax.bar(xs, means, width, yerr=stds, capsize=3, label=cond)
+    ax.set_xticks(range(len(systems)))
+    ax.set_xticklabels(systems, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("%WER (pooled over folds; mean ± std over seeds)")
+    ax.set_title("systems")
+    ax.legend(title="training data")
+    for i, cond in enumerate(conds):
+        ax = axes[0][1 + i]
+        for system in CURVE_SYSTEMS:
+            points = curves(exp, cond, splits, seeds, system)
+            if points:
+                ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=system)
+        ax.set_xlabel("epoch (0 = initial model)")
+        ax.set_ylabel("CV frame accuracy %")
+        ax.set_title(f"LSTM training on hard targets ({cond})")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = png.with_name(f".{png.name}.tmp")
+    fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+    tmp.replace(png)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--exp", type=Path, required=True)
+    parser.add_argument("--splits", required=True, help="official or si_<speaker> ... (folds)")
+    parser.add_argument("--conditions", default="full quarter")
+    parser.add_argument("--seeds", required=True)
+    parser.add_argument("--systems", default="mono dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft")
+    parser.add_argument("--protocol", default="si")
+    parser.add_argument("--command", required=True)
+    parser.add_argument("--conf", type=Path, help="config dir to quote")
+    parser.add_argument("--temperature", default="?")
+    parser.add_argument("--lmwt", default="?")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--png", type=Path)
+    args = parser.parse_args(argv)
+    splits, conds, seeds, systems = (args.splits.split(), args.conditions.split(), args.seeds.split(),
+                                     args.systems.split())
+    found = collect(args.exp, splits, conds, seeds, systems)
+    if not found:
+        print(f"fsdd_results.py: no scored decode dirs under {args.exp}", file=sys.stderr)
+        return 1
+    if args.protocol == "official":
+        split_text = "official FSDD split: recording indices 0-4 test, 5-49 train"
+    else:
+        split_text = ("speaker-independent folds: train on the other speakers, test on the fold's speaker "
+                      f"(folds: {', '.join(s[3:] for s in splits)})")
+    lines = ["# Results: FSDD (Free Spoken Digit Dataset), KT pre-training of LSTMs", "",
+             "Written by `scripts/fsdd_results.py` from the decode directories; do not edit.", "",
+             f"- command: `{args.command}`",
+             f"- seeds of the neural systems: {' '.join(seeds)} (the GMM is trained once per fold and condition)",
+             f"- protocol/split: {split_text}",
+             "- conditions: full = all training utterances; quarter = every 4th training utterance of "
+             "each speaker/digit (25%); CV = 10% of the training utterances, held out by the trainers",
+             f"- KT temperature: {args.temperature}; LM weight fixed a priori (no sweep on test): {args.lmwt}",
+             f"- date: {datetime.datetime.now():%Y-%m-%d %H:%M}, machine: {platform.machine()}, "
+             f"{platform.system()}, Python {platform.python_version()}", "",
+             "%WER per fold (mean over seeds) and pooled over the folds (errors/words of all folds, "
+             "per seed), mean ± sample std over seeds; CV frame accuracy of the kept model (mean ± std "
+             "over folds and seeds; targets are monophone pdfs of the condition's GMM).", ""]
+    for cond in conds:
+        lines += [f"## {cond} training data", ""]
+        lines += wer_table(found, cond, systems, splits, seeds, args.exp)
+        claim = claim_lines(found, cond, splits, seeds, systems)
+        if claim:
+            lines += ["", "Paired comparisons (same seed, pooled WER; negative = first system better):", ""]
+            lines += claim
+        lines.append("")
+    if args.png is not None:
+        plot(args.png, found, args.exp, conds, [s for s in systems], splits, seeds)
+        lines += [f"![systems and CV curves]({args.png.name})", ""]
+    if args.conf is not None and args.conf.is_dir():
+        lines += ["## Configuration", ""]
+        for f in sorted(args.conf.glob("*.yaml")):
+            lines += [f"`{f.name}`:", "", "```yaml", f.read_text().rstrip(), "```", ""]
+    write_atomic(args.out, "\n".join(lines).rstrip() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""recipes/fsdd/run.sh end to end on a tiny FSDD subset: every stage through scoring and RESULTS.md.
+
+Two speakers, recording indices 0-4 (100 utterances), one speaker-independent fold (train on
+jackson, test on george), one seed, the tiny configs of recipes/fsdd/conf/tiny (one epoch per
+neural stage). Checks the plumbing, not the accuracy. Everything is written under tmp_path.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SYSTEMS = ("dnn_rand", "dnn_rbm", "lstm_ce", "lstm_kt_rand_ft", "lstm_kt_rbm_ft")
+
+
+def _env() -> dict:
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
+
+
+@pytest.mark.slow
+def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
+    work = tmp_path / "work"
+    run = repo_root / "recipes" / "fsdd" / "run.sh"
+    cmd = ["bash", str(run), "--work", str(work), "--speakers", "george jackson", "--max-index", "5",
+           "--folds", "george", "--conditions", "full", "--seeds", "1", "--conf", "conf/tiny",
+           str(fsdd_dir)]
+    result = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600)
+    log = result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0, log
+    for n in range(13):
+        assert f"stage {n}:" in result.stderr, f"stage {n} did not run\n{log}"
+    exp = work / "exp" / "si_george" / "full"
+    assert (exp / "mono" / "decode_test" / "scoring_kaldi" / "best_wer").read_text().startswith("%WER")
+    for system in SYSTEMS:
+        best = exp / "seed1" / system / "decode_test" / "scoring_kaldi" / "best_wer"
+        assert best.read_text().startswith("%WER"), system
+        assert "/ 50," in best.read_text()  # george, indices 0-4: 50 test words
+    for system in ("lstm_ce", "lstm_kt_rand_ft", "lstm_kt_rbm_ft"):
+        assert (exp / "seed1" / system / "train.jsonl").exists()
+    # the test speaker never reaches the training data
+    train_text = (work / "data" / "fbank" / "si_george" / "full" / "train" / "text").read_text()
+    assert "george" not in train_text and len(train_text.splitlines()) == 50
+    results = (work / "RESULTS.md").read_text()
+    for system in ("mono",) + SYSTEMS:
+        assert f"`{system}`" in results
+    assert "george" in results and "seeds of the neural systems: 1" in results
+    assert (work / "RESULTS.png").stat().st_size > 1000
+    assert not (repo_root / "recipes" / "fsdd" / "exp").exists()
+    # re-running skips what is done
+    again = subprocess.run(cmd[:2] + ["--stage", "11"] + cmd[2:], env=_env(), capture_output=True,
+                           text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "done already" in again.stderr
+
+
+def test_fsdd_recipe_rejects_missing_corpus(repo_root, tmp_path):
+    result = subprocess.run(["bash", str(repo_root / "recipes" / "fsdd" / "run.sh"), "--work",
+                             str(tmp_path / "work"), str(tmp_path / "nowhere")],
+                            env=_env(), capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "FSDD recordings not found" in result.stderr
+    assert "free-spoken-digit-dataset" in result.stderr
+    # invoked by a relative path from the repository root (run.sh cds into its own folder)
+    relative = subprocess.run(["bash", "recipes/fsdd/run.sh", "--work", str(tmp_path / "work2"),
+                               str(tmp_path / "nowhere")], cwd=repo_root, env=_env(),
+                              capture_output=True, text=True, timeout=120)
+    assert relative.returncode != 0 and "FSDD recordings not found" in relative.stderr, relative.stderr
+
+
+def test_fsdd_results_script_pools_folds_and_seeds(repo_root, tmp_path):
+    """scripts/fsdd_results.py on a fake exp dir: per-fold means, pooled mean ± std over seeds."""
+    exp = tmp_path / "exp"
+
+    def wer(path: Path, errors: int, words: int) -> None:
+        (path / "scoring_kaldi").mkdir(parents=True)
+        (path / "scoring_kaldi" / "best_wer").write_text(
+            f"%WER {100 * errors / words:.2f} [ {errors} / {words}, 0 ins, 0 del, {errors} sub ] x\n")
+
+    for split in ("si_a", "si_b"):
+        wer(exp / split / "full" / "mono" / "decode_test", 1, 100)
+        for seed, (ce, kt) in {"1": (10, 5), "2": (20, 5)}.items():
+            wer(exp / split / "full" / f"seed{seed}" / "lstm_ce" / "decode_test", ce, 100)
+            wer(exp / split / "full" / f"seed{seed}" / "lstm_kt_rand_ft" / "decode_test", kt, 100)
+            (exp / split / "full" / f"seed{seed}" / "lstm_ce" / "train.jsonl").write_text(
+                '{"epoch": 0, "cv_acc": 0.1, "accepted": true}\n{"epoch": 1, "cv_acc": 0.5, "accepted": true}\n')
+    out = tmp_path / "RESULTS.md"
+    result = subprocess.run([sys.executable, str(repo_root / "scripts" / "fsdd_results.py"), "--exp", str(exp),
+                             "--splits", "si_a si_b", "--conditions", "full", "--seeds", "1 2",
+                             "--systems", "mono lstm_ce lstm_kt_rand_ft", "--command", "x", "--out", str(out),
+                             "--png", str(tmp_path / "R.png")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    assert "| `mono` monophone GMM-HMM (flat start) | 1.00 | 1.00 | 1.00 | – | – |" in text
+    # lstm_ce: 10% (seed 1) and 20% (seed 2) on both folds -> 15.00 ± 7.07; CV acc 50%
+    assert "| 15.00 ± 7.07 | 15.00 ± 7.07 | 15.00 ± 7.07 | 2 | 50.00 ± 0.00 |" in text
+    assert "`lstm_kt_rand_ft` vs `lstm_ce`: mean pooled WER difference -10.00 points" in text
+    assert (tmp_path / "R.png").stat().st_size > 1000
