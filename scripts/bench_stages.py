@@ -457,7 +457,7 @@ def stage_train(args: Dict[str, Any]) -> Dict[str, Any]:
         two = _instrumented_epoch(trainer, _Limited(loader, args.get("two_thread_steps", 40)), 60)
         torch.set_num_threads(1)
         res["two_threads"] = _two_threads(two, ep)
-        # the optimiser dnn.yaml's comment describes (SGD; the YAML leaves Adam on)
+        # Kaldi nnet1's optimiser (plain SGD), for comparison with the recipe's Adam
         trainer.optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
         sgd = _instrumented_epoch(trainer, _Limited(loader, args.get("sgd_steps", 200)), 61)
         sgd_step = sgd["total"] / sgd["steps"]
