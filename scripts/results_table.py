@@ -23,6 +23,8 @@ WER_LINE = re.compile(r"%WER\s+([0-9.]+)\s+\[\s*(\d+)\s*/\s*(\d+)")
 
 DESCRIPTIONS = {
     "mono": "monophone GMM-HMM (flat start)",
+    "dnn": "DNN teacher, random init",
+    "lstm_kt_ft": "LSTM, KT from the DNN teacher, fine-tuned",
     "dnn_rand": "DNN teacher, random init",
     "dnn_rbm": "DNN teacher, RBM pre-trained",
     "lstm_ce": "LSTM, random init, CE (baseline)",

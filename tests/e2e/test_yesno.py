@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ def test_yesno_recipe_reaches_zero_wer(yesno_dir, repo_root, tmp_path):
     shutil.copytree(repo_root / "recipes" / "yesno", recipes / "yesno",
                     ignore=shutil.ignore_patterns("data", "exp", "mfcc"))
     shutil.copytree(repo_root / "recipes" / "common", recipes / "common")
+    shutil.copytree(repo_root / "scripts", tmp_path / "scripts", ignore=shutil.ignore_patterns("__pycache__"))
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
     result = subprocess.run(["bash", "run.sh", str(yesno_dir / "waves_yesno")], cwd=recipes / "yesno",
                             env=env, capture_output=True, text=True, timeout=600)
@@ -25,6 +27,12 @@ def test_yesno_recipe_reaches_zero_wer(yesno_dir, repo_root, tmp_path):
     best = (decode / "scoring_kaldi" / "best_wer").read_text()
     assert best.startswith("%WER 0.00 [ 0 / 240, 0 ins, 0 del, 0 sub ]"), best
     assert len(list(decode.glob("wer_*"))) == 11
+    # the neural stages: DNN teacher, LSTM baseline, KT-pre-trained + fine-tuned LSTM, decoded hybrid
+    results = (recipes / "yesno" / "RESULTS.md").read_text()
+    for system in ("mono", "dnn", "lstm_ce", "lstm_kt_ft"):
+        row = next(l for l in results.splitlines() if l.startswith(f"| `{system}`"))
+        assert re.fullmatch(r"\d+\.\d\d", row.split("|")[2].strip()), row
+    assert "| `mono`" in results and "0.00" in results.split("| `mono`")[1].split("\n")[0]
     # stages can be re-run on their own
     again = subprocess.run(["bash", "run.sh", "--stage", "5", "--stop-stage", "5",
                             str(yesno_dir / "waves_yesno")], cwd=recipes / "yesno", env=env,
