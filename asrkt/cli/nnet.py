@@ -133,7 +133,10 @@ def train_teacher(data_dir, ali_dir, exp_dir, dbn, cv_data, config_file, resume,
 @click.option("--compress", is_flag=True,
               help="Kaldi compressed matrices: ~1 byte per value, lossy (rows renormalised).")
 @click.option("--device", default="auto", show_default=True)
-def dump_posteriors(teacher_dir, data_dir, post_dir, temperature, top_k, compress, device):
+@click.option("--num-threads", type=click.IntRange(min=0), default=0, show_default=True,
+              help="torch intra-op threads (0: torch's default, all cores).")
+def dump_posteriors(teacher_dir, data_dir, post_dir, temperature, top_k, compress, device,
+                    num_threads):
     """Write the teacher's frame posteriors (soft targets) as Kaldi matrices.
 
     POST_DIR gets post.ark/post.scp ([frames x pdfs] per utterance), posteriors.yaml and
@@ -143,8 +146,10 @@ def dump_posteriors(teacher_dir, data_dir, post_dir, temperature, top_k, compres
     Usage:   asrkt dump-posteriors [options] TEACHER_DIR DATA_DIR POST_DIR
     Example: asrkt dump-posteriors --temperature 2 exp/dnn data/train exp/dnn_post
     """
+    from asrkt.nnet.config import set_threads
     from asrkt.nnet.inference import dump_posteriors as run
 
+    set_threads(num_threads)
     run(teacher_dir, data_dir, post_dir, temperature, top_k, device, compress)
 
 
@@ -217,7 +222,9 @@ def finetune(data_dir, ali_dir, exp_dir, init, post_dir, cv_data, config_file, r
 @click.option("--prior-floor", type=float, default=1e-10, show_default=True)
 @click.option("--prior-scale", type=float, default=1.0, show_default=True)
 @click.option("--device", default="auto", show_default=True)
-def forward(model, data_dir, out_dir, no_priors, prior_floor, prior_scale, device):
+@click.option("--num-threads", type=click.IntRange(min=0), default=0, show_default=True,
+              help="torch intra-op threads (0: torch's default, all cores).")
+def forward(model, data_dir, out_dir, no_priors, prior_floor, prior_scale, device, num_threads):
     """Write log-likelihoods (log-posterior - log-prior) for hybrid decoding.
 
     MODEL is a final.pt or its EXP_DIR. OUT_DIR gets loglikes.ark/loglikes.scp, the input to
@@ -227,8 +234,10 @@ def forward(model, data_dir, out_dir, no_priors, prior_floor, prior_scale, devic
     Usage:   asrkt forward [options] MODEL DATA_DIR OUT_DIR
     Example: asrkt forward exp/lstm_kt_ft data/test exp/lstm_kt_ft/loglikes_test
     """
+    from asrkt.nnet.config import set_threads
     from asrkt.nnet.inference import forward as run
 
+    set_threads(num_threads)
     run(model, data_dir, out_dir, not no_priors, prior_floor, prior_scale, device)
 
 

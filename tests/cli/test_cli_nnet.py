@@ -119,6 +119,15 @@ def test_forward_subtracts_floored_log_priors(corpus, teacher, tmp_path):
 
     data, ali = corpus
     ok(run("forward", teacher / "dnn", data, tmp_path / "ll", "--device", "cpu"))
+    import torch
+
+    before = torch.get_num_threads()
+    ok(run("forward", teacher / "dnn", data, tmp_path / "ll1", "--device", "cpu", "--num-threads", 1))
+    assert torch.get_num_threads() == 1
+    torch.set_num_threads(before)
+    one = dict(kaldiio.load_scp(str(tmp_path / "ll1" / "loglikes.scp")))
+    default = dict(kaldiio.load_scp(str(tmp_path / "ll" / "loglikes.scp")))
+    assert all(np.allclose(one[u], default[u], atol=1e-5) for u in default)
     ok(run("forward", teacher / "dnn", data, tmp_path / "lp", "--no-priors", "--device", "cpu"))
     ll = dict(kaldiio.load_scp(str(tmp_path / "ll" / "loglikes.scp")))
     lp = dict(kaldiio.load_scp(str(tmp_path / "lp" / "loglikes.scp")))
