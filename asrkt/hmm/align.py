@@ -169,29 +169,17 @@ def pdf_counts(model: GmmModel, alignments: Sequence[Sequence[int]]) -> np.ndarr
     return counts
 
 
-def write_vector_text(path: PathLike, values: np.ndarray) -> None:
-    """Kaldi text vector ``[ v1 v2 ... ]`` (as ``copy-vector --binary=false``), atomically."""
-    from asrkt.utils.fileio import write_text_atomic
-
-    write_text_atomic(path, "[ " + " ".join(f"{v:g}" for v in np.asarray(values).ravel()) + " ]\n")
-
-
 def read_pdf_counts(path: PathLike) -> np.ndarray:
     """Read ALI_DIR/pdf_counts (Kaldi text vector ``[ c0 c1 ... ]``) as a float64 array.
 
     Args:
         path: the counts file.
     """
-    path = Path(path)
-    if not path.is_file():
+    from asrkt.io.tables import read_kaldi_text_vector
+
+    if not Path(path).is_file():
         raise AsrktError(f"{path}: pdf counts file does not exist (run 'asrkt align')")
-    fields = path.read_text().split()
-    if len(fields) < 2 or fields[0] != "[" or fields[-1] != "]":
-        raise AsrktError(f"{path}: expected a Kaldi text vector '[ c0 c1 ... ]'")
-    try:
-        return np.array([float(x) for x in fields[1:-1]], dtype=np.float64)
-    except ValueError:
-        raise AsrktError(f"{path}: non-numeric count in the vector") from None
+    return read_kaldi_text_vector(path)
 
 
 _JOB: dict = {}
@@ -235,7 +223,7 @@ def align_data(data_dir: PathLike, lang_dir: PathLike, model_dir: PathLike, ali_
 
     from asrkt.data.datadir import DataDir
     from asrkt.feats.pipeline import FeaturePipeline
-    from asrkt.io.tables import ArkScpWriter
+    from asrkt.io.tables import ArkScpWriter, write_kaldi_text_vector
     from asrkt.utils.config import save_config
     from asrkt.utils.fileio import atomic_output
     from asrkt.utils.parallel import run_jobs, split_evenly
@@ -278,7 +266,7 @@ def align_data(data_dir: PathLike, lang_dir: PathLike, model_dir: PathLike, ali_
     with ArkScpWriter(ali_dir / "ali.ark", ali_dir / "ali.scp") as writer:
         for utt in sorted(good, key=lambda u: u.encode("utf-8")):
             writer.write(utt, np.asarray(good[utt], dtype=np.int32))
-    write_vector_text(ali_dir / "pdf_counts", pdf_counts(model, good.values()))
+    write_kaldi_text_vector(ali_dir / "pdf_counts", pdf_counts(model, good.values()))
     if ali_dir.resolve() != model_dir.resolve():
         for name in ("final.mdl", "final.npz", "tree", "feature_pipeline.yaml"):
             src = model_dir / name

@@ -134,3 +134,32 @@ def write_table(ark_path: PathLike, scp_path: Optional[PathLike],
     with ArkScpWriter(ark_path, scp_path, compress=compress) as writer:
         for key in sorted(items):
             writer.write(key, items[key])
+
+
+def read_kaldi_text_vector(path: PathLike) -> np.ndarray:
+    """Read a Kaldi text vector ``[ v0 v1 ... ]`` (``copy-vector --binary=false``) as float64.
+
+    Args:
+        path: the file; missing, unbracketed, empty or non-numeric is a one-line error.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AsrktError(f"'{path}' does not exist")
+    tokens = path.read_text(encoding="utf-8").split()
+    if len(tokens) < 2 or tokens[0] != "[" or tokens[-1] != "]":
+        raise AsrktError(f"{path}: expected a Kaldi text vector '[ c0 c1 ... ]'")
+    try:
+        values = np.array([float(t) for t in tokens[1:-1]], dtype=np.float64)
+    except ValueError:
+        raise AsrktError(f"{path}: non-numeric value in the Kaldi vector") from None
+    if values.size == 0:
+        raise AsrktError(f"{path}: empty vector")
+    return values
+
+
+def write_kaldi_text_vector(path: PathLike, values: np.ndarray) -> None:
+    """Write ``[ v0 v1 ... ]`` atomically (integral values without decimals or exponents)."""
+    items = " ".join(str(int(v)) if float(v).is_integer() else repr(float(v))
+                     for v in np.asarray(values).ravel())
+    with atomic_open(path) as handle:
+        handle.write(f"[ {items} ]\n")

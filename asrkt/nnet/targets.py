@@ -15,39 +15,9 @@ from typing import Dict, Optional, Union
 import numpy as np
 
 from asrkt.errors import AsrktError
+from asrkt.io.tables import read_kaldi_text_vector, write_kaldi_text_vector  # noqa: F401 (re-exported)
 
 PathLike = Union[str, Path]
-
-
-def read_kaldi_text_vector(path: PathLike) -> np.ndarray:
-    """Read a Kaldi text vector ``[ v0 v1 ... ]`` (brackets optional) as float64.
-
-    Args:
-        path: the file.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise AsrktError(f"'{path}' does not exist")
-    tokens = path.read_text(encoding="utf-8").split()
-    if tokens and tokens[0] == "[":
-        tokens = tokens[1:]
-    if tokens and tokens[-1] == "]":
-        tokens = tokens[:-1]
-    try:
-        values = np.array([float(t) for t in tokens], dtype=np.float64)
-    except ValueError:
-        raise AsrktError(f"{path}: expected a Kaldi vector '[ c0 c1 ... ]'") from None
-    if values.size == 0:
-        raise AsrktError(f"{path}: empty vector")
-    return values
-
-
-def write_kaldi_text_vector(path: PathLike, values: np.ndarray) -> None:
-    """Write ``[ v0 v1 ... ]`` atomically (integers without decimals)."""
-    from asrkt.utils.fileio import write_text_atomic
-
-    items = " ".join(str(int(v)) if float(v).is_integer() else repr(float(v)) for v in values)
-    write_text_atomic(path, f"[ {items} ]\n")
 
 
 class PdfAlignments:

@@ -79,3 +79,18 @@ def test_atomic_outputs_get_normal_permissions(tmp_path):
     os.umask(mask)
     for name in ("a.txt", "b.ark", "b.scp"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_kaldi_text_vector_roundtrip_and_errors(tmp_path):
+    from asrkt.io.tables import read_kaldi_text_vector, write_kaldi_text_vector
+
+    write_kaldi_text_vector(tmp_path / "v", np.array([3.0, 0.0, 5.5, 12345678.0]))
+    assert (tmp_path / "v").read_text() == "[ 3 0 5.5 12345678 ]\n"  # counts keep every digit
+    assert read_kaldi_text_vector(tmp_path / "v").tolist() == [3, 0, 5.5, 12345678]
+    for text, match in [("3 0 5\n", "expected a Kaldi text vector"), ("[ ]\n", "expected|empty"),
+                        ("[ 1 x ]\n", "non-numeric")]:
+        (tmp_path / "bad").write_text(text)
+        with pytest.raises(AsrktError, match=match):
+            read_kaldi_text_vector(tmp_path / "bad")
+    with pytest.raises(AsrktError, match="does not exist"):
+        read_kaldi_text_vector(tmp_path / "missing")
