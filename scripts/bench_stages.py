@@ -18,19 +18,6 @@ import numpy as np
 
 from bench_common import ROOT, Clock, cpu_seconds, fsdd_root
 
-WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-FSDD_LEXICON = """<SIL> SIL
-eight EY T
-five F AY V
-four F AO R
-nine N AY N
-one W AH N
-seven S EH V AH N
-six S IH K S
-three TH R IY
-two T UW
-zero Z IH R OW
-"""
 FSDD_SPEAKERS = ["george", "jackson", "lucas", "nicolas", "theo"]
 
 
@@ -44,29 +31,30 @@ def _threads(n: int = 1) -> None:
 # setup: a tiny digits system (FSDD, or synthetic digits when FSDD is absent); item 6
 # --------------------------------------------------------------------------------------------
 def _fsdd_dirs(work: Path, src: Path, train_idx: List[int], test_idx: List[int]) -> Dict[str, Path]:
-    from asrkt.data.datadir import write_data_dir
+    """Train/test data dirs and the dict of FSDD, made by the recipe's own data prep.
 
-    sets = {"train": train_idx, "test": test_idx}
+    Args:
+        work: bench work dir; data goes to ``work/data``.
+        src: the FSDD folder holding ``recordings/``.
+        train_idx, test_idx: recording indices (0-49) of each set, over every speaker.
+    """
+    import subprocess
+
+    from asrkt.data.datadir import DataDir, write_data_dir
+
+    data = work / "data"
+    script = ROOT / "recipes" / "fsdd" / "local" / "prepare_data.sh"
+    subprocess.run(["bash", str(script), "--speakers", " ".join(FSDD_SPEAKERS), str(src),
+                    str(data)], check=True)
+    full = DataDir(data / "all")
     out = {}
-    for name, indices in sets.items():
-        wav, text, utt2spk = {}, {}, {}
-        for spk in FSDD_SPEAKERS:
-            for digit in range(10):
-                for index in indices:
-                    path = src / "recordings" / f"{digit}_{spk}_{index}.wav"
-                    if path.exists():
-                        utt = f"{spk}-{digit}-{index:02d}"
-                        wav[utt], text[utt], utt2spk[utt] = str(path), WORDS[digit], spk
-        out[name] = write_data_dir(work / "data" / name, wav_scp=wav, text=text,
-                                   utt2spk=utt2spk).path
-    dict_dir = work / "data" / "local" / "dict"
-    dict_dir.mkdir(parents=True, exist_ok=True)
-    (dict_dir / "lexicon.txt").write_text(FSDD_LEXICON)
-    (dict_dir / "silence_phones.txt").write_text("SIL\n")
-    (dict_dir / "optional_silence.txt").write_text("SIL\n")
-    phones = sorted({p for line in FSDD_LEXICON.splitlines()[1:] for p in line.split()[1:]})
-    (dict_dir / "nonsilence_phones.txt").write_text("".join(f"{p}\n" for p in phones))
-    out["dict"] = dict_dir
+    for name, indices in {"train": train_idx, "test": test_idx}.items():
+        keep = {f"{i:02d}" for i in indices}
+        utts = [u for u in full.utt2spk if u.rsplit("-", 1)[1] in keep]
+        out[name] = write_data_dir(data / name, wav_scp={u: full.wav_scp[u] for u in utts},
+                                   text={u: " ".join(full.text[u]) for u in utts},
+                                   utt2spk={u: full.utt2spk[u] for u in utts}).path
+    out["dict"] = data / "local" / "dict"
     return out
 
 
@@ -380,7 +368,7 @@ def stage_train(args: Dict[str, Any]) -> Dict[str, Any]:
     _threads(1)
     from asrkt.nnet.loaders import make_loader
     from asrkt.nnet.modelio import model_payload, save_torch
-    from asrkt.nnet.trainer import Trainer, TrainerSettings
+    from asrkt.nnet.trainer import Trainer
 
     from bench_flops import flops, mm_bound
 
@@ -392,7 +380,7 @@ def stage_train(args: Dict[str, Any]) -> Dict[str, Any]:
                          cfg.seed)
     exp = work / "exp" / f"bench_{name}"
     exp.mkdir(parents=True, exist_ok=True)
-    trainer = Trainer(model, loader, loader, loss, TrainerSettings.from_config(cfg), exp,
+    trainer = Trainer(model, loader, loader, loss, cfg, exp,
                       lambda m: {})
     num_pdfs = targets.num_pdfs
     gemms = _gemms_for(model, cfg, num_pdfs, corpus.dim)

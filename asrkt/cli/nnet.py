@@ -241,4 +241,36 @@ def forward(model, data_dir, out_dir, no_priors, prior_floor, prior_scale, devic
     run(model, data_dir, out_dir, not no_priors, prior_floor, prior_scale, device)
 
 
-COMMANDS: list = [pretrain_rbm, train_teacher, dump_posteriors, kt_pretrain, finetune, forward]
+@click.command("eval-frames")
+@click.argument("model", type=click.Path(exists=True))
+@click.argument("data_dir", type=_DIR)
+@click.argument("ali_dir", type=_DIR)
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Also write the result as JSON to this file.")
+@click.option("--length-tolerance", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Allowed |alignment frames - feature frames| per utterance.")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--num-threads", type=click.IntRange(min=0), default=0, show_default=True,
+              help="torch intra-op threads (0: torch's default, all cores).")
+def eval_frames(model, data_dir, ali_dir, out, length_tolerance, device, num_threads):
+    """Frame cross-entropy and accuracy of MODEL on DATA_DIR against ALI_DIR's pdf alignments.
+
+    As Kaldi's nnet-train-frmshuff --cross-validate=true: e.g. how a model trained on some
+    speakers does on a held-out one (align that data with the GMM first). Prints one line;
+    --out writes JSON.
+
+    \b
+    Usage:   asrkt eval-frames [options] MODEL DATA_DIR ALI_DIR
+    Example: asrkt eval-frames exp/lstm_ce data/dev exp/mono_ali_dev --out exp/lstm_ce/eval_dev.json
+    """
+    from asrkt.nnet.config import set_threads
+    from asrkt.nnet.evaluate import evaluate_frames
+
+    set_threads(num_threads)
+    r = evaluate_frames(model, data_dir, ali_dir, device, length_tolerance, out=out)
+    click.echo(f"{r['model']}: {r['frames']} frames of {r['utterances']} utterances, "
+               f"CE {r['ce']:.4f}, frame accuracy {100 * r['frame_acc']:.2f}%")
+
+
+COMMANDS: list = [pretrain_rbm, train_teacher, dump_posteriors, kt_pretrain, finetune, forward,
+                  eval_frames]

@@ -62,7 +62,7 @@ class TargetSource:
     origin: str
 
 
-def _check_targets(utt: str, num_frames: int, sources: Dict[str, TargetSource],
+def check_targets(utt: str, num_frames: int, sources: Dict[str, TargetSource],
                    tolerance: int) -> Tuple[Optional[int], str]:
     """(usable length or None, reason for skipping)."""
     length = num_frames
@@ -106,7 +106,7 @@ def load_corpus(pipeline, data_dir, utterances: Optional[Sequence[str]] = None,
         if not np.all(np.isfinite(mat)):
             raise AsrktError(f"{data_dir.file('feats.scp')} ({utt}): features contain NaN/inf "
                              f"after the feature pipeline")
-        length, reason = _check_targets(utt, mat.shape[0], sources, tolerance)
+        length, reason = check_targets(utt, mat.shape[0], sources, tolerance)
         if length is None or length == 0:
             skipped.append((utt, reason or "no frames"))
             continue
@@ -114,11 +114,11 @@ def load_corpus(pipeline, data_dir, utterances: Optional[Sequence[str]] = None,
         feats.append(mat[:length])
         for key, source in sources.items():
             targets[key].append(source.values[utt][:length])
-    _report_skipped(skipped, len(utt_list), max_skip_fraction, name, data_dir)
+    report_skipped(skipped, len(utt_list), max_skip_fraction, name, data_dir)
     return _assemble(kept, feats, targets)
 
 
-def _report_skipped(skipped: List[Tuple[str, str]], total: int, max_fraction: float,
+def report_skipped(skipped: List[Tuple[str, str]], total: int, max_fraction: float,
                     name: str, data_dir) -> None:
     if not skipped:
         return

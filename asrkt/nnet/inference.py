@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import logging
 from pathlib import Path
-from typing import List, Optional, Sequence, Union
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -137,28 +137,21 @@ def length_groups(lengths: Sequence[int], max_utts: int = BATCH_UTTERANCES,
     return groups
 
 
-def _run(loaded: LoadedModel, data_dir: DataDir, out_dir: Path, name: str, device,
-         transform, compress: bool = False) -> int:
-    """Write ``transform(logits)`` of every utterance of ``data_dir`` (in its order) to
-    OUT_DIR/NAME.{ark,scp}; the model runs over batches of similar-length utterances.
+def iter_logits(loaded: LoadedModel, data_dir: DataDir, device,
+                desc: str = "forward") -> Iterator[Tuple[str, torch.Tensor]]:
+    """(utterance, logits [T, num_pdfs]) for every utterance of ``data_dir``, in its order; the
+    model runs over batches of similar-length utterances (see :func:`batch_logits`).
 
     Args:
         loaded: the model and its feature pipeline.
         data_dir: data directory.
-        out_dir: output directory.
-        name: ark/scp file name.
         device: torch device.
-        transform: logits [T, num_pdfs] -> output matrix (row-wise).
-        compress: Kaldi compressed matrices.
+        desc: progress-bar label.
     """
-    from asrkt.io.tables import ArkScpWriter
-
     model = loaded.model.eval()
-    count = 0
     utts = data_dir.utterances
     features = loaded.pipeline.iter_features(data_dir, utts)
-    with ArkScpWriter(out_dir / f"{name}.ark", out_dir / f"{name}.scp", compress) as writer, \
-            tqdm(total=len(utts), desc=name, unit="utt", leave=False, disable=None) as bar:
+    with tqdm(total=len(utts), desc=desc, unit="utt", leave=False, disable=None) as bar:
         while True:
             window = list(itertools.islice(features, READ_AHEAD))
             if not window:
@@ -172,13 +165,35 @@ def _run(loaded: LoadedModel, data_dir: DataDir, out_dir: Path, name: str, devic
                 for i, out in zip(group, outs):
                     logits[i] = out
             for k, (utt, _) in enumerate(window):
-                out = transform(logits[k])
-                logits[k] = None
-                if not torch.isfinite(out).all():
-                    raise AsrktError(f"utterance '{utt}': model output contains NaN/inf")
-                writer.write(utt, out.cpu().numpy().astype(np.float32))
-                count += 1
+                out, logits[k] = logits[k], None
+                yield utt, out
                 bar.update(1)
+
+
+def _run(loaded: LoadedModel, data_dir: DataDir, out_dir: Path, name: str, device,
+         transform, compress: bool = False) -> int:
+    """Write ``transform(logits)`` of every utterance of ``data_dir`` (in its order) to
+    OUT_DIR/NAME.{ark,scp}.
+
+    Args:
+        loaded: the model and its feature pipeline.
+        data_dir: data directory.
+        out_dir: output directory.
+        name: ark/scp file name.
+        device: torch device.
+        transform: logits [T, num_pdfs] -> output matrix (row-wise).
+        compress: Kaldi compressed matrices.
+    """
+    from asrkt.io.tables import ArkScpWriter
+
+    count = 0
+    with ArkScpWriter(out_dir / f"{name}.ark", out_dir / f"{name}.scp", compress) as writer:
+        for utt, logits in iter_logits(loaded, data_dir, device, name):
+            out = transform(logits)
+            if not torch.isfinite(out).all():
+                raise AsrktError(f"utterance '{utt}': model output contains NaN/inf")
+            writer.write(utt, out.cpu().numpy().astype(np.float32))
+            count += 1
     return count
 
 

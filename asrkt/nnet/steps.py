@@ -25,7 +25,7 @@ from asrkt.nnet.loaders import make_loader
 from asrkt.nnet.losses import LossSpec
 from asrkt.nnet.modelio import load_model, load_torch, model_payload, resolve_model_path
 from asrkt.nnet.models import ModelSpec, build_model
-from asrkt.nnet.trainer import Trainer, TrainerSettings
+from asrkt.nnet.trainer import Trainer
 from asrkt.utils.config import load_config, save_config
 from asrkt.utils.logs import command_log
 
@@ -227,7 +227,7 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
         counts = torch.as_tensor(targets.pdf_counts) if targets.pdf_counts is not None else None
         payload = lambda m: model_payload(m, pipeline, counts, command,  # noqa: E731
                                           dataclasses.asdict(config))
-        trainer = Trainer(model, loaders[0], loaders[1], loss, TrainerSettings.from_config(config),
+        trainer = Trainer(model, loaders[0], loaders[1], loss, config,
                           exp_dir, payload)
         history = trainer.fit(resume)
         best = min((h for h in history), key=lambda h: h["cv_loss"])

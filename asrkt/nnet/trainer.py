@@ -28,6 +28,7 @@ import torch
 from tqdm import tqdm
 
 from asrkt.errors import AsrktError
+from asrkt.nnet.config import TrainConfig
 from asrkt.nnet.losses import LossSpec, training_loss
 from asrkt.nnet.models.base import detach_state
 from asrkt.nnet.modelio import load_torch, save_torch
@@ -47,29 +48,7 @@ class ScheduleState:
     epoch: int = 0
 
 
-@dataclass
-class TrainerSettings:
-    """Optimisation settings shared by the training commands (see their config classes)."""
-
-    learning_rate: float = 0.008
-    optimizer: str = "sgd"
-    momentum: float = 0.0
-    l2_penalty: float = 0.0
-    max_epochs: int = 20
-    min_epochs: int = 0
-    keep_lr_epochs: int = 0
-    start_halving_impr: float = 0.01
-    end_halving_impr: float = 0.001
-    halving_factor: float = 0.5
-    grad_clip: float = 0.0
-
-    @classmethod
-    def from_config(cls, config: Any) -> "TrainerSettings":
-        """Pick the fields of this class from a command config."""
-        return cls(**{f: getattr(config, f) for f in cls.__dataclass_fields__})
-
-
-def newbob_update(state: ScheduleState, cv_loss: float, settings: TrainerSettings) -> bool:
+def newbob_update(state: ScheduleState, cv_loss: float, settings: TrainConfig) -> bool:
     """Apply one epoch's CV loss to the schedule; returns whether the epoch is accepted."""
     epoch = state.epoch
     previous = state.best_loss
@@ -89,7 +68,7 @@ def newbob_update(state: ScheduleState, cv_loss: float, settings: TrainerSetting
     return accepted
 
 
-def make_optimizer(model: torch.nn.Module, settings: TrainerSettings) -> torch.optim.Optimizer:
+def make_optimizer(model: torch.nn.Module, settings: TrainConfig) -> torch.optim.Optimizer:
     """SGD (with momentum, L2 as weight decay) or Adam."""
     params = [p for p in model.parameters() if p.requires_grad]
     if settings.optimizer == "sgd":
@@ -123,7 +102,7 @@ class Trainer:
     """
 
     def __init__(self, model, train_loader, cv_loader, loss_spec: LossSpec,
-                 settings: TrainerSettings, exp_dir: Path,
+                 settings: TrainConfig, exp_dir: Path,
                  final_payload: Callable[[torch.nn.Module], Dict[str, Any]]):
         self.model, self.train_loader, self.cv_loader = model, train_loader, cv_loader
         self.loss_spec, self.settings, self.exp_dir = loss_spec, settings, Path(exp_dir)

@@ -17,7 +17,7 @@ from asrkt.io.tables import ArkScpWriter
 from asrkt.nnet.synthetic import make_synthetic_corpus
 
 NNET_COMMANDS = ["pretrain-rbm", "train-teacher", "dump-posteriors", "kt-pretrain", "finetune",
-                 "forward"]
+                 "forward", "eval-frames"]
 FAST = ["--device", "cpu", "--cmvn", "utterance"]
 
 
@@ -135,6 +135,43 @@ def test_forward_subtracts_floored_log_priors(corpus, teacher, tmp_path):
     for utt in ll:
         assert np.allclose(np.exp(lp[utt]).sum(1), 1, atol=1e-4)
         assert np.allclose(lp[utt] - ll[utt], prior, atol=1e-4)
+
+
+def test_eval_frames_equals_ce_and_accuracy_of_the_log_posteriors(corpus, teacher, tmp_path):
+    data, ali = corpus
+    ok(run("forward", teacher / "dnn", data, tmp_path / "lp", "--no-priors", "--device", "cpu"))
+    logp = dict(kaldiio.load_scp(str(tmp_path / "lp" / "loglikes.scp")))
+    pdfs = dict(kaldiio.load_scp(str(ali / "pdf.scp")))
+    nll = np.concatenate([-logp[u][np.arange(len(pdfs[u])), pdfs[u]] for u in logp])
+    hits = np.concatenate([logp[u].argmax(1) == pdfs[u] for u in logp])
+    result = ok(run("eval-frames", teacher / "dnn", data, ali, "--out", tmp_path / "e.json",
+                    "--device", "cpu"))
+    saved = json.loads((tmp_path / "e.json").read_text())
+    assert saved["frames"] == nll.size and saved["utterances"] == len(logp)
+    assert saved["ce"] == pytest.approx(nll.mean(), rel=1e-4)
+    assert saved["frame_acc"] == pytest.approx(hits.mean())
+    assert f"frame accuracy {100 * hits.mean():.2f}%" in result.output
+    # one utterance without an alignment is skipped (named in the log); all missing is an error
+    part = tmp_path / "ali_part"
+    part.mkdir()
+    (part / "pdf_counts").write_text((ali / "pdf_counts").read_text())
+    first = sorted(pdfs)[0]
+    with ArkScpWriter(part / "pdf.ark", part / "pdf.scp") as writer:
+        for utt in sorted(pdfs)[1:]:
+            writer.write(utt, pdfs[utt])
+    ok(run("eval-frames", teacher / "dnn", data, part, "--out", tmp_path / "p.json",
+           "--device", "cpu"))
+    assert json.loads((tmp_path / "p.json").read_text())["skipped"] == 1
+    other, other_ali = make_synthetic_corpus(tmp_path / "other", num_utts=2, num_pdfs=4)
+    one_line_error(run("eval-frames", teacher / "dnn", data, other_ali, "--device", "cpu"),
+                   "4 pdfs", "has 6")
+    empty = tmp_path / "ali_none"
+    empty.mkdir()
+    (empty / "pdf_counts").write_text((ali / "pdf_counts").read_text())
+    with ArkScpWriter(empty / "pdf.ark", empty / "pdf.scp") as writer:
+        writer.write("no_such_utt", pdfs[first])
+    one_line_error(run("eval-frames", teacher / "dnn", data, empty, "--device", "cpu"),
+                   "12 of 12 evaluation utterances", first)
 
 
 def test_bad_inputs_are_one_line_errors(corpus, teacher, tmp_path):

@@ -7,12 +7,14 @@ neural stage). Checks the plumbing, not the accuracy. Everything is written unde
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 SYSTEMS = ("dnn_rand", "dnn_rbm", "lstm_ce", "lstm_kt_rand_ft", "lstm_kt_rbm_ft")
 
@@ -55,6 +57,19 @@ def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
                            text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "done already" in again.stderr
+    # the CV study (local/cv_study.sh) on the same fold: variants, held-out-speaker evaluation
+    study = subprocess.run(["bash", str(repo_root / "recipes" / "fsdd" / "local" / "cv_study.sh"),
+                            "--seeds", "1", "--conf", "conf/tiny", str(work), "si_george"],
+                           env=_env(), capture_output=True, text=True, timeout=600)
+    assert study.returncode == 0, study.stdout[-3000:] + study.stderr[-3000:]
+    table = (work / "CV_STUDY.md").read_text()
+    for system in SYSTEMS + ("lstm_ce_splice5", "lstm_ce_big", "lstm_ce_e20",
+                             "lstm_kt_rand_ft_w05", "lstm_kt_rand"):
+        assert f"`{system}`" in table, system
+        evaluated = json.loads((exp / "seed1" / system / "eval_test.json").read_text())
+        assert evaluated["utterances"] == 50 and 0 <= evaluated["frame_acc"] <= 1
+    big = yaml.safe_load((exp / "seed1" / "lstm_ce_big" / "config.yaml").read_text())
+    assert (big["hidden_dim"], big["proj_dim"], big["max_epochs"]) == (256, 128, 1)
 
 
 def test_fsdd_recipe_rejects_missing_corpus(repo_root, tmp_path):

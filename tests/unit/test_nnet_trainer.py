@@ -9,11 +9,11 @@ import torch
 
 from asrkt.errors import AsrktError
 from asrkt.io.tables import ArkScpWriter
-from asrkt.nnet.config import StudentConfig, TeacherConfig
+from asrkt.nnet.config import StudentConfig, TeacherConfig, TrainConfig
 from asrkt.nnet.losses import LossSpec
 from asrkt.nnet.steps import train_supervised
 from asrkt.nnet.synthetic import make_synthetic_corpus
-from asrkt.nnet.trainer import ScheduleState, Trainer, TrainerSettings, newbob_update
+from asrkt.nnet.trainer import ScheduleState, Trainer, newbob_update
 
 HARD = LossSpec(1.0, 0.0, 1.0)
 
@@ -31,7 +31,7 @@ def _student(**kw):
 
 
 def test_newbob_schedule():
-    settings = TrainerSettings(max_epochs=10)
+    settings = TrainConfig(max_epochs=10)
     state = ScheduleState(learning_rate=1.0, best_loss=2.0)
     for epoch, loss, accepted, lr, halving in [(1, 1.5, True, 1.0, False),
                                                (2, 1.6, False, 0.5, True),

@@ -1,0 +1,76 @@
+"""``asrkt eval-frames``: frame cross-entropy and accuracy of a trained model on any data
+directory with pdf alignments, as Kaldi's ``nnet-train-frmshuff --cross-validate=true``.
+
+Used to see how well a model generalises beyond its own CV set, e.g. to a held-out speaker
+(align the held-out data with the GMM first: ``asrkt align`` + ``ali-to-pdf``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+import torch
+
+from asrkt.data.datadir import DataDir
+from asrkt.errors import AsrktError
+from asrkt.nnet.config import resolve_device
+from asrkt.nnet.corpus import TargetSource, check_targets, report_skipped
+from asrkt.nnet.inference import iter_logits
+from asrkt.nnet.modelio import load_model, resolve_model_path
+from asrkt.nnet.targets import PdfAlignments
+from asrkt.utils.fileio import write_text_atomic
+
+logger = logging.getLogger("asrkt.nnet")
+PathLike = Union[str, Path]
+
+
+def evaluate_frames(model_path: PathLike, data_dir: PathLike, ali_dir: PathLike,
+                    device: str = "auto", tolerance: int = 5, max_skip_fraction: float = 0.1,
+                    out: Optional[PathLike] = None) -> Dict[str, Any]:
+    """Frame-level CE (nats per frame) and accuracy of a model against pdf alignments.
+
+    The model sees whole utterances (as in ``forward``); frames are paired with alignments as
+    in training: utterances without an alignment or whose length differs by more than
+    ``tolerance`` frames are skipped and named in the log, both cut to the shorter otherwise.
+
+    Args:
+        model_path: model file or EXP_DIR.
+        data_dir: data directory with features.
+        ali_dir: alignment directory with pdf.scp/pdf.ark (``ali-to-pdf``) and pdf_counts.
+        device: 'auto', 'cpu', 'cuda'.
+        tolerance: allowed |alignment frames - feature frames|.
+        max_skip_fraction: fail when more than this fraction of utterances is skipped.
+        out: optional JSON file for the result (written atomically).
+    """
+    dev = resolve_device(device)
+    loaded = load_model(model_path, dev)
+    data = DataDir(data_dir)
+    alignments = PdfAlignments(ali_dir)
+    if alignments.num_pdfs != loaded.model.num_pdfs:
+        raise AsrktError(f"{ali_dir}: alignments have {alignments.num_pdfs} pdfs, model "
+                         f"{resolve_model_path(model_path)} has {loaded.model.num_pdfs}")
+    sources = {"pdf": TargetSource(alignments.load(), str(alignments.table))}
+    total_ce, correct, frames = 0.0, 0, 0
+    skipped: List[Tuple[str, str]] = []
+    for utt, logits in iter_logits(loaded, data, dev, "eval-frames"):
+        length, reason = check_targets(utt, logits.shape[0], sources, tolerance)
+        if not length:
+            skipped.append((utt, reason or "no frames"))
+            continue
+        target = torch.from_numpy(sources["pdf"].values[utt][:length]).to(dev)
+        logits = logits[:length].float()
+        total_ce += float(torch.nn.functional.cross_entropy(logits, target, reduction="sum"))
+        correct += int((logits.argmax(-1) == target).sum())
+        frames += length
+    report_skipped(skipped, len(data.utterances), max_skip_fraction, "evaluation", data)
+    result = {"model": str(resolve_model_path(model_path)), "data": str(data.path),
+              "ali": str(ali_dir), "utterances": len(data.utterances) - len(skipped),
+              "skipped": len(skipped), "frames": frames, "ce": total_ce / frames,
+              "frame_acc": correct / frames}
+    logger.info("%s on %s: %d frames, CE %.4f, frame accuracy %.2f%%", result["model"],
+                data.path, frames, result["ce"], 100 * result["frame_acc"])
+    if out is not None:
+        write_text_atomic(Path(out), json.dumps(result, indent=1) + "\n")
+    return result

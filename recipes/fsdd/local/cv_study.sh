@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Why do the LSTM students lose to the DNN teachers on an unseen speaker?  A study on CV data
+# only: a "nested" fold whose test speaker is one of the *training* speakers of a real fold, so
+# the real fold's test speaker is never touched.
+#
+# First make the nested fold with run.sh (stages 0-11), e.g. for the real fold theo:
+#   ./run.sh --work /tmp/nest_lucas --speakers "george jackson lucas nicolas" --folds lucas \
+#            --conditions full --seeds "1 2" --stop-stage 11
+# then:
+#   local/cv_study.sh --seeds "1 2" /tmp/nest_lucas si_lucas
+#
+# What it adds, per seed, in WORK/exp/SPLIT/full/seed<S>/ (skip-if-done like run.sh):
+#   variants of the LSTM systems that each test one suspect (see VARIANTS below):
+#     lstm_ce_splice5   input context of the DNN (+-5 frames) for the baseline LSTM
+#     lstm_ce_big       a bigger student: 2 x 256 cells, 128-dim projection (~2.6x parameters)
+#     lstm_ce_e20       twice the epoch limit (under-training)
+#     lstm_kt_rand_ft_w05  fine-tuning with the KT loss kept as a regulariser (--kt-weight 0.5)
+#     lstm_kt_rand      the KT-pre-trained student itself, never fine-tuned on hard targets
+#   and for every system: WER on the held-out speaker (LMWT as run.sh) and frame CE/accuracy on
+#   it (eval-frames against its forced alignment with the fold's GMM) next to the CV accuracy on
+#   held-out utterances of the training speakers (train.jsonl), so the speaker-generalisation gap
+#   of each system is measured directly. Writes WORK/CV_STUDY.md (scripts/cv_study_table.py).
+#
+# Usage: local/cv_study.sh [--seeds "1 2"] [--conf DIR] [--nn-threads 1] [--nn-lmwt 10] [--nj 2]
+#                          [--temperature 2.0] <work> <split>
+#   --conf: the configs run.sh used (relative: to recipes/fsdd; default conf; conf/tiny in tests)
+set -euo pipefail
+seeds="1 2"
+nn_threads=1
+nn_lmwt=10
+nj=2
+temperature=2.0
+conf=""
+while [ $# -gt 2 ]; do
+  case "$1" in
+    --seeds) seeds=$2; shift 2 ;;
+    --nn-threads) nn_threads=$2; shift 2 ;;
+    --nn-lmwt) nn_lmwt=$2; shift 2 ;;
+    --nj) nj=$2; shift 2 ;;
+    --temperature) temperature=$2; shift 2 ;;
+    --conf) conf=$2; shift 2 ;;
+    *) echo "$0: unknown option $1" >&2; exit 1 ;;
+  esac
+done
+if [ $# -ne 2 ]; then sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 1; fi
+here=$(cd "$(dirname "$0")/.." && pwd)
+work=$1; split=$2
+conf=$(cd "$here" && realpath "${conf:-conf}")
+[ -f "$conf/lstm.yaml" ] || { echo "$0: $conf/lstm.yaml not found (--conf)" >&2; exit 1; }
+. "$here/path.sh"
+. "$here/../common/stage.sh"
+stage=0; stop_stage=100
+cd "$work"
+e=exp/$split/full
+test_fbank=data/fbank/$split/test
+for f in $e/mono/final.mdl $e/mono/graph/HCLG.fst data/mfcc/$split/test/feats.scp $test_fbank/feats.scp; do
+  [ -f $f ] || { echo "$0: $work/$f missing: run run.sh stages 0-11 for $split (full) first" >&2; exit 1; }
+done
+export OMP_NUM_THREADS=$nn_threads MKL_NUM_THREADS=$nn_threads
+thr="--num-threads $nn_threads"
+train=data/fbank/$split/full/train
+
+stage_begins 1 "forced alignment of the held-out speaker ($split test data) with the fold's GMM"
+done_or_run $e/mono_ali_test bash -c "asrkt align --nj $nj data/mfcc/$split/test data/lang $e/mono $e/mono_ali_test && \
+  asrkt ali-to-pdf $e/mono_ali_test scp:$e/mono_ali_test/ali.scp $e/mono_ali_test/pdf.ark"
+# pdf_counts of the test alignment are not used for anything but reading it back
+[ -f $e/mono_ali_test/pdf_counts ] || cp $e/mono_ali/pdf_counts $e/mono_ali_test/pdf_counts
+
+stage_begins 2 "LSTM variants (seeds $seeds)"
+for seed in $seeds; do
+  s=$e/seed$seed
+  [ -f $s/lstm_kt_rand/.done ] || { echo "$0: $s/lstm_kt_rand missing: run run.sh stages 5-11" >&2; exit 1; }
+  common="--config $conf/lstm.yaml --seed $seed $thr"
+  done_or_run $s/lstm_ce_splice5 asrkt finetune $common --splice 5 $train $e/mono_ali $s/lstm_ce_splice5
+  done_or_run $s/lstm_ce_big asrkt finetune $common --hidden-dim 256 --proj-dim 128 $train $e/mono_ali $s/lstm_ce_big
+  done_or_run $s/lstm_ce_e20 asrkt finetune $common --max-epochs 20 $train $e/mono_ali $s/lstm_ce_e20
+  done_or_run $s/lstm_kt_rand_ft_w05 asrkt finetune $common --init $s/lstm_kt_rand --kt-weight 0.5 \
+    --post-dir $s/dnn_rand_post --temperature $temperature $train $e/mono_ali $s/lstm_kt_rand_ft_w05
+done
+
+systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft lstm_ce_splice5 lstm_ce_big lstm_ce_e20 lstm_kt_rand_ft_w05 lstm_kt_rand"
+stage_begins 3 "held-out speaker: WER (LMWT $nn_lmwt) and frame CE/accuracy of every system"
+for seed in $seeds; do
+  s=$e/seed$seed
+  for sys in $systems; do
+    done_or_run $s/$sys/decode_test bash -c "asrkt forward $thr $s/$sys $test_fbank $s/$sys/loglikes_test && \
+      asrkt decode-nnet --nj $nj --min-lmwt $nn_lmwt --max-lmwt $nn_lmwt --data-dir $test_fbank \
+        $e/mono/graph scp:$s/$sys/loglikes_test/loglikes.scp $e/mono $s/$sys/decode_test"
+    [ -f $s/$sys/eval_test.json ] || asrkt eval-frames $thr --out $s/$sys/eval_test.json \
+      $s/$sys $test_fbank $e/mono_ali_test
+  done
+done
+
+stage_begins 4 "CV_STUDY.md"
+python "$ASRKT_ROOT/scripts/cv_study_table.py" --exp $e --seeds "$seeds" --systems "$systems" \
+  --split $split --lmwt $nn_lmwt --command "recipes/fsdd/local/cv_study.sh --seeds '$seeds' $work $split" \
+  --out CV_STUDY.md
+cat CV_STUDY.md

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""CV_STUDY.md of ``recipes/fsdd/local/cv_study.sh``: per system, the CV frame accuracy on
+held-out utterances of the training speakers (train.jsonl), the frame CE/accuracy on the held-out
+speaker (eval_test.json of ``asrkt eval-frames``), the gap between the two, and the WER on the
+held-out speaker; mean ± std over seeds.
+
+Usage: cv_study_table.py --exp EXP/SPLIT/full --seeds "1 2" --systems "dnn_rand ..." \
+           --split si_lucas --lmwt 10 --command "..." --out CV_STUDY.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fsdd_results import final_cv_acc, mean_std, read_history  # noqa: E402
+from results_table import read_best_wer, write_atomic  # noqa: E402
+
+VARIANTS = {
+    "dnn_rand": "DNN teacher, random init",
+    "dnn_rbm": "DNN teacher, RBM pre-trained",
+    "lstm_ce": "LSTM baseline (random init, CE)",
+    "lstm_kt_rand_ft": "LSTM, KT from dnn_rand, fine-tuned",
+    "lstm_kt_rbm_ft": "LSTM, KT from dnn_rbm, fine-tuned",
+    "lstm_ce_splice5": "baseline with +-5 input frames (the DNN's context)",
+    "lstm_ce_big": "baseline, 2 x 256 cells, 128-dim projection",
+    "lstm_ce_e20": "baseline, at most 20 epochs instead of 10",
+    "lstm_kt_rand_ft_w05": "KT from dnn_rand, fine-tuned with 0.5 CE + 0.5 KT",
+    "lstm_kt_rand": "KT-pre-trained student, not fine-tuned",
+}
+
+
+def system_row(exp: Path, system: str, seeds: List[str]) -> Optional[List[str]]:
+    """One table row (cells as text) of ``system``, or None when no seed has results.
+
+    Args:
+        exp: EXP/SPLIT/full.
+        system: system directory name under seed<S>/.
+        seeds: seeds to average.
+    """
+    cv, held, ce, wers, per_seed = [], [], [], [], []
+    for seed in seeds:
+        d = exp / f"seed{seed}" / system
+        wer = read_best_wer(d / "decode_test")
+        ev = d / "eval_test.json"
+        if wer is None or not ev.exists():
+            continue
+        result = json.loads(ev.read_text())
+        acc = final_cv_acc(read_history(d / "train.jsonl"))
+        if acc is not None:
+            cv.append(acc)
+        held.append(100.0 * result["frame_acc"])
+        ce.append(result["ce"])
+        wers.append(wer[0])
+        per_seed.append(f"{wer[0]:.1f}")
+    if not wers:
+        return None
+    gap = [c - h for c, h in zip(cv, held)] if len(cv) == len(held) else []
+    return [f"`{system}` {VARIANTS.get(system, '')}".strip(), mean_std(cv), mean_std(held),
+            mean_std(gap), mean_std(ce), mean_std(wers), " / ".join(per_seed)]
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--exp", required=True, type=Path)
+    parser.add_argument("--seeds", required=True)
+    parser.add_argument("--systems", required=True)
+    parser.add_argument("--split", required=True)
+    parser.add_argument("--lmwt", type=int, required=True)
+    parser.add_argument("--command", required=True)
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args(argv)
+    seeds = args.seeds.split()
+    rows = [r for r in (system_row(args.exp, s, seeds) for s in args.systems.split())
+            if r is not None]
+    if not rows:
+        raise SystemExit(f"{args.exp}: no decoded systems with eval_test.json")
+    speaker = args.split[3:] if args.split.startswith("si_") else args.split
+    lines = [
+        f"# CV study: held-out training speaker `{speaker}`",
+        "",
+        f"Written by `scripts/cv_study_table.py` on {datetime.date.today()} from `{args.exp}`.",
+        f"Command: `{args.command}`; seeds {', '.join(seeds)}; LM weight {args.lmwt} (fixed).",
+        "",
+        "CV acc = frame accuracy on the 10% held-out utterances of the *training* speakers (the",
+        "newbob CV set; for the KT-only student: agreement with the teacher's soft targets);",
+        f"held-out acc / CE = on every utterance of `{speaker}`, against its forced alignment",
+        "with the fold's GMM; gap = CV acc - held-out acc. Mean ± std over seeds.",
+        "",
+        "| system | CV acc % | held-out acc % | gap | held-out CE | held-out %WER | WER per seed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    write_atomic(args.out, "\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
