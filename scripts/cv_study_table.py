@@ -30,8 +30,10 @@ VARIANTS = {
     "lstm_ce_splice5": "baseline with +-5 input frames (the DNN's context)",
     "lstm_ce_big": "baseline, 2 x 256 cells, 128-dim projection",
     "lstm_ce_e20": "baseline, at most 20 epochs instead of 10",
+    "lstm_kt_rand": "KT-pre-trained student (from dnn_rand), not fine-tuned",
     "lstm_kt_rand_ft_w05": "KT from dnn_rand, fine-tuned with 0.5 CE + 0.5 KT",
-    "lstm_kt_rand": "KT-pre-trained student, not fine-tuned",
+    "lstm_kt_rbm_ft_w05": "KT from dnn_rbm, fine-tuned with 0.5 CE + 0.5 KT",
+    "lstm_s5_kt_rbm_ft_w05": "the same with +-5 input frames",
 }
 
 
@@ -73,6 +75,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--split", required=True)
     parser.add_argument("--lmwt", type=int, required=True)
     parser.add_argument("--command", required=True)
+    parser.add_argument("--ref-ali", required=True, help="alignment dir of the frame metrics")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
     seeds = args.seeds.split()
@@ -89,8 +92,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         "",
         "CV acc = frame accuracy on the 10% held-out utterances of the *training* speakers (the",
         "newbob CV set; for the KT-only student: agreement with the teacher's soft targets);",
-        f"held-out acc / CE = on every utterance of `{speaker}`, against its forced alignment",
-        "with the fold's GMM; gap = CV acc - held-out acc. Mean ± std over seeds.",
+        f"held-out acc / CE = on every utterance of `{speaker}`, against the pdf alignment in",
+        f"`{args.ref_ali}`; gap = CV acc - held-out acc. Mean ± std over seeds.",
         "",
         "| system | CV acc % | held-out acc % | gap | held-out CE | held-out %WER | WER per seed |",
         "|---|---|---|---|---|---|---|",

@@ -37,7 +37,8 @@ from results_table import DESCRIPTIONS, read_best_wer, write_atomic  # noqa: E40
 Wer = Tuple[float, int, int]
 BASELINE = "lstm_ce"
 STUDENTS = ("lstm_kt_rand_ft", "lstm_kt_rbm_ft")
-CURVE_SYSTEMS = (BASELINE,) + STUDENTS
+REG_STUDENTS = ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg")  # run.sh --kt-reg W
+CURVE_SYSTEMS = (BASELINE,) + STUDENTS + REG_STUDENTS
 
 
 def decode_dir(exp: Path, split: str, cond: str, seed: Optional[str], system: str) -> Path:
@@ -114,10 +115,16 @@ def wer_table(found, cond: str, systems: List[str], splits: List[str], seeds: Li
 
 def claim_lines(found, cond: str, splits: List[str], seeds: List[str], systems: List[str]) -> List[str]:
     """Paired per-seed comparisons (pooled WER): students vs baseline, RBM student vs rand student,
-    teachers vs baseline."""
-    pooled = {s: pooled_per_seed(found, cond, s, splits, seeds) for s in systems if s != "mono"}
+    teachers vs baseline, teachers vs the GMM (one GMM per fold: compared with every seed), and
+    the --kt-reg students vs the baseline and their plain fine-tuned counterparts."""
+    pooled = {s: pooled_per_seed(found, cond, s, splits, seeds) for s in systems}
+    if "-" in pooled.get("mono", {}):
+        pooled["mono"] = {seed: pooled["mono"]["-"] for seed in seeds}
     pairs = [(st, BASELINE) for st in STUDENTS] + [("lstm_kt_rbm_ft", "lstm_kt_rand_ft"),
-                                                   (BASELINE, "dnn_rand"), (BASELINE, "dnn_rbm")]
+                                                   (BASELINE, "dnn_rand"), (BASELINE, "dnn_rbm"),
+                                                   ("dnn_rand", "mono"), ("dnn_rbm", "mono")]
+    pairs += [(reg, BASELINE) for reg in REG_STUDENTS]
+    pairs += list(zip(REG_STUDENTS, STUDENTS))
     lines = []
     for a, b in pairs:
         if a not in pooled or b not in pooled:

@@ -30,6 +30,8 @@ DESCRIPTIONS = {
     "lstm_ce": "LSTM, random init, CE (baseline)",
     "lstm_kt_rand_ft": "LSTM, KT from the random-init DNN, fine-tuned",
     "lstm_kt_rbm_ft": "LSTM, KT from the RBM-pre-trained DNN, fine-tuned",
+    "lstm_kt_rand_ftreg": "as lstm_kt_rand_ft, KT loss kept in fine-tuning (--kt-reg)",
+    "lstm_kt_rbm_ftreg": "as lstm_kt_rbm_ft, KT loss kept in fine-tuning (--kt-reg)",
 }
 
 

@@ -16,8 +16,11 @@
 #   --conf DIR               training configs (conf: the sized table; conf/tiny: smoke tests)
 #   --work DIR               where data/, exp/, RESULTS.* go (relative: to recipes/fsdd)  [.]
 #                            (data/all is reused once made: remove data/all/.done to redo it)
-#   --speakers "a b" --max-index N   use only these speakers / indices < N (tiny test corpora)
+#   --speakers "a b" --max-index N   use only these speakers / indices < N (tiny test corpora;
+#                            nested CV folds inside a fold's training speakers: local/cv_study.sh)
 #   --stage N --stop-stage N --nj N --nn-threads N --temperature T --extra-nn-opts "..."
+#   --kt-reg W               also systems lstm_kt_{rand,rbm}_ftreg: fine-tuning keeps the KT loss
+#                            with weight W (chosen in local/cv_study.sh: 0.5)         [0: off]
 #   --totgauss N --mono-opts "..."   monophone GMM size and train-mono schedule options
 # Stages:  0 data + dict  1 lang + word loop  2 MFCC/fbank + CMVN + splits  3 GMM + alignments
 #          4 graph + GMM decoding  5 RBMs  6 DNN teachers  7 soft targets  8 LSTM baseline
@@ -35,7 +38,7 @@ conditions="full quarter"
 seeds="1 2 3"
 conf=conf
 work=.
-speakers=""             # restrict the corpus (tests); default every speaker in recordings/
+speakers=""             # restrict the corpus (tests, nested CV); default every speaker in recordings/
 max_index=""            # restrict the corpus to indices < N (tests)
 totgauss=500            # monophone GMM size (Kaldi yesno: 400, train_mono default: 1000)
 mono_opts="--num-iters 30 --max-iter-inc 25 --realign-iters '1 2 3 4 5 6 7 8 9 10 13 16 20 24 28'"
@@ -45,6 +48,8 @@ gmm_lmwt=12             # fixed LM weights (acoustic scale 1/LMWT), not tuned on
 nn_lmwt=10              #   GMM default (acwt 0.0833) and nnet default (acwt 0.1)
 nn_threads=1            # --num-threads of the neural commands: 1 (0 = one per core was 25x slower on a loaded 2-core box)
 extra_nn_opts=""        # appended to every neural training command (e.g. "--max-epochs 1")
+kt_reg=0                # > 0: also (4r)/(5r), fine-tuned from (4)/(5)'s KT students with the KT loss kept
+                        #   as a regulariser, (1-W) CE + W KT (finetune --kt-weight W); 0: off
 help_message=$(sed -n '2,/^set -euo/p' "$(basename "$0")" | sed '$d' | sed 's/^# \{0,1\}//')
 cmdline="recipes/fsdd/run.sh $*"
 . ../common/parse_options.sh
@@ -69,6 +74,8 @@ for c in $conditions; do
   case "$c" in full|quarter) ;; *) echo "$0: unknown condition '$c' (full, quarter)" >&2; exit 1 ;; esac
 done
 command -v python >/dev/null || { echo "$0: python not found" >&2; exit 1; }
+kt_reg_on=$(awk -v w="$kt_reg" 'BEGIN { if (w !~ /^[0-9.]+$/ || w > 1) print "bad"; else print (w > 0) ? 1 : 0 }')
+[ "$kt_reg_on" != bad ] || { echo "$0: --kt-reg must be a number in [0, 1], got '$kt_reg'" >&2; exit 1; }
 local=$(pwd)/local
 scripts=$ASRKT_ROOT/scripts
 mkdir -p "$work" && cd "$work"
@@ -211,11 +218,16 @@ if stage_begins 10 "fine-tuning the KT-pre-trained LSTMs on hard targets (schedu
     for t in rand rbm; do
       done_or_run $s/lstm_kt_${t}_ft asrkt finetune --config $conf/lstm.yaml --seed $seed $thr --init $s/lstm_kt_$t \
         $extra_nn_opts $data/fbank/$split/$cond/train $e/mono_ali $s/lstm_kt_${t}_ft </dev/null
+      [ $kt_reg_on = 1 ] || continue
+      done_or_run $s/lstm_kt_${t}_ftreg asrkt finetune --config $conf/lstm.yaml --seed $seed $thr --init $s/lstm_kt_$t \
+        --kt-weight $kt_reg --post-dir $s/dnn_${t}_post --temperature $temperature \
+        $extra_nn_opts $data/fbank/$split/$cond/train $e/mono_ali $s/lstm_kt_${t}_ftreg </dev/null
     done
   done
 fi
 
 nn_systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft"
+[ $kt_reg_on = 0 ] || nn_systems="$nn_systems lstm_kt_rand_ftreg lstm_kt_rbm_ftreg"
 if stage_begins 11 "hybrid decoding (log-posterior - log-prior through HCLG, LMWT $nn_lmwt)"; then
   nn_runs | while read -r split cond seed; do
     e=$exp/$split/$cond; s=$e/seed$seed

@@ -29,7 +29,7 @@ def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
     run = repo_root / "recipes" / "fsdd" / "run.sh"
     cmd = ["bash", str(run), "--work", str(work), "--speakers", "george jackson", "--max-index", "5",
            "--folds", "george", "--conditions", "full", "--seeds", "1", "--conf", "conf/tiny",
-           str(fsdd_dir)]
+           "--kt-reg", "0.5", str(fsdd_dir)]
     result = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600)
     log = result.stdout[-3000:] + result.stderr[-3000:]
     assert result.returncode == 0, log
@@ -43,11 +43,15 @@ def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
         assert "/ 50," in best.read_text()  # george, indices 0-4: 50 test words
     for system in ("lstm_ce", "lstm_kt_rand_ft", "lstm_kt_rbm_ft"):
         assert (exp / "seed1" / system / "train.jsonl").exists()
+    for system in ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg"):  # --kt-reg 0.5
+        config = yaml.safe_load((exp / "seed1" / system / "config.yaml").read_text())
+        assert config["kt_weight"] == 0.5, config
+        assert "/ 50," in (exp / "seed1" / system / "decode_test" / "scoring_kaldi" / "best_wer").read_text()
     # the test speaker never reaches the training data
     train_text = (work / "data" / "fbank" / "si_george" / "full" / "train" / "text").read_text()
     assert "george" not in train_text and len(train_text.splitlines()) == 50
     results = (work / "RESULTS.md").read_text()
-    for system in ("mono",) + SYSTEMS:
+    for system in ("mono",) + SYSTEMS + ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg"):
         assert f"`{system}`" in results
     assert "george" in results and "seeds of the neural systems: 1" in results
     assert (work / "RESULTS.png").stat().st_size > 1000
@@ -64,7 +68,8 @@ def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
     assert study.returncode == 0, study.stdout[-3000:] + study.stderr[-3000:]
     table = (work / "CV_STUDY.md").read_text()
     for system in SYSTEMS + ("lstm_ce_splice5", "lstm_ce_big", "lstm_ce_e20",
-                             "lstm_kt_rand_ft_w05", "lstm_kt_rand"):
+                             "lstm_kt_rand", "lstm_kt_rand_ft_w05", "lstm_kt_rbm_ft_w05",
+                             "lstm_s5_kt_rbm_ft_w05"):
         assert f"`{system}`" in table, system
         evaluated = json.loads((exp / "seed1" / system / "eval_test.json").read_text())
         assert evaluated["utterances"] == 50 and 0 <= evaluated["frame_acc"] <= 1
@@ -97,15 +102,17 @@ def test_fsdd_results_script_pools_folds_and_seeds(repo_root, tmp_path):
 
     for split in ("si_a", "si_b"):
         wer(exp / split / "full" / "mono" / "decode_test", 1, 100)
-        for seed, (ce, kt) in {"1": (10, 5), "2": (20, 5)}.items():
+        for seed, (ce, kt, dnn) in {"1": (10, 5, 0), "2": (20, 5, 2)}.items():
             wer(exp / split / "full" / f"seed{seed}" / "lstm_ce" / "decode_test", ce, 100)
             wer(exp / split / "full" / f"seed{seed}" / "lstm_kt_rand_ft" / "decode_test", kt, 100)
+            wer(exp / split / "full" / f"seed{seed}" / "lstm_kt_rand_ftreg" / "decode_test", 3, 100)
+            wer(exp / split / "full" / f"seed{seed}" / "dnn_rbm" / "decode_test", dnn, 100)
             (exp / split / "full" / f"seed{seed}" / "lstm_ce" / "train.jsonl").write_text(
                 '{"epoch": 0, "cv_acc": 0.1, "accepted": true}\n{"epoch": 1, "cv_acc": 0.5, "accepted": true}\n')
     out = tmp_path / "RESULTS.md"
     result = subprocess.run([sys.executable, str(repo_root / "scripts" / "fsdd_results.py"), "--exp", str(exp),
                              "--splits", "si_a si_b", "--conditions", "full", "--seeds", "1 2",
-                             "--systems", "mono lstm_ce lstm_kt_rand_ft", "--command", "x", "--out", str(out),
+                             "--systems", "mono dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rand_ftreg", "--command", "x", "--out", str(out),
                              "--png", str(tmp_path / "R.png")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     text = out.read_text()
@@ -113,4 +120,9 @@ def test_fsdd_results_script_pools_folds_and_seeds(repo_root, tmp_path):
     # lstm_ce: 10% (seed 1) and 20% (seed 2) on both folds -> 15.00 ± 7.07; CV acc 50%
     assert "| 15.00 ± 7.07 | 15.00 ± 7.07 | 15.00 ± 7.07 | 2 | 50.00 ± 0.00 |" in text
     assert "`lstm_kt_rand_ft` vs `lstm_ce`: mean pooled WER difference -10.00 points" in text
+    # the GMM (one per fold) is paired with every seed of the DNN: 0% and 2% vs 1%
+    assert ("`dnn_rbm` vs `mono`: mean pooled WER difference +0.00 points (equal); `dnn_rbm` "
+            "better in 1, tied in 0, worse in 1 of 2 seed(s)") in text
+    assert "`lstm_kt_rand_ftreg` vs `lstm_ce`: mean pooled WER difference -12.00 points" in text
+    assert "`lstm_kt_rand_ftreg` vs `lstm_kt_rand_ft`: mean pooled WER difference -2.00" in text
     assert (tmp_path / "R.png").stat().st_size > 1000

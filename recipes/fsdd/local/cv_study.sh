@@ -14,8 +14,9 @@
 #     lstm_ce_splice5   input context of the DNN (+-5 frames) for the baseline LSTM
 #     lstm_ce_big       a bigger student: 2 x 256 cells, 128-dim projection (~2.6x parameters)
 #     lstm_ce_e20       twice the epoch limit (under-training)
-#     lstm_kt_rand_ft_w05  fine-tuning with the KT loss kept as a regulariser (--kt-weight 0.5)
 #     lstm_kt_rand      the KT-pre-trained student itself, never fine-tuned on hard targets
+#     lstm_kt_{rand,rbm}_ft_w05  fine-tuning with the KT loss kept as a regulariser (--kt-weight 0.5)
+#     lstm_s5_kt_rbm_ft_w05      the same from teacher (2) for a student with +-5 input frames
 #   and for every system: WER on the held-out speaker (LMWT as run.sh) and frame CE/accuracy on
 #   it (eval-frames against its forced alignment with the fold's GMM) next to the CV accuracy on
 #   held-out utterances of the training speakers (train.jsonl), so the speaker-generalisation gap
@@ -24,6 +25,11 @@
 # Usage: local/cv_study.sh [--seeds "1 2"] [--conf DIR] [--nn-threads 1] [--nn-lmwt 10] [--nj 2]
 #                          [--temperature 2.0] <work> <split>
 #   --conf: the configs run.sh used (relative: to recipes/fsdd; default conf; conf/tiny in tests)
+#   --ref-ali DIR: pdf alignments (ali-to-pdf output) covering the held-out speaker, the reference
+#     of the frame metrics; default: its forced alignment with the nested fold's GMM. That GMM has
+#     never seen the speaker and can align it badly (lucas: 60% of frames silence); the GMM of the
+#     enclosing real fold (which trained on this speaker, never on the real test speaker) gives a
+#     sounder reference, e.g. --ref-ali /tmp/fsdd/exp/si_theo/full/mono_ali
 set -euo pipefail
 seeds="1 2"
 nn_threads=1
@@ -31,6 +37,7 @@ nn_lmwt=10
 nj=2
 temperature=2.0
 conf=""
+ref_ali=""
 while [ $# -gt 2 ]; do
   case "$1" in
     --seeds) seeds=$2; shift 2 ;;
@@ -39,6 +46,7 @@ while [ $# -gt 2 ]; do
     --nj) nj=$2; shift 2 ;;
     --temperature) temperature=$2; shift 2 ;;
     --conf) conf=$2; shift 2 ;;
+    --ref-ali) ref_ali=$(realpath "$2"); ref_opt=" --ref-ali $2"; shift 2 ;;
     *) echo "$0: unknown option $1" >&2; exit 1 ;;
   esac
 done
@@ -60,11 +68,23 @@ export OMP_NUM_THREADS=$nn_threads MKL_NUM_THREADS=$nn_threads
 thr="--num-threads $nn_threads"
 train=data/fbank/$split/full/train
 
-stage_begins 1 "forced alignment of the held-out speaker ($split test data) with the fold's GMM"
-done_or_run $e/mono_ali_test bash -c "asrkt align --nj $nj data/mfcc/$split/test data/lang $e/mono $e/mono_ali_test && \
-  asrkt ali-to-pdf $e/mono_ali_test scp:$e/mono_ali_test/ali.scp $e/mono_ali_test/pdf.ark"
-# pdf_counts of the test alignment are not used for anything but reading it back
-[ -f $e/mono_ali_test/pdf_counts ] || cp $e/mono_ali/pdf_counts $e/mono_ali_test/pdf_counts
+if [ -z "$ref_ali" ]; then
+  stage_begins 1 "forced alignment of the held-out speaker ($split test data) with the fold's GMM"
+  done_or_run $e/mono_ali_test bash -c "asrkt align --nj $nj data/mfcc/$split/test data/lang $e/mono $e/mono_ali_test && \
+    asrkt ali-to-pdf $e/mono_ali_test scp:$e/mono_ali_test/ali.scp $e/mono_ali_test/pdf.ark"
+  ref_ali=$e/mono_ali_test
+fi
+ref_dir=$ref_ali
+[ -f $ref_ali/pdf_counts ] || { echo "$0: $ref_ali/pdf_counts missing (not an alignment dir?)" >&2; exit 1; }
+if [ -f $ref_ali/tree ] && ! cmp -s $ref_ali/tree $e/mono/tree; then
+  echo "$0: $ref_ali/tree differs from $e/mono/tree: its pdf ids are not this fold's" >&2; exit 1
+fi
+if [ "$ref_ali" != $e/mono_ali_test ]; then
+  # a local copy: an alignment dir's pdf.scp may hold paths relative to another work dir
+  [ -f $ref_ali/pdf.ark ] || { echo "$0: $ref_ali/pdf.ark missing" >&2; exit 1; }
+  done_or_run $e/ref_ali bash -c "mkdir -p $e/ref_ali && cp $ref_ali/pdf.ark $ref_ali/pdf_counts $e/ref_ali/"
+  ref_dir=$e/ref_ali
+fi
 
 stage_begins 2 "LSTM variants (seeds $seeds)"
 for seed in $seeds; do
@@ -74,11 +94,18 @@ for seed in $seeds; do
   done_or_run $s/lstm_ce_splice5 asrkt finetune $common --splice 5 $train $e/mono_ali $s/lstm_ce_splice5
   done_or_run $s/lstm_ce_big asrkt finetune $common --hidden-dim 256 --proj-dim 128 $train $e/mono_ali $s/lstm_ce_big
   done_or_run $s/lstm_ce_e20 asrkt finetune $common --max-epochs 20 $train $e/mono_ali $s/lstm_ce_e20
-  done_or_run $s/lstm_kt_rand_ft_w05 asrkt finetune $common --init $s/lstm_kt_rand --kt-weight 0.5 \
-    --post-dir $s/dnn_rand_post --temperature $temperature $train $e/mono_ali $s/lstm_kt_rand_ft_w05
+  for t in rand rbm; do
+    done_or_run $s/lstm_kt_${t}_ft_w05 asrkt finetune $common --init $s/lstm_kt_$t --kt-weight 0.5 \
+      --post-dir $s/dnn_${t}_post --temperature $temperature $train $e/mono_ali $s/lstm_kt_${t}_ft_w05
+  done
+  done_or_run $s/lstm_s5_kt_rbm asrkt kt-pretrain --config $conf/kt.yaml --seed $seed $thr --splice 5 \
+    --temperature $temperature $train $s/dnn_rbm_post $s/lstm_s5_kt_rbm
+  done_or_run $s/lstm_s5_kt_rbm_ft_w05 asrkt finetune $common --init $s/lstm_s5_kt_rbm --kt-weight 0.5 \
+    --post-dir $s/dnn_rbm_post --temperature $temperature $train $e/mono_ali $s/lstm_s5_kt_rbm_ft_w05
 done
 
-systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft lstm_ce_splice5 lstm_ce_big lstm_ce_e20 lstm_kt_rand_ft_w05 lstm_kt_rand"
+systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft lstm_ce_splice5 lstm_ce_big lstm_ce_e20
+  lstm_kt_rand lstm_kt_rand_ft_w05 lstm_kt_rbm_ft_w05 lstm_s5_kt_rbm_ft_w05"
 stage_begins 3 "held-out speaker: WER (LMWT $nn_lmwt) and frame CE/accuracy of every system"
 for seed in $seeds; do
   s=$e/seed$seed
@@ -87,12 +114,13 @@ for seed in $seeds; do
       asrkt decode-nnet --nj $nj --min-lmwt $nn_lmwt --max-lmwt $nn_lmwt --data-dir $test_fbank \
         $e/mono/graph scp:$s/$sys/loglikes_test/loglikes.scp $e/mono $s/$sys/decode_test"
     [ -f $s/$sys/eval_test.json ] || asrkt eval-frames $thr --out $s/$sys/eval_test.json \
-      $s/$sys $test_fbank $e/mono_ali_test
+      $s/$sys $test_fbank $ref_dir
   done
 done
 
 stage_begins 4 "CV_STUDY.md"
 python "$ASRKT_ROOT/scripts/cv_study_table.py" --exp $e --seeds "$seeds" --systems "$systems" \
-  --split $split --lmwt $nn_lmwt --command "recipes/fsdd/local/cv_study.sh --seeds '$seeds' $work $split" \
+  --split $split --lmwt $nn_lmwt --ref-ali "$ref_ali" \
+  --command "recipes/fsdd/local/cv_study.sh --seeds '$seeds'${ref_opt:-} $work $split" \
   --out CV_STUDY.md
 cat CV_STUDY.md
