@@ -45,7 +45,7 @@ def system_row(exp: Path, system: str, seeds: List[str]) -> Optional[List[str]]:
         system: system directory name under seed<S>/.
         seeds: seeds to average.
     """
-    cv, held, ce, wers, per_seed = [], [], [], [], []
+    cv, held, ce, runs, wers, per_seed = [], [], [], [], [], []
     for seed in seeds:
         d = exp / f"seed{seed}" / system
         wer = read_best_wer(d / "decode_test")
@@ -58,13 +58,14 @@ def system_row(exp: Path, system: str, seeds: List[str]) -> Optional[List[str]]:
             cv.append(acc)
         held.append(100.0 * result["frame_acc"])
         ce.append(result["ce"])
+        runs.append(result["mean_error_run"])
         wers.append(wer[0])
         per_seed.append(f"{wer[0]:.1f}")
     if not wers:
         return None
     gap = [c - h for c, h in zip(cv, held)] if len(cv) == len(held) else []
     return [f"`{system}` {VARIANTS.get(system, '')}".strip(), mean_std(cv), mean_std(held),
-            mean_std(gap), mean_std(ce), mean_std(wers), " / ".join(per_seed)]
+            mean_std(gap), mean_std(ce), mean_std(runs), mean_std(wers), " / ".join(per_seed)]
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -93,10 +94,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         "CV acc = frame accuracy on the 10% held-out utterances of the *training* speakers (the",
         "newbob CV set; for the KT-only student: agreement with the teacher's soft targets);",
         f"held-out acc / CE = on every utterance of `{speaker}`, against the pdf alignment in",
-        f"`{args.ref_ali}`; gap = CV acc - held-out acc. Mean ± std over seeds.",
+        f"`{args.ref_ali}`; gap = CV acc - held-out acc; error run = mean length (frames) of the",
+        "runs of consecutive misclassified held-out frames. Mean ± std over seeds.",
         "",
-        "| system | CV acc % | held-out acc % | gap | held-out CE | held-out %WER | WER per seed |",
-        "|---|---|---|---|---|---|---|",
+        "| system | CV acc % | held-out acc % | gap | held-out CE | error run | held-out %WER "
+        "| WER per seed |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     write_atomic(args.out, "\n".join(lines) + "\n")

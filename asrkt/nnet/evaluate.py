@@ -35,6 +35,10 @@ def evaluate_frames(model_path: PathLike, data_dir: PathLike, ali_dir: PathLike,
     in training: utterances without an alignment or whose length differs by more than
     ``tolerance`` frames are skipped and named in the log, both cut to the shorter otherwise.
 
+    Besides the totals, the result has ``utt_acc`` (frame accuracy per utterance) and
+    ``mean_error_run`` (mean length of the runs of consecutive misclassified frames: how
+    clustered in time the errors are).
+
     Args:
         model_path: model file or EXP_DIR.
         data_dir: data directory with features.
@@ -52,7 +56,8 @@ def evaluate_frames(model_path: PathLike, data_dir: PathLike, ali_dir: PathLike,
         raise AsrktError(f"{ali_dir}: alignments have {alignments.num_pdfs} pdfs, model "
                          f"{resolve_model_path(model_path)} has {loaded.model.num_pdfs}")
     sources = {"pdf": TargetSource(alignments.load(), str(alignments.table))}
-    total_ce, correct, frames = 0.0, 0, 0
+    total_ce, correct, frames, runs, run_frames = 0.0, 0, 0, 0, 0
+    per_utt: Dict[str, float] = {}
     skipped: List[Tuple[str, str]] = []
     for utt, logits in iter_logits(loaded, data, dev, "eval-frames"):
         length, reason = check_targets(utt, logits.shape[0], sources, tolerance)
@@ -62,13 +67,19 @@ def evaluate_frames(model_path: PathLike, data_dir: PathLike, ali_dir: PathLike,
         target = torch.from_numpy(sources["pdf"].values[utt][:length]).to(dev)
         logits = logits[:length].float()
         total_ce += float(torch.nn.functional.cross_entropy(logits, target, reduction="sum"))
-        correct += int((logits.argmax(-1) == target).sum())
+        hits = logits.argmax(-1) == target
+        correct += int(hits.sum())
         frames += length
+        per_utt[utt] = float(hits.float().mean())
+        wrong = (~hits).to(torch.int8)
+        runs += int(wrong[0]) + int((wrong[1:] - wrong[:-1] == 1).sum())  # error runs starting
+        run_frames += int(wrong.sum())
     report_skipped(skipped, len(data.utterances), max_skip_fraction, "evaluation", data)
     result = {"model": str(resolve_model_path(model_path)), "data": str(data.path),
               "ali": str(ali_dir), "utterances": len(data.utterances) - len(skipped),
               "skipped": len(skipped), "frames": frames, "ce": total_ce / frames,
-              "frame_acc": correct / frames}
+              "frame_acc": correct / frames,
+              "mean_error_run": run_frames / runs if runs else 0.0, "utt_acc": per_utt}
     logger.info("%s on %s: %d frames, CE %.4f, frame accuracy %.2f%%", result["model"],
                 data.path, frames, result["ce"], 100 * result["frame_acc"])
     if out is not None:

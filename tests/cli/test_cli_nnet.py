@@ -151,6 +151,14 @@ def test_eval_frames_equals_ce_and_accuracy_of_the_log_posteriors(corpus, teache
     assert saved["ce"] == pytest.approx(nll.mean(), rel=1e-4)
     assert saved["frame_acc"] == pytest.approx(hits.mean())
     assert f"frame accuracy {100 * hits.mean():.2f}%" in result.output
+    per_utt = {u: float(np.mean(logp[u].argmax(1) == pdfs[u])) for u in logp}
+    assert saved["utt_acc"] == pytest.approx(per_utt)
+    runs, wrong_frames = 0, 0  # runs of consecutive wrong frames, per utterance
+    for u in logp:
+        wrong = np.concatenate([[0], (logp[u].argmax(1) != pdfs[u]).astype(int)])
+        runs += int(np.sum(np.diff(wrong) == 1))
+        wrong_frames += int(wrong.sum())
+    assert runs > 0 and saved["mean_error_run"] == pytest.approx(wrong_frames / runs)
     # one utterance without an alignment is skipped (named in the log); all missing is an error
     part = tmp_path / "ali_part"
     part.mkdir()
