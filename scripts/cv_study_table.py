@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import statistics
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fsdd_results import final_cv_acc, mean_std, read_history  # noqa: E402
-from results_table import read_best_wer, write_atomic  # noqa: E402
+from results_table import WER_LINE, read_best_wer, write_atomic  # noqa: E402
 
 VARIANTS = {
     "dnn_rand": "DNN teacher, random init",
@@ -68,6 +69,47 @@ def system_row(exp: Path, system: str, seeds: List[str]) -> Optional[List[str]]:
             mean_std(gap), mean_std(ce), mean_std(runs), mean_std(wers), " / ".join(per_seed)]
 
 
+def read_sweep(decode_dir: Path) -> Dict[int, float]:
+    """LM weight -> %WER from the ``wer_<LMWT>`` files of a decode dir (empty when missing).
+
+    Args:
+        decode_dir: a decode dir of ``asrkt decode``/``decode-nnet`` with an LMWT sweep.
+    """
+    out = {}
+    for path in decode_dir.glob("wer_*"):
+        match = WER_LINE.search(path.read_text())
+        if path.name[4:].isdigit() and match:
+            out[int(path.name[4:])] = float(match.group(1))
+    return out
+
+
+def sweep_rows(exp: Path, systems: List[str], seeds: List[str]) -> List[str]:
+    """Markdown rows of the LM-weight sweep: mean %WER over seeds per LMWT, and the best LMWT.
+
+    Args:
+        exp: EXP/SPLIT/full.
+        systems: NN systems (the GMM, ``mono``, is added first).
+        seeds: seeds to average.
+    """
+    tables = {"mono": [read_sweep(exp / "mono" / "decode_sweep")]}
+    for system in systems:
+        tables[system] = [read_sweep(exp / f"seed{seed}" / system / "decode_sweep") for seed in seeds]
+    weights = sorted(set.intersection(*[set(t) for ts in tables.values() for t in ts if t]) or [])
+    if not weights:
+        return []
+    rows = ["| system | " + " | ".join(str(w) for w in weights) + " | best LMWT |",
+            "|---|" + "---|" * (len(weights) + 1)]
+    for system, runs in tables.items():
+        runs = [r for r in runs if r]
+        if not runs:
+            continue
+        means = {w: statistics.mean(r[w] for r in runs) for w in weights}
+        best = min(weights, key=lambda w: (means[w], w))
+        rows.append(f"| `{system}` | " + " | ".join(f"{means[w]:.1f}" for w in weights)
+                    + f" | {best} ({means[best]:.2f}) |")
+    return rows
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--exp", required=True, type=Path)
@@ -102,6 +144,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         "|---|---|---|---|---|---|---|---|",
     ]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
+    sweep = sweep_rows(args.exp, args.systems.split(), seeds)
+    if sweep:
+        lines += ["", f"## LM-weight sweep on `{speaker}`", "",
+                  f"%WER on the held-out speaker per LM weight (mean over seeds {', '.join(seeds)}; "
+                  "the GMM is one model); run.sh fixes GMM 12 and NN 10 a priori.", ""] + sweep
     write_atomic(args.out, "\n".join(lines) + "\n")
     return 0
 

@@ -51,7 +51,17 @@ extra_nn_opts=""        # appended to every neural training command (e.g. "--max
 kt_reg=0                # > 0: also (4r)/(5r), fine-tuned from (4)/(5)'s KT students with the KT loss kept
                         #   as a regulariser, (1-W) CE + W KT (finetune --kt-weight W); 0: off
 help_message=$(sed -n '2,/^set -euo/p' "$(basename "$0")" | sed '$d' | sed 's/^# \{0,1\}//')
-cmdline="recipes/fsdd/run.sh $*"
+# the command quoted in RESULTS.md: the options that shape the results (not --stage/--stop-stage)
+cmdline="recipes/fsdd/run.sh"
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --stage|--stop-stage) i=$((i + 1)) ;;
+    --stage=*|--stop-stage=*) ;;
+    *" "*) cmdline="$cmdline '${args[i]}'" ;;
+    *) cmdline="$cmdline ${args[i]}" ;;
+  esac
+done
 . ../common/parse_options.sh
 . ./path.sh
 . ../common/stage.sh

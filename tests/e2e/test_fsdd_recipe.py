@@ -61,6 +61,9 @@ def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
                            text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "done already" in again.stderr
+    command = next(line for line in (work / "RESULTS.md").read_text().splitlines() if "command:" in line)
+    assert "--speakers 'george jackson'" in command and "--kt-reg 0.5" in command, command
+    assert "--stage" not in command, command  # stage options do not shape the results
     # the CV study (local/cv_study.sh) on the same fold: variants, held-out-speaker evaluation
     study = subprocess.run(["bash", str(repo_root / "recipes" / "fsdd" / "local" / "cv_study.sh"),
                             "--seeds", "1", "--conf", "conf/tiny", str(work), "si_george"],
@@ -73,6 +76,7 @@ def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
         assert f"`{system}`" in table, system
         evaluated = json.loads((exp / "seed1" / system / "eval_test.json").read_text())
         assert evaluated["utterances"] == 50 and 0 <= evaluated["frame_acc"] <= 1
+    assert "## LM-weight sweep on `george`" in table and "| `mono` |" in table
     big = yaml.safe_load((exp / "seed1" / "lstm_ce_big" / "config.yaml").read_text())
     assert (big["hidden_dim"], big["proj_dim"], big["max_epochs"]) == (256, 128, 1)
 

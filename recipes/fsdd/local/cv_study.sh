@@ -20,10 +20,12 @@
 #   and for every system: WER on the held-out speaker (LMWT as run.sh) and frame CE/accuracy on
 #   it (eval-frames against its forced alignment with the fold's GMM) next to the CV accuracy on
 #   held-out utterances of the training speakers (train.jsonl), so the speaker-generalisation gap
-#   of each system is measured directly. Writes WORK/CV_STUDY.md (scripts/cv_study_table.py).
+#   of each system is measured directly; and an LM-weight sweep on the held-out speaker for the
+#   GMM and every system (the CV way to choose LMWT). Writes WORK/CV_STUDY.md
+#   (scripts/cv_study_table.py).
 #
 # Usage: local/cv_study.sh [--seeds "1 2"] [--conf DIR] [--nn-threads 1] [--nn-lmwt 10] [--nj 2]
-#                          [--temperature 2.0] <work> <split>
+#                          [--temperature 2.0] [--min-lmwt 4 --max-lmwt 24] <work> <split>
 #   --conf: the configs run.sh used (relative: to recipes/fsdd; default conf; conf/tiny in tests)
 #   --ref-ali DIR: pdf alignments (ali-to-pdf output) covering the held-out speaker, the reference
 #     of the frame metrics; default: its forced alignment with the nested fold's GMM. That GMM has
@@ -36,6 +38,8 @@ nn_threads=1
 nn_lmwt=10
 nj=2
 temperature=2.0
+min_lmwt=4              # LM-weight sweep on the held-out speaker (stage 4)
+max_lmwt=24
 conf=""
 ref_ali=""
 while [ $# -gt 2 ]; do
@@ -46,6 +50,8 @@ while [ $# -gt 2 ]; do
     --nj) nj=$2; shift 2 ;;
     --temperature) temperature=$2; shift 2 ;;
     --conf) conf=$2; shift 2 ;;
+    --min-lmwt) min_lmwt=$2; shift 2 ;;
+    --max-lmwt) max_lmwt=$2; shift 2 ;;
     --ref-ali) ref_ali=$(realpath "$2"); ref_opt=" --ref-ali $2"; shift 2 ;;
     *) echo "$0: unknown option $1" >&2; exit 1 ;;
   esac
@@ -118,7 +124,19 @@ for seed in $seeds; do
   done
 done
 
-stage_begins 4 "CV_STUDY.md"
+sweep="--min-lmwt $min_lmwt --max-lmwt $max_lmwt"
+stage_begins 4 "LM-weight sweep $min_lmwt..$max_lmwt on the held-out speaker (GMM and every system)"
+done_or_run $e/mono/decode_sweep asrkt decode --nj $nj $sweep $e/mono/graph data/mfcc/$split/test \
+  $e/mono $e/mono/decode_sweep
+for seed in $seeds; do
+  s=$e/seed$seed
+  for sys in $systems; do
+    done_or_run $s/$sys/decode_sweep asrkt decode-nnet --nj $nj $sweep --data-dir $test_fbank \
+      $e/mono/graph scp:$s/$sys/loglikes_test/loglikes.scp $e/mono $s/$sys/decode_sweep
+  done
+done
+
+stage_begins 5 "CV_STUDY.md"
 python "$ASRKT_ROOT/scripts/cv_study_table.py" --exp $e --seeds "$seeds" --systems "$systems" \
   --split $split --lmwt $nn_lmwt --ref-ali "$ref_ali" \
   --command "recipes/fsdd/local/cv_study.sh --seeds '$seeds'${ref_opt:-} $work $split" \
