@@ -113,6 +113,19 @@ def wer_table(found, cond: str, systems: List[str], splits: List[str], seeds: Li
     return rows
 
 
+def significance(diffs: List[float]) -> str:
+    """A plain-words verdict on paired per-seed differences: the same sign in every seed, or a
+    mean smaller than the seed-to-seed std of the differences (not established)."""
+    if len(diffs) < 2:
+        return " — one seed: no verdict"
+    if all(d < 0 for d in diffs) or all(d > 0 for d in diffs):
+        return " — the same sign in every seed"
+    spread = statistics.stdev(diffs)
+    if abs(statistics.mean(diffs)) < spread:
+        return f" — smaller than its seed-to-seed std ({spread:.2f}): not established"
+    return " — mixed signs across seeds"
+
+
 def claim_lines(found, cond: str, splits: List[str], seeds: List[str], systems: List[str]) -> List[str]:
     """Paired per-seed comparisons (pooled WER): students vs baseline, RBM student vs rand student,
     teachers vs baseline, teachers vs the GMM (one GMM per fold: compared with every seed), and
@@ -139,7 +152,7 @@ def claim_lines(found, cond: str, splits: List[str], seeds: List[str], systems: 
         verdict = "lower" if mean < 0 else ("higher" if mean > 0 else "equal")
         lines.append(f"- `{a}` vs `{b}`: mean pooled WER difference {mean:+.2f} points ({verdict}); "
                      f"`{a}` better in {wins}, tied in {ties}, worse in {len(common) - wins - ties} "
-                     f"of {len(common)} seed(s).")
+                     f"of {len(common)} seed(s){significance(diffs)}.")
     return lines
 
 

@@ -71,7 +71,8 @@ def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
     assert study.returncode == 0, study.stdout[-3000:] + study.stderr[-3000:]
     table = (work / "CV_STUDY.md").read_text()
     for system in SYSTEMS + ("lstm_ce_splice5", "lstm_ce_big", "lstm_ce_e20",
-                             "lstm_kt_rand", "lstm_kt_rand_ft_w05", "lstm_kt_rbm_ft_w05",
+                             "lstm_kt_rand", "lstm_kt_rand_e10_ft", "lstm_kt_rand_T1_ft",
+                             "lstm_kt_rand_T4_ft", "lstm_kt_rand_ft_w05", "lstm_kt_rbm_ft_w05",
                              "lstm_s5_kt_rbm_ft_w05"):
         assert f"`{system}`" in table, system
         evaluated = json.loads((exp / "seed1" / system / "eval_test.json").read_text())
@@ -126,7 +127,11 @@ def test_fsdd_results_script_pools_folds_and_seeds(repo_root, tmp_path):
     assert "`lstm_kt_rand_ft` vs `lstm_ce`: mean pooled WER difference -10.00 points" in text
     # the GMM (one per fold) is paired with every seed of the DNN: 0% and 2% vs 1%
     assert ("`dnn_rbm` vs `mono`: mean pooled WER difference +0.00 points (equal); `dnn_rbm` "
-            "better in 1, tied in 0, worse in 1 of 2 seed(s)") in text
+            "better in 1, tied in 0, worse in 1 of 2 seed(s) — smaller than its seed-to-seed std "
+            "(1.41): not established.") in text
+    assert "`lstm_kt_rand_ft` vs `lstm_ce`: mean pooled WER difference -10.00 points (lower); " \
+           "`lstm_kt_rand_ft` better in 2, tied in 0, worse in 0 of 2 seed(s) — the same sign in " \
+           "every seed." in text
     assert "`lstm_kt_rand_ftreg` vs `lstm_ce`: mean pooled WER difference -12.00 points" in text
     assert "`lstm_kt_rand_ftreg` vs `lstm_kt_rand_ft`: mean pooled WER difference -2.00" in text
     assert (tmp_path / "R.png").stat().st_size > 1000

@@ -15,6 +15,9 @@
 #     lstm_ce_big       a bigger student: 2 x 256 cells, 128-dim projection (~2.6x parameters)
 #     lstm_ce_e20       twice the epoch limit (under-training)
 #     lstm_kt_rand      the KT-pre-trained student itself, never fine-tuned on hard targets
+#     lstm_kt_rand_e10_ft        (4) with 10 KT epochs instead of 5
+#     lstm_kt_rand_T{1,4}_ft     (4) with KT temperature 1 / 4 instead of 2 (teacher quality:
+#                                (4) vs (5), teacher (1) vs (2))
 #     lstm_kt_{rand,rbm}_ft_w05  fine-tuning with the KT loss kept as a regulariser (--kt-weight 0.5)
 #     lstm_s5_kt_rbm_ft_w05      the same from teacher (2) for a student with +-5 input frames
 #   and for every system: WER on the held-out speaker (LMWT as run.sh) and frame CE/accuracy on
@@ -38,6 +41,7 @@ nn_threads=1
 nn_lmwt=10
 nj=2
 temperature=2.0
+other_temperatures="1 4"  # KT temperatures compared with --temperature (stage 2)
 min_lmwt=4              # LM-weight sweep on the held-out speaker (stage 4)
 max_lmwt=24
 conf=""
@@ -104,6 +108,19 @@ for seed in $seeds; do
     done_or_run $s/lstm_kt_${t}_ft_w05 asrkt finetune $common --init $s/lstm_kt_$t --kt-weight 0.5 \
       --post-dir $s/dnn_${t}_post --temperature $temperature $train $e/mono_ali $s/lstm_kt_${t}_ft_w05
   done
+  # KT pre-training: twice the epochs; other temperatures (teacher (1), plain fine-tuning as (4))
+  done_or_run $s/lstm_kt_rand_e10 asrkt kt-pretrain --config $conf/kt.yaml --seed $seed $thr \
+    --max-epochs 10 --temperature $temperature $train $s/dnn_rand_post $s/lstm_kt_rand_e10
+  done_or_run $s/lstm_kt_rand_e10_ft asrkt finetune $common --init $s/lstm_kt_rand_e10 \
+    $train $e/mono_ali $s/lstm_kt_rand_e10_ft
+  for T in $other_temperatures; do
+    done_or_run $s/dnn_rand_post_T$T asrkt dump-posteriors --temperature $T $s/dnn_rand $train \
+      $s/dnn_rand_post_T$T
+    done_or_run $s/lstm_kt_rand_T$T asrkt kt-pretrain --config $conf/kt.yaml --seed $seed $thr \
+      --temperature $T $train $s/dnn_rand_post_T$T $s/lstm_kt_rand_T$T
+    done_or_run $s/lstm_kt_rand_T${T}_ft asrkt finetune $common --init $s/lstm_kt_rand_T$T \
+      $train $e/mono_ali $s/lstm_kt_rand_T${T}_ft
+  done
   done_or_run $s/lstm_s5_kt_rbm asrkt kt-pretrain --config $conf/kt.yaml --seed $seed $thr --splice 5 \
     --temperature $temperature $train $s/dnn_rbm_post $s/lstm_s5_kt_rbm
   done_or_run $s/lstm_s5_kt_rbm_ft_w05 asrkt finetune $common --init $s/lstm_s5_kt_rbm --kt-weight 0.5 \
@@ -111,7 +128,8 @@ for seed in $seeds; do
 done
 
 systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft lstm_ce_splice5 lstm_ce_big lstm_ce_e20
-  lstm_kt_rand lstm_kt_rand_ft_w05 lstm_kt_rbm_ft_w05 lstm_s5_kt_rbm_ft_w05"
+  lstm_kt_rand lstm_kt_rand_e10_ft $(for T in $other_temperatures; do echo lstm_kt_rand_T${T}_ft; done)
+  lstm_kt_rand_ft_w05 lstm_kt_rbm_ft_w05 lstm_s5_kt_rbm_ft_w05"
 stage_begins 3 "held-out speaker: WER (LMWT $nn_lmwt) and frame CE/accuracy of every system"
 for seed in $seeds; do
   s=$e/seed$seed
