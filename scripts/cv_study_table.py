@@ -16,11 +16,11 @@ import json
 import statistics
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fsdd_results import final_cv_acc, mean_std, read_history  # noqa: E402
-from results_table import WER_LINE, read_best_wer, write_atomic  # noqa: E402
+from results_table import read_best_wer, read_sweep, write_atomic  # noqa: E402
 
 VARIANTS = {
     "dnn_rand": "DNN teacher, random init",
@@ -70,20 +70,6 @@ def system_row(exp: Path, system: str, seeds: List[str]) -> Optional[List[str]]:
     gap = [c - h for c, h in zip(cv, held)] if len(cv) == len(held) else []
     return [f"`{system}` {VARIANTS.get(system, '')}".strip(), mean_std(cv), mean_std(held),
             mean_std(gap), mean_std(ce), mean_std(runs), mean_std(wers), " / ".join(per_seed)]
-
-
-def read_sweep(decode_dir: Path) -> Dict[int, float]:
-    """LM weight -> %WER from the ``wer_<LMWT>`` files of a decode dir (empty when missing).
-
-    Args:
-        decode_dir: a decode dir of ``asrkt decode``/``decode-nnet`` with an LMWT sweep.
-    """
-    out = {}
-    for path in decode_dir.glob("wer_*"):
-        match = WER_LINE.search(path.read_text())
-        if path.name[4:].isdigit() and match:
-            out[int(path.name[4:])] = float(match.group(1))
-    return out
 
 
 def sweep_rows(exp: Path, systems: List[str], seeds: List[str]) -> List[str]:

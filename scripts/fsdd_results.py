@@ -26,6 +26,7 @@ import datetime
 import json
 import math
 import platform
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -41,23 +42,50 @@ REG_STUDENTS = ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg")  # run.sh --kt-reg W
 CURVE_SYSTEMS = (BASELINE,) + STUDENTS + REG_STUDENTS
 
 
-def decode_dir(exp: Path, split: str, cond: str, seed: Optional[str], system: str) -> Path:
+def decode_dir(exp: Path, split: str, cond: str, seed: Optional[str], system: str,
+               name: str = "decode_test") -> Path:
     base = exp / split / cond
-    return (base / system if system == "mono" else base / f"seed{seed}" / system) / "decode_test"
+    return (base / system if system == "mono" else base / f"seed{seed}" / system) / name
 
 
 def collect(exp: Path, splits: List[str], conds: List[str], seeds: List[str],
-            systems: List[str]) -> Dict[Tuple[str, str, str, str], Wer]:
+            systems: List[str], name: str = "decode_test") -> Dict[Tuple[str, str, str, str], Wer]:
     """(cond, system, split, seed) -> (WER, errors, words); the GMM is stored under seed '-'."""
     found = {}
     for cond in conds:
         for system in systems:
             for split in splits:
                 for seed in (["-"] if system == "mono" else seeds):
-                    result = read_best_wer(decode_dir(exp, split, cond, seed, system))
+                    result = read_best_wer(decode_dir(exp, split, cond, seed, system, name))
                     if result is not None:
                         found[(cond, system, split, seed)] = result
     return found
+
+
+def used_lmwt(exp: Path, cond: str, splits: List[str], seeds: List[str], systems: List[str],
+              name: str) -> str:
+    """One line: the LM weight of each fold's GMM and neural decodes, read from best_wer (whose
+    path ends in wer_<LMWT>).
+
+    Args:
+        exp: the recipe's exp dir.
+        cond: training condition.
+        splits: folds.
+        seeds: seeds (the first decoded one of the first neural system is read).
+        systems: systems of the table.
+        name: decode dir name.
+    """
+    def weight(system: str, split: str) -> str:
+        for seed in (["-"] if system == "mono" else seeds):
+            path = decode_dir(exp, split, cond, seed, system, name) / "scoring_kaldi" / "best_wer"
+            if path.exists():
+                match = re.search(r"wer_(\d+)\s*$", path.read_text())
+                return match.group(1) if match else "?"
+        return "–"
+    nn = next((s for s in systems if s != "mono"), None)
+    parts = [f"{split[3:] if split.startswith('si_') else split} "
+             f"{weight('mono', split)}/{weight(nn, split) if nn else '–'}" for split in splits]
+    return "LM weight per fold (GMM/NN): " + ", ".join(parts) + "."
 
 
 def mean_std(values: List[float]) -> str:
@@ -219,13 +247,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--command", required=True)
     parser.add_argument("--conf", type=Path, help="config dir to quote")
     parser.add_argument("--temperature", default="?")
-    parser.add_argument("--lmwt", default="?")
+    parser.add_argument("--lmwt", default="?", help="how the LM weights were set (text)")
+    parser.add_argument("--decode-name", default="decode_test",
+                        help="decode dir name under each system dir")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--png", type=Path)
     args = parser.parse_args(argv)
     splits, conds, seeds, systems = (args.splits.split(), args.conditions.split(), args.seeds.split(),
                                      args.systems.split())
-    found = collect(args.exp, splits, conds, seeds, systems)
+    found = collect(args.exp, splits, conds, seeds, systems, args.decode_name)
     if not found:
         print(f"fsdd_results.py: no scored decode dirs under {args.exp}", file=sys.stderr)
         return 1
@@ -241,7 +271,7 @@ def main(argv: Optional[List[str]] = None) -> int:
              f"- protocol/split: {split_text}",
              "- conditions: full = all training utterances; quarter = every 4th training utterance of "
              "each speaker/digit (25%); CV = 10% of the training utterances, held out by the trainers",
-             f"- KT temperature: {args.temperature}; LM weight fixed a priori (no sweep on test): {args.lmwt}",
+             f"- KT temperature: {args.temperature}; LM weight {args.lmwt}",
              f"- date: {datetime.datetime.now():%Y-%m-%d %H:%M}, machine: {platform.machine()}, "
              f"{platform.system()}, Python {platform.python_version()}", "",
              "%WER per fold (mean over seeds) and pooled over the folds (errors/words of all folds, "
@@ -250,6 +280,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     for cond in conds:
         lines += [f"## {cond} training data", ""]
         lines += wer_table(found, cond, systems, splits, seeds, args.exp)
+        lines += ["", used_lmwt(args.exp, cond, splits, seeds, systems, args.decode_name)]
         claim = claim_lines(found, cond, splits, seeds, systems)
         if claim:
             lines += ["", "Paired comparisons (same seed, pooled WER; negative = first system better):", ""]

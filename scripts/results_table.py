@@ -46,6 +46,20 @@ def read_best_wer(decode_dir: Path) -> Optional[Tuple[float, int, int]]:
     return float(match.group(1)), int(match.group(2)), int(match.group(3))
 
 
+def read_sweep(decode_dir: Path) -> Dict[int, float]:
+    """LM weight -> %WER from the ``wer_<LMWT>`` files of a decode dir (empty when missing).
+
+    Args:
+        decode_dir: a decode dir of ``asrkt decode``/``decode-nnet`` with an LMWT sweep.
+    """
+    out = {}
+    for path in decode_dir.glob("wer_*"):
+        match = WER_LINE.search(path.read_text())
+        if path.name[4:].isdigit() and match:
+            out[int(path.name[4:])] = float(match.group(1))
+    return out
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder (no torn files)."""
     tmp = path.with_name(f".{path.name}.tmp")

@@ -19,6 +19,9 @@
 #   --speakers "a b" --max-index N   use only these speakers / indices < N (tiny test corpora;
 #                            nested CV folds inside a fold's training speakers: local/cv_study.sh)
 #   --stage N --stop-stage N --nj N --nn-threads N --temperature T --extra-nn-opts "..."
+#   --gmm-lmwt N --nn-lmwt N LM weights, fixed a priori                     [12, 10]
+#   --cv-lmwt DIR            LM weights per fold/condition chosen on CV data (local/choose_lmwt.sh
+#                            work dirs DIR/lmwt_<speaker>); si only; writes RESULTS_cvlmwt.*
 #   --kt-reg W               also systems lstm_kt_{rand,rbm}_ftreg: fine-tuning keeps the KT loss
 #                            with weight W (chosen in local/cv_study.sh: 0.5)         [0: off]
 #   --totgauss N --mono-opts "..."   monophone GMM size and train-mono schedule options
@@ -46,6 +49,9 @@ mono_opts="--num-iters 30 --max-iter-inc 25 --realign-iters '1 2 3 4 5 6 7 8 9 1
 temperature=2.0         # KT temperature (dump-posteriors and kt-pretrain); see README for how chosen
 gmm_lmwt=12             # fixed LM weights (acoustic scale 1/LMWT), not tuned on test: Kaldi's
 nn_lmwt=10              #   GMM default (acwt 0.0833) and nnet default (acwt 0.1)
+cv_lmwt=""              # DIR: per fold and condition, the LM weights chosen on a CV speaker by
+                        #   local/choose_lmwt.sh in DIR/lmwt_<speaker>/lmwt_<condition> instead;
+                        #   decodes go to decode_test_cv, results to RESULTS_cvlmwt.md/.png
 nn_threads=1            # --num-threads of the neural commands: 1 (0 = one per core was 25x slower on a loaded 2-core box)
 extra_nn_opts=""        # appended to every neural training command (e.g. "--max-epochs 1")
 kt_reg=0                # > 0: also (4r)/(5r), fine-tuned from (4)/(5)'s KT students with the KT loss kept
@@ -84,6 +90,28 @@ for c in $conditions; do
   case "$c" in full|quarter) ;; *) echo "$0: unknown condition '$c' (full, quarter)" >&2; exit 1 ;; esac
 done
 command -v python >/dev/null || { echo "$0: python not found" >&2; exit 1; }
+decode_name=decode_test
+results=RESULTS
+gmm_lmwt_msg=$gmm_lmwt; nn_lmwt_msg=$nn_lmwt
+if [ -n "$cv_lmwt" ]; then
+  [ "$protocol" = si ] || { echo "$0: --cv-lmwt needs --protocol si" >&2; exit 1; }
+  [ -d "$cv_lmwt" ] || { echo "$0: --cv-lmwt: '$cv_lmwt' is not a directory" >&2; exit 1; }
+  cv_lmwt=$(realpath "$cv_lmwt"); decode_name=decode_test_cv; results=RESULTS_cvlmwt
+  gmm_lmwt_msg="chosen per fold on CV"; nn_lmwt_msg=$gmm_lmwt_msg
+fi
+# lmwt_of <gmm|nn> <split> <cond>: the LM weight to decode with
+lmwt_of() {
+  if [ -z "$cv_lmwt" ]; then
+    if [ $1 = gmm ]; then echo $gmm_lmwt; else echo $nn_lmwt; fi
+    return
+  fi
+  local f=$cv_lmwt/lmwt_${2#si_}/lmwt_$3 w
+  w=$(awk -v k=$1 '$1 == k {print $2}' "$f" 2>/dev/null)
+  case "$w" in
+    ''|*[!0-9]*) echo "$0: no '$1 <weight>' line in $f (run local/choose_lmwt.sh for fold ${2#si_})" >&2; return 1 ;;
+  esac
+  echo $w
+}
 kt_reg_on=$(awk -v w="$kt_reg" 'BEGIN { if (w !~ /^[0-9.]+$/ || w > 1) print "bad"; else print (w > 0) ? 1 : 0 }')
 [ "$kt_reg_on" != bad ] || { echo "$0: --kt-reg must be a number in [0, 1], got '$kt_reg'" >&2; exit 1; }
 local=$(pwd)/local
@@ -157,13 +185,14 @@ if stage_begins 3 "monophone GMM (flat start) and training alignments"; then
   done
 fi
 
-if stage_begins 4 "decoding graphs and GMM decoding (LMWT $gmm_lmwt)"; then
+if stage_begins 4 "decoding graphs and GMM decoding (LMWT $gmm_lmwt_msg)"; then
   for split in $splits; do
     for cond in $conditions; do
       e=$exp/$split/$cond
+      w=$(lmwt_of gmm $split $cond)
       done_or_run $e/mono/graph asrkt make-graph $data/lang_test $e/mono $e/mono/graph
-      done_or_run $e/mono/decode_test asrkt decode --nj $nj --min-lmwt $gmm_lmwt --max-lmwt $gmm_lmwt \
-        $e/mono/graph $data/mfcc/$split/test $e/mono $e/mono/decode_test
+      done_or_run $e/mono/$decode_name asrkt decode --nj $nj --min-lmwt $w --max-lmwt $w \
+        $e/mono/graph $data/mfcc/$split/test $e/mono $e/mono/$decode_name
     done
   done
 fi
@@ -238,21 +267,25 @@ fi
 
 nn_systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft"
 [ $kt_reg_on = 0 ] || nn_systems="$nn_systems lstm_kt_rand_ftreg lstm_kt_rbm_ftreg"
-if stage_begins 11 "hybrid decoding (log-posterior - log-prior through HCLG, LMWT $nn_lmwt)"; then
+if stage_begins 11 "hybrid decoding (log-posterior - log-prior through HCLG, LMWT $nn_lmwt_msg)"; then
   nn_runs | while read -r split cond seed; do
     e=$exp/$split/$cond; s=$e/seed$seed
+    w=$(lmwt_of nn $split $cond)
     for sys in $nn_systems; do
-      done_or_run $s/$sys/decode_test bash -c "asrkt forward $s/$sys $data/fbank/$split/test $s/$sys/loglikes_test && \
-        asrkt decode-nnet --nj $nj --min-lmwt $nn_lmwt --max-lmwt $nn_lmwt --data-dir $data/fbank/$split/test \
-          $e/mono/graph scp:$s/$sys/loglikes_test/loglikes.scp $e/mono $s/$sys/decode_test" </dev/null
+      ll=$s/$sys/loglikes_test   # written atomically: present means complete
+      [ -f $ll/loglikes.scp ] || asrkt forward $s/$sys $data/fbank/$split/test $ll </dev/null
+      done_or_run $s/$sys/$decode_name asrkt decode-nnet --nj $nj --min-lmwt $w --max-lmwt $w \
+        --data-dir $data/fbank/$split/test $e/mono/graph scp:$ll/loglikes.scp $e/mono $s/$sys/$decode_name </dev/null
     done
   done
 fi
 
-if stage_begins 12 "RESULTS.md and RESULTS.png"; then
+if stage_begins 12 "$results.md and $results.png"; then
+  if [ -n "$cv_lmwt" ]; then lmwt_text="chosen per fold and condition on a CV speaker (local/choose_lmwt.sh, $cv_lmwt)"
+  else lmwt_text="fixed a priori (no sweep on test): GMM $gmm_lmwt, NN $nn_lmwt"; fi
   python "$scripts/fsdd_results.py" --exp $exp --splits "$splits" --conditions "$conditions" \
     --seeds "$seeds" --systems "mono $nn_systems" --protocol $protocol --command "$cmdline" \
-    --conf "$conf" --temperature $temperature --lmwt "GMM $gmm_lmwt, NN $nn_lmwt" \
-    --out RESULTS.md --png RESULTS.png
-  cat RESULTS.md
+    --conf "$conf" --temperature $temperature --lmwt "$lmwt_text" --decode-name $decode_name \
+    --out $results.md --png $results.png
+  cat $results.md
 fi

@@ -78,6 +78,22 @@ def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
         evaluated = json.loads((exp / "seed1" / system / "eval_test.json").read_text())
         assert evaluated["utterances"] == 50 and 0 <= evaluated["frame_acc"] <= 1
     assert "## LM-weight sweep on `george`" in table and "| `mono` |" in table
+    # LM weights chosen per fold on CV data (--cv-lmwt; here a hand-written choice file)
+    choice = tmp_path / "lmwt" / "lmwt_george"
+    choice.mkdir(parents=True)
+    (choice / "lmwt_full").write_text("gmm 7\nnn 9\n")
+    cv_cmd = cmd[:2] + ["--stage", "4", "--cv-lmwt", str(tmp_path / "lmwt")] + cmd[2:]
+    cv = subprocess.run(cv_cmd, env=_env(), capture_output=True, text=True, timeout=300)
+    assert cv.returncode == 0, cv.stderr[-3000:]
+    assert (exp / "mono" / "decode_test_cv" / "wer_7").exists()
+    for system in SYSTEMS:
+        assert (exp / "seed1" / system / "decode_test_cv" / "wer_9").exists(), system
+    cv_results = (work / "RESULTS_cvlmwt.md").read_text()
+    assert "george 7/9" in cv_results and "chosen per fold" in cv_results
+    assert "george 12/10" in (work / "RESULTS.md").read_text()  # the a-priori table is kept
+    (choice / "lmwt_full").unlink()
+    missing = subprocess.run(cv_cmd, env=_env(), capture_output=True, text=True, timeout=300)
+    assert missing.returncode != 0 and "run local/choose_lmwt.sh for fold george" in missing.stderr
     big = yaml.safe_load((exp / "seed1" / "lstm_ce_big" / "config.yaml").read_text())
     assert (big["hidden_dim"], big["proj_dim"], big["max_epochs"]) == (256, 128, 1)
 
@@ -135,3 +151,29 @@ def test_fsdd_results_script_pools_folds_and_seeds(repo_root, tmp_path):
     assert "`lstm_kt_rand_ftreg` vs `lstm_ce`: mean pooled WER difference -12.00 points" in text
     assert "`lstm_kt_rand_ftreg` vs `lstm_kt_rand_ft`: mean pooled WER difference -2.00" in text
     assert (tmp_path / "R.png").stat().st_size > 1000
+
+
+def test_choose_lmwt_script_picks_the_lowest_cv_wer(repo_root, tmp_path):
+    """scripts/choose_lmwt.py: the GMM's weight from its sweep, the NN weight from the mean of
+    the NN sweeps (ties to the smaller weight)."""
+    def sweep(name: str, wers: dict) -> Path:
+        d = tmp_path / name
+        d.mkdir()
+        for w, wer in wers.items():
+            (d / f"wer_{w}").write_text(f"%WER {wer:.2f} [ {int(wer)} / 100, 0 ins, 0 del, 0 sub ]\n")
+        return d
+
+    gmm = sweep("gmm", {8: 30.0, 10: 20.0, 12: 25.0})
+    nn_a = sweep("a", {8: 10.0, 10: 12.0, 12: 9.0})   # alone: 12
+    nn_b = sweep("b", {8: 10.0, 10: 8.0, 12: 11.0})   # mean: 8 -> 10.0, 10 -> 10.0, 12 -> 10.0
+    out, table = tmp_path / "lmwt_full", tmp_path / "lmwt_full.md"
+    cmd = [sys.executable, str(repo_root / "scripts" / "choose_lmwt.py"), "--gmm", str(gmm),
+           "--nn", f"{nn_a} {nn_b}", "--out", str(out), "--table", str(table)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert out.read_text() == "gmm 10\nnn 8\n"
+    assert "| chosen |" in table.read_text()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    bad = subprocess.run(cmd[:3] + [str(empty)] + cmd[4:], capture_output=True, text=True)
+    assert bad.returncode != 0 and "no LM weight decoded" in bad.stderr
