@@ -31,6 +31,7 @@ VARIANTS = {
     "lstm_ce_splice5": "baseline with +-5 input frames (the DNN's context)",
     "lstm_ce_big": "baseline, 2 x 256 cells, 128-dim projection",
     "lstm_ce_e20": "baseline, at most 20 epochs instead of 10",
+    "lstm_ce_e40": "baseline, at most 40 epochs instead of 10",
     "lstm_kt_rand": "KT-pre-trained student (from dnn_rand), not fine-tuned",
     "lstm_kt_rand_e10_ft": "KT from dnn_rand with 10 KT epochs instead of 5, fine-tuned",
     "lstm_kt_rand_T1_ft": "KT from dnn_rand at temperature 1 instead of 2, fine-tuned",

@@ -70,7 +70,7 @@ def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
                            env=_env(), capture_output=True, text=True, timeout=600)
     assert study.returncode == 0, study.stdout[-3000:] + study.stderr[-3000:]
     table = (work / "CV_STUDY.md").read_text()
-    for system in SYSTEMS + ("lstm_ce_splice5", "lstm_ce_big", "lstm_ce_e20",
+    for system in SYSTEMS + ("lstm_ce_splice5", "lstm_ce_big", "lstm_ce_e20", "lstm_ce_e40",
                              "lstm_kt_rand", "lstm_kt_rand_e10_ft", "lstm_kt_rand_T1_ft",
                              "lstm_kt_rand_T4_ft", "lstm_kt_rand_ft_w05", "lstm_kt_rbm_ft_w05",
                              "lstm_s5_kt_rbm_ft_w05"):

@@ -9,11 +9,11 @@
 # then:
 #   local/cv_study.sh --seeds "1 2" /tmp/nest_lucas si_lucas
 #
-# What it adds, per seed, in WORK/exp/SPLIT/full/seed<S>/ (skip-if-done like run.sh):
+# What it adds, per seed, in WORK/exp/SPLIT/<condition>/seed<S>/ (skip-if-done like run.sh):
 #   variants of the LSTM systems that each test one suspect (see VARIANTS below):
 #     lstm_ce_splice5   input context of the DNN (+-5 frames) for the baseline LSTM
 #     lstm_ce_big       a bigger student: 2 x 256 cells, 128-dim projection (~2.6x parameters)
-#     lstm_ce_e20       twice the epoch limit (under-training)
+#     lstm_ce_e20, lstm_ce_e40   twice / four times the epoch limit (under-training)
 #     lstm_kt_rand      the KT-pre-trained student itself, never fine-tuned on hard targets
 #     lstm_kt_rand_e10_ft        (4) with 10 KT epochs instead of 5
 #     lstm_kt_rand_T{1,4}_ft     (4) with KT temperature 1 / 4 instead of 2 (teacher quality:
@@ -28,7 +28,10 @@
 #   (scripts/cv_study_table.py).
 #
 # Usage: local/cv_study.sh [--seeds "1 2"] [--conf DIR] [--nn-threads 1] [--nn-lmwt 10] [--nj 2]
-#                          [--temperature 2.0] [--min-lmwt 4 --max-lmwt 24] <work> <split>
+#                          [--temperature 2.0] [--min-lmwt 4 --max-lmwt 24] [--condition full]
+#                          <work> <split>
+#   --condition full|quarter: which training condition of the nested fold [full]; the table is
+#     WORK/CV_STUDY.md for full, WORK/CV_STUDY_<condition>.md otherwise
 #   --conf: the configs run.sh used (relative: to recipes/fsdd; default conf; conf/tiny in tests)
 #   --ref-ali DIR: pdf alignments (ali-to-pdf output) covering the held-out speaker, the reference
 #     of the frame metrics; default: its forced alignment with the nested fold's GMM. That GMM has
@@ -46,6 +49,7 @@ min_lmwt=4              # LM-weight sweep on the held-out speaker (stage 4)
 max_lmwt=24
 conf=""
 ref_ali=""
+condition=full          # training condition of the nested fold (full or quarter)
 while [ $# -gt 2 ]; do
   case "$1" in
     --seeds) seeds=$2; shift 2 ;;
@@ -54,6 +58,7 @@ while [ $# -gt 2 ]; do
     --nj) nj=$2; shift 2 ;;
     --temperature) temperature=$2; shift 2 ;;
     --conf) conf=$2; shift 2 ;;
+    --condition) condition=$2; shift 2 ;;
     --min-lmwt) min_lmwt=$2; shift 2 ;;
     --max-lmwt) max_lmwt=$2; shift 2 ;;
     --ref-ali) ref_ali=$(realpath "$2"); ref_opt=" --ref-ali $2"; shift 2 ;;
@@ -68,15 +73,16 @@ conf=$(cd "$here" && realpath "${conf:-conf}")
 . "$here/path.sh"
 . "$here/../common/stage.sh"
 stage=0; stop_stage=100
+case "$condition" in full|quarter) ;; *) echo "$0: --condition must be full or quarter" >&2; exit 1 ;; esac
 cd "$work"
-e=exp/$split/full
+e=exp/$split/$condition
 test_fbank=data/fbank/$split/test
 for f in $e/mono/final.mdl $e/mono/graph/HCLG.fst data/mfcc/$split/test/feats.scp $test_fbank/feats.scp; do
-  [ -f $f ] || { echo "$0: $work/$f missing: run run.sh stages 0-11 for $split (full) first" >&2; exit 1; }
+  [ -f $f ] || { echo "$0: $work/$f missing: run run.sh stages 0-11 for $split ($condition) first" >&2; exit 1; }
 done
 export OMP_NUM_THREADS=$nn_threads MKL_NUM_THREADS=$nn_threads
 thr="--num-threads $nn_threads"
-train=data/fbank/$split/full/train
+train=data/fbank/$split/$condition/train
 
 if [ -z "$ref_ali" ]; then
   stage_begins 1 "forced alignment of the held-out speaker ($split test data) with the fold's GMM"
@@ -103,7 +109,9 @@ for seed in $seeds; do
   common="--config $conf/lstm.yaml --seed $seed $thr"
   done_or_run $s/lstm_ce_splice5 asrkt finetune $common --splice 5 $train $e/mono_ali $s/lstm_ce_splice5
   done_or_run $s/lstm_ce_big asrkt finetune $common --hidden-dim 256 --proj-dim 128 $train $e/mono_ali $s/lstm_ce_big
-  done_or_run $s/lstm_ce_e20 asrkt finetune $common --max-epochs 20 $train $e/mono_ali $s/lstm_ce_e20
+  for n in 20 40; do
+    done_or_run $s/lstm_ce_e$n asrkt finetune $common --max-epochs $n $train $e/mono_ali $s/lstm_ce_e$n
+  done
   for t in rand rbm; do
     done_or_run $s/lstm_kt_${t}_ft_w05 asrkt finetune $common --init $s/lstm_kt_$t --kt-weight 0.5 \
       --post-dir $s/dnn_${t}_post --temperature $temperature $train $e/mono_ali $s/lstm_kt_${t}_ft_w05
@@ -127,7 +135,7 @@ for seed in $seeds; do
     --post-dir $s/dnn_rbm_post --temperature $temperature $train $e/mono_ali $s/lstm_s5_kt_rbm_ft_w05
 done
 
-systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft lstm_ce_splice5 lstm_ce_big lstm_ce_e20
+systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft lstm_ce_splice5 lstm_ce_big lstm_ce_e20 lstm_ce_e40
   lstm_kt_rand lstm_kt_rand_e10_ft $(for T in $other_temperatures; do echo lstm_kt_rand_T${T}_ft; done)
   lstm_kt_rand_ft_w05 lstm_kt_rbm_ft_w05 lstm_s5_kt_rbm_ft_w05"
 stage_begins 3 "held-out speaker: WER (LMWT $nn_lmwt) and frame CE/accuracy of every system"
@@ -154,9 +162,13 @@ for seed in $seeds; do
   done
 done
 
-stage_begins 5 "CV_STUDY.md"
+table=CV_STUDY.md
+[ $condition = full ] || table=CV_STUDY_$condition.md
+cond_opt=""
+[ $condition = full ] || cond_opt=" --condition $condition"
+stage_begins 5 "$table"
 python "$ASRKT_ROOT/scripts/cv_study_table.py" --exp $e --seeds "$seeds" --systems "$systems" \
   --split $split --lmwt $nn_lmwt --ref-ali "$ref_ali" \
-  --command "recipes/fsdd/local/cv_study.sh --seeds '$seeds'${ref_opt:-} $work $split" \
-  --out CV_STUDY.md
-cat CV_STUDY.md
+  --command "recipes/fsdd/local/cv_study.sh --seeds '$seeds'${cond_opt}${ref_opt:-} $work $split" \
+  --out $table
+cat $table
