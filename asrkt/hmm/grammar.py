@@ -144,7 +144,7 @@ def format_lm(arpa: PathLike, lang_dir: PathLike, out_dir: PathLike) -> Path:
     Returns:
         Path of the written G.fst.
     """
-    from asrkt.hmm.kaldi import kaldifst, kaldilm, write_fst
+    from asrkt.hmm.kaldi import kaldilm
 
     lang = Lang(lang_dir)
     vocabulary = set(lang.words) - set(SPECIAL_WORDS)
@@ -154,6 +154,20 @@ def format_lm(arpa: PathLike, lang_dir: PathLike, out_dir: PathLike) -> Path:
                             max_arpa_warnings=0)
     if not text.strip():
         raise AsrktError(f"{arpa}: kaldilm produced an empty grammar")
+    return _write_grammar(text, lang_dir, out_dir)
+
+
+def _write_grammar(text: str, lang_dir: PathLike, out_dir: PathLike) -> Path:
+    """Compile an OpenFst text acceptor, sort its arcs on input labels, and write it as
+    OUT_DIR/G.fst beside a copy of ``lang_dir``; returns the G.fst path.
+
+    Args:
+        text: the grammar in OpenFst text format (word ids).
+        lang_dir: lang dir made by prepare-lang.
+        out_dir: output lang dir.
+    """
+    from asrkt.hmm.kaldi import kaldifst, write_fst
+
     fst = kaldifst.compile(text)
     kaldifst.arcsort(fst, sort_type="ilabel")
     copy_lang(lang_dir, out_dir)
@@ -193,16 +207,9 @@ def make_word_loop(lang_dir: PathLike, out_dir: PathLike, exclude: Sequence[str]
     Returns:
         Path of the written G.fst.
     """
-    from asrkt.hmm.kaldi import kaldifst, write_fst
-
     lang = Lang(lang_dir)
     words = word_loop_words(lang, exclude)
     cost = math.log(len(words) + 1)  # +1: the final (end-of-sentence) "arc"
     ids = sorted(lang.words[w] for w in words)
     text = "".join(f"0 0 {i} {i} {cost}\n" for i in ids) + f"0 {cost}\n"
-    fst = kaldifst.compile(text)
-    kaldifst.arcsort(fst, sort_type="ilabel")
-    copy_lang(lang_dir, out_dir)
-    path = Path(out_dir) / "G.fst"
-    write_fst(fst, path)
-    return path
+    return _write_grammar(text, lang_dir, out_dir)

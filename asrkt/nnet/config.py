@@ -50,16 +50,22 @@ class FeatureOptions:
 
 
 @dataclass
-class RBMConfig(FeatureOptions):
+class RunOptions(FeatureOptions):
+    """Where and how reproducibly a training command runs (shared by every training config)."""
+
+    device: str = "auto"
+    num_threads: int = 0
+    seed: int = 777
+
+
+@dataclass
+class RBMConfig(RunOptions):
     """``asrkt pretrain-rbm`` (Kaldi steps/nnet/pretrain_dbn.sh defaults).
 
     momentum_ramp_frames: frames over which momentum ramps to momentum_max; 0 = Kaldi's 40 x
     500,000 frames, capped at half of the RBM's training frames so small corpora reach the max.
     """
 
-    device: str = "auto"
-    num_threads: int = 0
-    seed: int = 777
     nn_depth: int = 6
     hid_dim: int = 1024
     rbm_iter: int = 1
@@ -81,12 +87,9 @@ class RBMConfig(FeatureOptions):
 
 
 @dataclass
-class TrainConfig(FeatureOptions):
+class TrainConfig(RunOptions):
     """Settings shared by train-teacher, kt-pretrain and finetune."""
 
-    device: str = "auto"
-    num_threads: int = 0
-    seed: int = 777
     model: str = "dnn"
     num_layers: int = 4
     hidden_dim: int = 1024
