@@ -9,26 +9,12 @@ Usage: choose_lmwt.py --gmm DECODE_DIR --nn "DECODE_DIR ..." --out FILE --table 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results_table import read_sweep, write_atomic  # noqa: E402
-
-
-def best_weight(sweeps: List[Dict[int, float]], where: str) -> int:
-    """The LM weight with the lowest mean WER over ``sweeps`` (weights common to all of them).
-
-    Args:
-        sweeps: LM weight -> %WER, one dict per decode dir.
-        where: names the decode dirs in errors.
-    """
-    common = set.intersection(*[set(s) for s in sweeps]) if sweeps and all(sweeps) else set()
-    if not common:
-        raise SystemExit(f"choose_lmwt.py: no LM weight decoded in every sweep of {where}")
-    return min(sorted(common), key=lambda w: statistics.mean(s[w] for s in sweeps))
+from results_table import best_weight, read_sweep, write_atomic  # noqa: E402
 
 
 def main(argv: Optional[List[str]] = None) -> int:

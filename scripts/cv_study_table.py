@@ -20,7 +20,7 @@ from typing import List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fsdd_results import final_cv_acc, mean_std, read_history  # noqa: E402
-from results_table import read_best_wer, read_sweep, write_atomic  # noqa: E402
+from results_table import best_weight, read_best_wer, read_sweep, write_atomic  # noqa: E402
 
 VARIANTS = {
     "dnn_rand": "DNN teacher, random init",
@@ -94,7 +94,7 @@ def sweep_rows(exp: Path, systems: List[str], seeds: List[str]) -> List[str]:
         if not runs:
             continue
         means = {w: statistics.mean(r[w] for r in runs) for w in weights}
-        best = min(weights, key=lambda w: (means[w], w))
+        best = best_weight([{w: r[w] for w in weights} for r in runs], system)
         rows.append(f"| `{system}` | " + " | ".join(f"{means[w]:.1f}" for w in weights)
                     + f" | {best} ({means[best]:.2f}) |")
     return rows

@@ -15,6 +15,7 @@ import argparse
 import datetime
 import platform
 import re
+import statistics
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -58,6 +59,19 @@ def read_sweep(decode_dir: Path) -> Dict[int, float]:
         if path.name[4:].isdigit() and match:
             out[int(path.name[4:])] = float(match.group(1))
     return out
+
+
+def best_weight(sweeps: List[Dict[int, float]], where: str) -> int:
+    """The LM weight with the lowest mean WER over ``sweeps`` (weights common to all of them).
+
+    Args:
+        sweeps: LM weight -> %WER, one dict per decode dir.
+        where: names the decode dirs in errors.
+    """
+    common = set.intersection(*[set(s) for s in sweeps]) if sweeps and all(sweeps) else set()
+    if not common:
+        raise SystemExit(f"{Path(sys.argv[0]).name}: no LM weight decoded in every sweep of {where}")
+    return min(sorted(common), key=lambda w: statistics.mean(s[w] for s in sweeps))
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -43,18 +43,19 @@ echo "$0: fold $test_spk: CV speaker $cv_spk, nested training speakers: $(echo $
    --conditions "$conditions" --seeds 1 --nj $nj --conf "$conf" --stop-stage 6 "$fsdd")
 
 . "$here/path.sh"
+. "$here/../common/stage.sh"
 cd "$work"
 split=si_$cv_spk
 sweep="--min-lmwt $min_lmwt --max-lmwt $max_lmwt"
 for cond in $conditions; do
   e=exp/$split/$cond
   d=$e/mono/decode_sweep
-  [ -f $d/.done ] || { asrkt decode --nj $nj $sweep $e/mono/graph data/mfcc/$split/test $e/mono $d && touch $d/.done; }
+  done_or_run $d asrkt decode --nj $nj $sweep $e/mono/graph data/mfcc/$split/test $e/mono $d
   for t in dnn_rand dnn_rbm; do
     s=$e/seed1/$t
     [ -f $s/loglikes_cv/loglikes.scp ] || asrkt forward $s data/fbank/$split/test $s/loglikes_cv
-    [ -f $s/decode_sweep/.done ] || { asrkt decode-nnet --nj $nj $sweep --data-dir data/fbank/$split/test \
-      $e/mono/graph scp:$s/loglikes_cv/loglikes.scp $e/mono $s/decode_sweep && touch $s/decode_sweep/.done; }
+    done_or_run $s/decode_sweep asrkt decode-nnet --nj $nj $sweep --data-dir data/fbank/$split/test \
+      $e/mono/graph scp:$s/loglikes_cv/loglikes.scp $e/mono $s/decode_sweep
   done
   python "$ASRKT_ROOT/scripts/choose_lmwt.py" --gmm $e/mono/decode_sweep \
     --nn "$e/seed1/dnn_rand/decode_sweep $e/seed1/dnn_rbm/decode_sweep" \
