@@ -140,7 +140,8 @@ def length_groups(lengths: Sequence[int], max_utts: int = BATCH_UTTERANCES,
 def iter_logits(loaded: LoadedModel, data_dir: DataDir, device,
                 desc: str = "forward") -> Iterator[Tuple[str, torch.Tensor]]:
     """(utterance, logits [T, num_pdfs]) for every utterance of ``data_dir``, in its order; the
-    model runs over batches of similar-length utterances (see :func:`batch_logits`).
+    model runs over batches of similar-length utterances (see :func:`batch_logits`). Logits
+    with NaN/inf (a diverged model) are an error naming the utterance.
 
     Args:
         loaded: the model and its feature pipeline.
@@ -166,6 +167,8 @@ def iter_logits(loaded: LoadedModel, data_dir: DataDir, device,
                     logits[i] = out
             for k, (utt, _) in enumerate(window):
                 out, logits[k] = logits[k], None
+                if not torch.isfinite(out).all():
+                    raise AsrktError(f"utterance '{utt}': model output contains NaN/inf")
                 yield utt, out
                 bar.update(1)
 
@@ -190,7 +193,7 @@ def _run(loaded: LoadedModel, data_dir: DataDir, out_dir: Path, name: str, devic
     with ArkScpWriter(out_dir / f"{name}.ark", out_dir / f"{name}.scp", compress) as writer:
         for utt, logits in iter_logits(loaded, data_dir, device, name):
             out = transform(logits)
-            if not torch.isfinite(out).all():
+            if not torch.isfinite(out).all():  # the transform itself (e.g. priors) went wrong
                 raise AsrktError(f"utterance '{utt}': model output contains NaN/inf")
             writer.write(utt, out.cpu().numpy().astype(np.float32))
             count += 1

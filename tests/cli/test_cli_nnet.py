@@ -180,6 +180,14 @@ def test_eval_frames_equals_ce_and_accuracy_of_the_log_posteriors(corpus, teache
         writer.write("no_such_utt", pdfs[first])
     one_line_error(run("eval-frames", teacher / "dnn", data, empty, "--device", "cpu"),
                    "12 of 12 evaluation utterances", first)
+    # a diverged model (NaN weights): one line naming the first utterance, no NaN result
+    payload = torch.load(teacher / "dnn" / "final.pt", weights_only=False)
+    for value in payload["state_dict"].values():
+        value.fill_(float("nan"))
+    torch.save(payload, tmp_path / "nan.pt")
+    one_line_error(run("eval-frames", tmp_path / "nan.pt", data, ali, "--device", "cpu",
+                       "--out", tmp_path / "nan.json"), f"utterance '{first}'", "NaN/inf")
+    assert not (tmp_path / "nan.json").exists()
 
 
 def test_bad_inputs_are_one_line_errors(corpus, teacher, tmp_path):
