@@ -33,12 +33,13 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results_table import DESCRIPTIONS, read_best_wer, write_atomic  # noqa: E402
+from results_table import describe, read_best_wer, write_atomic  # noqa: E402
 
 Wer = Tuple[float, int, int]
 BASELINE = "lstm_ce"
 STUDENTS = ("lstm_kt_rand_ft", "lstm_kt_rbm_ft")
 REG_STUDENTS = ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg")  # run.sh --kt-reg W
+TEACHERS = ("dnn_rand", "dnn_rbm")
 CURVE_SYSTEMS = (BASELINE,) + STUDENTS + REG_STUDENTS
 
 
@@ -134,7 +135,7 @@ def wer_table(found, cond: str, systems: List[str], splits: List[str], seeds: Li
         accs = [final_cv_acc(read_history(exp / split / cond / f"seed{s}" / system / "train.jsonl"))
                 for split in splits for s in seeds] if system != "mono" else []
         accs = [a for a in accs if a is not None]
-        name = f"`{system}` {DESCRIPTIONS.get(system, '')}".strip()
+        name = f"`{system}` {describe(system)}".strip()
         n = "–" if system == "mono" else str(len(pooled))
         rows.append(f"| {name} | " + " | ".join(cells) + f" | {mean_std(list(pooled.values()))} | {n} | "
                     f"{mean_std(accs)} |")
@@ -157,7 +158,9 @@ def significance(diffs: List[float]) -> str:
 def claim_lines(found, cond: str, splits: List[str], seeds: List[str], systems: List[str]) -> List[str]:
     """Paired per-seed comparisons (pooled WER): students vs baseline, RBM student vs rand student,
     teachers vs baseline, teachers vs the GMM (one GMM per fold: compared with every seed), and
-    the --kt-reg students vs the baseline and their plain fine-tuned counterparts."""
+    the --kt-reg students vs the baseline and their plain fine-tuned counterparts, teacher
+    variants (``dnn_rand_<x>``, ``dnn_rbm_<x>``: --vtlp, local/teacher_study.sh) vs the plain
+    teacher and the GMM."""
     pooled = {s: pooled_per_seed(found, cond, s, splits, seeds) for s in systems}
     if "-" in pooled.get("mono", {}):
         pooled["mono"] = {seed: pooled["mono"]["-"] for seed in seeds}
@@ -166,6 +169,9 @@ def claim_lines(found, cond: str, splits: List[str], seeds: List[str], systems: 
                                                    ("dnn_rand", "mono"), ("dnn_rbm", "mono")]
     pairs += [(reg, BASELINE) for reg in REG_STUDENTS]
     pairs += list(zip(REG_STUDENTS, STUDENTS))
+    # teacher variants (dnn_rand_vtlp, dnn_rbm_do0.2, ...): vs their plain teacher and the GMM
+    variants = [(s, t) for s in systems for t in TEACHERS if s.startswith(t + "_")]
+    pairs += [(s, t) for s, t in variants] + [(s, "mono") for s, _ in variants]
     lines = []
     for a, b in pairs:
         if a not in pooled or b not in pooled:
@@ -218,15 +224,19 @@ def plot(png: Path, found, exp: Path, conds: List[str], systems: List[str], spli
     ax.set_ylabel("%WER (pooled over folds; mean ± std over seeds)")
     ax.set_title("systems")
     ax.legend(title="training data")
+    # the LSTMs' curves (KT head start); a table without LSTMs shows its teachers' curves
+    curve_systems = [s for s in CURVE_SYSTEMS if s in systems]
+    kind = "LSTM" if curve_systems else "DNN"
+    curve_systems = curve_systems or [s for s in systems if s != "mono"]
     for i, cond in enumerate(conds):
         ax = axes[0][1 + i]
-        for system in CURVE_SYSTEMS:
+        for system in curve_systems:
             points = curves(exp, cond, splits, seeds, system)
             if points:
                 ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=system)
         ax.set_xlabel("epoch (0 = initial model)")
         ax.set_ylabel("CV frame accuracy %")
-        ax.set_title(f"LSTM training on hard targets ({cond})")
+        ax.set_title(f"{kind} training on hard targets ({cond})")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
@@ -250,6 +260,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--lmwt", default="?", help="how the LM weights were set (text)")
     parser.add_argument("--decode-name", default="decode_test",
                         help="decode dir name under each system dir")
+    parser.add_argument("--title", default="Results: FSDD (Free Spoken Digit Dataset), KT pre-training of LSTMs")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--png", type=Path)
     args = parser.parse_args(argv)
@@ -264,7 +275,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     else:
         split_text = ("speaker-independent folds: train on the other speakers, test on the fold's speaker "
                       f"(folds: {', '.join(s[3:] for s in splits)})")
-    lines = ["# Results: FSDD (Free Spoken Digit Dataset), KT pre-training of LSTMs", "",
+    lines = [f"# {args.title}", "",
              "Written by `scripts/fsdd_results.py` from the decode directories; do not edit.", "",
              f"- command: `{args.command}`",
              f"- seeds of the neural systems: {' '.join(seeds)} (the GMM is trained once per fold and condition)",

@@ -33,7 +33,23 @@ DESCRIPTIONS = {
     "lstm_kt_rbm_ft": "LSTM, KT from the RBM-pre-trained DNN, fine-tuned",
     "lstm_kt_rand_ftreg": "as lstm_kt_rand_ft, KT loss kept in fine-tuning (--kt-reg)",
     "lstm_kt_rbm_ftreg": "as lstm_kt_rbm_ft, KT loss kept in fine-tuning (--kt-reg)",
+    "dnn_rand_vtlp": "as dnn_rand, trained with VTLN-perturbed copies (--vtlp)",
+    "dnn_rbm_vtlp": "as dnn_rbm, RBMs and DNN trained with VTLN-perturbed copies (--vtlp)",
 }
+
+
+def describe(system: str) -> str:
+    """The table's description of ``system``, also for teacher variants named by their setting
+    (``dnn_rbm_fm8``: frequency masking up to 8 channels, ``dnn_rand_do0.2``: dropout 0.2)."""
+    if system in DESCRIPTIONS:
+        return DESCRIPTIONS[system]
+    match = re.fullmatch(r"(dnn_rand|dnn_rbm)_(fm|do)([0-9.]+)", system)
+    if match is None:
+        return ""
+    base, kind, value = match.groups()
+    if kind == "fm":
+        return f"as {base}, frequency masking of up to {value} channels (--freq-mask {value})"
+    return f"as {base}, dropout {value} after each hidden layer (--dropout {value})"
 
 
 def read_best_wer(decode_dir: Path) -> Optional[Tuple[float, int, int]]:
@@ -98,7 +114,7 @@ def table(exp: Path, systems: List[str], test_sets: List[str]) -> Tuple[List[str
                 cells.append(f"{result[0]:.2f}")
                 errors, words = errors + result[1], words + result[2]
         total = f"{100.0 * errors / words:.2f}" if words and "–" not in cells else "–"
-        name = f"`{system}` {DESCRIPTIONS.get(system, '')}".strip()
+        name = f"`{system}` {describe(system)}".strip()
         rows.append(f"| {name} | " + " | ".join(cells) + f" | {total} |")
     return rows, numbers
 

@@ -1,4 +1,5 @@
-"""CLI commands on Kaldi data directories: validate-data-dir, fix-data-dir, subset-data-dir."""
+"""CLI commands on Kaldi data directories: validate-data-dir, fix-data-dir, subset-data-dir,
+perturb-data-dir, combine-data-dirs."""
 
 from __future__ import annotations
 
@@ -101,4 +102,53 @@ def subset_data_dir_cmd(src_dir, dst_dir, utt_list, first, speakers):
     click.echo(f"{dst_dir}: {len(utts)} utterance(s)")
 
 
-COMMANDS = [validate_data_dir_cmd, fix_data_dir_cmd, subset_data_dir_cmd]
+@click.command("perturb-data-dir")
+@click.argument("src_dir", type=DATA_DIR)
+@click.argument("dst_dir", type=click.Path(file_okay=False))
+@click.option("--vtln-warp", type=click.FloatRange(0.5, 2.0), required=True,
+              help="VTLN warp factor of the copy, e.g. 0.9 or 1.1.")
+def perturb_data_dir_cmd(src_dir, dst_dir, vtln_warp):
+    """Make a VTLN-perturbed copy of a data directory (vocal tract length perturbation).
+
+    The VTLN counterpart of utils/data/perturb_data_dir_speed.sh: utterance, speaker and
+    recording ids get the prefix vtlp<WARP>-, DST_DIR/spk2warp makes `asrkt make-feats` warp
+    the mel filterbank by WARP, and DST_DIR/utt2uniq maps each copy to its original (trainers
+    keep copies of one utterance on the same side of the CV split). The audio is not touched
+    and the frame count does not change. Then: make-feats, combine-data-dirs with the
+    original, compute-cmvn, and align the combined directory with the GMM.
+
+    \b
+    Usage:   asrkt perturb-data-dir --vtln-warp WARP SRC_DIR DST_DIR
+    Example: asrkt perturb-data-dir --vtln-warp 0.9 data/train data/train_vtlp0.9
+    """
+    from asrkt.data.perturb import perturb_vtln
+
+    data = perturb_vtln(src_dir, dst_dir, vtln_warp)
+    click.echo(f"{dst_dir}: {len(data.utterances)} utterance(s) with VTLN warp {vtln_warp:g}; "
+               f"next: asrkt make-feats {dst_dir} ...")
+
+
+@click.command("combine-data-dirs")
+@click.argument("dst_dir", type=click.Path(file_okay=False))
+@click.argument("src_dirs", nargs=-1, required=True, type=DATA_DIR)
+def combine_data_dirs_cmd(dst_dir, src_dirs):
+    """Combine data directories into one (utils/combine_data.sh).
+
+    Utterance, speaker and recording ids must be unique across the sources. A file every
+    source has is combined (feats.scp, text, segments, ...); utt2uniq and the VTLN warp files
+    are combined when any source has them. cmvn.scp is kept only when no speaker occurs in
+    two sources (otherwise run compute-cmvn on the result).
+
+    \b
+    Usage:   asrkt combine-data-dirs DST_DIR SRC_DIR [SRC_DIR ...]
+    Example: asrkt combine-data-dirs data/train_vtlp data/train data/train_vtlp0.9 data/train_vtlp1.1
+    """
+    from asrkt.data.perturb import combine_data_dirs
+
+    data = combine_data_dirs(dst_dir, src_dirs)
+    click.echo(f"{dst_dir}: {len(data.utterances)} utterance(s) from {len(src_dirs)} "
+               f"director{'y' if len(src_dirs) == 1 else 'ies'}")
+
+
+COMMANDS = [validate_data_dir_cmd, fix_data_dir_cmd, subset_data_dir_cmd, perturb_data_dir_cmd,
+            combine_data_dirs_cmd]

@@ -60,6 +60,11 @@ def _training(func: Callable) -> Callable:
         click.option("--num-streams", type=int, help="Streams per minibatch (RNNs)."),
         click.option("--chunk-len", type=int, help="BPTT chunk length in frames (RNNs)."),
         click.option("--grad-clip", type=float, help="Gradient norm clipping (0: off)."),
+        click.option("--dropout", type=float,
+                     help="Dropout after each DNN hidden layer while training (0: off)."),
+        click.option("--freq-mask", type=int,
+                     help="Zero one random band of up to N channels per training example "
+                          "(SpecAugment frequency masking; 0: off)."),
         click.option("--cv-data", type=_EXISTING,
                      help="CV data dir (default: hold out cv_fraction of the utterances)."),
     ]

@@ -15,8 +15,11 @@ from typing import Dict, List, Set, Tuple
 from asrkt.data.kaldi_files import invert_utt2spk, sort_key, write_lists, write_map
 from asrkt.errors import AsrktError, where
 
-# Files keyed by utterance, in the order they are checked.
-UTT_FILES = ("text", "segments", "feats.scp", "utt2num_frames", "utt2dur")
+# Files keyed by utterance, in the order they are checked (utt2uniq: the original of a perturbed
+# copy; utt2warp / spk2warp: VTLN warp factors that make-feats applies, as steps/make_mfcc.sh).
+UTT_FILES = ("text", "segments", "feats.scp", "utt2num_frames", "utt2dur", "utt2uniq", "utt2warp")
+# Files keyed by speaker.
+SPK_FILES = ("cmvn.scp", "spk2warp")
 
 
 @dataclass
@@ -105,7 +108,7 @@ def validate_data_dir(path: Path, no_text: bool = False, no_feats: bool = False,
     if not (path / "utt2spk").exists():
         return problems
     files = {name: read_lenient(path / name) for name in
-             ("utt2spk", "spk2utt", "wav.scp", "cmvn.scp") + UTT_FILES if (path / name).exists()}
+             ("utt2spk", "spk2utt", "wav.scp") + SPK_FILES + UTT_FILES if (path / name).exists()}
     if no_feats:
         files.pop("feats.scp", None)
     for f in files.values():
@@ -124,8 +127,9 @@ def validate_data_dir(path: Path, no_text: bool = False, no_feats: bool = False,
             if not value.strip():
                 problems.append(f"{where(files['text'].path, lineno, utt)}: empty transcript")
     problems.extend(_check_recordings(files, utt2spk))
-    if "cmvn.scp" in files and "spk2utt" in files:
-        problems.extend(_compare_keys(files["spk2utt"], files["cmvn.scp"], "speaker"))
+    for name in SPK_FILES:
+        if name in files and "spk2utt" in files:
+            problems.extend(_compare_keys(files["spk2utt"], files[name], "speaker"))
     return problems
 
 
@@ -157,7 +161,7 @@ def fix_data_dir(path: Path) -> Dict[str, List[str]]:
     if not (path / "utt2spk").exists():
         raise AsrktError(f"{path / 'utt2spk'}: missing; cannot fix a data dir without it")
     files = {name: read_lenient(path / name) for name in
-             ("utt2spk", "wav.scp", "cmvn.scp") + UTT_FILES if (path / name).exists()}
+             ("utt2spk", "wav.scp") + SPK_FILES + UTT_FILES if (path / name).exists()}
     keep = set(files["utt2spk"].keys)
     dropped: Dict[str, List[str]] = {}
 
@@ -188,12 +192,12 @@ def _write_restricted(dst: Path, files: Dict[str, LenientFile], keep: Set[str]) 
     utt2spk = {u: v for u, (_, v) in files["utt2spk"].entries.items() if u in keep}
     speakers = set(utt2spk.values())
     for name in files:
-        if name not in ("wav.scp", "cmvn.scp"):
+        if name in SPK_FILES:
+            write_map(dst / name, {s: v for s, (_, v) in files[name].entries.items()
+                                   if s in speakers})
+        elif name != "wav.scp":
             write_map(dst / name, {u: v for u, (_, v) in files[name].entries.items() if u in keep})
     write_lists(dst / "spk2utt", invert_utt2spk(utt2spk))
-    if "cmvn.scp" in files:
-        write_map(dst / "cmvn.scp", {s: v for s, (_, v) in files["cmvn.scp"].entries.items()
-                                     if s in speakers})
     if "wav.scp" in files:
         recordings = ({v.split()[0] for u, (_, v) in files["segments"].entries.items() if u in keep}
                       if "segments" in files else keep)
@@ -226,7 +230,7 @@ def subset_data_dir(src: Path, dst: Path, utterances: List[str],
         raise AsrktError(f"{src / 'utt2spk'}: missing")
     dst.mkdir(parents=True, exist_ok=True)
     files = {name: read_lenient(src / name) for name in
-             ("utt2spk", "wav.scp", "cmvn.scp") + UTT_FILES + tuple(extra) if (src / name).exists()}
+             ("utt2spk", "wav.scp") + SPK_FILES + UTT_FILES + tuple(extra) if (src / name).exists()}
     for f in files.values():
         if f.problems:
             raise AsrktError(f.problems[0])

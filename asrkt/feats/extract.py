@@ -17,8 +17,8 @@ from typing import Callable, Dict, List, Literal, Optional, Tuple
 import numpy as np
 
 from asrkt.data.datadir import DataDir
-from asrkt.data.kaldi_files import write_map
-from asrkt.errors import AsrktError
+from asrkt.data.kaldi_files import read_map, write_map
+from asrkt.errors import AsrktError, where
 from asrkt.io.tables import ArkScpWriter, write_scp
 from asrkt.utils.parallel import run_jobs, split_evenly
 
@@ -51,12 +51,53 @@ class FeatConfig:
     use_log_fbank: bool = True
     num_ceps: int = 13                  # mfcc only
     cepstral_lifter: float = 22.0       # mfcc only
+    vtln_warp: float = 1.0              # VTLN warp factor (per speaker/utterance: spk2warp/utt2warp)
+    vtln_low: float = 100.0             # VTLN lower cutoff (Hz)
+    vtln_high: float = -500.0           # VTLN upper cutoff (Hz; <= 0: offset from Nyquist)
 
     def validate(self) -> None:
         if self.frame_shift <= 0 or self.frame_length <= 0:
             raise AsrktError("frame_length and frame_shift must be positive")
         if self.type == "mfcc" and not 0 < self.num_ceps <= self.num_mel_bins:
             raise AsrktError("num_ceps must be in 1..num_mel_bins")
+        if not MIN_WARP <= self.vtln_warp <= MAX_WARP:
+            raise AsrktError(f"vtln_warp must be in [{MIN_WARP:g}, {MAX_WARP:g}], "
+                             f"got {self.vtln_warp:g}")
+
+
+MIN_WARP, MAX_WARP = 0.5, 2.0
+
+
+def warp_factors(data_dir: DataDir) -> Optional[Dict[str, float]]:
+    """Per-utterance VTLN warp factors from ``spk2warp`` or else ``utt2warp`` (as
+    steps/make_mfcc.sh); None when the data directory has neither.
+
+    Args:
+        data_dir: the data directory.
+    """
+    if data_dir.has("spk2warp"):
+        path, by_speaker = data_dir.file("spk2warp"), True
+    elif data_dir.has("utt2warp"):
+        path, by_speaker = data_dir.file("utt2warp"), False
+    else:
+        return None
+    table: Dict[str, float] = {}
+    for lineno, (key, value) in enumerate(read_map(path).items(), 1):
+        try:
+            table[key] = float(value)
+        except ValueError:
+            table[key] = float("nan")
+        if not MIN_WARP <= table[key] <= MAX_WARP:
+            raise AsrktError(f"{where(path, lineno, key)}: warp factor '{value}' is not a number "
+                             f"in [{MIN_WARP:g}, {MAX_WARP:g}]")
+    factors = {}
+    for utt, spk in data_dir.utt2spk.items():
+        key = spk if by_speaker else utt
+        if key not in table:
+            raise AsrktError(f"{path}: no warp factor for {'speaker' if by_speaker else 'utterance'}"
+                             f" '{key}' (utterance '{utt}')")
+        factors[utt] = table[key]
+    return factors
 
 
 def num_frames(num_samples: int, rate: float, config: FeatConfig) -> int:
@@ -68,7 +109,8 @@ def num_frames(num_samples: int, rate: float, config: FeatConfig) -> int:
     return (num_samples + shift // 2) // shift
 
 
-def compute_features(samples: np.ndarray, rate: int, config: FeatConfig, utt: str) -> np.ndarray:
+def compute_features(samples: np.ndarray, rate: int, config: FeatConfig, utt: str,
+                     warp: Optional[float] = None) -> np.ndarray:
     """Features of one utterance.
 
     Args:
@@ -76,6 +118,7 @@ def compute_features(samples: np.ndarray, rate: int, config: FeatConfig, utt: st
         rate: their sample rate.
         config: extraction options.
         utt: utterance id (seeds dither; named in errors).
+        warp: VTLN warp factor of this utterance (default: ``config.vtln_warp``).
 
     Returns:
         float32 matrix [frames, dim].
@@ -101,7 +144,8 @@ def compute_features(samples: np.ndarray, rate: int, config: FeatConfig, utt: st
         num_mel_bins=config.num_mel_bins, low_freq=config.low_freq, high_freq=config.high_freq,
         use_energy=(config.type == "mfcc") if config.use_energy is None else config.use_energy,
         energy_floor=config.energy_floor,
-        raw_energy=config.raw_energy)
+        raw_energy=config.raw_energy, vtln_low=config.vtln_low, vtln_high=config.vtln_high,
+        vtln_warp=config.vtln_warp if warp is None else float(warp))
     # Deterministic dither, independent of --nj. (torch.manual_seed would also seed every
     # accelerator backend, measurably slower per utterance in CUDA builds.)
     torch.default_generator.manual_seed(zlib.crc32(utt.encode()))
@@ -124,11 +168,12 @@ def _extract_job(job: int, spec: Tuple[str, List[str], str, dict, bool],
     data_path, utterances, ark_base, config_dict, compress = spec
     data = DataDir(data_path)
     config = FeatConfig(**config_dict)
+    warps = warp_factors(data) or {}
     ark = Path(f"{ark_base}.{job + 1}.ark")
     frames: Dict[str, str] = {}
     with ArkScpWriter(ark, Path(f"{ark_base}.{job + 1}.scp"), compress=compress) as writer:
         for utt, samples, rate in data.iter_audio(utterances):
-            feats = compute_features(samples, rate, config, utt)
+            feats = compute_features(samples, rate, config, utt, warps.get(utt))
             writer.write(utt, feats)
             frames[utt] = str(feats.shape[0])
             tick(1)
@@ -155,6 +200,11 @@ def make_feats(data_dir: DataDir, feat_dir: Path, config: FeatConfig, nj: int = 
     utterances = data_dir.utterances
     if not utterances:
         raise AsrktError(f"{data_dir.file('utt2spk')}: no utterances")
+    warps = warp_factors(data_dir)  # checked before any job starts
+    if warps is not None:
+        logger.info("make-feats: VTLN warp factors from %s (%s)",
+                    "spk2warp" if data_dir.has("spk2warp") else "utt2warp",
+                    " ".join(f"{w:g}" for w in sorted(set(warps.values()))))
     feat_dir = Path(feat_dir).resolve()
     feat_dir.mkdir(parents=True, exist_ok=True)
     ark_base = str(feat_dir / f"raw_{config.type}_{data_dir.name}")

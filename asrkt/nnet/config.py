@@ -88,7 +88,12 @@ class RBMConfig(RunOptions):
 
 @dataclass
 class TrainConfig(RunOptions):
-    """Settings shared by train-teacher, kt-pretrain and finetune."""
+    """Settings shared by train-teacher, kt-pretrain and finetune.
+
+    dropout: dropout after each DNN hidden layer while training (0: off).
+    freq_mask: SpecAugment frequency masking while training: one band of up to this many
+        channels zeroed per example/stream (asrkt.nnet.augment; 0: off).
+    """
 
     model: str = "dnn"
     num_layers: int = 4
@@ -96,6 +101,8 @@ class TrainConfig(RunOptions):
     proj_dim: int = 0
     splice: int = 5
     target_delay: int = 0
+    dropout: float = 0.0
+    freq_mask: int = 0
     learning_rate: float = 0.001
     optimizer: Literal["sgd", "adam"] = "adam"
     momentum: float = 0.0
@@ -121,6 +128,10 @@ class TrainConfig(RunOptions):
             raise AsrktError("batch_size, num_streams and chunk_len must be >= 1")
         if not 0 <= self.max_skip_fraction <= 1 or self.length_tolerance < 0:
             raise AsrktError("max_skip_fraction must be in [0, 1], length_tolerance >= 0")
+        if self.freq_mask < 0:
+            raise AsrktError(f"freq_mask must be >= 0, got {self.freq_mask}")
+        if not 0 <= self.dropout < 1:
+            raise AsrktError(f"dropout must be in [0, 1), got {self.dropout}")
 
 
 @dataclass

@@ -147,23 +147,29 @@ def _assemble(utts: List[str], feats: List[np.ndarray],
                   frame_hi=torch.from_numpy(hi), targets=tensors)
 
 
-def split_holdout(utterances: Sequence[str], fraction: float, seed: int
-                  ) -> Tuple[List[str], List[str]]:
+def split_holdout(utterances: Sequence[str], fraction: float, seed: int,
+                  groups: Optional[Dict[str, str]] = None) -> Tuple[List[str], List[str]]:
     """(train, cv) split by utterance: a seeded random ``fraction`` (at least one) for CV.
 
     Args:
         utterances: all utterance ids.
         fraction: share held out for cross-validation (0 < fraction < 1).
         seed: random seed.
+        groups: utterance -> original utterance (a data dir's ``utt2uniq``): the fraction is
+            drawn over originals and every copy of a chosen one is held out with it, so no
+            perturbed copy of a CV utterance is trained on.
     """
     utts = list(utterances)
-    if len(utts) < 2:
-        raise AsrktError(f"need at least 2 utterances to hold out a CV set, have {len(utts)}")
+    keys = utts if groups is None else list(dict.fromkeys(groups.get(u, u) for u in utts))
+    if len(keys) < 2:
+        raise AsrktError(f"need at least 2 utterances to hold out a CV set, have {len(keys)}"
+                         + ("" if groups is None else " (counting perturbed copies once)"))
     if not 0 < fraction < 1:
         raise AsrktError(f"cv_fraction must be in (0, 1), got {fraction}")
     rng = np.random.default_rng(seed)
-    num_cv = min(max(1, int(round(fraction * len(utts)))), len(utts) - 1)
-    chosen = set(rng.choice(len(utts), size=num_cv, replace=False).tolist())
-    train = [u for i, u in enumerate(utts) if i not in chosen]
-    cv = [u for i, u in enumerate(utts) if i in chosen]
+    num_cv = min(max(1, int(round(fraction * len(keys)))), len(keys) - 1)
+    chosen = {keys[i] for i in rng.choice(len(keys), size=num_cv, replace=False).tolist()}
+    key_of = (lambda u: u) if groups is None else (lambda u: groups.get(u, u))
+    train = [u for u in utts if key_of(u) not in chosen]
+    cv = [u for u in utts if key_of(u) in chosen]
     return train, cv

@@ -130,12 +130,12 @@ def _initial_model(config: TrainConfig, input_dim: int, num_pdfs: int,
     if dbn is not None:
         layers = dbn["layers"]
         spec = ModelSpec("dnn", len(layers), int(layers[0]["weight"].shape[0]), 0,
-                         int(dbn["splice"]), 0)
+                         int(dbn["splice"]), 0, dropout=config.dropout)
         model = build_model(spec, input_dim, num_pdfs)
         model.init_from_dbn(layers, dbn_path)
         return model
     spec = ModelSpec(config.model, config.num_layers, config.hidden_dim, config.proj_dim,
-                     config.splice, config.target_delay)
+                     config.splice, config.target_delay, config.dropout)
     return build_model(spec, input_dim, num_pdfs)
 
 
@@ -155,9 +155,15 @@ def _split(config: TrainConfig, data: DataDir, cv_data: Optional[PathLike]
     if cv_data is not None:
         cv_dir = DataDir(cv_data)
         return data.utterances, cv_dir, cv_dir.utterances
-    train, cv = split_holdout(data.utterances, config.cv_fraction, config.seed)
-    logger.info("CV set: %d utterances held out of %d (cv_fraction %g)", len(cv),
-                len(train) + len(cv), config.cv_fraction)
+    groups = None
+    if data.has("utt2uniq"):
+        from asrkt.data.kaldi_files import read_map
+
+        groups = read_map(data.file("utt2uniq"))
+    train, cv = split_holdout(data.utterances, config.cv_fraction, config.seed, groups)
+    logger.info("CV set: %d utterances held out of %d (cv_fraction %g%s)", len(cv),
+                len(train) + len(cv), config.cv_fraction,
+                "; copies of one utterance (utt2uniq) kept together" if groups else "")
     return train, data, cv
 
 

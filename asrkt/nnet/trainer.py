@@ -28,6 +28,7 @@ import torch
 from tqdm import tqdm
 
 from asrkt.errors import AsrktError
+from asrkt.nnet.augment import mask_frequencies
 from asrkt.nnet.config import TrainConfig
 from asrkt.nnet.losses import LossSpec, training_loss
 from asrkt.nnet.models.base import detach_state
@@ -132,7 +133,11 @@ class Trainer:
                     break
                 if batch.reset is None:
                     state = None
-                logits, state = self.model(batch.inputs, state=state, reset=batch.reset,
+                inputs = batch.inputs
+                if train and self.settings.freq_mask > 0:
+                    inputs = mask_frequencies(inputs, self.model.input_dim,
+                                              self.settings.freq_mask)
+                logits, state = self.model(inputs, state=state, reset=batch.reset,
                                            lengths=batch.lengths)
                 if batch.positions is not None:
                     logits = logits.reshape(-1, logits.shape[-1]).index_select(0, batch.positions)
@@ -177,8 +182,12 @@ class Trainer:
         return self.exp_dir / "checkpoints" / f"epoch-{epoch}.pt"
 
     def save_checkpoint(self) -> None:
+        # the RNG state too: dropout draws from it, and a resumed run must draw the same masks
+        rng = {"cpu": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
         save_torch({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                    "schedule": asdict(self.state), "history": self.history},
+                    "schedule": asdict(self.state), "history": self.history, "rng": rng},
                    self.checkpoint_path(self.state.epoch))
 
     def load_latest_checkpoint(self) -> bool:
@@ -198,6 +207,11 @@ class Trainer:
                              f"{str(exc).splitlines()[0]}") from None
         self.state = ScheduleState(**saved["schedule"])
         self.history = list(saved["history"])
+        rng = saved.get("rng") or {}
+        if "cpu" in rng:
+            torch.set_rng_state(rng["cpu"])
+        if "cuda" in rng and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
         logger.info("resuming after epoch %d from %s (lr %g)", self.state.epoch, path,
                     self.state.learning_rate)
         return True

@@ -24,6 +24,14 @@
 #                            work dirs DIR/lmwt_<speaker>); si only; writes RESULTS_cvlmwt.*
 #   --kt-reg W               also systems lstm_kt_{rand,rbm}_ftreg: fine-tuning keeps the KT loss
 #                            with weight W (chosen in local/cv_study.sh: 0.5)         [0: off]
+#   --vtlp "0.9 1.1"         also systems dnn_{rand,rbm}_vtlp: the DNN teachers (and their RBMs)
+#                            trained on the training data plus VTLN-warped copies of it (vocal tract
+#                            length perturbation, asrkt perturb-data-dir), aligned with the GMM [off]
+#   --teacher-freq-mask F    also systems dnn_{rand,rbm}_fm<F>: the DNN teachers trained with
+#                            frequency masking of up to F channels (train-teacher --freq-mask F;
+#                            chosen in local/teacher_study.sh: 8)                      [0: off]
+#   --teachers-only true     only the GMM and the DNN teachers (stages 7-10 skipped; the table
+#                            compares dnn_* with the GMM): the hybrid-vs-GMM check, nested CV
 #   --totgauss N --mono-opts "..."   monophone GMM size and train-mono schedule options
 # Stages:  0 data + dict  1 lang + word loop  2 MFCC/fbank + CMVN + splits  3 GMM + alignments
 #          4 graph + GMM decoding  5 RBMs  6 DNN teachers  7 soft targets  8 LSTM baseline
@@ -54,6 +62,9 @@ cv_lmwt=""              # DIR: per fold and condition, the LM weights chosen on 
                         #   decodes go to decode_test_cv, results to RESULTS_cvlmwt.md/.png
 nn_threads=1            # --num-threads of the neural commands: 1 (0 = one per core was 25x slower on a loaded 2-core box)
 extra_nn_opts=""        # appended to every neural training command (e.g. "--max-epochs 1")
+teachers_only=false     # true: GMM and DNN teachers only (no soft targets, no LSTMs)
+teacher_freq_mask=0     # > 0: also teachers dnn_{rand,rbm}_fm<F> trained with --freq-mask F
+vtlp=""                 # VTLN warp factors of the augmented DNN teachers (e.g. "0.9 1.1"); "": off
 kt_reg=0                # > 0: also (4r)/(5r), fine-tuned from (4)/(5)'s KT students with the KT loss kept
                         #   as a regulariser, (1-W) CE + W KT (finetune --kt-weight W); 0: off
 help_message=$(sed -n '2,/^set -euo/p' "$(basename "$0")" | sed '$d' | sed 's/^# \{0,1\}//')
@@ -113,7 +124,15 @@ lmwt_of() {
   echo $w
 }
 kt_reg_on=$(awk -v w="$kt_reg" 'BEGIN { if (w !~ /^[0-9.]+$/ || w > 1) print "bad"; else print (w > 0) ? 1 : 0 }')
+case "$teacher_freq_mask" in ''|*[!0-9]*) echo "$0: --teacher-freq-mask must be an integer >= 0" >&2; exit 1 ;; esac
+case "$teachers_only" in true|false) ;; *) echo "$0: --teachers-only must be true or false" >&2; exit 1 ;; esac
 [ "$kt_reg_on" != bad ] || { echo "$0: --kt-reg must be a number in [0, 1], got '$kt_reg'" >&2; exit 1; }
+for w in $vtlp; do
+  awk -v w="$w" 'BEGIN { exit !(w ~ /^[0-9.]+$/ && w >= 0.5 && w <= 2 && w != 1) }' ||
+    { echo "$0: --vtlp: warp factor '$w' is not a number in [0.5, 2] other than 1" >&2; exit 1; }
+done
+vtlp=$(for w in $vtlp; do awk -v w="$w" 'BEGIN { print w + 0 }'; done | tr '\n' ' ')  # 0.90 -> 0.9: the id prefix vtlp0.9-
+vtlp=${vtlp% }
 local=$(pwd)/local
 scripts=$ASRKT_ROOT/scripts
 mkdir -p "$work" && cd "$work"
@@ -155,6 +174,17 @@ if stage_begins 2 "MFCC (GMM) and fbank (NN) features; splits ($splits; $conditi
       asrkt make-feats --config $conf/$kind.yaml --nj $nj $d $kind
       touch $d/.done
     fi
+    [ -n "$vtlp" ] || continue
+    # VTLN-perturbed copies of the whole corpus (features once), then their union with it
+    for w in $vtlp; do
+      d=$data/$kind/all_vtlp$w
+      [ -f $d/.done ] && continue
+      asrkt perturb-data-dir --vtln-warp $w $data/all $d
+      asrkt make-feats --config $conf/$kind.yaml --nj $nj $d $kind
+      touch $d/.done
+    done
+    d=$data/$kind/all_vtlp
+    done_or_run $d asrkt combine-data-dirs $d $data/$kind/all $(for w in $vtlp; do echo $data/$kind/all_vtlp$w; done)
   done
   for split in $splits; do
     for cond in $conditions; do
@@ -168,6 +198,14 @@ if stage_begins 2 "MFCC (GMM) and fbank (NN) features; splits ($splits; $conditi
           asrkt compute-cmvn $d     # CMVN stats of this subset only
           touch $d/.done
         done
+        [ -n "$vtlp" ] || continue
+        # the training list and its warped copies (each warp a speaker of its own for CMVN)
+        d=$data/$kind/$split/$cond/train_vtlp
+        [ -f $d/.done ] && continue
+        for w in "" $vtlp; do sed "s/^/${w:+vtlp$w-}/" $lists/train.list; done | LC_ALL=C sort > $lists/train_vtlp.list
+        asrkt subset-data-dir --utt-list $lists/train_vtlp.list $data/$kind/all_vtlp $d
+        asrkt compute-cmvn $d
+        touch $d/.done
       done
     done
   done
@@ -181,6 +219,10 @@ if stage_begins 3 "monophone GMM (flat start) and training alignments"; then
         $data/mfcc/$split/$cond/train $data/lang $e/mono"
       done_or_run $e/mono_ali bash -c "asrkt align --nj $nj $data/mfcc/$split/$cond/train $data/lang $e/mono $e/mono_ali && \
         asrkt ali-to-pdf $e/mono_ali scp:$e/mono_ali/ali.scp $e/mono_ali/pdf.ark"
+      [ -n "$vtlp" ] || continue
+      # the warped copies aligned with the same GMM (as Kaldi aligns speed-perturbed data)
+      done_or_run $e/mono_ali_vtlp bash -c "asrkt align --nj $nj $data/mfcc/$split/$cond/train_vtlp $data/lang $e/mono $e/mono_ali_vtlp && \
+        asrkt ali-to-pdf $e/mono_ali_vtlp scp:$e/mono_ali_vtlp/ali.scp $e/mono_ali_vtlp/pdf.ark"
     done
   done
 fi
@@ -209,6 +251,8 @@ if stage_begins 5 "stacked RBMs (pretrain_dbn)"; then
     s=$exp/$split/$cond/seed$seed
     done_or_run $s/dbn asrkt pretrain-rbm --config $conf/rbm.yaml --seed $seed $thr \
       $data/fbank/$split/$cond/train $s/dbn </dev/null
+    [ -z "$vtlp" ] || done_or_run $s/dbn_vtlp asrkt pretrain-rbm --config $conf/rbm.yaml --seed $seed $thr \
+      $data/fbank/$split/$cond/train_vtlp $s/dbn_vtlp </dev/null
   done
 fi
 
@@ -219,11 +263,18 @@ if stage_begins 6 "DNN teachers: random init and RBM-pre-trained (cross-entropy,
       dbn_opt=""; [ $t = rbm ] && dbn_opt="--dbn $s/dbn"
       done_or_run $s/dnn_$t asrkt train-teacher --config $conf/dnn.yaml --seed $seed $thr $dbn_opt $extra_nn_opts \
         $data/fbank/$split/$cond/train $e/mono_ali $s/dnn_$t </dev/null
+      [ $teacher_freq_mask = 0 ] || done_or_run $s/dnn_${t}_fm$teacher_freq_mask asrkt train-teacher --config $conf/dnn.yaml \
+        --seed $seed $thr $dbn_opt --freq-mask $teacher_freq_mask $extra_nn_opts \
+        $data/fbank/$split/$cond/train $e/mono_ali $s/dnn_${t}_fm$teacher_freq_mask </dev/null
+      [ -n "$vtlp" ] || continue
+      dbn_opt=""; [ $t = rbm ] && dbn_opt="--dbn $s/dbn_vtlp"
+      done_or_run $s/dnn_${t}_vtlp asrkt train-teacher --config $conf/dnn.yaml --seed $seed $thr $dbn_opt $extra_nn_opts \
+        $data/fbank/$split/$cond/train_vtlp $e/mono_ali_vtlp $s/dnn_${t}_vtlp </dev/null
     done
   done
 fi
 
-if stage_begins 7 "soft targets of the teachers (T=$temperature)"; then
+if [ $teachers_only = false ] && stage_begins 7 "soft targets of the teachers (T=$temperature)"; then
   nn_runs | while read -r split cond seed; do
     s=$exp/$split/$cond/seed$seed
     for t in rand rbm; do
@@ -233,7 +284,7 @@ if stage_begins 7 "soft targets of the teachers (T=$temperature)"; then
   done
 fi
 
-if stage_begins 8 "LSTM baseline: random init, cross-entropy"; then
+if [ $teachers_only = false ] && stage_begins 8 "LSTM baseline: random init, cross-entropy"; then
   nn_runs | while read -r split cond seed; do
     e=$exp/$split/$cond; s=$e/seed$seed
     done_or_run $s/lstm_ce asrkt finetune --config $conf/lstm.yaml --seed $seed $thr $extra_nn_opts \
@@ -241,7 +292,7 @@ if stage_begins 8 "LSTM baseline: random init, cross-entropy"; then
   done
 fi
 
-if stage_begins 9 "LSTM KT pre-training on each teacher's soft targets (T=$temperature)"; then
+if [ $teachers_only = false ] && stage_begins 9 "LSTM KT pre-training on each teacher's soft targets (T=$temperature)"; then
   nn_runs | while read -r split cond seed; do
     s=$exp/$split/$cond/seed$seed
     for t in rand rbm; do
@@ -251,7 +302,7 @@ if stage_begins 9 "LSTM KT pre-training on each teacher's soft targets (T=$tempe
   done
 fi
 
-if stage_begins 10 "fine-tuning the KT-pre-trained LSTMs on hard targets (schedule of the baseline)"; then
+if [ $teachers_only = false ] && stage_begins 10 "fine-tuning the KT-pre-trained LSTMs on hard targets (schedule of the baseline)"; then
   nn_runs | while read -r split cond seed; do
     e=$exp/$split/$cond; s=$e/seed$seed
     for t in rand rbm; do
@@ -267,6 +318,9 @@ fi
 
 nn_systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft"
 [ $kt_reg_on = 0 ] || nn_systems="$nn_systems lstm_kt_rand_ftreg lstm_kt_rbm_ftreg"
+[ $teachers_only = false ] || nn_systems="dnn_rand dnn_rbm"
+[ -z "$vtlp" ] || nn_systems="$nn_systems dnn_rand_vtlp dnn_rbm_vtlp"
+[ $teacher_freq_mask = 0 ] || nn_systems="$nn_systems dnn_rand_fm$teacher_freq_mask dnn_rbm_fm$teacher_freq_mask"
 if stage_begins 11 "hybrid decoding (log-posterior - log-prior through HCLG, LMWT $nn_lmwt_msg)"; then
   nn_runs | while read -r split cond seed; do
     e=$exp/$split/$cond; s=$e/seed$seed

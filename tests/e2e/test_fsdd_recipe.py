@@ -29,7 +29,7 @@ def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
     run = repo_root / "recipes" / "fsdd" / "run.sh"
     cmd = ["bash", str(run), "--work", str(work), "--speakers", "george jackson", "--max-index", "5",
            "--folds", "george", "--conditions", "full", "--seeds", "1", "--conf", "conf/tiny",
-           "--kt-reg", "0.5", str(fsdd_dir)]
+           "--kt-reg", "0.5", "--vtlp", "0.9 1.1", str(fsdd_dir)]
     result = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600)
     log = result.stdout[-3000:] + result.stderr[-3000:]
     assert result.returncode == 0, log
@@ -50,9 +50,22 @@ def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
     # the test speaker never reaches the training data
     train_text = (work / "data" / "fbank" / "si_george" / "full" / "train" / "text").read_text()
     assert "george" not in train_text and len(train_text.splitlines()) == 50
+    # --vtlp: the training data plus two warped copies, aligned; the augmented teachers decoded
+    vtlp_dir = work / "data" / "fbank" / "si_george" / "full" / "train_vtlp"
+    vtlp_text = (vtlp_dir / "text").read_text()
+    assert "george" not in vtlp_text and len(vtlp_text.splitlines()) == 150
+    assert (vtlp_dir / "spk2warp").read_text() == "jackson 1\nvtlp0.9-jackson 0.9\nvtlp1.1-jackson 1.1\n"
+    assert "150 utterance(s) aligned" in result.stdout + result.stderr
+    for system in ("dnn_rand_vtlp", "dnn_rbm_vtlp"):
+        assert "/ 50," in (exp / "seed1" / system / "decode_test" / "scoring_kaldi" / "best_wer").read_text()
+        log = (exp / "seed1" / system / "log" / "train-teacher.log").read_text()
+        assert "copies of one utterance (utt2uniq) kept together" in log
+        assert "150" in log  # the augmented training set
     results = (work / "RESULTS.md").read_text()
-    for system in ("mono",) + SYSTEMS + ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg"):
+    for system in ("mono",) + SYSTEMS + ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg", "dnn_rand_vtlp",
+                                         "dnn_rbm_vtlp"):
         assert f"`{system}`" in results
+    assert "`dnn_rbm_vtlp` vs `dnn_rbm`" in results and "`dnn_rbm_vtlp` vs `mono`" in results
     assert "george" in results and "seeds of the neural systems: 1" in results
     assert (work / "RESULTS.png").stat().st_size > 1000
     assert not (repo_root / "recipes" / "fsdd" / "exp").exists()
@@ -63,6 +76,7 @@ def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
     assert "done already" in again.stderr
     command = next(line for line in (work / "RESULTS.md").read_text().splitlines() if "command:" in line)
     assert "--speakers 'george jackson'" in command and "--kt-reg 0.5" in command, command
+    assert "--vtlp '0.9 1.1'" in command, command
     assert "--stage" not in command, command  # stage options do not shape the results
     # the CV study (local/cv_study.sh) on the same fold: variants, held-out-speaker evaluation
     study = subprocess.run(["bash", str(repo_root / "recipes" / "fsdd" / "local" / "cv_study.sh"),
@@ -96,6 +110,39 @@ def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
     assert missing.returncode != 0 and "run local/choose_lmwt.sh for fold george" in missing.stderr
     big = yaml.safe_load((exp / "seed1" / "lstm_ce_big" / "config.yaml").read_text())
     assert (big["hidden_dim"], big["proj_dim"], big["max_epochs"]) == (256, 128, 1)
+    # --teachers-only: no soft targets, no LSTMs; the table holds the GMM and the DNN teachers
+    only = subprocess.run(cmd[:2] + ["--stage", "7", "--teachers-only", "true"] + cmd[2:], env=_env(),
+                          capture_output=True, text=True, timeout=300)
+    assert only.returncode == 0, only.stderr[-3000:]
+    for n in (7, 8, 9, 10):
+        assert f"stage {n}:" not in only.stderr, only.stderr[-3000:]
+    teachers = (work / "RESULTS.md").read_text()
+    assert "`dnn_rbm_vtlp` vs `mono`" in teachers and "`lstm_ce`" not in teachers
+
+
+@pytest.mark.slow
+def test_teacher_study_tiny(fsdd_dir, repo_root, tmp_path):
+    """local/teacher_study.sh: nested folds (george, jackson; theo never read), plain, VTLP,
+    dropout and frequency-masking teachers decoded, TEACHER_STUDY.md pairs them."""
+    work = tmp_path / "nest"
+    cmd = ["bash", str(repo_root / "recipes" / "fsdd" / "local" / "teacher_study.sh"), "--seeds", "1",
+           "--conf", "conf/tiny", "--speakers", "george jackson theo", "--max-index", "5",
+           str(fsdd_dir), str(work), "theo"]
+    result = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "theo" not in (work / "data" / "all" / "utt2spk").read_text()
+    table = (work / "TEACHER_STUDY.md").read_text()
+    assert table.startswith("# DNN teachers with regularisers on new speakers: nested folds inside fold theo")
+    for name in ("", "_vtlp", "_do0.2", "_fm8"):
+        for t in ("rand", "rbm"):
+            assert f"| `dnn_{t}{name}` " in table, name
+            for fold in ("george", "jackson"):
+                best = work / "exp" / f"si_{fold}" / "full" / "seed1" / f"dnn_{t}{name}" / "decode_test"
+                assert "/ 50," in (best / "scoring_kaldi" / "best_wer").read_text()
+    assert "`dnn_rbm_fm8` vs `dnn_rbm`" in table and "`dnn_rand_do0.2` vs `mono`" in table
+    config = yaml.safe_load((work / "exp" / "si_george" / "full" / "seed1" / "dnn_rbm_do0.2" /
+                             "config.yaml").read_text())
+    assert config["dropout"] == 0.2 and config["freq_mask"] == 0
 
 
 def test_fsdd_recipe_rejects_missing_corpus(repo_root, tmp_path):

@@ -43,7 +43,12 @@ def test_newbob_schedule():
     assert state.done and state.best_loss == pytest.approx(1.3999)
 
 
-@pytest.mark.parametrize("make_config", [_teacher, _student])
+def _teacher_dropout(**kw):
+    return _teacher(**{"dropout": 0.3, **kw})
+
+
+# with dropout, exact resume needs the RNG state in the checkpoint
+@pytest.mark.parametrize("make_config", [_teacher, _student, _teacher_dropout])
 def test_resume_ends_with_the_same_model(tmp_path, monkeypatch, make_config):
     data, ali = make_synthetic_corpus(tmp_path / "corpus", num_utts=10)
     config = make_config()
@@ -74,6 +79,23 @@ def test_resume_ends_with_the_same_model(tmp_path, monkeypatch, make_config):
     with pytest.raises(AsrktError, match="config differs .* in hidden_dim"):
         train_supervised("t", make_config(hidden_dim=6), data, ali_dir=ali,
                          exp_dir=tmp_path / "b", loss=HARD, resume=True)
+
+
+def test_dropout_is_active_only_while_training(tmp_path):
+    from asrkt.nnet.modelio import load_model
+
+    data, ali = make_synthetic_corpus(tmp_path / "corpus", num_utts=10)
+    train_supervised("t", _teacher_dropout(max_epochs=1), data, ali_dir=ali,
+                     exp_dir=tmp_path / "d", loss=HARD)
+    model = load_model(tmp_path / "d").model
+    assert model.spec.dropout == 0.3
+    x = torch.randn(50, model.spliced_dim)
+    model.eval()
+    assert torch.equal(model(x)[0], model(x)[0])
+    model.train()
+    assert not torch.equal(model(x)[0], model(x)[0])
+    with pytest.raises(AsrktError, match="dropout must be in"):
+        _teacher(dropout=1.0).validate()
 
 
 def _rewrite_alignment(ali, changes):
@@ -123,3 +145,31 @@ def test_nan_features_and_nan_loss_are_one_line_errors(tmp_path):
             writer.write(utt, feats[utt])
     with pytest.raises(AsrktError, match=f"{bad}.*NaN"):
         train_supervised("t", _teacher(), data, ali_dir=ali, exp_dir=tmp_path / "y", loss=HARD)
+
+
+def test_frequency_masking_zeroes_one_band_per_example():
+    from asrkt.nnet.augment import mask_frequencies
+
+    torch.manual_seed(0)
+    frames = torch.ones(200, 3 * 10)            # 200 examples, 3 spliced frames of 10 channels
+    masked = mask_frequencies(frames, 10, 4).reshape(200, 3, 10)
+    zero = masked == 0
+    assert torch.equal(zero[:, 0], zero[:, 1]) and torch.equal(zero[:, 0], zero[:, 2])
+    widths = zero[:, 0].sum(1)
+    assert widths.max() == 4 and widths.min() == 0 and len(set(widths.tolist())) == 5
+    for row in zero[:, 0]:                      # one contiguous band
+        idx = row.nonzero().flatten()
+        assert len(idx) == 0 or idx[-1] - idx[0] + 1 == len(idx)
+    streams = mask_frequencies(torch.ones(8, 20, 10), 10, 3) == 0   # same band in every frame
+    assert all(torch.equal(s[0], s[t]) for s in streams for t in range(20))
+    assert torch.equal(mask_frequencies(frames, 10, 0), frames)
+
+
+def test_frequency_masking_applies_to_training_only(tmp_path):
+    data, ali = make_synthetic_corpus(tmp_path / "corpus", num_utts=10)
+    plain = train_supervised("t", _teacher(max_epochs=1), data, ali_dir=ali,
+                             exp_dir=tmp_path / "a", loss=HARD)
+    masked = train_supervised("t", _teacher(max_epochs=1, freq_mask=3), data, ali_dir=ali,
+                              exp_dir=tmp_path / "b", loss=HARD)
+    assert plain[0]["cv_loss"] == masked[0]["cv_loss"]      # the initial model: CV unmasked
+    assert plain[1]["train_loss"] != masked[1]["train_loss"]

@@ -26,6 +26,8 @@ class ModelSpec:
     proj_dim: LSTM projection dimension (LSTMP; 0 = no projection). Ignored by other models.
     splice: context frames on each side stacked at the input.
     target_delay: unidirectional recurrent models output frame t's pdf after seeing frame t+delay.
+    dropout: probability of dropping a hidden unit's output while training (DNN hidden layers;
+        0 = off). Ignored by other models.
     """
 
     name: str = "dnn"
@@ -34,6 +36,7 @@ class ModelSpec:
     proj_dim: int = 0
     splice: int = 5
     target_delay: int = 0
+    dropout: float = 0.0
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -58,6 +61,8 @@ class AcousticModel(nn.Module):
                              f"{num_pdfs}, layers {spec.num_layers}, hidden {spec.hidden_dim})")
         if spec.splice < 0 or spec.target_delay < 0:
             raise AsrktError(f"model '{spec.name}': splice and target_delay must be >= 0")
+        if not 0 <= spec.dropout < 1:
+            raise AsrktError(f"model '{spec.name}': dropout must be in [0, 1), got {spec.dropout}")
         self.spec = spec
         self.input_dim = input_dim
         self.num_pdfs = num_pdfs

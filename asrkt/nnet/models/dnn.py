@@ -17,7 +17,8 @@ from asrkt.nnet.models.base import AcousticModel, ModelSpec
 
 @register("dnn")
 class SigmoidDNN(AcousticModel):
-    """``num_layers`` sigmoid layers of ``hidden_dim`` units and a linear output layer."""
+    """``num_layers`` sigmoid layers of ``hidden_dim`` units and a linear output layer; with
+    ``spec.dropout`` > 0, dropout after each hidden layer while training (Hinton et al. 2012)."""
 
     recurrent = False
 
@@ -32,6 +33,8 @@ class SigmoidDNN(AcousticModel):
         x = inputs
         for layer in self.hidden:
             x = torch.sigmoid(layer(x))
+            if self.spec.dropout > 0:
+                x = nn.functional.dropout(x, self.spec.dropout, self.training)
         return self.output(x), None
 
     def init_from_dbn(self, layers: List[dict], source: str) -> None:
