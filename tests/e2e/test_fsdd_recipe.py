@@ -123,7 +123,7 @@ def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
 @pytest.mark.slow
 def test_teacher_study_tiny(fsdd_dir, repo_root, tmp_path):
     """local/teacher_study.sh: nested folds (george, jackson; theo never read), plain, VTLP,
-    dropout and frequency-masking teachers decoded, TEACHER_STUDY.md pairs them."""
+    dropout and frequency-masking teachers decoded, TEACHER_STUDY_theo.md pairs them."""
     work = tmp_path / "nest"
     cmd = ["bash", str(repo_root / "recipes" / "fsdd" / "local" / "teacher_study.sh"), "--seeds", "1",
            "--conf", "conf/tiny", "--speakers", "george jackson theo", "--max-index", "5",
@@ -131,7 +131,7 @@ def test_teacher_study_tiny(fsdd_dir, repo_root, tmp_path):
     result = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "theo" not in (work / "data" / "all" / "utt2spk").read_text()
-    table = (work / "TEACHER_STUDY.md").read_text()
+    table = (work / "TEACHER_STUDY_theo.md").read_text()
     assert table.startswith("# DNN teachers with regularisers on new speakers: nested folds inside fold theo")
     for name in ("", "_vtlp", "_do0.2", "_fm8"):
         for t in ("rand", "rbm"):

@@ -12,7 +12,8 @@
 #   dnn_{rand,rbm}_fm8      + frequency masking, one band of up to 8 of the 23 channels per
 #                             example (run.sh --teacher-freq-mask 8)
 # The settings were fixed before the study (common values scaled to 23 channels), not tuned.
-# Decoded with run.sh's NN LM weight; the table (WORK/TEACHER_STUDY.md, scripts/fsdd_results.py)
+# Decoded with run.sh's NN LM weight; the table (WORK/TEACHER_STUDY_<real-test-speaker>.md + .png,
+# scripts/fsdd_results.py)
 # pools the four nested folds and pairs every variant with its plain teacher, seed by seed.
 #
 # Usage: local/teacher_study.sh [--seeds "1 2 3"] [--conf DIR] [--nj 2] <fsdd-dir> <work> <real-test-speaker>
@@ -80,11 +81,12 @@ systems="mono"
 for name in "" _vtlp _do$dropout _fm8; do
   systems="$systems dnn_rand$name dnn_rbm$name"
 done
-stage_begins 3 "TEACHER_STUDY.md"
+table=TEACHER_STUDY_$outer
+stage_begins 3 "$table.md"
 python "$ASRKT_ROOT/scripts/fsdd_results.py" --exp exp --splits "$(for s in $speakers; do echo -n "si_$s "; done)" \
   --conditions full --seeds "$seeds" --systems "$systems" --protocol si \
   --command "recipes/fsdd/local/teacher_study.sh --seeds '$seeds' <fsdd> $work $outer" --conf "$conf" \
   --temperature "none (no KT in this study)" --lmwt "NN 10 (run.sh's a-priori weight); the GMM 12" --decode-name decode_test \
   --title "DNN teachers with regularisers on new speakers: nested folds inside fold $outer (CV data only)" \
-  --out TEACHER_STUDY.md --png TEACHER_STUDY.png
-cat TEACHER_STUDY.md
+  --out $table.md --png $table.png
+cat $table.md
