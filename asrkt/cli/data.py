@@ -105,8 +105,8 @@ def subset_data_dir_cmd(src_dir, dst_dir, utt_list, first, speakers):
 @click.command("perturb-data-dir")
 @click.argument("src_dir", type=DATA_DIR)
 @click.argument("dst_dir", type=click.Path(file_okay=False))
-@click.option("--vtln-warp", type=click.FloatRange(0.5, 2.0), required=True,
-              help="VTLN warp factor of the copy, e.g. 0.9 or 1.1.")
+@click.option("--vtln-warp", type=float, required=True,
+              help="VTLN warp factor of the copy, e.g. 0.9 or 1.1 (0.5-2, not 1).")
 def perturb_data_dir_cmd(src_dir, dst_dir, vtln_warp):
     """Make a VTLN-perturbed copy of a data directory (vocal tract length perturbation).
 

@@ -14,6 +14,7 @@ all copies of one recording on the same side (as Kaldi's nnet3 egs do).
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Sequence, Union
 
@@ -21,6 +22,7 @@ from asrkt.data.datadir import DataDir
 from asrkt.data.kaldi_files import invert_utt2spk, read_map, write_lists, write_map
 from asrkt.data.validate import SPK_FILES, UTT_FILES
 from asrkt.errors import AsrktError
+from asrkt.feats.extract import MAX_WARP, MIN_WARP
 
 PathLike = Union[str, Path]
 logger = logging.getLogger("asrkt.data")
@@ -45,8 +47,9 @@ def perturb_vtln(src: PathLike, dst: PathLike, warp: float) -> DataDir:
     Returns:
         The new data directory (no features yet: run ``asrkt make-feats`` on it).
     """
-    if not 0.5 <= warp <= 2.0 or warp == 1.0:
-        raise AsrktError(f"VTLN warp factor must be in [0.5, 2] and not 1, got {warp:g}")
+    if not MIN_WARP <= warp <= MAX_WARP or warp == 1.0:
+        raise AsrktError(f"VTLN warp factor must be in [{MIN_WARP:g}, {MAX_WARP:g}] and not 1, "
+                         f"got {warp:g}")
     source = DataDir(src)
     if Path(dst).resolve() == source.path.resolve():
         raise AsrktError(f"the perturbed copy must go to a new directory, not {source.path}")
@@ -93,10 +96,11 @@ def combine_data_dirs(dst: PathLike, sources: Sequence[PathLike]) -> DataDir:
         raise AsrktError(f"{out}: the combined directory must not be one of the sources")
     out.mkdir(parents=True, exist_ok=True)
     utt2spk = _union(dirs, "utt2spk", "utterance")
-    speaker_sets = [set(d.spk2utt) for d in dirs]
-    shared = set.union(*speaker_sets) if len(dirs) > 1 else set()
-    shared = {s for s in shared if sum(s in group for group in speaker_sets) > 1}
-    for name in ("utt2spk", "wav.scp", "text", "segments") + UTT_FILES + SPK_FILES:
+    write_map(out / "utt2spk", utt2spk)
+    write_lists(out / "spk2utt", invert_utt2spk(utt2spk))
+    sources_of = Counter(spk for d in dirs for spk in d.spk2utt)
+    shared = {spk for spk, n in sources_of.items() if n > 1}
+    for name in ("wav.scp", "text", "segments") + UTT_FILES + SPK_FILES:
         present = [d for d in dirs if d.has(name)]
         if name == "cmvn.scp" and present and shared:
             logger.warning("combine-data-dirs: cmvn.scp left out: speaker(s) %s occur in more "
@@ -106,8 +110,8 @@ def combine_data_dirs(dst: PathLike, sources: Sequence[PathLike]) -> DataDir:
             continue
         if name in ("utt2uniq", "utt2warp", "spk2warp") and present:
             merged = _union(dirs, name, "id", default=_default_of(name))
-        elif name == "utt2spk" or (present and len(present) == len(dirs)):
-            merged = utt2spk if name == "utt2spk" else _union(dirs, name, "id")
+        elif present and len(present) == len(dirs):
+            merged = _union(dirs, name, "id")
         else:
             if present:
                 logger.warning("combine-data-dirs: %s is in %d of %d sources; left out",
@@ -115,7 +119,6 @@ def combine_data_dirs(dst: PathLike, sources: Sequence[PathLike]) -> DataDir:
             (out / name).unlink(missing_ok=True)
             continue
         write_map(out / name, merged)
-    write_lists(out / "spk2utt", invert_utt2spk(utt2spk))
     return DataDir(out)
 
 

@@ -162,13 +162,13 @@ def compute_features(samples: np.ndarray, rate: int, config: FeatConfig, utt: st
     return out
 
 
-def _extract_job(job: int, spec: Tuple[str, List[str], str, dict, bool],
+def _extract_job(job: int, spec: Tuple[str, List[str], str, dict, bool, Dict[str, float]],
                  tick: Callable[[int], None]) -> Tuple[List[Tuple[str, str]], Dict[str, str]]:
-    """One --nj job: features of a slice of utterances into ``raw_<type>_<data>.<job+1>.ark``."""
-    data_path, utterances, ark_base, config_dict, compress = spec
+    """One --nj job: features of a slice of utterances into ``raw_<type>_<data>.<job+1>.ark``
+    (``warps``: VTLN warp factor per utterance of the slice, empty without warp files)."""
+    data_path, utterances, ark_base, config_dict, compress, warps = spec
     data = DataDir(data_path)
     config = FeatConfig(**config_dict)
-    warps = warp_factors(data) or {}
     ark = Path(f"{ark_base}.{job + 1}.ark")
     frames: Dict[str, str] = {}
     with ArkScpWriter(ark, Path(f"{ark_base}.{job + 1}.scp"), compress=compress) as writer:
@@ -200,7 +200,7 @@ def make_feats(data_dir: DataDir, feat_dir: Path, config: FeatConfig, nj: int = 
     utterances = data_dir.utterances
     if not utterances:
         raise AsrktError(f"{data_dir.file('utt2spk')}: no utterances")
-    warps = warp_factors(data_dir)  # checked before any job starts
+    warps = warp_factors(data_dir)  # read and checked once, before any job starts
     if warps is not None:
         logger.info("make-feats: VTLN warp factors from %s (%s)",
                     "spk2warp" if data_dir.has("spk2warp") else "utt2warp",
@@ -208,7 +208,8 @@ def make_feats(data_dir: DataDir, feat_dir: Path, config: FeatConfig, nj: int = 
     feat_dir = Path(feat_dir).resolve()
     feat_dir.mkdir(parents=True, exist_ok=True)
     ark_base = str(feat_dir / f"raw_{config.type}_{data_dir.name}")
-    jobs = [(str(data_dir.path), part, ark_base, asdict(config), compress)
+    jobs = [(str(data_dir.path), part, ark_base, asdict(config), compress,
+             {u: warps[u] for u in part} if warps is not None else {})
             for part in split_evenly(utterances, nj)]
     import torchaudio.compliance.kaldi  # noqa: F401  (imported once here, inherited by forked jobs)
 

@@ -160,7 +160,8 @@ def split_holdout(utterances: Sequence[str], fraction: float, seed: int,
             perturbed copy of a CV utterance is trained on.
     """
     utts = list(utterances)
-    keys = utts if groups is None else list(dict.fromkeys(groups.get(u, u) for u in utts))
+    key_of = {u: u if groups is None else groups.get(u, u) for u in utts}
+    keys = list(dict.fromkeys(key_of.values()))
     if len(keys) < 2:
         raise AsrktError(f"need at least 2 utterances to hold out a CV set, have {len(keys)}"
                          + ("" if groups is None else " (counting perturbed copies once)"))
@@ -169,7 +170,6 @@ def split_holdout(utterances: Sequence[str], fraction: float, seed: int,
     rng = np.random.default_rng(seed)
     num_cv = min(max(1, int(round(fraction * len(keys)))), len(keys) - 1)
     chosen = {keys[i] for i in rng.choice(len(keys), size=num_cv, replace=False).tolist()}
-    key_of = (lambda u: u) if groups is None else (lambda u: groups.get(u, u))
-    train = [u for u in utts if key_of(u) not in chosen]
-    cv = [u for u in utts if key_of(u) in chosen]
+    train = [u for u in utts if key_of[u] not in chosen]
+    cv = [u for u in utts if key_of[u] in chosen]
     return train, cv

@@ -30,6 +30,8 @@
 #   --teacher-freq-mask F    also systems dnn_{rand,rbm}_fm<F>: the DNN teachers trained with
 #                            frequency masking of up to F channels (train-teacher --freq-mask F;
 #                            chosen in local/teacher_study.sh: 8)                      [0: off]
+#   --teacher-dropout P      also systems dnn_{rand,rbm}_do<P>: teachers trained with dropout P
+#                            (train-teacher --dropout P; compared in local/teacher_study.sh) [0: off]
 #   --teachers-only true     only the GMM and the DNN teachers (stages 7-10 skipped; the table
 #                            compares dnn_* with the GMM): the hybrid-vs-GMM check, nested CV
 #   --totgauss N --mono-opts "..."   monophone GMM size and train-mono schedule options
@@ -64,6 +66,7 @@ nn_threads=1            # --num-threads of the neural commands: 1 (0 = one per c
 extra_nn_opts=""        # appended to every neural training command (e.g. "--max-epochs 1")
 teachers_only=false     # true: GMM and DNN teachers only (no soft targets, no LSTMs)
 teacher_freq_mask=0     # > 0: also teachers dnn_{rand,rbm}_fm<F> trained with --freq-mask F
+teacher_dropout=0       # > 0: also teachers dnn_{rand,rbm}_do<P> trained with --dropout P
 vtlp=""                 # VTLN warp factors of the augmented DNN teachers (e.g. "0.9 1.1"); "": off
 kt_reg=0                # > 0: also (4r)/(5r), fine-tuned from (4)/(5)'s KT students with the KT loss kept
                         #   as a regulariser, (1-W) CE + W KT (finetune --kt-weight W); 0: off
@@ -125,6 +128,12 @@ lmwt_of() {
 }
 kt_reg_on=$(awk -v w="$kt_reg" 'BEGIN { if (w !~ /^[0-9.]+$/ || w > 1) print "bad"; else print (w > 0) ? 1 : 0 }')
 case "$teacher_freq_mask" in ''|*[!0-9]*) echo "$0: --teacher-freq-mask must be an integer >= 0" >&2; exit 1 ;; esac
+awk -v p="$teacher_dropout" 'BEGIN { exit !(p ~ /^[0-9.]+$/ && p < 1) }' ||
+  { echo "$0: --teacher-dropout must be a number in [0, 1), got '$teacher_dropout'" >&2; exit 1; }
+# regularised variants of the teachers, "<name suffix> <train-teacher options>" each
+teacher_variants=()
+[ $teacher_freq_mask = 0 ] || teacher_variants+=("fm$teacher_freq_mask --freq-mask $teacher_freq_mask")
+awk -v p="$teacher_dropout" 'BEGIN { exit !(p > 0) }' && teacher_variants+=("do$teacher_dropout --dropout $teacher_dropout")
 case "$teachers_only" in true|false) ;; *) echo "$0: --teachers-only must be true or false" >&2; exit 1 ;; esac
 [ "$kt_reg_on" != bad ] || { echo "$0: --kt-reg must be a number in [0, 1], got '$kt_reg'" >&2; exit 1; }
 for w in $vtlp; do
@@ -263,9 +272,11 @@ if stage_begins 6 "DNN teachers: random init and RBM-pre-trained (cross-entropy,
       dbn_opt=""; [ $t = rbm ] && dbn_opt="--dbn $s/dbn"
       done_or_run $s/dnn_$t asrkt train-teacher --config $conf/dnn.yaml --seed $seed $thr $dbn_opt $extra_nn_opts \
         $data/fbank/$split/$cond/train $e/mono_ali $s/dnn_$t </dev/null
-      [ $teacher_freq_mask = 0 ] || done_or_run $s/dnn_${t}_fm$teacher_freq_mask asrkt train-teacher --config $conf/dnn.yaml \
-        --seed $seed $thr $dbn_opt --freq-mask $teacher_freq_mask $extra_nn_opts \
-        $data/fbank/$split/$cond/train $e/mono_ali $s/dnn_${t}_fm$teacher_freq_mask </dev/null
+      for variant in "${teacher_variants[@]}"; do
+        name=${variant%% *}
+        done_or_run $s/dnn_${t}_$name asrkt train-teacher --config $conf/dnn.yaml --seed $seed $thr $dbn_opt \
+          ${variant#* } $extra_nn_opts $data/fbank/$split/$cond/train $e/mono_ali $s/dnn_${t}_$name </dev/null
+      done
       [ -n "$vtlp" ] || continue
       dbn_opt=""; [ $t = rbm ] && dbn_opt="--dbn $s/dbn_vtlp"
       done_or_run $s/dnn_${t}_vtlp asrkt train-teacher --config $conf/dnn.yaml --seed $seed $thr $dbn_opt $extra_nn_opts \
@@ -320,7 +331,9 @@ nn_systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft"
 [ $kt_reg_on = 0 ] || nn_systems="$nn_systems lstm_kt_rand_ftreg lstm_kt_rbm_ftreg"
 [ $teachers_only = false ] || nn_systems="dnn_rand dnn_rbm"
 [ -z "$vtlp" ] || nn_systems="$nn_systems dnn_rand_vtlp dnn_rbm_vtlp"
-[ $teacher_freq_mask = 0 ] || nn_systems="$nn_systems dnn_rand_fm$teacher_freq_mask dnn_rbm_fm$teacher_freq_mask"
+for variant in "${teacher_variants[@]}"; do
+  nn_systems="$nn_systems dnn_rand_${variant%% *} dnn_rbm_${variant%% *}"
+done
 if stage_begins 11 "hybrid decoding (log-posterior - log-prior through HCLG, LMWT $nn_lmwt_msg)"; then
   nn_runs | while read -r split cond seed; do
     e=$exp/$split/$cond; s=$e/seed$seed

@@ -8,7 +8,7 @@
 #   dnn_{rand,rbm}          run.sh's teachers (conf/dnn.yaml)
 #   dnn_{rand,rbm}_vtlp     + VTLN-perturbed copies of the training data, warps 0.9 and 1.1
 #                             (run.sh --vtlp "0.9 1.1")
-#   dnn_{rand,rbm}_do0.2    + dropout 0.2 after each hidden layer (train-teacher --dropout 0.2)
+#   dnn_{rand,rbm}_do0.2    + dropout 0.2 after each hidden layer (run.sh --teacher-dropout 0.2)
 #   dnn_{rand,rbm}_fm8      + frequency masking, one band of up to 8 of the 23 channels per
 #                             example (run.sh --teacher-freq-mask 8)
 # The settings were fixed before the study (common values scaled to 23 channels), not tuned.
@@ -49,40 +49,21 @@ speakers=${speakers% }
 . "$here/path.sh"
 . "$here/../common/stage.sh"
 stage=0; stop_stage=100
+dropout=0.2
 run_opts=(--work "$work" --speakers "$speakers" --conditions full --seeds "$seeds" --conf "$conf"
-          --nj $nj --vtlp "0.9 1.1" --teacher-freq-mask 8 --teachers-only true)
+          --nj $nj --vtlp "0.9 1.1" --teacher-freq-mask 8 --teacher-dropout $dropout --teachers-only true)
 [ -z "$max_index" ] || run_opts+=(--max-index $max_index)
-stage_begins 1 "nested folds ($speakers; $outer never read): GMMs, plain, VTLP and masked teachers (run.sh)"
+stage_begins 1 "nested folds ($speakers; $outer never read): GMMs and all teachers, decoded (run.sh)"
 bash "$here/run.sh" "${run_opts[@]}" --stop-stage 11 "$fsdd"
 
 cd "$work"
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-dropout=0.2
-stage_begins 2 "teachers with dropout $dropout and their decodes"
-for spk in $speakers; do
-  e=exp/si_$spk/full
-  for seed in $seeds; do
-    s=$e/seed$seed
-    for t in rand rbm; do
-      sys=dnn_${t}_do$dropout
-      dbn_opt=""; [ $t = rbm ] && dbn_opt="--dbn $s/dbn"
-      done_or_run $s/$sys asrkt train-teacher --config $conf/dnn.yaml --seed $seed --num-threads 1 \
-        --dropout $dropout $dbn_opt data/fbank/si_$spk/full/train $e/mono_ali $s/$sys </dev/null
-      ll=$s/$sys/loglikes_test
-      [ -f $ll/loglikes.scp ] || asrkt forward $s/$sys data/fbank/si_$spk/test $ll </dev/null
-      done_or_run $s/$sys/decode_test asrkt decode-nnet --nj $nj --min-lmwt 10 --max-lmwt 10 \
-        --data-dir data/fbank/si_$spk/test $e/mono/graph scp:$ll/loglikes.scp $e/mono \
-        $s/$sys/decode_test </dev/null
-    done
-  done
-done
 
 systems="mono"
 for name in "" _vtlp _do$dropout _fm8; do
   systems="$systems dnn_rand$name dnn_rbm$name"
 done
 table=TEACHER_STUDY_$outer
-stage_begins 3 "$table.md"
+stage_begins 2 "$table.md"
 python "$ASRKT_ROOT/scripts/fsdd_results.py" --exp exp --splits "$(for s in $speakers; do echo -n "si_$s "; done)" \
   --conditions full --seeds "$seeds" --systems "$systems" --protocol si \
   --command "recipes/fsdd/local/teacher_study.sh --seeds '$seeds' <fsdd> $work $outer" --conf "$conf" \
