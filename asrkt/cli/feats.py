@@ -4,29 +4,27 @@ from __future__ import annotations
 
 import click
 
+from asrkt.feats.config import FeatConfig
+from asrkt.utils.config import config_options
+
 DATA_DIR = click.Path(exists=True, file_okay=False)
 
 
 @click.command("make-feats")
 @click.argument("data_dir", type=DATA_DIR)
 @click.argument("feat_dir", type=click.Path(file_okay=False))
-@click.option("--type", "feat_type", type=click.Choice(["fbank", "mfcc"]), default=None,
-              help="Feature type (default: fbank, or the config file's 'type').")
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
-              help="YAML with extraction options (Kaldi names: num_mel_bins, frame_shift, ...).")
+@config_options(FeatConfig)
 @click.option("--nj", type=click.IntRange(min=1), default=1, show_default=True,
               help="Parallel jobs; output is identical for any value.")
 @click.option("--compress", is_flag=True, help="Store Kaldi-compressed matrices.")
-@click.option("--sample-frequency", type=float, default=None,
-              help="Resample all audio to this rate (default: keep each file's rate).")
-def make_feats_cmd(data_dir, feat_dir, feat_type, config_file, nj, compress, sample_frequency):
+def make_feats_cmd(data_dir, feat_dir, config, nj, compress):
     """Extract Kaldi-compatible fbank or MFCC features (as steps/make_fbank.sh, make_mfcc.sh).
 
     Writes FEAT_DIR/raw_<type>_<data>.<job>.ark/.scp and DATA_DIR/feats.scp and
-    DATA_DIR/utt2num_frames. Options use Kaldi's names and defaults (25 ms frames, 10 ms
-    shift, 23 mel bins, povey window, dither 1 seeded per utterance); `--config` takes them
-    from YAML, flags override the file. The resolved options are saved as
-    FEAT_DIR/<type>_<data>.yaml.
+    DATA_DIR/utt2num_frames. Options use the names and defaults of Kaldi's
+    compute-fbank-feats/compute-mfcc-feats (--dither, --num-mel-bins, ...; dither is seeded per
+    utterance); `--config` takes them from YAML, flags override the file. The resolved options
+    are saved as FEAT_DIR/<type>_<data>.yaml.
 
     \b
     Usage:   asrkt make-feats [options] DATA_DIR FEAT_DIR
@@ -35,13 +33,11 @@ def make_feats_cmd(data_dir, feat_dir, feat_type, config_file, nj, compress, sam
     from pathlib import Path
 
     from asrkt.data.datadir import DataDir
-    from asrkt.feats.extract import FeatConfig, make_feats
-    from asrkt.utils.config import resolve_config, save_config
+    from asrkt.feats.extract import make_feats
+    from asrkt.utils.config import save_config
     from asrkt.utils.logs import command_log
 
     data = DataDir(data_dir)
-    config = resolve_config(FeatConfig, config_file,
-                            {"type": feat_type, "sample_frequency": sample_frequency})
     with command_log(Path(feat_dir) / "log", f"make_{config.type}_{data.name}"):
         count = make_feats(data, Path(feat_dir), config, nj=nj, compress=compress)
         save_config(config, Path(feat_dir) / f"{config.type}_{data.name}.yaml")

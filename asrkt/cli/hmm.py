@@ -5,24 +5,21 @@ from __future__ import annotations
 
 import click
 
+from asrkt.decode.config import DecodeConfig, GraphConfig
+from asrkt.hmm.config import AlignConfig, LangConfig, TrainMonoConfig
+from asrkt.utils.config import config_options
+
 DIR = click.Path(exists=True, file_okay=False)
 OUT_DIR = click.Path(file_okay=False)
-
-
-def _flags(**kwargs):
-    """Command-line values keyed by config field (None = not given)."""
-    return kwargs
+_NJ = click.option("--nj", type=click.IntRange(min=1), default=1, show_default=True,
+                   help="Parallel jobs.")
 
 
 @click.command("prepare-lang")
 @click.argument("dict_dir", type=DIR)
 @click.argument("lang_dir", type=OUT_DIR)
-@click.option("--sil-prob", type=click.FloatRange(0.0, 1.0, max_open=True), default=0.5,
-              show_default=True, help="Probability of optional silence between words.")
-@click.option("--position-dependent-phones/--no-position-dependent-phones", default=False,
-              show_default=True, help="Word-position dependent phones (_B/_E/_I/_S).")
-@click.option("--oov-word", default=None, help="Lexicon word that unknown words map to, e.g. '<UNK>'.")
-def prepare_lang_cmd(dict_dir, lang_dir, sil_prob, position_dependent_phones, oov_word):
+@config_options(LangConfig)
+def prepare_lang_cmd(dict_dir, lang_dir, config):
     """Make a lang dir from a dict dir (as utils/prepare_lang.sh).
 
     DICT_DIR holds lexicon.txt (or lexiconp.txt), silence_phones.txt, nonsilence_phones.txt and
@@ -35,7 +32,8 @@ def prepare_lang_cmd(dict_dir, lang_dir, sil_prob, position_dependent_phones, oo
     """
     from asrkt.hmm.lang import prepare_lang
 
-    lang = prepare_lang(dict_dir, lang_dir, sil_prob, position_dependent_phones, oov_word)
+    lang = prepare_lang(dict_dir, lang_dir, config.sil_prob, config.position_dependent_phones,
+                        config.oov_word)
     click.echo(f"{lang_dir}: {len(lang.phones)} phone symbols, {len(lang.words)} word symbols")
 
 
@@ -81,19 +79,9 @@ def make_word_loop_cmd(lang_dir, out_dir, exclude):
 @click.argument("data_dir", type=DIR)
 @click.argument("lang_dir", type=DIR)
 @click.argument("exp_dir", type=OUT_DIR)
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
-              help="YAML with TrainMonoConfig fields (flags override it).")
-@click.option("--totgauss", type=click.IntRange(min=1), help="Target number of Gaussians [1000].")
-@click.option("--num-iters", type=click.IntRange(min=1), help="Training passes [40].")
-@click.option("--max-iter-inc", type=click.IntRange(min=0), help="Last pass that adds Gaussians [30].")
-@click.option("--boost-silence", type=float, help="Boost of optional-silence likelihoods in alignment [1.0].")
-@click.option("--beam", type=float, help="Beam of the first realignment [6]; later ones use realign_beam [10].")
-@click.option("--retry-beam", type=float, help="Retry beam of the first realignment [24].")
-@click.option("--realign-iters", help="Passes that realign ['1 2 ... 10 12 ... 38'].")
-@click.option("--seed", type=int, help="Offset of the equal-alignment seeds [0 = Kaldi's].")
-@click.option("--nj", type=click.IntRange(min=1), default=1, show_default=True, help="Parallel alignment jobs.")
-def train_mono_cmd(data_dir, lang_dir, exp_dir, config_file, totgauss, num_iters, max_iter_inc,
-                   boost_silence, beam, retry_beam, realign_iters, seed, nj):
+@config_options(TrainMonoConfig)
+@_NJ
+def train_mono_cmd(data_dir, lang_dir, exp_dir, config, nj):
     """Flat-start monophone GMM-HMM training (as steps/train_mono.sh).
 
     MFCC (or any features) + deltas with per-speaker CMN, global-mean init, equal alignment,
@@ -108,16 +96,11 @@ def train_mono_cmd(data_dir, lang_dir, exp_dir, config_file, totgauss, num_iters
     """
     from pathlib import Path
 
-    from asrkt.hmm.train_mono import TrainMonoConfig, train_mono
-    from asrkt.utils.config import resolve_config
+    from asrkt.hmm.train_mono import train_mono
     from asrkt.utils.logs import command_log
 
-    cfg = resolve_config(TrainMonoConfig, config_file, _flags(
-        totgauss=totgauss, num_iters=num_iters, max_iter_inc=max_iter_inc,
-        boost_silence=boost_silence, beam=beam, retry_beam=retry_beam,
-        realign_iters=realign_iters, seed=seed))
     with command_log(Path(exp_dir) / "log", "train-mono"):
-        model = train_mono(data_dir, lang_dir, exp_dir, cfg, nj)
+        model = train_mono(data_dir, lang_dir, exp_dir, config, nj)
     click.echo(f"{exp_dir}/final.mdl: {model.num_pdfs} pdfs, {model.num_gauss} Gaussians")
 
 
@@ -126,12 +109,9 @@ def train_mono_cmd(data_dir, lang_dir, exp_dir, config_file, totgauss, num_iters
 @click.argument("lang_dir", type=DIR)
 @click.argument("model_dir", type=DIR)
 @click.argument("ali_dir", type=OUT_DIR)
-@click.option("--beam", type=float, default=10.0, show_default=True, help="Alignment beam.")
-@click.option("--retry-beam", type=float, default=40.0, show_default=True, help="Retry beam.")
-@click.option("--boost-silence", type=float, default=1.0, show_default=True,
-              help="Boost of optional-silence likelihoods.")
-@click.option("--nj", type=click.IntRange(min=1), default=1, show_default=True, help="Parallel jobs.")
-def align_cmd(data_dir, lang_dir, model_dir, ali_dir, beam, retry_beam, boost_silence, nj):
+@config_options(AlignConfig)
+@_NJ
+def align_cmd(data_dir, lang_dir, model_dir, ali_dir, config, nj):
     """Force-align a data dir with a trained model (as steps/align_si.sh).
 
     Writes ALI_DIR/ali.ark + ali.scp (transition-ids as Kaldi int vectors), ALI_DIR/pdf_counts
@@ -143,12 +123,12 @@ def align_cmd(data_dir, lang_dir, model_dir, ali_dir, beam, retry_beam, boost_si
     """
     from pathlib import Path
 
-    from asrkt.hmm.align import AlignOptions, align_data
+    from asrkt.hmm.align import align_data
     from asrkt.utils.logs import command_log
 
     with command_log(Path(ali_dir) / "log", "align"):
-        done, failed = align_data(data_dir, lang_dir, model_dir, ali_dir,
-                                  AlignOptions(beam=beam, retry_beam=retry_beam), boost_silence, nj)
+        done, failed = align_data(data_dir, lang_dir, model_dir, ali_dir, config,
+                                  config.boost_silence, nj)
     click.echo(f"{ali_dir}/ali.scp: {done} utterance(s) aligned, {len(failed)} failed")
 
 
@@ -219,9 +199,8 @@ def ali_to_phones_cmd(model_dir, ali_rspecifier, out_ark, per_frame):
 @click.argument("lang_test_dir", type=DIR)
 @click.argument("model_dir", type=DIR)
 @click.argument("graph_dir", type=OUT_DIR)
-@click.option("--self-loop-scale", type=float, default=0.1, show_default=True)
-@click.option("--transition-scale", type=float, default=1.0, show_default=True)
-def make_graph_cmd(lang_test_dir, model_dir, graph_dir, self_loop_scale, transition_scale):
+@config_options(GraphConfig)
+def make_graph_cmd(lang_test_dir, model_dir, graph_dir, config):
     """Compile GRAPH_DIR/HCLG.fst (as utils/mkgraph.sh with a monophone tree).
 
     LANG_TEST_DIR must hold G.fst (format-lm or make-word-loop).
@@ -236,35 +215,9 @@ def make_graph_cmd(lang_test_dir, model_dir, graph_dir, self_loop_scale, transit
     from asrkt.utils.logs import command_log
 
     with command_log(Path(graph_dir) / "log", "make-graph"):
-        path = make_graph(lang_test_dir, model_dir, graph_dir, self_loop_scale, transition_scale)
+        path = make_graph(lang_test_dir, model_dir, graph_dir, config.self_loop_scale,
+                          config.transition_scale)
     click.echo(f"{path}")
-
-
-def _decode_options(func):
-    """Decoder flags shared by decode and decode-nnet (None: from --config or defaults)."""
-    options = [
-        click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
-                     help="YAML with DecodeConfig fields (flags override it)."),
-        click.option("--beam", type=float, help="Decoding beam [13.0]."),
-        click.option("--max-active", type=click.IntRange(min=1), help="Max active states [7000]."),
-        click.option("--lattice-beam", type=float, help="Lattice beam [6.0]."),
-        click.option("--acoustic-scale", type=float,
-                     help="Acoustic scale when --min-lmwt/--max-lmwt are 0 [0.083333]."),
-        click.option("--min-lmwt", type=click.IntRange(min=0), help="Smallest LM weight swept [7]."),
-        click.option("--max-lmwt", type=click.IntRange(min=0), help="Largest LM weight swept [17]."),
-        click.option("--nj", type=click.IntRange(min=1), default=1, show_default=True,
-                     help="Parallel jobs."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def _decode_config(config_file, **flags):
-    from asrkt.decode.decoder import DecodeConfig
-    from asrkt.utils.config import resolve_config
-
-    return resolve_config(DecodeConfig, config_file, flags)
 
 
 @click.command("decode")
@@ -272,10 +225,10 @@ def _decode_config(config_file, **flags):
 @click.argument("data_dir", type=DIR)
 @click.argument("model_dir", type=DIR)
 @click.argument("decode_dir", type=OUT_DIR)
-@_decode_options
+@config_options(DecodeConfig)
+@_NJ
 @click.option("--skip-scoring", is_flag=True, help="Do not score even if DATA_DIR has text.")
-def decode_cmd(graph_dir, data_dir, model_dir, decode_dir, config_file, beam, max_active,
-               lattice_beam, acoustic_scale, min_lmwt, max_lmwt, nj, skip_scoring):
+def decode_cmd(graph_dir, data_dir, model_dir, decode_dir, config, nj, skip_scoring):
     """Decode a data dir with a GMM (as steps/decode.sh), then score it.
 
     Features go through the model's saved feature pipeline. Each LM weight in
@@ -295,13 +248,11 @@ def decode_cmd(graph_dir, data_dir, model_dir, decode_dir, config_file, beam, ma
     from asrkt.hmm.model import GmmModel
     from asrkt.utils.logs import command_log
 
-    cfg = _decode_config(config_file, beam=beam, max_active=max_active, lattice_beam=lattice_beam,
-                         acoustic_scale=acoustic_scale, min_lmwt=min_lmwt, max_lmwt=max_lmwt)
     data = DataDir(data_dir)
     with command_log(Path(decode_dir) / "log", "decode"):
         model = GmmModel.load(model_dir)
         source = gmm_source(model, data_dir, _pipeline_path(Path(model_dir)))
-        run_decode(graph_dir, model, data.utterances, source, decode_dir, cfg, nj)
+        run_decode(graph_dir, model, data.utterances, source, decode_dir, config, nj)
         if not skip_scoring and data.has("text"):
             lmwt, line = score_decode_dir(data_dir, decode_dir)
             click.echo(f"{line} {decode_dir}/wer_{lmwt}")
@@ -312,10 +263,10 @@ def decode_cmd(graph_dir, data_dir, model_dir, decode_dir, config_file, beam, ma
 @click.argument("loglikes_rspecifier")
 @click.argument("model_dir", type=DIR)
 @click.argument("decode_dir", type=OUT_DIR)
-@_decode_options
+@config_options(DecodeConfig)
+@_NJ
 @click.option("--data-dir", type=DIR, help="Score against this data dir's text afterwards.")
-def decode_nnet_cmd(graph_dir, loglikes_rspecifier, model_dir, decode_dir, config_file, beam,
-                    max_active, lattice_beam, acoustic_scale, min_lmwt, max_lmwt, nj, data_dir):
+def decode_nnet_cmd(graph_dir, loglikes_rspecifier, model_dir, decode_dir, config, nj, data_dir):
     """Decode per-frame pdf log-likelihoods from a neural net (hybrid NN-HMM decoding).
 
     LOGLIKES_RSPECIFIER is a matrix table (scp:/ark: or a .scp/.ark path), one [T, num_pdfs]
@@ -334,12 +285,11 @@ def decode_nnet_cmd(graph_dir, loglikes_rspecifier, model_dir, decode_dir, confi
     from asrkt.hmm.model import GmmModel
     from asrkt.utils.logs import command_log
 
-    cfg = _decode_config(config_file, beam=beam, max_active=max_active, lattice_beam=lattice_beam,
-                         acoustic_scale=acoustic_scale, min_lmwt=min_lmwt, max_lmwt=max_lmwt)
     with command_log(Path(decode_dir) / "log", "decode-nnet"):
         model = GmmModel.load(model_dir)
         utts = table_keys(loglikes_rspecifier)
-        run_decode(graph_dir, model, utts, table_source(loglikes_rspecifier), decode_dir, cfg, nj)
+        run_decode(graph_dir, model, utts, table_source(loglikes_rspecifier), decode_dir, config,
+                   nj)
         if data_dir is not None:
             lmwt, line = score_decode_dir(data_dir, decode_dir)
             click.echo(f"{line} {decode_dir}/wer_{lmwt}")

@@ -7,83 +7,26 @@ config is saved in EXP_DIR/config.yaml.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict
-
 import click
+
+from asrkt.nnet.config import (EvalConfig, FinetuneConfig, ForwardConfig, PosteriorConfig, RBMConfig,
+                               StudentConfig, TeacherConfig)
+from asrkt.utils.config import config_options
 
 _DIR = click.Path(file_okay=False)
 _EXISTING = click.Path(exists=True)
-
-
-def _flags(config_cls, values: Dict[str, Any]) -> Dict[str, Any]:
-    """The given (non-None) options that are fields of ``config_cls``."""
-    import dataclasses
-
-    names = {f.name for f in dataclasses.fields(config_cls)}
-    return {k: v for k, v in values.items() if k in names and v is not None}
-
-
-def _common(func: Callable) -> Callable:
-    """--config, --device, --seed, --resume, feature options."""
-    options = [
-        click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
-                     help="YAML file of options (flags override it; unknown keys are errors)."),
-        click.option("--device", help="auto (CUDA if available, else CPU), cpu, cuda, cuda:N."),
-        click.option("--seed", type=int, help="Random seed (default 777)."),
-        click.option("--num-threads", type=int,
-                     help="CPU threads (default 0: one per core; 1 helps on a busy machine)."),
-        click.option("--resume", is_flag=True,
-                     help="Continue from the last checkpoint in EXP_DIR (same config)."),
-        click.option("--cmvn", type=click.Choice(["speaker", "utterance", "none"]),
-                     help="CMVN of a new feature pipeline (default speaker; needs cmvn.scp)."),
-        click.option("--delta-order", type=int, help="Add deltas up to this order (default 0)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def _training(func: Callable) -> Callable:
-    """Options shared by train-teacher, kt-pretrain and finetune."""
-    options = [
-        click.option("--model", "--student", "model",
-                     help="Architecture: dnn, lstm (LSTMP), blstm, gru, bgru, rnn, brnn."),
-        click.option("--num-layers", type=int, help="Hidden/recurrent layers."),
-        click.option("--hidden-dim", type=int, help="Units per layer (LSTM cells)."),
-        click.option("--proj-dim", type=int, help="LSTM projection size (0: none)."),
-        click.option("--splice", type=int, help="Context frames each side at the input."),
-        click.option("--target-delay", type=int, help="Output delay of unidirectional RNNs."),
-        click.option("--learning-rate", type=float, help="Initial learning rate."),
-        click.option("--optimizer", type=click.Choice(["sgd", "adam"])),
-        click.option("--max-epochs", type=int, help="Maximum epochs (newbob may stop earlier)."),
-        click.option("--batch-size", type=int, help="Frames per minibatch (frame models)."),
-        click.option("--num-streams", type=int, help="Streams per minibatch (RNNs)."),
-        click.option("--chunk-len", type=int, help="BPTT chunk length in frames (RNNs)."),
-        click.option("--grad-clip", type=float, help="Gradient norm clipping (0: off)."),
-        click.option("--dropout", type=float,
-                     help="Dropout after each DNN hidden layer while training (0: off)."),
-        click.option("--freq-mask", type=int,
-                     help="Zero one random band of up to N channels per training example "
-                          "(SpecAugment frequency masking; 0: off)."),
-        click.option("--cv-data", type=_EXISTING,
-                     help="CV data dir (default: hold out cv_fraction of the utterances)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return _common(func)
+_RESUME = click.option("--resume", is_flag=True,
+                       help="Continue from the last checkpoint in EXP_DIR (same config).")
+_CV_DATA = click.option("--cv-data", type=_EXISTING,
+                        help="CV data dir (default: hold out cv_fraction of the utterances).")
 
 
 @click.command("pretrain-rbm")
 @click.argument("data_dir", type=_EXISTING)
 @click.argument("exp_dir", type=_DIR)
-@click.option("--nn-depth", type=int, help="Number of RBMs (default 6).")
-@click.option("--hid-dim", type=int, help="Hidden units per RBM (default 1024).")
-@click.option("--rbm-iter", type=int,
-              help="Epochs per Bernoulli RBM; the Gaussian one gets 2x (default 1).")
-@click.option("--splice", type=int, help="Context frames each side (default 5).")
-@click.option("--batch-size", type=int, help="Frames per CD-1 minibatch (default 100).")
-@_common
-def pretrain_rbm(data_dir, exp_dir, config_file, resume, **options):
+@config_options(RBMConfig)
+@_RESUME
+def pretrain_rbm(data_dir, exp_dir, config, resume):
     """Pre-train a DBN of stacked RBMs with CD-1 (Kaldi pretrain_dbn.sh).
 
     The first RBM is Gaussian-Bernoulli on spliced, globally normalised features, the rest
@@ -93,11 +36,8 @@ def pretrain_rbm(data_dir, exp_dir, config_file, resume, **options):
     Usage:   asrkt pretrain-rbm [options] DATA_DIR EXP_DIR
     Example: asrkt pretrain-rbm --nn-depth 4 --hid-dim 512 --rbm-iter 2 data/train exp/dbn
     """
-    from asrkt.nnet.config import RBMConfig
     from asrkt.nnet.dbn import pretrain_rbm as run
-    from asrkt.utils.config import resolve_config
 
-    config = resolve_config(RBMConfig, config_file, _flags(RBMConfig, options))
     run(config, data_dir, exp_dir, resume)
 
 
@@ -106,8 +46,10 @@ def pretrain_rbm(data_dir, exp_dir, config_file, resume, **options):
 @click.argument("ali_dir", type=_EXISTING)
 @click.argument("exp_dir", type=_DIR)
 @click.option("--dbn", type=_EXISTING, help="Initialise hidden layers from this DBN.")
-@_training
-def train_teacher(data_dir, ali_dir, exp_dir, dbn, cv_data, config_file, resume, **options):
+@config_options(TeacherConfig)
+@_CV_DATA
+@_RESUME
+def train_teacher(data_dir, ali_dir, exp_dir, dbn, config, cv_data, resume):
     """Train the DNN teacher: cross-entropy on pdf targets, newbob schedule.
 
     ALI_DIR holds pdf.scp (pdf-id alignments) and pdf_counts. Without --dbn the sigmoid MLP
@@ -117,12 +59,9 @@ def train_teacher(data_dir, ali_dir, exp_dir, dbn, cv_data, config_file, resume,
     Usage:   asrkt train-teacher [options] DATA_DIR ALI_DIR EXP_DIR
     Example: asrkt train-teacher --dbn exp/dbn data/train exp/mono_ali exp/dnn
     """
-    from asrkt.nnet.config import TeacherConfig
     from asrkt.nnet.losses import LossSpec
     from asrkt.nnet.steps import train_supervised
-    from asrkt.utils.config import resolve_config
 
-    config = resolve_config(TeacherConfig, config_file, _flags(TeacherConfig, options))
     train_supervised("train-teacher", config, data_dir, exp_dir, LossSpec(1.0, 0.0, 1.0),
                      ali_dir=ali_dir, dbn=dbn, cv_data=cv_data, resume=resume)
 
@@ -131,17 +70,10 @@ def train_teacher(data_dir, ali_dir, exp_dir, dbn, cv_data, config_file, resume,
 @click.argument("teacher_dir", type=_EXISTING)
 @click.argument("data_dir", type=_EXISTING)
 @click.argument("post_dir", type=_DIR)
-@click.option("--temperature", type=float, default=1.0, show_default=True,
-              help="Softmax temperature T of the soft targets.")
-@click.option("--top-k", type=int, default=None,
-              help="Keep the k largest posteriors per frame, renormalised.")
+@config_options(PosteriorConfig)
 @click.option("--compress", is_flag=True,
               help="Kaldi compressed matrices: ~1 byte per value, lossy (rows renormalised).")
-@click.option("--device", default="auto", show_default=True)
-@click.option("--num-threads", type=click.IntRange(min=0), default=0, show_default=True,
-              help="torch intra-op threads (0: torch's default, all cores).")
-def dump_posteriors(teacher_dir, data_dir, post_dir, temperature, top_k, compress, device,
-                    num_threads):
+def dump_posteriors(teacher_dir, data_dir, post_dir, config, compress):
     """Write the teacher's frame posteriors (soft targets) as Kaldi matrices.
 
     POST_DIR gets post.ark/post.scp ([frames x pdfs] per utterance), posteriors.yaml and
@@ -154,17 +86,18 @@ def dump_posteriors(teacher_dir, data_dir, post_dir, temperature, top_k, compres
     from asrkt.nnet.config import set_threads
     from asrkt.nnet.inference import dump_posteriors as run
 
-    set_threads(num_threads)
-    run(teacher_dir, data_dir, post_dir, temperature, top_k, device, compress)
+    set_threads(config.num_threads)
+    run(teacher_dir, data_dir, post_dir, config.temperature, config.top_k, config.device, compress)
 
 
 @click.command("kt-pretrain")
 @click.argument("data_dir", type=_EXISTING)
 @click.argument("post_dir", type=_EXISTING)
 @click.argument("exp_dir", type=_DIR)
-@click.option("--temperature", type=float, help="KT temperature on both sides (default 1).")
-@_training
-def kt_pretrain(data_dir, post_dir, exp_dir, cv_data, config_file, resume, **options):
+@config_options(StudentConfig)
+@_CV_DATA
+@_RESUME
+def kt_pretrain(data_dir, post_dir, exp_dir, config, cv_data, resume):
     """Pre-train a student as a whole on the teacher's soft targets (knowledge transfer).
 
     Loss: T^2 x cross-entropy of softmax(z/T) against the soft targets re-tempered to T.
@@ -174,12 +107,9 @@ def kt_pretrain(data_dir, post_dir, exp_dir, cv_data, config_file, resume, **opt
     Usage:   asrkt kt-pretrain [options] DATA_DIR POST_DIR EXP_DIR
     Example: asrkt kt-pretrain --student lstm --temperature 2 data/train exp/dnn_post exp/lstm_kt
     """
-    from asrkt.nnet.config import StudentConfig
     from asrkt.nnet.losses import LossSpec
     from asrkt.nnet.steps import train_supervised
-    from asrkt.utils.config import resolve_config
 
-    config = resolve_config(StudentConfig, config_file, _flags(StudentConfig, options))
     train_supervised("kt-pretrain", config, data_dir, exp_dir,
                      LossSpec(0.0, 1.0, config.temperature), post_dir=post_dir,
                      cv_data=cv_data, resume=resume)
@@ -191,12 +121,11 @@ def kt_pretrain(data_dir, post_dir, exp_dir, cv_data, config_file, resume, **opt
 @click.argument("exp_dir", type=_DIR)
 @click.option("--init", "init", type=_EXISTING,
               help="Start from this model (e.g. the KT-pre-trained student); random init without.")
-@click.option("--kt-weight", type=float, help="Weight W of the KT loss: (1-W) CE + W KT.")
 @click.option("--post-dir", type=_EXISTING, help="Soft targets for --kt-weight > 0.")
-@click.option("--temperature", type=float, help="KT temperature (with --kt-weight).")
-@_training
-def finetune(data_dir, ali_dir, exp_dir, init, post_dir, cv_data, config_file, resume,
-             **options):
+@config_options(FinetuneConfig)
+@_CV_DATA
+@_RESUME
+def finetune(data_dir, ali_dir, exp_dir, init, post_dir, config, cv_data, resume):
     """Fine-tune (or train from scratch) on hard pdf targets with cross-entropy.
 
     With --init the architecture and feature pipeline come from that model.
@@ -206,12 +135,9 @@ def finetune(data_dir, ali_dir, exp_dir, init, post_dir, cv_data, config_file, r
     Example: asrkt finetune --init exp/lstm_kt data/train exp/mono_ali exp/lstm_kt_ft
     """
     from asrkt.errors import AsrktError
-    from asrkt.nnet.config import FinetuneConfig
     from asrkt.nnet.losses import LossSpec
     from asrkt.nnet.steps import train_supervised
-    from asrkt.utils.config import resolve_config
 
-    config = resolve_config(FinetuneConfig, config_file, _flags(FinetuneConfig, options))
     if config.kt_weight > 0 and post_dir is None:
         raise AsrktError("--kt-weight > 0 needs --post-dir with soft targets")
     loss = LossSpec(1.0 - config.kt_weight, config.kt_weight, config.temperature)
@@ -223,13 +149,8 @@ def finetune(data_dir, ali_dir, exp_dir, init, post_dir, cv_data, config_file, r
 @click.argument("model", type=_EXISTING)
 @click.argument("data_dir", type=_EXISTING)
 @click.argument("out_dir", type=_DIR)
-@click.option("--no-priors", is_flag=True, help="Write log-posteriors (no prior division).")
-@click.option("--prior-floor", type=float, default=1e-10, show_default=True)
-@click.option("--prior-scale", type=float, default=1.0, show_default=True)
-@click.option("--device", default="auto", show_default=True)
-@click.option("--num-threads", type=click.IntRange(min=0), default=0, show_default=True,
-              help="torch intra-op threads (0: torch's default, all cores).")
-def forward(model, data_dir, out_dir, no_priors, prior_floor, prior_scale, device, num_threads):
+@config_options(ForwardConfig)
+def forward(model, data_dir, out_dir, config):
     """Write log-likelihoods (log-posterior - log-prior) for hybrid decoding.
 
     MODEL is a final.pt or its EXP_DIR. OUT_DIR gets loglikes.ark/loglikes.scp, the input to
@@ -242,8 +163,9 @@ def forward(model, data_dir, out_dir, no_priors, prior_floor, prior_scale, devic
     from asrkt.nnet.config import set_threads
     from asrkt.nnet.inference import forward as run
 
-    set_threads(num_threads)
-    run(model, data_dir, out_dir, not no_priors, prior_floor, prior_scale, device)
+    set_threads(config.num_threads)
+    run(model, data_dir, out_dir, config.priors, config.prior_floor, config.prior_scale,
+        config.device)
 
 
 @click.command("eval-frames")
@@ -252,12 +174,8 @@ def forward(model, data_dir, out_dir, no_priors, prior_floor, prior_scale, devic
 @click.argument("ali_dir", type=_DIR)
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Also write the result as JSON to this file.")
-@click.option("--length-tolerance", type=click.IntRange(min=0), default=5, show_default=True,
-              help="Allowed |alignment frames - feature frames| per utterance.")
-@click.option("--device", default="auto", show_default=True)
-@click.option("--num-threads", type=click.IntRange(min=0), default=0, show_default=True,
-              help="torch intra-op threads (0: torch's default, all cores).")
-def eval_frames(model, data_dir, ali_dir, out, length_tolerance, device, num_threads):
+@config_options(EvalConfig)
+def eval_frames(model, data_dir, ali_dir, out, config):
     """Frame cross-entropy and accuracy of MODEL on DATA_DIR against ALI_DIR's pdf alignments.
 
     As Kaldi's nnet-train-frmshuff --cross-validate=true: e.g. how a model trained on some
@@ -271,8 +189,9 @@ def eval_frames(model, data_dir, ali_dir, out, length_tolerance, device, num_thr
     from asrkt.nnet.config import set_threads
     from asrkt.nnet.evaluate import evaluate_frames
 
-    set_threads(num_threads)
-    r = evaluate_frames(model, data_dir, ali_dir, device, length_tolerance, out=out)
+    set_threads(config.num_threads)
+    r = evaluate_frames(model, data_dir, ali_dir, config.device, config.length_tolerance,
+                        config.max_skip_fraction, out=out)
     click.echo(f"{r['model']}: {r['frames']} frames of {r['utterances']} utterances, "
                f"CE {r['ce']:.4f}, frame accuracy {100 * r['frame_acc']:.2f}%")
 

@@ -12,11 +12,11 @@ from typing import Sequence
 
 import numpy as np
 
+from asrkt.corpora.config import NOISE_TYPES
 from asrkt.errors import AsrktError
 
 FRAME_SECONDS = 0.02
 ACTIVE_RANGE_DB = 40.0
-NOISE_TYPES = ("white", "pink", "babble")
 
 
 def active_power(signal: np.ndarray, sample_rate: int) -> float:

@@ -30,7 +30,7 @@ import hashlib
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -38,7 +38,7 @@ import numpy as np
 
 from asrkt.corpora import espeak
 from asrkt.corpora.espeak import VoiceSettings
-from asrkt.corpora.noise import NOISE_TYPES
+from asrkt.corpora.config import SynthDigitsConfig
 from asrkt.errors import AsrktError
 
 logger = logging.getLogger("asrkt.corpora.synth_digits")
@@ -71,91 +71,6 @@ BABBLE_WORDS_PER_UTT = 16
 PEAK_LIMIT = 0.5        # clean speech peaks stay below -6 dBFS, so 0 dB SNR mixes do not clip
 WAV_ROOT, DATA_ROOT = "wav", "data"
 DONE_MARKER, CONFIG_FILE, SUMMARY_FILE = ".done", "config.yaml", "summary.yaml"
-
-
-@dataclass
-class SynthDigitsConfig:
-    """Everything that determines the corpus (``nj`` does not).
-
-    Args:
-        seed: master seed.
-        num_train_speakers: speakers in ``train``.
-        num_test_speakers: speakers in the test sets (voices disjoint from training).
-        utts_per_speaker: training utterances per speaker.
-        test_utts_per_speaker: test utterances per speaker.
-        min_digits: shortest digit string.
-        max_digits: longest digit string.
-        snrs: SNRs in dB of the noisy test sets.
-        noise_types: any of white, pink, babble; empty for no noisy test sets.
-        babble_speakers: speakers (not in train or test) whose speech makes the babble.
-        babble_talkers: simultaneous talkers in one babble excerpt.
-        sample_rate: output rate in Hz.
-        level_db: mean active speech level in dB relative to full scale.
-        level_spread_db: speaker levels are uniform in level_db ± this.
-        noise_floor_db: RMS of the Gaussian noise floor in dB relative to full scale.
-        pad_seconds: [min, max] of the silence before and after the speech.
-        pitch: [min, max] of eSpeak's base pitch (0-100).
-        pitch_range: [min, max] of eSpeak's pitch range (0-100).
-        rate: [min, max] speaking rate in words per minute.
-        word_gap: [min, max] extra pause between words in units of 10 ms.
-    """
-
-    seed: int = 0
-    num_train_speakers: int = 16
-    num_test_speakers: int = 6
-    utts_per_speaker: int = 60
-    test_utts_per_speaker: int = 30
-    min_digits: int = 1
-    max_digits: int = 7
-    snrs: List[int] = field(default_factory=lambda: [20, 15, 10, 5, 0])
-    noise_types: List[str] = field(default_factory=lambda: list(NOISE_TYPES))
-    babble_speakers: int = 8
-    babble_talkers: int = 6
-    sample_rate: int = 8000
-    level_db: float = -30.0
-    level_spread_db: float = 4.0
-    noise_floor_db: float = -84.0
-    pad_seconds: List[float] = field(default_factory=lambda: [0.1, 0.4])
-    pitch: List[int] = field(default_factory=lambda: [25, 75])
-    pitch_range: List[int] = field(default_factory=lambda: [25, 85])
-    rate: List[int] = field(default_factory=lambda: [140, 200])
-    word_gap: List[int] = field(default_factory=lambda: [0, 6])
-
-    def validate(self) -> None:
-        """One-line error for values that cannot make a corpus."""
-        for name in ("num_train_speakers", "num_test_speakers", "utts_per_speaker",
-                     "test_utts_per_speaker", "babble_speakers", "babble_talkers"):
-            if getattr(self, name) < 0:
-                raise AsrktError(f"{name} must be >= 0, got {getattr(self, name)}")
-        if self.num_train_speakers + self.num_test_speakers == 0:
-            raise AsrktError("the corpus needs at least one training or test speaker")
-        if not 1 <= self.min_digits <= self.max_digits:
-            raise AsrktError(f"need 1 <= min_digits <= max_digits, got {self.min_digits}, "
-                             f"{self.max_digits}")
-        unknown = sorted(set(self.noise_types) - set(NOISE_TYPES))
-        if unknown:
-            raise AsrktError(f"unknown noise type(s) {', '.join(unknown)} "
-                             f"(known: {', '.join(NOISE_TYPES)})")
-        if (len(set(self.noise_types)) != len(self.noise_types)
-                or len(set(self.snrs)) != len(self.snrs)):
-            raise AsrktError("noise_types and snrs must not repeat a value")
-        needs_babble = "babble" in self.noise_types and self.snrs
-        if needs_babble and not 1 <= self.babble_talkers <= self.babble_speakers:
-            raise AsrktError(f"babble needs 1 <= babble_talkers <= babble_speakers, got "
-                             f"{self.babble_talkers} and {self.babble_speakers}")
-        if not 4000 <= self.sample_rate <= 22050:
-            raise AsrktError(f"sample_rate must be in 4000..22050 Hz, got {self.sample_rate}")
-        if not self.noise_floor_db < self.level_db - self.level_spread_db < 0:
-            raise AsrktError("need noise_floor_db < level_db - level_spread_db < 0")
-        self._check_ranges()
-
-    def _check_ranges(self) -> None:
-        limits = {"pad_seconds": (0.0, 5.0), "pitch": (0, 100), "pitch_range": (0, 100),
-                  "rate": (80, 450), "word_gap": (0, 100)}
-        for name, (low, high) in limits.items():
-            value = getattr(self, name)
-            if len(value) != 2 or not low <= value[0] <= value[1] <= high:
-                raise AsrktError(f"{name} must be [min, max] within {low}..{high}, got {value}")
 
 
 @dataclass(frozen=True)
@@ -631,11 +546,11 @@ def generate_corpus(out_dir: PathLike, config: Optional[SynthDigitsConfig] = Non
     """
     import yaml
 
-    from asrkt.utils.config import save_config
+    from asrkt.utils.config import check_config, save_config
     from asrkt.utils.fileio import write_text_atomic
 
     config = config if config is not None else SynthDigitsConfig()
-    config.validate()
+    check_config(config)
     if nj < 1:
         raise AsrktError(f"nj must be >= 1, got {nj}")
     out = Path(out_dir)

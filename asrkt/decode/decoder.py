@@ -14,50 +14,18 @@ and DECODE_DIR/log/decode.log.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
+from asrkt.decode.config import DecodeConfig
 from asrkt.errors import AsrktError
 from asrkt.hmm.kaldi import khg, read_fst
 from asrkt.hmm.model import GmmModel
 
 PathLike = Union[str, Path]
 logger = logging.getLogger("asrkt.decode")
-
-
-@dataclass
-class DecodeConfig:
-    """Decoder options (Kaldi names; defaults of steps/decode.sh).
-
-    beam / max_active / min_active / lattice_beam: LatticeFasterDecoder search limits.
-    min_lmwt / max_lmwt: LM weights swept (score.sh: acoustic scale 1/LMWT per hypothesis set).
-    acoustic_scale: used only when min_lmwt = max_lmwt = 0 (a single decode at that scale).
-    allow_partial: output the best partial path when no final state is reached.
-    """
-
-    beam: float = 13.0
-    max_active: int = 7000
-    min_active: int = 200
-    lattice_beam: float = 6.0
-    min_lmwt: int = 7
-    max_lmwt: int = 17
-    acoustic_scale: float = 0.083333
-    allow_partial: bool = True
-
-    def validate(self) -> None:
-        if self.beam <= 0 or self.lattice_beam <= 0 or self.max_active < 1:
-            raise AsrktError("beam and lattice_beam must be > 0, max_active >= 1")
-        if self.min_lmwt < 0 or self.max_lmwt < self.min_lmwt:
-            raise AsrktError("need 0 <= min_lmwt <= max_lmwt")
-
-    def weights(self) -> List[Tuple[str, float]]:
-        """(name, acoustic scale) per hypothesis set."""
-        if self.max_lmwt == 0:
-            return [("0", self.acoustic_scale)]
-        return [(str(w), 1.0 / w) for w in range(max(self.min_lmwt, 1), self.max_lmwt + 1)]
 
 
 class Decoder:

@@ -10,62 +10,20 @@ from __future__ import annotations
 
 import logging
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Callable, Dict, List, Literal, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
 from asrkt.data.datadir import DataDir
 from asrkt.data.kaldi_files import read_map, write_map
 from asrkt.errors import AsrktError, where
+from asrkt.feats.config import MAX_WARP, MIN_WARP, FeatConfig  # noqa: F401 (re-exported)
 from asrkt.io.tables import ArkScpWriter, write_scp
 from asrkt.utils.parallel import run_jobs, split_evenly
 
 logger = logging.getLogger("asrkt.feats")
-
-
-@dataclass
-class FeatConfig:
-    """Feature extraction options (names and defaults as Kaldi's compute-{fbank,mfcc}-feats).
-
-    ``sample_frequency`` null means "the audio's own rate"; a number resamples every file to it.
-    """
-
-    type: Literal["fbank", "mfcc"] = "fbank"
-    sample_frequency: Optional[float] = None
-    frame_length: float = 25.0          # ms
-    frame_shift: float = 10.0           # ms
-    dither: float = 1.0
-    preemphasis_coefficient: float = 0.97
-    remove_dc_offset: bool = True
-    window_type: Literal["povey", "hamming", "hanning", "rectangular", "blackman"] = "povey"
-    round_to_power_of_two: bool = True
-    snip_edges: bool = True
-    num_mel_bins: int = 23
-    low_freq: float = 20.0
-    high_freq: float = 0.0              # <= 0: offset from Nyquist
-    use_energy: Optional[bool] = None   # null: Kaldi's default (mfcc true, fbank false)
-    energy_floor: float = 0.0
-    raw_energy: bool = True
-    use_log_fbank: bool = True
-    num_ceps: int = 13                  # mfcc only
-    cepstral_lifter: float = 22.0       # mfcc only
-    vtln_warp: float = 1.0              # VTLN warp factor (per speaker/utterance: spk2warp/utt2warp)
-    vtln_low: float = 100.0             # VTLN lower cutoff (Hz)
-    vtln_high: float = -500.0           # VTLN upper cutoff (Hz; <= 0: offset from Nyquist)
-
-    def validate(self) -> None:
-        if self.frame_shift <= 0 or self.frame_length <= 0:
-            raise AsrktError("frame_length and frame_shift must be positive")
-        if self.type == "mfcc" and not 0 < self.num_ceps <= self.num_mel_bins:
-            raise AsrktError("num_ceps must be in 1..num_mel_bins")
-        if not MIN_WARP <= self.vtln_warp <= MAX_WARP:
-            raise AsrktError(f"vtln_warp must be in [{MIN_WARP:g}, {MAX_WARP:g}], "
-                             f"got {self.vtln_warp:g}")
-
-
-MIN_WARP, MAX_WARP = 0.5, 2.0
 
 
 def warp_factors(data_dir: DataDir) -> Optional[Dict[str, float]]:

@@ -17,7 +17,7 @@ import yaml
 from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
 from asrkt.feats.cmvn import accumulate_stats, apply_cmvn
-from asrkt.utils.config import from_mapping
+from asrkt.utils.config import from_mapping, option
 from asrkt.utils.fileio import write_text_atomic
 
 PathLike = Union[str, Path]
@@ -25,25 +25,19 @@ PathLike = Union[str, Path]
 
 @dataclass
 class PipelineConfig:
-    """Feature pipeline settings.
+    """Feature pipeline settings (saved in feature_pipeline.yaml)."""
 
-    cmvn: 'speaker' (stats from cmvn.scp), 'utterance' (per-utterance stats) or 'none'.
-    norm_vars: also normalise variances in CMVN.
-    delta_order / delta_window: Kaldi add-deltas (order 2 = static + delta + delta-delta).
-    splice: context frames on each side (Kaldi splice-feats --left/right-context).
-    global_norm: zero-mean unit-variance per output dim, from training data statistics.
-    """
-
-    cmvn: Literal["speaker", "utterance", "none"] = "speaker"
-    norm_vars: bool = False
-    delta_order: int = 0
-    delta_window: int = 2
-    splice: int = 0
-    global_norm: bool = False
-
-    def validate(self) -> None:
-        if self.delta_order < 0 or self.delta_window < 1 or self.splice < 0:
-            raise AsrktError("delta_order, splice must be >= 0 and delta_window >= 1")
+    cmvn: Literal["speaker", "utterance", "none"] = option(
+        "speaker", help="'speaker' (stats from cmvn.scp), 'utterance' (per-utterance stats) or "
+                        "'none'.")
+    norm_vars: bool = option(False, help="Also normalise variances in CMVN.")
+    delta_order: int = option(0, ge=0, help="Kaldi add-deltas order (2 = static + delta + "
+                                            "delta-delta).")
+    delta_window: int = option(2, ge=1, help="Kaldi add-deltas window.")
+    splice: int = option(0, ge=0, help="Context frames on each side (Kaldi splice-feats "
+                                       "--left/right-context).")
+    global_norm: bool = option(False, help="Zero-mean unit-variance per output dim, from "
+                                           "training data statistics.")
 
 
 def delta_scales(order: int, window: int) -> List[np.ndarray]:

@@ -9,31 +9,19 @@ likelihoods come from a [T, num_transition_ids] matrix through DecodableCtc.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from asrkt.errors import AsrktError
+from asrkt.hmm.config import AlignOptions
 from asrkt.hmm.kaldi import kaldifst, khg
 from asrkt.hmm.lang import Lang
 from asrkt.hmm.model import GmmModel
 
 PathLike = Union[str, Path]
 logger = logging.getLogger("asrkt.align")
-
-
-@dataclass
-class AlignOptions:
-    """Scales and beams of gmm-align-compiled as steps/align_si.sh / train_mono.sh use them."""
-
-    beam: float = 10.0
-    retry_beam: float = 40.0
-    acoustic_scale: float = 0.1
-    transition_scale: float = 1.0
-    self_loop_scale: float = 0.1
-    careful: bool = False
 
 
 def graph_compiler(model: GmmModel, lang: Lang):

@@ -17,7 +17,8 @@ from tqdm import tqdm
 
 from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
-from asrkt.hmm.align import AlignOptions, align_utterance, compile_graphs, equal_align, graph_compiler
+from asrkt.hmm.align import align_utterance, compile_graphs, equal_align, graph_compiler
+from asrkt.hmm.config import KALDI_REALIGN_ITERS, AlignOptions, TrainMonoConfig  # noqa: F401
 from asrkt.hmm.kaldi import khg
 from asrkt.hmm.lang import Lang
 from asrkt.hmm.model import Gmm, GmmModel, init_mono
@@ -25,64 +26,6 @@ from asrkt.utils.config import save_config
 
 PathLike = Union[str, Path]
 logger = logging.getLogger("asrkt.train_mono")
-KALDI_REALIGN_ITERS = "1 2 3 4 5 6 7 8 9 10 12 14 16 18 20 23 26 29 32 35 38"
-
-
-@dataclass
-class TrainMonoConfig:
-    """steps/train_mono.sh options (Kaldi defaults).
-
-    num_iters: training passes. max_iter_inc: pass after which Gaussians stop increasing.
-    totgauss: target total Gaussians. realign_iters: passes that realign (space separated).
-    boost_silence: factor on optional-silence likelihoods during alignment.
-    beam / retry_beam: alignment beams of the first realignment (Kaldi: 6, 4x); later
-    realignments use realign_beam / realign_retry_beam (10 / 40).
-    power: exponent for allocating Gaussians to states by occupancy.
-    min_gaussian_occupancy / min_gaussian_weight / min_variance: gmm-est update limits.
-    min_count: per-Gaussian count kept when splitting. perturb_factor: mean perturbation.
-    transition_floor / transition_min_count: transition update. init_utts: utterances for
-    the global initialisation. delta_order / cmvn: feature pipeline (MFCC + deltas, CMN).
-    """
-
-    num_iters: int = 40
-    max_iter_inc: int = 30
-    totgauss: int = 1000
-    realign_iters: str = KALDI_REALIGN_ITERS
-    boost_silence: float = 1.0
-    beam: float = 6.0
-    retry_beam: float = 24.0
-    realign_beam: float = 10.0
-    realign_retry_beam: float = 40.0
-    acoustic_scale: float = 0.1
-    self_loop_scale: float = 0.1
-    transition_scale: float = 1.0
-    careful: bool = False
-    power: float = 0.25
-    min_gaussian_occupancy: float = 10.0
-    min_gaussian_weight: float = 1e-5
-    min_variance: float = 1e-3
-    min_count: float = 20.0
-    perturb_factor: float = 0.01
-    transition_floor: float = 0.01
-    transition_min_count: float = 5.0
-    init_utts: int = 10
-    delta_order: int = 2
-    cmvn: str = "speaker"
-    seed: int = 0
-
-    def validate(self) -> None:
-        if self.num_iters < 1 or self.totgauss < 1 or self.max_iter_inc < 0:
-            raise AsrktError("num_iters and totgauss must be >= 1, max_iter_inc >= 0")
-        if self.cmvn not in ("speaker", "utterance", "none"):
-            raise AsrktError(f"cmvn must be speaker, utterance or none, got {self.cmvn!r}")
-        try:
-            [int(x) for x in self.realign_iters.split()]
-        except ValueError:
-            raise AsrktError(f"realign_iters must be integers, got {self.realign_iters!r}") from None
-        if self.boost_silence <= 0:
-            raise AsrktError("boost_silence must be > 0")
-
-
 @dataclass
 class Corpus:
     """Training frames in memory: features [N, D] concatenated and per-utterance offsets."""

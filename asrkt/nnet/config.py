@@ -1,5 +1,10 @@
 """Configuration dataclasses of the neural commands (defaults < --config YAML < flags).
 
+Each field is declared once with :func:`asrkt.utils.config.option` (default, help, range); the
+commands' click options are generated from these classes (:func:`~asrkt.utils.config.config_options`).
+This module imports neither torch nor numpy (torch only inside the functions that need it), so
+the CLI can build its options without loading them.
+
 Defaults follow Kaldi nnet1 where it has one (steps/nnet/pretrain_dbn.sh, train.sh,
 train_scheduler.sh: newbob, minibatch 256, splice 5, RBM settings). The optimiser default is
 Adam (lr 0.001): plain SGD on a randomly initialised deep sigmoid DNN sat on a plateau for
@@ -9,25 +14,32 @@ several epochs on FSDD, Adam did not. nnet1's SGD is ``--optimizer sgd --learnin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
-import torch
+import dataclasses
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Dict, Literal, Mapping, Optional
 
 from asrkt.errors import AsrktError
+from asrkt.utils.config import option
+
+if TYPE_CHECKING:
+    import torch
 
 
 def set_threads(num_threads: int) -> None:
     """CPU intra-op threads (0: torch's default, one per core). On a loaded machine 1 thread
     avoids OpenMP oversubscription, which can cost more than the second core gains."""
+    import torch
+
     if num_threads < 0:
         raise AsrktError(f"num_threads must be >= 0, got {num_threads}")
     if num_threads > 0:
         torch.set_num_threads(num_threads)
 
 
-def resolve_device(name: str) -> torch.device:
+def resolve_device(name: str) -> "torch.device":
     """'auto' -> CUDA when available, else CPU; otherwise the named device."""
+    import torch
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -40,98 +52,131 @@ def resolve_device(name: str) -> torch.device:
 
 
 @dataclass
-class FeatureOptions:
-    """Feature pipeline of a model trained from scratch (taken from --dbn/--init otherwise)."""
+class ModelSpec:
+    """Architecture of an acoustic model (saved as ``spec`` in final.pt).
 
-    cmvn: Literal["speaker", "utterance", "none"] = "speaker"
-    norm_vars: bool = False
-    delta_order: int = 0
-    global_norm: bool = True
+    The training configs inherit these fields, so a config and the spec built from it
+    (:meth:`from_config`) cannot disagree.
+    """
+
+    model: str = option("dnn", aliases=("--student",),
+                        help="Architecture: dnn, lstm (LSTMP), blstm, gru, bgru, rnn, brnn.")
+    num_layers: int = option(4, ge=0, help="Hidden (DNN) or recurrent layers.")
+    hidden_dim: int = option(1024, ge=1, help="Units per hidden layer (LSTM: cell dimension).")
+    proj_dim: int = option(0, ge=0, help="LSTM projection size (LSTMP; 0: none; other models "
+                                         "ignore it).")
+    splice: int = option(5, ge=0, help="Context frames each side stacked at the input.")
+    target_delay: int = option(0, ge=0, help="Unidirectional recurrent models output frame t's "
+                                             "pdf after seeing frame t+delay.")
+    dropout: float = option(0.0, ge=0, lt=1, help="Dropout after each DNN hidden layer while "
+                                                  "training (0: off; other models ignore it).")
+
+    @property
+    def name(self) -> str:
+        """The registry name (the ``model`` field)."""
+        return self.model
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_config(cls, config: Any) -> "ModelSpec":
+        """The spec of a training config (any object with ModelSpec's field names)."""
+        return cls(**{f.name: getattr(config, f.name) for f in dataclasses.fields(cls)})
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "ModelSpec":
+        """Read a saved spec; models saved before the field was called ``model`` have ``name``."""
+        values = dict(values)
+        if "name" in values and "model" not in values:
+            values["model"] = values.pop("name")
+        return cls(**values)
 
 
 @dataclass
-class RunOptions(FeatureOptions):
+class FeatureOptions:
+    """Feature pipeline of a model trained from scratch (taken from --dbn/--init otherwise)."""
+
+    cmvn: Literal["speaker", "utterance", "none"] = option(
+        "speaker", help="CMVN of a new feature pipeline (speaker needs cmvn.scp).")
+    norm_vars: bool = option(False, help="Also normalise variances in CMVN.")
+    delta_order: int = option(0, ge=0, help="Add deltas up to this order.")
+    global_norm: bool = option(True, help="Normalise each input dimension to zero mean, unit "
+                                          "variance (statistics of the training data).")
+
+
+@dataclass
+class DeviceOptions:
+    """Where a command computes."""
+
+    device: str = option("auto", help="auto (CUDA if available, else CPU), cpu, cuda, cuda:N.")
+    num_threads: int = option(0, ge=0, help="CPU threads (0: torch's default, one per core; "
+                                            "1 helps on a busy machine).")
+
+
+@dataclass
+class RunOptions(DeviceOptions, FeatureOptions):
     """Where and how reproducibly a training command runs (shared by every training config)."""
 
-    device: str = "auto"
-    num_threads: int = 0
-    seed: int = 777
+    seed: int = option(777, ge=0, lt=2 ** 32, help="Random seed.")
 
 
 @dataclass
 class RBMConfig(RunOptions):
-    """``asrkt pretrain-rbm`` (Kaldi steps/nnet/pretrain_dbn.sh defaults).
+    """``asrkt pretrain-rbm`` (Kaldi steps/nnet/pretrain_dbn.sh defaults)."""
 
-    momentum_ramp_frames: frames over which momentum ramps to momentum_max; 0 = Kaldi's 40 x
-    500,000 frames, capped at half of the RBM's training frames so small corpora reach the max.
-    """
-
-    nn_depth: int = 6
-    hid_dim: int = 1024
-    rbm_iter: int = 1
-    splice: int = 5
-    batch_size: int = 100
-    lr_gaussian: float = 0.01
-    lr_bernoulli: float = 0.4
-    l2_penalty: float = 0.0002
-    momentum: float = 0.5
-    momentum_max: float = 0.9
-    momentum_ramp_frames: int = 0
-    param_stddev: float = 0.1
-
-    def validate(self) -> None:
-        if self.nn_depth < 1 or self.hid_dim < 1 or self.rbm_iter < 1 or self.batch_size < 1:
-            raise AsrktError("nn_depth, hid_dim, rbm_iter and batch_size must be >= 1")
-        if self.splice < 0:
-            raise AsrktError("splice must be >= 0")
+    nn_depth: int = option(6, ge=1, help="Number of RBMs.")
+    hid_dim: int = option(1024, ge=1, help="Hidden units per RBM.")
+    rbm_iter: int = option(1, ge=1, help="Epochs per Bernoulli RBM; the Gaussian one gets 2x.")
+    splice: int = option(5, ge=0, help="Context frames each side.")
+    batch_size: int = option(100, ge=1, help="Frames per CD-1 minibatch.")
+    lr_gaussian: float = option(0.01, gt=0, help="Learning rate of the Gaussian-Bernoulli RBM.")
+    lr_bernoulli: float = option(0.4, gt=0, help="Learning rate of the Bernoulli RBMs.")
+    l2_penalty: float = option(0.0002, ge=0, help="L2 weight penalty.")
+    momentum: float = option(0.5, ge=0, lt=1, help="Initial momentum.")
+    momentum_max: float = option(0.9, ge=0, lt=1, help="Final momentum.")
+    momentum_ramp_frames: int = option(
+        0, ge=0, help="Frames over which momentum ramps to momentum_max (0: Kaldi's 40 x "
+                      "500,000, capped at half of the RBM's training frames).")
+    param_stddev: float = option(0.1, gt=0, help="Standard deviation of the initial weights.")
 
 
 @dataclass
-class TrainConfig(RunOptions):
-    """Settings shared by train-teacher, kt-pretrain and finetune.
+class TargetCheckOptions:
+    """How strictly targets must match the features."""
 
-    dropout: dropout after each DNN hidden layer while training (0: off).
-    freq_mask: SpecAugment frequency masking while training: one band of up to this many
-        channels zeroed per example/stream (asrkt.nnet.augment; 0: off).
-    """
+    length_tolerance: int = option(5, ge=0, help="Allowed |target frames - feature frames| "
+                                                 "per utterance.")
+    max_skip_fraction: float = option(0.1, ge=0, le=1, help="Fail when more than this share "
+                                                            "of the utterances is skipped.")
 
-    model: str = "dnn"
-    num_layers: int = 4
-    hidden_dim: int = 1024
-    proj_dim: int = 0
-    splice: int = 5
-    target_delay: int = 0
-    dropout: float = 0.0
-    freq_mask: int = 0
-    learning_rate: float = 0.001
-    optimizer: Literal["sgd", "adam"] = "adam"
-    momentum: float = 0.0
-    l2_penalty: float = 0.0
-    max_epochs: int = 20
-    min_epochs: int = 0
-    keep_lr_epochs: int = 0
-    start_halving_impr: float = 0.01
-    end_halving_impr: float = 0.001
-    halving_factor: float = 0.5
-    grad_clip: float = 0.0
-    batch_size: int = 256
-    num_streams: int = 64
-    chunk_len: int = 20
-    cv_fraction: float = 0.1
-    length_tolerance: int = 5
-    max_skip_fraction: float = 0.1
 
-    def validate(self) -> None:
-        if self.learning_rate <= 0 or self.max_epochs < 1:
-            raise AsrktError("learning_rate must be > 0 and max_epochs >= 1")
-        if self.batch_size < 1 or self.num_streams < 1 or self.chunk_len < 1:
-            raise AsrktError("batch_size, num_streams and chunk_len must be >= 1")
-        if not 0 <= self.max_skip_fraction <= 1 or self.length_tolerance < 0:
-            raise AsrktError("max_skip_fraction must be in [0, 1], length_tolerance >= 0")
-        if self.freq_mask < 0:
-            raise AsrktError(f"freq_mask must be >= 0, got {self.freq_mask}")
-        if not 0 <= self.dropout < 1:
-            raise AsrktError(f"dropout must be in [0, 1), got {self.dropout}")
+@dataclass
+class TrainConfig(TargetCheckOptions, ModelSpec, RunOptions):
+    """Settings shared by train-teacher, kt-pretrain and finetune (newbob: Kaldi nnet1
+    train_scheduler.sh). The architecture fields are :class:`ModelSpec`'s."""
+
+    freq_mask: int = option(0, ge=0, help="Zero one random band of up to N channels per "
+                                          "training example (SpecAugment frequency masking; "
+                                          "0: off).")
+    learning_rate: float = option(0.001, gt=0, help="Initial learning rate.")
+    optimizer: Literal["sgd", "adam"] = option("adam", help="Optimiser.")
+    momentum: float = option(0.0, ge=0, lt=1, help="SGD momentum.")
+    l2_penalty: float = option(0.0, ge=0, help="L2 weight penalty (weight decay).")
+    max_epochs: int = option(20, ge=1, help="Maximum epochs (newbob may stop earlier).")
+    min_epochs: int = option(0, ge=0, help="Epochs before newbob may stop.")
+    keep_lr_epochs: int = option(0, ge=0, help="Epochs before newbob may start halving.")
+    start_halving_impr: float = option(0.01, ge=0, help="Start halving the learning rate when "
+                                                        "the relative CV improvement is below this.")
+    end_halving_impr: float = option(0.001, ge=0, help="Stop when the relative CV improvement "
+                                                       "is below this while halving.")
+    halving_factor: float = option(0.5, gt=0, le=1, help="Learning-rate factor per halving.")
+    grad_clip: float = option(0.0, ge=0, help="Gradient norm clipping (0: off).")
+    batch_size: int = option(256, ge=1, help="Frames per minibatch (frame models).")
+    num_streams: int = option(64, ge=1, help="Streams per minibatch (RNNs).")
+    chunk_len: int = option(20, ge=1, help="BPTT chunk length in frames (RNNs).")
+    cv_fraction: float = option(0.1, gt=0, lt=1, help="Share of the utterances held out for "
+                                                      "CV when no --cv-data is given.")
 
 
 @dataclass
@@ -150,12 +195,7 @@ class StudentConfig(TrainConfig):
     splice: int = 0
     target_delay: int = 5
     grad_clip: float = 5.0
-    temperature: float = 1.0
-
-    def validate(self) -> None:
-        super().validate()
-        if self.temperature <= 0:
-            raise AsrktError(f"temperature must be > 0, got {self.temperature}")
+    temperature: float = option(1.0, gt=0, help="KT temperature T on both sides.")
 
 
 @dataclass
@@ -164,9 +204,29 @@ class FinetuneConfig(StudentConfig):
     (``kt_weight`` W: loss = (1 - W) CE + W KT)."""
 
     learning_rate: float = 0.0005
-    kt_weight: float = 0.0
+    kt_weight: float = option(0.0, ge=0, le=1, help="Weight W of the KT loss: (1-W) CE + W KT "
+                                                    "(needs --post-dir).")
 
-    def validate(self) -> None:
-        super().validate()
-        if not 0 <= self.kt_weight <= 1:
-            raise AsrktError(f"kt_weight must be in [0, 1], got {self.kt_weight}")
+
+@dataclass
+class ForwardConfig(DeviceOptions):
+    """``asrkt forward``: log-likelihoods for hybrid decoding."""
+
+    priors: bool = option(True, help="Divide by the priors (--no-priors: write log-posteriors).")
+    prior_floor: float = option(1e-10, gt=0, le=1, help="Priors below this are floored (as "
+                                                        "Kaldi's PdfPrior).")
+    prior_scale: float = option(1.0, ge=0, help="Scale of the log-priors subtracted.")
+
+
+@dataclass
+class PosteriorConfig(DeviceOptions):
+    """``asrkt dump-posteriors``: the teacher's soft targets."""
+
+    temperature: float = option(1.0, gt=0, help="Softmax temperature T of the soft targets.")
+    top_k: Optional[int] = option(None, ge=1, help="Keep the k largest posteriors per frame, "
+                                                   "renormalised (default: all).")
+
+
+@dataclass
+class EvalConfig(TargetCheckOptions, DeviceOptions):
+    """``asrkt eval-frames``: frame CE and accuracy against pdf alignments."""

@@ -76,7 +76,7 @@ def load_model(path: PathLike, device: Union[str, torch.device] = "cpu") -> Load
     payload = load_torch(path, "model")
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise AsrktError(f"'{path}' is not an asrkt acoustic model (format {MODEL_FORMAT})")
-    spec = ModelSpec(**payload["spec"])
+    spec = ModelSpec.from_dict(payload["spec"])
     model = build_model(spec, int(payload["input_dim"]), int(payload["num_pdfs"]))
     try:
         model.load_state_dict(payload["state_dict"])

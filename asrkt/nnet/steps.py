@@ -129,14 +129,13 @@ def _initial_model(config: TrainConfig, input_dim: int, num_pdfs: int,
         return model
     if dbn is not None:
         layers = dbn["layers"]
-        spec = ModelSpec("dnn", len(layers), int(layers[0]["weight"].shape[0]), 0,
-                         int(dbn["splice"]), 0, dropout=config.dropout)
+        spec = ModelSpec(model="dnn", num_layers=len(layers),
+                         hidden_dim=int(layers[0]["weight"].shape[0]), proj_dim=0,
+                         splice=int(dbn["splice"]), target_delay=0, dropout=config.dropout)
         model = build_model(spec, input_dim, num_pdfs)
         model.init_from_dbn(layers, dbn_path)
         return model
-    spec = ModelSpec(config.model, config.num_layers, config.hidden_dim, config.proj_dim,
-                     config.splice, config.target_delay, config.dropout)
-    return build_model(spec, input_dim, num_pdfs)
+    return build_model(ModelSpec.from_config(config), input_dim, num_pdfs)
 
 
 def load_dbn(path: PathLike) -> Tuple[Dict[str, Any], str]:

@@ -7,39 +7,13 @@ edge frames replicated within the utterance), so splicing costs one tensor gathe
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import torch
 from torch import nn
 
 from asrkt.errors import AsrktError
-
-
-@dataclass
-class ModelSpec:
-    """Architecture of an acoustic model.
-
-    name: registry name (dnn, lstm, blstm, gru, bgru, rnn, brnn).
-    num_layers: hidden layers (DNN) or recurrent layers.
-    hidden_dim: units per hidden layer (LSTM: cell dimension).
-    proj_dim: LSTM projection dimension (LSTMP; 0 = no projection). Ignored by other models.
-    splice: context frames on each side stacked at the input.
-    target_delay: unidirectional recurrent models output frame t's pdf after seeing frame t+delay.
-    dropout: probability of dropping a hidden unit's output while training (DNN hidden layers;
-        0 = off). Ignored by other models.
-    """
-
-    name: str = "dnn"
-    num_layers: int = 4
-    hidden_dim: int = 1024
-    proj_dim: int = 0
-    splice: int = 5
-    target_delay: int = 0
-    dropout: float = 0.0
-
-    def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
+from asrkt.nnet.config import ModelSpec  # noqa: F401 (defined with the configs it is part of)
 
 
 class AcousticModel(nn.Module):

@@ -1,0 +1,51 @@
+"""Configuration dataclasses of make-graph and decode/decode-nnet (fields declared with
+:func:`asrkt.utils.config.option`; the click options are generated from them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Tuple
+
+from asrkt.errors import AsrktError
+from asrkt.utils.config import option
+
+
+@dataclass
+class GraphConfig:
+    """``asrkt make-graph`` (utils/mkgraph.sh scales)."""
+
+    self_loop_scale: float = option(0.1, ge=0, help="Scale of the self-loop log-probabilities "
+                                                    "in HCLG.")
+    transition_scale: float = option(1.0, ge=0, help="Scale of the other transition "
+                                                     "log-probabilities in HCLG.")
+
+
+@dataclass
+class DecodeConfig:
+    """Decoder options (Kaldi names; defaults of steps/decode.sh).
+
+    ``min_lmwt``..``max_lmwt`` are swept (score.sh: acoustic scale 1/LMWT per hypothesis set);
+    ``acoustic_scale`` is used only when both are 0 (a single decode at that scale).
+    """
+
+    beam: float = option(13.0, gt=0, help="Decoding beam.")
+    max_active: int = option(7000, ge=1, help="Max active states.")
+    min_active: int = option(200, ge=0, help="Min active states.")
+    lattice_beam: float = option(6.0, gt=0, help="Lattice beam.")
+    min_lmwt: int = option(7, ge=0, help="Smallest LM weight swept.")
+    max_lmwt: int = option(17, ge=0, help="Largest LM weight swept (0 with min-lmwt 0: one "
+                                          "decode at acoustic-scale).")
+    acoustic_scale: float = option(0.083333, gt=0, help="Acoustic scale when min-lmwt and "
+                                                        "max-lmwt are 0.")
+    allow_partial: bool = option(True, help="Output the best partial path when no final state "
+                                            "is reached.")
+
+    def validate(self) -> None:
+        if self.max_lmwt < self.min_lmwt:
+            raise AsrktError("need min_lmwt <= max_lmwt")
+
+    def weights(self) -> List[Tuple[str, float]]:
+        """(name, acoustic scale) per hypothesis set."""
+        if self.max_lmwt == 0:
+            return [("0", self.acoustic_scale)]
+        return [(str(w), 1.0 / w) for w in range(max(self.min_lmwt, 1), self.max_lmwt + 1)]

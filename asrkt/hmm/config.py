@@ -1,0 +1,95 @@
+"""Configuration dataclasses of the HMM commands: prepare-lang, train-mono, align.
+
+Fields are declared with :func:`asrkt.utils.config.option` (default, help, range); the click
+options of the commands are generated from them. No numpy or Kaldi imports here, so the CLI
+builds its options without loading them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Optional
+
+from asrkt.errors import AsrktError
+from asrkt.utils.config import option
+
+KALDI_REALIGN_ITERS = "1 2 3 4 5 6 7 8 9 10 12 14 16 18 20 23 26 29 32 35 38"
+
+
+@dataclass
+class LangConfig:
+    """``asrkt prepare-lang`` (utils/prepare_lang.sh options)."""
+
+    sil_prob: float = option(0.5, ge=0, lt=1, help="Probability of optional silence between "
+                                                   "words (0: none).")
+    position_dependent_phones: bool = option(False, help="Word-position dependent phones "
+                                                         "(_B/_E/_I/_S).")
+    oov_word: Optional[str] = option(None, help="Lexicon word that unknown words map to, "
+                                                "e.g. '<UNK>'.")
+
+
+@dataclass
+class AlignOptions:
+    """Scales and beams of gmm-align-compiled as steps/align_si.sh / train_mono.sh use them."""
+
+    beam: float = option(10.0, gt=0, help="Alignment beam.")
+    retry_beam: float = option(40.0, gt=0, help="Beam of the second try when the first fails.")
+    acoustic_scale: float = option(0.1, gt=0, help="Scale of the acoustic log-likelihoods.")
+    transition_scale: float = option(1.0, ge=0, help="Scale of the transition log-probabilities.")
+    self_loop_scale: float = option(0.1, ge=0, help="Scale of the self-loop log-probabilities.")
+    careful: bool = option(False, help="Careful alignment: better at detecting failures "
+                                       "(gmm-align-compiled --careful).")
+
+
+@dataclass
+class AlignConfig(AlignOptions):
+    """``asrkt align`` (steps/align_si.sh)."""
+
+    boost_silence: float = option(1.0, gt=0, help="Factor on optional-silence likelihoods.")
+
+
+@dataclass
+class TrainMonoConfig:
+    """``asrkt train-mono``: steps/train_mono.sh options (Kaldi defaults)."""
+
+    num_iters: int = option(40, ge=1, help="Training passes.")
+    max_iter_inc: int = option(30, ge=0, help="Last pass that adds Gaussians.")
+    totgauss: int = option(1000, ge=1, help="Target number of Gaussians.")
+    realign_iters: str = option(KALDI_REALIGN_ITERS, help="Passes that realign (space separated).")
+    boost_silence: float = option(1.0, gt=0, help="Factor on optional-silence likelihoods in "
+                                                  "alignment.")
+    beam: float = option(6.0, gt=0, help="Beam of the first realignment (later ones: "
+                                         "realign_beam).")
+    retry_beam: float = option(24.0, gt=0, help="Retry beam of the first realignment.")
+    realign_beam: float = option(10.0, gt=0, help="Beam of the later realignments.")
+    realign_retry_beam: float = option(40.0, gt=0, help="Retry beam of the later realignments.")
+    acoustic_scale: float = option(0.1, gt=0, help="Acoustic scale in alignment.")
+    self_loop_scale: float = option(0.1, ge=0, help="Self-loop scale in alignment.")
+    transition_scale: float = option(1.0, ge=0, help="Transition scale in alignment.")
+    careful: bool = option(False, help="gmm-align-compiled --careful.")
+    power: float = option(0.25, ge=0, help="Exponent allocating Gaussians to states by "
+                                           "occupancy.")
+    min_gaussian_occupancy: float = option(10.0, ge=0, help="gmm-est: minimum occupancy to "
+                                                            "update a Gaussian.")
+    min_gaussian_weight: float = option(1e-5, ge=0, le=1, help="gmm-est: minimum weight of a "
+                                                               "Gaussian.")
+    min_variance: float = option(1e-3, gt=0, help="gmm-est: variance floor.")
+    min_count: float = option(20.0, ge=0, help="Per-Gaussian count kept when splitting.")
+    perturb_factor: float = option(0.01, ge=0, help="Mean perturbation when splitting.")
+    transition_floor: float = option(0.01, ge=0, le=1, help="Floor of the transition "
+                                                            "probabilities.")
+    transition_min_count: float = option(5.0, ge=0, help="Minimum count to update a "
+                                                         "transition state.")
+    init_utts: int = option(10, ge=1, help="Utterances for the global mean/variance "
+                                           "initialisation.")
+    delta_order: int = option(2, ge=0, help="Deltas up to this order.")
+    cmvn: Literal["speaker", "utterance", "none"] = option("speaker", help="Mean normalisation "
+                                                                           "of the features.")
+    seed: int = option(0, ge=0, lt=2 ** 32, help="Offset of the equal-alignment seeds (0: "
+                                                 "Kaldi's).")
+
+    def validate(self) -> None:
+        try:
+            [int(x) for x in self.realign_iters.split()]
+        except ValueError:
+            raise AsrktError(f"realign_iters must be integers, got {self.realign_iters!r}") from None
