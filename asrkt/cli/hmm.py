@@ -30,10 +30,14 @@ def prepare_lang_cmd(dict_dir, lang_dir, config):
     Usage:   asrkt prepare-lang [options] DICT_DIR LANG_DIR
     Example: asrkt prepare-lang --sil-prob 0.5 --oov-word '<SIL>' data/local/dict data/lang
     """
+    from pathlib import Path
+
     from asrkt.hmm.lang import prepare_lang
+    from asrkt.utils.config import save_config
 
     lang = prepare_lang(dict_dir, lang_dir, config.sil_prob, config.position_dependent_phones,
                         config.oov_word)
+    save_config(config, Path(lang_dir) / "config.yaml")
     click.echo(f"{lang_dir}: {len(lang.phones)} phone symbols, {len(lang.words)} word symbols")
 
 
@@ -212,11 +216,13 @@ def make_graph_cmd(lang_test_dir, model_dir, graph_dir, config):
     from pathlib import Path
 
     from asrkt.decode.graph import make_graph
+    from asrkt.utils.config import save_config
     from asrkt.utils.logs import command_log
 
     with command_log(Path(graph_dir) / "log", "make-graph"):
         path = make_graph(lang_test_dir, model_dir, graph_dir, config.self_loop_scale,
                           config.transition_scale)
+        save_config(config, Path(graph_dir) / "config.yaml")
     click.echo(f"{path}")
 
 

@@ -1,16 +1,17 @@
 """CLI commands: nnet (see the module docstring of asrkt.cli.main for conventions).
 
 pretrain-rbm -> train-teacher -> dump-posteriors -> kt-pretrain -> finetune -> forward.
-Training commands take their hyperparameters as defaults < --config YAML < flags; the resolved
-config is saved in EXP_DIR/config.yaml.
+Every command takes its settings from its config class in asrkt.nnet.config (options generated
+by config_options: defaults < --config YAML < flags); training commands save the resolved
+config in EXP_DIR/config.yaml, forward and dump-posteriors in OUT_DIR/POST_DIR/config.yaml.
 """
 
 from __future__ import annotations
 
 import click
 
-from asrkt.nnet.config import (EvalConfig, FinetuneConfig, ForwardConfig, PosteriorConfig, RBMConfig,
-                               StudentConfig, TeacherConfig)
+from asrkt.nnet.config import (EvalConfig, FinetuneConfig, ForwardConfig, PosteriorConfig,
+                               RBMConfig, StudentConfig, TeacherConfig)
 from asrkt.utils.config import config_options
 
 _DIR = click.Path(file_okay=False)
@@ -83,11 +84,15 @@ def dump_posteriors(teacher_dir, data_dir, post_dir, config, compress):
     Usage:   asrkt dump-posteriors [options] TEACHER_DIR DATA_DIR POST_DIR
     Example: asrkt dump-posteriors --temperature 2 exp/dnn data/train exp/dnn_post
     """
+    from pathlib import Path
+
     from asrkt.nnet.config import set_threads
     from asrkt.nnet.inference import dump_posteriors as run
+    from asrkt.utils.config import save_config
 
     set_threads(config.num_threads)
     run(teacher_dir, data_dir, post_dir, config.temperature, config.top_k, config.device, compress)
+    save_config(config, Path(post_dir) / "config.yaml")
 
 
 @click.command("kt-pretrain")
@@ -160,12 +165,16 @@ def forward(model, data_dir, out_dir, config):
     Usage:   asrkt forward [options] MODEL DATA_DIR OUT_DIR
     Example: asrkt forward exp/lstm_kt_ft data/test exp/lstm_kt_ft/loglikes_test
     """
+    from pathlib import Path
+
     from asrkt.nnet.config import set_threads
     from asrkt.nnet.inference import forward as run
+    from asrkt.utils.config import save_config
 
     set_threads(config.num_threads)
     run(model, data_dir, out_dir, config.priors, config.prior_floor, config.prior_scale,
         config.device)
+    save_config(config, Path(out_dir) / "config.yaml")
 
 
 @click.command("eval-frames")

@@ -1,7 +1,8 @@
 """Configuration dataclasses of the neural commands (defaults < --config YAML < flags).
 
 Each field is declared once with :func:`asrkt.utils.config.option` (default, help, range); the
-commands' click options are generated from these classes (:func:`~asrkt.utils.config.config_options`).
+commands' click options are generated from these classes
+(:func:`~asrkt.utils.config.config_options`).
 This module imports neither torch nor numpy (torch only inside the functions that need it), so
 the CLI can build its options without loading them.
 
@@ -167,7 +168,8 @@ class TrainConfig(TargetCheckOptions, ModelSpec, RunOptions):
     min_epochs: int = option(0, ge=0, help="Epochs before newbob may stop.")
     keep_lr_epochs: int = option(0, ge=0, help="Epochs before newbob may start halving.")
     start_halving_impr: float = option(0.01, ge=0, help="Start halving the learning rate when "
-                                                        "the relative CV improvement is below this.")
+                                                        "the relative CV improvement is below "
+                                                        "this.")
     end_halving_impr: float = option(0.001, ge=0, help="Stop when the relative CV improvement "
                                                        "is below this while halving.")
     halving_factor: float = option(0.5, gt=0, le=1, help="Learning-rate factor per halving.")

@@ -23,7 +23,7 @@ import functools
 import math
 import typing
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, Type, TypeVar, Union
 
 import yaml
 
@@ -463,7 +463,3 @@ def config_class(command: Any) -> Optional[type]:
     """The config dataclass behind a click command made with :func:`config_options`."""
     return getattr(getattr(command, "callback", None), "config_class", None)
 
-
-def flag_fields(cls: type) -> List[str]:
-    """Names of the fields of ``cls`` that have a command-line flag by default."""
-    return [f.name for f in dataclasses.fields(cls) if getattr(field_meta(cls, f.name), "flag", True)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -84,6 +85,55 @@ def test_make_feats_config_file_and_unknown_key(tmp_path):
     (tmp_path / "bad.yaml").write_text("num_mel_binz: 15\n")
     one_line_error(run("make-feats", "--config", tmp_path / "bad.yaml", data, tmp_path / "g"),
                    "bad.yaml", "num_mel_binz")
+
+
+def test_make_feats_kaldi_flags_override_the_config_file(tmp_path):
+    """make-feats takes every extraction option as a flag (as compute-fbank-feats): defaults <
+    --config YAML < flags, and the resolved options are saved."""
+    import yaml
+
+    from asrkt.feats.config import FeatConfig
+
+    data = generated_data_dir(tmp_path / "data", 8000, count=2)
+    (tmp_path / "fbank.yaml").write_text("num_mel_bins: 15\ndither: 1.0\nlow_freq: 40\n")
+    assert run("make-feats", "--config", tmp_path / "fbank.yaml", "--dither", "0",
+               "--num-mel-bins", "17", "--no-snip-edges", data, tmp_path / "f").exit_code == 0
+    saved = yaml.safe_load((tmp_path / "f" / "fbank_data.yaml").read_text())
+    assert saved == dataclasses.asdict(FeatConfig(num_mel_bins=17, dither=0.0, low_freq=40.0,
+                                                  snip_edges=False))
+    first = dict(kaldiio.load_scp(str(data / "feats.scp")))
+    assert all(m.shape[1] == 17 for m in first.values())
+    assert run("make-feats", "--config", tmp_path / "fbank.yaml", "--dither", "0",
+               "--num-mel-bins", "17", "--no-snip-edges", data, tmp_path / "f2").exit_code == 0
+    again = dict(kaldiio.load_scp(str(data / "feats.scp")))
+    assert all(np.array_equal(first[u], again[u]) for u in first)  # dither 0: no randomness
+
+
+@pytest.mark.parametrize("args, yaml_text, message", [
+    (["--num-mel-bins", "0"], None, "command line: 'num_mel_bins' must be an integer >= 3, got 0"),
+    ([], "num_mel_bins: 0\n", "bad.yaml:1: 'num_mel_bins' must be an integer >= 3, got 0"),
+    (["--dither", "nan"], None, "'dither' must be a finite number >= 0, got nan"),
+    (["--frame-shift", "-10"], None, "'frame_shift' must be a finite number > 0, got -10.0"),
+    ([], "1: 2\n", "bad.yaml:1: keys must be option names, got 1"),
+    ([], "- num_mel_bins\n", "bad.yaml: expected a mapping"),
+    (["--type", "mfcc", "--num-ceps", "30"], None, "num_ceps must be in 1..num_mel_bins (23)"),
+])
+def test_make_feats_bad_options_are_one_line_errors(tmp_path, args, yaml_text, message):
+    data = generated_data_dir(tmp_path / "data", 8000, count=2)
+    if yaml_text is not None:
+        (tmp_path / "bad.yaml").write_text(yaml_text)
+        args = ["--config", tmp_path / "bad.yaml", *args]
+    one_line_error(run("make-feats", *args, data, tmp_path / "f"), "asrkt make-feats: error: ",
+                   message)
+    no_outputs(data, tmp_path / "f")
+
+
+def test_make_feats_binary_config_file(tmp_path):
+    data = generated_data_dir(tmp_path / "data", 8000, count=2)
+    (tmp_path / "bin.yaml").write_bytes(bytes(range(256)))
+    one_line_error(run("make-feats", "--config", tmp_path / "bin.yaml", data, tmp_path / "f"),
+                   "bin.yaml: not a")
+    no_outputs(data, tmp_path / "f")
 
 
 def test_compute_cmvn_kaldi_format(tmp_path):

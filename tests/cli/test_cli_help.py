@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -45,3 +46,24 @@ def test_readme_reference_matches_cli(repo_root):
 
 def test_unknown_command_fails():
     assert CliRunner().invoke(cli, ["no-such-command"]).exit_code != 0
+
+
+def _backticked(text: str, start: str, end: str):
+    part = text[text.index(start) + len(start):]
+    return set(re.findall(r"`([a-z][a-z-]*)`", part[:part.index(end)]))
+
+
+def test_readme_conventions_name_exactly_the_commands_with_a_config(repo_root):
+    """The README's Conventions section lists which commands take --config (options generated
+    from a config dataclass) and which have only plain flags; both lists must match the CLI."""
+    from asrkt.utils.config import config_class
+
+    readme = (repo_root / "README.md").read_text()
+    with_config = _backticked(readme, "Commands with a config:", "\n  Commands with only")
+    plain = _backticked(readme, "Commands with only paths and switches", ". `--nj`")
+    expected = {name for name, command in cli.commands.items() if config_class(command)}
+    assert with_config == expected
+    assert plain == set(cli.commands) - expected
+    for name in COMMANDS:
+        has_config = any(p.name == "config_file" for p in cli.commands[name].params)
+        assert has_config == (name in expected), name

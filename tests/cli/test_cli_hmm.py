@@ -3,6 +3,7 @@ one real invocation each (the whole pipeline), and one-line errors with exit sta
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -132,6 +133,50 @@ def _error(result) -> str:
     lines = [l for l in result.output.splitlines() if l.strip() and "%|" not in l]  # no tqdm bars
     assert len(lines) == 1 and "error:" in lines[0], result.output
     return lines[0]
+
+
+def test_align_options_defaults_yaml_flags(toy, tmp_path):
+    """align: AlignConfig's defaults < --config YAML < flags; the resolved config is saved."""
+    import yaml
+
+    from asrkt.hmm.config import AlignConfig
+
+    saved = yaml.safe_load((toy / "ali" / "config.yaml").read_text())
+    assert saved == dataclasses.asdict(AlignConfig())  # the fixture gave no options
+    (tmp_path / "align.yaml").write_text("beam: 20\nretry_beam: 60\nboost_silence: 1.5\n")
+    run("align", "--config", tmp_path / "align.yaml", "--beam", "15", toy / "train",
+        toy / "lang", toy / "exp", tmp_path / "ali")
+    saved = yaml.safe_load((tmp_path / "ali" / "config.yaml").read_text())
+    assert saved == dataclasses.asdict(AlignConfig(beam=15.0, retry_beam=60.0,
+                                                   boost_silence=1.5))
+
+
+@pytest.mark.parametrize("args, yaml_text, message", [
+    (["--beam", "nan"], None, "command line: 'beam' must be a finite number > 0, got nan"),
+    ([], "beam: 10\nretry_beam: -4\n", "align.yaml:2: 'retry_beam' must be a finite number > 0"),
+    (["--boost-silence", "0"], None, "'boost_silence' must be a finite number > 0, got 0.0"),
+])
+def test_bad_align_options_are_one_line_errors(toy, tmp_path, args, yaml_text, message):
+    if yaml_text is not None:
+        (tmp_path / "align.yaml").write_text(yaml_text)
+        args = ["--config", tmp_path / "align.yaml", *args]
+    line = _error(run("align", *args, toy / "train", toy / "lang", toy / "exp", tmp_path / "ali",
+                      ok=False))
+    assert line.startswith("asrkt align: error: ") and message in line
+    assert not (tmp_path / "ali").exists()
+
+
+def test_bad_graph_and_decode_options_are_one_line_errors(toy, tmp_path):
+    line = _error(run("make-graph", "--self-loop-scale", "-1", toy / "lang_test", toy / "exp",
+                      tmp_path / "graph", ok=False))
+    assert "command line: 'self_loop_scale' must be a finite number >= 0, got -1.0" in line
+    line = _error(run("decode", "--min-lmwt", "9", "--max-lmwt", "3", toy / "graph", toy / "test",
+                      toy / "exp", tmp_path / "decode", ok=False))
+    assert "command line: need min_lmwt <= max_lmwt" in line
+    line = _error(run("prepare-lang", "--sil-prob", "1", toy / "dict", tmp_path / "lang",
+                      ok=False))
+    assert "'sil_prob' must be a finite number in [0, 1), got 1.0" in line
+    assert not (tmp_path / "graph").exists() and not (tmp_path / "lang").exists()
 
 
 def test_oov_words_are_listed(toy, tmp_path):

@@ -137,6 +137,70 @@ def test_forward_subtracts_floored_log_priors(corpus, teacher, tmp_path):
         assert np.allclose(lp[utt] - ll[utt], prior, atol=1e-4)
 
 
+def test_forward_options_defaults_yaml_flags(corpus, teacher, tmp_path):
+    """forward: ForwardConfig's defaults < --config YAML < flags."""
+    from asrkt.nnet.priors import log_priors_from_counts
+    from asrkt.nnet.targets import read_kaldi_text_vector
+
+    data, ali = corpus
+    (tmp_path / "fwd.yaml").write_text("priors: false\nprior_scale: 0.5\ndevice: cpu\n")
+    ok(run("forward", teacher / "dnn", data, tmp_path / "yaml", "--config", tmp_path / "fwd.yaml"))
+    ok(run("forward", teacher / "dnn", data, tmp_path / "flag", "--config", tmp_path / "fwd.yaml",
+           "--priors"))
+    ok(run("forward", teacher / "dnn", data, tmp_path / "lp", "--no-priors", "--device", "cpu"))
+    lp = dict(kaldiio.load_scp(str(tmp_path / "lp" / "loglikes.scp")))
+    from_yaml = dict(kaldiio.load_scp(str(tmp_path / "yaml" / "loglikes.scp")))
+    from_flag = dict(kaldiio.load_scp(str(tmp_path / "flag" / "loglikes.scp")))
+    prior = log_priors_from_counts(read_kaldi_text_vector(ali / "pdf_counts"))
+    for utt in lp:
+        assert np.allclose(from_yaml[utt], lp[utt], atol=1e-6)  # the YAML's priors: false
+        assert np.allclose(lp[utt] - from_flag[utt], 0.5 * prior, atol=1e-4)  # flag + YAML scale
+
+
+def test_models_saved_with_the_old_spec_key_still_load(corpus, teacher, tmp_path):
+    data, _ = corpus
+    payload = torch.load(teacher / "dnn" / "final.pt", weights_only=False)
+    assert payload["spec"]["model"] == "dnn"
+    payload["spec"]["name"] = payload["spec"].pop("model")  # as written before the rename
+    torch.save(payload, tmp_path / "old.pt")
+    ok(run("forward", tmp_path / "old.pt", data, tmp_path / "old", "--device", "cpu"))
+    ok(run("forward", teacher / "dnn", data, tmp_path / "new", "--device", "cpu"))
+    old = dict(kaldiio.load_scp(str(tmp_path / "old" / "loglikes.scp")))
+    new = dict(kaldiio.load_scp(str(tmp_path / "new" / "loglikes.scp")))
+    assert old.keys() == new.keys() and all(np.array_equal(old[u], new[u]) for u in new)
+
+
+@pytest.mark.parametrize("args, yaml_text, message", [
+    (["--learning-rate", "nan"], None,
+     "asrkt train-teacher: error: command line: 'learning_rate' must be a finite number > 0, "
+     "got nan"),
+    ([], "max_epochs: 2\nhalving_factor: -1\n",
+     "bad.yaml:2: 'halving_factor' must be a finite number in (0, 1], got -1.0"),
+    (["--dropout", "1"], None, "'dropout' must be a finite number in [0, 1), got 1.0"),
+    (["--batch-size", "0"], None, "'batch_size' must be an integer >= 1, got 0"),
+    ([], "1: 2\n", "bad.yaml:1: keys must be option names, got 1"),
+    ([], "- 1\n", "bad.yaml: expected a mapping of option: value, got a list"),
+])
+def test_bad_training_options_are_one_line_errors(corpus, tmp_path, args, yaml_text, message):
+    data, ali = corpus
+    if yaml_text is not None:
+        (tmp_path / "bad.yaml").write_text(yaml_text)
+        args = ["--config", tmp_path / "bad.yaml", *args]
+    one_line_error(run("train-teacher", data, ali, tmp_path / "x", *args), message)
+    assert not (tmp_path / "x").exists()
+
+
+def test_bad_inference_options_are_one_line_errors(corpus, teacher, tmp_path):
+    data, ali = corpus
+    one_line_error(run("forward", teacher / "dnn", data, tmp_path / "z", "--prior-floor", "0"),
+                   "command line: 'prior_floor' must be a finite number in (0, 1], got 0.0")
+    one_line_error(run("dump-posteriors", teacher / "dnn", data, tmp_path / "z", "--temperature",
+                       "inf"), "'temperature' must be a finite number > 0, got inf")
+    one_line_error(run("eval-frames", teacher / "dnn", data, ali, "--length-tolerance", "-1"),
+                   "'length_tolerance' must be an integer >= 0, got -1")
+    assert not (tmp_path / "z").exists()
+
+
 def test_eval_frames_equals_ce_and_accuracy_of_the_log_posteriors(corpus, teacher, tmp_path):
     data, ali = corpus
     ok(run("forward", teacher / "dnn", data, tmp_path / "lp", "--no-priors", "--device", "cpu"))
