@@ -92,12 +92,11 @@ def _copy_data(src: Path, dst: Path) -> Path:
 
 def stage_setup(args: Dict[str, Any]) -> Dict[str, Any]:
     _threads(1)
-    from asrkt.cli.hmm import _convert_alignments
     from asrkt.data.datadir import DataDir
     from asrkt.decode.graph import make_graph
     from asrkt.feats.cmvn import compute_cmvn
     from asrkt.feats.extract import FeatConfig, make_feats
-    from asrkt.hmm.align import align_data, ali_to_pdf
+    from asrkt.hmm.align import align_data, write_pdf_alignments
     from asrkt.hmm.grammar import make_word_loop
     from asrkt.hmm.lang import prepare_lang
     from asrkt.hmm.train_mono import TrainMonoConfig, train_mono
@@ -148,7 +147,7 @@ def stage_setup(args: Dict[str, Any]) -> Dict[str, Any]:
         done, failed = align_data(work / "mfcc" / "train", lang, mono, ali, nj=1)
     res["align"] = {"wall": c.wall, "cpu": c.cpu, "utts": done, "failed": len(failed),
                     "frames_per_cpu_s": res["train_frames"] / c.cpu}
-    _convert_alignments(ali, f"scp:{ali}/ali.scp", ali / "pdf.ark", ali_to_pdf)
+    write_pdf_alignments(ali, f"scp:{ali}/ali.scp", ali / "pdf.ark")
     make_graph(lang_test, mono, mono / "graph")
     res["num_pdfs"] = model.num_pdfs
     return res
@@ -180,7 +179,8 @@ def _load_training(work: Path, conf: str, model_name: str, overrides: Dict[str, 
     from asrkt.nnet.corpus import load_corpus, split_holdout
     from asrkt.nnet.losses import LossSpec
     from asrkt.nnet.models import ModelSpec, build_model
-    from asrkt.nnet.steps import load_targets, new_pipeline
+    from asrkt.nnet.expdir import new_pipeline
+    from asrkt.nnet.steps import load_targets
     from asrkt.utils.config import resolve_config
 
     cls = TeacherConfig if model_name == "dnn" else FinetuneConfig

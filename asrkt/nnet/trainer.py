@@ -33,7 +33,7 @@ from asrkt.nnet.config import TrainConfig
 from asrkt.nnet.losses import LossSpec, training_loss
 from asrkt.nnet.models.base import detach_state
 from asrkt.nnet.modelio import load_torch, save_torch
-from asrkt.utils.fileio import write_text_atomic
+from asrkt.utils.fileio import atomic_output, write_text_atomic
 
 logger = logging.getLogger("asrkt.nnet")
 
@@ -284,8 +284,6 @@ def plot_curves(path: Path, history: List[Dict[str, Any]],
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from asrkt.utils.fileio import atomic_output
 
     panels = panels or [["train_loss", "cv_loss"], ["train_acc", "cv_acc"]]
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)

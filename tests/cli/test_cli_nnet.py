@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from asrkt.cli.main import cli
 from asrkt.io.tables import ArkScpWriter
-from asrkt.nnet.synthetic import make_synthetic_corpus
+from tests.helpers.synthetic_nnet import make_synthetic_corpus
 
 NNET_COMMANDS = ["pretrain-rbm", "train-teacher", "dump-posteriors", "kt-pretrain", "finetune",
                  "forward", "eval-frames"]
