@@ -28,6 +28,7 @@ from asrkt.nnet.losses import LossSpec
 from asrkt.nnet.modelio import load_model, model_payload
 from asrkt.nnet.models import ModelSpec, build_model
 from asrkt.nnet.posteriors import load_soft_targets, read_info, soft_target_table, soften
+from asrkt.nnet.profiling import TrainerHooks
 from asrkt.nnet.targets import PdfAlignments, read_kaldi_text_vector
 from asrkt.nnet.trainer import Trainer
 from asrkt.utils.logs import command_log
@@ -116,7 +117,8 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
                      loss: LossSpec, ali_dir: Optional[PathLike] = None,
                      post_dir: Optional[PathLike] = None, init: Optional[PathLike] = None,
                      dbn: Optional[PathLike] = None, cv_data: Optional[PathLike] = None,
-                     resume: bool = False) -> List[Dict[str, Any]]:
+                     resume: bool = False, hooks: Optional[TrainerHooks] = None
+                     ) -> List[Dict[str, Any]]:
     """train-teacher / kt-pretrain / finetune.
 
     Args:
@@ -131,7 +133,9 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
         dbn: DBN to initialise a DNN from.
         cv_data: separate CV data directory (default: hold out cv_fraction of the utterances).
         resume: continue from the last checkpoint.
+        hooks: an observer of the corpora and the training steps (a profiler; default none).
     """
+    hooks = hooks or TrainerHooks()
     exp_dir = Path(exp_dir)
     prepare_exp_dir(exp_dir, config, resume)
     with command_log(exp_dir / "log", command):
@@ -157,7 +161,9 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
         options = dict(sources=targets.sources, tolerance=config.length_tolerance,
                        max_skip_fraction=config.max_skip_fraction)
         train = load_corpus(pipeline, data, train_utts, name="train", **options)
+        hooks.corpus_loaded("train", train)
         cv = load_corpus(pipeline, cv_dir, cv_utts, name="cv", **options)
+        hooks.corpus_loaded("cv", cv)
         model = _initial_model(config, train.dim, targets.num_pdfs, loaded_init, dbn_payload,
                                dbn_path)
         if model.input_dim != train.dim:
@@ -177,7 +183,7 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
         payload = lambda m: model_payload(m, pipeline, counts, command,  # noqa: E731
                                           dataclasses.asdict(config))
         trainer = Trainer(model, loaders[0], loaders[1], loss, config,
-                          exp_dir, payload)
+                          exp_dir, payload, hooks)
         history = trainer.fit(resume)
         best = min((h for h in history), key=lambda h: h["cv_loss"])
         logger.info("best CV loss %.4f (frame acc %.2f%%) after epoch %d; model: %s",
