@@ -16,6 +16,7 @@ from asrkt.data.kaldi_files import LenientFile, invert_utt2spk, read_lenient, so
 from asrkt.data.subset import write_restricted
 from asrkt.errors import AsrktError, where
 
+
 def _compare_keys(ref: LenientFile, other: LenientFile, what: str) -> List[str]:
     """Problems for keys in ``other`` missing from ``ref`` and vice versa."""
     problems = []

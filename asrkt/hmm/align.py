@@ -21,8 +21,12 @@ from asrkt.feats.pipeline import FeaturePipeline
 from asrkt.hmm.kaldi import kaldifst, khg, read_fst
 from asrkt.hmm.lang import Lang
 from asrkt.hmm.model import GmmModel
-from asrkt.io.tables import (ArkScpWriter, read_kaldi_text_vector, read_table,
-                             write_kaldi_text_vector)
+from asrkt.io.tables import (
+    ArkScpWriter,
+    read_kaldi_text_vector,
+    read_table,
+    write_kaldi_text_vector,
+)
 from asrkt.utils.config import save_config
 from asrkt.utils.fileio import atomic_output
 from asrkt.utils.parallel import limit_threads, run_jobs, split_evenly

@@ -35,12 +35,6 @@ def run(*args: str, ok: bool = True):
     return result
 
 
-@pytest.mark.parametrize("name", HMM_COMMANDS)
-def test_help(name):
-    result = run(name, "--help")
-    assert "Usage:" in result.output and "Example:" in result.output
-
-
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory) -> Path:
     """The whole pipeline on the toy corpus, through the CLI."""

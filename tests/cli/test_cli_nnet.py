@@ -39,12 +39,6 @@ def one_line_error(result, *fragments):
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("name", NNET_COMMANDS)
-def test_help(name):
-    result = ok(run(name, "--help"))
-    assert "Usage:" in result.output and "Example:" in result.output
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     return make_synthetic_corpus(tmp_path_factory.mktemp("nnet"), num_utts=12)

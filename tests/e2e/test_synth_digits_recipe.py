@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # ~1 minute: the whole recipe, twice
+
 TINY = {
     "corpus.yaml": "seed: 3\nnum_train_speakers: 3\nnum_test_speakers: 1\nutts_per_speaker: 8\n"
                    "test_utts_per_speaker: 4\nsnrs: [10]\nnoise_types: [white]\n",
