@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench clean-venv
+.PHONY: install demo lint check test bench clean-venv
 
 install: $(STAMP)
 
@@ -18,8 +18,17 @@ $(STAMP): setup.cfg pyproject.toml
 demo: $(STAMP)
 	cd recipes/synth_digits && PATH=$(CURDIR)/$(BIN):$$PATH bash run.sh
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+# ruff over the package, the tests and the scripts (config in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check asrkt tests scripts
+
+# The inner loop: lint, then every test not marked slow (under 3 minutes on 2 cores).
+check: lint
+	$(BIN)/python -m pytest -q -m "not slow" --durations=15 tests
+
+# The full suite, as CI runs it (slow end-to-end recipe runs included), with the 15 slowest tests.
+test: lint
+	$(BIN)/python -m pytest -q --durations=15 tests
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

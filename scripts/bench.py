@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from asrkt.utils.fileio import write_text_atomic  # noqa: E402
 from bench_common import ROOT, fsdd_root, run_stage, write_json  # noqa: E402
 
 DNN_CONF = "recipes/synth_digits/conf/dnn.yaml"
@@ -161,7 +162,8 @@ def details(r: Dict[str, Any]) -> List[str]:
                f"as work: {t['ratio_vs_mm_incl_padding']:.2f})" if t.get("padding_share") else "")
             + (f"; 2 threads instead of 1: {t['two_threads']['wall_speedup_vs_1_thread']:.2f}x "
                f"the wall-clock frames/s on this busy machine" if "two_threads" in t else "")
-            + (f"; Trainer.run_epoch's own data_share {100 * t['trainer_run_epoch']['data_share']:.1f}%"
+            + (f"; wall-clock data share (train.jsonl's data_share) "
+               f"{100 * t['trainer_run_epoch']['data_share']:.1f}%"
                if "trainer_run_epoch" in t else ""))
         sgd = t.get("with_sgd")
         if sgd:
@@ -364,11 +366,12 @@ weight gradient, input gradient except for the first layer; LSTMP: input project
 chunk, then per step the recurrent and projection products, each with its gradients) and divides
 the FLOP/s this gives at the measured frames/s (padding positions count as no work) by the rate
 torch.mm reaches for exactly those shapes in the same process. Item 2 is the CPU time of a step
-outside model forward + loss, backward and optimiser step. Item 4 uses CPU seconds over audio
+of `Trainer.run_epoch` (timed by its hooks, asrkt/nnet/profiling.py) outside model forward +
+loss, backward and optimiser step. Item 4 uses CPU seconds over audio
 seconds with one thread. Item 5 trains one epoch with `train-teacher` in a fresh process per
 size; peak RSS from wait4. Full numbers: `bench-results/bench.json`.
 """
-    path.write_text(text)
+    write_text_atomic(path, text)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from asrkt.utils.fileio import write_text_atomic
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
@@ -91,10 +93,9 @@ def run_stage(stage: str, args: Dict[str, Any], log_dir: Path, timeout: float = 
 
 
 def write_json(path: Path, data: Any) -> None:
+    """``data`` as indented JSON, written atomically (parent folders created)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=float) + "\n")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=float) + "\n")
 
 
 def fsdd_root() -> Optional[Path]:

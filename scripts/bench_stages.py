@@ -16,7 +16,8 @@ from typing import Any, Dict, List
 
 import numpy as np
 
-from bench_common import ROOT, Clock, cpu_seconds, fsdd_root
+from asrkt.nnet.profiling import StepProfiler
+from bench_common import ROOT, Clock, fsdd_root
 
 FSDD_SPEAKERS = ["george", "jackson", "lucas", "nicolas", "theo"]
 
@@ -40,7 +41,8 @@ def _fsdd_dirs(work: Path, src: Path, train_idx: List[int], test_idx: List[int])
     """
     import subprocess
 
-    from asrkt.data.datadir import DataDir, write_data_dir
+    from asrkt.data.datadir import DataDir
+    from asrkt.data.subset import subset_data_dir
 
     data = work / "data"
     script = ROOT / "recipes" / "fsdd" / "local" / "prepare_data.sh"
@@ -51,9 +53,8 @@ def _fsdd_dirs(work: Path, src: Path, train_idx: List[int], test_idx: List[int])
     for name, indices in {"train": train_idx, "test": test_idx}.items():
         keep = {f"{i:02d}" for i in indices}
         utts = [u for u in full.utt2spk if u.rsplit("-", 1)[1] in keep]
-        out[name] = write_data_dir(data / name, wav_scp={u: full.wav_scp[u] for u in utts},
-                                   text={u: " ".join(full.text[u]) for u in utts},
-                                   utt2spk={u: full.utt2spk[u] for u in utts}).path
+        subset_data_dir(full.path, data / name, utts)
+        out[name] = data / name
     out["dict"] = data / "local" / "dict"
     return out
 
@@ -92,12 +93,11 @@ def _copy_data(src: Path, dst: Path) -> Path:
 
 def stage_setup(args: Dict[str, Any]) -> Dict[str, Any]:
     _threads(1)
-    from asrkt.cli.hmm import _convert_alignments
     from asrkt.data.datadir import DataDir
     from asrkt.decode.graph import make_graph
     from asrkt.feats.cmvn import compute_cmvn
     from asrkt.feats.extract import FeatConfig, make_feats
-    from asrkt.hmm.align import align_data, ali_to_pdf
+    from asrkt.hmm.align import align_data, write_pdf_alignments
     from asrkt.hmm.grammar import make_word_loop
     from asrkt.hmm.lang import prepare_lang
     from asrkt.hmm.train_mono import TrainMonoConfig, train_mono
@@ -148,7 +148,7 @@ def stage_setup(args: Dict[str, Any]) -> Dict[str, Any]:
         done, failed = align_data(work / "mfcc" / "train", lang, mono, ali, nj=1)
     res["align"] = {"wall": c.wall, "cpu": c.cpu, "utts": done, "failed": len(failed),
                     "frames_per_cpu_s": res["train_frames"] / c.cpu}
-    _convert_alignments(ali, f"scp:{ali}/ali.scp", ali / "pdf.ark", ali_to_pdf)
+    write_pdf_alignments(ali, f"scp:{ali}/ali.scp", ali / "pdf.ark")
     make_graph(lang_test, mono, mono / "graph")
     res["num_pdfs"] = model.num_pdfs
     return res
@@ -178,9 +178,10 @@ def _load_training(work: Path, conf: str, model_name: str, overrides: Dict[str, 
     from asrkt.data.datadir import DataDir
     from asrkt.nnet.config import FinetuneConfig, TeacherConfig
     from asrkt.nnet.corpus import load_corpus, split_holdout
+    from asrkt.nnet.expdir import new_pipeline
     from asrkt.nnet.losses import LossSpec
     from asrkt.nnet.models import ModelSpec, build_model
-    from asrkt.nnet.steps import load_targets, new_pipeline
+    from asrkt.nnet.steps import load_targets
     from asrkt.utils.config import resolve_config
 
     cls = TeacherConfig if model_name == "dnn" else FinetuneConfig
@@ -202,90 +203,26 @@ def _load_training(work: Path, conf: str, model_name: str, overrides: Dict[str, 
 
 
 def _instrumented_epoch(trainer, loader, epoch: int) -> Dict[str, float]:
-    """Trainer.run_epoch's training step, split into phases (CPU time, one thread).
+    """One training epoch of Trainer.run_epoch itself, split into phases (data, forward,
+    backward, optimizer, other; CPU time, one thread) by the trainer's StepProfiler hooks.
 
-    Same calls in the same order: next(batches) -> model(...) -> index_select(positions) ->
-    training_loss -> loss bookkeeping/finite check -> trainer._update (zero_grad, backward,
-    clip, step, timed as backward and optimiser) -> detach_state.
+    Args:
+        trainer: a Trainer made with ``hooks=StepProfiler(clock=time.process_time)``.
+        loader: the batches.
+        epoch: epoch number (seeds the shuffling).
     """
-    import math
-
-    import torch
-
-    from asrkt.nnet.losses import training_loss
-    from asrkt.nnet.models.base import detach_state
-
-    model = trainer.model
-    model.train(True)
-    t = {"data": 0.0, "forward": 0.0, "backward": 0.0, "optimizer": 0.0, "other": 0.0}
-    frames, steps, positions = 0, 0, 0
-    state = None
-    total_loss = torch.zeros(())
-    clock = time.process_time
-    batches = loader.batches(epoch)
-    wall0 = time.perf_counter()
-    start = clock()
-    while True:
-        a = clock()
-        batch = next(batches, None)
-        b = clock()
-        t["data"] += b - a
-        if batch is None:
-            break
-        if batch.reset is None:
-            state = None
-        logits, state = model(batch.inputs, state=state, reset=batch.reset, lengths=batch.lengths)
-        positions += int(logits.shape[0] * (logits.shape[1] if logits.dim() == 3 else 1))
-        if batch.positions is not None:
-            logits = logits.reshape(-1, logits.shape[-1]).index_select(0, batch.positions)
-        loss, hits = training_loss(logits, batch.targets, trainer.loss_spec)
-        c = clock()
-        t["forward"] += c - b
-        total_loss = total_loss + loss.detach() * batch.num_frames
-        if not math.isfinite(float(total_loss)):
-            raise RuntimeError("loss is NaN/inf")
-        d = clock()
-        trainer.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if trainer.settings.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), trainer.settings.grad_clip)
-        e = clock()
-        trainer.optimizer.step()
-        f = clock()
-        state = detach_state(state)
-        g = clock()
-        t["backward"] += e - d
-        t["optimizer"] += f - e
-        t["other"] += (d - c) + (g - f)
-        frames += batch.num_frames
-        steps += 1
-    t["total"] = clock() - start
-    t["wall"] = time.perf_counter() - wall0
-    t.update(frames=frames, steps=steps, positions=positions)
-    return t
+    trainer.run_epoch(loader, epoch, train=True)
+    return trainer.hooks.epochs[-1]
 
 
 def _profile_step(trainer, loader, steps: int = 5) -> Dict[str, Any]:
-    """Training steps under torch.profiler: ops dispatched per step and the share of GEMM time
-    in the ops' self time."""
-    import torch
+    """Training steps of Trainer.run_epoch under torch.profiler: ops dispatched per step and the
+    share of GEMM time in the ops' self time."""
     from torch.profiler import ProfilerActivity, profile
 
-    from asrkt.nnet.losses import training_loss
-
-    import itertools
-
-    model = trainer.model
-    batches = list(itertools.islice(loader.batches(99), steps))
+    limited = _Limited(loader, steps)
     with profile(activities=[ProfilerActivity.CPU]) as prof:
-        for batch in batches:
-            logits, _ = model(batch.inputs, state=None, reset=batch.reset, lengths=batch.lengths)
-            if batch.positions is not None:
-                logits = logits.reshape(-1, logits.shape[-1]).index_select(0, batch.positions)
-            loss, _ = training_loss(logits, batch.targets, trainer.loss_spec)
-            trainer.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            trainer.optimizer.step()
+        trainer.run_epoch(limited, 99, train=True)
     events = prof.key_averages()
     total = sum(e.self_cpu_time_total for e in events)
     gemm = sum(e.self_cpu_time_total for e in events
@@ -293,10 +230,11 @@ def _profile_step(trainer, loader, steps: int = 5) -> Dict[str, Any]:
                             "aten::linear", "aten::_mkldnn_rnn", "aten::mkldnn_rnn_layer",
                             "aten::mkldnn_rnn_layer_backward"))
     top = sorted(events, key=lambda e: -e.self_cpu_time_total)[:8]
-    return {"ops_dispatched": int(sum(e.count for e in events)) // max(len(batches), 1),
+    n = max(len(limited), 1)
+    return {"ops_dispatched": int(sum(e.count for e in events)) // n,
             "gemm_self_time_share": gemm / max(total, 1e-9),
-            "top_ops": [(e.key, int(e.count) // max(len(batches), 1), round(e.self_cpu_time_total / max(total, 1e-9), 3))
-                        for e in top]}
+            "top_ops": [(e.key, int(e.count) // n,
+                         round(e.self_cpu_time_total / max(total, 1e-9), 3)) for e in top]}
 
 
 def _gemms_for(model, cfg, num_pdfs: int, dim: int):
@@ -328,7 +266,7 @@ def _lstm_variants(cfg, dim: int, num_pdfs: int, steps: int) -> Dict[str, Any]:
         head = nn.Linear(proj or cells, num_pdfs)
         opt = torch.optim.Adam(list(rnn.parameters()) + list(head.parameters()), lr=1e-3)
 
-        def step(train=True):
+        def step(train=True, rnn=rnn, head=head, opt=opt):
             h, _ = rnn(x)
             loss = nn.functional.cross_entropy(head(h).reshape(-1, num_pdfs), y)
             if train:
@@ -369,7 +307,6 @@ def stage_train(args: Dict[str, Any]) -> Dict[str, Any]:
     from asrkt.nnet.loaders import make_loader
     from asrkt.nnet.modelio import model_payload, save_torch
     from asrkt.nnet.trainer import Trainer
-
     from bench_flops import flops, mm_bound
 
     work = Path(args["work"])
@@ -380,8 +317,8 @@ def stage_train(args: Dict[str, Any]) -> Dict[str, Any]:
                          cfg.seed)
     exp = work / "exp" / f"bench_{name}"
     exp.mkdir(parents=True, exist_ok=True)
-    trainer = Trainer(model, loader, loader, loss, cfg, exp,
-                      lambda m: {})
+    trainer = Trainer(model, loader, loader, loss, cfg, exp, lambda m: {},
+                      hooks=StepProfiler(clock=time.process_time))
     num_pdfs = targets.num_pdfs
     gemms = _gemms_for(model, cfg, num_pdfs, corpus.dim)
     step_flops = flops(gemms)
@@ -421,7 +358,7 @@ def stage_train(args: Dict[str, Any]) -> Dict[str, Any]:
         data_share=ep["data"] / ep["total"],
         phase_shares={k: ep[k] / ep["total"] for k in
                       ("data", "forward", "backward", "optimizer", "other")})
-    # the project's own loop, as train-teacher/finetune run it (wall clock, its data_share)
+    # the trainer's own wall-clock data share (EpochStats.data_seconds, as in train.jsonl)
     real = trainer.run_epoch(_Limited(loader, max(20, min(len(loader), args["real_steps"]))),
                              50, train=True)
     res["trainer_run_epoch"] = {"frames_per_wall_s": real.frames / real.seconds,
@@ -473,6 +410,7 @@ def stage_feats(args: Dict[str, Any]) -> Dict[str, Any]:
         knf = None
 
     from asrkt.data.datadir import DataDir
+    from asrkt.data.subset import subset_data_dir
     from asrkt.feats.extract import FeatConfig, compute_features, make_feats
 
     work = Path(args["work"])
@@ -544,17 +482,9 @@ def stage_feats(args: Dict[str, Any]) -> Dict[str, Any]:
                                      "identical_features": identical}}
     # the whole make-feats job (read wav, extract, write ark/scp) at one thread
     sub = work / "feats_bench" / "data"
-    sub.mkdir(parents=True, exist_ok=True)
-    for name in ("wav.scp", "text", "utt2spk", "spk2utt"):
-        shutil.copyfile(data.file(name), sub / name)
-    from asrkt.data.kaldi_files import read_map, write_map
-
-    for name in ("wav.scp", "text", "utt2spk"):
-        m = read_map(sub / name)
-        write_map(sub / name, {u: v for u, v in m.items() if u in set(utts)})
-    from asrkt.data.kaldi_files import invert_utt2spk, write_lists
-
-    write_lists(sub / "spk2utt", invert_utt2spk(read_map(sub / "utt2spk")))
+    subset_data_dir(data.path, sub, utts)
+    for name in ("feats.scp", "cmvn.scp", "utt2num_frames"):  # make-feats writes them anew
+        (sub / name).unlink(missing_ok=True)
     with Clock() as c:
         make_feats(DataDir(sub), work / "feats_bench" / "ark", cfg, nj=1)
     res["make_feats_nj1"] = {"wall": c.wall, "cpu": c.cpu,
@@ -570,10 +500,7 @@ def stage_feats(args: Dict[str, Any]) -> Dict[str, Any]:
         # what `asrkt make-feats --nj 1` runs with on this machine: torch's default threads
         # (2); the same few utterances at 1 and at 2 threads
         few = utts[: args["threads_check"]]
-        for name in ("wav.scp", "text", "utt2spk"):
-            m = read_map(sub / name)
-            write_map(sub / name, {u: v for u, v in m.items() if u in set(few)})
-        write_lists(sub / "spk2utt", invert_utt2spk(read_map(sub / "utt2spk")))
+        subset_data_dir(sub, sub, few)
         few_seconds = sum(len(s) / r for u, s, r in audio if u in set(few))
         walls = {}
         for threads in (1, 2):
@@ -626,7 +553,6 @@ def _batched_forward(model_path: str, data_dir: Path, seconds: float,
 
 def stage_decode(args: Dict[str, Any]) -> Dict[str, Any]:
     _threads(1)
-    from asrkt.data.datadir import DataDir
     from asrkt.decode.decoder import DecodeConfig, run_decode, table_keys, table_source
     from asrkt.decode.score import score_decode_dir
     from asrkt.hmm.model import GmmModel
@@ -701,55 +627,47 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
 
 
+class _ScaleRecorder(StepProfiler):
+    """CPU time of each training epoch (StepProfiler) and, for each corpus train-teacher loads,
+    the bytes its tensors hold and this process's RSS then."""
+
+    def __init__(self):
+        super().__init__(clock=time.process_time)
+        self.corpora: List[Dict[str, float]] = []
+
+    def corpus_loaded(self, name: str, corpus) -> None:
+        tensors = [corpus.feats, corpus.frame_lo, corpus.frame_hi, *corpus.targets.values()]
+        self.corpora.append({"name": name, "frames": corpus.num_frames,
+                             "bytes": int(sum(t.element_size() * t.numel() for t in tensors)),
+                             "rss_mb": _rss_mb()})
+
+
 def stage_scale(args: Dict[str, Any]) -> Dict[str, Any]:
     _threads(1)
+    import resource
+
     from asrkt.nnet.config import TeacherConfig
     from asrkt.nnet.losses import LossSpec
     from asrkt.nnet.steps import train_supervised
-    from asrkt.nnet.trainer import Trainer
     from asrkt.utils.config import resolve_config
 
     work = Path(args["work"])
     paths = make_repeated(work, args["times"])
-    import resource
-
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    epoch_cpu: List[Dict[str, float]] = []
-    original = Trainer.run_epoch
-
-    def timed(self, loader, epoch, train):  # record CPU time of each training epoch
-        c = time.process_time()
-        stats = original(self, loader, epoch, train)
-        if train:
-            epoch_cpu.append({"epoch": epoch, "cpu": time.process_time() - c,
-                              "wall": stats.seconds, "frames": stats.frames})
-        return stats
-
-    Trainer.run_epoch = timed
-    import asrkt.nnet.steps as steps_module
-
-    corpora: List[Dict[str, float]] = []
-    load_corpus = steps_module.load_corpus
-
-    def recorded(*a, **k):  # bytes the in-memory Corpus holds, and this process's RSS then
-        corpus = load_corpus(*a, **k)
-        tensors = [corpus.feats, corpus.frame_lo, corpus.frame_hi, *corpus.targets.values()]
-        corpora.append({"name": k.get("name", "?"), "frames": corpus.num_frames,
-                        "bytes": int(sum(t.element_size() * t.numel() for t in tensors)),
-                        "rss_mb": _rss_mb()})
-        return corpus
-
-    steps_module.load_corpus = recorded
+    recorder = _ScaleRecorder()
     cfg = resolve_config(TeacherConfig, ROOT / args["conf"],
                          dict(args.get("overrides", {}), device="cpu", num_threads=1,
                               max_epochs=1))
     exp = work / "scale" / f"x{args['times']}" / "exp"
     with Clock() as c:
         train_supervised("train-teacher", cfg, paths["data"], exp, LossSpec(1.0, 0.0, 1.0),
-                         ali_dir=paths["ali"])
-    return {"times": args["times"], "epochs": epoch_cpu, "command_cpu": c.cpu, "corpora": corpora,
-            "command_wall": c.wall, "rss_after_imports_mb": rss_before,
-            "train_frames": epoch_cpu[0]["frames"] if epoch_cpu else None}
+                         ali_dir=paths["ali"], hooks=recorder)
+    epochs = [{"epoch": e["epoch"], "cpu": e["total"], "wall": e["wall"], "frames": e["frames"]}
+              for e in recorder.epochs]
+    return {"times": args["times"], "epochs": epochs, "command_cpu": c.cpu,
+            "corpora": recorder.corpora, "command_wall": c.wall,
+            "rss_after_imports_mb": rss_before,
+            "train_frames": epochs[0]["frames"] if epochs else None}
 
 
 STAGES = {"setup": stage_setup, "train": stage_train, "feats": stage_feats,

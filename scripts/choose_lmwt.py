@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results_table import best_weight, read_sweep, write_atomic  # noqa: E402
+from asrkt.utils.fileio import write_text_atomic  # noqa: E402
+from results_table import best_weight, read_sweep  # noqa: E402
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -37,8 +38,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     for name, sweep, chosen in [(args.gmm, gmm, gmm_w)] + [(d, s, nn_w) for d, s in zip(nn_dirs, nn)]:
         cells = [f"{sweep[w]:.1f}" if w in sweep else "–" for w in weights]
         lines.append(f"| `{name}` | " + " | ".join(cells) + f" | {chosen} |")
-    write_atomic(args.table, "\n".join(lines) + "\n")
-    write_atomic(args.out, f"gmm {gmm_w}\nnn {nn_w}\n")
+    write_text_atomic(args.table, "\n".join(lines) + "\n")
+    write_text_atomic(args.out, f"gmm {gmm_w}\nnn {nn_w}\n")
     return 0
 
 

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from asrkt.utils.fileio import write_text_atomic  # noqa: E402
 from fsdd_results import final_cv_acc, mean_std, read_history  # noqa: E402
-from results_table import best_weight, read_best_wer, read_sweep, write_atomic  # noqa: E402
+from results_table import best_weight, read_best_wer, read_sweep  # noqa: E402
 
 VARIANTS = {
     "dnn_rand": "DNN teacher, random init",
@@ -139,7 +140,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         lines += ["", f"## LM-weight sweep on `{speaker}`", "",
                   f"%WER on the held-out speaker per LM weight (mean over seeds {', '.join(seeds)}; "
                   "the GMM is one model); run.sh fixes GMM 12 and NN 10 a priori.", ""] + sweep
-    write_atomic(args.out, "\n".join(lines) + "\n")
+    write_text_atomic(args.out, "\n".join(lines) + "\n")
     return 0
 
 

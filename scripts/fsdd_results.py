@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results_table import describe, read_best_wer, write_atomic  # noqa: E402
+from asrkt.utils.fileio import atomic_output, write_text_atomic  # noqa: E402
+from results_table import describe, read_best_wer  # noqa: E402
 
 Wer = Tuple[float, int, int]
 BASELINE = "lstm_ce"
@@ -240,10 +241,9 @@ def plot(png: Path, found, exp: Path, conds: List[str], systems: List[str], spli
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = png.with_name(f".{png.name}.tmp")
-    fig.savefig(tmp, format="png", dpi=100)
+    with atomic_output(png) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
     plt.close(fig)
-    tmp.replace(png)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -304,7 +304,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         lines += ["## Configuration", ""]
         for f in sorted(args.conf.glob("*.yaml")):
             lines += [f"`{f.name}`:", "", "```yaml", f.read_text().rstrip(), "```", ""]
-    write_atomic(args.out, "\n".join(lines).rstrip() + "\n")
+    write_text_atomic(args.out, "\n".join(lines).rstrip() + "\n")
     return 0
 
 

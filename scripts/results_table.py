@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from asrkt.utils.fileio import write_text_atomic
+
 WER_LINE = re.compile(r"%WER\s+([0-9.]+)\s+\[\s*(\d+)\s*/\s*(\d+)")
 
 DESCRIPTIONS = {
@@ -90,13 +92,6 @@ def best_weight(sweeps: List[Dict[int, float]], where: str) -> int:
     return min(sorted(common), key=lambda w: statistics.mean(s[w] for s in sweeps))
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder (no torn files)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def table(exp: Path, systems: List[str], test_sets: List[str]) -> Tuple[List[str], Dict]:
     """Markdown rows and the raw numbers."""
     numbers: Dict[str, Dict[str, Optional[Tuple[float, int, int]]]] = {}
@@ -147,7 +142,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     lines += rows
     if args.corpus_config is not None and args.corpus_config.exists():
         lines += ["", "Corpus configuration:", "", "```yaml", args.corpus_config.read_text().rstrip(), "```"]
-    write_atomic(args.out, "\n".join(lines) + "\n")
+    write_text_atomic(args.out, "\n".join(lines) + "\n")
     return 0
 
 

@@ -83,7 +83,7 @@ def subset_data_dir_cmd(src_dir, dst_dir, utt_list, first, speakers):
     from pathlib import Path
 
     from asrkt.data.datadir import DataDir
-    from asrkt.data.validate import subset_data_dir
+    from asrkt.data.subset import subset_data_dir
 
     if sum(x is not None for x in (utt_list, first, speakers)) != 1:
         raise AsrktError("give exactly one of --utt-list, --first, --speakers")
@@ -143,7 +143,7 @@ def combine_data_dirs_cmd(dst_dir, src_dirs):
     Usage:   asrkt combine-data-dirs DST_DIR SRC_DIR [SRC_DIR ...]
     Example: asrkt combine-data-dirs data/train_vtlp data/train data/train_vtlp0.9 data/train_vtlp1.1
     """
-    from asrkt.data.perturb import combine_data_dirs
+    from asrkt.data.combine import combine_data_dirs
 
     data = combine_data_dirs(dst_dir, src_dirs)
     click.echo(f"{dst_dir}: {len(data.utterances)} utterance(s) from {len(src_dirs)} "

@@ -136,29 +136,6 @@ def align_cmd(data_dir, lang_dir, model_dir, ali_dir, config, nj):
     click.echo(f"{ali_dir}/ali.scp: {done} utterance(s) aligned, {len(failed)} failed")
 
 
-def _convert_alignments(model_dir, ali_rspecifier, out_ark, convert) -> int:
-    from pathlib import Path
-
-    import numpy as np
-
-    from asrkt.errors import AsrktError
-    from asrkt.hmm.model import GmmModel
-    from asrkt.io.tables import ArkScpWriter, read_table
-
-    model = GmmModel.load(model_dir)
-    out_ark = Path(out_ark)
-    count = 0
-    with ArkScpWriter(out_ark, out_ark.with_suffix(".scp")) as writer:
-        for utt, ali in read_table(ali_rspecifier):
-            ali = np.asarray(ali).astype(np.int64)
-            if ali.ndim != 1 or (len(ali) and (ali.min() < 1 or ali.max() > model.tm.num_transition_ids)):
-                raise AsrktError(f"{ali_rspecifier} ({utt}): not transition-ids of this model "
-                                 f"(1..{model.tm.num_transition_ids})")
-            writer.write(utt, convert(model, ali).astype(np.int32))
-            count += 1
-    return count
-
-
 @click.command("ali-to-pdf")
 @click.argument("model_dir", type=click.Path(exists=True))
 @click.argument("ali_rspecifier")
@@ -172,9 +149,9 @@ def ali_to_pdf_cmd(model_dir, ali_rspecifier, out_ark):
     Usage:   asrkt ali-to-pdf MODEL_DIR ALI_RSPECIFIER OUT_ARK
     Example: asrkt ali-to-pdf exp/mono_ali scp:exp/mono_ali/ali.scp exp/mono_ali/pdf.ark
     """
-    from asrkt.hmm.align import ali_to_pdf
+    from asrkt.hmm.align import write_pdf_alignments
 
-    n = _convert_alignments(model_dir, ali_rspecifier, out_ark, ali_to_pdf)
+    n = write_pdf_alignments(model_dir, ali_rspecifier, out_ark)
     click.echo(f"{out_ark}: {n} utterance(s)")
 
 
@@ -192,10 +169,9 @@ def ali_to_phones_cmd(model_dir, ali_rspecifier, out_ark, per_frame):
     Usage:   asrkt ali-to-phones [--per-frame] MODEL_DIR ALI_RSPECIFIER OUT_ARK
     Example: asrkt ali-to-phones exp/mono scp:exp/mono/ali.scp exp/mono/phones.ark
     """
-    from asrkt.hmm.align import ali_to_phones
+    from asrkt.hmm.align import write_phone_alignments
 
-    n = _convert_alignments(model_dir, ali_rspecifier, out_ark,
-                            lambda m, a: ali_to_phones(m, a, per_frame))
+    n = write_phone_alignments(model_dir, ali_rspecifier, out_ark, per_frame)
     click.echo(f"{out_ark}: {n} utterance(s)")
 
 
@@ -250,14 +226,14 @@ def decode_cmd(graph_dir, data_dir, model_dir, decode_dir, config, nj, skip_scor
     from asrkt.data.datadir import DataDir
     from asrkt.decode.decoder import gmm_source, run_decode
     from asrkt.decode.score import score_decode_dir
-    from asrkt.hmm.align import _pipeline_path
+    from asrkt.hmm.align import model_pipeline_path
     from asrkt.hmm.model import GmmModel
     from asrkt.utils.logs import command_log
 
     data = DataDir(data_dir)
     with command_log(Path(decode_dir) / "log", "decode"):
         model = GmmModel.load(model_dir)
-        source = gmm_source(model, data_dir, _pipeline_path(Path(model_dir)))
+        source = gmm_source(model, data_dir, model_pipeline_path(model_dir))
         run_decode(graph_dir, model, data.utterances, source, decode_dir, config, nj)
         if not skip_scoring and data.has("text"):
             lmwt, line = score_decode_dir(data_dir, decode_dir)

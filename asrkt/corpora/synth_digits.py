@@ -39,7 +39,13 @@ import numpy as np
 from asrkt.corpora import espeak
 from asrkt.corpora.espeak import VoiceSettings
 from asrkt.corpora.config import SynthDigitsConfig
+from asrkt.corpora.noise import active_power, add_noise, make_noise
+from asrkt.data.datadir import write_data_dir
+from asrkt.data.kaldi_files import sort_key
 from asrkt.errors import AsrktError
+from asrkt.utils.config import check_config, load_config, save_config
+from asrkt.utils.fileio import atomic_output, write_text_atomic
+from asrkt.utils.parallel import run_jobs, split_evenly
 
 logger = logging.getLogger("asrkt.corpora.synth_digits")
 PathLike = Union[str, Path]
@@ -260,8 +266,6 @@ def render_clean(utt: Utterance, config: SynthDigitsConfig,
     Returns:
         int16 samples at ``config.sample_rate``.
     """
-    from asrkt.corpora.noise import active_power
-
     pcm = synth.synthesize(" ".join(w.lower() for w in utt.words), utt.speaker.voice,
                            stable_int(config.seed, "espeak", utt.id) % (2 ** 31))
     speech = resample(pcm / 32768.0, synth.sample_rate, config.sample_rate)
@@ -287,8 +291,6 @@ def write_wav(path: PathLike, samples: np.ndarray, sample_rate: int) -> None:
         sample_rate: Hz.
     """
     import soundfile
-
-    from asrkt.utils.fileio import atomic_output
 
     with atomic_output(path) as tmp:
         soundfile.write(str(tmp), samples, sample_rate, subtype="PCM_16", format="WAV")
@@ -341,8 +343,6 @@ def load_babble_streams(paths: Sequence[PathLike], sample_rate: int) -> List[np.
         paths: babble wavs, grouped by speaker through the ``<speaker>-<index>`` file names.
         sample_rate: Hz.
     """
-    from asrkt.corpora.noise import active_power
-
     by_speaker: Dict[str, List[np.ndarray]] = {}
     for path in sorted(map(Path, paths)):
         speaker = path.stem.rsplit("-", 1)[0]
@@ -365,8 +365,6 @@ def _noisy_job(job: int, args: Tuple[List[Tuple[Utterance, str, List[Tuple[str, 
             [(noise type, SNR, output wav), ...]).
         tick: advances the progress bar.
     """
-    from asrkt.corpora.noise import add_noise, make_noise
-
     tasks, config, babble_paths = args
     streams = load_babble_streams(babble_paths, config.sample_rate) if babble_paths else []
     written = 0
@@ -388,8 +386,6 @@ def _noisy_job(job: int, args: Tuple[List[Tuple[Utterance, str, List[Tuple[str, 
 def _synthesise_clean(out: Path, plan: CorpusPlan, config: SynthDigitsConfig,
                       nj: int) -> Dict[str, int]:
     """Render train, test and babble utterances in ``nj`` jobs; returns utt -> samples."""
-    from asrkt.utils.parallel import run_jobs, split_evenly
-
     folders = {"train": "train", "test": "test_clean", "babble": "babble"}
     tasks = [(utt, str(out / WAV_ROOT / folders[role] / f"{utt.id}.wav"), config)
              for role in ("train", "test", "babble") for utt in getattr(plan, role)]
@@ -403,8 +399,6 @@ def _synthesise_clean(out: Path, plan: CorpusPlan, config: SynthDigitsConfig,
 
 def _synthesise_noisy(out: Path, plan: CorpusPlan, config: SynthDigitsConfig, nj: int) -> None:
     """Write every noisy copy of the test utterances in ``nj`` jobs."""
-    from asrkt.utils.parallel import run_jobs, split_evenly
-
     conditions = [(kind, snr) for kind in config.noise_types for snr in config.snrs]
     if not conditions or not plan.test:
         return
@@ -422,8 +416,6 @@ def _synthesise_noisy(out: Path, plan: CorpusPlan, config: SynthDigitsConfig, nj
 def _write_data_dirs(out: Path, plan: CorpusPlan, config: SynthDigitsConfig,
                      lengths: Dict[str, int]) -> Dict[str, Dict[str, float]]:
     """Kaldi data dirs for every set; returns per-set counts and durations."""
-    from asrkt.data.datadir import write_data_dir
-
     sets = [("train", plan.train)] if plan.train else []
     if plan.test:
         sets.append(("test_clean", plan.test))
@@ -451,9 +443,6 @@ def write_dict_dir(path: PathLike) -> None:
     Args:
         path: the directory, usually ``data/local/dict``.
     """
-    from asrkt.data.kaldi_files import sort_key
-    from asrkt.utils.fileio import write_text_atomic
-
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     entries = {**SILENCE_WORDS, **LEXICON}
@@ -476,8 +465,6 @@ def write_lm_dir(path: PathLike, train_transcripts: Sequence[Sequence[str]]) -> 
         path: the directory, usually ``data/local/lm``.
         train_transcripts: word sequences of the training utterances.
     """
-    from asrkt.utils.fileio import write_text_atomic
-
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     counts = {w: 1 for w in (*WORDS, "</s>")}
@@ -494,8 +481,6 @@ def write_lm_dir(path: PathLike, train_transcripts: Sequence[Sequence[str]]) -> 
 
 def _write_speakers(path: Path, speakers: Sequence[Speaker]) -> None:
     """speakers.tsv: the voice of every speaker, for inspection."""
-    from asrkt.utils.fileio import write_text_atomic
-
     rows = ["speaker\trole\taccent\tvariant\tpitch\tpitch_range\trate\tword_gap\tlevel_db"]
     for s in sorted(speakers, key=lambda s: s.id):
         v = s.voice
@@ -515,8 +500,6 @@ def existing_corpus(out_dir: PathLike, config: SynthDigitsConfig) -> Optional[Co
         config: the wanted config.
     """
     import yaml
-
-    from asrkt.utils.config import load_config
 
     out = Path(out_dir)
     if not (out / CONFIG_FILE).exists():
@@ -545,9 +528,6 @@ def generate_corpus(out_dir: PathLike, config: Optional[SynthDigitsConfig] = Non
         The sets made, with utterance/speaker counts and durations.
     """
     import yaml
-
-    from asrkt.utils.config import check_config, save_config
-    from asrkt.utils.fileio import write_text_atomic
 
     config = config if config is not None else SynthDigitsConfig()
     check_config(config)

@@ -17,12 +17,19 @@ import numpy as np
 
 from asrkt.data.kaldi_files import invert_utt2spk, read_map, write_lists, write_map
 from asrkt.errors import AsrktError, where
+from asrkt.io.audio import read_audio
 
 PathLike = Union[str, Path]
 
 # extract-segments' default: a segment that ends past the recording by less than this is
 # truncated, by more it is an error.
 MAX_SEGMENT_OVERSHOOT = 0.5
+
+# Files keyed by utterance, in the order they are checked (utt2uniq: the original of a perturbed
+# copy; utt2warp / spk2warp: VTLN warp factors that make-feats applies, as steps/make_mfcc.sh).
+UTT_FILES = ("text", "segments", "feats.scp", "utt2num_frames", "utt2dur", "utt2uniq", "utt2warp")
+# Files keyed by speaker.
+SPK_FILES = ("cmvn.scp", "spk2warp")
 
 
 @dataclass(frozen=True)
@@ -125,8 +132,6 @@ class DataDir:
         Args:
             utterances: subset/order to read; all utterances by default.
         """
-        from asrkt.io.audio import read_audio
-
         wav_scp = self.wav_scp
         segments = self.segments
         cache: Tuple[Optional[str], Optional[Tuple[np.ndarray, int]]] = (None, None)

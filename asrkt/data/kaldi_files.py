@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Set, Tuple, Union
 
 from asrkt.errors import AsrktError, where
 from asrkt.utils.fileio import atomic_open
@@ -82,3 +83,44 @@ def invert_utt2spk(utt2spk: Dict[str, str]) -> Dict[str, List[str]]:
 def write_lists(path: PathLike, mapping: Dict[str, Iterable[str]]) -> None:
     """Write ``key v1 v2 ...`` lines atomically (e.g. spk2utt)."""
     write_map(path, {k: " ".join(v) for k, v in mapping.items()})
+
+
+@dataclass
+class LenientFile:
+    """A key-value file read without stopping at the first problem."""
+
+    path: Path
+    entries: Dict[str, Tuple[int, str]] = field(default_factory=dict)  # key -> (line, value)
+    problems: List[str] = field(default_factory=list)
+
+    @property
+    def keys(self) -> Set[str]:
+        return set(self.entries)
+
+
+def read_lenient(path: Path) -> LenientFile:
+    """Read ``path`` and record duplicate, unsorted, blank and malformed lines as problems."""
+    result = LenientFile(path)
+    previous = None
+    with open(path, "rb") as handle:
+        for lineno, raw in enumerate(handle, 1):
+            try:
+                line = raw.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                result.problems.append(f"{where(path, lineno)}: not valid UTF-8")
+                continue
+            if not line:
+                result.problems.append(f"{where(path, lineno)}: empty line")
+                continue
+            parts = line.split(maxsplit=1)
+            key, value = parts[0], parts[1] if len(parts) > 1 else ""
+            if key in result.entries:
+                result.problems.append(f"{where(path, lineno, key)}: duplicate key "
+                                       f"(first on line {result.entries[key][0]})")
+                continue
+            if previous is not None and sort_key(key) < sort_key(previous):
+                result.problems.append(f"{where(path, lineno, key)}: not sorted "
+                                       f"(comes after '{previous}'; Kaldi needs LC_ALL=C order)")
+            result.entries[key] = (lineno, value)
+            previous = key
+    return result

@@ -8,59 +8,13 @@ on, sorts and de-duplicates, and says what it dropped.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Set, Tuple
+from typing import Dict, List, Set
 
-from asrkt.data.kaldi_files import invert_utt2spk, sort_key, write_lists, write_map
+from asrkt.data.datadir import SPK_FILES, UTT_FILES
+from asrkt.data.kaldi_files import LenientFile, invert_utt2spk, read_lenient, sort_key
+from asrkt.data.subset import write_restricted
 from asrkt.errors import AsrktError, where
-
-# Files keyed by utterance, in the order they are checked (utt2uniq: the original of a perturbed
-# copy; utt2warp / spk2warp: VTLN warp factors that make-feats applies, as steps/make_mfcc.sh).
-UTT_FILES = ("text", "segments", "feats.scp", "utt2num_frames", "utt2dur", "utt2uniq", "utt2warp")
-# Files keyed by speaker.
-SPK_FILES = ("cmvn.scp", "spk2warp")
-
-
-@dataclass
-class LenientFile:
-    """A key-value file read without stopping at the first problem."""
-
-    path: Path
-    entries: Dict[str, Tuple[int, str]] = field(default_factory=dict)  # key -> (line, value)
-    problems: List[str] = field(default_factory=list)
-
-    @property
-    def keys(self) -> Set[str]:
-        return set(self.entries)
-
-
-def read_lenient(path: Path) -> LenientFile:
-    """Read ``path`` and record duplicate, unsorted, blank and malformed lines as problems."""
-    result = LenientFile(path)
-    previous = None
-    with open(path, "rb") as handle:
-        for lineno, raw in enumerate(handle, 1):
-            try:
-                line = raw.decode("utf-8").strip()
-            except UnicodeDecodeError:
-                result.problems.append(f"{where(path, lineno)}: not valid UTF-8")
-                continue
-            if not line:
-                result.problems.append(f"{where(path, lineno)}: empty line")
-                continue
-            parts = line.split(maxsplit=1)
-            key, value = parts[0], parts[1] if len(parts) > 1 else ""
-            if key in result.entries:
-                result.problems.append(f"{where(path, lineno, key)}: duplicate key "
-                                       f"(first on line {result.entries[key][0]})")
-                continue
-            if previous is not None and sort_key(key) < sort_key(previous):
-                result.problems.append(f"{where(path, lineno, key)}: not sorted "
-                                       f"(comes after '{previous}'; Kaldi needs LC_ALL=C order)")
-            result.entries[key] = (lineno, value)
-            previous = key
-    return result
 
 
 def _compare_keys(ref: LenientFile, other: LenientFile, what: str) -> List[str]:
@@ -186,25 +140,6 @@ def fix_data_dir(path: Path) -> Dict[str, List[str]]:
     return dropped
 
 
-def _write_restricted(dst: Path, files: Dict[str, LenientFile], keep: Set[str]) -> None:
-    """Write every file of ``files`` into ``dst`` restricted to ``keep`` (and its speakers and
-    recordings); spk2utt is derived from the restricted utt2spk."""
-    utt2spk = {u: v for u, (_, v) in files["utt2spk"].entries.items() if u in keep}
-    speakers = set(utt2spk.values())
-    for name in files:
-        if name in SPK_FILES:
-            write_map(dst / name, {s: v for s, (_, v) in files[name].entries.items()
-                                   if s in speakers})
-        elif name != "wav.scp":
-            write_map(dst / name, {u: v for u, (_, v) in files[name].entries.items() if u in keep})
-    write_lists(dst / "spk2utt", invert_utt2spk(utt2spk))
-    if "wav.scp" in files:
-        recordings = ({v.split()[0] for u, (_, v) in files["segments"].entries.items() if u in keep}
-                      if "segments" in files else keep)
-        write_map(dst / "wav.scp", {r: v for r, (_, v) in files["wav.scp"].entries.items()
-                                    if r in recordings})
-
-
 def _write_fixed(path: Path, files: Dict[str, LenientFile], keep: Set[str]) -> None:
     """Back up the originals to ``.backup/``, then rewrite them restricted to ``keep``."""
     backup = path / ".backup"
@@ -212,26 +147,4 @@ def _write_fixed(path: Path, files: Dict[str, LenientFile], keep: Set[str]) -> N
     for name in list(files) + ["spk2utt"]:
         if (path / name).exists():
             shutil.copy2(path / name, backup / name)
-    _write_restricted(path, files, keep)
-
-
-def subset_data_dir(src: Path, dst: Path, utterances: List[str],
-                    extra: Tuple[str, ...] = ()) -> None:
-    """Copy the given utterances of ``src`` into a new data dir ``dst`` (utils/subset_data_dir.sh).
-
-    Args:
-        src: source data directory (must be clean: sorted, unique keys).
-        dst: new directory (created).
-        utterances: utterance ids to keep.
-        extra: further utterance-keyed files to carry over.
-    """
-    src, dst = Path(src), Path(dst)
-    if not (src / "utt2spk").exists():
-        raise AsrktError(f"{src / 'utt2spk'}: missing")
-    dst.mkdir(parents=True, exist_ok=True)
-    files = {name: read_lenient(src / name) for name in
-             ("utt2spk", "wav.scp") + SPK_FILES + UTT_FILES + tuple(extra) if (src / name).exists()}
-    for f in files.values():
-        if f.problems:
-            raise AsrktError(f.problems[0])
-    _write_restricted(dst, files, set(utterances))
+    write_restricted(path, files, keep)

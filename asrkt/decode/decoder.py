@@ -20,9 +20,16 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 import numpy as np
 
 from asrkt.decode.config import DecodeConfig
+from asrkt.data.datadir import DataDir
+from asrkt.data.kaldi_files import iter_lines, write_map
 from asrkt.errors import AsrktError
+from asrkt.feats.pipeline import FeaturePipeline
 from asrkt.hmm.kaldi import khg, read_fst
+from asrkt.hmm.lang import read_symbol_table
 from asrkt.hmm.model import GmmModel
+from asrkt.io.tables import as_rspecifier, load_scp, read_scp_entry, read_table
+from asrkt.utils.config import save_config
+from asrkt.utils.parallel import limit_threads, run_jobs, split_evenly
 
 PathLike = Union[str, Path]
 logger = logging.getLogger("asrkt.decode")
@@ -38,8 +45,6 @@ class Decoder:
     """
 
     def __init__(self, graph_dir: PathLike, model: GmmModel, config: DecodeConfig):
-        from asrkt.hmm.lang import read_symbol_table
-
         self.graph_dir = Path(graph_dir)
         self.model = model
         self.config = config
@@ -123,12 +128,6 @@ def run_decode(graph_dir: PathLike, model: GmmModel, utts: List[str],
     Returns:
         LMWT -> utterance -> words.
     """
-    from asrkt.data.kaldi_files import write_map
-    from asrkt.utils.config import save_config
-    from asrkt.utils.parallel import run_jobs, split_evenly
-
-    from asrkt.utils.parallel import limit_threads
-
     if not utts:
         raise AsrktError("no utterances to decode (empty test set)")
     limit_threads(1)
@@ -160,9 +159,6 @@ def gmm_source(model: GmmModel, data_dir: PathLike, pipeline_path: PathLike):
         data_dir: data dir with feats.scp (and cmvn.scp when the pipeline uses speaker CMN).
         pipeline_path: feature_pipeline.yaml saved at training time.
     """
-    from asrkt.data.datadir import DataDir
-    from asrkt.feats.pipeline import FeaturePipeline
-
     pipeline = FeaturePipeline.load(pipeline_path)
     data = DataDir(data_dir)
 
@@ -179,8 +175,6 @@ def table_source(rspecifier: str):
     Args:
         rspecifier: Kaldi rspecifier or .scp/.ark path.
     """
-    from asrkt.io.tables import as_rspecifier, load_scp, read_scp_entry, read_table
-
     rspec = as_rspecifier(rspecifier)
     path = rspec.split(":", 1)[1]
 
@@ -200,9 +194,6 @@ def table_source(rspecifier: str):
 
 def table_keys(rspecifier: str) -> List[str]:
     """Keys of a table (scp: from the file; ark: by reading it)."""
-    from asrkt.io.tables import as_rspecifier, read_table
-    from asrkt.data.kaldi_files import iter_lines
-
     rspec = as_rspecifier(rspecifier)
     kind, path = rspec.split(":", 1)
     if kind.split(",")[0] == "scp":

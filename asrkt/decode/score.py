@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
+from asrkt.data.datadir import DataDir
+from asrkt.data.kaldi_files import read_map
 from asrkt.errors import AsrktError
+from asrkt.utils.fileio import write_text_atomic
 
 PathLike = Union[str, Path]
 logger = logging.getLogger("asrkt.score")
@@ -137,10 +140,6 @@ def score_decode_dir(data_dir: PathLike, decode_dir: PathLike) -> Tuple[str, str
     Returns:
         (best LM weight, its %WER line).
     """
-    from asrkt.data.datadir import DataDir
-    from asrkt.data.kaldi_files import read_map
-    from asrkt.utils.fileio import write_text_atomic
-
     data, decode_dir = DataDir(data_dir), Path(decode_dir)
     refs = data.text
     if not refs:

@@ -8,10 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Optional
 
+from asrkt.data.warp import MAX_WARP, MIN_WARP  # noqa: F401 (re-exported)
 from asrkt.errors import AsrktError
 from asrkt.utils.config import option
-
-MIN_WARP, MAX_WARP = 0.5, 2.0
 
 
 @dataclass

@@ -17,45 +17,14 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 from asrkt.data.datadir import DataDir
-from asrkt.data.kaldi_files import read_map, write_map
-from asrkt.errors import AsrktError, where
-from asrkt.feats.config import MAX_WARP, MIN_WARP, FeatConfig  # noqa: F401 (re-exported)
+from asrkt.data.kaldi_files import write_map
+from asrkt.data.warp import warp_factors
+from asrkt.errors import AsrktError
+from asrkt.feats.config import FeatConfig
 from asrkt.io.tables import ArkScpWriter, write_scp
 from asrkt.utils.parallel import run_jobs, split_evenly
 
 logger = logging.getLogger("asrkt.feats")
-
-
-def warp_factors(data_dir: DataDir) -> Optional[Dict[str, float]]:
-    """Per-utterance VTLN warp factors from ``spk2warp`` or else ``utt2warp`` (as
-    steps/make_mfcc.sh); None when the data directory has neither.
-
-    Args:
-        data_dir: the data directory.
-    """
-    if data_dir.has("spk2warp"):
-        path, by_speaker = data_dir.file("spk2warp"), True
-    elif data_dir.has("utt2warp"):
-        path, by_speaker = data_dir.file("utt2warp"), False
-    else:
-        return None
-    table: Dict[str, float] = {}
-    for lineno, (key, value) in enumerate(read_map(path).items(), 1):
-        try:
-            table[key] = float(value)
-        except ValueError:
-            table[key] = float("nan")
-        if not MIN_WARP <= table[key] <= MAX_WARP:
-            raise AsrktError(f"{where(path, lineno, key)}: warp factor '{value}' is not a number "
-                             f"in [{MIN_WARP:g}, {MAX_WARP:g}]")
-    factors = {}
-    for utt, spk in data_dir.utt2spk.items():
-        key = spk if by_speaker else utt
-        if key not in table:
-            raise AsrktError(f"{path}: no warp factor for {'speaker' if by_speaker else 'utterance'}"
-                             f" '{key}' (utterance '{utt}')")
-        factors[utt] = table[key]
-    return factors
 
 
 def num_frames(num_samples: int, rate: float, config: FeatConfig) -> int:

@@ -17,7 +17,8 @@ import yaml
 from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
 from asrkt.feats.cmvn import accumulate_stats, apply_cmvn
-from asrkt.utils.config import from_mapping, option
+from asrkt.utils.config import from_mapping, load_yaml, option
+from asrkt.io.tables import load_scp, read_scp_entry
 from asrkt.utils.fileio import write_text_atomic
 
 PathLike = Union[str, Path]
@@ -192,8 +193,6 @@ class FeaturePipeline:
     @classmethod
     def load(cls, path: PathLike) -> "FeaturePipeline":
         """Read a pipeline saved by :meth:`save`."""
-        from asrkt.utils.config import load_yaml
-
         return cls.from_dict(load_yaml(path), str(path))
 
 
@@ -201,8 +200,6 @@ class FeatureReader:
     """Raw features and the speaker's CMVN stats of each utterance of a data directory."""
 
     def __init__(self, data_dir: DataDir, need_cmvn: bool):
-        from asrkt.io.tables import load_scp
-
         self.data_dir = data_dir
         if not data_dir.has("feats.scp"):
             raise AsrktError(f"{data_dir.file('feats.scp')} does not exist; "
@@ -218,8 +215,6 @@ class FeatureReader:
 
     def read(self, utt: str) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """(raw features, CMVN stats of its speaker or None)."""
-        from asrkt.io.tables import read_scp_entry
-
         feats = read_scp_entry(self.feats, utt, self.data_dir.file("feats.scp"))
         if not np.all(np.isfinite(feats)):
             raise AsrktError(f"{self.data_dir.file('feats.scp')} ({utt}): features contain NaN/inf")

@@ -10,15 +10,26 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
 from asrkt.hmm.config import AlignOptions
-from asrkt.hmm.kaldi import kaldifst, khg
+from asrkt.feats.pipeline import FeaturePipeline
+from asrkt.hmm.kaldi import kaldifst, khg, read_fst
 from asrkt.hmm.lang import Lang
 from asrkt.hmm.model import GmmModel
+from asrkt.io.tables import (
+    ArkScpWriter,
+    read_kaldi_text_vector,
+    read_table,
+    write_kaldi_text_vector,
+)
+from asrkt.utils.config import save_config
+from asrkt.utils.fileio import atomic_output
+from asrkt.utils.parallel import limit_threads, run_jobs, split_evenly
 
 PathLike = Union[str, Path]
 logger = logging.getLogger("asrkt.align")
@@ -31,8 +42,6 @@ def graph_compiler(model: GmmModel, lang: Lang):
         model: supplies the transition model and tree.
         lang: the lang dir (L.fst, phones/disambig.int).
     """
-    from asrkt.hmm.kaldi import read_fst
-
     lex = read_fst(lang.path / "L.fst")
     kaldifst.arcsort(lex, sort_type="olabel")
     opts = khg.TrainingGraphCompilerOptions(transition_scale=0.0, self_loop_scale=0.0)
@@ -148,6 +157,65 @@ def ali_to_phones(model: GmmModel, alignment: Sequence[int], per_frame: bool = F
     return phones[starts]
 
 
+def convert_alignments(model_dir: PathLike, ali_rspecifier: str, out_ark: PathLike,
+                       convert: Callable[[GmmModel, np.ndarray], np.ndarray]) -> int:
+    """Convert every alignment of a table and write the results as int32 vectors.
+
+    Args:
+        model_dir: the model dir (final.mdl) the alignments were made with.
+        ali_rspecifier: table of transition-id alignments (``scp:ali.scp``, ``ark:ali.ark``).
+        out_ark: output archive; the matching ``.scp`` is written beside it.
+        convert: (model, transition-ids) -> converted vector, e.g. :func:`ali_to_pdf`.
+
+    Returns:
+        The number of utterances written.
+    """
+    model = GmmModel.load(model_dir)
+    out_ark = Path(out_ark)
+    count = 0
+    with ArkScpWriter(out_ark, out_ark.with_suffix(".scp")) as writer:
+        for utt, ali in read_table(ali_rspecifier):
+            ali = np.asarray(ali).astype(np.int64)
+            if ali.ndim != 1 or (len(ali) and (ali.min() < 1
+                                               or ali.max() > model.tm.num_transition_ids)):
+                raise AsrktError(f"{ali_rspecifier} ({utt}): not transition-ids of this model "
+                                 f"(1..{model.tm.num_transition_ids})")
+            writer.write(utt, convert(model, ali).astype(np.int32))
+            count += 1
+    return count
+
+
+def write_pdf_alignments(model_dir: PathLike, ali_rspecifier: str, out_ark: PathLike) -> int:
+    """Kaldi's ali-to-pdf over a table: pdf-id per frame into OUT_ARK + .scp.
+
+    Args:
+        model_dir: the model dir the alignments were made with.
+        ali_rspecifier: table of transition-id alignments.
+        out_ark: output archive (the .scp is written beside it).
+
+    Returns:
+        The number of utterances written.
+    """
+    return convert_alignments(model_dir, ali_rspecifier, out_ark, ali_to_pdf)
+
+
+def write_phone_alignments(model_dir: PathLike, ali_rspecifier: str, out_ark: PathLike,
+                           per_frame: bool = False) -> int:
+    """Kaldi's ali-to-phones over a table: phone ids (one per phone, or per frame) into OUT_ARK.
+
+    Args:
+        model_dir: the model dir the alignments were made with.
+        ali_rspecifier: table of transition-id alignments.
+        out_ark: output archive (the .scp is written beside it).
+        per_frame: one phone per frame instead of one per phone.
+
+    Returns:
+        The number of utterances written.
+    """
+    return convert_alignments(model_dir, ali_rspecifier, out_ark,
+                              lambda model, ali: ali_to_phones(model, ali, per_frame))
+
+
 def pdf_counts(model: GmmModel, alignments: Sequence[Sequence[int]]) -> np.ndarray:
     """Frames per pdf over all alignments (for priors of a hybrid model)."""
     counts = np.zeros(model.num_pdfs, dtype=np.float64)
@@ -163,8 +231,6 @@ def read_pdf_counts(path: PathLike) -> np.ndarray:
     Args:
         path: the counts file.
     """
-    from asrkt.io.tables import read_kaldi_text_vector
-
     if not Path(path).is_file():
         raise AsrktError(f"{path}: pdf counts file does not exist (run 'asrkt align')")
     return read_kaldi_text_vector(path)
@@ -209,20 +275,11 @@ def align_data(data_dir: PathLike, lang_dir: PathLike, model_dir: PathLike, ali_
     """
     import shutil
 
-    from asrkt.data.datadir import DataDir
-    from asrkt.feats.pipeline import FeaturePipeline
-    from asrkt.io.tables import ArkScpWriter, write_kaldi_text_vector
-    from asrkt.utils.config import save_config
-    from asrkt.utils.fileio import atomic_output
-    from asrkt.utils.parallel import run_jobs, split_evenly
-
-    from asrkt.utils.parallel import limit_threads
-
     limit_threads(1)
     opts = opts or AlignOptions()
     data, lang, model_dir, ali_dir = DataDir(data_dir), Lang(lang_dir), Path(model_dir), Path(ali_dir)
     model = GmmModel.load(model_dir)
-    pipeline = FeaturePipeline.load(_pipeline_path(model_dir))
+    pipeline = FeaturePipeline.load(model_pipeline_path(model_dir))
     utts = data.utterances
     if not utts:
         raise AsrktError(f"{data.path}: no utterances to align")
@@ -264,7 +321,13 @@ def align_data(data_dir: PathLike, lang_dir: PathLike, model_dir: PathLike, ali_
     return len(good), failed
 
 
-def _pipeline_path(model_dir: Path) -> Path:
+def model_pipeline_path(model_dir: PathLike) -> Path:
+    """``MODEL_DIR/feature_pipeline.yaml`` of a GMM model dir; an error naming it when missing.
+
+    Args:
+        model_dir: a model dir from train-mono (or an ALI_DIR, which carries a copy).
+    """
+    model_dir = Path(model_dir)
     path = model_dir / "feature_pipeline.yaml"
     if not path.is_file():
         raise AsrktError(f"{path}: missing (the model dir should come from 'asrkt train-mono')")

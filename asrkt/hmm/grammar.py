@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from asrkt.errors import AsrktError, where
+from asrkt.hmm.kaldi import kaldifst, kaldilm, write_fst
 from asrkt.hmm.lang import SPECIAL_WORDS, Lang
 from asrkt.utils.fileio import atomic_output
 
@@ -144,8 +145,6 @@ def format_lm(arpa: PathLike, lang_dir: PathLike, out_dir: PathLike) -> Path:
     Returns:
         Path of the written G.fst.
     """
-    from asrkt.hmm.kaldi import kaldilm
-
     lang = Lang(lang_dir)
     vocabulary = set(lang.words) - set(SPECIAL_WORDS)
     validate_arpa(arpa, vocabulary)
@@ -166,8 +165,6 @@ def _write_grammar(text: str, lang_dir: PathLike, out_dir: PathLike) -> Path:
         lang_dir: lang dir made by prepare-lang.
         out_dir: output lang dir.
     """
-    from asrkt.hmm.kaldi import kaldifst, write_fst
-
     fst = kaldifst.compile(text)
     kaldifst.arcsort(fst, sort_type="ilabel")
     copy_lang(lang_dir, out_dir)

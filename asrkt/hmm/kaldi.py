@@ -11,6 +11,9 @@ import kaldi_hmm_gmm as khg  # noqa: I001  (must come first)
 import kaldifst  # noqa: E402
 import kaldilm  # noqa: E402
 
+from asrkt.errors import AsrktError
+from asrkt.utils.fileio import atomic_output
+
 __all__ = ["khg", "kaldifst", "kaldilm", "read_fst", "write_fst"]
 
 
@@ -21,8 +24,6 @@ def read_fst(path) -> "kaldifst.StdVectorFst":
         path: the .fst file.
     """
     from pathlib import Path
-
-    from asrkt.errors import AsrktError
 
     path = Path(path)
     if not path.is_file():
@@ -40,9 +41,6 @@ def write_fst(fst, path) -> None:
         fst: a kaldifst FST.
         path: final file name.
     """
-    from asrkt.errors import AsrktError
-    from asrkt.utils.fileio import atomic_output
-
     with atomic_output(path) as tmp:
         if not fst.write(str(tmp)):
             raise AsrktError(f"{path}: cannot write FST")

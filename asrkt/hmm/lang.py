@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from asrkt.errors import AsrktError, where
+from asrkt.hmm.kaldi import kaldifst, write_fst
 from asrkt.utils.fileio import write_text_atomic
 
 PathLike = Union[str, Path]
@@ -218,8 +219,6 @@ def _write_phone_list(phones_dir: Path, name: str, phones: List[str], ids: Dict[
 
 
 def _compile_lexicon(path: Path, text: str) -> None:
-    from asrkt.hmm.kaldi import kaldifst, write_fst
-
     fst = kaldifst.compile(text)
     kaldifst.arcsort(fst, sort_type="olabel")
     write_fst(fst, path)
@@ -303,8 +302,6 @@ def prepare_lang(dict_dir: PathLike, lang_dir: PathLike, sil_prob: float = 0.5,
 
 
 def _compile_lexicon_disambig(path: Path, text: str, phone0: int, word0: int) -> None:
-    from asrkt.hmm.kaldi import kaldifst, write_fst
-
     fst = kaldifst.compile(text)
     kaldifst.add_self_loops(fst, isyms=[phone0], osyms=[word0])
     kaldifst.arcsort(fst, sort_type="olabel")

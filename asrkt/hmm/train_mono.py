@@ -19,10 +19,14 @@ from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
 from asrkt.hmm.align import align_utterance, compile_graphs, equal_align, graph_compiler
 from asrkt.hmm.config import KALDI_REALIGN_ITERS, AlignOptions, TrainMonoConfig  # noqa: F401
+from asrkt.feats.pipeline import FeaturePipeline, PipelineConfig
 from asrkt.hmm.kaldi import khg
 from asrkt.hmm.lang import Lang
 from asrkt.hmm.model import Gmm, GmmModel, init_mono
+from asrkt.io.tables import ArkScpWriter
 from asrkt.utils.config import save_config
+from asrkt.utils.fileio import write_text_atomic
+from asrkt.utils.parallel import limit_threads, run_jobs, split_evenly
 
 PathLike = Union[str, Path]
 logger = logging.getLogger("asrkt.train_mono")
@@ -246,8 +250,6 @@ def realign(model: GmmModel, corpus: Corpus, graphs: Dict[str, object], opts: Al
         boost: (silence pdf ids, log boost) or None.
         nj: parallel jobs.
     """
-    from asrkt.utils.parallel import run_jobs, split_evenly
-
     indices = [i for i, u in enumerate(corpus.utts) if u in graphs]
     _ALIGN_JOB.update(model=model, corpus=corpus, graphs=graphs, opts=opts, boost=boost)
     try:
@@ -261,8 +263,6 @@ def realign(model: GmmModel, corpus: Corpus, graphs: Dict[str, object], opts: Al
 
 
 def _prepare(data_dir: PathLike, lang_dir: PathLike, exp_dir: Path, cfg: TrainMonoConfig):
-    from asrkt.feats.pipeline import FeaturePipeline, PipelineConfig
-
     data, lang = DataDir(data_dir), Lang(lang_dir)
     utts = data.utterances
     if not utts:
@@ -313,10 +313,6 @@ def train_mono(data_dir: PathLike, lang_dir: PathLike, exp_dir: PathLike,
         cfg: training options (Kaldi defaults when None).
         nj: parallel alignment jobs.
     """
-    from asrkt.utils.fileio import write_text_atomic
-
-    from asrkt.utils.parallel import limit_threads
-
     limit_threads(1)
     cfg = cfg or TrainMonoConfig()
     exp_dir = Path(exp_dir)
@@ -377,8 +373,6 @@ def train_mono(data_dir: PathLike, lang_dir: PathLike, exp_dir: PathLike,
 
 
 def _write_alignments(exp_dir: Path, corpus: Corpus, alignments: Dict[int, List[int]]) -> None:
-    from asrkt.io.tables import ArkScpWriter
-
     with ArkScpWriter(exp_dir / "ali.ark", exp_dir / "ali.scp") as writer:
         for i in sorted(alignments, key=lambda k: corpus.utts[k].encode("utf-8")):
             writer.write(corpus.utts[i], np.asarray(alignments[i], dtype=np.int32))

@@ -12,16 +12,18 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import torch
 from tqdm import tqdm
 
 from asrkt.data.datadir import DataDir
+from asrkt.errors import AsrktError
 from asrkt.nnet.config import RBMConfig, resolve_device, set_threads
 from asrkt.nnet.corpus import Corpus, load_corpus
+from asrkt.nnet.expdir import log_hyperparameters, new_pipeline, prepare_exp_dir
 from asrkt.nnet.loaders import epoch_generator, gather_inputs
-from asrkt.nnet.modelio import load_torch, save_torch
+from asrkt.nnet.modelio import load_torch, resolve_model_path, save_torch
 from asrkt.nnet.rbm import (RBM, activation_means, bernoulli_vis_bias, train_rbm_epoch)
 from asrkt.nnet.trainer import plot_curves, write_history
 from asrkt.utils.logs import command_log
@@ -83,8 +85,6 @@ def pretrain_rbm(config: RBMConfig, data_dir, exp_dir, resume: bool = False) -> 
         exp_dir: experiment directory.
         resume: continue from the last checkpoint.
     """
-    from asrkt.nnet.steps import log_hyperparameters, new_pipeline, prepare_exp_dir
-
     exp_dir = Path(exp_dir)
     prepare_exp_dir(exp_dir, config, resume)
     with command_log(exp_dir / "log", "pretrain-rbm"):
@@ -178,3 +178,16 @@ def dbn_payload(layers: List[RBM], pipeline, config: RBMConfig, input_dim: int) 
             "pipeline": pipeline.to_dict(), "config": dataclasses.asdict(config),
             "layers": [{"weight": r.weight.cpu(), "vis_bias": r.vis_bias.cpu(),
                         "hid_bias": r.hid_bias.cpu(), "vis_type": r.vis_type} for r in layers]}
+
+
+def load_dbn(path: Union[str, Path]) -> Tuple[Dict[str, Any], str]:
+    """A DBN written by ``asrkt pretrain-rbm``: (its payload, the resolved file path).
+
+    Args:
+        path: the DBN file or its EXP_DIR.
+    """
+    path = resolve_model_path(path)
+    payload = load_torch(path, "DBN")
+    if not isinstance(payload, dict) or payload.get("format") != DBN_FORMAT:
+        raise AsrktError(f"'{path}' is not a DBN written by 'asrkt pretrain-rbm'")
+    return payload, str(path)

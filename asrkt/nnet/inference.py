@@ -14,8 +14,12 @@ from tqdm import tqdm
 
 from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
+from asrkt.io.tables import ArkScpWriter
 from asrkt.nnet.config import resolve_device
 from asrkt.nnet.modelio import LoadedModel, load_model, resolve_model_path
+from asrkt.nnet.posteriors import write_info
+from asrkt.nnet.priors import log_priors_from_counts
+from asrkt.nnet.targets import write_kaldi_text_vector
 from asrkt.utils.logs import command_log
 
 logger = logging.getLogger("asrkt.nnet")
@@ -187,8 +191,6 @@ def _run(loaded: LoadedModel, data_dir: DataDir, out_dir: Path, name: str, devic
         transform: logits [T, num_pdfs] -> output matrix (row-wise).
         compress: Kaldi compressed matrices.
     """
-    from asrkt.io.tables import ArkScpWriter
-
     count = 0
     with ArkScpWriter(out_dir / f"{name}.ark", out_dir / f"{name}.scp", compress) as writer:
         for utt, logits in iter_logits(loaded, data_dir, device, name):
@@ -215,9 +217,6 @@ def dump_posteriors(teacher: PathLike, data_dir: PathLike, post_dir: PathLike,
         compress: Kaldi compressed matrices (about 1 byte per value instead of 4; lossy,
             rows are renormalised when read).
     """
-    from asrkt.nnet.posteriors import write_info
-    from asrkt.nnet.targets import write_kaldi_text_vector
-
     if temperature <= 0:
         raise AsrktError(f"--temperature must be > 0, got {temperature}")
     post_dir = Path(post_dir)
@@ -263,8 +262,6 @@ def forward(model_path: PathLike, data_dir: PathLike, out_dir: PathLike,
         prior_scale: scale of the log priors.
         device: 'auto', 'cpu', 'cuda'.
     """
-    from asrkt.nnet.priors import log_priors_from_counts
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with command_log(out_dir / "log", "forward"):

@@ -10,6 +10,7 @@ from typing import Any, Dict, Optional, Union
 import torch
 
 from asrkt.errors import AsrktError
+from asrkt.feats.pipeline import FeaturePipeline
 from asrkt.nnet.models import AcousticModel, ModelSpec, build_model
 from asrkt.utils.fileio import atomic_output
 
@@ -70,8 +71,6 @@ def load_model(path: PathLike, device: Union[str, torch.device] = "cpu") -> Load
         path: ``final.pt``/checkpoint, or an experiment directory.
         device: where to put the model.
     """
-    from asrkt.feats.pipeline import FeaturePipeline
-
     path = resolve_model_path(path)
     payload = load_torch(path, "model")
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:

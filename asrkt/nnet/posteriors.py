@@ -18,6 +18,9 @@ from typing import Dict, Optional, Union
 import numpy as np
 
 from asrkt.errors import AsrktError
+from asrkt.io.tables import read_table
+from asrkt.utils.config import load_yaml
+from asrkt.utils.fileio import write_text_atomic
 
 PathLike = Union[str, Path]
 INFO_FILE = "posteriors.yaml"
@@ -28,8 +31,6 @@ def write_info(post_dir: PathLike, temperature: float, top_k: Optional[int], num
     """Write ``posteriors.yaml`` describing how the soft targets were made."""
     import yaml
 
-    from asrkt.utils.fileio import write_text_atomic
-
     info = {"temperature": float(temperature), "top_k": top_k, "num_pdfs": int(num_pdfs),
             "teacher": str(teacher)}
     write_text_atomic(Path(post_dir) / INFO_FILE, yaml.safe_dump(info, sort_keys=False))
@@ -37,8 +38,6 @@ def write_info(post_dir: PathLike, temperature: float, top_k: Optional[int], num
 
 def read_info(post_dir: PathLike) -> Dict:
     """Read ``posteriors.yaml`` (temperature 1 and unknown pdf count when it is absent)."""
-    from asrkt.utils.config import load_yaml
-
     path = Path(post_dir) / INFO_FILE
     if not path.exists():
         return {"temperature": 1.0, "top_k": None, "num_pdfs": None, "teacher": None}
@@ -69,8 +68,6 @@ def load_soft_targets(post_dir: PathLike, num_pdfs: Optional[int] = None
         post_dir: POST_DIR written by ``asrkt dump-posteriors``.
         num_pdfs: expected number of columns (checked per utterance when given).
     """
-    from asrkt.io.tables import read_table
-
     table = soft_target_table(post_dir)
     out: Dict[str, np.ndarray] = {}
     for utt, post in read_table(table):

@@ -9,70 +9,32 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
-import yaml
 
 from asrkt.data.datadir import DataDir
+from asrkt.data.kaldi_files import read_map
 from asrkt.errors import AsrktError
+from asrkt.feats.pipeline import FeaturePipeline
 from asrkt.nnet.config import TrainConfig, resolve_device, set_threads
 from asrkt.nnet.corpus import TargetSource, load_corpus, split_holdout
+from asrkt.nnet.dbn import load_dbn
+from asrkt.nnet.expdir import log_hyperparameters, new_pipeline, prepare_exp_dir
 from asrkt.nnet.loaders import make_loader
 from asrkt.nnet.losses import LossSpec
-from asrkt.nnet.modelio import load_model, load_torch, model_payload, resolve_model_path
+from asrkt.nnet.modelio import load_model, model_payload
 from asrkt.nnet.models import ModelSpec, build_model
+from asrkt.nnet.posteriors import load_soft_targets, read_info, soft_target_table, soften
+from asrkt.nnet.profiling import TrainerHooks
+from asrkt.nnet.targets import PdfAlignments, read_kaldi_text_vector
 from asrkt.nnet.trainer import Trainer
-from asrkt.utils.config import load_config, save_config
 from asrkt.utils.logs import command_log
 
 logger = logging.getLogger("asrkt.nnet")
 PathLike = Union[str, Path]
-
-
-def prepare_exp_dir(exp_dir: Path, config: Any, resume: bool) -> None:
-    """Create EXP_DIR, check a resumed run's config, save ``config.yaml``.
-
-    Args:
-        exp_dir: the experiment directory.
-        config: the resolved config.
-        resume: continue from the checkpoints (the config must match the saved one, except
-            ``device`` and ``num_threads``); without it, old checkpoints are removed.
-    """
-    exp_dir.mkdir(parents=True, exist_ok=True)
-    saved = exp_dir / "config.yaml"
-    if resume and saved.exists():
-        old = load_config(type(config), saved)
-        diffs = [f.name for f in dataclasses.fields(config)
-                 if f.name not in ("device", "num_threads")
-                 and getattr(old, f.name) != getattr(config, f.name)]
-        if diffs:
-            raise AsrktError(f"--resume: the config differs from {saved} in {', '.join(diffs)}")
-    elif not resume and (exp_dir / "checkpoints").exists():
-        logger.warning("%s: removing checkpoints of an earlier run (use --resume to continue it)",
-                       exp_dir)
-        shutil.rmtree(exp_dir / "checkpoints")
-    save_config(config, saved)
-
-
-def log_hyperparameters(config: Any, extra: Dict[str, Any]) -> None:
-    """All hyperparameters and inputs at the top of the log."""
-    extra = {k: str(v) if isinstance(v, Path) else v for k, v in extra.items()}
-    text = yaml.safe_dump({**dataclasses.asdict(config), **extra}, sort_keys=False)
-    logger.info("hyperparameters and inputs:\n  %s", text.strip().replace("\n", "\n  "))
-
-
-def new_pipeline(config, data_dir: DataDir, utterances: Optional[List[str]] = None):
-    """A feature pipeline from the config's feature options, fitted on ``utterances``."""
-    from asrkt.feats.pipeline import FeaturePipeline, PipelineConfig
-
-    pipeline = FeaturePipeline(PipelineConfig(
-        cmvn=config.cmvn, norm_vars=config.norm_vars, delta_order=config.delta_order, splice=0,
-        global_norm=config.global_norm))
-    return pipeline.fit(data_dir, utterances)
 
 
 @dataclasses.dataclass
@@ -90,9 +52,6 @@ def load_targets(loss: LossSpec, ali_dir: Optional[PathLike], post_dir: Optional
 
     Soft targets dumped at temperature T0 are re-tempered to ``temperature``.
     """
-    from asrkt.nnet.posteriors import load_soft_targets, read_info, soften, soft_target_table
-    from asrkt.nnet.targets import PdfAlignments, read_kaldi_text_vector
-
     sources: Dict[str, TargetSource] = {}
     num_pdfs, counts = None, None
     if "pdf" in loss.target_names:
@@ -138,17 +97,6 @@ def _initial_model(config: TrainConfig, input_dim: int, num_pdfs: int,
     return build_model(ModelSpec.from_config(config), input_dim, num_pdfs)
 
 
-def load_dbn(path: PathLike) -> Tuple[Dict[str, Any], str]:
-    """A DBN written by ``asrkt pretrain-rbm`` (file or its EXP_DIR)."""
-    from asrkt.nnet.dbn import DBN_FORMAT
-
-    path = resolve_model_path(path)
-    payload = load_torch(path, "DBN")
-    if not isinstance(payload, dict) or payload.get("format") != DBN_FORMAT:
-        raise AsrktError(f"'{path}' is not a DBN written by 'asrkt pretrain-rbm'")
-    return payload, str(path)
-
-
 def _split(config: TrainConfig, data: DataDir, cv_data: Optional[PathLike]
            ) -> Tuple[List[str], DataDir, List[str]]:
     if cv_data is not None:
@@ -156,8 +104,6 @@ def _split(config: TrainConfig, data: DataDir, cv_data: Optional[PathLike]
         return data.utterances, cv_dir, cv_dir.utterances
     groups = None
     if data.has("utt2uniq"):
-        from asrkt.data.kaldi_files import read_map
-
         groups = read_map(data.file("utt2uniq"))
     train, cv = split_holdout(data.utterances, config.cv_fraction, config.seed, groups)
     logger.info("CV set: %d utterances held out of %d (cv_fraction %g%s)", len(cv),
@@ -170,7 +116,8 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
                      loss: LossSpec, ali_dir: Optional[PathLike] = None,
                      post_dir: Optional[PathLike] = None, init: Optional[PathLike] = None,
                      dbn: Optional[PathLike] = None, cv_data: Optional[PathLike] = None,
-                     resume: bool = False) -> List[Dict[str, Any]]:
+                     resume: bool = False, hooks: Optional[TrainerHooks] = None
+                     ) -> List[Dict[str, Any]]:
     """train-teacher / kt-pretrain / finetune.
 
     Args:
@@ -185,7 +132,9 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
         dbn: DBN to initialise a DNN from.
         cv_data: separate CV data directory (default: hold out cv_fraction of the utterances).
         resume: continue from the last checkpoint.
+        hooks: an observer of the corpora and the training steps (a profiler; default none).
     """
+    hooks = hooks or TrainerHooks()
     exp_dir = Path(exp_dir)
     prepare_exp_dir(exp_dir, config, resume)
     with command_log(exp_dir / "log", command):
@@ -204,8 +153,6 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
         if loaded_init is not None:
             pipeline = loaded_init.pipeline
         elif dbn_payload is not None:
-            from asrkt.feats.pipeline import FeaturePipeline
-
             pipeline = FeaturePipeline.from_dict(dbn_payload["pipeline"], dbn_path)
         else:
             pipeline = new_pipeline(config, data, train_utts)
@@ -213,7 +160,9 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
         options = dict(sources=targets.sources, tolerance=config.length_tolerance,
                        max_skip_fraction=config.max_skip_fraction)
         train = load_corpus(pipeline, data, train_utts, name="train", **options)
+        hooks.corpus_loaded("train", train)
         cv = load_corpus(pipeline, cv_dir, cv_utts, name="cv", **options)
+        hooks.corpus_loaded("cv", cv)
         model = _initial_model(config, train.dim, targets.num_pdfs, loaded_init, dbn_payload,
                                dbn_path)
         if model.input_dim != train.dim:
@@ -233,7 +182,7 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
         payload = lambda m: model_payload(m, pipeline, counts, command,  # noqa: E731
                                           dataclasses.asdict(config))
         trainer = Trainer(model, loaders[0], loaders[1], loss, config,
-                          exp_dir, payload)
+                          exp_dir, payload, hooks)
         history = trainer.fit(resume)
         best = min((h for h in history), key=lambda h: h["cv_loss"])
         logger.info("best CV loss %.4f (frame acc %.2f%%) after epoch %d; model: %s",

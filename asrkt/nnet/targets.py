@@ -15,6 +15,7 @@ from typing import Dict, Optional, Union
 import numpy as np
 
 from asrkt.errors import AsrktError
+from asrkt.io.tables import read_table
 from asrkt.io.tables import read_kaldi_text_vector, write_kaldi_text_vector  # noqa: F401 (re-exported)
 
 PathLike = Union[str, Path]
@@ -56,8 +57,6 @@ class PdfAlignments:
 
     def load(self) -> Dict[str, np.ndarray]:
         """All alignments as {utt: int64 [T]}; a pdf id out of range is an error naming the utt."""
-        from asrkt.io.tables import read_table
-
         out: Dict[str, np.ndarray] = {}
         for utt, ali in read_table(self.table):
             ali = np.asarray(ali)

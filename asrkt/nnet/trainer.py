@@ -33,7 +33,8 @@ from asrkt.nnet.config import TrainConfig
 from asrkt.nnet.losses import LossSpec, training_loss
 from asrkt.nnet.models.base import detach_state
 from asrkt.nnet.modelio import load_torch, save_torch
-from asrkt.utils.fileio import write_text_atomic
+from asrkt.nnet.profiling import TrainerHooks
+from asrkt.utils.fileio import atomic_output, write_text_atomic
 
 logger = logging.getLogger("asrkt.nnet")
 
@@ -100,17 +101,21 @@ class Trainer:
         settings: optimisation and schedule settings.
         exp_dir: the experiment directory (checkpoints/, train.jsonl, curves.png).
         final_payload: callable(model) -> dict saved as ``final.pt``.
+        hooks: an observer of every step's phases (e.g. :class:`asrkt.nnet.profiling.StepProfiler`);
+            default: none.
     """
 
     def __init__(self, model, train_loader, cv_loader, loss_spec: LossSpec,
                  settings: TrainConfig, exp_dir: Path,
-                 final_payload: Callable[[torch.nn.Module], Dict[str, Any]]):
+                 final_payload: Callable[[torch.nn.Module], Dict[str, Any]],
+                 hooks: Optional[TrainerHooks] = None):
         self.model, self.train_loader, self.cv_loader = model, train_loader, cv_loader
         self.loss_spec, self.settings, self.exp_dir = loss_spec, settings, Path(exp_dir)
         self.final_payload = final_payload
         self.optimizer = make_optimizer(model, settings)
         self.state = ScheduleState(settings.learning_rate)
         self.history: List[Dict[str, Any]] = []
+        self.hooks = hooks or TrainerHooks()
 
     # -- one pass ---------------------------------------------------------------------------
     def run_epoch(self, loader, epoch: int, train: bool) -> EpochStats:
@@ -124,11 +129,14 @@ class Trainer:
         expected = len(loader)  # may differ by a batch between epochs (stream balancing)
         bar = tqdm(total=expected, desc=f"epoch {epoch} {'train' if train else 'cv'}",
                    unit="batch", leave=False, disable=None)
+        hooks = self.hooks
+        hooks.epoch_started(epoch, train)
         with torch.set_grad_enabled(train):
             for number in range(1, 1 << 62):
                 tick = time.perf_counter()
                 batch = next(batches, None)
                 stats.data_seconds += time.perf_counter() - tick
+                hooks.batch_loaded(batch)
                 if batch is None:
                     break
                 if batch.reset is None:
@@ -142,6 +150,7 @@ class Trainer:
                 if batch.positions is not None:
                     logits = logits.reshape(-1, logits.shape[-1]).index_select(0, batch.positions)
                 loss, hits = training_loss(logits, batch.targets, self.loss_spec)
+                hooks.phase_done("forward")
                 total_loss = total_loss + loss.detach() * batch.num_frames
                 correct = correct + hits
                 if number % check_every == 0 or number >= expected:
@@ -151,12 +160,14 @@ class Trainer:
                 state = detach_state(state)
                 stats.frames += batch.num_frames
                 bar.update(1)
+                hooks.phase_done("other")
         bar.close()
         if number > 1 and check_every > 1:
             self._check_finite(total_loss, epoch, train, number - 1, check_every)
         stats.seconds = time.perf_counter() - start
         stats.loss = float(total_loss) / max(stats.frames, 1)
         stats.accuracy = int(correct) / max(stats.frames, 1)
+        hooks.epoch_done(epoch, train, stats)
         return stats
 
     @staticmethod
@@ -171,11 +182,14 @@ class Trainer:
                              f"{value} (NaN/inf); lower the learning rate or check the inputs")
 
     def _update(self, loss: torch.Tensor) -> None:
+        self.hooks.phase_done("other")
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.settings.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.grad_clip)
+        self.hooks.phase_done("backward")
         self.optimizer.step()
+        self.hooks.phase_done("optimizer")
 
     # -- checkpoints ------------------------------------------------------------------------
     def checkpoint_path(self, epoch: int) -> Path:
@@ -284,8 +298,6 @@ def plot_curves(path: Path, history: List[Dict[str, Any]],
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from asrkt.utils.fileio import atomic_output
 
     panels = panels or [["train_loss", "cv_loss"], ["train_acc", "cv_acc"]]
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)

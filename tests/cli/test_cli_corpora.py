@@ -20,13 +20,6 @@ def one_line_error(result, *fragments):
         assert fragment in lines[0], lines[0]
 
 
-def test_help():
-    result = run("synth-digits", "--help")
-    assert result.exit_code == 0
-    for text in ("Usage:", "Example:", "--snrs", "--noise-types", "--nj", "--seed"):
-        assert text in result.output
-
-
 def test_tiny_run_then_rerun_does_nothing(tmp_path):
     config = tmp_path / "conf.yaml"
     config.write_text("babble_speakers: 2\nbabble_talkers: 2\nutts_per_speaker: 5\n")
@@ -52,5 +45,4 @@ def test_bad_options_are_one_line_errors(tmp_path):
     one_line_error(run("synth-digits", "--noise-types", "white,brown", tmp_path / "b"), "brown")
     one_line_error(run("synth-digits", "--num-test-speakers", -1, tmp_path / "c"),
                    "num_test_speakers")
-    assert run("synth-digits", "--nj", 0, tmp_path / "d").exit_code == 2  # click's usage error
-    assert not any((tmp_path / name).exists() for name in "abcd")
+    assert not any((tmp_path / name).exists() for name in "abc")

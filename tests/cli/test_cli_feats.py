@@ -220,8 +220,16 @@ def test_segments_past_end_of_file(tmp_path):
 
 def test_wav_scp_pipe(tmp_path):
     data = generated_data_dir(tmp_path / "data", 8000, count=2)
+    plain = tmp_path / "plain"
+    shutil.copytree(data, plain)
+    assert run("make-feats", plain, tmp_path / "p").exit_code == 0
     wav = dict(l.split(maxsplit=1) for l in (data / "wav.scp").read_text().splitlines())
     (data / "wav.scp").write_text("".join(f"{k} cat {v} |\n" for k, v in sorted(wav.items())))
     assert run("make-feats", data, tmp_path / "f").exit_code == 0
+    piped = dict(kaldiio.load_scp(str(data / "feats.scp")))
+    direct = dict(kaldiio.load_scp(str(plain / "feats.scp")))
+    assert sorted(piped) == sorted(direct) == sorted(wav)
+    for utt in direct:  # the pipe's bytes are the file's: the same features
+        np.testing.assert_array_equal(piped[utt], direct[utt])
     (data / "wav.scp").write_text("".join(f"{k} cat {v}.missing |\n" for k, v in sorted(wav.items())))
     one_line_error(run("make-feats", data, tmp_path / "g"), "exited with status")

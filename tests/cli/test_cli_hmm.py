@@ -36,16 +36,10 @@ def run(*args: str, ok: bool = True):
     return result
 
 
-@pytest.mark.parametrize("name", HMM_COMMANDS)
-def test_help(name):
-    result = run(name, "--help")
-    assert "Usage:" in result.output and "Example:" in result.output
-
-
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory) -> Path:
     """The whole pipeline on the toy corpus, through the CLI."""
-    from asrkt.hmm import toy as toy_corpus
+    from tests.helpers import toy_hmm as toy_corpus
 
     root = tmp_path_factory.mktemp("toy")
     toy_corpus.write_dict_dir(root / "dict")
@@ -203,7 +197,7 @@ def test_bad_arpa_is_one_line_error(toy, tmp_path):
 
 
 def test_lexicon_phone_missing_from_phone_lists(tmp_path):
-    from asrkt.hmm import toy as toy_corpus
+    from tests.helpers import toy_hmm as toy_corpus
 
     d = toy_corpus.write_dict_dir(tmp_path / "dict")
     (d / "lexicon.txt").write_text("<SIL> SIL\nYES A B\nNO C D\n")
@@ -212,7 +206,7 @@ def test_lexicon_phone_missing_from_phone_lists(tmp_path):
 
 
 def test_wrong_feature_dimension(toy, tmp_path):
-    from asrkt.hmm import toy as toy_corpus
+    from tests.helpers import toy_hmm as toy_corpus
 
     toy_corpus.write_data_dir(tmp_path / "test20", 3, seed=5, dim=20)
     line = _error(run("decode", toy / "graph", tmp_path / "test20", toy / "exp",
@@ -302,7 +296,7 @@ def test_position_dependent_phones_share_pdfs(toy, tmp_path):
 def test_ali_to_phones_splits_repeated_phones(toy):
     """Phone sequences (SIL removed) equal the lexicon expansion, also for 'NO NO' (C C)."""
     from asrkt.hmm.lang import Lang
-    from asrkt.hmm.toy import LEXICON
+    from tests.helpers.toy_hmm import LEXICON
     from asrkt.io.tables import read_table
 
     lang = Lang(toy / "lang")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.slow  # ~1 minute: the whole recipe, twice
 
 TINY = {
     "corpus.yaml": "seed: 3\nnum_train_speakers: 3\nnum_test_speakers: 1\nutts_per_speaker: 8\n"

@@ -8,11 +8,14 @@ import pytest
 from click.testing import CliRunner
 
 from asrkt.cli.main import cli
+from asrkt.data.combine import combine_data_dirs
 from asrkt.data.datadir import DataDir
-from asrkt.data.perturb import combine_data_dirs, perturb_vtln
-from asrkt.data.validate import subset_data_dir, validate_data_dir
+from asrkt.data.perturb import perturb_vtln
+from asrkt.data.subset import subset_data_dir
+from asrkt.data.validate import validate_data_dir
+from asrkt.data.warp import warp_factors
 from asrkt.errors import AsrktError
-from asrkt.feats.extract import FeatConfig, compute_features, warp_factors
+from asrkt.feats.extract import FeatConfig, compute_features
 from asrkt.nnet.corpus import split_holdout
 from tests.helpers.datadirs import generated_data_dir
 

@@ -6,7 +6,8 @@ from click.testing import CliRunner
 
 from asrkt.cli.main import cli
 from asrkt.data.datadir import DataDir
-from asrkt.data.validate import fix_data_dir, subset_data_dir, validate_data_dir
+from asrkt.data.subset import subset_data_dir
+from asrkt.data.validate import fix_data_dir, validate_data_dir
 
 
 def make_dir(path, utt2spk, text, wav, spk2utt=None, extra=None):

@@ -57,7 +57,7 @@ def _saved_model(tmp_path, name):
     from asrkt.data.datadir import DataDir
     from asrkt.feats.pipeline import FeaturePipeline, PipelineConfig
     from asrkt.nnet.modelio import model_payload
-    from asrkt.nnet.synthetic import make_synthetic_corpus
+    from tests.helpers.synthetic_nnet import make_synthetic_corpus
 
     data, _ = make_synthetic_corpus(tmp_path / "corpus", num_utts=13, dim=5, num_pdfs=7,
                                     min_len=2, max_len=40)

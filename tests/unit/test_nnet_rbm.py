@@ -74,7 +74,7 @@ def test_momentum_ramp():
 def test_pretrain_rbm_resume_gives_the_same_dbn(tmp_path, monkeypatch, stop_after):
     import asrkt.nnet.dbn as dbn
     from asrkt.nnet.config import RBMConfig
-    from asrkt.nnet.synthetic import make_synthetic_corpus
+    from tests.helpers.synthetic_nnet import make_synthetic_corpus
 
     data, _ = make_synthetic_corpus(tmp_path / "corpus", num_utts=6, dim=5)
     config = RBMConfig(device="cpu", cmvn="utterance", nn_depth=2, hid_dim=8, splice=1,

@@ -7,7 +7,7 @@ from asrkt.errors import AsrktError
 from asrkt.io.tables import ArkScpWriter
 from asrkt.nnet.posteriors import load_soft_targets, soften
 from asrkt.nnet.priors import FLOORED_PRIOR, log_priors_from_counts
-from asrkt.nnet.synthetic import make_synthetic_corpus
+from tests.helpers.synthetic_nnet import make_synthetic_corpus
 from asrkt.nnet.targets import PdfAlignments, count_pdfs, read_kaldi_text_vector
 
 

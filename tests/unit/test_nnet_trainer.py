@@ -12,7 +12,7 @@ from asrkt.io.tables import ArkScpWriter
 from asrkt.nnet.config import StudentConfig, TeacherConfig, TrainConfig
 from asrkt.nnet.losses import LossSpec
 from asrkt.nnet.steps import train_supervised
-from asrkt.nnet.synthetic import make_synthetic_corpus
+from tests.helpers.synthetic_nnet import make_synthetic_corpus
 from asrkt.nnet.trainer import ScheduleState, Trainer, newbob_update
 from asrkt.utils.config import check_config
 
