@@ -1,4 +1,6 @@
 """Kaldi data directories: read and write (datadir, kaldi_files), validate/fix, subset, combine,
-VTLN-perturbed copies (perturb) and their warp factors (warp)."""
+VTLN-perturbed copies (perturb) and their warp factors (warp).
 
-from asrkt.data.datadir import DataDir, write_data_dir  # noqa: F401
+Import from the modules (``asrkt.data.datadir`` ...): this package imports nothing, so the
+CLI's option declarations can read ``asrkt.data.warp``'s range without loading numpy.
+"""

@@ -5,11 +5,13 @@ steps/make_mfcc.sh reads them), written by :func:`asrkt.data.perturb.perturb_vtl
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Dict, Optional
 
-from asrkt.data.datadir import DataDir
 from asrkt.data.kaldi_files import read_map
 from asrkt.errors import AsrktError, where
+
+if TYPE_CHECKING:  # a type only: the options of make-feats import this module, keep it light
+    from asrkt.data.datadir import DataDir
 
 # The range of a VTLN warp factor make-feats and perturb-data-dir accept.
 MIN_WARP, MAX_WARP = 0.5, 2.0
