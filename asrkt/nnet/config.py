@@ -153,9 +153,9 @@ class TargetCheckOptions:
 
 
 @dataclass
-class TrainConfig(TargetCheckOptions, ModelSpec, RunOptions):
-    """Settings shared by train-teacher, kt-pretrain and finetune (newbob: Kaldi nnet1
-    train_scheduler.sh). The architecture fields are :class:`ModelSpec`'s."""
+class _Optimisation(ModelSpec, RunOptions):
+    """Training settings after the architecture (a separate class only so that the fields keep
+    their order in config.yaml: run, architecture, optimisation, target checks)."""
 
     freq_mask: int = option(0, ge=0, help="Zero one random band of up to N channels per "
                                           "training example (SpecAugment frequency masking; "
@@ -179,6 +179,12 @@ class TrainConfig(TargetCheckOptions, ModelSpec, RunOptions):
     chunk_len: int = option(20, ge=1, help="BPTT chunk length in frames (RNNs).")
     cv_fraction: float = option(0.1, gt=0, lt=1, help="Share of the utterances held out for "
                                                       "CV when no --cv-data is given.")
+
+
+@dataclass
+class TrainConfig(TargetCheckOptions, _Optimisation):
+    """Settings shared by train-teacher, kt-pretrain and finetune (newbob: Kaldi nnet1
+    train_scheduler.sh). The architecture fields are :class:`ModelSpec`'s."""
 
 
 @dataclass

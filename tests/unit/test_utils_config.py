@@ -124,6 +124,21 @@ def test_generated_command_precedence(tmp_path):
     assert "shuffle=True" in again.output and "rate=0.75" in again.output
 
 
+def test_excluded_fields_are_yaml_only(tmp_path):
+    @click.command()
+    @config_options(Opts, exclude=("count", "sizes"))
+    def command(config):
+        click.echo(repr(config))
+
+    assert {p.name for p in command.params} == {"config_file", "rate", "kind", "shuffle", "limit"}
+    assert CliRunner().invoke(command, ["--count", "4"]).exit_code == 2  # no such option
+    (tmp_path / "c.yaml").write_text("count: 4\n")
+    result = CliRunner().invoke(command, ["--config", str(tmp_path / "c.yaml")])
+    assert "count=4" in result.output
+    with pytest.raises(TypeError, match="no field"):
+        config_options(Opts, exclude=("nope",))
+
+
 @pytest.mark.parametrize("values, match", [
     ({"rate": math.nan}, r"^command line: 'rate' must be a finite number in \(0, 1\], got nan$"),
     ({"rate": math.inf}, r"'rate' must be a finite number in \(0, 1\], got inf$"),
