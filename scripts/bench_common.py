@@ -38,7 +38,7 @@ def cpu_seconds() -> float:
 class Clock:
     """Wall and CPU time of a block: ``with Clock() as c: ...; c.wall, c.cpu``."""
 
-    def __enter__(self) -> "Clock":
+    def __enter__(self) -> Clock:
         self._w, self._c = time.perf_counter(), cpu_seconds()
         return self
 

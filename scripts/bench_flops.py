@@ -38,7 +38,7 @@ def linear_gemms(batch: int, dim_in: int, dim_out: int, first: bool) -> List[Gem
 def dnn_step_gemms(batch: int, dims: List[int]) -> List[Gemm]:
     """GEMMs of one DNN step; ``dims`` = [input, hidden..., num_pdfs]."""
     out: List[Gemm] = []
-    for i, (a, b) in enumerate(zip(dims[:-1], dims[1:])):
+    for i, (a, b) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
         out += linear_gemms(batch, a, b, first=(i == 0))
     return out
 

@@ -194,7 +194,7 @@ def _load_training(work: Path, conf: str, model_name: str, overrides: Dict[str, 
     corpus = load_corpus(pipeline, data, train_utts, sources=targets.sources,
                          tolerance=cfg.length_tolerance)
     spec = ModelSpec(cfg.model, cfg.num_layers, cfg.hidden_dim, cfg.proj_dim, cfg.splice,
-                     cfg.target_delay)
+                     cfg.target_delay, cfg.dropout)
     import torch
 
     torch.manual_seed(cfg.seed)
@@ -297,7 +297,8 @@ def _two_threads(two: Dict[str, float], one: Dict[str, float]) -> Dict[str, floa
     return {"frames_per_cpu_s": two["frames"] / two["total"],
             "frames_per_wall_s": two["frames"] / two["wall"],
             "one_thread_frames_per_wall_s": one["frames"] / one["wall"],
-            "wall_speedup_vs_1_thread": (two["frames"] / two["wall"]) / (one["frames"] / one["wall"])}
+            "wall_speedup_vs_1_thread":
+                (two["frames"] / two["wall"]) / (one["frames"] / one["wall"])}
 
 
 def stage_train(args: Dict[str, Any]) -> Dict[str, Any]:
@@ -390,7 +391,8 @@ def stage_train(args: Dict[str, Any]) -> Dict[str, Any]:
             "frames_per_cpu_s": sgd["frames"] / sgd["total"],
             "ratio_vs_mm": bound["seconds"] / sgd_step * (sgd["frames"] / sgd["steps"]) / nominal,
             "optimizer_share": sgd["optimizer"] / sgd["total"],
-            "outside_share": 1 - (sgd["forward"] + sgd["backward"] + sgd["optimizer"]) / sgd["total"]}
+            "outside_share":
+                1 - (sgd["forward"] + sgd["backward"] + sgd["optimizer"]) / sgd["total"]}
     counts = torch.as_tensor(targets.pdf_counts) if targets.pdf_counts is not None else None
     save_torch(model_payload(model, pipeline, counts, "bench", cfg_dict), exp / "final.pt")
     res["model_path"] = str(exp / "final.pt")
@@ -468,10 +470,10 @@ def stage_feats(args: Dict[str, Any]) -> Dict[str, Any]:
             cpu_only.append(time.process_time() - t)
     finally:
         torch.manual_seed = manual_seed
-    identical = all(np.array_equal(x, y) for x, y in zip(patched, results["asrkt"]))
+    identical = all(np.array_equal(x, y) for x, y in zip(patched, results["asrkt"], strict=True))
     a, k = min(times["asrkt"]), min(times["knf"])
     diffs = [float(np.max(np.abs(x - y)) / (np.max(np.abs(y)) + 1e-9))
-             for x, y in zip(results["asrkt"], results["knf"]) if x.shape == y.shape]
+             for x, y in zip(results["asrkt"], results["knf"], strict=True) if x.shape == y.shape]
     res = {"utts": len(audio), "audio_seconds": seconds, "cpu_s": times,
            "asrkt_x_realtime_per_core": seconds / a, "knf_x_realtime_per_core": seconds / k,
            "ratio_vs_knf": k / a, "same_shapes": len(diffs) == len(audio),
@@ -678,7 +680,8 @@ if __name__ == "__main__":
     import warnings
 
     warnings.filterwarnings("ignore")
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
     stage, raw, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
     t0 = time.perf_counter()
     result = STAGES[stage](json.loads(raw))
