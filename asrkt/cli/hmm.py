@@ -165,7 +165,7 @@ def _convert_alignments(model_dir, ali_rspecifier, out_ark, convert) -> int:
     out_ark = Path(out_ark)
     count = 0
     with ArkScpWriter(out_ark, out_ark.with_suffix(".scp")) as writer:
-        for utt, ali in read_table(ali_rspecifier):
+        for utt, ali in read_table(ali_rspecifier, "int-vector"):
             ali = np.asarray(ali).astype(np.int64)
             if ali.ndim != 1 or (len(ali) and (ali.min() < 1 or ali.max() > model.tm.num_transition_ids)):
                 raise AsrktError(f"{ali_rspecifier} ({utt}): not transition-ids of this model "
