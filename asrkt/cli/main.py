@@ -7,20 +7,15 @@ inside the commands, so ``asrkt --help`` is instant.
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
 from typing import Optional
 
 import click
 
 from asrkt import __version__
-from asrkt.errors import AsrktError
-
-
-def os_error_text(exc: OSError) -> str:
-    """``<path>: <reason>`` for an OSError (both paths for a failed rename)."""
-    reason = exc.strerror or str(exc) or type(exc).__name__
-    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
-    return f"{' -> '.join(paths)}: {reason}" if paths else reason
+from asrkt.errors import AsrktError, os_error_text
 
 
 def error_line(command: Optional[str], message: str) -> str:
@@ -51,7 +46,14 @@ class AsrktGroup(click.Group):
 
     def main(self, *args, **kwargs):
         """Click's usage errors (bad option values, missing paths, unknown commands) as one
-        line and exit 1, like every other error (click would print usage and exit 2)."""
+        line and exit 1, like every other error (click would print usage and exit 2).
+
+        A file-size limit (``ulimit -f``) makes writes fail with EFBIG instead of killing the
+        process with SIGXFSZ, and a log file that cannot be written is not reported by a
+        traceback per record: the failing command reports the error once.
+        """
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        logging.raiseExceptions = False
         try:
             return super().main(*args, standalone_mode=False, **kwargs) or sys.exit(0)
         except click.ClickException as exc:

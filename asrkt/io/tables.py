@@ -8,13 +8,14 @@ leaves an archive or scp that looks complete.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import kaldiio
 import numpy as np
@@ -119,6 +120,25 @@ class ScpTable(Mapping):
             if key in self.entries:
                 raise AsrktError(f"{where(self.path, lineno, key)}: duplicate key")
             self.entries[key] = (lineno, value)
+        self.limits = self._entry_limits()
+
+    def _entry_limits(self) -> Dict[str, int]:
+        """Where each ``ark:offset`` entry must end: before the next entry's key (of at least
+        one byte and a space) in the same archive. A header declaring more data is corrupt
+        even when the file goes on."""
+        starts: Dict[str, Dict[str, int]] = {}
+        for key, (_, value) in self.entries.items():
+            match = _ARK_OFFSET.match(value)
+            if match is not None:
+                starts.setdefault(match.group("ark"), {})[key] = int(match.group("offset"))
+        limits: Dict[str, int] = {}
+        for offsets in starts.values():
+            ordered = sorted(set(offsets.values()))
+            for key, offset in offsets.items():
+                index = bisect.bisect_right(ordered, offset)
+                if index < len(ordered):
+                    limits[key] = ordered[index] - 2
+        return limits
 
     def __getitem__(self, key: str) -> np.ndarray:
         return read_scp_entry(self, key, self.path)
@@ -166,7 +186,8 @@ def read_scp_entry(table: ScpTable, key: str, scp_path: PathLike,
                 raise AsrktError(f"{location}: offset {offset} is beyond the end of '{ark}' "
                                  f"({size} bytes)")
             handle.seek(offset)
-            return read_object(handle, kind, size - offset, ark, key)
+            end = min(size, table.limits.get(key, size))
+            return read_object(handle, kind, end - offset, ark, key)
     except OSError as exc:
         raise AsrktError(f"{location}: cannot read '{ark}': {exc.strerror or exc}") from None
 
@@ -189,14 +210,18 @@ class ArkScpWriter:
         ark_path: final archive path.
         scp_path: final script path (optional).
         compress: store matrices in Kaldi's compressed format (kAutomaticMethod).
+        before_install: called once the new archive is complete, after the old scp and
+            archive were removed and before the new ones get their names: for files that
+            describe the table (they then never sit next to an old table).
 
     Use as a context manager; call :meth:`write` per entry. Nothing carries the final names
     unless the block finishes without an exception.
     """
 
     def __init__(self, ark_path: PathLike, scp_path: Optional[PathLike] = None,
-                 compress: bool = False):
+                 compress: bool = False, before_install: Optional[Callable[[], None]] = None):
         self.ark_path = Path(ark_path)
+        self.before_install = before_install
         self.scp_path = Path(scp_path) if scp_path is not None else None
         self.compress = compress
         self.entries: List[Tuple[str, int]] = []
@@ -240,6 +265,9 @@ class ArkScpWriter:
     def _install(self) -> None:
         try:
             if self.scp_path is None:
+                if self.before_install is not None:
+                    self.ark_path.unlink(missing_ok=True)
+                    self.before_install()
                 os.replace(self._tmp, self.ark_path)
                 return
             final = absolute(self.ark_path)
@@ -250,6 +278,9 @@ class ArkScpWriter:
                 except OSError as exc:
                     raise name_output(exc, self.scp_path, scp_tmp)
                 self.scp_path.unlink(missing_ok=True)
+                if self.before_install is not None:
+                    self.ark_path.unlink(missing_ok=True)
+                    self.before_install()
                 os.replace(self._tmp, self.ark_path)
                 os.replace(scp_tmp, self.scp_path)
             finally:

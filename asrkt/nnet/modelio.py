@@ -3,6 +3,7 @@ pdf counts (for priors) and the training config; loadable without any other file
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional, Union
@@ -21,7 +22,11 @@ def save_torch(obj: Any, path: PathLike) -> None:
     """``torch.save`` through a temporary file renamed into place."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(path) as tmp:
-        torch.save(obj, tmp)
+        try:
+            torch.save(obj, tmp)
+        except RuntimeError as exc:  # torch reports a failed write (disk full) this way
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise OSError(errno.EIO, f"cannot write ({message})") from None
 
 
 def load_torch(path: PathLike, what: str = "file") -> Dict[str, Any]:

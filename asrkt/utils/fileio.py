@@ -84,12 +84,16 @@ def name_output(exc: OSError, path: PathLike, tmp: Optional[PathLike] = None) ->
     so the one-line error says which output could not be written.
 
     Args:
-        exc: the error (changed in place and returned).
+        exc: the error.
         path: the final output path.
         tmp: its temporary name, if any.
+
+    Returns:
+        ``exc`` itself, or an OSError of the same errno naming ``path``.
     """
-    if exc.filename is None or (tmp is not None and str(exc.filename) == str(tmp)):
-        exc.filename, exc.filename2 = str(path), None
+    if exc.errno is not None and (exc.filename is None or
+                                  (tmp is not None and str(exc.filename) == str(tmp))):
+        return OSError(exc.errno, exc.strerror or os.strerror(exc.errno), str(path))
     return exc
 
 

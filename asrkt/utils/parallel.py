@@ -11,7 +11,7 @@ from typing import Any, Callable, List, Sequence, TypeVar
 
 from tqdm import tqdm
 
-from asrkt.errors import AsrktError
+from asrkt.errors import AsrktError, os_error_text
 
 T = TypeVar("T")
 
@@ -69,6 +69,8 @@ def _worker(fn, job, args, progress, results, parent_pid):
         os._exit(143)
     except AsrktError as exc:
         results.put((job, "error", str(exc)))
+    except OSError as exc:  # disk full, read-only output, ...
+        results.put((job, "error", os_error_text(exc)))
     except BaseException as exc:  # a bug: keep the type for the message
         results.put((job, "error", f"{type(exc).__name__}: {exc}"))
 
