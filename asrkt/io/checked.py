@@ -14,6 +14,7 @@ Payload damage that still decodes to finite numbers of the declared shape cannot
 
 from __future__ import annotations
 
+import re
 import struct
 from typing import BinaryIO, Optional
 
@@ -227,6 +228,25 @@ def _decode_cm(data: np.ndarray, percentiles: np.ndarray, min_value: float,
     high = p75 + (p100 - p75) * (x - 192.0) * np.float32(1 / 63.0)
     out = np.where(x <= 64, low, np.where(x <= 192, mid, high))
     return np.ascontiguousarray(out.T, dtype=np.float32)
+
+
+_NEXT_ENTRY = re.compile(rb"[^\x00-\x20]{1,%d} \0B" % MAX_KEY_BYTES)
+
+
+def check_followed_by_entry(fd: BinaryIO, source: str, key: Optional[str]) -> None:
+    """After a randomly accessed object: the archive must end or go on with ``key \0B``.
+
+    A damaged size that still fits in the file (a smaller row count, say) is caught here:
+    the object would end inside the data instead of at an entry boundary.
+
+    Args:
+        fd: positioned just after the object.
+        source / key: for messages.
+    """
+    peek = fd.read(MAX_KEY_BYTES + 3)
+    if peek and not _NEXT_ENTRY.match(peek):
+        raise AsrktError(f"{describe(source, key)}: the object does not end at an entry "
+                         f"boundary (corrupt size in its header?)")
 
 
 def check_array(array, kind: Optional[str], source: str, key: Optional[str]) -> np.ndarray:

@@ -21,7 +21,7 @@ import kaldiio
 import numpy as np
 
 from asrkt.errors import AsrktError, where
-from asrkt.io.checked import check_array, read_key, read_object
+from asrkt.io.checked import check_array, check_followed_by_entry, read_key, read_object
 from asrkt.utils.fileio import atomic_open, close_or_discard, name_output, temp_path_for
 
 PathLike = Union[str, Path]
@@ -187,7 +187,9 @@ def read_scp_entry(table: ScpTable, key: str, scp_path: PathLike,
                                  f"({size} bytes)")
             handle.seek(offset)
             end = min(size, table.limits.get(key, size))
-            return read_object(handle, kind, end - offset, ark, key)
+            array = read_object(handle, kind, end - offset, ark, key)
+            check_followed_by_entry(handle, ark, key)
+            return array
     except OSError as exc:
         raise AsrktError(f"{location}: cannot read '{ark}': {exc.strerror or exc}") from None
 
