@@ -29,3 +29,10 @@ def where(path: Union[str, Path], line: Optional[int] = None, key: Optional[str]
     if key is not None:
         text += f" ({key})"
     return text
+
+
+def os_error_text(exc: OSError) -> str:
+    """``<path>: <reason>`` for an OSError (both paths for a failed rename)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{' -> '.join(paths)}: {reason}" if paths else reason

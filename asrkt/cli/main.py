@@ -7,27 +7,67 @@ inside the commands, so ``asrkt --help`` is instant.
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
+from typing import Optional
 
 import click
 
 from asrkt import __version__
-from asrkt.errors import AsrktError
+from asrkt.errors import AsrktError, os_error_text
+
+
+def error_line(command: Optional[str], message: str) -> str:
+    """The one line every failure prints: ``asrkt <command>: error: <message>``.
+
+    Newlines and other control characters in ``message`` (e.g. from a corrupt token) are
+    escaped, so the error stays one line.
+    """
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(message))
+    prefix = f"asrkt {command}" if command else "asrkt"
+    return f"{prefix}: error: {text}"
 
 
 class AsrktGroup(click.Group):
-    """Click group that turns :class:`AsrktError` into one line on stderr and exit status 1."""
+    """Click group that turns :class:`AsrktError`, OSError and click's usage errors into one
+    line on stderr and exit status 1."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except AsrktError as exc:
-            name = ctx.invoked_subcommand or ctx.info_name
-            click.echo(f"asrkt {name}: error: {exc}", err=True)
-            sys.exit(1)
+            self._fail(ctx.invoked_subcommand, str(exc))
+        except OSError as exc:  # disk full, read-only or missing output location, ...
+            self._fail(ctx.invoked_subcommand, os_error_text(exc))
         except KeyboardInterrupt:
             click.echo("asrkt: interrupted", err=True)
             sys.exit(130)
+
+    def main(self, *args, **kwargs):
+        """Click's usage errors (bad option values, missing paths, unknown commands) as one
+        line and exit 1, like every other error (click would print usage and exit 2).
+
+        A file-size limit (``ulimit -f``) makes writes fail with EFBIG instead of killing the
+        process with SIGXFSZ, and a log file that cannot be written is not reported by a
+        traceback per record: the failing command reports the error once.
+        """
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        logging.raiseExceptions = False
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs) or sys.exit(0)
+        except click.ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            command = ctx.info_name if ctx is not None and ctx.parent is not None else None
+            self._fail(command, exc.format_message())
+        except click.Abort:
+            click.echo("asrkt: interrupted", err=True)
+            sys.exit(130)
+
+    @staticmethod
+    def _fail(command: Optional[str], message: str) -> None:
+        click.echo(error_line(command, message), err=True)
+        sys.exit(1)
 
     def list_commands(self, ctx):  # keep the order of the pipeline, not the alphabet
         return list(self.commands)

@@ -182,10 +182,10 @@ def table_source(rspecifier: str):
         if rspec.split(":", 1)[0].split(",")[0] == "scp":
             loader = load_scp(path)
             for utt in utts:
-                yield utt, np.asarray(read_scp_entry(loader, utt, path), dtype=np.float32)
+                yield utt, np.asarray(read_scp_entry(loader, utt, path, "matrix"), dtype=np.float32)
         else:
             wanted = set(utts)
-            for utt, mat in read_table(rspec):
+            for utt, mat in read_table(rspec, "matrix"):
                 if utt in wanted:
                     yield utt, np.asarray(mat, dtype=np.float32)
 

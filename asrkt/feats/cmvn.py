@@ -71,7 +71,7 @@ def compute_cmvn(data_dir: DataDir, cmvn_dir: Optional[Path] = None) -> int:
         for spk, utts in tqdm(spk2utt.items(), desc="cmvn", unit="spk", leave=False):
             stats = None
             for utt in utts:
-                mat = read_scp_entry(feats, utt, data_dir.file("feats.scp"))
+                mat = read_scp_entry(feats, utt, data_dir.file("feats.scp"), "matrix")
                 try:
                     stats = accumulate_stats(mat, stats)
                 except AsrktError as exc:

@@ -9,6 +9,8 @@ is deterministic and identical for any ``--nj``.
 from __future__ import annotations
 
 import logging
+import os
+import re
 import zlib
 from dataclasses import asdict
 from pathlib import Path
@@ -21,7 +23,8 @@ from asrkt.data.kaldi_files import write_map
 from asrkt.data.warp import warp_factors
 from asrkt.errors import AsrktError
 from asrkt.feats.config import FeatConfig
-from asrkt.io.tables import ArkScpWriter, write_scp
+from asrkt.io.tables import ArkScpWriter, absolute, write_scp
+from asrkt.utils.fileio import temp_path_for
 from asrkt.utils.parallel import run_jobs, split_evenly
 
 logger = logging.getLogger("asrkt.feats")
@@ -89,22 +92,77 @@ def compute_features(samples: np.ndarray, rate: int, config: FeatConfig, utt: st
     return out
 
 
+def _staged(ark_base: str, job: int) -> Path:
+    """Hidden name a job's archive has until every job succeeded (see :func:`_commit`)."""
+    base = Path(ark_base)
+    return base.parent / f".{base.name}.{job + 1}.ark.new"
+
+
 def _extract_job(job: int, spec: Tuple[str, List[str], str, dict, bool, Dict[str, float]],
                  tick: Callable[[int], None]) -> Tuple[List[Tuple[str, str]], Dict[str, str]]:
-    """One --nj job: features of a slice of utterances into ``raw_<type>_<data>.<job+1>.ark``
-    (``warps``: VTLN warp factor per utterance of the slice, empty without warp files)."""
+    """One --nj job: features of a slice of utterances into a staged archive that becomes
+    ``raw_<type>_<data>.<job+1>.ark`` (``warps``: VTLN warp factor per utterance of the
+    slice, empty without warp files). Returns its scp entries under the final name."""
     data_path, utterances, ark_base, config_dict, compress, warps = spec
     data = DataDir(data_path)
     config = FeatConfig(**config_dict)
-    ark = Path(f"{ark_base}.{job + 1}.ark")
     frames: Dict[str, str] = {}
-    with ArkScpWriter(ark, Path(f"{ark_base}.{job + 1}.scp"), compress=compress) as writer:
+    with ArkScpWriter(_staged(ark_base, job), None, compress=compress) as writer:
         for utt, samples, rate in data.iter_audio(utterances):
             feats = compute_features(samples, rate, config, utt, warps.get(utt))
             writer.write(utt, feats)
             frames[utt] = str(feats.shape[0])
             tick(1)
-    return [(k, f"{ark}:{o}") for k, o in writer.entries], frames
+    final = absolute(f"{ark_base}.{job + 1}.ark")
+    return [(k, f"{final}:{o}") for k, o in writer.entries], frames
+
+
+def _clean_stale(data_dir: DataDir, ark_base: str) -> None:
+    """Remove hidden temporary and staged files an earlier, killed run left behind."""
+    base = Path(ark_base)
+    for stale in base.parent.glob(f".{base.name}.*"):
+        stale.unlink(missing_ok=True)
+    for name in ("feats.scp", "utt2num_frames"):
+        for stale in data_dir.path.glob(f".{name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+
+
+def _check_writable(data_dir: DataDir) -> None:
+    """Fail before extracting when feats.scp cannot be written (read-only data dir)."""
+    try:
+        temp_path_for(data_dir.file("feats.scp")).unlink()
+    except OSError as exc:
+        raise AsrktError(f"{data_dir.path}: cannot write feats.scp there: "
+                         f"{exc.strerror or exc}") from None
+
+
+def _commit(data_dir: DataDir, ark_base: str, results: list) -> None:
+    """Install the staged archives after every job succeeded.
+
+    Old feats.scp/utt2num_frames go first, then each archive and its job scp, then
+    utt2num_frames and, last, feats.scp: a kill at any point leaves either the previous
+    outputs or no feats.scp. Per-job files of an earlier run with more jobs are removed.
+    """
+    entries = [entry for job_entries, _ in results for entry in job_entries]
+    frames = {utt: n for _, job_frames in results for utt, n in job_frames.items()}
+    new_scp = temp_path_for(data_dir.file("feats.scp"))
+    try:
+        write_scp(new_scp, entries)
+        for name in ("feats.scp", "utt2num_frames"):
+            data_dir.file(name).unlink(missing_ok=True)
+        for job, (job_entries, _) in enumerate(results):
+            os.replace(_staged(ark_base, job), f"{ark_base}.{job + 1}.ark")
+            write_scp(f"{ark_base}.{job + 1}.scp", job_entries)
+        write_map(data_dir.file("utt2num_frames"), frames)
+        os.replace(new_scp, data_dir.file("feats.scp"))
+    finally:
+        new_scp.unlink(missing_ok=True)
+    base = Path(ark_base)
+    pattern = re.compile(rf"{re.escape(base.name)}\.(\d+)\.(ark|scp)")
+    for path in base.parent.glob(f"{base.name}.*"):
+        match = pattern.fullmatch(path.name)
+        if match and int(match.group(1)) > len(results):
+            path.unlink(missing_ok=True)
 
 
 def make_feats(data_dir: DataDir, feat_dir: Path, config: FeatConfig, nj: int = 1,
@@ -112,7 +170,8 @@ def make_feats(data_dir: DataDir, feat_dir: Path, config: FeatConfig, nj: int = 
     """Extract features for every utterance of ``data_dir`` (``asrkt make-feats``).
 
     Writes ``feat_dir/raw_<type>_<data>.<job>.{ark,scp}``, then ``data_dir/feats.scp`` and
-    ``data_dir/utt2num_frames`` (atomically, after all jobs succeeded).
+    ``data_dir/utt2num_frames``. Jobs write hidden staged archives; they replace the previous
+    outputs only after all jobs succeeded, so a failed run leaves those exactly as they were.
 
     Args:
         data_dir: the data directory (wav.scp, utt2spk, optional segments).
@@ -142,17 +201,12 @@ def make_feats(data_dir: DataDir, feat_dir: Path, config: FeatConfig, nj: int = 
 
     logger.info("make-feats: %d utterances of %s, %s, %d job(s)",
                 len(utterances), data_dir.path, config.type, len(jobs))
+    _clean_stale(data_dir, ark_base)
+    _check_writable(data_dir)
     try:
         results = run_jobs(_extract_job, jobs, total=len(utterances), desc=f"{config.type}")
-    except BaseException:
-        # One failed job fails the run: remove the archives the other jobs finished, so
-        # nothing from this run looks complete.
-        for job in range(len(jobs)):
-            for ext in ("ark", "scp"):
-                Path(f"{ark_base}.{job + 1}.{ext}").unlink(missing_ok=True)
-        raise
-    entries = [entry for job_entries, _ in results for entry in job_entries]
-    frames = {utt: n for _, job_frames in results for utt, n in job_frames.items()}
-    write_scp(data_dir.file("feats.scp"), entries)
-    write_map(data_dir.file("utt2num_frames"), frames)
-    return len(entries)
+        _commit(data_dir, ark_base, results)
+    finally:
+        for job in range(len(jobs)):  # staged archives of a failed run
+            _staged(ark_base, job).unlink(missing_ok=True)
+    return sum(len(job_entries) for job_entries, _ in results)

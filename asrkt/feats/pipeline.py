@@ -215,7 +215,7 @@ class FeatureReader:
 
     def read(self, utt: str) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """(raw features, CMVN stats of its speaker or None)."""
-        feats = read_scp_entry(self.feats, utt, self.data_dir.file("feats.scp"))
+        feats = read_scp_entry(self.feats, utt, self.data_dir.file("feats.scp"), "matrix")
         if not np.all(np.isfinite(feats)):
             raise AsrktError(f"{self.data_dir.file('feats.scp')} ({utt}): features contain NaN/inf")
         if self.cmvn is None:
@@ -224,5 +224,11 @@ class FeatureReader:
         if spk is None:
             raise AsrktError(f"{self.data_dir.file('utt2spk')}: no speaker for utterance '{utt}'")
         if spk not in self._stats_cache:
-            self._stats_cache[spk] = read_scp_entry(self.cmvn, spk, self.data_dir.file("cmvn.scp"))
+            stats = read_scp_entry(self.cmvn, spk, self.data_dir.file("cmvn.scp"), "matrix")
+            if stats.shape != (2, feats.shape[1] + 1) or stats[0, -1] < 1:
+                raise AsrktError(f"{self.data_dir.file('cmvn.scp')} ({spk}): CMVN stats of shape "
+                                 f"{stats.shape} with count {stats[0, -1]:g} do not fit features "
+                                 f"of dimension {feats.shape[1]} (expected 2 x "
+                                 f"{feats.shape[1] + 1}, count >= 1)")
+            self._stats_cache[spk] = stats
         return feats, self._stats_cache[spk]

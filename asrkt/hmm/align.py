@@ -174,7 +174,7 @@ def convert_alignments(model_dir: PathLike, ali_rspecifier: str, out_ark: PathLi
     out_ark = Path(out_ark)
     count = 0
     with ArkScpWriter(out_ark, out_ark.with_suffix(".scp")) as writer:
-        for utt, ali in read_table(ali_rspecifier):
+        for utt, ali in read_table(ali_rspecifier, "int-vector"):
             ali = np.asarray(ali).astype(np.int64)
             if ali.ndim != 1 or (len(ali) and (ali.min() < 1
                                                or ali.max() > model.tm.num_transition_ids)):

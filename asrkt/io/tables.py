@@ -8,15 +8,21 @@ leaves an archive or scp that looks complete.
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import os
+import re
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import kaldiio
 import numpy as np
 
-from asrkt.errors import AsrktError
-from asrkt.utils.fileio import atomic_open, temp_path_for
+from asrkt.errors import AsrktError, where
+from asrkt.io.checked import check_array, check_followed_by_entry, read_key, read_object
+from asrkt.utils.fileio import atomic_open, close_or_discard, name_output, temp_path_for
 
 PathLike = Union[str, Path]
 
@@ -36,44 +42,167 @@ def as_rspecifier(spec: PathLike) -> str:
     return f"ark:{text}"
 
 
-def read_table(spec: PathLike) -> Iterator[Tuple[str, np.ndarray]]:
+def _table_path(rspec: str) -> str:
+    return rspec.split(":", 1)[1]
+
+
+def _is_plain_file(path: str) -> bool:
+    text = path.strip()
+    return text != "-" and not text.endswith("|") and not text.startswith("|")
+
+
+def read_table(spec: PathLike, kind: Optional[str] = None) -> Iterator[Tuple[str, np.ndarray]]:
     """Iterate (key, array) over a Kaldi table given as rspecifier or path.
+
+    Every object goes through the checked reader (:func:`asrkt.io.checked.read_object`).
 
     Args:
         spec: rspecifier (``scp:x.scp``, ``ark,s,cs:x.ark``) or a path ending in .scp/.ark.
+        kind: 'matrix', 'vector', 'int-vector' or None (any); anything else is an error.
     """
     rspec = as_rspecifier(spec)
-    path = rspec.split(":", 1)[1]
-    if path != "-" and not path.endswith("|") and not os.path.exists(path):
+    path = _table_path(rspec)
+    if _is_plain_file(path) and not os.path.exists(path):
         raise AsrktError(f"table '{path}' does not exist")
+    if rspec.split(":", 1)[0].split(",")[0] == "scp":
+        table = load_scp(path)
+        for key in table:
+            yield key, read_scp_entry(table, key, path, kind)
+        return
+    yield from _read_ark(path, kind)
+
+
+def _read_ark(path: str, kind: Optional[str]) -> Iterator[Tuple[str, np.ndarray]]:
+    """Sequential read of a binary archive (a file, ``-`` or a ``cmd |`` pipe)."""
+    from kaldiio.utils import open_like_kaldi
+
     key = None
     try:
-        with kaldiio.ReadHelper(rspec) as reader:
-            for key, value in reader:
-                yield key, value
-    except AsrktError:
-        raise
-    except Exception as exc:  # kaldiio raises bare Exceptions on corrupt data
-        after = f" after key '{key}'" if key is not None else ""
-        raise AsrktError(f"cannot read table '{path}'{after}: {exc}") from None
+        with _quiet_kaldiio(), open_like_kaldi(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size if _is_plain_file(path) else None
+            while True:
+                after = f" after key '{key}'" if key is not None else " at its start"
+                try:
+                    key = read_key(handle)
+                except AsrktError as exc:
+                    raise AsrktError(f"{path}{after}: {exc}") from None
+                if key is None:
+                    return
+                left = None if size is None else size - handle.tell()
+                yield key, read_object(handle, kind, left, path, key)
+    except OSError as exc:
+        raise AsrktError(f"cannot read table '{path}': {exc.strerror or exc}") from None
 
 
-def load_scp(path: PathLike) -> "kaldiio.matio.LazyLoader":
+@contextlib.contextmanager
+def _quiet_kaldiio():
+    """kaldiio warns (two lines on stderr) on some corrupt reads; the error says it all."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        yield
+
+
+class ScpTable(Mapping):
+    """Random access to a script file (``key ark_path:offset`` lines), read with checks.
+
+    Args:
+        path: the .scp file; entries are read lazily by :func:`read_scp_entry`.
+    """
+
+    def __init__(self, path: PathLike):
+        from asrkt.data.kaldi_files import iter_lines
+
+        self.path = Path(path)
+        self.entries: Dict[str, Tuple[int, str]] = {}
+        for lineno, key, value in iter_lines(self.path):
+            if not value:
+                raise AsrktError(f"{where(self.path, lineno, key)}: no archive location")
+            if key in self.entries:
+                raise AsrktError(f"{where(self.path, lineno, key)}: duplicate key")
+            self.entries[key] = (lineno, value)
+        self.limits = self._entry_limits()
+
+    def _entry_limits(self) -> Dict[str, int]:
+        """Where each ``ark:offset`` entry must end: before the next entry's key (of at least
+        one byte and a space) in the same archive. A header declaring more data is corrupt
+        even when the file goes on."""
+        starts: Dict[str, Dict[str, int]] = {}
+        for key, (_, value) in self.entries.items():
+            match = _ARK_OFFSET.match(value)
+            if match is not None:
+                starts.setdefault(match.group("ark"), {})[key] = int(match.group("offset"))
+        limits: Dict[str, int] = {}
+        for offsets in starts.values():
+            ordered = sorted(set(offsets.values()))
+            for key, offset in offsets.items():
+                index = bisect.bisect_right(ordered, offset)
+                if index < len(ordered):
+                    limits[key] = ordered[index] - 2
+        return limits
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return read_scp_entry(self, key, self.path)
+
+    def __iter__(self):
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def load_scp(path: PathLike) -> ScpTable:
     """Random-access (lazy) view of a script file, keyed by utterance."""
     path = Path(path)
     if not path.exists():
         raise AsrktError(f"script file '{path}' does not exist")
-    return kaldiio.load_scp(str(path))
+    return ScpTable(path)
 
 
-def read_scp_entry(loader, key: str, scp_path: PathLike) -> np.ndarray:
-    """One entry of a lazy scp loader, with a one-line error naming the key on failure."""
+_ARK_OFFSET = re.compile(r"^(?P<ark>.+):(?P<offset>\d+)$")
+
+
+def read_scp_entry(table: ScpTable, key: str, scp_path: PathLike,
+                   kind: Optional[str] = None) -> np.ndarray:
+    """One entry of a script file, checked; a problem is one line naming file, line and key.
+
+    Args:
+        table: from :func:`load_scp`.
+        key: the utterance/speaker.
+        scp_path: the script file (for messages).
+        kind: 'matrix', 'vector', 'int-vector' or None (any).
+    """
+    if key not in table.entries:
+        raise AsrktError(f"{scp_path}: no entry for '{key}'")
+    lineno, value = table.entries[key]
+    location = where(scp_path, lineno, key)
+    match = _ARK_OFFSET.match(value)
+    if match is None:  # pipes, [ranges], whole files: kaldiio reads, then the same checks
+        return check_array(_kaldiio_load(value, location), kind, location, None)
+    ark, offset = match.group("ark"), int(match.group("offset"))
     try:
-        return loader[key]
-    except KeyError:
-        raise AsrktError(f"{scp_path}: no entry for '{key}'") from None
-    except Exception as exc:
-        raise AsrktError(f"{scp_path}: cannot read entry '{key}': {exc}") from None
+        with open(ark, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if offset >= size:
+                raise AsrktError(f"{location}: offset {offset} is beyond the end of '{ark}' "
+                                 f"({size} bytes)")
+            handle.seek(offset)
+            end = min(size, table.limits.get(key, size))
+            array = read_object(handle, kind, end - offset, ark, key)
+            check_followed_by_entry(handle, ark, key)
+            return array
+    except OSError as exc:
+        raise AsrktError(f"{location}: cannot read '{ark}': {exc.strerror or exc}") from None
+
+
+def _kaldiio_load(value: str, location: str):
+    try:
+        with _quiet_kaldiio():
+            return kaldiio.load_mat(value)
+    except AsrktError:
+        raise
+    except Exception as exc:  # kaldiio raises bare Exceptions on corrupt data
+        raise AsrktError(f"{location}: cannot read {value!r}: "
+                         f"{type(exc).__name__}: {exc!r}") from None
 
 
 class ArkScpWriter:
@@ -83,14 +212,18 @@ class ArkScpWriter:
         ark_path: final archive path.
         scp_path: final script path (optional).
         compress: store matrices in Kaldi's compressed format (kAutomaticMethod).
+        before_install: called once the new archive is complete, after the old scp and
+            archive were removed and before the new ones get their names: for files that
+            describe the table (they then never sit next to an old table).
 
     Use as a context manager; call :meth:`write` per entry. Nothing carries the final names
     unless the block finishes without an exception.
     """
 
     def __init__(self, ark_path: PathLike, scp_path: Optional[PathLike] = None,
-                 compress: bool = False):
+                 compress: bool = False, before_install: Optional[Callable[[], None]] = None):
         self.ark_path = Path(ark_path)
+        self.before_install = before_install
         self.scp_path = Path(scp_path) if scp_path is not None else None
         self.compress = compress
         self.entries: List[Tuple[str, int]] = []
@@ -98,8 +231,13 @@ class ArkScpWriter:
         self._handle = None
 
     def __enter__(self) -> "ArkScpWriter":
-        self._tmp = temp_path_for(self.ark_path)
-        self._handle = open(self._tmp, "wb")
+        try:
+            self._tmp = temp_path_for(self.ark_path)
+            self._handle = open(self._tmp, "wb")
+        except OSError as exc:
+            if self._tmp is not None:
+                self._tmp.unlink(missing_ok=True)
+            raise name_output(exc, self.ark_path, self._tmp)
         return self
 
     def write(self, key: str, array: np.ndarray) -> None:
@@ -108,17 +246,58 @@ class ArkScpWriter:
             raise AsrktError(f"invalid table key {key!r}: keys must be non-empty without spaces")
         offset = self._handle.tell() + len(key.encode()) + 1
         method = KALDI_COMPRESSION_METHOD if self.compress and array.ndim == 2 else None
-        kaldiio.save_ark(self._handle, {key: array}, compression_method=method)
+        try:
+            kaldiio.save_ark(self._handle, {key: array}, compression_method=method)
+        except OSError as exc:
+            raise name_output(exc, self.ark_path, self._tmp)
         self.entries.append((key, offset))
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self._handle.close()
-        if exc_type is not None:
-            os.unlink(self._tmp)
-            return
-        os.replace(self._tmp, self.ark_path)
-        if self.scp_path is not None:
-            write_scp(self.scp_path, [(k, f"{self.ark_path}:{o}") for k, o in self.entries])
+        # The temporary archive goes away on any failure, also when flushing/closing it fails
+        # (disk full). The scp is the commit point: it is written to a temporary name first,
+        # the old scp is removed, the archive renamed, then the new scp renamed in, so an
+        # old scp never points into a new archive.
+        try:
+            close_or_discard(self._handle, self._tmp, failed=exc_type is not None)
+            if exc_type is None:
+                self._install()
+        except OSError as exc:
+            raise name_output(exc, self.ark_path, self._tmp)
+
+    def _install(self) -> None:
+        try:
+            if self.scp_path is None:
+                if self.before_install is not None:
+                    self.ark_path.unlink(missing_ok=True)
+                    self.before_install()
+                os.replace(self._tmp, self.ark_path)
+                return
+            final = absolute(self.ark_path)
+            scp_tmp = temp_path_for(self.scp_path)
+            try:
+                try:
+                    write_scp(scp_tmp, [(k, f"{final}:{o}") for k, o in self.entries])
+                except OSError as exc:
+                    raise name_output(exc, self.scp_path, scp_tmp)
+                self.scp_path.unlink(missing_ok=True)
+                if self.before_install is not None:
+                    self.ark_path.unlink(missing_ok=True)
+                    self.before_install()
+                os.replace(self._tmp, self.ark_path)
+                os.replace(scp_tmp, self.scp_path)
+            finally:
+                scp_tmp.unlink(missing_ok=True)
+        finally:
+            self._tmp.unlink(missing_ok=True)
+
+
+def absolute(path: PathLike) -> Path:
+    """The absolute form of ``path`` (symlinks kept) that every scp writer records.
+
+    The rule for every scp asrkt writes: archive locations are absolute paths, so a table can
+    be read from any working directory (what Kaldi's scripts get by passing full paths).
+    """
+    return Path(os.path.abspath(path))
 
 
 def write_scp(path: PathLike, entries: List[Tuple[str, str]]) -> None:

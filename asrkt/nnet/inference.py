@@ -178,7 +178,7 @@ def iter_logits(loaded: LoadedModel, data_dir: DataDir, device,
 
 
 def _run(loaded: LoadedModel, data_dir: DataDir, out_dir: Path, name: str, device,
-         transform, compress: bool = False) -> int:
+         transform, compress: bool = False, before_install=None) -> int:
     """Write ``transform(logits)`` of every utterance of ``data_dir`` (in its order) to
     OUT_DIR/NAME.{ark,scp}.
 
@@ -190,9 +190,11 @@ def _run(loaded: LoadedModel, data_dir: DataDir, out_dir: Path, name: str, devic
         device: torch device.
         transform: logits [T, num_pdfs] -> output matrix (row-wise).
         compress: Kaldi compressed matrices.
+        before_install: see :class:`ArkScpWriter` (files describing the new table).
     """
     count = 0
-    with ArkScpWriter(out_dir / f"{name}.ark", out_dir / f"{name}.scp", compress) as writer:
+    with ArkScpWriter(out_dir / f"{name}.ark", out_dir / f"{name}.scp", compress,
+                      before_install) as writer:
         for utt, logits in iter_logits(loaded, data_dir, device, name):
             out = transform(logits)
             if not torch.isfinite(out).all():  # the transform itself (e.g. priors) went wrong
@@ -240,10 +242,15 @@ def dump_posteriors(teacher: PathLike, data_dir: PathLike, post_dir: PathLike,
                 post /= post.sum(dim=-1, keepdim=True)
             return post
 
-        count = _run(loaded, DataDir(data_dir), post_dir, "post", dev, transform, compress)
-        write_info(post_dir, temperature, top_k, num_pdfs, str(resolve_model_path(teacher)))
-        if loaded.pdf_counts is not None:
-            write_kaldi_text_vector(post_dir / "pdf_counts", loaded.pdf_counts.numpy())
+        def describe() -> None:  # installed with post.ark/post.scp, never with old ones
+            write_info(post_dir, temperature, top_k, num_pdfs, str(resolve_model_path(teacher)))
+            if loaded.pdf_counts is not None:
+                write_kaldi_text_vector(post_dir / "pdf_counts", loaded.pdf_counts.numpy())
+            else:
+                (post_dir / "pdf_counts").unlink(missing_ok=True)
+
+        count = _run(loaded, DataDir(data_dir), post_dir, "post", dev, transform, compress,
+                     describe)
         logger.info("wrote soft targets of %d utterances to %s", count, post_dir / "post.scp")
         return count
 

@@ -3,6 +3,7 @@ pdf counts (for priors) and the training config; loadable without any other file
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional, Union
@@ -21,8 +22,11 @@ MODEL_FORMAT = "asrkt-acoustic-model-1"
 def save_torch(obj: Any, path: PathLike) -> None:
     """``torch.save`` through a temporary file renamed into place."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()  # serialised in memory: a failed write is then a plain OSError
+    torch.save(obj, buffer)  # (torch's own writer reports a full disk as RuntimeError)
     with atomic_output(path) as tmp:
-        torch.save(obj, tmp)
+        with open(tmp, "wb") as handle:
+            handle.write(buffer.getbuffer())
 
 
 def load_torch(path: PathLike, what: str = "file") -> Dict[str, Any]:

@@ -70,7 +70,7 @@ def load_soft_targets(post_dir: PathLike, num_pdfs: Optional[int] = None
     """
     table = soft_target_table(post_dir)
     out: Dict[str, np.ndarray] = {}
-    for utt, post in read_table(table):
+    for utt, post in read_table(table, "matrix"):
         post = np.asarray(post, dtype=np.float32)
         if post.ndim != 2:
             raise AsrktError(f"{table} ({utt}): expected a matrix of posteriors")

@@ -58,12 +58,13 @@ class PdfAlignments:
     def load(self) -> Dict[str, np.ndarray]:
         """All alignments as {utt: int64 [T]}; a pdf id out of range is an error naming the utt."""
         out: Dict[str, np.ndarray] = {}
-        for utt, ali in read_table(self.table):
+        for utt, ali in read_table(self.table, "int-vector"):
             ali = np.asarray(ali)
             if ali.ndim != 1 or not np.issubdtype(ali.dtype, np.integer):
                 raise AsrktError(f"{self.table} ({utt}): expected an integer vector of pdf ids")
-            if ali.size and (ali.min() < 0 or ali.max() >= self.num_pdfs):
-                raise AsrktError(f"{self.table} ({utt}): pdf id {int(ali.max())} outside "
+            bad = ali[(ali < 0) | (ali >= self.num_pdfs)]
+            if bad.size:
+                raise AsrktError(f"{self.table} ({utt}): pdf id {int(bad[0])} outside "
                                  f"0..{self.num_pdfs - 1} (num_pdfs from {self.ali_dir})")
             out[utt] = ali.astype(np.int64)
         return out

@@ -6,7 +6,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator, Union
+from typing import IO, Iterator, Optional, Union
 
 PathLike = Union[str, Path]
 
@@ -31,6 +31,32 @@ def temp_path_for(path: PathLike) -> Path:
     return Path(tmp)
 
 
+def close_or_discard(handle: IO, tmp: PathLike, failed: bool) -> None:
+    """Close a temporary file's handle; delete the file when ``failed`` or when closing
+    (flushing) it fails, e.g. on a full disk, and re-raise that error.
+
+    Args:
+        handle: the open file object.
+        tmp: its path.
+        failed: the write already failed (the file is deleted in any case).
+    """
+    try:
+        if not failed:
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+            return
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        if failed:
+            with contextlib.suppress(OSError):
+                handle.close()  # a failed flush again: the descriptor is released anyway
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
 @contextlib.contextmanager
 def atomic_output(path: PathLike) -> Iterator[Path]:
     """Yield a temporary path; on success rename it to ``path``, on error delete it.
@@ -38,14 +64,37 @@ def atomic_output(path: PathLike) -> Iterator[Path]:
     Args:
         path: the final file name.
     """
-    tmp = temp_path_for(path)
+    try:
+        tmp = temp_path_for(path)
+    except OSError as exc:
+        raise name_output(exc, path)
     try:
         yield tmp
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise name_output(exc, path, tmp)
         raise
+
+
+def name_output(exc: OSError, path: PathLike, tmp: Optional[PathLike] = None) -> OSError:
+    """Name the final output in an OSError that names no file or only its temporary name,
+    so the one-line error says which output could not be written.
+
+    Args:
+        exc: the error.
+        path: the final output path.
+        tmp: its temporary name, if any.
+
+    Returns:
+        ``exc`` itself, or an OSError of the same errno naming ``path``.
+    """
+    if exc.errno is not None and (exc.filename is None or
+                                  (tmp is not None and str(exc.filename) == str(tmp))):
+        return OSError(exc.errno, exc.strerror or os.strerror(exc.errno), str(path))
+    return exc
 
 
 @contextlib.contextmanager

@@ -53,4 +53,5 @@ def command_log(log_dir: Union[str, Path], command: str,
         root.info("# finished OK after %.1fs", time.time() - start)
     finally:
         root.removeHandler(handler)
-        handler.close()
+        with contextlib.suppress(OSError):  # a full disk: the command's own error counts
+            handler.close()

@@ -11,7 +11,7 @@ from typing import Any, Callable, List, Sequence, TypeVar
 
 from tqdm import tqdm
 
-from asrkt.errors import AsrktError
+from asrkt.errors import AsrktError, os_error_text
 
 T = TypeVar("T")
 
@@ -36,10 +36,31 @@ def _raise_terminated(*_):
     raise _Terminated()
 
 
-def _worker(fn, job, args, progress, results):
-    # Terminated because another job failed: unwind (so atomic writers delete their temporary
-    # files), then leave at once, without flushing queues nobody reads any more.
+def die_with_parent(parent_pid: int) -> None:
+    """Have the kernel send SIGTERM to this process when its parent dies (Linux
+    PR_SET_PDEATHSIG), so ``--nj`` jobs never outlive a killed command.
+
+    Args:
+        parent_pid: the parent's pid; if it already died before the call, exit at once.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(143)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _worker(fn, job, args, progress, results, parent_pid):
+    # Terminated because another job failed or the parent died: unwind (so atomic writers
+    # delete their temporary files), then leave at once, without flushing queues nobody
+    # reads any more.
     signal.signal(signal.SIGTERM, _raise_terminated)
+    die_with_parent(parent_pid)
     progress.cancel_join_thread()
     try:
         limit_threads(1)
@@ -48,6 +69,8 @@ def _worker(fn, job, args, progress, results):
         os._exit(143)
     except AsrktError as exc:
         results.put((job, "error", str(exc)))
+    except OSError as exc:  # disk full, read-only output, ...
+        results.put((job, "error", os_error_text(exc)))
     except BaseException as exc:  # a bug: keep the type for the message
         results.put((job, "error", f"{type(exc).__name__}: {exc}"))
 
@@ -105,7 +128,7 @@ def run_jobs(fn: Callable[[int, Any, Callable[[int], None]], Any], job_args: Lis
             return [_run_single_threaded(fn, job_args[0], bar.update)]
         ctx = mp.get_context("fork")
         progress, results = ctx.Queue(), ctx.Queue()
-        procs = [ctx.Process(target=_worker, args=(fn, j, a, progress, results))
+        procs = [ctx.Process(target=_worker, args=(fn, j, a, progress, results, os.getpid()))
                  for j, a in enumerate(job_args)]
         for p in procs:
             p.start()

@@ -45,4 +45,5 @@ def test_bad_options_are_one_line_errors(tmp_path):
     one_line_error(run("synth-digits", "--noise-types", "white,brown", tmp_path / "b"), "brown")
     one_line_error(run("synth-digits", "--num-test-speakers", -1, tmp_path / "c"),
                    "num_test_speakers")
-    assert not any((tmp_path / name).exists() for name in "abc")
+    one_line_error(run("synth-digits", "--nj", 0, tmp_path / "d"), "--nj")  # click's usage error
+    assert not any((tmp_path / name).exists() for name in "abcd")

@@ -1,0 +1,273 @@
+"""The one checked reader of Kaldi binary objects (matrices, vectors, int32 vectors).
+
+Every reader of matrices in asrkt (features, CMVN stats, soft targets, log-likelihoods) and of
+alignments goes through :func:`read_object`, via :mod:`asrkt.io.tables`. It checks what
+kaldiio does not: the binary type token against the kind the caller expects (``FM``/``DM``/
+``CM``/``CM2``/``CM3`` for matrices, ``FV``/``DV`` for vectors, the int32 marker for
+alignments), the declared dimensions against the bytes left in the file, the consistency of
+Kaldi-compressed headers (finite minimum and range, per-column percentiles in order) and the
+finiteness of every value. Each problem is an :class:`AsrktError` naming file and key.
+
+Payload damage that still decodes to finite numbers of the declared shape cannot be detected
+(Kaldi archives have no checksums).
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from typing import BinaryIO, Optional
+
+import numpy as np
+
+from asrkt.errors import AsrktError
+
+MATRIX_TYPES = ("FM", "DM", "CM", "CM2", "CM3")
+VECTOR_TYPES = ("FV", "DV")
+INT_VECTOR = "int32 vector"
+KINDS = {"matrix": MATRIX_TYPES, "vector": VECTOR_TYPES, "int-vector": (INT_VECTOR,)}
+MAX_KEY_BYTES = 4096
+MAX_ELEMENTS = 1 << 31  # for streams whose size is unknown
+_CHUNK = 1 << 20
+
+
+def describe(source: str, key: Optional[str]) -> str:
+    """``file (key)`` for messages."""
+    return f"{source} ({key})" if key is not None else source
+
+
+def _read_exact(fd: BinaryIO, count: int, what: str) -> bytes:
+    """Exactly ``count`` bytes (read in chunks so a bogus huge size allocates nothing)."""
+    parts, left = [], count
+    while left > 0:
+        chunk = fd.read(min(left, _CHUNK))
+        if not chunk:
+            raise AsrktError(f"truncated: {what} needs {count} bytes, only {count - left} left")
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+def _check_room(count: int, itemsize: int, left: Optional[int], what: str) -> None:
+    """Declared size against the bytes left in the file (or a sane maximum for streams)."""
+    if count < 0:
+        raise AsrktError(f"negative size in {what} header")
+    if left is not None and count * itemsize > left:
+        raise AsrktError(f"{what} declares {count * itemsize} bytes of data but the file "
+                         f"has only {left} left (truncated or corrupt header)")
+    if count > MAX_ELEMENTS:
+        raise AsrktError(f"{what} declares an insane size ({count} elements)")
+
+
+def read_key(fd: BinaryIO) -> Optional[str]:
+    """The next archive key (up to the space), or None at a clean end of file."""
+    raw = bytearray()
+    while True:
+        char = fd.read(1)
+        if not char:
+            if raw:
+                raise AsrktError(f"truncated archive: key {bytes(raw)[:40]!r} without data")
+            return None
+        if char == b" ":
+            break
+        raw += char
+        if len(raw) > MAX_KEY_BYTES:
+            raise AsrktError(f"no key/value separator in the first {MAX_KEY_BYTES} bytes "
+                             f"(not a binary Kaldi archive?): {bytes(raw)[:40]!r}...")
+    try:
+        key = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AsrktError(f"key {bytes(raw)[:40]!r} is not UTF-8 (corrupt archive?)") from None
+    if not key or not key.isprintable() or any(c.isspace() for c in key):
+        raise AsrktError(f"invalid key {key[:40]!r} (corrupt archive?)")
+    return key
+
+
+def _read_token(fd: BinaryIO) -> str:
+    raw = bytearray()
+    while len(raw) <= 4:
+        char = fd.read(1)
+        if not char:
+            raise AsrktError("truncated: no type token after the binary marker")
+        if char == b" ":
+            return raw.decode("latin-1")
+        raw += char
+    raise AsrktError(f"unknown binary type token {bytes(raw)!r}")
+
+
+def _read_int(fd: BinaryIO, what: str) -> int:
+    marker = _read_exact(fd, 1, what)
+    if marker != b"\4":
+        raise AsrktError(f"bad size marker {marker!r} in {what} (expected b'\\x04')")
+    return struct.unpack("<i", _read_exact(fd, 4, what))[0]
+
+
+def read_object(fd: BinaryIO, kind: Optional[str] = None, left: Optional[int] = None,
+                source: str = "?", key: Optional[str] = None) -> np.ndarray:
+    """Read and check one binary Kaldi object at the current position of ``fd``.
+
+    Args:
+        fd: binary file object positioned at the object (``\\0B``).
+        kind: 'matrix', 'vector', 'int-vector' or None (any of them).
+        left: bytes left in the file from here (None for pipes: sizes are then capped).
+        source: file name for messages.
+        key: table key for messages.
+
+    Returns:
+        float32/float64 matrix or vector, or an int32 vector.
+    """
+    try:
+        array = _read_object(fd, kind, left)
+    except AsrktError as exc:
+        raise AsrktError(f"{describe(source, key)}: {exc}") from None
+    except (ValueError, struct.error, OverflowError, MemoryError) as exc:
+        raise AsrktError(f"{describe(source, key)}: corrupt object ({type(exc).__name__}: "
+                         f"{exc!r})") from None
+    return array
+
+
+def _read_object(fd: BinaryIO, kind: Optional[str], left: Optional[int]) -> np.ndarray:
+    head = fd.read(2)
+    if head != b"\0B":
+        raise AsrktError(f"not a binary Kaldi object (starts with {head!r}; text archives "
+                         f"are not supported, convert with copy-feats/copy-vector --binary=true)")
+    peek = fd.read(1)
+    if peek == b"\4":
+        token, used = INT_VECTOR, 3
+    else:
+        token = (peek + _read_token(fd).encode("latin-1")).decode("latin-1")
+        used = 2 + len(token) + 1
+    allowed = KINDS[kind] if kind is not None else MATRIX_TYPES + VECTOR_TYPES + (INT_VECTOR,)
+    if token not in allowed:
+        known = token in MATRIX_TYPES + VECTOR_TYPES + (INT_VECTOR,)
+        raise AsrktError(f"expected a {kind} ({'/'.join(allowed)}), found "
+                         f"{'a ' + token if known else 'unknown type token ' + repr(token)}")
+    left = None if left is None else left - used
+    if token == INT_VECTOR:
+        return _read_int_vector(fd, left)
+    if token in ("CM", "CM2", "CM3"):
+        return _read_compressed(fd, token, left)
+    return _read_plain(fd, token, left)
+
+
+def _read_int_vector(fd: BinaryIO, left: Optional[int]) -> np.ndarray:
+    size = struct.unpack("<i", _read_exact(fd, 4, "int32 vector"))[0]
+    _check_room(size, 5, None if left is None else left - 4, "int32 vector")
+    if size == 0:
+        raise AsrktError("empty int32 vector")
+    raw = np.frombuffer(_read_exact(fd, 5 * size, "int32 vector"), dtype=np.uint8)
+    raw = raw.reshape(size, 5)
+    if np.any(raw[:, 0] != 4):
+        bad = int(np.argmax(raw[:, 0] != 4))
+        raise AsrktError(f"bad element marker {bytes(raw[bad, :1])!r} at element {bad} of "
+                         f"an int32 vector")
+    return np.ascontiguousarray(raw[:, 1:]).view("<i4").ravel().astype(np.int32)
+
+
+def _read_plain(fd: BinaryIO, token: str, left: Optional[int]) -> np.ndarray:
+    dtype = np.dtype("<f4") if token[0] == "F" else np.dtype("<f8")
+    rows = _read_int(fd, token)
+    cols = _read_int(fd, token) if token.endswith("M") else None
+    header = 5 if cols is None else 10
+    if rows < 0 or (cols is not None and cols < 0):
+        raise AsrktError(f"negative dimension in {token} header ({rows} x {cols})")
+    count = rows * (cols if cols is not None else 1)
+    _check_room(count, dtype.itemsize, None if left is None else left - header, token)
+    if count == 0:
+        raise AsrktError(f"empty {token} ({rows} x {cols})" if cols is not None
+                         else f"empty {token}")
+    array = np.frombuffer(_read_exact(fd, count * dtype.itemsize, token), dtype=dtype)
+    array = array.reshape((rows, cols) if cols is not None else (rows,))
+    return _finite(array.astype(dtype.newbyteorder("="), copy=True), token)
+
+
+def _finite(array: np.ndarray, token: str) -> np.ndarray:
+    if not np.all(np.isfinite(array)):
+        bad = np.argwhere(~np.isfinite(array))[0]
+        raise AsrktError(f"{token} contains NaN/inf (first at index {tuple(int(i) for i in bad)})")
+    return array
+
+
+def _read_compressed(fd: BinaryIO, token: str, left: Optional[int]) -> np.ndarray:
+    min_value, span, rows, cols = struct.unpack("<ffii", _read_exact(fd, 16, token + " header"))
+    if not (np.isfinite(min_value) and np.isfinite(span) and span > 0
+            and np.isfinite(np.float32(min_value) + np.float32(span))):
+        raise AsrktError(f"{token} header: min {min_value!r} / range {span!r} not finite and "
+                         f"positive")
+    if rows <= 0 or cols <= 0:
+        raise AsrktError(f"{token} header: bad dimensions {rows} x {cols}")
+    room = None if left is None else left - 16
+    if token == "CM":
+        _check_room(rows * cols + 8 * cols, 1, room, token)
+        percentiles = np.frombuffer(_read_exact(fd, 8 * cols, "CM column headers"), "<u2")
+        percentiles = percentiles.reshape(cols, 4).astype(np.int64)
+        if np.any(np.diff(percentiles, axis=1) <= 0):
+            col = int(np.argmax(np.any(np.diff(percentiles, axis=1) <= 0, axis=1)))
+            raise AsrktError(f"CM column header {col}: percentiles "
+                             f"{percentiles[col].tolist()} not increasing")
+        data = np.frombuffer(_read_exact(fd, rows * cols, "CM data"), "u1").reshape(cols, rows)
+        return _finite(_decode_cm(data, percentiles, min_value, span), token)
+    itemsize = 2 if token == "CM2" else 1
+    _check_room(rows * cols, itemsize, room, token)
+    data = np.frombuffer(_read_exact(fd, itemsize * rows * cols, token + " data"),
+                         "<u2" if itemsize == 2 else "u1").reshape(rows, cols)
+    scale = 65535.0 if itemsize == 2 else 255.0
+    out = np.float32(min_value) + data.astype(np.float32) * np.float32(span / scale)
+    return _finite(out.astype(np.float32), token)
+
+
+def _decode_cm(data: np.ndarray, percentiles: np.ndarray, min_value: float,
+               span: float) -> np.ndarray:
+    """Kaldi's per-column speech-feature decompression (CompressedMatrix::CopyToMat)."""
+    p = (np.float32(min_value)
+         + percentiles.astype(np.float32) * np.float32(span / 65535.0))[:, :, None]
+    p0, p25, p75, p100 = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
+    x = data.astype(np.float32)
+    low = p0 + (p25 - p0) * x * np.float32(1 / 64.0)
+    mid = p25 + (p75 - p25) * (x - 64.0) * np.float32(1 / 128.0)
+    high = p75 + (p100 - p75) * (x - 192.0) * np.float32(1 / 63.0)
+    out = np.where(x <= 64, low, np.where(x <= 192, mid, high))
+    return np.ascontiguousarray(out.T, dtype=np.float32)
+
+
+_NEXT_ENTRY = re.compile(rb"[^\x00-\x20]{1,%d} \0B" % MAX_KEY_BYTES)
+
+
+def check_followed_by_entry(fd: BinaryIO, source: str, key: Optional[str]) -> None:
+    """After a randomly accessed object: the archive must end or go on with ``key \0B``.
+
+    A damaged size that still fits in the file (a smaller row count, say) is caught here:
+    the object would end inside the data instead of at an entry boundary.
+
+    Args:
+        fd: positioned just after the object.
+        source / key: for messages.
+    """
+    peek = fd.read(MAX_KEY_BYTES + 3)
+    if peek and not _NEXT_ENTRY.match(peek):
+        raise AsrktError(f"{describe(source, key)}: the object does not end at an entry "
+                         f"boundary (corrupt size in its header?)")
+
+
+def check_array(array, kind: Optional[str], source: str, key: Optional[str]) -> np.ndarray:
+    """The same checks for an array that came another way (pipes, ranges, text via kaldiio).
+
+    Args:
+        array: what was read.
+        kind: 'matrix', 'vector', 'int-vector' or None.
+        source / key: for messages.
+    """
+    where = describe(source, key)
+    if not isinstance(array, np.ndarray):
+        raise AsrktError(f"{where}: not a matrix or vector ({type(array).__name__})")
+    want_ndim = {"matrix": 2, "vector": 1, "int-vector": 1}.get(kind)
+    if want_ndim is not None and array.ndim != want_ndim:
+        raise AsrktError(f"{where}: expected a {kind}, found {array.ndim}-D data "
+                         f"of shape {array.shape}")
+    if kind == "int-vector" and not np.issubdtype(array.dtype, np.integer):
+        raise AsrktError(f"{where}: expected an int32 vector, found {array.dtype} data")
+    if array.size == 0:
+        raise AsrktError(f"{where}: empty {kind or 'object'}")
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        raise AsrktError(f"{where}: contains NaN/inf")
+    return array
