@@ -4,33 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Set, Tuple, Union
+from typing import Dict, Iterable, List, Set, Tuple, Union
 
 from asrkt.errors import AsrktError, where
+from asrkt.io.text import iter_lines  # noqa: F401 (re-exported: the data files' line reader)
 from asrkt.utils.fileio import atomic_open
 
 PathLike = Union[str, Path]
-
-
-def iter_lines(path: PathLike) -> Iterator[Tuple[int, str, str]]:
-    """Yield (line number, key, rest) for each non-empty line of a Kaldi key-value file.
-
-    Args:
-        path: the file; a blank line or a non-UTF-8 line is an error naming the line.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise AsrktError(f"{path}: file does not exist")
-    with open(path, "rb") as handle:
-        for lineno, raw in enumerate(handle, 1):
-            try:
-                line = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError:
-                raise AsrktError(f"{where(path, lineno)}: not valid UTF-8") from None
-            if not line.strip():
-                raise AsrktError(f"{where(path, lineno)}: empty line")
-            parts = line.strip().split(maxsplit=1)
-            yield lineno, parts[0], parts[1] if len(parts) > 1 else ""
 
 
 def read_map(path: PathLike, allow_empty_value: bool = False,

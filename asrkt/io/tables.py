@@ -22,6 +22,7 @@ import numpy as np
 
 from asrkt.errors import AsrktError, where
 from asrkt.io.checked import check_array, check_followed_by_entry, read_key, read_object
+from asrkt.io.text import iter_lines
 from asrkt.utils.fileio import atomic_open, close_or_discard, name_output, temp_path_for
 
 PathLike = Union[str, Path]
@@ -110,8 +111,6 @@ class ScpTable(Mapping):
     """
 
     def __init__(self, path: PathLike):
-        from asrkt.data.kaldi_files import iter_lines
-
         self.path = Path(path)
         self.entries: Dict[str, Tuple[int, str]] = {}
         for lineno, key, value in iter_lines(self.path):
