@@ -20,8 +20,8 @@ from click.testing import CliRunner
 from asrkt.cli.main import cli, error_line
 from asrkt.errors import AsrktError
 from asrkt.io.tables import ArkScpWriter, read_table
-from asrkt.nnet.synthetic import make_synthetic_corpus
 from tests.helpers.datadirs import generated_data_dir
+from tests.helpers.synthetic_nnet import make_synthetic_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN = ["--max-epochs", "2", "--batch-size", "32", "--device", "cpu", "--num-threads", "1",
