@@ -134,18 +134,22 @@ def train_teacher(data_dir, ali_dir, exp_dir, dbn, cv_data, config_file, resume,
 @click.option("--temperature", type=float, default=1.0, show_default=True,
               help="Softmax temperature T of the soft targets.")
 @click.option("--top-k", type=int, default=None,
-              help="Keep the k largest posteriors per frame, renormalised.")
+              help="Keep the k largest posteriors per frame, renormalised, as a sparse Kaldi "
+                   "Posterior table (5 + 10k bytes per frame).")
+@click.option("--dense", is_flag=True,
+              help="With --top-k: dense matrices (zeros outside the top k) instead.")
 @click.option("--compress", is_flag=True,
               help="Kaldi compressed matrices: ~1 byte per value, lossy (rows renormalised).")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--num-threads", type=click.IntRange(min=0), default=0, show_default=True,
               help="torch intra-op threads (0: torch's default, all cores).")
-def dump_posteriors(teacher_dir, data_dir, post_dir, temperature, top_k, compress, device,
-                    num_threads):
-    """Write the teacher's frame posteriors (soft targets) as Kaldi matrices.
+def dump_posteriors(teacher_dir, data_dir, post_dir, temperature, top_k, dense, compress,
+                    device, num_threads):
+    """Write the teacher's frame posteriors (soft targets) as Kaldi tables.
 
-    POST_DIR gets post.ark/post.scp ([frames x pdfs] per utterance), posteriors.yaml and
-    pdf_counts. Dense float32: 1.44 MB x num_pdfs per hour of audio (--compress: ~0.36 MB).
+    POST_DIR gets post.ark/post.scp, posteriors.yaml and pdf_counts. Dense float32 matrices
+    [frames x pdfs]: 1.44 MB x num_pdfs per hour of audio (--compress: ~0.36 MB); with --top-k K
+    a Kaldi Posterior table of K (pdf, weight) pairs per frame: 1.8 + 3.6 K MB per hour.
 
     \b
     Usage:   asrkt dump-posteriors [options] TEACHER_DIR DATA_DIR POST_DIR
@@ -155,7 +159,7 @@ def dump_posteriors(teacher_dir, data_dir, post_dir, temperature, top_k, compres
     from asrkt.nnet.inference import dump_posteriors as run
 
     set_threads(num_threads)
-    run(teacher_dir, data_dir, post_dir, temperature, top_k, device, compress)
+    run(teacher_dir, data_dir, post_dir, temperature, top_k, device, compress, dense)
 
 
 @click.command("kt-pretrain")

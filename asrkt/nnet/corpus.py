@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -26,7 +26,8 @@ class Corpus:
     """Utterances' features and targets as contiguous tensors.
 
     feats: [N, D] float32. starts/lengths: per utterance (numpy int64). frame_lo/frame_hi: [N]
-    first/last frame index of each frame's utterance. targets: name -> [N] or [N, P] tensor.
+    first/last frame index of each frame's utterance. targets: name -> [N] or [N, P] tensor;
+    sparse soft targets as 'soft_ids' [N, K] int32 + 'soft_weights' [N, K] float32.
     """
 
     utts: List[str]
@@ -56,20 +57,30 @@ class Corpus:
 
 @dataclass
 class TargetSource:
-    """Per-utterance targets: ``values`` {utt: array [T] or [T, P]} read from ``origin``."""
+    """Per-utterance targets: ``values`` {utt: array [T] or [T, P], or SparsePosterior} read from
+    ``origin`` (a dict, or a lazy mapping such as :class:`asrkt.nnet.posteriors.SoftTargetTable`
+    that reads an utterance when it is looked up)."""
 
-    values: Dict[str, np.ndarray]
+    values: Any
     origin: str
 
 
 def check_targets(utt: str, num_frames: int, sources: Dict[str, TargetSource],
                    tolerance: int) -> Tuple[Optional[int], str]:
     """(usable length or None, reason for skipping)."""
+    values = {k: s.values[utt] for k, s in sources.items() if utt in s.values}
+    return check_target_values(utt, num_frames, sources, values, tolerance)
+
+
+def check_target_values(utt: str, num_frames: int, sources: Dict[str, TargetSource],
+                        values: Dict[str, Any], tolerance: int) -> Tuple[Optional[int], str]:
+    """:func:`check_targets` on targets already read (``values``: name -> the utterance's
+    targets, names without targets left out), so lazy tables are read once."""
     length = num_frames
-    for source in sources.values():
-        if utt not in source.values:
+    for key, source in sources.items():
+        if key not in values:
             return None, f"no targets in {source.origin}"
-        tlen = len(source.values[utt])
+        tlen = len(values[key])
         if abs(tlen - num_frames) > tolerance:
             return None, (f"{tlen} target frames in {source.origin} vs {num_frames} "
                           f"feature frames (tolerance {tolerance})")
@@ -106,14 +117,15 @@ def load_corpus(pipeline, data_dir, utterances: Optional[Sequence[str]] = None,
         if not np.all(np.isfinite(mat)):
             raise AsrktError(f"{data_dir.file('feats.scp')} ({utt}): features contain NaN/inf "
                              f"after the feature pipeline")
-        length, reason = check_targets(utt, mat.shape[0], sources, tolerance)
+        values = {k: s.values[utt] for k, s in sources.items() if utt in s.values}
+        length, reason = check_target_values(utt, mat.shape[0], sources, values, tolerance)
         if length is None or length == 0:
             skipped.append((utt, reason or "no frames"))
             continue
         kept.append(utt)
         feats.append(mat[:length])
-        for key, source in sources.items():
-            targets[key].append(source.values[utt][:length])
+        for key, value in values.items():
+            targets[key].append(value[:length])
     report_skipped(skipped, len(utt_list), max_skip_fraction, name, data_dir)
     return _assemble(kept, feats, targets)
 
@@ -140,11 +152,28 @@ def _assemble(utts: List[str], feats: List[np.ndarray],
     hi = np.repeat(starts + lengths - 1, lengths)
     tensors = {}
     for key, parts in targets.items():
+        if parts and hasattr(parts[0], "ids"):  # sparse soft targets: ids + weights
+            tensors.update(_assemble_sparse(key, parts))
+            continue
         array = np.concatenate(parts)
         tensors[key] = torch.from_numpy(array.astype(np.int64 if key == "pdf" else np.float32))
     return Corpus(utts=utts, feats=torch.from_numpy(np.concatenate(feats).astype(np.float32)),
                   starts=starts, lengths=lengths, frame_lo=torch.from_numpy(lo),
                   frame_hi=torch.from_numpy(hi), targets=tensors)
+
+
+def _assemble_sparse(key: str, parts: List) -> Dict[str, torch.Tensor]:
+    """``KEY_ids`` [N, K] int32 and ``KEY_weights`` [N, K] float32 from SparsePosteriors,
+    narrower ones padded with (id 0, weight 0) to the widest K."""
+    width = max(p.width for p in parts)
+    ids = np.zeros((sum(len(p) for p in parts), width), dtype=np.int32)
+    weights = np.zeros(ids.shape, dtype=np.float32)
+    row = 0
+    for part in parts:
+        ids[row:row + len(part), :part.width] = part.ids
+        weights[row:row + len(part), :part.width] = part.weights
+        row += len(part)
+    return {f"{key}_ids": torch.from_numpy(ids), f"{key}_weights": torch.from_numpy(weights)}
 
 
 def split_holdout(utterances: Sequence[str], fraction: float, seed: int,

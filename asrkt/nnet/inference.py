@@ -174,7 +174,7 @@ def iter_logits(loaded: LoadedModel, data_dir: DataDir, device,
 
 
 def _run(loaded: LoadedModel, data_dir: DataDir, out_dir: Path, name: str, device,
-         transform, compress: bool = False) -> int:
+         transform, compress: bool = False, sparse: bool = False) -> int:
     """Write ``transform(logits)`` of every utterance of ``data_dir`` (in its order) to
     OUT_DIR/NAME.{ark,scp}.
 
@@ -184,26 +184,63 @@ def _run(loaded: LoadedModel, data_dir: DataDir, out_dir: Path, name: str, devic
         out_dir: output directory.
         name: ark/scp file name.
         device: torch device.
-        transform: logits [T, num_pdfs] -> output matrix (row-wise).
+        transform: logits [T, num_pdfs] -> output matrix (row-wise), or with ``sparse``
+            (ids [T, K], weights [T, K]).
         compress: Kaldi compressed matrices.
+        sparse: write a Kaldi Posterior table instead of matrices.
     """
+    from asrkt.io.posterior import PosteriorWriter, SparsePosterior
     from asrkt.io.tables import ArkScpWriter
 
     count = 0
-    with ArkScpWriter(out_dir / f"{name}.ark", out_dir / f"{name}.scp", compress) as writer:
+    ark, scp = out_dir / f"{name}.ark", out_dir / f"{name}.scp"
+    with (PosteriorWriter(ark, scp) if sparse else ArkScpWriter(ark, scp, compress)) as writer:
         for utt, logits in iter_logits(loaded, data_dir, device, name):
             out = transform(logits)
-            if not torch.isfinite(out).all():  # the transform itself (e.g. priors) went wrong
+            values = out[1] if sparse else out
+            if not torch.isfinite(values).all():  # the transform itself (e.g. priors) failed
                 raise AsrktError(f"utterance '{utt}': model output contains NaN/inf")
-            writer.write(utt, out.cpu().numpy().astype(np.float32))
+            if sparse:
+                out = SparsePosterior(out[0].cpu().numpy().astype(np.int32),
+                                      values.cpu().numpy().astype(np.float32))
+            else:
+                out = out.cpu().numpy().astype(np.float32)
+            writer.write(utt, out)
             count += 1
     return count
 
 
+def soft_targets(logits: torch.Tensor, temperature: float, top_k: Optional[int] = None,
+                 dense: bool = True):
+    """The teacher's soft targets from its logits, as ``dump-posteriors`` writes them.
+
+    softmax(z / T); with ``top_k`` only the k largest of each frame, renormalised over them.
+
+    Args:
+        logits: [T, num_pdfs] teacher logits.
+        temperature: softmax temperature T.
+        top_k: pairs kept per frame (None: all).
+        dense: [T, num_pdfs] rows (zeros outside the top k); else (ids [T, k] long, weights
+            [T, k]), ids in decreasing order of weight.
+    """
+    post = torch.softmax(logits.float() / temperature, dim=-1)
+    if top_k is None or (dense and top_k >= post.shape[-1]):
+        return post
+    values, index = post.topk(min(top_k, post.shape[-1]), dim=-1)
+    values = values / values.sum(dim=-1, keepdim=True)
+    if not dense:
+        return index, values
+    return torch.zeros_like(post).scatter_(-1, index, values)
+
+
 def dump_posteriors(teacher: PathLike, data_dir: PathLike, post_dir: PathLike,
                     temperature: float = 1.0, top_k: Optional[int] = None,
-                    device: str = "auto", compress: bool = False) -> int:
+                    device: str = "auto", compress: bool = False, dense: bool = False) -> int:
     """Write the teacher's frame posteriors softmax(z / T) to POST_DIR/post.{ark,scp}.
+
+    Without ``top_k`` (or with ``dense``) the table holds dense matrices [T, num_pdfs]; with
+    ``top_k`` a Kaldi Posterior table (the k largest posteriors of each frame as (pdf, weight)
+    pairs, renormalised): 5 + 10 k bytes per frame instead of 4 x num_pdfs.
 
     Args:
         teacher: teacher model (file or EXP_DIR).
@@ -213,13 +250,18 @@ def dump_posteriors(teacher: PathLike, data_dir: PathLike, post_dir: PathLike,
         top_k: keep the k largest posteriors per frame and renormalise (None: all).
         device: 'auto', 'cpu', 'cuda'.
         compress: Kaldi compressed matrices (about 1 byte per value instead of 4; lossy,
-            rows are renormalised when read).
+            rows are renormalised when read); dense output only.
+        dense: with ``top_k``, write dense rows (zeros outside the top k) instead of a
+            Posterior table.
     """
     from asrkt.nnet.posteriors import write_info
     from asrkt.nnet.targets import write_kaldi_text_vector
 
     if temperature <= 0:
         raise AsrktError(f"--temperature must be > 0, got {temperature}")
+    sparse = top_k is not None and not dense
+    if compress and sparse:
+        raise AsrktError("--compress applies to dense matrices: drop --top-k, or add --dense")
     post_dir = Path(post_dir)
     post_dir.mkdir(parents=True, exist_ok=True)
     with command_log(post_dir / "log", "dump-posteriors"):
@@ -228,20 +270,14 @@ def dump_posteriors(teacher: PathLike, data_dir: PathLike, post_dir: PathLike,
         num_pdfs = loaded.model.num_pdfs
         if top_k is not None and not 1 <= top_k <= num_pdfs:
             raise AsrktError(f"--top-k must be in 1..{num_pdfs}, got {top_k}")
-        logger.info("teacher %s, temperature %g, top-k %s, %d pdfs: about %.0f MB per hour of "
-                    "audio%s", resolve_model_path(teacher), temperature, top_k, num_pdfs,
-                    360000 * (1 if compress else 4) * num_pdfs / 1e6,
-                    " (compressed)" if compress else "")
-
-        def transform(logits: torch.Tensor) -> torch.Tensor:
-            post = torch.softmax(logits.float() / temperature, dim=-1)
-            if top_k is not None and top_k < num_pdfs:
-                values, index = post.topk(top_k, dim=-1)
-                post = torch.zeros_like(post).scatter_(-1, index, values)
-                post /= post.sum(dim=-1, keepdim=True)
-            return post
-
-        count = _run(loaded, DataDir(data_dir), post_dir, "post", dev, transform, compress)
+        per_frame = 5 + 10 * top_k if sparse else (1 if compress else 4) * num_pdfs
+        logger.info("teacher %s, temperature %g, top-k %s, %d pdfs: %s, about %.0f MB per "
+                    "hour of audio", resolve_model_path(teacher), temperature, top_k, num_pdfs,
+                    "Kaldi Posterior" if sparse else "compressed matrices" if compress
+                    else "dense matrices", 360000 * per_frame / 1e6)
+        count = _run(loaded, DataDir(data_dir), post_dir, "post", dev,
+                     lambda z: soft_targets(z, temperature, top_k, dense=not sparse),
+                     compress, sparse)
         write_info(post_dir, temperature, top_k, num_pdfs, str(resolve_model_path(teacher)))
         if loaded.pdf_counts is not None:
             write_kaldi_text_vector(post_dir / "pdf_counts", loaded.pdf_counts.numpy())

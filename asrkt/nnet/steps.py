@@ -90,7 +90,7 @@ def load_targets(loss: LossSpec, ali_dir: Optional[PathLike], post_dir: Optional
 
     Soft targets dumped at temperature T0 are re-tempered to ``temperature``.
     """
-    from asrkt.nnet.posteriors import load_soft_targets, read_info, soften, soft_target_table
+    from asrkt.nnet.posteriors import SoftTargetTable, read_info, soft_target_counts
     from asrkt.nnet.targets import PdfAlignments, read_kaldi_text_vector
 
     sources: Dict[str, TargetSource] = {}
@@ -101,20 +101,21 @@ def load_targets(loss: LossSpec, ali_dir: Optional[PathLike], post_dir: Optional
         num_pdfs, counts = ali.num_pdfs, ali.counts
     if "soft" in loss.target_names:
         info = read_info(post_dir)
-        soft = load_soft_targets(post_dir, num_pdfs or info.get("num_pdfs"))
-        if not soft:
-            raise AsrktError(f"{soft_target_table(post_dir)}: no soft targets")
         ratio = temperature / info["temperature"]
+        soft = SoftTargetTable(post_dir, num_pdfs or info.get("num_pdfs"), ratio)
+        if not len(soft):
+            raise AsrktError(f"{soft.table}: no soft targets")
         if ratio != 1.0:
             logger.info("re-tempering soft targets from T=%g to T=%g", info["temperature"],
                         temperature)
-            soft = {utt: soften(post, ratio) for utt, post in soft.items()}
-        num_pdfs = num_pdfs or next(iter(soft.values())).shape[1]
-        sources["soft"] = TargetSource(soft, str(soft_target_table(post_dir)))
+        logger.info("soft targets: %s (%s)", soft.table, "sparse Kaldi Posterior"
+                    if soft.sparse else "dense matrices")
+        num_pdfs = num_pdfs or soft.num_pdfs
+        sources["soft"] = TargetSource(soft, str(soft.table))
         if counts is None and (Path(post_dir) / "pdf_counts").exists():
             counts = read_kaldi_text_vector(Path(post_dir) / "pdf_counts")
         elif counts is None:
-            counts = sum(post.sum(axis=0) for post in soft.values())
+            counts = soft_target_counts(soft)
     return TargetSet(sources, int(num_pdfs), counts)
 
 
