@@ -67,6 +67,13 @@ def _training(func: Callable) -> Callable:
                           "(SpecAugment frequency masking; 0: off)."),
         click.option("--cv-data", type=_EXISTING,
                      help="CV data dir (default: hold out cv_fraction of the utterances)."),
+        click.option("--buffer-frames", type=int,
+                     help="Read the data in shuffled blocks of this many frames, the next in "
+                          "the background (0: automatic, in memory when it fits "
+                          "--max-memory-mb)."),
+        click.option("--max-memory-mb", type=int,
+                     help="Memory the training data may take with --buffer-frames 0 "
+                          "(default 4096)."),
     ]
     for option in reversed(options):
         func = option(func)

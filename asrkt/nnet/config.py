@@ -93,6 +93,10 @@ class TrainConfig(RunOptions):
     dropout: dropout after each DNN hidden layer while training (0: off).
     freq_mask: SpecAugment frequency masking while training: one band of up to this many
         channels zeroed per example/stream (asrkt.nnet.augment; 0: off).
+    buffer_frames: frames of utterances read into memory at a time (streaming: blocks of
+        shuffled utterances, the next read in the background); 0: automatic (the whole
+        corpus in memory when it fits max_memory_mb, else blocks sized to it).
+    max_memory_mb: with buffer_frames 0, the memory the training data may take (MiB).
     """
 
     model: str = "dnn"
@@ -120,8 +124,12 @@ class TrainConfig(RunOptions):
     cv_fraction: float = 0.1
     length_tolerance: int = 5
     max_skip_fraction: float = 0.1
+    buffer_frames: int = 0
+    max_memory_mb: int = 4096
 
     def validate(self) -> None:
+        if self.buffer_frames < 0 or self.max_memory_mb < 1:
+            raise AsrktError("buffer_frames must be >= 0 and max_memory_mb >= 1")
         if self.learning_rate <= 0 or self.max_epochs < 1:
             raise AsrktError("learning_rate must be > 0 and max_epochs >= 1")
         if self.batch_size < 1 or self.num_streams < 1 or self.chunk_len < 1:

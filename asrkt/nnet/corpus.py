@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -65,17 +66,18 @@ class TargetSource:
     origin: str
 
 
-def check_targets(utt: str, num_frames: int, sources: Dict[str, TargetSource],
-                   tolerance: int) -> Tuple[Optional[int], str]:
-    """(usable length or None, reason for skipping)."""
-    values = {k: s.values[utt] for k, s in sources.items() if utt in s.values}
-    return check_target_values(utt, num_frames, sources, values, tolerance)
-
-
 def check_target_values(utt: str, num_frames: int, sources: Dict[str, TargetSource],
                         values: Dict[str, Any], tolerance: int) -> Tuple[Optional[int], str]:
-    """:func:`check_targets` on targets already read (``values``: name -> the utterance's
-    targets, names without targets left out), so lazy tables are read once."""
+    """(usable length or None, reason for skipping) of one utterance.
+
+    Args:
+        utt: the utterance.
+        num_frames: its feature frames.
+        sources: the target tables (named in the reasons).
+        values: name -> the utterance's targets, already read (so a lazy table is read once);
+            names without targets left out.
+        tolerance: allowed |target frames - feature frames|.
+    """
     length = num_frames
     for key, source in sources.items():
         if key not in values:
@@ -202,3 +204,156 @@ def split_holdout(utterances: Sequence[str], fraction: float, seed: int,
     train = [u for u in utts if key_of[u] not in chosen]
     cv = [u for u in utts if key_of[u] in chosen]
     return train, cv
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a corpus in blocks of utterances (bounded memory)
+
+# extra numpy entropy word of a block's shuffling (block 0 uses the epoch's generator itself)
+BLOCK_KEY = 0xB10C
+
+
+def feature_frames(data_dir, utterances: Sequence[str]) -> np.ndarray:
+    """Frames per utterance, without reading the features: ``utt2num_frames`` when it lists
+    every utterance, else the matrix headers in the archives of ``feats.scp`` (entries that
+    are not plain binary matrices are read whole).
+
+    Args:
+        data_dir: the :class:`asrkt.data.datadir.DataDir`.
+        utterances: utterance ids.
+    """
+    if data_dir.has("utt2num_frames"):
+        known = data_dir.utt2num_frames
+        if all(u in known for u in utterances):
+            return np.array([known[u] for u in utterances], dtype=np.int64)
+    from asrkt.io.tables import load_scp, read_scp_entry
+
+    scp = data_dir.file("feats.scp")
+    where = {}
+    with open(scp, encoding="utf-8") as handle:
+        for line in handle:
+            parts = line.split(None, 1)
+            if len(parts) == 2:
+                where[parts[0]] = parts[1].strip()
+    lazy, out = None, []
+    for utt in utterances:
+        rows = _header_rows(where.get(utt, ""))
+        if rows is None:
+            lazy = lazy or load_scp(scp)
+            rows = int(read_scp_entry(lazy, utt, scp).shape[0])
+        out.append(rows)
+    return np.array(out, dtype=np.int64)
+
+
+def _header_rows(location: str) -> Optional[int]:
+    """Rows of the binary Kaldi matrix at ``ark:offset`` from its header (None: unknown)."""
+    import struct
+
+    ark, sep, offset = location.rpartition(":")
+    if not sep or not offset.isdigit():
+        return None
+    try:
+        with open(ark, "rb") as handle:
+            handle.seek(int(offset))
+            head = handle.read(32)
+    except OSError:
+        return None
+    if head[:2] != b"\0B":
+        return None
+    if head[2:5] in (b"FM ", b"DM ") and len(head) >= 10 and head[5] == 4:
+        return struct.unpack("<i", head[6:10])[0]
+    token = head[2:].split(b" ", 1)[0]
+    if token in (b"CM", b"CM2", b"CM3"):  # GlobalHeader: float min, float range, int32 rows
+        start = 2 + len(token) + 1 + 8
+        return struct.unpack("<i", head[start:start + 4])[0] if len(head) >= start + 4 else None
+    return None
+
+
+class BlockReader:
+    """A data directory's utterances with their targets, as :class:`Corpus` blocks.
+
+    Each epoch the utterances are shuffled by (seed, epoch) (rank ``rank`` of ``world_size``
+    takes every world_size-th of that order) and cut into blocks of at most ``buffer_frames``
+    frames (an utterance longer than that is a block alone); inside a block utterances keep
+    the data directory's order. With ``buffer_frames`` 0 there is one block holding everything,
+    read once and kept (the in-memory path); otherwise blocks are read again every epoch, the
+    next one in a background thread while the caller trains on the current one, so at most two
+    blocks are in memory.
+
+    Args:
+        pipeline: the fitted feature pipeline.
+        data_dir: the :class:`asrkt.data.datadir.DataDir`.
+        utterances: the utterances (in data-directory order).
+        lengths: their frame counts (:func:`feature_frames`; plans the blocks).
+        sources: target tables by name (lazy mappings keep memory bounded).
+        buffer_frames: frames per block; 0: everything in one block, kept in memory.
+        shuffle: shuffle utterances over blocks each epoch (CV: False).
+        seed: shuffling seed.
+        options: ``tolerance``, ``max_skip_fraction``, ``name`` for :func:`load_corpus`.
+        rank / world_size: this process's share (data-parallel training).
+    """
+
+    def __init__(self, pipeline, data_dir, utterances: Sequence[str], lengths: np.ndarray,
+                 sources: Optional[Dict[str, TargetSource]], buffer_frames: int = 0,
+                 shuffle: bool = True, seed: int = 777, options: Optional[Dict[str, Any]] = None,
+                 rank: int = 0, world_size: int = 1):
+        if not 0 <= rank < world_size:
+            raise AsrktError(f"rank must be in 0..{world_size - 1}, got {rank}")
+        self.pipeline, self.data_dir, self.utts = pipeline, data_dir, list(utterances)
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        self.sources, self.buffer_frames = sources or {}, buffer_frames
+        self.shuffle, self.seed, self.options = shuffle, seed, dict(options or {})
+        self.rank, self.world_size = rank, world_size
+        self._kept: Optional[Corpus] = None
+
+    @property
+    def in_memory(self) -> bool:
+        return self.buffer_frames <= 0
+
+    @property
+    def num_frames(self) -> int:
+        """Feature frames of this rank's share (before skipping)."""
+        return int(self.lengths[self._share(np.arange(len(self.utts)))].sum())
+
+    def _share(self, order: np.ndarray) -> np.ndarray:
+        return order[self.rank::self.world_size]
+
+    def plan(self, epoch: int) -> List[np.ndarray]:
+        """Utterance indices of each block of ``epoch`` (each in data-directory order)."""
+        count = len(self.utts)
+        order = (np.random.default_rng([self.seed, epoch, BLOCK_KEY]).permutation(count)
+                 if self.shuffle and not self.in_memory else np.arange(count))
+        order = self._share(order)
+        if self.in_memory:
+            return [np.sort(order)]
+        blocks, current, frames = [], [], 0
+        for index in order.tolist():
+            if current and frames + self.lengths[index] > self.buffer_frames:
+                blocks.append(np.sort(np.array(current, dtype=np.int64)))
+                current, frames = [], 0
+            current.append(index)
+            frames += int(self.lengths[index])
+        if current:
+            blocks.append(np.sort(np.array(current, dtype=np.int64)))
+        return blocks
+
+    def read(self, indices: np.ndarray) -> Corpus:
+        """The block of utterances ``indices``: features through the pipeline, targets."""
+        return load_corpus(self.pipeline, self.data_dir, [self.utts[i] for i in indices],
+                           sources=self.sources, **self.options)
+
+    def blocks(self, epoch: int) -> Iterator[Corpus]:
+        """The blocks of ``epoch`` in order (the next one read in a background thread)."""
+        if self.in_memory:
+            if self._kept is None:
+                self._kept = self.read(self.plan(epoch)[0])
+            yield self._kept
+            return
+        plan = self.plan(epoch)
+        with ThreadPoolExecutor(1, thread_name_prefix="asrkt-blocks") as pool:
+            pending = pool.submit(self.read, plan[0])
+            for following in plan[1:] + [None]:
+                block = pending.result()
+                pending = pool.submit(self.read, following) if following is not None else None
+                yield block
+                del block

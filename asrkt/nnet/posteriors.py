@@ -95,12 +95,13 @@ class SoftTargetTable:
         else:  # a bare archive has no index: read it once
             reader = read_posteriors if self.kind == "posterior" else read_table
             self._values = dict(reader(self.table))
-        if self.num_pdfs is None:
-            if self.kind == "posterior":
-                raise AsrktError(f"{self.table}: Posterior soft targets need the pdf count "
-                                 f"(num_pdfs in {Path(post_dir) / INFO_FILE})")
-            first = next(iter(self.keys()), None)
-            self.num_pdfs = None if first is None else int(self._values[first].shape[1])
+        if self.num_pdfs is None and self.kind == "posterior":
+            raise AsrktError(f"{self.table}: Posterior soft targets need the pdf count "
+                             f"(num_pdfs in {Path(post_dir) / INFO_FILE})")
+        first = next(iter(self.keys()), None)
+        if first is not None:  # the table's shape is checked now, not in the middle of training
+            value = self[first]
+            self.num_pdfs = self.num_pdfs or int(value.shape[1])
 
     @property
     def sparse(self) -> bool:

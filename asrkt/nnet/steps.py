@@ -20,8 +20,8 @@ import yaml
 from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
 from asrkt.nnet.config import TrainConfig, resolve_device, set_threads
-from asrkt.nnet.corpus import TargetSource, load_corpus, split_holdout
-from asrkt.nnet.loaders import make_loader
+from asrkt.nnet.corpus import BlockReader, TargetSource, feature_frames, split_holdout
+from asrkt.nnet.loaders import BlockLoader
 from asrkt.nnet.losses import LossSpec
 from asrkt.nnet.modelio import load_model, load_torch, model_payload, resolve_model_path
 from asrkt.nnet.models import ModelSpec, build_model
@@ -168,6 +168,67 @@ def _split(config: TrainConfig, data: DataDir, cv_data: Optional[PathLike]
     return train, data, cv
 
 
+def bytes_per_frame(dim: int, sources: Dict[str, TargetSource]) -> int:
+    """Memory one frame of a loaded block takes: float32 features, frame bounds and the
+    loaders' order (3 x int64), targets (pdf: int64; dense soft: 4 x num_pdfs; sparse soft:
+    8 x K, K from the first utterance).
+
+    Args:
+        dim: feature dimension (the pipeline's output).
+        sources: the target tables.
+    """
+    total = 4 * dim + 24
+    for key, source in sources.items():
+        table = source.values
+        if key == "pdf":
+            total += 8
+        elif getattr(table, "sparse", False):
+            first = next(iter(table.keys()), None)
+            total += 8 * (table[first].width if first is not None else 0)
+        else:
+            total += 4 * int(getattr(table, "num_pdfs", 0) or 0)
+    return total
+
+
+def make_readers(config: TrainConfig, pipeline, targets: TargetSet,
+                 train: Tuple[DataDir, List[str]], cv: Tuple[DataDir, List[str]],
+                 ali_dir: Optional[PathLike]):
+    """Block readers of the training and CV utterances: one block kept in memory when the data
+    fits ``max_memory_mb`` (or ``buffer_frames`` is set larger than it), else blocks of
+    ``buffer_frames`` (automatic: half the budget each, as two are in memory at once) with
+    alignments read per utterance.
+
+    Args:
+        config: the training config (buffer_frames, max_memory_mb, seed, tolerances).
+        pipeline: the fitted feature pipeline.
+        targets: the target tables.
+        train / cv: (data dir, utterances).
+        ali_dir: ALI_DIR (alignments are re-opened lazily when streaming).
+    """
+    from asrkt.nnet.targets import PdfAlignments
+
+    lengths = [feature_frames(d, u) for d, u in (train, cv)]
+    total = int(sum(x.sum() for x in lengths))
+    per_frame = bytes_per_frame(pipeline.output_dim(), targets.sources)
+    budget = config.max_memory_mb * 2 ** 20
+    buffer = config.buffer_frames
+    if buffer == 0 and total * per_frame > budget:
+        buffer = max(1, budget // (2 * per_frame))
+    logger.info("training data: %d frames x %d bytes = %.1f MiB; %s", total, per_frame,
+                total * per_frame / 2 ** 20, "in memory" if buffer == 0 else
+                f"streaming blocks of {buffer} frames (~{2 * buffer * per_frame / 2 ** 20:.1f} "
+                f"MiB for two)")
+    sources = dict(targets.sources)
+    if buffer and "pdf" in sources:
+        ali = PdfAlignments(ali_dir)
+        sources["pdf"] = TargetSource(ali.lazy(), str(ali.table))
+    return [BlockReader(pipeline, d, u, n, sources, buffer, shuffle=shuffle, seed=config.seed,
+                        options=dict(tolerance=config.length_tolerance, name=name,
+                                     max_skip_fraction=config.max_skip_fraction))
+            for (d, u), n, shuffle, name in ((train, lengths[0], True, "train"),
+                                             (cv, lengths[1], False, "cv"))]
+
+
 def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_dir: PathLike,
                      loss: LossSpec, ali_dir: Optional[PathLike] = None,
                      post_dir: Optional[PathLike] = None, init: Optional[PathLike] = None,
@@ -212,25 +273,22 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
         else:
             pipeline = new_pipeline(config, data, train_utts)
         pipeline.save(exp_dir / "feature_pipeline.yaml")
-        options = dict(sources=targets.sources, tolerance=config.length_tolerance,
-                       max_skip_fraction=config.max_skip_fraction)
-        train = load_corpus(pipeline, data, train_utts, name="train", **options)
-        cv = load_corpus(pipeline, cv_dir, cv_utts, name="cv", **options)
-        model = _initial_model(config, train.dim, targets.num_pdfs, loaded_init, dbn_payload,
+        train, cv = make_readers(config, pipeline, targets, (data, train_utts),
+                                 (cv_dir, cv_utts), ali_dir)
+        dim = pipeline.output_dim()
+        model = _initial_model(config, dim, targets.num_pdfs, loaded_init, dbn_payload,
                                dbn_path)
-        if model.input_dim != train.dim:
+        if model.input_dim != dim:
             raise AsrktError(f"model expects {model.input_dim}-dim features, the feature "
-                             f"pipeline gives {train.dim} for {data.path}")
+                             f"pipeline gives {dim} for {data.path}")
         logger.info("model %s: %s; %d parameters; train %d utts / %d frames, CV %d / %d; "
                     "device %s", model.spec.name, model.spec, sum(p.numel() for p in
                     model.parameters()), len(train.utts), train.num_frames, len(cv.utts),
                     cv.num_frames, device)
         model.to(device)
-        train.to(device)
-        cv.to(device)
-        loaders = [make_loader(c, model, config.batch_size, config.num_streams,
+        loaders = [BlockLoader(reader, model, device, config.batch_size, config.num_streams,
                                config.chunk_len, shuffle, config.seed)
-                   for c, shuffle in ((train, True), (cv, False))]
+                   for reader, shuffle in ((train, True), (cv, False))]
         counts = torch.as_tensor(targets.pdf_counts) if targets.pdf_counts is not None else None
         payload = lambda m: model_payload(m, pipeline, counts, command,  # noqa: E731
                                           dataclasses.asdict(config))
