@@ -171,29 +171,39 @@ def dump_posteriors(teacher_dir, data_dir, post_dir, temperature, top_k, dense, 
 
 @click.command("kt-pretrain")
 @click.argument("data_dir", type=_EXISTING)
-@click.argument("post_dir", type=_EXISTING)
-@click.argument("exp_dir", type=_DIR)
+@click.argument("dirs", nargs=-1, required=True, metavar="[POST_DIR] EXP_DIR")
 @click.option("--temperature", type=float, help="KT temperature on both sides (default 1).")
+@click.option("--teacher", type=_EXISTING,
+              help="Run this teacher on the fly for the soft targets (no POST_DIR).")
+@click.option("--teacher-top-k", type=int,
+              help="With --teacher: keep its k largest posteriors per frame, sparse "
+                   "(as dump-posteriors --top-k; default 0: all).")
 @_training
-def kt_pretrain(data_dir, post_dir, exp_dir, cv_data, config_file, resume, **options):
+def kt_pretrain(data_dir, dirs, teacher, cv_data, config_file, resume, **options):
     """Pre-train a student as a whole on the teacher's soft targets (knowledge transfer).
 
     Loss: T^2 x cross-entropy of softmax(z/T) against the soft targets re-tempered to T.
-    Students: lstm (LSTMP), blstm, gru, bgru, rnn, brnn, dnn.
+    Students: lstm (LSTMP), blstm, gru, bgru, rnn, brnn, dnn. Soft targets come from POST_DIR
+    (dump-posteriors) or, with --teacher, from the teacher run while the data is read.
 
     \b
-    Usage:   asrkt kt-pretrain [options] DATA_DIR POST_DIR EXP_DIR
+    Usage:   asrkt kt-pretrain [options] DATA_DIR [POST_DIR] EXP_DIR
     Example: asrkt kt-pretrain --student lstm --temperature 2 data/train exp/dnn_post exp/lstm_kt
     """
+    from asrkt.errors import AsrktError
     from asrkt.nnet.config import StudentConfig
     from asrkt.nnet.losses import LossSpec
     from asrkt.nnet.steps import train_supervised
     from asrkt.utils.config import resolve_config
 
+    if len(dirs) != (1 if teacher else 2):
+        raise AsrktError("expected DATA_DIR EXP_DIR with --teacher, else DATA_DIR POST_DIR "
+                         "EXP_DIR")
+    post_dir, exp_dir = (None, dirs[0]) if teacher else dirs
     config = resolve_config(StudentConfig, config_file, _flags(StudentConfig, options))
     train_supervised("kt-pretrain", config, data_dir, exp_dir,
                      LossSpec(0.0, 1.0, config.temperature), post_dir=post_dir,
-                     cv_data=cv_data, resume=resume)
+                     cv_data=cv_data, resume=resume, teacher=teacher)
 
 
 @click.command("finetune")
@@ -204,9 +214,13 @@ def kt_pretrain(data_dir, post_dir, exp_dir, cv_data, config_file, resume, **opt
               help="Start from this model (e.g. the KT-pre-trained student); random init without.")
 @click.option("--kt-weight", type=float, help="Weight W of the KT loss: (1-W) CE + W KT.")
 @click.option("--post-dir", type=_EXISTING, help="Soft targets for --kt-weight > 0.")
+@click.option("--teacher", type=_EXISTING,
+              help="With --kt-weight: run this teacher on the fly instead of --post-dir.")
+@click.option("--teacher-top-k", type=int,
+              help="With --teacher: keep its k largest posteriors per frame (0: all).")
 @click.option("--temperature", type=float, help="KT temperature (with --kt-weight).")
 @_training
-def finetune(data_dir, ali_dir, exp_dir, init, post_dir, cv_data, config_file, resume,
+def finetune(data_dir, ali_dir, exp_dir, init, post_dir, teacher, cv_data, config_file, resume,
              **options):
     """Fine-tune (or train from scratch) on hard pdf targets with cross-entropy.
 
@@ -223,11 +237,12 @@ def finetune(data_dir, ali_dir, exp_dir, init, post_dir, cv_data, config_file, r
     from asrkt.utils.config import resolve_config
 
     config = resolve_config(FinetuneConfig, config_file, _flags(FinetuneConfig, options))
-    if config.kt_weight > 0 and post_dir is None:
-        raise AsrktError("--kt-weight > 0 needs --post-dir with soft targets")
+    if config.kt_weight > 0 and (post_dir is None) == (teacher is None):
+        raise AsrktError("--kt-weight > 0 needs soft targets: --post-dir or --teacher (one)")
     loss = LossSpec(1.0 - config.kt_weight, config.kt_weight, config.temperature)
     train_supervised("finetune", config, data_dir, exp_dir, loss, ali_dir=ali_dir,
-                     post_dir=post_dir, init=init, cv_data=cv_data, resume=resume)
+                     post_dir=post_dir, init=init, cv_data=cv_data, resume=resume,
+                     teacher=teacher)
 
 
 @click.command("forward")

@@ -149,7 +149,11 @@ class TeacherConfig(TrainConfig):
 
 @dataclass
 class StudentConfig(TrainConfig):
-    """``asrkt kt-pretrain``: LSTMP student trained on soft targets at ``temperature``."""
+    """``asrkt kt-pretrain``: LSTMP student trained on soft targets at ``temperature``.
+
+    teacher_top_k: with a teacher run on the fly (--teacher), keep its k largest posteriors
+        per frame, renormalised, as sparse targets (dump-posteriors --top-k; 0: all, dense).
+    """
 
     model: str = "lstm"
     num_layers: int = 2
@@ -159,11 +163,14 @@ class StudentConfig(TrainConfig):
     target_delay: int = 5
     grad_clip: float = 5.0
     temperature: float = 1.0
+    teacher_top_k: int = 0
 
     def validate(self) -> None:
         super().validate()
         if self.temperature <= 0:
             raise AsrktError(f"temperature must be > 0, got {self.temperature}")
+        if self.teacher_top_k < 0:
+            raise AsrktError(f"teacher_top_k must be >= 0, got {self.teacher_top_k}")
 
 
 @dataclass

@@ -323,3 +323,66 @@ def forward(model_path: PathLike, data_dir: PathLike, out_dir: PathLike,
         logger.info("wrote log-likelihoods of %d utterances to %s", count,
                     out_dir / "loglikes.scp")
         return count
+
+
+class TeacherTargets:
+    """Soft targets computed by a teacher when an utterance is looked up: the teacher's own
+    feature pipeline, a whole-utterance forward pass (eval mode, no gradient) and
+    :func:`soft_targets`, i.e. exactly what ``dump-posteriors`` would have written, without the
+    files. A mapping like :class:`asrkt.nnet.posteriors.SoftTargetTable`, so the block reader
+    runs the teacher while it reads a block (in its background thread when streaming; once
+    for a corpus kept in memory).
+
+    Args:
+        teacher: teacher model (file or EXP_DIR).
+        data_dirs: the data directories the student trains (and is cross-validated) on.
+        temperature: softmax temperature T (the KT temperature: no re-tempering).
+        top_k: keep the k largest posteriors per frame, sparse (0/None: all, dense).
+        device: torch device of the teacher.
+    """
+
+    def __init__(self, teacher: PathLike, data_dirs: Sequence[DataDir], temperature: float,
+                 top_k: Optional[int], device):
+        from asrkt.feats.pipeline import FeatureReader
+
+        self.loaded = load_model(teacher, device)
+        self.model = self.loaded.model.eval()
+        self.num_pdfs = self.model.num_pdfs
+        self.top_k = top_k or None
+        if self.top_k is not None and not 1 <= self.top_k <= self.num_pdfs:
+            raise AsrktError(f"top-k must be in 1..{self.num_pdfs}, got {self.top_k}")
+        self.temperature, self.device = temperature, device
+        self.table = f"teacher {resolve_model_path(teacher)}"
+        need_cmvn = self.loaded.pipeline.config.cmvn == "speaker"
+        self._readers = {}
+        for data_dir in data_dirs:
+            reader = FeatureReader(data_dir, need_cmvn)
+            self._readers.update((utt, reader) for utt in data_dir.utterances)
+
+    @property
+    def sparse(self) -> bool:
+        return self.top_k is not None
+
+    def keys(self):
+        return self._readers.keys()
+
+    def __contains__(self, utt: str) -> bool:
+        return utt in self._readers
+
+    def __len__(self) -> int:
+        return len(self._readers)
+
+    def __getitem__(self, utt: str):
+        """The utterance's soft targets: SparsePosterior (top-k) or float32 [T, num_pdfs]."""
+        from asrkt.io.posterior import SparsePosterior
+
+        raw, stats = self._readers[utt].read(utt)
+        feats = self.loaded.pipeline.transform(raw, stats, utt)
+        logits = utterance_logits(self.model, feats, self.device, utt)
+        if not torch.isfinite(logits).all():
+            raise AsrktError(f"{self.table}: output for utterance '{utt}' contains NaN/inf")
+        out = soft_targets(logits, self.temperature, self.top_k, dense=not self.sparse)
+        if self.sparse:
+            return SparsePosterior(out[0].cpu().numpy().astype(np.int32),
+                                   out[1].cpu().numpy().astype(np.float32))
+        return out.cpu().numpy().astype(np.float32)

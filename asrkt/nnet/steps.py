@@ -85,10 +85,16 @@ class TargetSet:
 
 
 def load_targets(loss: LossSpec, ali_dir: Optional[PathLike], post_dir: Optional[PathLike],
-                 temperature: float) -> TargetSet:
-    """Read hard (ALI_DIR) and/or soft (POST_DIR) targets as the loss needs them.
+                 temperature: float, teacher: Optional[Any] = None) -> TargetSet:
+    """Read hard (ALI_DIR) and/or soft (POST_DIR, or a teacher run on the fly) targets as the
+    loss needs them.
 
-    Soft targets dumped at temperature T0 are re-tempered to ``temperature``.
+    Args:
+        loss: which targets.
+        ali_dir: ALI_DIR (hard targets).
+        post_dir: POST_DIR (soft targets dumped at T0, re-tempered to ``temperature``).
+        temperature: the KT temperature.
+        teacher: a :class:`asrkt.nnet.inference.TeacherTargets` instead of POST_DIR.
     """
     from asrkt.nnet.posteriors import SoftTargetTable, read_info, soft_target_counts
     from asrkt.nnet.targets import PdfAlignments, read_kaldi_text_vector
@@ -99,7 +105,16 @@ def load_targets(loss: LossSpec, ali_dir: Optional[PathLike], post_dir: Optional
         ali = PdfAlignments(ali_dir)
         sources["pdf"] = TargetSource(ali.load(), str(ali.table))
         num_pdfs, counts = ali.num_pdfs, ali.counts
-    if "soft" in loss.target_names:
+    if "soft" in loss.target_names and teacher is not None:
+        logger.info("soft targets: %s on the fly (T=%g, top-k %s)", teacher.table,
+                    teacher.temperature, teacher.top_k)
+        sources["soft"] = TargetSource(teacher, teacher.table)
+        num_pdfs = num_pdfs or teacher.num_pdfs
+        if counts is None and teacher.loaded.pdf_counts is not None:
+            counts = teacher.loaded.pdf_counts.numpy()
+        elif counts is None:
+            counts = soft_target_counts(teacher)
+    elif "soft" in loss.target_names:
         info = read_info(post_dir)
         ratio = temperature / info["temperature"]
         soft = SoftTargetTable(post_dir, num_pdfs or info.get("num_pdfs"), ratio)
@@ -233,7 +248,8 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
                      loss: LossSpec, ali_dir: Optional[PathLike] = None,
                      post_dir: Optional[PathLike] = None, init: Optional[PathLike] = None,
                      dbn: Optional[PathLike] = None, cv_data: Optional[PathLike] = None,
-                     resume: bool = False) -> List[Dict[str, Any]]:
+                     resume: bool = False, teacher: Optional[PathLike] = None
+                     ) -> List[Dict[str, Any]]:
     """train-teacher / kt-pretrain / finetune.
 
     Args:
@@ -248,20 +264,31 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
         dbn: DBN to initialise a DNN from.
         cv_data: separate CV data directory (default: hold out cv_fraction of the utterances).
         resume: continue from the last checkpoint.
+        teacher: run this teacher on the fly for the soft targets instead of POST_DIR
+            (``teacher_top_k`` of the config as ``dump-posteriors --top-k``).
     """
     exp_dir = Path(exp_dir)
     prepare_exp_dir(exp_dir, config, resume)
     with command_log(exp_dir / "log", command):
         log_hyperparameters(config, {"data": data_dir, "ali_dir": ali_dir,
-                                     "post_dir": post_dir, "init": init, "dbn": dbn,
+                                     "post_dir": post_dir, "teacher": teacher,
+                                     "init": init, "dbn": dbn,
                                      "cv_data": cv_data, "resume": resume,
                                      "loss": dataclasses.asdict(loss)})
         device = resolve_device(config.device)
         set_threads(config.num_threads)
         torch.manual_seed(config.seed)
         data = DataDir(data_dir)
-        targets = load_targets(loss, ali_dir, post_dir, loss.temperature)
         train_utts, cv_dir, cv_utts = _split(config, data, cv_data)
+        on_the_fly = None
+        if teacher is not None:
+            from asrkt.nnet.inference import TeacherTargets
+
+            with torch.random.fork_rng(devices=[]):  # building the teacher draws no numbers
+                on_the_fly = TeacherTargets(teacher, [data] if cv_dir is data else [data, cv_dir],
+                                            loss.temperature, getattr(config, "teacher_top_k", 0),
+                                            device)
+        targets = load_targets(loss, ali_dir, post_dir, loss.temperature, on_the_fly)
         loaded_init = load_model(init) if init is not None else None
         dbn_payload, dbn_path = load_dbn(dbn) if dbn is not None else (None, "")
         if loaded_init is not None:

@@ -118,6 +118,23 @@ def test_kt_chain_to_loglikes(corpus, teacher, tmp_path):
     assert all(m.shape[0] == int(frames[u]) for u, m in loglikes.items())
 
 
+def test_teacher_on_the_fly_and_streaming_options(corpus, teacher, tmp_path):
+    data, ali = corpus
+    student = ["--num-layers", 1, "--hidden-dim", 8, "--proj-dim", 4, "--num-streams", 4,
+               "--chunk-len", 8, "--max-epochs", 1, "--buffer-frames", 200, *FAST]
+    ok(run("kt-pretrain", data, tmp_path / "kt", "--teacher", teacher / "dnn",
+           "--teacher-top-k", 2, "--temperature", 2, *student))
+    assert "streaming blocks of 200 frames" in (tmp_path / "kt" / "log" / "kt-pretrain.log"
+                                                ).read_text()
+    ok(run("finetune", data, ali, tmp_path / "ft", "--init", tmp_path / "kt", "--kt-weight",
+           0.5, "--teacher", teacher / "dnn", *student))
+    one_line_error(run("kt-pretrain", data, tmp_path / "x", *FAST), "expected DATA_DIR")
+    one_line_error(run("kt-pretrain", data, tmp_path / "nope", tmp_path / "x", *FAST),
+                   "posterior directory", "does not exist")
+    one_line_error(run("finetune", data, ali, tmp_path / "y", "--kt-weight", 0.5, *FAST),
+                   "--post-dir or --teacher")
+
+
 def test_finetune_from_random_init_with_cv_data(corpus, tmp_path):
     data, ali = corpus
     ok(run("finetune", data, ali, tmp_path / "rnn", "--model", "rnn", "--num-layers", 1,

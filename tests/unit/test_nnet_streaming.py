@@ -163,3 +163,34 @@ def test_kt_on_sparse_top_k_targets_equals_dense_top_k_in_memory_and_streaming(t
     assert all(torch.allclose(dense[k], sparse[k], atol=1e-4) for k in dense)
     streamed = _weights(tmp_path / "kt_sparse_stream")
     assert not all(torch.allclose(sparse[k], streamed[k], atol=1e-4) for k in sparse)
+
+
+@pytest.mark.parametrize("top_k", [0, 3])
+def test_teacher_on_the_fly_gives_the_losses_of_the_dumped_path(tmp_path, monkeypatch, top_k):
+    from asrkt.nnet import trainer
+    from asrkt.nnet.inference import dump_posteriors
+
+    data, ali = make_synthetic_corpus(tmp_path / "corpus", num_utts=10)
+    train_supervised("t", _teacher(max_epochs=1), data, ali_dir=ali, exp_dir=tmp_path / "dnn",
+                     loss=HARD)
+    dump_posteriors(tmp_path / "dnn", data, tmp_path / "post", temperature=2.0,
+                    top_k=top_k or None, device="cpu")
+    losses = {}
+    original = trainer.training_loss
+
+    def recording(logits, targets, spec):
+        loss, hits = original(logits, targets, spec)
+        losses[name].append(float(loss))
+        return loss, hits
+
+    monkeypatch.setattr(trainer, "training_loss", recording)
+    kt = LossSpec(0.0, 1.0, 2.0)
+    for name, source, buffer in (("dump", {"post_dir": tmp_path / "post"}, 0),
+                                 ("fly", {"teacher": tmp_path / "dnn"}, 0),
+                                 ("fly_stream", {"teacher": tmp_path / "dnn"}, 10 ** 6)):
+        losses[name] = []
+        config = _student(max_epochs=2, teacher_top_k=top_k, buffer_frames=buffer)
+        train_supervised("kt", config, data, exp_dir=tmp_path / name, loss=kt, **source)
+    assert len(losses["dump"]) > 10
+    np.testing.assert_allclose(losses["fly"], losses["dump"], rtol=1e-5)
+    np.testing.assert_allclose(losses["fly_stream"], losses["dump"], rtol=1e-5)
