@@ -365,10 +365,10 @@ def findings(r: Dict[str, Any], rows: List[Row]) -> List[str]:
         out.append(
             f"- Scaling: epoch time scales linearly and peak RSS barely moves, but only because "
             f"this corpus is small next to the {s4.get('rss_after_imports_mb', 0):.0f} MB the "
-            f"process has after imports: load_corpus keeps every frame in memory "
+            f"process has after imports: the in-memory path keeps every frame in memory "
             f"({held:.0f} bytes per frame with hard targets, ~{held * 36e6 / 2 ** 30:.1f} GiB "
-            f"per 100 h; soft targets add 4 x num_pdfs bytes per frame). A corpus that does not "
-            f"fit needs a loader that streams shuffled blocks of utterances from the ark files.")
+            f"per 100 h; soft targets add 4 x num_pdfs bytes per frame). A corpus larger than "
+            f"--max-memory-mb streams in shuffled blocks of utterances instead (item 7).")
     return out
 
 

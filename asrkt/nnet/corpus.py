@@ -3,7 +3,11 @@
 A :class:`Corpus` concatenates the pipeline's output of all kept utterances into one
 ``[frames, dim]`` float32 tensor (plus per-utterance start/length and per-frame utterance bounds
 for splicing), and the targets into ``[frames]`` (pdf ids) / ``[frames, num_pdfs]`` (soft) tensors,
-so batches are built by tensor indexing, never by per-frame Python.
+so batches are built by tensor indexing, never by per-frame Python. Sparse soft targets (Kaldi
+Posterior) stay sparse: ``soft_ids`` / ``soft_weights`` [frames, K].
+
+A :class:`BlockReader` yields a data directory as such corpora, one block of utterances at a
+time (bounded memory; the in-memory path is one block holding everything).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@
   new utterance starts; an utterance's last chunk is padded (masked). Every frame is used exactly
   once per epoch and memory does not grow with utterance length. With ``chunk_len=None`` (for
   bidirectional models) each batch holds whole utterances of similar length.
+- :class:`BlockLoader`: one of the above per block of a
+  :class:`~asrkt.nnet.corpus.BlockReader` (streaming training data; one kept block in memory).
 
 Inputs are built by one gather per batch (:func:`gather_inputs`; FrameShuffleLoader gathers
 blocks of consecutive batches, the next block in a background thread on CPU): splicing and
