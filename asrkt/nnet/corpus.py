@@ -112,8 +112,18 @@ def load_corpus(pipeline, data_dir, utterances: Optional[Sequence[str]] = None,
         max_skip_fraction: fail when more than this fraction of utterances is skipped.
         name: label for logs ('train', 'cv').
     """
-    sources = sources or {}
     utt_list = list(utterances) if utterances is not None else data_dir.utterances
+    kept, feats, targets, skipped = read_utterances(pipeline, data_dir, utt_list, sources,
+                                                    tolerance, name)
+    report_skipped(skipped, len(utt_list), max_skip_fraction, name, data_dir)
+    return _assemble(kept, feats, targets)
+
+
+def read_utterances(pipeline, data_dir, utt_list: List[str],
+                    sources: Optional[Dict[str, TargetSource]], tolerance: int, name: str):
+    """(kept utterances, their features, their targets by name, skipped (utt, reason)) of
+    :func:`load_corpus`, before the skip check."""
+    sources = sources or {}
     if not utt_list:
         raise AsrktError(f"{data_dir.path}: no utterances for the {name} set")
     feats, kept, skipped = [], [], []
@@ -132,18 +142,28 @@ def load_corpus(pipeline, data_dir, utterances: Optional[Sequence[str]] = None,
         feats.append(mat[:length])
         for key, value in values.items():
             targets[key].append(value[:length])
-    report_skipped(skipped, len(utt_list), max_skip_fraction, name, data_dir)
-    return _assemble(kept, feats, targets)
+    return kept, feats, targets, skipped
 
 
 def report_skipped(skipped: List[Tuple[str, str]], total: int, max_fraction: float,
                     name: str, data_dir) -> None:
+    """Log the skipped utterances; an error when more than ``max_fraction`` of ``total``
+    (or all) were skipped."""
+    log_skipped(skipped, total, name)
+    check_skipped(skipped, total, max_fraction, name, data_dir)
+
+
+def log_skipped(skipped: List[Tuple[str, str]], total: int, name: str) -> None:
     if not skipped:
         return
     logger.warning("%s set: skipped %d of %d utterances:", name, len(skipped), total)
     for utt, reason in skipped:
         logger.warning("  skipped %s: %s", utt, reason)
-    if len(skipped) > max_fraction * total or len(skipped) == total:
+
+
+def check_skipped(skipped: List[Tuple[str, str]], total: int, max_fraction: float,
+                  name: str, data_dir) -> None:
+    if skipped and (len(skipped) > max_fraction * total or len(skipped) == total):
         first = skipped[0]
         raise AsrktError(f"{data_dir.path}: {len(skipped)} of {total} {name} utterances have no "
                          f"usable targets (more than max_skip_fraction={max_fraction}); first: "
@@ -293,7 +313,8 @@ class BlockReader:
         buffer_frames: frames per block; 0: everything in one block, kept in memory.
         shuffle: shuffle utterances over blocks each epoch (CV: False).
         seed: shuffling seed.
-        options: ``tolerance``, ``max_skip_fraction``, ``name`` for :func:`load_corpus`.
+        options: ``tolerance``, ``max_skip_fraction``, ``name`` as for :func:`load_corpus`;
+            the skip fraction counts the epoch's skipped utterances so far against the share.
         rank / world_size: this process's share (data-parallel training).
     """
 
@@ -341,23 +362,34 @@ class BlockReader:
             blocks.append(np.sort(np.array(current, dtype=np.int64)))
         return blocks
 
-    def read(self, indices: np.ndarray) -> Corpus:
-        """The block of utterances ``indices``: features through the pipeline, targets."""
-        return load_corpus(self.pipeline, self.data_dir, [self.utts[i] for i in indices],
-                           sources=self.sources, **self.options)
+    def read(self, indices: np.ndarray) -> Tuple[Optional[Corpus], List[Tuple[str, str]]]:
+        """(the block of utterances ``indices`` or None when all were skipped, the skipped
+        utterances with reasons): features through the pipeline, targets."""
+        name = self.options.get("name", "train")
+        kept, feats, targets, skipped = read_utterances(
+            self.pipeline, self.data_dir, [self.utts[i] for i in indices], self.sources,
+            self.options.get("tolerance", 5), name)
+        log_skipped(skipped, len(indices), name)
+        return (_assemble(kept, feats, targets) if kept else None), skipped
 
     def blocks(self, epoch: int) -> Iterator[Corpus]:
         """The blocks of ``epoch`` in order (the next one read in a background thread)."""
-        if self.in_memory:
-            if self._kept is None:
-                self._kept = self.read(self.plan(epoch)[0])
+        if self.in_memory and self._kept is not None:
             yield self._kept
             return
-        plan = self.plan(epoch)
+        plan, skipped = self.plan(epoch), []
+        total = sum(len(block) for block in plan)
         with ThreadPoolExecutor(1, thread_name_prefix="asrkt-blocks") as pool:
             pending = pool.submit(self.read, plan[0])
             for following in plan[1:] + [None]:
-                block = pending.result()
+                block, dropped = pending.result()
                 pending = pool.submit(self.read, following) if following is not None else None
+                skipped += dropped
+                check_skipped(skipped, total, self.options.get("max_skip_fraction", 0.1),
+                              self.options.get("name", "train"), self.data_dir)
+                if block is None:
+                    continue
+                if self.in_memory:
+                    self._kept = block
                 yield block
                 del block

@@ -194,3 +194,16 @@ def test_teacher_on_the_fly_gives_the_losses_of_the_dumped_path(tmp_path, monkey
     assert len(losses["dump"]) > 10
     np.testing.assert_allclose(losses["fly"], losses["dump"], rtol=1e-5)
     np.testing.assert_allclose(losses["fly_stream"], losses["dump"], rtol=1e-5)
+
+
+def test_skipped_utterances_count_against_the_whole_share_not_one_block(tmp_path):
+    from asrkt.errors import AsrktError
+
+    data, ali = make_synthetic_corpus(tmp_path / "corpus", num_utts=20)
+    lines = (ali / "pdf.scp").read_text().splitlines()
+    (ali / "pdf.scp").write_text("".join(f"{x}\n" for x in lines[2:]))  # 2 of 20: no targets
+    config = _teacher(max_epochs=1, max_skip_fraction=0.2, buffer_frames=40, cv_fraction=0.1)
+    train_supervised("t", config, data, ali_dir=ali, exp_dir=tmp_path / "a", loss=HARD)
+    (ali / "pdf.scp").write_text("".join(f"{x}\n" for x in lines[6:]))  # 6 of 20
+    with pytest.raises(AsrktError, match="have no usable targets"):
+        train_supervised("t", config, data, ali_dir=ali, exp_dir=tmp_path / "b", loss=HARD)
