@@ -847,7 +847,7 @@ def stage_soft(args: Dict[str, Any]) -> Dict[str, Any]:
         teacher = _random_teacher(root / f"teacher{pdfs}", data, pdfs, 40)
         res["pdfs"][str(pdfs)] = {
             name: _soft_bytes(teacher, data, root / f"post{pdfs}_{name}", top, frames)
-            for name, top in (("dense", None), ("top_k", k))}
+            for name, top in (("dense", None), ("top_k", min(k, pdfs)))}
     pdfs = args["pdfs"][-1]
     kt, epochs = {}, _epoch_times()
     for name, source in (("dump", {"post_dir": root / f"post{pdfs}_top_k"}),

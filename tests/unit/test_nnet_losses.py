@@ -99,3 +99,15 @@ def test_sparse_kt_loss_with_top_k_and_padding_equals_dense_rows_with_zeros():
     loss_s, hits_s = training_loss(logits.float(), {"soft_ids": ids, "soft_weights": weights},
                                    spec)
     assert torch.allclose(loss_d, loss_s, atol=1e-6) and int(hits_d) == int(hits_s)
+
+
+def test_interpolated_loss_with_sparse_soft_targets_equals_the_dense_one():
+    logits, targets = _data(seed=7)
+    pdfs = targets.argmax(dim=-1)
+    ids, weights = _sparse(targets.float())
+    spec = LossSpec(hard_weight=0.4, soft_weight=0.6, temperature=3.0)
+    dense, _ = training_loss(logits.float(), {"pdf": pdfs, "soft": targets.float()}, spec)
+    sparse, hits = training_loss(logits.float(), {"pdf": pdfs, "soft_ids": ids.int(),
+                                                  "soft_weights": weights}, spec)
+    assert torch.allclose(dense, sparse, atol=1e-6)
+    assert int(hits) == int((logits.argmax(-1) == pdfs).sum())
