@@ -24,7 +24,7 @@ def _flags(config_cls, values: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def _common(func: Callable) -> Callable:
-    """--config, --device, --seed, --resume, feature options."""
+    """--config, --device, --seed, --resume, feature and memory options."""
     options = [
         click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
                      help="YAML file of options (flags override it; unknown keys are errors)."),
@@ -37,6 +37,13 @@ def _common(func: Callable) -> Callable:
         click.option("--cmvn", type=click.Choice(["speaker", "utterance", "none"]),
                      help="CMVN of a new feature pipeline (default speaker; needs cmvn.scp)."),
         click.option("--delta-order", type=int, help="Add deltas up to this order (default 0)."),
+        click.option("--buffer-frames", type=int,
+                     help="Read the data in shuffled blocks of this many frames, the next in "
+                          "the background (0: automatic, in memory when it fits "
+                          "--max-memory-mb)."),
+        click.option("--max-memory-mb", type=int,
+                     help="Memory the training data may take with --buffer-frames 0 "
+                          "(default 4096)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -67,13 +74,6 @@ def _training(func: Callable) -> Callable:
                           "(SpecAugment frequency masking; 0: off)."),
         click.option("--cv-data", type=_EXISTING,
                      help="CV data dir (default: hold out cv_fraction of the utterances)."),
-        click.option("--buffer-frames", type=int,
-                     help="Read the data in shuffled blocks of this many frames, the next in "
-                          "the background (0: automatic, in memory when it fits "
-                          "--max-memory-mb)."),
-        click.option("--max-memory-mb", type=int,
-                     help="Memory the training data may take with --buffer-frames 0 "
-                          "(default 4096)."),
     ]
     for option in reversed(options):
         func = option(func)

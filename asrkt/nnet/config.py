@@ -51,11 +51,23 @@ class FeatureOptions:
 
 @dataclass
 class RunOptions(FeatureOptions):
-    """Where and how reproducibly a training command runs (shared by every training config)."""
+    """Where and how reproducibly a training command runs (shared by every training config).
+
+    buffer_frames: frames of utterances read into memory at a time (streaming: blocks of
+        shuffled utterances, the next read in the background); 0: automatic (the whole
+        corpus in memory when it fits max_memory_mb, else blocks sized to it).
+    max_memory_mb: with buffer_frames 0, the memory the training data may take (MiB).
+    """
 
     device: str = "auto"
     num_threads: int = 0
     seed: int = 777
+    buffer_frames: int = 0
+    max_memory_mb: int = 4096
+
+    def check_memory_options(self) -> None:
+        if self.buffer_frames < 0 or self.max_memory_mb < 1:
+            raise AsrktError("buffer_frames must be >= 0 and max_memory_mb >= 1")
 
 
 @dataclass
@@ -80,6 +92,7 @@ class RBMConfig(RunOptions):
     param_stddev: float = 0.1
 
     def validate(self) -> None:
+        self.check_memory_options()
         if self.nn_depth < 1 or self.hid_dim < 1 or self.rbm_iter < 1 or self.batch_size < 1:
             raise AsrktError("nn_depth, hid_dim, rbm_iter and batch_size must be >= 1")
         if self.splice < 0:
@@ -93,10 +106,6 @@ class TrainConfig(RunOptions):
     dropout: dropout after each DNN hidden layer while training (0: off).
     freq_mask: SpecAugment frequency masking while training: one band of up to this many
         channels zeroed per example/stream (asrkt.nnet.augment; 0: off).
-    buffer_frames: frames of utterances read into memory at a time (streaming: blocks of
-        shuffled utterances, the next read in the background); 0: automatic (the whole
-        corpus in memory when it fits max_memory_mb, else blocks sized to it).
-    max_memory_mb: with buffer_frames 0, the memory the training data may take (MiB).
     """
 
     model: str = "dnn"
@@ -124,12 +133,9 @@ class TrainConfig(RunOptions):
     cv_fraction: float = 0.1
     length_tolerance: int = 5
     max_skip_fraction: float = 0.1
-    buffer_frames: int = 0
-    max_memory_mb: int = 4096
 
     def validate(self) -> None:
-        if self.buffer_frames < 0 or self.max_memory_mb < 1:
-            raise AsrktError("buffer_frames must be >= 0 and max_memory_mb >= 1")
+        self.check_memory_options()
         if self.learning_rate <= 0 or self.max_epochs < 1:
             raise AsrktError("learning_rate must be > 0 and max_epochs >= 1")
         if self.batch_size < 1 or self.num_streams < 1 or self.chunk_len < 1:

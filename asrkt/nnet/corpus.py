@@ -293,6 +293,24 @@ def _header_rows(location: str) -> Optional[int]:
     return None
 
 
+def choose_buffer_frames(buffer_frames: int, max_memory_mb: int, frames: int,
+                         bytes_per_frame: int) -> int:
+    """The block size a reader gets: ``buffer_frames`` when set; else 0 (everything in memory)
+    when ``frames`` x ``bytes_per_frame`` fits ``max_memory_mb``, else half the budget (two
+    blocks are in memory at once: the one in use and the one being read).
+
+    Args:
+        buffer_frames: the option (0: automatic).
+        max_memory_mb: the automatic mode's budget (MiB).
+        frames: frames of the data.
+        bytes_per_frame: memory per loaded frame.
+    """
+    budget = max_memory_mb * 2 ** 20
+    if buffer_frames == 0 and frames * bytes_per_frame > budget:
+        return max(1, budget // (2 * bytes_per_frame))
+    return buffer_frames
+
+
 class BlockReader:
     """A data directory's utterances with their targets, as :class:`Corpus` blocks.
 

@@ -20,7 +20,8 @@ import yaml
 from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
 from asrkt.nnet.config import TrainConfig, resolve_device, set_threads
-from asrkt.nnet.corpus import BlockReader, TargetSource, feature_frames, split_holdout
+from asrkt.nnet.corpus import (BlockReader, TargetSource, choose_buffer_frames, feature_frames,
+                               split_holdout)
 from asrkt.nnet.loaders import BlockLoader
 from asrkt.nnet.losses import LossSpec
 from asrkt.nnet.modelio import load_model, load_torch, model_payload, resolve_model_path
@@ -225,10 +226,7 @@ def make_readers(config: TrainConfig, pipeline, targets: TargetSet,
     lengths = [feature_frames(d, u) for d, u in (train, cv)]
     total = int(sum(x.sum() for x in lengths))
     per_frame = bytes_per_frame(pipeline.output_dim(), targets.sources)
-    budget = config.max_memory_mb * 2 ** 20
-    buffer = config.buffer_frames
-    if buffer == 0 and total * per_frame > budget:
-        buffer = max(1, budget // (2 * per_frame))
+    buffer = choose_buffer_frames(config.buffer_frames, config.max_memory_mb, total, per_frame)
     logger.info("training data: %d frames x %d bytes = %.1f MiB; %s", total, per_frame,
                 total * per_frame / 2 ** 20, "in memory" if buffer == 0 else
                 f"streaming blocks of {buffer} frames (~{2 * buffer * per_frame / 2 ** 20:.1f} "
