@@ -16,7 +16,11 @@ else ``asrkt synth-digits``), then measures, each in a fresh one-thread child pr
    audio (>= 0.9x), and make-feats x real time per core (>= 500);
 4. forward and decoding real-time factors per core on the digits graph (<= 0.01, <= 0.02);
 5. training on the corpus repeated 4x: epoch time (<= 4.4x) and peak RSS (<= 1.2x);
-6. GMM training passes and alignment frames/s (reported).
+6. GMM training passes and alignment frames/s (reported);
+7. streaming training data (blocks of a fixed size) on 1x, 4x and 16x the synthetic corpus:
+   epoch time (<= 17.6x) and peak RSS (<= 1.2x) at 16x;
+8. soft targets' bytes per frame, dense vs top-20 Kaldi Posterior, at the recipe's pdf count and
+   3,000 pdfs (reported), and a KT epoch with the teacher on the fly vs reading a dump.
 
 Prints one table (value, target, PASS/MISS) and writes every number to the JSON file, plus
 bench-results/README-performance.md (the README's performance section for this run).
@@ -123,6 +127,23 @@ def build_rows(r: Dict[str, Any]) -> List[Row]:
                  if "epochs" in s1 and "epochs" in s4 else None)
     check("5", "4x corpus: DNN epoch time ratio", epoch_ratio, "", "<=", 4.4)
     check("5", "4x corpus: peak RSS ratio (train-teacher)", rss_ratio, "", "<=", 1.2)
+    st1, st16 = r.get("stream_x1", {}), r.get("stream_x16", {})
+    if st1.get("epochs") and st16.get("epochs"):
+        check("7", "16x corpus, streaming: DNN epoch time ratio",
+              st16["epochs"][0]["cpu"] / st1["epochs"][0]["cpu"], "", "<=", 17.6)
+        check("7", "16x corpus, streaming: peak RSS ratio (train-teacher)",
+              st16["_peak_rss_mb"] / st1["_peak_rss_mb"], "", "<=", 1.2)
+    soft = r.get("soft", {})
+    for pdfs, sizes in soft.get("pdfs", {}).items():
+        for name, label in (("dense", "dense"), ("top_k", f"top-{soft['top_k']} Posterior")):
+            rows.append(Row("8", f"soft targets at {pdfs} pdfs, {label}: bytes per frame "
+                                 f"(disk / memory)", sizes[name]["disk_bytes_per_frame"],
+                            fmt="{:,.0f}",
+                            note=f"{sizes[name]['memory_bytes_per_frame']:,.0f} in memory"))
+    kt = soft.get("kt", {})
+    if "dump" in kt and "on_the_fly" in kt:
+        rows.append(Row("8", "KT epoch (in memory): teacher on the fly / reading a dump",
+                        kt["on_the_fly"]["cpu"] / kt["dump"]["cpu"]))
     setup = r.get("setup", {})
     rows.append(Row("6", "train-mono: frames x passes per CPU second",
                     _get(setup, "train_mono", "frame_passes_per_cpu_s"), fmt="{:,.0f}"))
@@ -218,6 +239,19 @@ def details(r: Dict[str, Any]) -> List[str]:
                    f"({held / 2 ** 20:.0f} MiB at 4x), i.e. ~{per_frame * 360000 * 100 / 2 ** 30:.1f} "
                    f"GiB per 100 h of audio, plus 4 x num_pdfs bytes per frame with soft targets; "
                    f"the RSS ratio passes only because this corpus is small")
+    st = {t: r.get(f"stream_x{t}", {}) for t in (1, 4, 16)}
+    if all(x.get("epochs") for x in st.values()):
+        out.append("- streaming (blocks of a fixed size, synthetic corpus): " + "; ".join(
+            f"{t}x: {x['train_frames']:,} training frames, epoch {x['epochs'][0]['cpu']:.1f} "
+            f"CPU s, peak RSS {x['_peak_rss_mb']:.0f} MB" for t, x in st.items()))
+    soft = r.get("soft", {})
+    for pdfs, sizes in soft.get("pdfs", {}).items():
+        out.append(f"- soft targets at {pdfs} pdfs, bytes per frame on disk / in memory: dense "
+                   + " / ".join(f"{sizes['dense'][k]:,.0f}" for k in ("disk_bytes_per_frame",
+                                                                     "memory_bytes_per_frame"))
+                   + f", top-{soft['top_k']} Posterior " + " / ".join(
+                       f"{sizes['top_k'][k]:,.0f}" for k in ("disk_bytes_per_frame",
+                                                            "memory_bytes_per_frame")))
     return out
 
 
@@ -333,10 +367,10 @@ def findings(r: Dict[str, Any], rows: List[Row]) -> List[str]:
         out.append(
             f"- Scaling: epoch time scales linearly and peak RSS barely moves, but only because "
             f"this corpus is small next to the {s4.get('rss_after_imports_mb', 0):.0f} MB the "
-            f"process has after imports: load_corpus keeps every frame in memory "
+            f"process has after imports: the in-memory path keeps every frame in memory "
             f"({held:.0f} bytes per frame with hard targets, ~{held * 36e6 / 2 ** 30:.1f} GiB "
-            f"per 100 h; soft targets add 4 x num_pdfs bytes per frame). A corpus that does not "
-            f"fit needs a loader that streams shuffled blocks of utterances from the ark files.")
+            f"per 100 h; soft targets add 4 x num_pdfs bytes per frame). A corpus larger than "
+            f"--max-memory-mb streams in shuffled blocks of utterances instead (item 7).")
     return out
 
 
@@ -372,6 +406,24 @@ seconds with one thread. Item 5 trains one epoch with `train-teacher` in a fresh
 size; peak RSS from wait4. Full numbers: `bench-results/bench.json`.
 """
     write_text_atomic(path, text)
+
+
+def stream_rows_and_soft_rows(stage, quick: bool, num_pdfs: Optional[int]) -> None:
+    """Items 7 and 8: streaming training at 1x, 4x, 16x the synthetic corpus (blocks of a
+    fixed size); soft-target bytes per frame at the recipe's pdf count and 3,000 pdfs, and KT
+    with the teacher on the fly.
+
+    Args:
+        stage: bench.py's stage runner.
+        quick: the small sizes.
+        num_pdfs: the recipe's pdf count (from setup; 3,000 only when unknown).
+    """
+    base, buffer = (20, 3000) if quick else (600, 50000)  # 16x: ~2.9M frames, ~0.5 GB in memory
+    for times in (1, 4, 16):
+        stage(f"stream_x{times}", "stream", 900, times=times, base_utts=base, dim=40,
+              buffer_frames=buffer)
+    pdfs = [num_pdfs, 3000] if num_pdfs else [3000]
+    stage("soft", "soft", 900, utts=20 if quick else 100, pdfs=pdfs, top_k=20)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -447,6 +499,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         for times in (1, 4):
             stage(f"scale_x{times}", "scale", 400, times=times, conf=DNN_CONF,
                   overrides=DNN_OVERRIDES)
+        stream_rows_and_soft_rows(stage, q, setup.get("num_pdfs"))
     finally:
         results["meta"]["seconds"] = time.perf_counter() - start
         results["meta"]["load_average_end"] = os.getloadavg()

@@ -1,7 +1,8 @@
 """The measurements of ``make bench``, one per child process: ``bench_stages.py STAGE ARGS OUT``.
 
 Stages: setup (digits system: data, lang, features, train-mono, align, graph; item 6),
-train (items 1 and 2 for one model), feats (item 3), decode (item 4), scale (item 5).
+train (items 1 and 2 for one model), feats (item 3), decode (item 4), scale (item 5),
+stream (item 7: streaming training data), soft (item 8: soft-target bytes, teacher on the fly).
 Each writes a JSON dict to OUT. Run by scripts/bench.py; not a test.
 """
 
@@ -18,6 +19,9 @@ import numpy as np
 
 from asrkt.nnet.profiling import StepProfiler
 from bench_common import ROOT, Clock, fsdd_root
+
+if str(ROOT) not in sys.path:  # the synthetic corpus of the stream/soft rows: tests/helpers
+    sys.path.insert(0, str(ROOT))
 
 FSDD_SPEAKERS = ["george", "jackson", "lucas", "nicolas", "theo"]
 
@@ -638,7 +642,10 @@ class _ScaleRecorder(StepProfiler):
         self.corpora: List[Dict[str, float]] = []
 
     def corpus_loaded(self, name: str, corpus) -> None:
-        tensors = [corpus.feats, corpus.frame_lo, corpus.frame_hi, *corpus.targets.values()]
+        """``corpus`` is the command's BlockReader; in memory it reads its one block now."""
+        block = next(iter(corpus.blocks(0))) if corpus.in_memory else None
+        tensors = ([] if block is None else
+                   [block.feats, block.frame_lo, block.frame_hi, *block.targets.values()])
         self.corpora.append({"name": name, "frames": corpus.num_frames,
                              "bytes": int(sum(t.element_size() * t.numel() for t in tensors)),
                              "rss_mb": _rss_mb()})
@@ -672,8 +679,120 @@ def stage_scale(args: Dict[str, Any]) -> Dict[str, Any]:
             "train_frames": epochs[0]["frames"] if epochs else None}
 
 
+# --------------------------------------------------------------------------------------------
+# stream: item 7 (one corpus size per process, streaming in blocks of a fixed size)
+# soft: item 8 (bytes per frame of dense vs top-k soft targets; KT with the teacher on the fly)
+# --------------------------------------------------------------------------------------------
+def _train_epochs(profiler: StepProfiler) -> List[Dict[str, float]]:
+    """CPU time, wall time and frames of each training epoch a StepProfiler timed."""
+    return [{"epoch": e["epoch"], "cpu": e["total"], "wall": e["wall"], "frames": e["frames"]}
+            for e in profiler.epochs if e["train"]]
+
+
+def stage_stream(args: Dict[str, Any]) -> Dict[str, Any]:
+    """One epoch of a small DNN on the synthetic corpus at ``times`` x ``base_utts``
+    utterances, the data read in blocks of ``buffer_frames`` (peak RSS: run_stage)."""
+    _threads(1)
+    from asrkt.nnet.config import TeacherConfig
+    from asrkt.nnet.losses import LossSpec
+    from asrkt.nnet.steps import train_supervised
+    from tests.helpers.synthetic_nnet import make_synthetic_corpus
+
+    root = Path(args["work"]) / "stream" / f"x{args['times']}"
+    with Clock() as made:
+        data, ali = make_synthetic_corpus(root / "corpus", num_utts=args["base_utts"] *
+                                          args["times"], dim=args["dim"], num_pdfs=48,
+                                          min_len=200, max_len=400)
+    profiler = StepProfiler(clock=time.process_time)
+    cfg = TeacherConfig(device="cpu", num_threads=1, cmvn="utterance", num_layers=2,
+                        hidden_dim=128, splice=5, max_epochs=1, cv_fraction=0.05,
+                        buffer_frames=args["buffer_frames"])
+    with Clock() as c:
+        train_supervised("train-teacher", cfg, data, root / "exp", LossSpec(1.0, 0.0, 1.0),
+                         ali_dir=ali, hooks=profiler)
+    epochs = _train_epochs(profiler)
+    shutil.rmtree(root, ignore_errors=True)
+    return {"times": args["times"], "epochs": epochs, "command_cpu": c.cpu,
+            "command_wall": c.wall, "corpus_seconds": made.wall,
+            "train_frames": epochs[0]["frames"] if epochs else None}
+
+
+def _random_teacher(path: Path, data: Path, num_pdfs: int, dim: int) -> Path:
+    """A randomly initialised DNN teacher with ``num_pdfs`` outputs, saved as final.pt."""
+    import torch
+
+    from asrkt.data.datadir import DataDir
+    from asrkt.feats.pipeline import FeaturePipeline, PipelineConfig
+    from asrkt.nnet.modelio import model_payload
+    from asrkt.nnet.models import ModelSpec, build_model
+
+    torch.manual_seed(0)
+    pipeline = FeaturePipeline(PipelineConfig(cmvn="utterance")).fit(DataDir(data))
+    model = build_model(ModelSpec("dnn", 2, 256, 0, 5, 0), dim, num_pdfs)
+    path.mkdir(parents=True, exist_ok=True)
+    torch.save(model_payload(model, pipeline, torch.ones(num_pdfs), "bench", {}),
+               path / "final.pt")
+    return path
+
+
+def _soft_bytes(teacher: Path, data: Path, post: Path, top_k, frames: int) -> Dict[str, Any]:
+    """Disk and memory bytes per frame of a dump (dense, or top-k Posterior)."""
+    from asrkt.data.datadir import DataDir
+    from asrkt.feats.pipeline import FeaturePipeline, PipelineConfig
+    from asrkt.nnet.corpus import TargetSource, load_corpus
+    from asrkt.nnet.inference import dump_posteriors
+    from asrkt.nnet.posteriors import SoftTargetTable
+
+    with Clock() as c:
+        dump_posteriors(teacher, data, post, top_k=top_k, device="cpu")
+    table = SoftTargetTable(post)
+    pipeline = FeaturePipeline(PipelineConfig(cmvn="none")).fit(DataDir(data))
+    corpus = load_corpus(pipeline, DataDir(data), sources={"soft": TargetSource(table, "")})
+    held = sum(t.element_size() * t.numel() for t in corpus.targets.values())
+    return {"disk_bytes_per_frame": (post / "post.ark").stat().st_size / frames,
+            "memory_bytes_per_frame": held / corpus.num_frames, "dump_cpu": c.cpu}
+
+
+def stage_soft(args: Dict[str, Any]) -> Dict[str, Any]:
+    """Soft-target bytes per frame, dense vs top-k, at each of ``pdfs``; one KT epoch of a
+    small LSTM reading a top-k dump vs running the teacher on the fly."""
+    _threads(1)
+    from asrkt.data.datadir import DataDir
+    from asrkt.nnet.config import StudentConfig
+    from asrkt.nnet.losses import LossSpec
+    from asrkt.nnet.steps import train_supervised
+    from tests.helpers.synthetic_nnet import make_synthetic_corpus
+
+    root = Path(args["work"]) / "soft"
+    data, _ = make_synthetic_corpus(root / "corpus", num_utts=args["utts"], dim=40,
+                                    min_len=200, max_len=400)
+    frames = sum(DataDir(data).utt2num_frames.values())
+    k = args["top_k"]
+    res: Dict[str, Any] = {"top_k": k, "frames": frames, "pdfs": {}}
+    for pdfs in args["pdfs"]:
+        teacher = _random_teacher(root / f"teacher{pdfs}", data, pdfs, 40)
+        res["pdfs"][str(pdfs)] = {
+            name: _soft_bytes(teacher, data, root / f"post{pdfs}_{name}", top, frames)
+            for name, top in (("dense", None), ("top_k", min(k, pdfs)))}
+    pdfs = args["pdfs"][-1]
+    kt = {}
+    for name, source in (("dump", {"post_dir": root / f"post{pdfs}_top_k"}),
+                         ("on_the_fly", {"teacher": root / f"teacher{pdfs}"})):
+        cfg = StudentConfig(device="cpu", num_threads=1, cmvn="utterance", num_layers=1,
+                            hidden_dim=128, proj_dim=64, max_epochs=1, teacher_top_k=k,
+                            temperature=1.0)
+        profiler = StepProfiler(clock=time.process_time)
+        train_supervised("kt-pretrain", cfg, data, root / f"kt_{name}",
+                         LossSpec(0.0, 1.0, 1.0), hooks=profiler, **source)
+        kt[name] = _train_epochs(profiler)[-1]
+    res["kt"] = kt
+    shutil.rmtree(root, ignore_errors=True)
+    return res
+
+
 STAGES = {"setup": stage_setup, "train": stage_train, "feats": stage_feats,
-          "decode": stage_decode, "scale": stage_scale}
+          "decode": stage_decode, "scale": stage_scale, "stream": stage_stream,
+          "soft": stage_soft}
 
 if __name__ == "__main__":
     import logging

@@ -72,13 +72,16 @@ def train_teacher(data_dir, ali_dir, exp_dir, dbn, config, cv_data, resume):
 @click.argument("data_dir", type=_EXISTING)
 @click.argument("post_dir", type=_DIR)
 @config_options(PosteriorConfig)
+@click.option("--dense", is_flag=True,
+              help="With --top-k: dense matrices (zeros outside the top k) instead.")
 @click.option("--compress", is_flag=True,
               help="Kaldi compressed matrices: ~1 byte per value, lossy (rows renormalised).")
-def dump_posteriors(teacher_dir, data_dir, post_dir, config, compress):
-    """Write the teacher's frame posteriors (soft targets) as Kaldi matrices.
+def dump_posteriors(teacher_dir, data_dir, post_dir, config, dense, compress):
+    """Write the teacher's frame posteriors (soft targets) as Kaldi tables.
 
-    POST_DIR gets post.ark/post.scp ([frames x pdfs] per utterance), posteriors.yaml and
-    pdf_counts. Dense float32: 1.44 MB x num_pdfs per hour of audio (--compress: ~0.36 MB).
+    POST_DIR gets post.ark/post.scp, posteriors.yaml and pdf_counts. Dense float32 matrices
+    [frames x pdfs]: 1.44 MB x num_pdfs per hour of audio (--compress: ~0.36 MB); with --top-k K
+    a Kaldi Posterior table of K (pdf, weight) pairs per frame: 1.8 + 3.6 K MB per hour.
 
     \b
     Usage:   asrkt dump-posteriors [options] TEACHER_DIR DATA_DIR POST_DIR
@@ -91,33 +94,41 @@ def dump_posteriors(teacher_dir, data_dir, post_dir, config, compress):
     from asrkt.utils.config import save_config
 
     set_threads(config.num_threads)
-    run(teacher_dir, data_dir, post_dir, config.temperature, config.top_k, config.device, compress)
+    run(teacher_dir, data_dir, post_dir, config.temperature, config.top_k, config.device,
+        compress, dense)
     save_config(config, Path(post_dir) / "config.yaml")
 
 
 @click.command("kt-pretrain")
 @click.argument("data_dir", type=_EXISTING)
-@click.argument("post_dir", type=_EXISTING)
-@click.argument("exp_dir", type=_DIR)
+@click.argument("dirs", nargs=-1, required=True, metavar="[POST_DIR] EXP_DIR")
+@click.option("--teacher", type=_EXISTING,
+              help="Run this teacher on the fly for the soft targets (no POST_DIR).")
 @config_options(StudentConfig)
 @_CV_DATA
 @_RESUME
-def kt_pretrain(data_dir, post_dir, exp_dir, config, cv_data, resume):
+def kt_pretrain(data_dir, dirs, teacher, config, cv_data, resume):
     """Pre-train a student as a whole on the teacher's soft targets (knowledge transfer).
 
     Loss: T^2 x cross-entropy of softmax(z/T) against the soft targets re-tempered to T.
-    Students: lstm (LSTMP), blstm, gru, bgru, rnn, brnn, dnn.
+    Students: lstm (LSTMP), blstm, gru, bgru, rnn, brnn, dnn. Soft targets come from POST_DIR
+    (dump-posteriors) or, with --teacher, from the teacher run while the data is read.
 
     \b
-    Usage:   asrkt kt-pretrain [options] DATA_DIR POST_DIR EXP_DIR
+    Usage:   asrkt kt-pretrain [options] DATA_DIR [POST_DIR] EXP_DIR
     Example: asrkt kt-pretrain --student lstm --temperature 2 data/train exp/dnn_post exp/lstm_kt
     """
+    from asrkt.errors import AsrktError
     from asrkt.nnet.losses import LossSpec
     from asrkt.nnet.steps import train_supervised
 
+    if len(dirs) != (1 if teacher else 2):
+        raise AsrktError("expected DATA_DIR EXP_DIR with --teacher, else DATA_DIR POST_DIR "
+                         "EXP_DIR")
+    post_dir, exp_dir = (None, dirs[0]) if teacher else dirs
     train_supervised("kt-pretrain", config, data_dir, exp_dir,
                      LossSpec(0.0, 1.0, config.temperature), post_dir=post_dir,
-                     cv_data=cv_data, resume=resume)
+                     cv_data=cv_data, resume=resume, teacher=teacher)
 
 
 @click.command("finetune")
@@ -127,10 +138,12 @@ def kt_pretrain(data_dir, post_dir, exp_dir, config, cv_data, resume):
 @click.option("--init", "init", type=_EXISTING,
               help="Start from this model (e.g. the KT-pre-trained student); random init without.")
 @click.option("--post-dir", type=_EXISTING, help="Soft targets for --kt-weight > 0.")
+@click.option("--teacher", type=_EXISTING,
+              help="With --kt-weight: run this teacher on the fly instead of --post-dir.")
 @config_options(FinetuneConfig)
 @_CV_DATA
 @_RESUME
-def finetune(data_dir, ali_dir, exp_dir, init, post_dir, config, cv_data, resume):
+def finetune(data_dir, ali_dir, exp_dir, init, post_dir, teacher, config, cv_data, resume):
     """Fine-tune (or train from scratch) on hard pdf targets with cross-entropy.
 
     With --init the architecture and feature pipeline come from that model.
@@ -143,11 +156,12 @@ def finetune(data_dir, ali_dir, exp_dir, init, post_dir, config, cv_data, resume
     from asrkt.nnet.losses import LossSpec
     from asrkt.nnet.steps import train_supervised
 
-    if config.kt_weight > 0 and post_dir is None:
-        raise AsrktError("--kt-weight > 0 needs --post-dir with soft targets")
+    if config.kt_weight > 0 and (post_dir is None) == (teacher is None):
+        raise AsrktError("--kt-weight > 0 needs soft targets: --post-dir or --teacher (one)")
     loss = LossSpec(1.0 - config.kt_weight, config.kt_weight, config.temperature)
     train_supervised("finetune", config, data_dir, exp_dir, loss, ali_dir=ali_dir,
-                     post_dir=post_dir, init=init, cv_data=cv_data, resume=resume)
+                     post_dir=post_dir, init=init, cv_data=cv_data, resume=resume,
+                     teacher=teacher)
 
 
 @click.command("forward")

@@ -120,6 +120,12 @@ class RunOptions(DeviceOptions, FeatureOptions):
     """Where and how reproducibly a training command runs (shared by every training config)."""
 
     seed: int = option(777, ge=0, lt=2 ** 32, help="Random seed.")
+    buffer_frames: int = option(
+        0, ge=0, help="Frames of utterances read into memory at a time (streaming: blocks of "
+                      "shuffled utterances, the next read in the background); 0: automatic, the "
+                      "whole corpus in memory when it fits --max-memory-mb, else blocks sized to it.")
+    max_memory_mb: int = option(4096, ge=1, help="With --buffer-frames 0: the memory the "
+                                                 "training data may take (MiB).")
 
 
 @dataclass
@@ -194,7 +200,11 @@ class TeacherConfig(TrainConfig):
 
 @dataclass
 class StudentConfig(TrainConfig):
-    """``asrkt kt-pretrain``: LSTMP student trained on soft targets at ``temperature``."""
+    """``asrkt kt-pretrain``: LSTMP student trained on soft targets at ``temperature``.
+
+    teacher_top_k: with a teacher run on the fly (--teacher), keep its k largest posteriors
+        per frame, renormalised, as sparse targets (dump-posteriors --top-k; 0: all, dense).
+    """
 
     model: str = "lstm"
     num_layers: int = 2
@@ -204,6 +214,9 @@ class StudentConfig(TrainConfig):
     target_delay: int = 5
     grad_clip: float = 5.0
     temperature: float = option(1.0, gt=0, help="KT temperature T on both sides.")
+    teacher_top_k: int = option(0, ge=0, help="With --teacher: keep the teacher's k largest "
+                                              "posteriors per frame, renormalised, as sparse "
+                                              "targets (0: all, dense).")
 
 
 @dataclass
@@ -232,7 +245,9 @@ class PosteriorConfig(DeviceOptions):
 
     temperature: float = option(1.0, gt=0, help="Softmax temperature T of the soft targets.")
     top_k: Optional[int] = option(None, ge=1, help="Keep the k largest posteriors per frame, "
-                                                   "renormalised (default: all).")
+                                                   "renormalised, as a sparse Kaldi Posterior "
+                                                   "table (5 + 10k bytes per frame; default: "
+                                                   "all, dense matrices).")
 
 
 @dataclass

@@ -20,11 +20,11 @@ from tqdm import tqdm
 from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
 from asrkt.nnet.config import RBMConfig, resolve_device, set_threads
-from asrkt.nnet.corpus import Corpus, load_corpus
+from asrkt.nnet.corpus import BlockReader, Corpus, choose_buffer_frames, feature_frames
 from asrkt.nnet.expdir import log_hyperparameters, new_pipeline, prepare_exp_dir
 from asrkt.nnet.loaders import epoch_generator, gather_inputs
 from asrkt.nnet.modelio import load_torch, resolve_model_path, save_torch
-from asrkt.nnet.rbm import (RBM, activation_means, bernoulli_vis_bias, train_rbm_epoch)
+from asrkt.nnet.rbm import RBM, activation_means, bernoulli_vis_bias, train_rbm_epoch
 from asrkt.nnet.trainer import plot_curves, write_history
 from asrkt.utils.logs import command_log
 
@@ -59,17 +59,35 @@ def _latest_checkpoint(exp_dir: Path) -> Optional[Dict[str, Any]]:
     return load_torch(folder / f"epoch-{numbers[-1]}.pt", "checkpoint")
 
 
-def _new_rbm(config: RBMConfig, layer: int, vis_dim: int, inputs, num_frames: int,
-             device) -> RBM:
+def _new_rbm(config: RBMConfig, layer: int, vis_dim: int, reader, offsets: List[int],
+             below: List[RBM], device) -> RBM:
     generator = torch.Generator().manual_seed(config.seed * 1009 + layer)
     if layer == 0:
         return RBM.initial(vis_dim, config.hid_dim, "gaussian", config.lr_gaussian, generator,
                            config.param_stddev).to(device)
-    gather, propagate = inputs
-    means = activation_means(lambda idx: propagate(gather(idx)), num_frames, 4096, device)
+    parts = []  # (mean, frames) per block
+    for corpus in reader.blocks(0):
+        gather, propagate = layer_inputs(corpus.to(device), offsets, below)
+        parts.append((activation_means(lambda idx: propagate(gather(idx)), corpus.num_frames,
+                                       4096, device), corpus.num_frames))
+    means = parts[0][0] if len(parts) == 1 else (
+        sum(m * n for m, n in parts) / sum(n for _, n in parts))
     vis_bias = bernoulli_vis_bias(means).cpu()
     return RBM.initial(vis_dim, config.hid_dim, "bernoulli", config.lr_bernoulli, generator,
                        config.param_stddev, vis_bias).to(device)
+
+
+def _reader(config: RBMConfig, pipeline, data: DataDir):
+    """The block reader of the training data (one kept block when it fits the memory budget:
+    features, frame bounds and the shuffling order, 4 x dim + 24 bytes per frame)."""
+
+    lengths = feature_frames(data, data.utterances)
+    buffer = choose_buffer_frames(config.buffer_frames, config.max_memory_mb,
+                                  int(lengths.sum()), 4 * pipeline.output_dim() + 24)
+    if buffer:
+        logger.info("streaming the features in blocks of %d frames", buffer)
+    return BlockReader(pipeline, data, data.utterances, lengths, None, buffer, seed=config.seed,
+                       options={"name": "train"})
 
 
 def _state_cpu(rbm: RBM) -> Dict[str, Any]:
@@ -94,30 +112,29 @@ def pretrain_rbm(config: RBMConfig, data_dir, exp_dir, resume: bool = False) -> 
         data = DataDir(data_dir)
         pipeline = new_pipeline(config, data)
         pipeline.save(exp_dir / "feature_pipeline.yaml")
-        corpus = load_corpus(pipeline, data, name="train").to(device)
+        reader = _reader(config, pipeline, data)
+        dim = pipeline.output_dim()
         offsets = list(range(-config.splice, config.splice + 1))
         logger.info("%d utterances, %d frames of %d x %d spliced dims; device %s",
-                    len(corpus.utts), corpus.num_frames, corpus.dim, len(offsets), device)
+                    len(reader.utts), reader.num_frames, dim, len(offsets), device)
         done, current, history = _restore(exp_dir, resume, device)
         step = len(history)
         for layer in range(len(done), config.nn_depth):
-            gather, propagate = layer_inputs(corpus, offsets, done)
-            inputs = (gather, propagate)
-            vis_dim = corpus.dim * len(offsets) if layer == 0 else config.hid_dim
-            rbm = current or _new_rbm(config, layer, vis_dim, inputs, corpus.num_frames, device)
+            vis_dim = dim * len(offsets) if layer == 0 else config.hid_dim
+            rbm = current or _new_rbm(config, layer, vis_dim, reader, offsets, done, device)
             current = None
             epochs = config.rbm_iter * (2 if layer == 0 else 1)
             first = 1 + sum(1 for h in history if h["layer"] == layer + 1)
             for layer_epoch in range(first, epochs + 1):
                 step += 1
-                history.append(_rbm_epoch(config, rbm, inputs, corpus, layer, layer_epoch,
-                                          epochs, step, device))
+                history.append(_rbm_epoch(config, rbm, (reader, offsets, done), layer,
+                                          layer_epoch, epochs, step, device))
                 write_history(exp_dir, history)
                 plot_curves(exp_dir / "curves.png", history, [["recon_mse"]])
                 save_torch({"done": [_state_cpu(r) for r in done], "current": _state_cpu(rbm),
                             "history": history}, exp_dir / "checkpoints" / f"epoch-{step}.pt")
             done.append(rbm)
-        save_torch(dbn_payload(done, pipeline, config, corpus.dim), exp_dir / "final.pt")
+        save_torch(dbn_payload(done, pipeline, config, dim), exp_dir / "final.pt")
         logger.info("DBN of %d RBMs written to %s", len(done), exp_dir / "final.pt")
         return history
 
@@ -137,31 +154,37 @@ def _restore(exp_dir: Path, resume: bool, device) -> Tuple[List[RBM], Optional[R
     return done, current, history
 
 
-def _rbm_epoch(config: RBMConfig, rbm: RBM, inputs, corpus: Corpus, layer: int,
-               layer_epoch: int, epochs: int, step: int, device) -> Dict[str, Any]:
-    """One CD-1 epoch of RBM ``layer`` (0-based); returns its ``train.jsonl`` record.
+def _rbm_epoch(config: RBMConfig, rbm: RBM, data, layer: int, layer_epoch: int, epochs: int,
+               step: int, device) -> Dict[str, Any]:
+    """One CD-1 epoch of RBM ``layer`` (0-based) over the reader's blocks (frames shuffled
+    inside each block; one block in memory: the whole corpus); returns its ``train.jsonl``
+    record.
 
     Args:
         config: the run's config.
         rbm: the RBM being trained.
-        inputs: (gather, propagate) from :func:`layer_inputs`.
-        corpus: the features.
+        data: (block reader, splice offsets, the trained RBMs below).
         layer / layer_epoch / epochs: position in the stack and in this RBM's epochs.
         step: epoch number over all layers (checkpoint number; seeds the shuffling).
         device: torch device.
     """
+    reader, offsets, below = data
     seed = (config.seed * 1009 + layer) * 1009 + layer_epoch
-    order = torch.from_numpy(epoch_generator(config.seed, step).permutation(corpus.num_frames))
     generator = torch.Generator(device=device).manual_seed(seed)
     ramp = config.momentum_ramp_frames or min(KALDI_MOMENTUM_RAMP_FRAMES,
-                                              epochs * corpus.num_frames // 2)
-    bar = tqdm(total=-(-corpus.num_frames // config.batch_size), leave=False, disable=None,
+                                              epochs * reader.num_frames // 2)
+    bar = tqdm(total=-(-reader.num_frames // config.batch_size), leave=False, disable=None,
                desc=f"RBM {layer + 1} epoch {layer_epoch}", unit="batch")
     lr = rbm.learning_rate
-    stats = train_rbm_epoch(rbm, inputs[0], inputs[1], order.to(device), config.batch_size,
-                            generator,
-                            (config.momentum, config.momentum_max), ramp, config.l2_penalty, bar)
+    parts = []
+    for block, corpus in enumerate(reader.blocks(step)):
+        gather, propagate = layer_inputs(corpus.to(device), offsets, below)
+        order = epoch_generator(config.seed, step, block=block).permutation(corpus.num_frames)
+        parts.append((corpus.num_frames, train_rbm_epoch(
+            rbm, gather, propagate, torch.from_numpy(order).to(device), config.batch_size,
+            generator, (config.momentum, config.momentum_max), ramp, config.l2_penalty, bar)))
     bar.close()
+    stats = parts[0][1] if len(parts) == 1 else merge_epoch_stats(parts)
     line = {"epoch": step, "layer": layer + 1, "layer_epoch": layer_epoch, "epochs": epochs,
             "vis_type": rbm.vis_type, "lr": lr, **stats}
     logger.info("RBM %d (%s-Bernoulli) epoch %d/%d: reconstruction MSE %.4f (%.3f per frame), "
@@ -170,6 +193,19 @@ def _rbm_epoch(config: RBMConfig, rbm: RBM, inputs, corpus: Corpus, layer: int,
                 stats["recon_error"], lr, stats["momentum"], stats["frames_per_s"],
                 100 * stats["data_share"])
     return line
+
+
+def merge_epoch_stats(parts: List[Tuple[int, Dict[str, float]]]) -> Dict[str, float]:
+    """One epoch's statistics from (frames, :func:`train_rbm_epoch`'s dict) of its blocks:
+    errors weighted by frames, rates and shares by time, the last momentum."""
+    frames = [max(n, 1) for n, _ in parts]
+    seconds = [n / max(p["frames_per_s"], 1e-9) for n, (_, p) in zip(frames, parts)]
+    out = {key: sum(n * p[key] for n, (_, p) in zip(frames, parts)) / sum(frames)
+           for key in ("recon_error", "recon_mse")}
+    out.update({key: sum(t * p[key] for t, (_, p) in zip(seconds, parts)) / sum(seconds)
+                for key in ("gflops_per_s", "data_share")})
+    out.update(momentum=parts[-1][1]["momentum"], frames_per_s=sum(frames) / sum(seconds))
+    return out
 
 
 def dbn_payload(layers: List[RBM], pipeline, config: RBMConfig, input_dim: int) -> Dict[str, Any]:

@@ -16,7 +16,7 @@ import torch
 from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
 from asrkt.nnet.config import resolve_device
-from asrkt.nnet.corpus import TargetSource, check_targets, report_skipped
+from asrkt.nnet.corpus import TargetSource, check_target_values, report_skipped
 from asrkt.nnet.inference import iter_logits
 from asrkt.nnet.modelio import load_model, resolve_model_path
 from asrkt.nnet.targets import PdfAlignments
@@ -55,16 +55,18 @@ def evaluate_frames(model_path: PathLike, data_dir: PathLike, ali_dir: PathLike,
     if alignments.num_pdfs != loaded.model.num_pdfs:
         raise AsrktError(f"{ali_dir}: alignments have {alignments.num_pdfs} pdfs, model "
                          f"{resolve_model_path(model_path)} has {loaded.model.num_pdfs}")
-    sources = {"pdf": TargetSource(alignments.load(), str(alignments.table))}
+    # alignments read per utterance: memory bounded by forward's read-ahead, not the corpus
+    sources = {"pdf": TargetSource(alignments.lazy(), str(alignments.table))}
     total_ce, correct, frames, runs, run_frames = 0.0, 0, 0, 0, 0
     per_utt: Dict[str, float] = {}
     skipped: List[Tuple[str, str]] = []
     for utt, logits in iter_logits(loaded, data, dev, "eval-frames"):
-        length, reason = check_targets(utt, logits.shape[0], sources, tolerance)
+        values = {"pdf": sources["pdf"].values[utt]} if utt in sources["pdf"].values else {}
+        length, reason = check_target_values(utt, logits.shape[0], sources, values, tolerance)
         if not length:
             skipped.append((utt, reason or "no frames"))
             continue
-        target = torch.from_numpy(sources["pdf"].values[utt][:length]).to(dev)
+        target = torch.from_numpy(values["pdf"][:length]).to(dev)
         logits = logits[:length].float()
         total_ce += float(torch.nn.functional.cross_entropy(logits, target, reduction="sum"))
         hits = logits.argmax(-1) == target

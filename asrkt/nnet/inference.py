@@ -14,6 +14,8 @@ from tqdm import tqdm
 
 from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
+from asrkt.feats.pipeline import FeatureReader
+from asrkt.io.posterior import PosteriorWriter, SparsePosterior
 from asrkt.io.tables import ArkScpWriter
 from asrkt.nnet.config import resolve_device
 from asrkt.nnet.modelio import LoadedModel, load_model, resolve_model_path
@@ -178,7 +180,8 @@ def iter_logits(loaded: LoadedModel, data_dir: DataDir, device,
 
 
 def _run(loaded: LoadedModel, data_dir: DataDir, out_dir: Path, name: str, device,
-         transform, compress: bool = False, before_install=None) -> int:
+         transform, compress: bool = False, sparse: bool = False,
+         before_install=None) -> int:
     """Write ``transform(logits)`` of every utterance of ``data_dir`` (in its order) to
     OUT_DIR/NAME.{ark,scp}.
 
@@ -188,26 +191,62 @@ def _run(loaded: LoadedModel, data_dir: DataDir, out_dir: Path, name: str, devic
         out_dir: output directory.
         name: ark/scp file name.
         device: torch device.
-        transform: logits [T, num_pdfs] -> output matrix (row-wise).
+        transform: logits [T, num_pdfs] -> output matrix (row-wise), or with ``sparse``
+            (ids [T, K], weights [T, K]).
         compress: Kaldi compressed matrices.
+        sparse: write a Kaldi Posterior table instead of matrices.
         before_install: see :class:`ArkScpWriter` (files describing the new table).
     """
     count = 0
-    with ArkScpWriter(out_dir / f"{name}.ark", out_dir / f"{name}.scp", compress,
-                      before_install) as writer:
+    ark, scp = out_dir / f"{name}.ark", out_dir / f"{name}.scp"
+    with (PosteriorWriter(ark, scp, before_install=before_install) if sparse
+          else ArkScpWriter(ark, scp, compress, before_install)) as writer:
         for utt, logits in iter_logits(loaded, data_dir, device, name):
             out = transform(logits)
-            if not torch.isfinite(out).all():  # the transform itself (e.g. priors) went wrong
+            values = out[1] if sparse else out
+            if not torch.isfinite(values).all():  # the transform itself (e.g. priors) failed
                 raise AsrktError(f"utterance '{utt}': model output contains NaN/inf")
-            writer.write(utt, out.cpu().numpy().astype(np.float32))
+            if sparse:
+                out = SparsePosterior(out[0].cpu().numpy().astype(np.int32),
+                                      values.cpu().numpy().astype(np.float32))
+            else:
+                out = out.cpu().numpy().astype(np.float32)
+            writer.write(utt, out)
             count += 1
     return count
 
 
+def soft_targets(logits: torch.Tensor, temperature: float, top_k: Optional[int] = None,
+                 dense: bool = True):
+    """The teacher's soft targets from its logits, as ``dump-posteriors`` writes them.
+
+    softmax(z / T); with ``top_k`` only the k largest of each frame, renormalised over them.
+
+    Args:
+        logits: [T, num_pdfs] teacher logits.
+        temperature: softmax temperature T.
+        top_k: pairs kept per frame (None: all).
+        dense: [T, num_pdfs] rows (zeros outside the top k); else (ids [T, k] long, weights
+            [T, k]), ids in decreasing order of weight.
+    """
+    post = torch.softmax(logits.float() / temperature, dim=-1)
+    if top_k is None or (dense and top_k >= post.shape[-1]):
+        return post
+    values, index = post.topk(min(top_k, post.shape[-1]), dim=-1)
+    values = values / values.sum(dim=-1, keepdim=True)
+    if not dense:
+        return index, values
+    return torch.zeros_like(post).scatter_(-1, index, values)
+
+
 def dump_posteriors(teacher: PathLike, data_dir: PathLike, post_dir: PathLike,
                     temperature: float = 1.0, top_k: Optional[int] = None,
-                    device: str = "auto", compress: bool = False) -> int:
+                    device: str = "auto", compress: bool = False, dense: bool = False) -> int:
     """Write the teacher's frame posteriors softmax(z / T) to POST_DIR/post.{ark,scp}.
+
+    Without ``top_k`` (or with ``dense``) the table holds dense matrices [T, num_pdfs]; with
+    ``top_k`` a Kaldi Posterior table (the k largest posteriors of each frame as (pdf, weight)
+    pairs, renormalised): 5 + 10 k bytes per frame instead of 4 x num_pdfs.
 
     Args:
         teacher: teacher model (file or EXP_DIR).
@@ -217,10 +256,15 @@ def dump_posteriors(teacher: PathLike, data_dir: PathLike, post_dir: PathLike,
         top_k: keep the k largest posteriors per frame and renormalise (None: all).
         device: 'auto', 'cpu', 'cuda'.
         compress: Kaldi compressed matrices (about 1 byte per value instead of 4; lossy,
-            rows are renormalised when read).
+            rows are renormalised when read); dense output only.
+        dense: with ``top_k``, write dense rows (zeros outside the top k) instead of a
+            Posterior table.
     """
     if temperature <= 0:
         raise AsrktError(f"--temperature must be > 0, got {temperature}")
+    sparse = top_k is not None and not dense
+    if compress and sparse:
+        raise AsrktError("--compress applies to dense matrices: drop --top-k, or add --dense")
     post_dir = Path(post_dir)
     post_dir.mkdir(parents=True, exist_ok=True)
     with command_log(post_dir / "log", "dump-posteriors"):
@@ -229,18 +273,11 @@ def dump_posteriors(teacher: PathLike, data_dir: PathLike, post_dir: PathLike,
         num_pdfs = loaded.model.num_pdfs
         if top_k is not None and not 1 <= top_k <= num_pdfs:
             raise AsrktError(f"--top-k must be in 1..{num_pdfs}, got {top_k}")
-        logger.info("teacher %s, temperature %g, top-k %s, %d pdfs: about %.0f MB per hour of "
-                    "audio%s", resolve_model_path(teacher), temperature, top_k, num_pdfs,
-                    360000 * (1 if compress else 4) * num_pdfs / 1e6,
-                    " (compressed)" if compress else "")
-
-        def transform(logits: torch.Tensor) -> torch.Tensor:
-            post = torch.softmax(logits.float() / temperature, dim=-1)
-            if top_k is not None and top_k < num_pdfs:
-                values, index = post.topk(top_k, dim=-1)
-                post = torch.zeros_like(post).scatter_(-1, index, values)
-                post /= post.sum(dim=-1, keepdim=True)
-            return post
+        per_frame = 5 + 10 * top_k if sparse else (1 if compress else 4) * num_pdfs
+        logger.info("teacher %s, temperature %g, top-k %s, %d pdfs: %s, about %.0f MB per "
+                    "hour of audio", resolve_model_path(teacher), temperature, top_k, num_pdfs,
+                    "Kaldi Posterior" if sparse else "compressed matrices" if compress
+                    else "dense matrices", 360000 * per_frame / 1e6)
 
         def describe() -> None:  # installed with post.ark/post.scp, never with old ones
             write_info(post_dir, temperature, top_k, num_pdfs, str(resolve_model_path(teacher)))
@@ -249,8 +286,9 @@ def dump_posteriors(teacher: PathLike, data_dir: PathLike, post_dir: PathLike,
             else:
                 (post_dir / "pdf_counts").unlink(missing_ok=True)
 
-        count = _run(loaded, DataDir(data_dir), post_dir, "post", dev, transform, compress,
-                     describe)
+        count = _run(loaded, DataDir(data_dir), post_dir, "post", dev,
+                     lambda z: soft_targets(z, temperature, top_k, dense=not sparse),
+                     compress, sparse, describe)
         logger.info("wrote soft targets of %d utterances to %s", count, post_dir / "post.scp")
         return count
 
@@ -291,3 +329,64 @@ def forward(model_path: PathLike, data_dir: PathLike, out_dir: PathLike,
         logger.info("wrote log-likelihoods of %d utterances to %s", count,
                     out_dir / "loglikes.scp")
         return count
+
+
+class TeacherTargets:
+    """Soft targets computed by a teacher when an utterance is looked up: the teacher's own
+    feature pipeline, a whole-utterance forward pass (eval mode, no gradient) and
+    :func:`soft_targets`, i.e. exactly what ``dump-posteriors`` would have written, without the
+    files. A mapping like :class:`asrkt.nnet.posteriors.SoftTargetTable`, so the block reader
+    runs the teacher while it reads a block (in its background thread when streaming; once
+    for a corpus kept in memory).
+
+    Args:
+        teacher: teacher model (file or EXP_DIR).
+        data_dirs: the data directories the student trains (and is cross-validated) on.
+        temperature: softmax temperature T (the KT temperature: no re-tempering).
+        top_k: keep the k largest posteriors per frame, sparse (0/None: all, dense).
+        device: torch device of the teacher.
+    """
+
+    def __init__(self, teacher: PathLike, data_dirs: Sequence[DataDir], temperature: float,
+                 top_k: Optional[int], device):
+
+        self.loaded = load_model(teacher, device)
+        self.model = self.loaded.model.eval()
+        self.num_pdfs = self.model.num_pdfs
+        self.top_k = top_k or None
+        if self.top_k is not None and not 1 <= self.top_k <= self.num_pdfs:
+            raise AsrktError(f"top-k must be in 1..{self.num_pdfs}, got {self.top_k}")
+        self.temperature, self.device = temperature, device
+        self.table = f"teacher {resolve_model_path(teacher)}"
+        need_cmvn = self.loaded.pipeline.config.cmvn == "speaker"
+        self._readers = {}
+        for data_dir in data_dirs:
+            reader = FeatureReader(data_dir, need_cmvn)
+            self._readers.update((utt, reader) for utt in data_dir.utterances)
+
+    @property
+    def sparse(self) -> bool:
+        return self.top_k is not None
+
+    def keys(self):
+        return self._readers.keys()
+
+    def __contains__(self, utt: str) -> bool:
+        return utt in self._readers
+
+    def __len__(self) -> int:
+        return len(self._readers)
+
+    def __getitem__(self, utt: str):
+        """The utterance's soft targets: SparsePosterior (top-k) or float32 [T, num_pdfs]."""
+
+        raw, stats = self._readers[utt].read(utt)
+        feats = self.loaded.pipeline.transform(raw, stats, utt)
+        logits = utterance_logits(self.model, feats, self.device, utt)
+        if not torch.isfinite(logits).all():
+            raise AsrktError(f"{self.table}: output for utterance '{utt}' contains NaN/inf")
+        out = soft_targets(logits, self.temperature, self.top_k, dense=not self.sparse)
+        if self.sparse:
+            return SparsePosterior(out[0].cpu().numpy().astype(np.int32),
+                                   out[1].cpu().numpy().astype(np.float32))
+        return out.cpu().numpy().astype(np.float32)

@@ -8,6 +8,8 @@
   new utterance starts; an utterance's last chunk is padded (masked). Every frame is used exactly
   once per epoch and memory does not grow with utterance length. With ``chunk_len=None`` (for
   bidirectional models) each batch holds whole utterances of similar length.
+- :class:`BlockLoader`: one of the above per block of a
+  :class:`~asrkt.nnet.corpus.BlockReader` (streaming training data; one kept block in memory).
 
 Inputs are built by one gather per batch (:func:`gather_inputs`; FrameShuffleLoader gathers
 blocks of consecutive batches, the next block in a background thread on CPU): splicing and
@@ -19,14 +21,14 @@ earlier epochs (resume gives the same batches).
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 
-from asrkt.nnet.corpus import Corpus
+from asrkt.nnet.corpus import BLOCK_KEY, Corpus
 
 
 @dataclass
@@ -87,9 +89,19 @@ def offsets_tensor(offsets: Sequence[int], device=None) -> torch.Tensor:
 BLOCK_FRAMES = 4096
 
 
-def epoch_generator(seed: int, epoch: int) -> np.random.Generator:
-    """The shuffling generator of one epoch."""
-    return np.random.default_rng([seed, epoch])
+def epoch_generator(seed: int, epoch: int, *extra: int, block: int = 0) -> np.random.Generator:
+    """The shuffling generator of one epoch (and of one block of it: block 0, the only block
+    of an in-memory corpus, uses the epoch's own generator).
+
+    Args:
+        seed: the run's seed.
+        epoch: the epoch.
+        extra: further entropy words (one generator per purpose).
+        block: the block of :class:`asrkt.nnet.corpus.BlockReader`.
+    """
+
+    tail = [BLOCK_KEY, block] if block else []
+    return np.random.default_rng([seed, epoch, *extra, *tail])
 
 
 class FrameShuffleLoader:
@@ -108,13 +120,14 @@ class FrameShuffleLoader:
         shuffle: shuffle frames each epoch.
         seed: shuffling seed.
         prefetch: build the next batch in a background thread (CPU corpora only).
+        block: which block of an epoch ``corpus`` is (seeds its shuffling).
     """
 
     def __init__(self, corpus: Corpus, offsets: Sequence[int], batch_size: int = 256,
-                 shuffle: bool = True, seed: int = 777, prefetch: bool = True):
+                 shuffle: bool = True, seed: int = 777, prefetch: bool = True, block: int = 0):
         self.corpus, self.offsets = corpus, list(offsets)
         self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
-        self.prefetch = prefetch
+        self.prefetch, self.block = prefetch, block
         self._offsets: Optional[torch.Tensor] = None
 
     def __len__(self) -> int:
@@ -124,7 +137,7 @@ class FrameShuffleLoader:
         n = self.corpus.num_frames
         if not self.shuffle:
             return torch.arange(n)
-        return torch.from_numpy(epoch_generator(self.seed, epoch).permutation(n))
+        return torch.from_numpy(epoch_generator(self.seed, epoch, block=self.block).permutation(n))
 
     def _offsets_on(self, device) -> Optional[torch.Tensor]:
         """The offsets tensor (built once per loader and device; None for no splicing)."""
@@ -184,20 +197,22 @@ class ChunkedSequenceLoader:
         chunk_len: frames per chunk; None = whole utterances (bidirectional models).
         shuffle: shuffle utterances each epoch.
         seed: shuffling seed.
+        block: which block of an epoch ``corpus`` is (seeds its shuffling).
     """
 
     def __init__(self, corpus: Corpus, offsets: Sequence[int], num_streams: int = 64,
-                 chunk_len: Optional[int] = 20, shuffle: bool = True, seed: int = 777):
+                 chunk_len: Optional[int] = 20, shuffle: bool = True, seed: int = 777,
+                 block: int = 0):
         self.corpus, self.offsets = corpus, list(offsets)
         self.num_streams, self.chunk_len = num_streams, chunk_len
-        self.shuffle, self.seed = shuffle, seed
+        self.shuffle, self.seed, self.block = shuffle, seed, block
         self._offsets: Optional[torch.Tensor] = None
 
     def utterance_order(self, epoch: int) -> np.ndarray:
         count = len(self.corpus.lengths)
         if not self.shuffle:
             return np.arange(count)
-        return epoch_generator(self.seed, epoch).permutation(count)
+        return epoch_generator(self.seed, epoch, block=self.block).permutation(count)
 
     def schedule(self, epoch: int) -> List[np.ndarray]:
         """Frame indices of each batch, [S, C] with -1 for padding (chunked) or [S', L]."""
@@ -235,7 +250,8 @@ class ChunkedSequenceLoader:
         groups = [by_length[i:i + self.num_streams]
                   for i in range(0, len(by_length), self.num_streams)]
         if self.shuffle:
-            shuffled = np.random.default_rng([self.seed, epoch, 1]).permutation(len(groups))
+            shuffled = epoch_generator(self.seed, epoch, 1, block=self.block).permutation(
+                len(groups))
             groups = [groups[i] for i in shuffled]
         out = []
         for group in groups:
@@ -278,11 +294,72 @@ class ChunkedSequenceLoader:
 
 
 def make_loader(corpus: Corpus, model, batch_size: int, num_streams: int,
-                chunk_len: int, shuffle: bool, seed: int):
+                chunk_len: int, shuffle: bool, seed: int, block: int = 0):
     """The loader a model trains with: frame shuffling for frame models, chunked BPTT for
-    unidirectional recurrent models, whole utterances for bidirectional ones."""
+    unidirectional recurrent models, whole utterances for bidirectional ones.
+
+    Args:
+        corpus: features and targets (one block).
+        model: the acoustic model (its splicing, recurrence, direction).
+        batch_size: frames per minibatch (frame models).
+        num_streams: streams per minibatch (recurrent models).
+        chunk_len: BPTT chunk length.
+        shuffle: shuffle each epoch.
+        seed: shuffling seed.
+        block: which block of the epoch ``corpus`` is.
+    """
     offsets = model.input_offsets()
     if not model.recurrent:
-        return FrameShuffleLoader(corpus, offsets, batch_size, shuffle, seed)
+        return FrameShuffleLoader(corpus, offsets, batch_size, shuffle, seed, block=block)
     return ChunkedSequenceLoader(corpus, offsets, num_streams,
-                                 None if model.bidirectional else chunk_len, shuffle, seed)
+                                 None if model.bidirectional else chunk_len, shuffle, seed,
+                                 block=block)
+
+
+class BlockLoader:
+    """Minibatches over the blocks of a :class:`asrkt.nnet.corpus.BlockReader`: each block gets
+    the loader :func:`make_loader` builds for it (frames shuffled inside the block for frame
+    models, as nnet-train-frmshuff's --randomizer-size; streams built inside the block for
+    recurrent ones). A new block restarts every stream, so its first batch carries no state.
+    With one kept block (the in-memory path) the batches are those of that block's loader.
+
+    Args:
+        reader: the block reader.
+        model: the acoustic model.
+        device: where the blocks go.
+        batch_size / num_streams / chunk_len / shuffle / seed: as :func:`make_loader`.
+    """
+
+    def __init__(self, reader, model, device, batch_size: int, num_streams: int,
+                 chunk_len: int, shuffle: bool, seed: int):
+        self.reader, self.model, self.device = reader, model, device
+        self.settings = dict(batch_size=batch_size, num_streams=num_streams,
+                             chunk_len=chunk_len, shuffle=shuffle, seed=seed)
+        self._kept = None  # the in-memory path's loader
+
+    def _loader(self, corpus: Corpus, block: int):
+        if self.reader.in_memory:
+            if self._kept is None or self._kept.corpus is not corpus:
+                self._kept = make_loader(corpus.to(self.device), self.model, **self.settings)
+            return self._kept
+        return make_loader(corpus.to(self.device), self.model, block=block, **self.settings)
+
+    def __len__(self) -> int:
+        """Batches per epoch (exact in memory; an estimate from the frame count otherwise)."""
+        if self.reader.in_memory:
+            return len(self._loader(next(self.reader.blocks(0)), 0))
+        frames = self.reader.num_frames
+        if not self.model.recurrent:
+            return -(-frames // self.settings["batch_size"])
+        streams = self.settings["num_streams"]
+        if self.model.bidirectional:
+            return -(-len(self.reader.utts) // streams)
+        return -(-frames // (streams * self.settings["chunk_len"]))
+
+    def batches(self, epoch: int) -> Iterator[Batch]:
+        """Yield the minibatches of ``epoch``, block after block."""
+        for block, corpus in enumerate(self.reader.blocks(epoch)):
+            for number, batch in enumerate(self._loader(corpus, block).batches(epoch)):
+                if block and not number:
+                    batch.reset = None  # every stream starts an utterance: no state carried
+                yield batch

@@ -18,14 +18,21 @@ import torch.nn.functional as F
 
 
 class _SoftTargetCrossEntropy(torch.autograd.Function):
-    """Mean over rows of ``-T^2 * sum_j q_j log softmax(z/T)_j`` with the closed-form gradient."""
+    """Mean over rows of ``-T^2 * sum_j q_j log softmax(z/T)_j`` with the closed-form gradient.
+
+    ``weights`` are dense [N, num_pdfs] targets (``ids`` None) or sparse [N, K] weights of the
+    pdfs ``ids`` [N, K]: then the loss gathers log softmax(z/T) at the ids and the gradient
+    scatters the weights (repeated ids add up; padding has weight 0), so the [N, num_pdfs]
+    targets are never built.
+    """
 
     @staticmethod
-    def forward(ctx, logits, targets, temperature: float):  # noqa: D401
+    def forward(ctx, logits, weights, ids, temperature: float):  # noqa: D401
         log_p = F.log_softmax(logits.float() / temperature, dim=-1)
         rows = max(logits.shape[0], 1)
-        loss = -(targets * log_p).sum() * (temperature ** 2 / rows)
-        ctx.save_for_backward(log_p, targets)
+        picked = log_p if ids is None else log_p.gather(1, ids)
+        loss = -(weights * picked).sum() * (temperature ** 2 / rows)
+        ctx.save_for_backward(log_p, weights, ids)
         ctx.temperature = temperature
         ctx.rows = rows
         ctx.logits_dtype = logits.dtype
@@ -33,10 +40,28 @@ class _SoftTargetCrossEntropy(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        log_p, targets = ctx.saved_tensors
-        mass = targets.sum(dim=-1, keepdim=True)
-        grad = (log_p.exp() * mass - targets) * (ctx.temperature / ctx.rows)
-        return (grad * grad_output).to(ctx.logits_dtype), None, None
+        log_p, weights, ids = ctx.saved_tensors
+        grad = log_p.exp() * weights.sum(dim=-1, keepdim=True)
+        if ids is None:
+            grad = grad - weights
+        else:
+            grad = grad.scatter_add_(1, ids, -weights)
+        grad = grad * (ctx.temperature / ctx.rows)
+        return (grad * grad_output).to(ctx.logits_dtype), None, None, None
+
+
+def sparse_target_loss(logits: torch.Tensor, ids: torch.Tensor, weights: torch.Tensor,
+                       temperature: float = 1.0) -> torch.Tensor:
+    """:func:`soft_target_loss` for sparse soft targets (Kaldi Posterior rows).
+
+    Args:
+        logits: [N, num_pdfs] student logits.
+        ids: [N, K] pdf ids (any integer dtype).
+        weights: [N, K] their weights (rows summing to 1, padding 0), already at temperature T.
+        temperature: T.
+    """
+    return _SoftTargetCrossEntropy.apply(logits, weights.to(torch.float32), ids.long(),
+                                         float(temperature))
 
 
 def soft_target_loss(logits: torch.Tensor, targets: torch.Tensor,
@@ -48,7 +73,8 @@ def soft_target_loss(logits: torch.Tensor, targets: torch.Tensor,
         targets: [N, num_pdfs] soft targets (rows summing to 1), already at temperature T.
         temperature: T (1 = plain CE against the teacher's posteriors).
     """
-    return _SoftTargetCrossEntropy.apply(logits, targets.to(torch.float32), float(temperature))
+    return _SoftTargetCrossEntropy.apply(logits, targets.to(torch.float32), None,
+                                         float(temperature))
 
 
 def hard_target_loss(logits: torch.Tensor, pdfs: torch.Tensor) -> torch.Tensor:
@@ -87,15 +113,27 @@ def training_loss(logits: torch.Tensor, targets: Dict[str, torch.Tensor], spec: 
 
     Args:
         logits: [N, num_pdfs].
-        targets: 'pdf' [N] long and/or 'soft' [N, num_pdfs] float.
+        targets: 'pdf' [N] long and/or soft targets: 'soft' [N, num_pdfs] float (dense) or
+            'soft_ids' [N, K] int + 'soft_weights' [N, K] float (sparse).
         spec: the loss weights and temperature.
     """
     loss: Optional[torch.Tensor] = None
     if spec.hard_weight > 0:
         loss = spec.hard_weight * hard_target_loss(logits, targets["pdf"])
     if spec.soft_weight > 0:
-        kt = spec.soft_weight * soft_target_loss(logits, targets["soft"], spec.temperature)
+        if "soft" in targets:
+            kt = soft_target_loss(logits, targets["soft"], spec.temperature)
+        else:
+            kt = sparse_target_loss(logits, targets["soft_ids"], targets["soft_weights"],
+                                    spec.temperature)
+        kt = spec.soft_weight * kt
         loss = kt if loss is None else loss + kt
-    reference = targets["pdf"] if "pdf" in targets else targets["soft"].argmax(dim=-1)
+    if "pdf" in targets:
+        reference = targets["pdf"]
+    elif "soft" in targets:
+        reference = targets["soft"].argmax(dim=-1)
+    else:  # the id of each frame's largest weight
+        best = targets["soft_weights"].argmax(dim=-1, keepdim=True)
+        reference = targets["soft_ids"].gather(1, best).squeeze(1).long()
     correct = (logits.detach().argmax(dim=-1) == reference).sum()
     return loss, correct

@@ -1,13 +1,22 @@
-"""Soft targets in POST_DIR: ``post.scp``/``post.ark`` (dense float matrices [T, num_pdfs], one
-row of teacher posteriors per frame) and ``posteriors.yaml`` (temperature, top-k, pdf count,
-teacher).
+"""Soft targets in POST_DIR: ``post.scp``/``post.ark`` and ``posteriors.yaml`` (temperature,
+top-k, pdf count, teacher). The table holds either
 
-Disk: dense float32 rows take ``4 * num_pdfs`` bytes per frame, i.e. 360,000 frames per hour of
-audio at a 10 ms shift -> ``1.44 MB * num_pdfs`` per hour (144 MB/h for 100 pdfs, 2.9 GB/h for
-2,000). ``--top-k`` zeroes all but the k largest posteriors of each frame and renormalises; the
-rows stay dense (same readers) but the kept mass is what the student sees. ``--compress``
-stores Kaldi compressed matrices (about 1 byte per value: 360 MB/h per 1,000 pdfs); the
-quantisation is lossy, so rows are clipped at 0 and renormalised when read.
+- Kaldi ``Posterior`` entries (``dump-posteriors --top-k K``; also what ``ali-to-post`` and
+  ``copy-post`` write): per frame K (pdf id, weight) pairs, kept sparse in memory as
+  :class:`asrkt.io.posterior.SparsePosterior` ([T, K] int32 ids + float32 weights); or
+- dense float matrices [T, num_pdfs], one row of teacher posteriors per frame;
+
+detected per table (:func:`asrkt.io.posterior.table_kind`), so old dense dumps stay readable.
+
+Bytes per frame: dense float32 ``4 * num_pdfs`` on disk and in memory, i.e. 360,000 frames per
+hour of audio at a 10 ms shift -> ``1.44 MB * num_pdfs`` per hour (144 MB/h for 100 pdfs,
+4.3 GB/h for 3,000); top-k Posterior ``5 + 10 K`` on disk and ``8 K`` in memory (K = 20: 74 MB/h
+on disk at any pdf count). ``--compress`` stores dense Kaldi compressed matrices (about 1 byte
+per value); the quantisation is lossy, so rows are clipped at 0 and renormalised when read.
+
+Every frame's weights are renormalised to sum to 1 when read. Re-tempering (targets dumped at
+T0, trained at T) is ``w ** (T0 / T)`` renormalised over the frame's kept ids: for a top-k dump
+this equals the teacher's softmax(z / T) restricted to the same k ids and renormalised.
 """
 
 from __future__ import annotations
@@ -18,7 +27,8 @@ from typing import Dict, Optional, Union
 import numpy as np
 
 from asrkt.errors import AsrktError
-from asrkt.io.tables import read_table
+from asrkt.io.posterior import PosteriorReader, SparsePosterior, read_posteriors, table_kind
+from asrkt.io.tables import load_scp, read_scp_entry, read_table
 from asrkt.utils.config import load_yaml
 from asrkt.utils.fileio import write_text_atomic
 
@@ -60,31 +70,127 @@ def soft_target_table(post_dir: PathLike) -> Path:
     raise AsrktError(f"{post_dir}: no post.scp (run 'asrkt dump-posteriors' first)")
 
 
-def load_soft_targets(post_dir: PathLike, num_pdfs: Optional[int] = None
-                      ) -> Dict[str, np.ndarray]:
-    """All soft targets as {utt: float32 [T, num_pdfs]}.
+class SoftTargetTable:
+    """Random access to POST_DIR's soft targets, checked, renormalised and re-tempered per
+    utterance as it is read (nothing is held in memory but the scp index).
+
+    Args:
+        post_dir: POST_DIR written by ``asrkt dump-posteriors`` (or a Kaldi Posterior table).
+        num_pdfs: number of pdfs (ids must be below it; dense rows must have this many columns);
+            None: from posteriors.yaml, else (dense) from the first matrix.
+        ratio: re-tempering ratio T / T0 (1: as dumped).
+    """
+
+    def __init__(self, post_dir: PathLike, num_pdfs: Optional[int] = None, ratio: float = 1.0):
+
+        self.table = soft_target_table(post_dir)
+        self.kind = table_kind(self.table)
+        self.ratio = ratio
+        self.num_pdfs = num_pdfs if num_pdfs is not None else read_info(post_dir).get("num_pdfs")
+        if self.table.suffix == ".scp":
+            self._values = (PosteriorReader(self.table) if self.kind == "posterior"
+                            else load_scp(self.table))
+        else:  # a bare archive has no index: read it once
+            reader = read_posteriors if self.kind == "posterior" else read_table
+            self._values = dict(reader(self.table))
+        if self.num_pdfs is None and self.kind == "posterior":
+            raise AsrktError(f"{self.table}: Posterior soft targets need the pdf count "
+                             f"(num_pdfs in {Path(post_dir) / INFO_FILE})")
+        first = next(iter(self.keys()), None)
+        if first is not None:  # the table's shape is checked now, not in the middle of training
+            value = self[first]
+            self.num_pdfs = self.num_pdfs or int(value.shape[1])
+
+    @property
+    def sparse(self) -> bool:
+        return self.kind == "posterior"
+
+    def keys(self):
+        return self._values.keys()
+
+    def __contains__(self, utt: str) -> bool:
+        return utt in self._values
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getitem__(self, utt: str):
+        """The utterance's targets: SparsePosterior or float32 [T, num_pdfs]."""
+
+        value = (self._values[utt] if self.sparse or isinstance(self._values, dict)
+                 else read_scp_entry(self._values, utt, self.table))
+        if self.sparse:
+            return soften_sparse(check_sparse(value, self.num_pdfs, self.table, utt), self.ratio)
+        return soften(check_dense(value, self.num_pdfs, self.table, utt), self.ratio)
+
+
+def check_dense(post: np.ndarray, num_pdfs: Optional[int], table: PathLike, utt: str
+                ) -> np.ndarray:
+    """Dense soft targets checked (shape, finite, mass) and renormalised per row."""
+    post = np.asarray(post, dtype=np.float32)
+    if post.ndim != 2:
+        raise AsrktError(f"{table} ({utt}): expected a matrix of posteriors")
+    if num_pdfs is not None and post.shape[1] != num_pdfs:
+        raise AsrktError(f"{table} ({utt}): soft targets have {post.shape[1]} columns, "
+                         f"expected {num_pdfs} pdfs")
+    if not np.all(np.isfinite(post)):
+        raise AsrktError(f"{table} ({utt}): soft targets contain NaN/inf")
+    post = np.maximum(post, 0.0)
+    mass = post.sum(axis=1, keepdims=True)
+    if np.any(mass <= 0):
+        raise AsrktError(f"{table} ({utt}): a frame has no probability mass")
+    return post / mass
+
+
+def check_sparse(post, num_pdfs: int, table: PathLike, utt: str):
+    """Sparse soft targets checked (ids in range, finite non-negative weights, mass) and
+    renormalised per frame."""
+
+    ids, weights = post.ids, post.weights
+    if ids.size and (ids.min() < 0 or ids.max() >= num_pdfs):
+        bad = int(ids.max()) if ids.max() >= num_pdfs else int(ids.min())
+        raise AsrktError(f"{table} ({utt}): pdf id {bad} outside 0..{num_pdfs - 1}")
+    if not np.all(np.isfinite(weights)):
+        raise AsrktError(f"{table} ({utt}): soft targets contain NaN/inf")
+    if weights.size and weights.min() < 0:
+        raise AsrktError(f"{table} ({utt}): negative weight {float(weights.min()):g}")
+    mass = weights.sum(axis=1, keepdims=True)
+    if np.any(mass <= 0):
+        raise AsrktError(f"{table} ({utt}): a frame has no probability mass")
+    return SparsePosterior(ids.astype(np.int32), (weights / mass).astype(np.float32), post.sizes)
+
+
+def load_soft_targets(post_dir: PathLike, num_pdfs: Optional[int] = None) -> Dict:
+    """All soft targets as {utt: float32 [T, num_pdfs] or SparsePosterior}, checked.
 
     Args:
         post_dir: POST_DIR written by ``asrkt dump-posteriors``.
-        num_pdfs: expected number of columns (checked per utterance when given).
+        num_pdfs: expected number of pdfs (checked per utterance when given).
     """
-    table = soft_target_table(post_dir)
-    out: Dict[str, np.ndarray] = {}
-    for utt, post in read_table(table, "matrix"):
-        post = np.asarray(post, dtype=np.float32)
-        if post.ndim != 2:
-            raise AsrktError(f"{table} ({utt}): expected a matrix of posteriors")
-        if num_pdfs is not None and post.shape[1] != num_pdfs:
-            raise AsrktError(f"{table} ({utt}): soft targets have {post.shape[1]} columns, "
-                             f"expected {num_pdfs} pdfs")
-        if not np.all(np.isfinite(post)):
-            raise AsrktError(f"{table} ({utt}): soft targets contain NaN/inf")
-        post = np.maximum(post, 0.0)
-        mass = post.sum(axis=1, keepdims=True)
-        if np.any(mass <= 0):
-            raise AsrktError(f"{table} ({utt}): a frame has no probability mass")
-        out[utt] = post / mass
-    return out
+    table = SoftTargetTable(post_dir, num_pdfs)
+    return {utt: table[utt] for utt in table.keys()}
+
+
+def soft_target_counts(table: "SoftTargetTable") -> np.ndarray:
+    """Soft pdf counts (sum of the posteriors over all frames), one utterance at a time."""
+    counts = np.zeros(table.num_pdfs, dtype=np.float64)
+    for utt in table.keys():
+        post = table[utt]
+        if table.sparse:
+            counts += np.bincount(post.ids.reshape(-1), post.weights.reshape(-1),
+                                  minlength=table.num_pdfs)
+        else:
+            counts += post.sum(axis=0)
+    return counts
+
+
+def soften_sparse(post, ratio: float):
+    """Re-temper sparse posteriors: ``w ** (1/ratio)`` renormalised over each frame's kept ids
+    (padding, weight 0, stays 0); see :func:`soften`."""
+
+    if ratio == 1.0:
+        return post
+    return SparsePosterior(post.ids, soften(post.weights, ratio), post.sizes)
 
 
 def soften(post: np.ndarray, ratio: float) -> np.ndarray:

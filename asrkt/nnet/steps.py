@@ -20,14 +20,21 @@ from asrkt.data.kaldi_files import read_map
 from asrkt.errors import AsrktError
 from asrkt.feats.pipeline import FeaturePipeline
 from asrkt.nnet.config import TrainConfig, resolve_device, set_threads
-from asrkt.nnet.corpus import TargetSource, load_corpus, split_holdout
+from asrkt.nnet.corpus import (
+    BlockReader,
+    TargetSource,
+    choose_buffer_frames,
+    feature_frames,
+    split_holdout,
+)
 from asrkt.nnet.dbn import load_dbn
 from asrkt.nnet.expdir import log_hyperparameters, new_pipeline, prepare_exp_dir
-from asrkt.nnet.loaders import make_loader
+from asrkt.nnet.inference import TeacherTargets
+from asrkt.nnet.loaders import BlockLoader
 from asrkt.nnet.losses import LossSpec
 from asrkt.nnet.modelio import load_model, model_payload
 from asrkt.nnet.models import ModelSpec, build_model
-from asrkt.nnet.posteriors import load_soft_targets, read_info, soft_target_table, soften
+from asrkt.nnet.posteriors import SoftTargetTable, read_info, soft_target_counts
 from asrkt.nnet.profiling import TrainerHooks
 from asrkt.nnet.targets import PdfAlignments, read_kaldi_text_vector
 from asrkt.nnet.trainer import Trainer
@@ -47,10 +54,16 @@ class TargetSet:
 
 
 def load_targets(loss: LossSpec, ali_dir: Optional[PathLike], post_dir: Optional[PathLike],
-                 temperature: float) -> TargetSet:
-    """Read hard (ALI_DIR) and/or soft (POST_DIR) targets as the loss needs them.
+                 temperature: float, teacher: Optional[Any] = None) -> TargetSet:
+    """Read hard (ALI_DIR) and/or soft (POST_DIR, or a teacher run on the fly) targets as the
+    loss needs them.
 
-    Soft targets dumped at temperature T0 are re-tempered to ``temperature``.
+    Args:
+        loss: which targets.
+        ali_dir: ALI_DIR (hard targets).
+        post_dir: POST_DIR (soft targets dumped at T0, re-tempered to ``temperature``).
+        temperature: the KT temperature.
+        teacher: a :class:`asrkt.nnet.inference.TeacherTargets` instead of POST_DIR.
     """
     sources: Dict[str, TargetSource] = {}
     num_pdfs, counts = None, None
@@ -58,22 +71,32 @@ def load_targets(loss: LossSpec, ali_dir: Optional[PathLike], post_dir: Optional
         ali = PdfAlignments(ali_dir)
         sources["pdf"] = TargetSource(ali.load(), str(ali.table))
         num_pdfs, counts = ali.num_pdfs, ali.counts
-    if "soft" in loss.target_names:
+    if "soft" in loss.target_names and teacher is not None:
+        logger.info("soft targets: %s on the fly (T=%g, top-k %s)", teacher.table,
+                    teacher.temperature, teacher.top_k)
+        sources["soft"] = TargetSource(teacher, teacher.table)
+        num_pdfs = num_pdfs or teacher.num_pdfs
+        if counts is None and teacher.loaded.pdf_counts is not None:
+            counts = teacher.loaded.pdf_counts.numpy()
+        elif counts is None:
+            counts = soft_target_counts(teacher)
+    elif "soft" in loss.target_names:
         info = read_info(post_dir)
-        soft = load_soft_targets(post_dir, num_pdfs or info.get("num_pdfs"))
-        if not soft:
-            raise AsrktError(f"{soft_target_table(post_dir)}: no soft targets")
         ratio = temperature / info["temperature"]
+        soft = SoftTargetTable(post_dir, num_pdfs or info.get("num_pdfs"), ratio)
+        if not len(soft):
+            raise AsrktError(f"{soft.table}: no soft targets")
         if ratio != 1.0:
             logger.info("re-tempering soft targets from T=%g to T=%g", info["temperature"],
                         temperature)
-            soft = {utt: soften(post, ratio) for utt, post in soft.items()}
-        num_pdfs = num_pdfs or next(iter(soft.values())).shape[1]
-        sources["soft"] = TargetSource(soft, str(soft_target_table(post_dir)))
+        logger.info("soft targets: %s (%s)", soft.table, "sparse Kaldi Posterior"
+                    if soft.sparse else "dense matrices")
+        num_pdfs = num_pdfs or soft.num_pdfs
+        sources["soft"] = TargetSource(soft, str(soft.table))
         if counts is None and (Path(post_dir) / "pdf_counts").exists():
             counts = read_kaldi_text_vector(Path(post_dir) / "pdf_counts")
         elif counts is None:
-            counts = sum(post.sum(axis=0) for post in soft.values())
+            counts = soft_target_counts(soft)
     return TargetSet(sources, int(num_pdfs), counts)
 
 
@@ -112,12 +135,69 @@ def _split(config: TrainConfig, data: DataDir, cv_data: Optional[PathLike]
     return train, data, cv
 
 
+def bytes_per_frame(dim: int, sources: Dict[str, TargetSource]) -> int:
+    """Memory one frame of a loaded block takes: float32 features, frame bounds and the
+    loaders' order (3 x int64), targets (pdf: int64; dense soft: 4 x num_pdfs; sparse soft:
+    8 x K, K from the first utterance).
+
+    Args:
+        dim: feature dimension (the pipeline's output).
+        sources: the target tables.
+    """
+    total = 4 * dim + 24
+    for key, source in sources.items():
+        table = source.values
+        if key == "pdf":
+            total += 8
+        elif getattr(table, "sparse", False):
+            first = next(iter(table.keys()), None)
+            total += 8 * (table[first].width if first is not None else 0)
+        else:
+            total += 4 * int(getattr(table, "num_pdfs", 0) or 0)
+    return total
+
+
+def make_readers(config: TrainConfig, pipeline, targets: TargetSet,
+                 train: Tuple[DataDir, List[str]], cv: Tuple[DataDir, List[str]],
+                 ali_dir: Optional[PathLike]):
+    """Block readers of the training and CV utterances: one block kept in memory when the data
+    fits ``max_memory_mb`` (or ``buffer_frames`` is set larger than it), else blocks of
+    ``buffer_frames`` (automatic: half the budget each, as two are in memory at once) with
+    alignments read per utterance.
+
+    Args:
+        config: the training config (buffer_frames, max_memory_mb, seed, tolerances).
+        pipeline: the fitted feature pipeline.
+        targets: the target tables.
+        train / cv: (data dir, utterances).
+        ali_dir: ALI_DIR (alignments are re-opened lazily when streaming).
+    """
+
+    lengths = [feature_frames(d, u) for d, u in (train, cv)]
+    total = int(sum(x.sum() for x in lengths))
+    per_frame = bytes_per_frame(pipeline.output_dim(), targets.sources)
+    buffer = choose_buffer_frames(config.buffer_frames, config.max_memory_mb, total, per_frame)
+    logger.info("training data: %d frames x %d bytes = %.1f MiB; %s", total, per_frame,
+                total * per_frame / 2 ** 20, "in memory" if buffer == 0 else
+                f"streaming blocks of {buffer} frames (~{2 * buffer * per_frame / 2 ** 20:.1f} "
+                f"MiB for two)")
+    sources = dict(targets.sources)
+    if buffer and "pdf" in sources:
+        ali = PdfAlignments(ali_dir)
+        sources["pdf"] = TargetSource(ali.lazy(), str(ali.table))
+    return [BlockReader(pipeline, d, u, n, sources, buffer, shuffle=shuffle, seed=config.seed,
+                        options=dict(tolerance=config.length_tolerance, name=name,
+                                     max_skip_fraction=config.max_skip_fraction))
+            for (d, u), n, shuffle, name in ((train, lengths[0], True, "train"),
+                                             (cv, lengths[1], False, "cv"))]
+
+
 def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_dir: PathLike,
                      loss: LossSpec, ali_dir: Optional[PathLike] = None,
                      post_dir: Optional[PathLike] = None, init: Optional[PathLike] = None,
                      dbn: Optional[PathLike] = None, cv_data: Optional[PathLike] = None,
-                     resume: bool = False, hooks: Optional[TrainerHooks] = None
-                     ) -> List[Dict[str, Any]]:
+                     resume: bool = False, teacher: Optional[PathLike] = None,
+                     hooks: Optional[TrainerHooks] = None) -> List[Dict[str, Any]]:
     """train-teacher / kt-pretrain / finetune.
 
     Args:
@@ -132,6 +212,8 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
         dbn: DBN to initialise a DNN from.
         cv_data: separate CV data directory (default: hold out cv_fraction of the utterances).
         resume: continue from the last checkpoint.
+        teacher: run this teacher on the fly for the soft targets instead of POST_DIR
+            (``teacher_top_k`` of the config as ``dump-posteriors --top-k``).
         hooks: an observer of the corpora and the training steps (a profiler; default none).
     """
     hooks = hooks or TrainerHooks()
@@ -139,15 +221,23 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
     prepare_exp_dir(exp_dir, config, resume)
     with command_log(exp_dir / "log", command):
         log_hyperparameters(config, {"data": data_dir, "ali_dir": ali_dir,
-                                     "post_dir": post_dir, "init": init, "dbn": dbn,
+                                     "post_dir": post_dir, "teacher": teacher,
+                                     "init": init, "dbn": dbn,
                                      "cv_data": cv_data, "resume": resume,
                                      "loss": dataclasses.asdict(loss)})
         device = resolve_device(config.device)
         set_threads(config.num_threads)
         torch.manual_seed(config.seed)
         data = DataDir(data_dir)
-        targets = load_targets(loss, ali_dir, post_dir, loss.temperature)
         train_utts, cv_dir, cv_utts = _split(config, data, cv_data)
+        on_the_fly = None
+        if teacher is not None:
+
+            with torch.random.fork_rng(devices=[]):  # building the teacher draws no numbers
+                on_the_fly = TeacherTargets(teacher, [data] if cv_dir is data else [data, cv_dir],
+                                            loss.temperature, getattr(config, "teacher_top_k", 0),
+                                            device)
+        targets = load_targets(loss, ali_dir, post_dir, loss.temperature, on_the_fly)
         loaded_init = load_model(init) if init is not None else None
         dbn_payload, dbn_path = load_dbn(dbn) if dbn is not None else (None, "")
         if loaded_init is not None:
@@ -157,27 +247,24 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
         else:
             pipeline = new_pipeline(config, data, train_utts)
         pipeline.save(exp_dir / "feature_pipeline.yaml")
-        options = dict(sources=targets.sources, tolerance=config.length_tolerance,
-                       max_skip_fraction=config.max_skip_fraction)
-        train = load_corpus(pipeline, data, train_utts, name="train", **options)
+        train, cv = make_readers(config, pipeline, targets, (data, train_utts),
+                                 (cv_dir, cv_utts), ali_dir)
         hooks.corpus_loaded("train", train)
-        cv = load_corpus(pipeline, cv_dir, cv_utts, name="cv", **options)
         hooks.corpus_loaded("cv", cv)
-        model = _initial_model(config, train.dim, targets.num_pdfs, loaded_init, dbn_payload,
+        dim = pipeline.output_dim()
+        model = _initial_model(config, dim, targets.num_pdfs, loaded_init, dbn_payload,
                                dbn_path)
-        if model.input_dim != train.dim:
+        if model.input_dim != dim:
             raise AsrktError(f"model expects {model.input_dim}-dim features, the feature "
-                             f"pipeline gives {train.dim} for {data.path}")
+                             f"pipeline gives {dim} for {data.path}")
         logger.info("model %s: %s; %d parameters; train %d utts / %d frames, CV %d / %d; "
                     "device %s", model.spec.name, model.spec, sum(p.numel() for p in
                     model.parameters()), len(train.utts), train.num_frames, len(cv.utts),
                     cv.num_frames, device)
         model.to(device)
-        train.to(device)
-        cv.to(device)
-        loaders = [make_loader(c, model, config.batch_size, config.num_streams,
+        loaders = [BlockLoader(reader, model, device, config.batch_size, config.num_streams,
                                config.chunk_len, shuffle, config.seed)
-                   for c, shuffle in ((train, True), (cv, False))]
+                   for reader, shuffle in ((train, True), (cv, False))]
         counts = torch.as_tensor(targets.pdf_counts) if targets.pdf_counts is not None else None
         payload = lambda m: model_payload(m, pipeline, counts, command,  # noqa: E731
                                           dataclasses.asdict(config))

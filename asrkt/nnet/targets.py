@@ -15,8 +15,13 @@ from typing import Dict, Optional, Union
 import numpy as np
 
 from asrkt.errors import AsrktError
-from asrkt.io.tables import read_table
-from asrkt.io.tables import read_kaldi_text_vector, write_kaldi_text_vector  # noqa: F401 (re-exported)
+from asrkt.io.tables import (  # noqa: F401 (re-exported)
+    load_scp,
+    read_kaldi_text_vector,
+    read_scp_entry,
+    read_table,
+    write_kaldi_text_vector,
+)
 
 PathLike = Union[str, Path]
 
@@ -57,17 +62,46 @@ class PdfAlignments:
 
     def load(self) -> Dict[str, np.ndarray]:
         """All alignments as {utt: int64 [T]}; a pdf id out of range is an error naming the utt."""
-        out: Dict[str, np.ndarray] = {}
-        for utt, ali in read_table(self.table, "int-vector"):
-            ali = np.asarray(ali)
-            if ali.ndim != 1 or not np.issubdtype(ali.dtype, np.integer):
-                raise AsrktError(f"{self.table} ({utt}): expected an integer vector of pdf ids")
-            bad = ali[(ali < 0) | (ali >= self.num_pdfs)]
-            if bad.size:
-                raise AsrktError(f"{self.table} ({utt}): pdf id {int(bad[0])} outside "
-                                 f"0..{self.num_pdfs - 1} (num_pdfs from {self.ali_dir})")
-            out[utt] = ali.astype(np.int64)
-        return out
+
+        return {utt: self.check(utt, ali) for utt, ali in read_table(self.table, "int-vector")}
+
+    def check(self, utt: str, ali) -> np.ndarray:
+        """One utterance's alignment as int64 [T], checked (integer vector, ids in range)."""
+        ali = np.asarray(ali)
+        if ali.ndim != 1 or not np.issubdtype(ali.dtype, np.integer):
+            raise AsrktError(f"{self.table} ({utt}): expected an integer vector of pdf ids")
+        bad = ali[(ali < 0) | (ali >= self.num_pdfs)]
+        if bad.size:
+            raise AsrktError(f"{self.table} ({utt}): pdf id {int(bad[0])} outside "
+                             f"0..{self.num_pdfs - 1} (num_pdfs from {self.ali_dir})")
+        return ali.astype(np.int64)
+
+    def lazy(self):
+        """The alignments as a mapping that reads (and checks) an utterance when it is looked
+        up: only the scp index in memory (a bare pdf.ark is read whole, as :meth:`load`)."""
+        if self.table.suffix != ".scp":
+            return self.load()
+        return LazyAlignments(self)
+
+
+class LazyAlignments:
+    """{utt: int64 [T]} over a pdf.scp, read per lookup (see :meth:`PdfAlignments.lazy`)."""
+
+    def __init__(self, alignments: PdfAlignments):
+
+        self.alignments = alignments
+        self._scp = load_scp(alignments.table)
+
+    def __contains__(self, utt: str) -> bool:
+        return utt in self._scp
+
+    def __getitem__(self, utt: str) -> np.ndarray:
+
+        table = self.alignments.table
+        return self.alignments.check(utt, read_scp_entry(self._scp, utt, table, "int-vector"))
+
+    def keys(self):
+        return self._scp.keys()
 
 
 def count_pdfs(alignments: Dict[str, np.ndarray], num_pdfs: int,

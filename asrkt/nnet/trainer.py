@@ -31,8 +31,8 @@ from asrkt.errors import AsrktError
 from asrkt.nnet.augment import mask_frequencies
 from asrkt.nnet.config import TrainConfig
 from asrkt.nnet.losses import LossSpec, training_loss
-from asrkt.nnet.models.base import detach_state
 from asrkt.nnet.modelio import load_torch, save_torch
+from asrkt.nnet.models.base import detach_state
 from asrkt.nnet.profiling import TrainerHooks
 from asrkt.utils.fileio import atomic_output, write_text_atomic
 

@@ -71,22 +71,35 @@ def test_rbm_and_teacher_outputs(teacher):
 
 def test_kt_chain_to_loglikes(corpus, teacher, tmp_path):
     data, ali = corpus
+    from asrkt.io.posterior import read_posteriors
+
     post = tmp_path / "post"
     ok(run("dump-posteriors", teacher / "dnn", data, post, "--temperature", 2, "--top-k", 3,
-           "--device", "cpu"))
+           "--dense", "--device", "cpu"))
     table = dict(kaldiio.load_scp(str(post / "post.scp")))
     first = next(iter(table.values()))
     assert first.shape[1] == 6 and np.allclose(first.sum(1), 1, atol=1e-5)
     assert ((first > 0).sum(1) <= 3).all()
+    sparse = tmp_path / "post_sparse"  # the same top 3 as a Kaldi Posterior table
+    ok(run("dump-posteriors", teacher / "dnn", data, sparse, "--temperature", 2, "--top-k", 3,
+           "--device", "cpu"))
+    for utt, got in read_posteriors(sparse / "post.scp"):
+        assert got.ids.shape[1] == 3
+        np.testing.assert_allclose(got.to_dense(6), table[utt], atol=1e-6)
+    # 5 + 10 k bytes per frame (+ key, binary marker and frame count per utterance)
+    assert (sparse / "post.ark").stat().st_size == sum(len(u) + 8 + 35 * len(m)
+                                                       for u, m in table.items())
+    one_line_error(run("dump-posteriors", teacher / "dnn", data, tmp_path / "x", "--top-k", 3,
+                       "--compress"), "--compress applies to dense matrices")
     student = ["--num-layers", 1, "--hidden-dim", 8, "--proj-dim", 4, "--num-streams", 4,
                "--chunk-len", 8, "--max-epochs", 2, *FAST]
     ok(run("kt-pretrain", data, post, tmp_path / "lstm_kt", "--student", "lstm",
            "--temperature", 2, *student))
     ok(run("finetune", data, ali, tmp_path / "ft", "--init", tmp_path / "lstm_kt",
            "--kt-weight", 0.5, "--post-dir", post, "--temperature", 2, *student))
-    ok(run("kt-pretrain", data, post, tmp_path / "bgru", "--student", "bgru", *student))
+    ok(run("kt-pretrain", data, sparse, tmp_path / "bgru", "--student", "bgru", *student))
     ok(run("dump-posteriors", teacher / "dnn", data, tmp_path / "postc", "--temperature", 2,
-           "--top-k", 3, "--compress", "--device", "cpu"))
+           "--top-k", 3, "--dense", "--compress", "--device", "cpu"))
     from asrkt.nnet.posteriors import load_soft_targets
 
     dense, packed = load_soft_targets(post), load_soft_targets(tmp_path / "postc", 6)
@@ -97,6 +110,23 @@ def test_kt_chain_to_loglikes(corpus, teacher, tmp_path):
     assert len(loglikes) == 12 and next(iter(loglikes.values())).shape[1] == 6
     frames = dict(line.split() for line in (data / "utt2num_frames").read_text().splitlines())
     assert all(m.shape[0] == int(frames[u]) for u, m in loglikes.items())
+
+
+def test_teacher_on_the_fly_and_streaming_options(corpus, teacher, tmp_path):
+    data, ali = corpus
+    student = ["--num-layers", 1, "--hidden-dim", 8, "--proj-dim", 4, "--num-streams", 4,
+               "--chunk-len", 8, "--max-epochs", 1, "--buffer-frames", 200, *FAST]
+    ok(run("kt-pretrain", data, tmp_path / "kt", "--teacher", teacher / "dnn",
+           "--teacher-top-k", 2, "--temperature", 2, *student))
+    assert "streaming blocks of 200 frames" in (tmp_path / "kt" / "log" / "kt-pretrain.log"
+                                                ).read_text()
+    ok(run("finetune", data, ali, tmp_path / "ft", "--init", tmp_path / "kt", "--kt-weight",
+           0.5, "--teacher", teacher / "dnn", *student))
+    one_line_error(run("kt-pretrain", data, tmp_path / "x", *FAST), "expected DATA_DIR")
+    one_line_error(run("kt-pretrain", data, tmp_path / "nope", tmp_path / "x", *FAST),
+                   "posterior directory", "does not exist")
+    one_line_error(run("finetune", data, ali, tmp_path / "y", "--kt-weight", 0.5, *FAST),
+                   "--post-dir or --teacher")
 
 
 def test_finetune_from_random_init_with_cv_data(corpus, tmp_path):

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from asrkt.errors import AsrktError
+from asrkt.io.posterior import read_posteriors
 from asrkt.io.tables import read_table
 from asrkt.nnet import inference
 from asrkt.nnet.inference import batch_logits, length_groups, utterance_logits
@@ -80,8 +81,9 @@ def test_forward_and_dump_posteriors_equal_one_utterance_per_call(tmp_path, monk
         inference.forward(model_path, data, tmp_path / tag / "ll", device="cpu")
         inference.dump_posteriors(model_path, data, tmp_path / tag / "post", temperature=2.0,
                                   top_k=3, device="cpu")
-        outputs[tag] = {what: list(read_table(f"scp:{tmp_path / tag / what / f}"))
-                        for what, f in (("ll", "loglikes.scp"), ("post", "post.scp"))}
+        outputs[tag] = {"ll": list(read_table(f"scp:{tmp_path / tag / 'll' / 'loglikes.scp'}")),
+                        "post": [(u, p.to_dense(7)) for u, p in
+                                 read_posteriors(tmp_path / tag / "post" / "post.scp")]}
     utts = DataDir(data).utterances
     for what in ("ll", "post"):
         batched, single = outputs["batched"][what], outputs["single"][what]

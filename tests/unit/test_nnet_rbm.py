@@ -70,15 +70,17 @@ def test_momentum_ramp():
     assert momentum_at(1000, 0.5, 0.9, 100) == 0.9
 
 
-@pytest.mark.parametrize("stop_after", [1, 2])
-def test_pretrain_rbm_resume_gives_the_same_dbn(tmp_path, monkeypatch, stop_after):
+# buffer_frames 60: the features streamed in blocks of about two utterances
+@pytest.mark.parametrize("stop_after,buffer_frames", [(1, 0), (2, 0), (2, 60)])
+def test_pretrain_rbm_resume_gives_the_same_dbn(tmp_path, monkeypatch, stop_after,
+                                                buffer_frames):
     import asrkt.nnet.dbn as dbn
     from asrkt.nnet.config import RBMConfig
     from tests.helpers.synthetic_nnet import make_synthetic_corpus
 
     data, _ = make_synthetic_corpus(tmp_path / "corpus", num_utts=6, dim=5)
     config = RBMConfig(device="cpu", cmvn="utterance", nn_depth=2, hid_dim=8, splice=1,
-                       batch_size=16)
+                       batch_size=16, buffer_frames=buffer_frames)
     dbn.pretrain_rbm(config, data, tmp_path / "a")
     original = dbn.save_torch
 
@@ -97,3 +99,27 @@ def test_pretrain_rbm_resume_gives_the_same_dbn(tmp_path, monkeypatch, stop_afte
     assert len(a) == len(b) == 2
     for x, y in zip(a, b):
         assert all(torch.equal(x[k], y[k]) for k in ("weight", "vis_bias", "hid_bias"))
+
+
+def test_pretrain_rbm_streaming_one_block_equals_in_memory(tmp_path):
+    import asrkt.nnet.dbn as dbn
+    from asrkt.nnet.config import RBMConfig
+    from asrkt.nnet.synthetic import make_synthetic_corpus
+
+    data, _ = make_synthetic_corpus(tmp_path / "corpus", num_utts=6, dim=5)
+    layers = {}
+    for buffer in (0, 10 ** 6, 60):
+        config = RBMConfig(device="cpu", cmvn="utterance", nn_depth=2, hid_dim=8, splice=1,
+                           batch_size=16, buffer_frames=buffer)
+        dbn.pretrain_rbm(config, data, tmp_path / str(buffer))
+        layers[buffer] = torch.load(tmp_path / str(buffer) / "final.pt",
+                                    weights_only=True)["layers"]
+
+    def same(a, b):
+        return all(torch.equal(x[k], y[k]) for x, y in zip(a, b)
+                   for k in ("weight", "vis_bias", "hid_bias"))
+
+    assert same(layers[0], layers[10 ** 6])
+    assert not same(layers[0], layers[60])  # other blocks, other order: trained all the same
+    history = (tmp_path / "60" / "train.jsonl").read_text().splitlines()
+    assert len(history) == 3 and all("recon_mse" in line for line in history)

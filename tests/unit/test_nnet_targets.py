@@ -59,3 +59,63 @@ def test_soft_targets_dimension_and_softening(tmp_path):
     logits = np.log(post)
     expected = np.exp(logits / 2) / np.exp(logits / 2).sum()
     assert np.allclose(soften(post, 2.0), expected, atol=1e-6)
+
+
+def _posterior_dir(tmp_path, frames, num_pdfs=4, temperature=1.0):
+    from asrkt.io.posterior import PosteriorWriter, SparsePosterior
+    from asrkt.nnet.posteriors import write_info
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    with PosteriorWriter(tmp_path / "post.ark", tmp_path / "post.scp") as writer:
+        writer.write("u1", SparsePosterior.from_pairs(frames))
+    write_info(tmp_path, temperature, 2, num_pdfs, "test")
+    return tmp_path
+
+
+def test_sparse_soft_targets_are_renormalised_and_retempered_over_kept_ids(tmp_path):
+    from asrkt.nnet.posteriors import SoftTargetTable
+
+    post = _posterior_dir(tmp_path, [[(0, 0.6), (3, 0.2)], [(2, 1.0)]])
+    got = load_soft_targets(post)["u1"]
+    np.testing.assert_allclose(got.weights, [[0.75, 0.25], [1.0, 0.0]], rtol=1e-6)
+    assert got.ids.tolist() == [[0, 3], [2, 0]]
+    # re-tempering to T = 2 x T0: w^(1/2) renormalised over the kept ids (padding stays 0)
+    table = SoftTargetTable(post, ratio=2.0)
+    np.testing.assert_allclose(table["u1"].weights[0], np.sqrt([0.75, 0.25]) /
+                               np.sqrt([0.75, 0.25]).sum(), rtol=1e-6)
+    np.testing.assert_allclose(table["u1"].weights[1], [1.0, 0.0])
+
+
+@pytest.mark.parametrize("frames,fragment", [
+    ([[(0, 0.5), (4, 0.5)]], "pdf id 4 outside 0..3"),
+    ([[(0, 1.5), (1, -0.5)]], "negative weight -0.5"),
+    ([[(0, float("nan"))]], "NaN/inf"),
+    ([[(0, 0.0)]], "no probability mass")])
+def test_bad_sparse_soft_targets_are_one_line_errors(tmp_path, frames, fragment):
+    post = _posterior_dir(tmp_path, frames)
+    with pytest.raises(AsrktError, match=rf"post.scp \(u1\): .*{fragment}") as err:
+        load_soft_targets(post)
+    assert "\n" not in str(err.value)
+
+
+def test_posterior_frame_count_differing_from_features_is_a_one_line_error(tmp_path):
+    from asrkt.io.posterior import PosteriorWriter, SparsePosterior
+    from asrkt.nnet.config import StudentConfig
+    from asrkt.nnet.losses import LossSpec
+    from asrkt.nnet.posteriors import write_info
+    from asrkt.nnet.steps import train_supervised
+    from asrkt.io.tables import read_table
+
+    data, _ = make_synthetic_corpus(tmp_path / "c", num_utts=4, num_pdfs=5)
+    post = tmp_path / "post"
+    post.mkdir()
+    with PosteriorWriter(post / "post.ark", post / "post.scp") as writer:
+        for utt, feats in read_table(data / "feats.scp"):
+            writer.write(utt, SparsePosterior.from_pairs([[(1, 1.0)]] * (len(feats) + 9)))
+    write_info(post, 1.0, 1, 5, "test")
+    config = StudentConfig(device="cpu", cmvn="utterance", num_layers=1, hidden_dim=4,
+                           proj_dim=0, max_epochs=1)
+    with pytest.raises(AsrktError, match=r"no usable targets.*target frames in .*post.scp vs "
+                                         r".*feature frames \(tolerance 5\)"):
+        train_supervised("kt", config, data, tmp_path / "exp", LossSpec(0.0, 1.0, 1.0),
+                         post_dir=post)

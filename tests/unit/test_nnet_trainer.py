@@ -48,8 +48,18 @@ def _teacher_dropout(**kw):
     return _teacher(**{"dropout": 0.3, **kw})
 
 
-# with dropout, exact resume needs the RNG state in the checkpoint
-@pytest.mark.parametrize("make_config", [_teacher, _student, _teacher_dropout])
+def _teacher_streaming(**kw):
+    return _teacher(**{"buffer_frames": 120, **kw})
+
+
+def _student_streaming(**kw):
+    return _student(**{"buffer_frames": 120, **kw})
+
+
+# with dropout, exact resume needs the RNG state in the checkpoint; streaming in blocks of
+# 120 frames (asrkt.nnet.corpus.BlockReader), the blocks' order from (seed, epoch)
+@pytest.mark.parametrize("make_config", [_teacher, _student, _teacher_dropout,
+                                         _teacher_streaming, _student_streaming])
 def test_resume_ends_with_the_same_model(tmp_path, monkeypatch, make_config):
     data, ali = make_synthetic_corpus(tmp_path / "corpus", num_utts=10)
     config = make_config()
