@@ -104,7 +104,7 @@ def test_pretrain_rbm_resume_gives_the_same_dbn(tmp_path, monkeypatch, stop_afte
 def test_pretrain_rbm_streaming_one_block_equals_in_memory(tmp_path):
     import asrkt.nnet.dbn as dbn
     from asrkt.nnet.config import RBMConfig
-    from asrkt.nnet.synthetic import make_synthetic_corpus
+    from tests.helpers.synthetic_nnet import make_synthetic_corpus
 
     data, _ = make_synthetic_corpus(tmp_path / "corpus", num_utts=6, dim=5)
     layers = {}

@@ -16,8 +16,8 @@ from asrkt.nnet.config import StudentConfig, TeacherConfig
 from asrkt.nnet.corpus import BlockReader, TargetSource, feature_frames
 from asrkt.nnet.losses import LossSpec
 from asrkt.nnet.steps import train_supervised
-from asrkt.nnet.synthetic import make_synthetic_corpus
 from asrkt.nnet.targets import PdfAlignments
+from tests.helpers.synthetic_nnet import make_synthetic_corpus
 
 HARD = LossSpec(1.0, 0.0, 1.0)
 
