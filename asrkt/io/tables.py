@@ -142,6 +142,9 @@ class ScpTable(Mapping):
     def __getitem__(self, key: str) -> np.ndarray:
         return read_scp_entry(self, key, self.path)
 
+    def __contains__(self, key: object) -> bool:  # the index only: nothing is read
+        return key in self.entries
+
     def __iter__(self):
         return iter(self.entries)
 
