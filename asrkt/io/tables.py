@@ -20,7 +20,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 import kaldiio
 import numpy as np
 
-from asrkt.errors import AsrktError, where
+from asrkt.errors import AsrktError, reason, where
 from asrkt.io.checked import check_array, check_followed_by_entry, read_key, read_object
 from asrkt.utils.fileio import atomic_open, close_or_discard, name_output, temp_path_for
 
@@ -201,8 +201,7 @@ def _kaldiio_load(value: str, location: str):
     except AsrktError:
         raise
     except Exception as exc:  # kaldiio raises bare Exceptions on corrupt data
-        raise AsrktError(f"{location}: cannot read {value!r}: "
-                         f"{type(exc).__name__}: {exc!r}") from None
+        raise AsrktError(f"{location}: cannot read {value!r}: {reason(exc)}") from None
 
 
 class ArkScpWriter:

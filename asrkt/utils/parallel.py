@@ -11,7 +11,7 @@ from typing import Any, Callable, List, Sequence, TypeVar
 
 from tqdm import tqdm
 
-from asrkt.errors import AsrktError, os_error_text
+from asrkt.errors import AsrktError, os_error_text, reason
 
 T = TypeVar("T")
 
@@ -72,7 +72,7 @@ def _worker(fn, job, args, progress, results, parent_pid):
     except OSError as exc:  # disk full, read-only output, ...
         results.put((job, "error", os_error_text(exc)))
     except BaseException as exc:  # a bug: keep the type for the message
-        results.put((job, "error", f"{type(exc).__name__}: {exc}"))
+        results.put((job, "error", reason(exc)))
 
 
 def limit_threads(threads: int = 1):

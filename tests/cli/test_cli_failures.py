@@ -234,3 +234,12 @@ def test_kaldiio_warnings_do_not_reach_stderr(tmp_path):
     assert result.returncode == 1
     line = one_line_error(result.stderr, "compute-cmvn", "(u1)")
     assert not line.rstrip().endswith(":"), line  # a reason, never empty
+
+
+def test_next_write_removes_temp_files_of_a_killed_writer(tmp_path):
+    from asrkt.utils.fileio import write_text_atomic
+
+    (tmp_path / ".train.jsonl.k1ll3d.tmp").write_text('{"epoch": 1')
+    (tmp_path / ".other.k1ll3d.tmp").write_text("")
+    write_text_atomic(tmp_path / "train.jsonl", "{}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.k1ll3d.tmp", "train.jsonl"]

@@ -1,0 +1,128 @@
+"""Fault test (issue 12): commands killed with SIGKILL at seeded random points.
+
+make-feats --nj 2 (8 points), train-teacher (6) and dump-posteriors (6), each on tiny data.
+After every kill the outputs are either the previous complete ones or nothing a later step
+reads as valid (no feats.scp / final.pt / post.scp, or ones that read back exactly as an
+uninterrupted run's), and a re-run completes with outputs identical to an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from asrkt.io.tables import read_table
+from asrkt.nnet.synthetic import make_synthetic_corpus
+from tests.helpers.datadirs import generated_data_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAIN = ["--max-epochs", "2", "--batch-size", "32", "--device", "cpu", "--num-threads", "1",
+         "--cmvn", "utterance", "--num-layers", "1", "--hidden-dim", "16"]
+pytestmark = pytest.mark.slow
+
+
+def _command(*args):
+    return [sys.executable, "-m", "asrkt.cli.main", *[str(a) for a in args]]
+
+
+def _env():
+    return dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+
+
+def complete(*args) -> float:
+    """Run to completion; returns the wall time."""
+    start = time.time()
+    result = subprocess.run(_command(*args), env=_env(), capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    return time.time() - start
+
+
+def killed(delay: float, *args) -> None:
+    """Start the command and SIGKILL it (the parent only) after ``delay`` seconds."""
+    proc = subprocess.Popen(_command(*args), env=_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        proc.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+
+def outputs(*folders: Path):
+    """Every output file's bytes (logs aside)."""
+    return {p: p.read_bytes() for folder in folders for p in sorted(folder.rglob("*"))
+            if p.is_file() and "log" not in p.parts}
+
+
+def hidden(*folders: Path):
+    return [p for folder in folders for p in folder.rglob(".*") if p.is_file()]
+
+
+def same_table(table: Path, reference: dict) -> None:
+    got = dict(read_table(table, "matrix"))
+    assert sorted(got) == sorted(reference)
+    for key, value in reference.items():
+        np.testing.assert_array_equal(got[key], value)
+
+
+def kill_points(rng: random.Random, wall: float, count: int):
+    return sorted(rng.uniform(0.3, 1.0) * wall for _ in range(count))
+
+
+def test_make_feats_killed_at_random_points(tmp_path):
+    data = generated_data_dir(tmp_path / "data", 16000, count=12, seconds=1.0)
+    fbank = tmp_path / "fbank"
+    wall = complete("make-feats", "--nj", 2, data, fbank)
+    reference = outputs(data, fbank)
+    feats = dict(read_table(data / "feats.scp", "matrix"))
+    for delay in kill_points(random.Random(1), wall, 8):
+        killed(delay, "make-feats", "--nj", 2, data, fbank)
+        if (data / "feats.scp").exists():  # the previous outputs, complete
+            same_table(data / "feats.scp", feats)
+            assert (data / "utt2num_frames").read_bytes() == reference[data / "utt2num_frames"]
+        complete("make-feats", "--nj", 2, data, fbank)
+        assert outputs(data, fbank) == reference and hidden(data, fbank) == []
+
+
+def test_train_teacher_and_dump_posteriors_killed_at_random_points(tmp_path):
+    import torch
+
+    data, ali = make_synthetic_corpus(tmp_path / "corpus", num_utts=8)
+    reference_exp = tmp_path / "reference"
+    wall = complete("train-teacher", data, ali, reference_exp, *TRAIN)
+    reference = torch.load(reference_exp / "final.pt", weights_only=True)["state_dict"]
+    rng = random.Random(2)
+    for n, delay in enumerate(kill_points(rng, wall, 6)):
+        exp = tmp_path / f"exp{n}"
+        killed(delay, "train-teacher", data, ali, exp, *TRAIN)
+        if (exp / "final.pt").exists():  # only ever complete
+            got = torch.load(exp / "final.pt", weights_only=True)["state_dict"]
+            assert all(torch.equal(got[k], v) for k, v in reference.items())
+        complete("train-teacher", data, ali, exp, *TRAIN)
+        got = torch.load(exp / "final.pt", weights_only=True)["state_dict"]
+        assert all(torch.equal(got[k], v) for k, v in reference.items())
+        assert hidden(exp) == []
+
+    post = tmp_path / "post"
+    dump = ["dump-posteriors", reference_exp, data, post, "--device", "cpu",
+            "--num-threads", "1", "--temperature", "2"]
+    wall = complete(*dump)
+    before = outputs(post)
+    soft = dict(read_table(post / "post.scp", "matrix"))
+    for delay in kill_points(rng, wall, 6):
+        killed(delay, *dump)
+        if (post / "post.scp").exists() or (post / "post.ark").exists():
+            table = post / "post.scp" if (post / "post.scp").exists() else post / "post.ark"
+            same_table(table, soft)
+            assert (post / "posteriors.yaml").read_bytes() == before[post / "posteriors.yaml"]
+        complete(*dump)
+        assert outputs(post) == before and hidden(post) == []
