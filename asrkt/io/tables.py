@@ -266,10 +266,7 @@ class ArkScpWriter:
     def _install(self) -> None:
         try:
             if self.scp_path is None:
-                if self.before_install is not None:
-                    self.ark_path.unlink(missing_ok=True)
-                    self.before_install()
-                os.replace(self._tmp, self.ark_path)
+                self._replace_archive()
                 return
             final = absolute(self.ark_path)
             scp_tmp = temp_path_for(self.scp_path)
@@ -279,15 +276,18 @@ class ArkScpWriter:
                 except OSError as exc:
                     raise name_output(exc, self.scp_path, scp_tmp)
                 self.scp_path.unlink(missing_ok=True)
-                if self.before_install is not None:
-                    self.ark_path.unlink(missing_ok=True)
-                    self.before_install()
-                os.replace(self._tmp, self.ark_path)
+                self._replace_archive()
                 os.replace(scp_tmp, self.scp_path)
             finally:
                 scp_tmp.unlink(missing_ok=True)
         finally:
             self._tmp.unlink(missing_ok=True)
+
+    def _replace_archive(self) -> None:
+        if self.before_install is not None:  # never next to the old archive
+            self.ark_path.unlink(missing_ok=True)
+            self.before_install()
+        os.replace(self._tmp, self.ark_path)
 
 
 def absolute(path: PathLike) -> Path:

@@ -36,6 +36,9 @@ def _raise_terminated(*_):
     raise _Terminated()
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
 def die_with_parent(parent_pid: int) -> None:
     """Have the kernel send SIGTERM to this process when its parent dies (Linux
     PR_SET_PDEATHSIG), so ``--nj`` jobs never outlive a killed command.
@@ -50,9 +53,6 @@ def die_with_parent(parent_pid: int) -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(143)
-
-
-PR_SET_PDEATHSIG = 1
 
 
 def _worker(fn, job, args, progress, results, parent_pid):
