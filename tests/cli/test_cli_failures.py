@@ -243,3 +243,21 @@ def test_next_write_removes_temp_files_of_a_killed_writer(tmp_path):
     (tmp_path / ".other.k1ll3d.tmp").write_text("")
     write_text_atomic(tmp_path / "train.jsonl", "{}\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.k1ll3d.tmp", "train.jsonl"]
+
+
+def test_make_feats_into_a_read_only_data_dir(feats_dir, monkeypatch):
+    import asrkt.feats.extract as extract
+
+    data, fbank = feats_dir
+    before = snapshot(data, fbank)
+    real = extract.temp_path_for
+
+    def read_only(path):
+        if Path(path).parent == data:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real(path)
+    monkeypatch.setattr(extract, "temp_path_for", read_only)
+    result = run("make-feats", "--nj", 2, data, fbank)
+    assert result.exit_code == 1
+    one_line_error(result.output, "make-feats", "feats.scp", "Read-only file system")
+    assert snapshot(data, fbank) == before and hidden_files(data, fbank) == []
