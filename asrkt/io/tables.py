@@ -236,7 +236,7 @@ class ArkScpWriter:
         except OSError as exc:
             if self._tmp is not None:
                 self._tmp.unlink(missing_ok=True)
-            raise name_output(exc, self.ark_path, self._tmp)
+            raise name_output(exc, self.ark_path, self._tmp) from None
         return self
 
     def write(self, key: str, array: np.ndarray) -> None:
@@ -248,7 +248,7 @@ class ArkScpWriter:
         try:
             kaldiio.save_ark(self._handle, {key: array}, compression_method=method)
         except OSError as exc:
-            raise name_output(exc, self.ark_path, self._tmp)
+            raise name_output(exc, self.ark_path, self._tmp) from None
         self.entries.append((key, offset))
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -261,7 +261,7 @@ class ArkScpWriter:
             if exc_type is None:
                 self._install()
         except OSError as exc:
-            raise name_output(exc, self.ark_path, self._tmp)
+            raise name_output(exc, self.ark_path, self._tmp) from None
 
     def _install(self) -> None:
         try:
@@ -274,7 +274,7 @@ class ArkScpWriter:
                 try:
                     write_scp(scp_tmp, [(k, f"{final}:{o}") for k, o in self.entries])
                 except OSError as exc:
-                    raise name_output(exc, self.scp_path, scp_tmp)
+                    raise name_output(exc, self.scp_path, scp_tmp) from None
                 self.scp_path.unlink(missing_ok=True)
                 self._replace_archive()
                 os.replace(scp_tmp, self.scp_path)

@@ -75,7 +75,7 @@ def atomic_output(path: PathLike) -> Iterator[Path]:
     try:
         tmp = temp_path_for(path)
     except OSError as exc:
-        raise name_output(exc, path)
+        raise name_output(exc, path) from None
     try:
         yield tmp
         os.replace(tmp, path)
@@ -83,7 +83,7 @@ def atomic_output(path: PathLike) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise name_output(exc, path, tmp)
+            raise name_output(exc, path, tmp) from None
         raise
 
 

@@ -22,6 +22,7 @@ from asrkt.errors import AsrktError
 from asrkt.io.tables import ArkScpWriter, read_table
 from asrkt.nnet.synthetic import make_synthetic_corpus
 from tests.helpers.datadirs import generated_data_dir
+from tests.helpers.procs import alive, children
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN = ["--max-epochs", "2", "--batch-size", "32", "--device", "cpu", "--num-threads", "1",
@@ -166,18 +167,17 @@ def test_nj_workers_die_with_a_killed_parent(tmp_path):
     data = generated_data_dir(tmp_path / "data", 16000, count=40, seconds=3.0)
     fbank = tmp_path / "fbank"
     parent = asrkt("make-feats", "--nj", 2, data, fbank, wait=False)
-    children_file = Path(f"/proc/{parent.pid}/task/{parent.pid}/children")
-    deadline, children = time.time() + 60, []
-    while time.time() < deadline and len(children) < 2:
+    deadline, jobs = time.time() + 60, []
+    while time.time() < deadline and len(jobs) < 2:
         time.sleep(0.1)
-        children = children_file.read_text().split() if children_file.exists() else []
-    assert len(children) == 2, "make-feats did not start its two jobs"
+        jobs = children(parent.pid)
+    assert len(jobs) == 2, "make-feats did not start its two jobs"
     parent.send_signal(signal.SIGKILL)
     parent.wait()
     deadline = time.time() + 20
-    while time.time() < deadline and any(Path(f"/proc/{c}").exists() for c in children):
+    while time.time() < deadline and any(alive(j) for j in jobs):
         time.sleep(0.1)
-    assert not any(Path(f"/proc/{c}").exists() for c in children), "jobs outlived the parent"
+    assert not any(alive(j) for j in jobs), "jobs outlived the parent"
     assert not (data / "feats.scp").exists()
     assert not list(fbank.glob("raw_*")), "killed jobs installed outputs"
     assert asrkt("make-feats", "--nj", 1, data, fbank).returncode == 0
