@@ -261,3 +261,9 @@ def test_make_feats_into_a_read_only_data_dir(feats_dir, monkeypatch):
     assert result.exit_code == 1
     one_line_error(result.output, "make-feats", "feats.scp", "Read-only file system")
     assert snapshot(data, fbank) == before and hidden_files(data, fbank) == []
+
+
+def test_plain_asrkt_shows_the_help():
+    result = run()
+    assert result.exit_code == 0 and result.output.startswith("Usage: asrkt") and \
+        "error" not in result.output
