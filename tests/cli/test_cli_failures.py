@@ -266,4 +266,4 @@ def test_make_feats_into_a_read_only_data_dir(feats_dir, monkeypatch):
 def test_plain_asrkt_shows_the_help():
     result = run()
     assert result.exit_code == 0 and result.output.startswith("Usage: ") and \
-        "error" not in result.output
+        "error:" not in result.output
