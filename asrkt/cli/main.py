@@ -29,6 +29,10 @@ def error_line(command: Optional[str], message: str) -> str:
     return f"{prefix}: error: {text}"
 
 
+# click >= 8.2 raises this for a group called without arguments
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class AsrktGroup(click.Group):
     """Click group that turns :class:`AsrktError`, OSError and click's usage errors into one
     line on stderr and exit status 1."""
@@ -56,6 +60,9 @@ class AsrktGroup(click.Group):
         logging.raiseExceptions = False
         try:
             return super().main(*args, standalone_mode=False, **kwargs) or sys.exit(0)
+        except _NO_ARGS_IS_HELP as exc:  # plain `asrkt`: the help, as `asrkt --help`
+            click.echo(exc.ctx.get_help())
+            sys.exit(0)
         except click.ClickException as exc:
             ctx = getattr(exc, "ctx", None)
             command = ctx.info_name if ctx is not None and ctx.parent is not None else None

@@ -8,6 +8,7 @@ is deterministic and identical for any ``--nj``.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import re
@@ -120,7 +121,7 @@ def _extract_job(job: int, spec: Tuple[str, List[str], str, dict, bool, Dict[str
 def _clean_stale(data_dir: DataDir, ark_base: str) -> None:
     """Remove hidden temporary and staged files an earlier, killed run left behind."""
     base = Path(ark_base)
-    for stale in base.parent.glob(f".{base.name}.*"):
+    for stale in base.parent.glob(f".{glob.escape(base.name)}.*"):
         stale.unlink(missing_ok=True)
     for name in ("feats.scp", "utt2num_frames"):
         for stale in data_dir.path.glob(f".{name}.*.tmp"):
@@ -159,7 +160,7 @@ def _commit(data_dir: DataDir, ark_base: str, results: list) -> None:
         new_scp.unlink(missing_ok=True)
     base = Path(ark_base)
     pattern = re.compile(rf"{re.escape(base.name)}\.(\d+)\.(ark|scp)")
-    for path in base.parent.glob(f"{base.name}.*"):
+    for path in base.parent.glob(f"{glob.escape(base.name)}.*"):
         match = pattern.fullmatch(path.name)
         if match and int(match.group(1)) > len(results):
             path.unlink(missing_ok=True)

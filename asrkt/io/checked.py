@@ -20,7 +20,7 @@ from typing import BinaryIO, Optional
 
 import numpy as np
 
-from asrkt.errors import AsrktError
+from asrkt.errors import AsrktError, reason
 
 MATRIX_TYPES = ("FM", "DM", "CM", "CM2", "CM3")
 VECTOR_TYPES = ("FV", "DV")
@@ -121,8 +121,7 @@ def read_object(fd: BinaryIO, kind: Optional[str] = None, left: Optional[int] = 
     except AsrktError as exc:
         raise AsrktError(f"{describe(source, key)}: {exc}") from None
     except (ValueError, struct.error, OverflowError, MemoryError) as exc:
-        raise AsrktError(f"{describe(source, key)}: corrupt object ({type(exc).__name__}: "
-                         f"{exc!r})") from None
+        raise AsrktError(f"{describe(source, key)}: corrupt object ({reason(exc)})") from None
     return array
 
 

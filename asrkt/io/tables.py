@@ -20,7 +20,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 import kaldiio
 import numpy as np
 
-from asrkt.errors import AsrktError, where
+from asrkt.errors import AsrktError, reason, where
 from asrkt.io.checked import check_array, check_followed_by_entry, read_key, read_object
 from asrkt.io.text import iter_lines
 from asrkt.utils.fileio import atomic_open, close_or_discard, name_output, temp_path_for
@@ -203,8 +203,7 @@ def _kaldiio_load(value: str, location: str):
     except AsrktError:
         raise
     except Exception as exc:  # kaldiio raises bare Exceptions on corrupt data
-        raise AsrktError(f"{location}: cannot read {value!r}: "
-                         f"{type(exc).__name__}: {exc!r}") from None
+        raise AsrktError(f"{location}: cannot read {value!r}: {reason(exc)}") from None
 
 
 class ArkScpWriter:
@@ -239,7 +238,7 @@ class ArkScpWriter:
         except OSError as exc:
             if self._tmp is not None:
                 self._tmp.unlink(missing_ok=True)
-            raise name_output(exc, self.ark_path, self._tmp)
+            raise name_output(exc, self.ark_path, self._tmp) from None
         return self
 
     def write(self, key: str, array: np.ndarray) -> None:
@@ -251,7 +250,7 @@ class ArkScpWriter:
         try:
             kaldiio.save_ark(self._handle, {key: array}, compression_method=method)
         except OSError as exc:
-            raise name_output(exc, self.ark_path, self._tmp)
+            raise name_output(exc, self.ark_path, self._tmp) from None
         self.entries.append((key, offset))
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -264,15 +263,12 @@ class ArkScpWriter:
             if exc_type is None:
                 self._install()
         except OSError as exc:
-            raise name_output(exc, self.ark_path, self._tmp)
+            raise name_output(exc, self.ark_path, self._tmp) from None
 
     def _install(self) -> None:
         try:
             if self.scp_path is None:
-                if self.before_install is not None:
-                    self.ark_path.unlink(missing_ok=True)
-                    self.before_install()
-                os.replace(self._tmp, self.ark_path)
+                self._replace_archive()
                 return
             final = absolute(self.ark_path)
             scp_tmp = temp_path_for(self.scp_path)
@@ -280,17 +276,20 @@ class ArkScpWriter:
                 try:
                     write_scp(scp_tmp, [(k, f"{final}:{o}") for k, o in self.entries])
                 except OSError as exc:
-                    raise name_output(exc, self.scp_path, scp_tmp)
+                    raise name_output(exc, self.scp_path, scp_tmp) from None
                 self.scp_path.unlink(missing_ok=True)
-                if self.before_install is not None:
-                    self.ark_path.unlink(missing_ok=True)
-                    self.before_install()
-                os.replace(self._tmp, self.ark_path)
+                self._replace_archive()
                 os.replace(scp_tmp, self.scp_path)
             finally:
                 scp_tmp.unlink(missing_ok=True)
         finally:
             self._tmp.unlink(missing_ok=True)
+
+    def _replace_archive(self) -> None:
+        if self.before_install is not None:  # never next to the old archive
+            self.ark_path.unlink(missing_ok=True)
+            self.before_install()
+        os.replace(self._tmp, self.ark_path)
 
 
 def absolute(path: PathLike) -> Path:

@@ -10,7 +10,7 @@ from typing import Any, Dict, Optional, Union
 
 import torch
 
-from asrkt.errors import AsrktError
+from asrkt.errors import AsrktError, reason
 from asrkt.feats.pipeline import FeaturePipeline
 from asrkt.nnet.models import AcousticModel, ModelSpec, build_model
 from asrkt.utils.fileio import atomic_output
@@ -37,7 +37,7 @@ def load_torch(path: PathLike, what: str = "file") -> Dict[str, Any]:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt or not a torch file
-        raise AsrktError(f"cannot read {what} '{path}': {exc}") from None
+        raise AsrktError(f"cannot read {what} '{path}': {reason(exc)}") from None
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
 from pathlib import Path
@@ -22,9 +23,16 @@ _FILE_MODE = 0o666 & ~_current_umask()
 
 
 def temp_path_for(path: PathLike) -> Path:
-    """A fresh temporary name in the same directory as ``path`` (so rename is atomic)."""
+    """A fresh temporary name in the same directory as ``path`` (so rename is atomic).
+
+    Temporary files of ``path`` that an earlier, killed run left behind are removed first
+    (two commands writing the same output at once are not supported anyway).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.fchmod(fd, _FILE_MODE)
     os.close(fd)
@@ -67,7 +75,7 @@ def atomic_output(path: PathLike) -> Iterator[Path]:
     try:
         tmp = temp_path_for(path)
     except OSError as exc:
-        raise name_output(exc, path)
+        raise name_output(exc, path) from None
     try:
         yield tmp
         os.replace(tmp, path)
@@ -75,7 +83,7 @@ def atomic_output(path: PathLike) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise name_output(exc, path, tmp)
+            raise name_output(exc, path, tmp) from None
         raise
 
 

@@ -11,7 +11,7 @@ from typing import Any, Callable, List, Sequence, TypeVar
 
 from tqdm import tqdm
 
-from asrkt.errors import AsrktError, os_error_text
+from asrkt.errors import AsrktError, os_error_text, reason
 
 T = TypeVar("T")
 
@@ -36,6 +36,9 @@ def _raise_terminated(*_):
     raise _Terminated()
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
 def die_with_parent(parent_pid: int) -> None:
     """Have the kernel send SIGTERM to this process when its parent dies (Linux
     PR_SET_PDEATHSIG), so ``--nj`` jobs never outlive a killed command.
@@ -50,9 +53,6 @@ def die_with_parent(parent_pid: int) -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(143)
-
-
-PR_SET_PDEATHSIG = 1
 
 
 def _worker(fn, job, args, progress, results, parent_pid):
@@ -72,7 +72,7 @@ def _worker(fn, job, args, progress, results, parent_pid):
     except OSError as exc:  # disk full, read-only output, ...
         results.put((job, "error", os_error_text(exc)))
     except BaseException as exc:  # a bug: keep the type for the message
-        results.put((job, "error", f"{type(exc).__name__}: {exc}"))
+        results.put((job, "error", reason(exc)))
 
 
 def limit_threads(threads: int = 1):

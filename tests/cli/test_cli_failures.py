@@ -21,6 +21,7 @@ from asrkt.cli.main import cli, error_line
 from asrkt.errors import AsrktError
 from asrkt.io.tables import ArkScpWriter, read_table
 from tests.helpers.datadirs import generated_data_dir
+from tests.helpers.procs import alive, children
 from tests.helpers.synthetic_nnet import make_synthetic_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,18 +167,17 @@ def test_nj_workers_die_with_a_killed_parent(tmp_path):
     data = generated_data_dir(tmp_path / "data", 16000, count=40, seconds=3.0)
     fbank = tmp_path / "fbank"
     parent = asrkt("make-feats", "--nj", 2, data, fbank, wait=False)
-    children_file = Path(f"/proc/{parent.pid}/task/{parent.pid}/children")
-    deadline, children = time.time() + 60, []
-    while time.time() < deadline and len(children) < 2:
+    deadline, jobs = time.time() + 60, []
+    while time.time() < deadline and len(jobs) < 2:
         time.sleep(0.1)
-        children = children_file.read_text().split() if children_file.exists() else []
-    assert len(children) == 2, "make-feats did not start its two jobs"
+        jobs = children(parent.pid)
+    assert len(jobs) == 2, "make-feats did not start its two jobs"
     parent.send_signal(signal.SIGKILL)
     parent.wait()
     deadline = time.time() + 20
-    while time.time() < deadline and any(Path(f"/proc/{c}").exists() for c in children):
+    while time.time() < deadline and any(alive(j) for j in jobs):
         time.sleep(0.1)
-    assert not any(Path(f"/proc/{c}").exists() for c in children), "jobs outlived the parent"
+    assert not any(alive(j) for j in jobs), "jobs outlived the parent"
     assert not (data / "feats.scp").exists()
     assert not list(fbank.glob("raw_*")), "killed jobs installed outputs"
     assert asrkt("make-feats", "--nj", 1, data, fbank).returncode == 0
@@ -234,3 +234,36 @@ def test_kaldiio_warnings_do_not_reach_stderr(tmp_path):
     assert result.returncode == 1
     line = one_line_error(result.stderr, "compute-cmvn", "(u1)")
     assert not line.rstrip().endswith(":"), line  # a reason, never empty
+
+
+def test_next_write_removes_temp_files_of_a_killed_writer(tmp_path):
+    from asrkt.utils.fileio import write_text_atomic
+
+    (tmp_path / ".train.jsonl.k1ll3d.tmp").write_text('{"epoch": 1')
+    (tmp_path / ".other.k1ll3d.tmp").write_text("")
+    write_text_atomic(tmp_path / "train.jsonl", "{}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.k1ll3d.tmp", "train.jsonl"]
+
+
+def test_make_feats_into_a_read_only_data_dir(feats_dir, monkeypatch):
+    import asrkt.feats.extract as extract
+
+    data, fbank = feats_dir
+    before = snapshot(data, fbank)
+    real = extract.temp_path_for
+
+    def read_only(path):
+        if Path(path).parent == data:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real(path)
+    monkeypatch.setattr(extract, "temp_path_for", read_only)
+    result = run("make-feats", "--nj", 2, data, fbank)
+    assert result.exit_code == 1
+    one_line_error(result.output, "make-feats", "feats.scp", "Read-only file system")
+    assert snapshot(data, fbank) == before and hidden_files(data, fbank) == []
+
+
+def test_plain_asrkt_shows_the_help():
+    result = run()
+    assert result.exit_code == 0 and result.output.startswith("Usage: ") and \
+        "error:" not in result.output

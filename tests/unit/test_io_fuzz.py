@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import struct
+from functools import partial
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -149,6 +150,14 @@ def _check_entries(result, kind, shapes, declared) -> None:
         _valid(array, kind)
 
 
+def _sequential(ark, kind):
+    return list(read_table(ark, kind))
+
+
+def _random_access(table, scp, kind):
+    return [(key, read_scp_entry(table, key, scp, kind)) for key in table]
+
+
 def _read(fn, kind, shapes, outcome, declared=None):
     signal.alarm(5)  # no hang
     try:
@@ -179,12 +188,12 @@ def test_fuzzed_archives_fail_cleanly_or_decode_to_valid_matrices(tmp_path):
                 damage, variant = _mutate(data, rng)
                 ark.write_bytes(variant)
                 outcome = counts.setdefault((name, damage), {"accepted": 0, "rejected": 0})
-                _read(lambda: list(read_table(ark, kind)), kind, shapes, outcome)
+                _read(partial(_sequential, ark, kind), kind, shapes, outcome)
                 table = load_scp(scp)
                 declared = [_declared_shape(variant, int(v.rsplit(":", 1)[1]))
                             for _, v in table.entries.values()]
-                _read(lambda: [(k, read_scp_entry(table, k, scp, kind)) for k in table],
-                      kind, shapes, outcome, declared)
+                _read(partial(_random_access, table, scp, kind), kind, shapes, outcome,
+                      declared)
     finally:
         signal.signal(signal.SIGALRM, previous)
     total = sum(sum(o.values()) for o in counts.values())
