@@ -188,7 +188,8 @@ def details(r: Dict[str, Any]) -> List[str]:
                if "trainer_run_epoch" in t else ""))
         sgd = t.get("with_sgd")
         if sgd:
-            out.append(f"  - with SGD (nnet1's optimiser) instead of the recipe's Adam: ratio {sgd['ratio_vs_mm']:.2f}, outside share "
+            out.append(f"  - with SGD (nnet1's optimiser) instead of the recipe's Adam: ratio "
+                       f"{sgd['ratio_vs_mm']:.2f}, outside share "
                        f"{100 * sgd['outside_share']:.1f}%, optimiser "
                        f"{100 * sgd['optimizer_share']:.1f}% of the step")
         variants = t.get("lstm_variants")
@@ -204,10 +205,11 @@ def details(r: Dict[str, Any]) -> List[str]:
                    f"extract, write): {f['make_feats_nj1']['x_realtime_per_core']:.0f}x")
         fix = f.get("with_cpu_only_seeding")
         if fix:
+            seeded = f["make_feats_nj1"].get("with_cpu_only_seeding_x_realtime_per_core", 0)
             out.append(f"  - seeding dither with torch.default_generator.manual_seed instead of "
                        f"torch.manual_seed (identical features: {fix['identical_features']}): "
                        f"{fix['ratio_vs_knf']:.2f}x kaldi-native-fbank; make-feats "
-                       f"{f['make_feats_nj1'].get('with_cpu_only_seeding_x_realtime_per_core', 0):.0f}x "
+                       f"{seeded:.0f}x "
                        f"real time per core")
         th = f.get("make_feats_nj1_threads")
         if th:
@@ -231,12 +233,13 @@ def details(r: Dict[str, Any]) -> List[str]:
         held = sum(c["bytes"] for c in s4.get("corpora", []))
         held_frames = sum(c["frames"] for c in s4.get("corpora", []))
         per_frame = held / max(held_frames, 1)
+        per_100h_gib = per_frame * 360000 * 100 / 2 ** 30
         out.append(f"- scaling: {frames1:,} -> {frames4:,} training frames; peak RSS "
                    f"{s1['_peak_rss_mb']:.0f} -> {s4['_peak_rss_mb']:.0f} MB, of which "
                    f"{s1['rss_after_imports_mb']:.0f} MB is the process after imports. The "
                    f"whole corpus is held in memory (asrkt.nnet.corpus.Corpus): "
                    f"{per_frame:.0f} bytes per frame with hard targets "
-                   f"({held / 2 ** 20:.0f} MiB at 4x), i.e. ~{per_frame * 360000 * 100 / 2 ** 30:.1f} "
+                   f"({held / 2 ** 20:.0f} MiB at 4x), i.e. ~{per_100h_gib:.1f} "
                    f"GiB per 100 h of audio, plus 4 x num_pdfs bytes per frame with soft targets; "
                    f"the RSS ratio passes only because this corpus is small")
     st = {t: r.get(f"stream_x{t}", {}) for t in (1, 4, 16)}
@@ -288,13 +291,15 @@ def findings(r: Dict[str, Any], rows: List[Row]) -> List[str]:
     if row and _near(row) and "lstm_variants" in lstm:
         v = lstm["lstm_variants"]
         out.append(
-            f"- LSTMP throughput ({row.status}, {row.value:.2f}): (a) {100 * lstm['padding_share']:.0f}% "
+            f"- LSTMP throughput ({row.status}, {row.value:.2f}): (a) "
+            f"{100 * lstm['padding_share']:.0f}% "
             f"of the chunk positions are padding (short FSDD utterances, chunk_len 20; each "
             f"utterance's last chunk is padded); counting them as work the ratio is "
             f"{lstm['ratio_vs_mm_incl_padding']:.2f}. (b) torch.nn.LSTM with proj_size has no "
             f"oneDNN kernel on CPU and falls back to a per-time-step autograd graph "
             f"({lstm['profile']['ops_dispatched']} ops per step, and each step's weight "
-            f"gradients are products over only the {lstm.get('num_streams', '?')} streams): on the same step the projected LSTM reaches "
+            f"gradients are products over only the {lstm.get('num_streams', '?')} streams): "
+            f"on the same step the projected LSTM reaches "
             f"{v['lstmp_torch (as asrkt)']['ratio']:.2f} of its bound, the unprojected one "
             f"(fused oneDNN) {v['lstm_no_proj_same_cells']['ratio']:.2f}. Fix in "
             f"asrkt/nnet/models/lstm.py: an LSTMP layer with a custom autograd Function "
@@ -334,7 +339,8 @@ def findings(r: Dict[str, Any], rows: List[Row]) -> List[str]:
         out.append(
             f"- DNN data share ({row.status}, {row.value:.1f}%): FrameShuffleLoader gathers the "
             f"spliced inputs (256 x 11 x 23 floats, plus clamp bounds and targets) synchronously "
-            f"in the training thread, about {1e3 * dnn['phase_shares']['data'] * dnn['step_cpu_s']:.2f} "
+            f"in the training thread, about "
+            f"{1e3 * dnn['phase_shares']['data'] * dnn['step_cpu_s']:.2f} "
             f"ms of a {1e3 * dnn['step_cpu_s']:.1f} ms step; with SGD (shorter step) it is "
             f"{100 * (g('train_dnn', 'with_sgd', 'outside_share') or 0):.1f}%. Fix in "
             f"asrkt/nnet/loaders.py or trainer.py: build batch k+1 in a background thread while "
@@ -346,6 +352,7 @@ def findings(r: Dict[str, Any], rows: List[Row]) -> List[str]:
     if f.get("with_cpu_only_seeding") and ((row and _near(row)) or (row2 and _near(row2))):
         fix = f["with_cpu_only_seeding"]
         th = f.get("make_feats_nj1_threads", {})
+        seeded = g("feats", "make_feats_nj1", "with_cpu_only_seeding_x_realtime_per_core") or 0
         out.append(
             f"- Features ({row.status if row else '?'} {row.value if row else 0:.2f}x, "
             f"{row2.status if row2 else '?'} {row2.value if row2 else 0:.0f}x real time): "
@@ -353,17 +360,19 @@ def findings(r: Dict[str, Any], rows: List[Row]) -> List[str]:
             f"CUDA build of torch also queues lazy CUDA/XPU/MTIA seeding with a Python traceback "
             f"each time; `torch.default_generator.manual_seed(seed)` gives identical features "
             f"and {fix['ratio_vs_knf']:.2f}x kaldi-native-fbank "
-            f"({g('feats', 'make_feats_nj1', 'with_cpu_only_seeding_x_realtime_per_core') or 0:.0f}x "
+            f"({seeded:.0f}x "
             f"real time for make-feats). The rest of make-feats on these 0.5-s clips (cProfile "
             f"of make-feats over 200 FSDD clips, seeding fixed) is reading the wav "
             f"(asrkt.io.audio: soundfile on a byte buffer, ~30% of the job), torchaudio "
             f"recomputing the window and mel banks for every utterance (~15%; cache them per "
-            f"sample rate) and writing the ark (~8%). And `make-feats --nj 1` runs in-process with torch's default threads: "
+            f"sample rate) and writing the ark (~8%). And `make-feats --nj 1` runs in-process "
+            f"with torch's default threads: "
             f"{th.get('slowdown_wall_2_vs_1', 0):.1f}x slower wall time here than with 1 thread "
             f"(run_jobs sets 1 thread only in forked workers).")
     s4 = r.get("scale_x4", {})
     if s4.get("corpora"):
-        held = sum(c["bytes"] for c in s4["corpora"]) / max(sum(c["frames"] for c in s4["corpora"]), 1)
+        held = (sum(c["bytes"] for c in s4["corpora"])
+                / max(sum(c["frames"] for c in s4["corpora"]), 1))
         out.append(
             f"- Scaling: epoch time scales linearly and peak RSS barely moves, but only because "
             f"this corpus is small next to the {s4.get('rss_after_imports_mb', 0):.0f} MB the "
@@ -481,8 +490,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise SystemExit(f"setup failed: {setup['error']}\n" + "\n".join(setup["log_tail"]))
         results["meta"]["corpus"] = (f"{setup['corpus']}: {setup['train_utts']} training "
                                      f"utterances ({setup['train_audio_seconds'] / 60:.1f} min), "
-                                     f"{setup['test_utts']} test ({setup['test_audio_seconds']:.0f} "
-                                     f"s), {setup['num_pdfs']} pdfs")
+                                     f"{setup['test_utts']} test "
+                                     f"({setup['test_audio_seconds']:.0f} s), "
+                                     f"{setup['num_pdfs']} pdfs")
         stage("feats", "feats", 300, utts=200 if q else 1500, repeats=4 if q else 5,
               threads_check=20 if q else 40)
         for key, conf, over in (("dnn", DNN_CONF, DNN_OVERRIDES), ("lstm", LSTM_CONF, {})):

@@ -141,7 +141,8 @@ def combine_data_dirs_cmd(dst_dir, src_dirs):
 
     \b
     Usage:   asrkt combine-data-dirs DST_DIR SRC_DIR [SRC_DIR ...]
-    Example: asrkt combine-data-dirs data/train_vtlp data/train data/train_vtlp0.9 data/train_vtlp1.1
+    Example: asrkt combine-data-dirs data/train_vtlp data/train data/train_vtlp0.9 \\
+                 data/train_vtlp1.1
     """
     from asrkt.data.combine import combine_data_dirs
 

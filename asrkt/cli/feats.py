@@ -41,7 +41,8 @@ def make_feats_cmd(data_dir, feat_dir, config, nj, compress):
     with command_log(Path(feat_dir) / "log", f"make_{config.type}_{data.name}"):
         count = make_feats(data, Path(feat_dir), config, nj=nj, compress=compress)
         save_config(config, Path(feat_dir) / f"{config.type}_{data.name}.yaml")
-    click.echo(f"{data_dir}: {config.type} features for {count} utterance(s) -> {data_dir}/feats.scp")
+    click.echo(f"{data_dir}: {config.type} features for {count} utterance(s) "
+               f"-> {data_dir}/feats.scp")
 
 
 @click.command("compute-cmvn")

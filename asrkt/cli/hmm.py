@@ -258,7 +258,8 @@ def decode_nnet_cmd(graph_dir, loglikes_rspecifier, model_dir, decode_dir, confi
 
     \b
     Usage:   asrkt decode-nnet [options] GRAPH_DIR LOGLIKES_RSPECIFIER MODEL_DIR DECODE_DIR
-    Example: asrkt decode-nnet --data-dir data/test exp/mono/graph scp:exp/nnet/loglikes.scp exp/mono exp/nnet/decode
+    Example: asrkt decode-nnet --data-dir data/test exp/mono/graph scp:exp/nnet/loglikes.scp \\
+                 exp/mono exp/nnet/decode
     """
     from pathlib import Path
 
@@ -298,4 +299,5 @@ def score_cmd(data_dir, decode_dir):
 
 
 COMMANDS = [prepare_lang_cmd, format_lm_cmd, make_word_loop_cmd, train_mono_cmd, align_cmd,
-            ali_to_pdf_cmd, ali_to_phones_cmd, make_graph_cmd, decode_cmd, decode_nnet_cmd, score_cmd]
+            ali_to_pdf_cmd, ali_to_phones_cmd, make_graph_cmd, decode_cmd, decode_nnet_cmd,
+            score_cmd]

@@ -10,8 +10,15 @@ from __future__ import annotations
 
 import click
 
-from asrkt.nnet.config import (EvalConfig, FinetuneConfig, ForwardConfig, PosteriorConfig,
-                               RBMConfig, StudentConfig, TeacherConfig)
+from asrkt.nnet.config import (
+    EvalConfig,
+    FinetuneConfig,
+    ForwardConfig,
+    PosteriorConfig,
+    RBMConfig,
+    StudentConfig,
+    TeacherConfig,
+)
 from asrkt.utils.config import config_options
 
 _DIR = click.Path(file_okay=False)

@@ -21,9 +21,12 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 from asrkt.errors import AsrktError
+
+if TYPE_CHECKING:  # numpy is imported where used: the synthesis server process stays light
+    import numpy as np
 
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 INITIALIZE_DONT_EXIT = 0x8000
@@ -290,7 +293,7 @@ class SynthesisServer:
                 self.proc.wait()
         self.proc.stdout.close()
 
-    def __enter__(self) -> "SynthesisServer":
+    def __enter__(self) -> SynthesisServer:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -37,8 +37,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 
 from asrkt.corpora import espeak
-from asrkt.corpora.espeak import VoiceSettings
 from asrkt.corpora.config import SynthDigitsConfig
+from asrkt.corpora.espeak import VoiceSettings
 from asrkt.corpora.noise import active_power, add_noise, make_noise
 from asrkt.data.datadir import write_data_dir
 from asrkt.data.kaldi_files import sort_key
@@ -251,7 +251,7 @@ def to_int16(signal: np.ndarray) -> np.ndarray:
 
 
 def render_clean(utt: Utterance, config: SynthDigitsConfig,
-                 synth: "espeak.SynthesisServer") -> np.ndarray:
+                 synth: espeak.SynthesisServer) -> np.ndarray:
     """Synthesise one utterance and post-process it to the corpus format.
 
     Steps: eSpeak (forked, seeded) -> resample -> scale to the speaker's active level (lower if

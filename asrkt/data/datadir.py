@@ -116,7 +116,8 @@ class DataDir:
         out = {}
         for lineno, (utt, value) in enumerate(read_map(path).items(), 1):
             if not value.isdigit():
-                raise AsrktError(f"{where(path, lineno, utt)}: frame count '{value}' is not an integer")
+                raise AsrktError(f"{where(path, lineno, utt)}: frame count '{value}' "
+                                 f"is not an integer")
             out[utt] = int(value)
         return out
 
@@ -155,8 +156,8 @@ class DataDir:
         duration = len(samples) / rate
         if seg.start >= duration or seg.end > duration + MAX_SEGMENT_OVERSHOOT:
             raise AsrktError(
-                f"{self.file('segments')} ({utt}): segment {seg.start:.2f}-{seg.end:.2f}s lies past "
-                f"the end of recording '{seg.recording}' ({duration:.2f}s)")
+                f"{self.file('segments')} ({utt}): segment {seg.start:.2f}-{seg.end:.2f}s "
+                f"lies past the end of recording '{seg.recording}' ({duration:.2f}s)")
         return samples[int(round(seg.start * rate)):min(len(samples), int(round(seg.end * rate)))]
 
 

@@ -21,9 +21,11 @@ def _compare_keys(ref: LenientFile, other: LenientFile, what: str) -> List[str]:
     """Problems for keys in ``other`` missing from ``ref`` and vice versa."""
     problems = []
     for key in sorted(other.keys - ref.keys, key=sort_key):
-        problems.append(f"{where(other.path, other.entries[key][0], key)}: {what} not in {ref.path.name}")
+        problems.append(f"{where(other.path, other.entries[key][0], key)}: {what} "
+                        f"not in {ref.path.name}")
     for key in sorted(ref.keys - other.keys, key=sort_key):
-        problems.append(f"{where(ref.path, ref.entries[key][0], key)}: {what} missing from {other.path.name}")
+        problems.append(f"{where(ref.path, ref.entries[key][0], key)}: {what} "
+                        f"missing from {other.path.name}")
     return problems
 
 
@@ -57,7 +59,8 @@ def validate_data_dir(path: Path, no_text: bool = False, no_feats: bool = False,
     path = Path(path)
     if not path.is_dir():
         raise AsrktError(f"data directory '{path}' does not exist")
-    required = ["utt2spk", "spk2utt"] + ([] if no_text else ["text"]) + ([] if no_wav else ["wav.scp"])
+    required = (["utt2spk", "spk2utt"] + ([] if no_text else ["text"])
+                + ([] if no_wav else ["wav.scp"]))
     problems = [f"{path / name}: missing" for name in required if not (path / name).exists()]
     if not (path / "utt2spk").exists():
         return problems
@@ -129,11 +132,13 @@ def fix_data_dir(path: Path) -> Dict[str, List[str]]:
         if name in files:
             drop(f"missing from {name}", keep - files[name].keys)
     if "text" in files:
-        drop("empty transcript", {u for u, (_, v) in files["text"].entries.items() if not v.strip()})
+        drop("empty transcript",
+             {u for u, (_, v) in files["text"].entries.items() if not v.strip()})
     if "wav.scp" in files:
         if "segments" in files:
-            drop("recording missing from wav.scp", {u for u, (_, v) in files["segments"].entries.items()
-                                                     if v.split()[0] not in files["wav.scp"].keys})
+            drop("recording missing from wav.scp",
+                 {u for u, (_, v) in files["segments"].entries.items()
+                  if v.split()[0] not in files["wav.scp"].keys})
         else:
             drop("missing from wav.scp", keep - files["wav.scp"].keys)
     _write_fixed(path, files, keep)

@@ -43,7 +43,8 @@ def warp_factors(data_dir: DataDir) -> Optional[Dict[str, float]]:
     for utt, spk in data_dir.utt2spk.items():
         key = spk if by_speaker else utt
         if key not in table:
-            raise AsrktError(f"{path}: no warp factor for {'speaker' if by_speaker else 'utterance'}"
-                             f" '{key}' (utterance '{utt}')")
+            raise AsrktError(f"{path}: no warp factor for "
+                             f"{'speaker' if by_speaker else 'utterance'} '{key}' "
+                             f"(utterance '{utt}')")
         factors[utt] = table[key]
     return factors

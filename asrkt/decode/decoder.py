@@ -19,9 +19,9 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
-from asrkt.decode.config import DecodeConfig
 from asrkt.data.datadir import DataDir
 from asrkt.data.kaldi_files import iter_lines, write_map
+from asrkt.decode.config import DecodeConfig
 from asrkt.errors import AsrktError
 from asrkt.feats.pipeline import FeaturePipeline
 from asrkt.hmm.kaldi import khg, read_fst
@@ -75,7 +75,8 @@ class Decoder:
         """
         if pdf_loglikes.ndim != 2 or pdf_loglikes.shape[1] != self.model.num_pdfs:
             raise AsrktError(f"utterance '{utt}': log-likelihoods have shape "
-                             f"{tuple(pdf_loglikes.shape)}, the model has {self.model.num_pdfs} pdfs")
+                             f"{tuple(pdf_loglikes.shape)}, the model has "
+                             f"{self.model.num_pdfs} pdfs")
         if pdf_loglikes.shape[0] == 0:
             return None, []
         if not np.all(np.isfinite(pdf_loglikes)):
@@ -92,7 +93,8 @@ class Decoder:
 _JOB: dict = {}
 
 
-def _decode_job(job: int, utts: List[str], tick: Callable[[int], None]) -> Dict[str, Dict[str, List[str]]]:
+def _decode_job(job: int, utts: List[str], tick: Callable[[int], None]
+                ) -> Dict[str, Dict[str, List[str]]]:
     decoder = Decoder(_JOB["graph_dir"], _JOB["model"], _JOB["config"])
     weights = _JOB["config"].weights()
     out: Dict[str, Dict[str, List[str]]] = {name: {} for name, _ in weights}
@@ -113,7 +115,8 @@ def _decode_job(job: int, utts: List[str], tick: Callable[[int], None]) -> Dict[
 
 def run_decode(graph_dir: PathLike, model: GmmModel, utts: List[str],
                source: Callable[[List[str]], Iterator[Tuple[str, np.ndarray]]],
-               decode_dir: PathLike, config: DecodeConfig, nj: int = 1) -> Dict[str, Dict[str, List[str]]]:
+               decode_dir: PathLike, config: DecodeConfig, nj: int = 1
+               ) -> Dict[str, Dict[str, List[str]]]:
     """Decode ``utts`` (``nj`` forked jobs) and write DECODE_DIR/scoring/<LMWT>.txt.
 
     Args:

@@ -39,7 +39,7 @@ class Counts:
     def errors(self) -> int:
         return self.ins + self.dels + self.subs
 
-    def add(self, other: "Counts") -> None:
+    def add(self, other: Counts) -> None:
         for name in ("words", "corr", "ins", "dels", "subs", "sents", "sent_err"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -118,7 +118,8 @@ def _per_spk_text(per_utt, utt2spk: Dict[str, str]) -> str:
     for utt, (_, c) in per_utt.items():
         spk.setdefault(utt2spk.get(utt, utt), Counts()).add(c)
         total.add(c)
-    head = f"{'SPEAKER':<15} {'id':<4} {'#SENT':>6} {'#WORD':>6} {'Corr':>6} {'Sub':>6} {'Ins':>6} {'Del':>6} {'Err':>6} {'S.Err':>6}"
+    head = (f"{'SPEAKER':<15} {'id':<4} {'#SENT':>6} {'#WORD':>6} {'Corr':>6} {'Sub':>6} "
+            f"{'Ins':>6} {'Del':>6} {'Err':>6} {'S.Err':>6}")
     lines = [head]
     for name, c in list(sorted(spk.items())) + [("SUM", total)]:
         n = max(c.words, 1)
@@ -152,14 +153,16 @@ def score_decode_dir(data_dir: PathLike, decode_dir: PathLike) -> Tuple[str, str
     for path in files:
         hyps = {u: v.split() for u, v in read_map(path, allow_empty_value=True).items()}
         total, per_utt = score_hyps(refs, hyps, str(path))
-        write_text_atomic(decode_dir / f"wer_{path.stem}", f"{total.wer_line()}\n{total.ser_line()}\n")
+        write_text_atomic(decode_dir / f"wer_{path.stem}",
+                          f"{total.wer_line()}\n{total.ser_line()}\n")
         logger.info("LMWT %s: %s", path.stem, total.wer_line())
         if best is None or total.wer() < best[0]:
             best = (total.wer(), path.stem, total.wer_line(), per_utt)
     _, lmwt, line, per_utt = best
     details = decode_dir / "scoring_kaldi" / "wer_details"
     details.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(decode_dir / "scoring_kaldi" / "best_wer", f"{line} {decode_dir / f'wer_{lmwt}'}\n")
+    write_text_atomic(decode_dir / "scoring_kaldi" / "best_wer",
+                      f"{line} {decode_dir / f'wer_{lmwt}'}\n")
     write_text_atomic(details / "per_utt", _per_utt_text(per_utt))
     write_text_atomic(details / "per_spk", _per_spk_text(per_utt, data.utt2spk))
     write_text_atomic(details / "lmwt", f"{lmwt}\n")

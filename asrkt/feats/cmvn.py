@@ -61,7 +61,8 @@ def compute_cmvn(data_dir: DataDir, cmvn_dir: Optional[Path] = None) -> int:
         Number of speakers.
     """
     if not data_dir.has("feats.scp"):
-        raise AsrktError(f"{data_dir.file('feats.scp')} does not exist; run 'asrkt make-feats' first")
+        raise AsrktError(f"{data_dir.file('feats.scp')} does not exist; "
+                         f"run 'asrkt make-feats' first")
     feats = load_scp(data_dir.file("feats.scp"))
     cmvn_dir = Path(cmvn_dir or data_dir.path).resolve()
     cmvn_dir.mkdir(parents=True, exist_ok=True)

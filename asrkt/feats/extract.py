@@ -32,7 +32,7 @@ logger = logging.getLogger("asrkt.feats")
 
 
 def num_frames(num_samples: int, rate: float, config: FeatConfig) -> int:
-    """Frames Kaldi produces for ``num_samples`` (snip_edges semantics as FrameExtractionOptions)."""
+    """Frames Kaldi produces for ``num_samples`` (snip_edges as in FrameExtractionOptions)."""
     shift = int(rate * config.frame_shift / 1000)
     length = int(rate * config.frame_length / 1000)
     if config.snip_edges:

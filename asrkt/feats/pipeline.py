@@ -17,8 +17,8 @@ import yaml
 from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
 from asrkt.feats.cmvn import accumulate_stats, apply_cmvn
-from asrkt.utils.config import from_mapping, load_yaml, option
 from asrkt.io.tables import load_scp, read_scp_entry
+from asrkt.utils.config import from_mapping, load_yaml, option
 from asrkt.utils.fileio import write_text_atomic
 
 PathLike = Union[str, Path]
@@ -140,7 +140,7 @@ class FeaturePipeline:
             raw, stats = reader.read(utt)
             yield utt, self.transform(raw, stats, utt)
 
-    def fit(self, data_dir: DataDir, utterances: Optional[List[str]] = None) -> "FeaturePipeline":
+    def fit(self, data_dir: DataDir, utterances: Optional[List[str]] = None) -> FeaturePipeline:
         """Set ``input_dim`` and, with global_norm, the global statistics from training data."""
         reader = FeatureReader(data_dir, need_cmvn=self.config.cmvn == "speaker")
         saved, self.config.global_norm = self.config.global_norm, False
@@ -156,7 +156,8 @@ class FeaturePipeline:
                 feats = raw if cfg.cmvn == "none" else (
                     apply_cmvn(raw, cmvn_stats if cfg.cmvn == "speaker" else accumulate_stats(raw),
                                cfg.norm_vars))
-                stats = accumulate_stats(add_deltas(feats, cfg.delta_order, cfg.delta_window), stats)
+                stats = accumulate_stats(add_deltas(feats, cfg.delta_order, cfg.delta_window),
+                                         stats)
         finally:
             self.config.global_norm = saved
         if saved:
@@ -178,7 +179,7 @@ class FeaturePipeline:
                 "global_std": None if self.global_std is None else self.global_std.tolist()}
 
     @classmethod
-    def from_dict(cls, data: Dict, source: str = "feature pipeline") -> "FeaturePipeline":
+    def from_dict(cls, data: Dict, source: str = "feature pipeline") -> FeaturePipeline:
         """Inverse of :meth:`to_dict`."""
         unknown = set(data) - {"config", "input_dim", "global_mean", "global_std"}
         if unknown:
@@ -191,7 +192,7 @@ class FeaturePipeline:
         write_text_atomic(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
 
     @classmethod
-    def load(cls, path: PathLike) -> "FeaturePipeline":
+    def load(cls, path: PathLike) -> FeaturePipeline:
         """Read a pipeline saved by :meth:`save`."""
         return cls.from_dict(load_yaml(path), str(path))
 

@@ -16,8 +16,8 @@ import numpy as np
 
 from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
-from asrkt.hmm.config import AlignOptions
 from asrkt.feats.pipeline import FeaturePipeline
+from asrkt.hmm.config import AlignOptions
 from asrkt.hmm.kaldi import kaldifst, khg, read_fst
 from asrkt.hmm.lang import Lang
 from asrkt.hmm.model import GmmModel
@@ -48,7 +48,8 @@ def graph_compiler(model: GmmModel, lang: Lang):
     return khg.TrainingGraphCompiler(model.tm, model.tree, lex, lang.disambig_phones, opts)
 
 
-def compile_graphs(compiler, transcripts: Dict[str, List[int]]) -> Tuple[Dict[str, object], List[str]]:
+def compile_graphs(compiler, transcripts: Dict[str, List[int]]
+                   ) -> Tuple[Dict[str, object], List[str]]:
     """Compile one training graph per utterance; empty transcripts and failures are skipped.
 
     Args:
@@ -277,7 +278,8 @@ def align_data(data_dir: PathLike, lang_dir: PathLike, model_dir: PathLike, ali_
 
     limit_threads(1)
     opts = opts or AlignOptions()
-    data, lang, model_dir, ali_dir = DataDir(data_dir), Lang(lang_dir), Path(model_dir), Path(ali_dir)
+    data, lang = DataDir(data_dir), Lang(lang_dir)
+    model_dir, ali_dir = Path(model_dir), Path(ali_dir)
     model = GmmModel.load(model_dir)
     pipeline = FeaturePipeline.load(model_pipeline_path(model_dir))
     utts = data.utterances
@@ -305,7 +307,8 @@ def align_data(data_dir: PathLike, lang_dir: PathLike, model_dir: PathLike, ali_
     if not good:
         raise AsrktError(f"alignment failed for all {len(utts)} utterances of {data.path}")
     if failed:
-        logger.warning("could not align %d utterance(s), left out: %s", len(failed), " ".join(failed[:20]))
+        logger.warning("could not align %d utterance(s), left out: %s", len(failed),
+                       " ".join(failed[:20]))
     ali_dir.mkdir(parents=True, exist_ok=True)
     save_config(opts, ali_dir / "config.yaml")
     with ArkScpWriter(ali_dir / "ali.ark", ali_dir / "ali.scp") as writer:

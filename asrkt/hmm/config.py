@@ -92,4 +92,5 @@ class TrainMonoConfig:
         try:
             [int(x) for x in self.realign_iters.split()]
         except ValueError:
-            raise AsrktError(f"realign_iters must be integers, got {self.realign_iters!r}") from None
+            raise AsrktError(f"realign_iters must be integers, "
+                             f"got {self.realign_iters!r}") from None

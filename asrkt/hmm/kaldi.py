@@ -17,7 +17,7 @@ from asrkt.utils.fileio import atomic_output
 __all__ = ["khg", "kaldifst", "kaldilm", "read_fst", "write_fst"]
 
 
-def read_fst(path) -> "kaldifst.StdVectorFst":
+def read_fst(path) -> kaldifst.StdVectorFst:
     """Read an OpenFst binary file with a one-line error when it is missing or unreadable.
 
     Args:

@@ -71,7 +71,8 @@ def _read_lexicon(path: Path, with_probs: bool, known: set) -> List[LexEntry]:
             try:
                 prob = float(rest[0])
             except (IndexError, ValueError):
-                raise AsrktError(f"{where(path, lineno, word)}: expected 'word prob phone...'") from None
+                raise AsrktError(f"{where(path, lineno, word)}: "
+                                 f"expected 'word prob phone...'") from None
             if not 0.0 < prob <= 1.0:
                 raise AsrktError(f"{where(path, lineno, word)}: pronunciation probability {prob} "
                                  f"not in (0, 1]")
@@ -82,7 +83,8 @@ def _read_lexicon(path: Path, with_probs: bool, known: set) -> List[LexEntry]:
             raise AsrktError(f"{where(path, lineno, word)}: empty pronunciation")
         missing = [p for p in rest if p not in known]
         if missing:
-            raise AsrktError(f"{where(path, lineno, word)}: phone(s) {' '.join(sorted(set(missing)))} "
+            raise AsrktError(f"{where(path, lineno, word)}: phone(s) "
+                             f"{' '.join(sorted(set(missing)))} "
                              f"not in silence_phones.txt or nonsilence_phones.txt")
         entries.append(LexEntry(word, prob, rest))
     if not entries:
@@ -225,7 +227,7 @@ def _compile_lexicon(path: Path, text: str) -> None:
 
 
 def prepare_lang(dict_dir: PathLike, lang_dir: PathLike, sil_prob: float = 0.5,
-                 position_dependent: bool = False, oov_word: Optional[str] = None) -> "Lang":
+                 position_dependent: bool = False, oov_word: Optional[str] = None) -> Lang:
     """Build a lang dir from a dict dir, as Kaldi's utils/prepare_lang.sh.
 
     Args:
@@ -241,8 +243,10 @@ def prepare_lang(dict_dir: PathLike, lang_dir: PathLike, sil_prob: float = 0.5,
     lexicon = d.lexicon
     if position_dependent:
         lexicon = [LexEntry(e.word, e.prob, _position_phones(e.phones)) for e in lexicon]
-        expand = lambda sets, sil: [([*s] if sil else []) + [p + q for p in s for q in POSITIONS]
-                                    for s in sets]
+
+        def expand(sets, sil):
+            return [([*s] if sil else []) + [p + q for p in s for q in POSITIONS] for s in sets]
+
         silence_sets, nonsil_sets = expand(d.silence_sets, True), expand(d.nonsilence_sets, False)
     else:
         silence_sets, nonsil_sets = d.silence_sets, d.nonsilence_sets
@@ -271,7 +275,8 @@ def prepare_lang(dict_dir: PathLike, lang_dir: PathLike, sil_prob: float = 0.5,
     _write_phone_list(phones_dir, "optional_silence", [opt], pid)
     _write_phone_list(phones_dir, "disambig", disambig, pid)
     _write_phone_list(phones_dir, "context_indep", silence, pid)
-    write_text_atomic(phones_dir / "sets.txt", "".join(" ".join(s) + "\n" for s in silence_sets + nonsil_sets))
+    write_text_atomic(phones_dir / "sets.txt",
+                      "".join(" ".join(s) + "\n" for s in silence_sets + nonsil_sets))
     write_text_atomic(phones_dir / "sets.int", "".join(" ".join(str(pid[p]) for p in s) + "\n"
                                                        for s in silence_sets + nonsil_sets))
     write_text_atomic(phones_dir / "wdisambig.txt", "#0\n")
@@ -281,9 +286,9 @@ def prepare_lang(dict_dir: PathLike, lang_dir: PathLike, sil_prob: float = 0.5,
         kinds = {"_B": "begin", "_E": "end", "_I": "internal", "_S": "singleton"}
         bare = {p for s in d.silence_sets for p in s}
         lines = [f"{p} {'nonword' if p in bare else kinds[p[-2:]]}" for p in silence + nonsilence]
-        write_text_atomic(phones_dir / "word_boundary.txt", "".join(f"{l}\n" for l in lines))
+        write_text_atomic(phones_dir / "word_boundary.txt", "".join(f"{line}\n" for line in lines))
         write_text_atomic(phones_dir / "word_boundary.int", "".join(
-            f"{pid[l.split()[0]]} {l.split()[1]}\n" for l in lines))
+            f"{pid[line.split()[0]]} {line.split()[1]}\n" for line in lines))
     if oov_word is not None:
         write_text_atomic(lang_dir / "oov.txt", f"{oov_word}\n")
         write_text_atomic(lang_dir / "oov.int", f"{wid[oov_word]}\n")
@@ -383,7 +388,8 @@ class Lang:
     def phone_sets(self) -> List[List[int]]:
         path = self.path / "phones" / "sets.int"
         _read_int_list(path)
-        return [[int(x) for x in line.split()] for line in path.read_text().splitlines() if line.strip()]
+        return [[int(x) for x in line.split()] for line in path.read_text().splitlines()
+                if line.strip()]
 
     @cached_property
     def oov(self) -> Optional[str]:
@@ -395,7 +401,8 @@ class Lang:
         """Pronunciations from ``lexiconp.txt`` (written by prepare-lang)."""
         path = self.path / "lexiconp.txt"
         if not path.is_file():
-            raise AsrktError(f"{path}: file does not exist (make the lang dir with 'asrkt prepare-lang')")
+            raise AsrktError(f"{path}: file does not exist "
+                             f"(make the lang dir with 'asrkt prepare-lang')")
         return _read_lexicon(path, True, set(self.phones))
 
     def base_phone(self, phone_id: int) -> str:
@@ -418,7 +425,8 @@ class Lang:
             raise AsrktError(f"{source}: word(s) not in {self.path / 'words.txt'}: "
                              f"{' '.join(sorted(set(missing)))} (no oov.txt in the lang dir; "
                              f"use prepare-lang --oov-word)")
-        return [table[w] if w in table and w not in SPECIAL_WORDS else table[self.oov] for w in words]
+        return [table[w] if w in table and w not in SPECIAL_WORDS else table[self.oov]
+                for w in words]
 
     def map_transcripts(self, text: Dict[str, List[str]], source: PathLike) -> Dict[str, List[int]]:
         """Word ids of every transcript; all OOV words are listed in one error (no oov.txt).
@@ -437,7 +445,8 @@ class Lang:
             listed = ", ".join(f"{w} (first in {u})" for w, u in list(oovs.items())[:20])
             more = f" and {len(oovs) - 20} more" if len(oovs) > 20 else ""
             raise AsrktError(f"{source}: {len(oovs)} word(s) not in {self.path / 'words.txt'}: "
-                             f"{listed}{more}; add them to the lexicon or use prepare-lang --oov-word")
+                             f"{listed}{more}; add them to the lexicon "
+                             f"or use prepare-lang --oov-word")
         if oovs:
             import logging
             logging.getLogger("asrkt").warning("%s: %d OOV word(s) mapped to %s", source,

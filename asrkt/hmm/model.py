@@ -196,7 +196,8 @@ class GmmModel:
         model_dir = Path(model_dir)
         model_dir.mkdir(parents=True, exist_ok=True)
         arrays = {"topo": np.array(self.topo_text),
-                  "phone_sets": np.array("\n".join(" ".join(map(str, s)) for s in self.phone_sets or [])),
+                  "phone_sets": np.array("\n".join(" ".join(map(str, s))
+                                                   for s in self.phone_sets or [])),
                   "log_probs": np.asarray(self.tm.log_probs, dtype=np.float64),
                   "num_gauss": np.array([len(g.weights) for g in self.gmms])}
         arrays["weights"] = np.concatenate([g.weights for g in self.gmms])
@@ -211,7 +212,7 @@ class GmmModel:
             self.tree.write(False, str(tmp))
 
     @classmethod
-    def load(cls, path: PathLike) -> "GmmModel":
+    def load(cls, path: PathLike) -> GmmModel:
         """Reload a model saved by :meth:`save` (a model dir, or a .npz/.mdl path).
 
         Args:
@@ -227,7 +228,8 @@ class GmmModel:
         try:
             data = np.load(path)
             sets_text = str(data["phone_sets"])
-            sets = [[int(x) for x in line.split()] for line in sets_text.splitlines() if line.strip()]
+            sets = [[int(x) for x in line.split()] for line in sets_text.splitlines()
+                    if line.strip()]
             model = cls(str(data["topo"]), sets or None)
             counts = data["num_gauss"]
             bounds = np.concatenate([[0], np.cumsum(counts)])

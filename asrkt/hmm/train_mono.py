@@ -17,9 +17,9 @@ from tqdm import tqdm
 
 from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
+from asrkt.feats.pipeline import FeaturePipeline, PipelineConfig
 from asrkt.hmm.align import align_utterance, compile_graphs, equal_align, graph_compiler
 from asrkt.hmm.config import KALDI_REALIGN_ITERS, AlignOptions, TrainMonoConfig  # noqa: F401
-from asrkt.feats.pipeline import FeaturePipeline, PipelineConfig
 from asrkt.hmm.kaldi import khg
 from asrkt.hmm.lang import Lang
 from asrkt.hmm.model import Gmm, GmmModel, init_mono
@@ -51,12 +51,13 @@ def load_corpus(pipeline, data: DataDir, utts: List[str]) -> Corpus:
         utts: utterances to read, in order.
     """
     mats, lengths = [], []
-    for utt, feats in tqdm(pipeline.iter_features(data, utts), total=len(utts), desc="features",
+    for _utt, feats in tqdm(pipeline.iter_features(data, utts), total=len(utts), desc="features",
                            unit="utt", leave=False):
         mats.append(feats)
         lengths.append(len(feats))
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    return Corpus(list(utts), np.concatenate(mats) if mats else np.zeros((0, 0), np.float32), offsets)
+    return Corpus(list(utts), np.concatenate(mats) if mats else np.zeros((0, 0), np.float32),
+                  offsets)
 
 
 def accumulate(model: GmmModel, corpus: Corpus, alignments: Dict[int, List[int]]

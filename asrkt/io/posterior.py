@@ -42,7 +42,7 @@ class SparsePosterior:
     def __len__(self) -> int:
         return int(self.ids.shape[0])
 
-    def __getitem__(self, frames: slice) -> "SparsePosterior":
+    def __getitem__(self, frames: slice) -> SparsePosterior:
         return SparsePosterior(self.ids[frames], self.weights[frames],
                                None if self.sizes is None else self.sizes[frames])
 
@@ -52,7 +52,7 @@ class SparsePosterior:
         return int(self.ids.shape[1])
 
     @classmethod
-    def from_pairs(cls, frames: Sequence[Sequence[Tuple[int, float]]]) -> "SparsePosterior":
+    def from_pairs(cls, frames: Sequence[Sequence[Tuple[int, float]]]) -> SparsePosterior:
         """From per-frame lists of (id, weight) pairs."""
         sizes = np.array([len(f) for f in frames], dtype=np.int64)
         width = int(sizes.max()) if sizes.size else 0

@@ -231,7 +231,7 @@ class ArkScpWriter:
         self._tmp: Optional[Path] = None
         self._handle = None
 
-    def __enter__(self) -> "ArkScpWriter":
+    def __enter__(self) -> ArkScpWriter:
         try:
             self._tmp = temp_path_for(self.ark_path)
             self._handle = open(self._tmp, "wb")

@@ -37,7 +37,7 @@ def set_threads(num_threads: int) -> None:
         torch.set_num_threads(num_threads)
 
 
-def resolve_device(name: str) -> "torch.device":
+def resolve_device(name: str) -> torch.device:
     """'auto' -> CUDA when available, else CPU; otherwise the named device."""
     import torch
 
@@ -81,12 +81,12 @@ class ModelSpec:
         return asdict(self)
 
     @classmethod
-    def from_config(cls, config: Any) -> "ModelSpec":
+    def from_config(cls, config: Any) -> ModelSpec:
         """The spec of a training config (any object with ModelSpec's field names)."""
         return cls(**{f.name: getattr(config, f.name) for f in dataclasses.fields(cls)})
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> "ModelSpec":
+    def from_dict(cls, values: Mapping[str, Any]) -> ModelSpec:
         """Read a saved spec; models saved before the field was called ``model`` have ``name``."""
         values = dict(values)
         if "name" in values and "model" not in values:
@@ -123,7 +123,8 @@ class RunOptions(DeviceOptions, FeatureOptions):
     buffer_frames: int = option(
         0, ge=0, help="Frames of utterances read into memory at a time (streaming: blocks of "
                       "shuffled utterances, the next read in the background); 0: automatic, the "
-                      "whole corpus in memory when it fits --max-memory-mb, else blocks sized to it.")
+                      "whole corpus in memory when it fits --max-memory-mb, else blocks sized "
+                      "to it.")
     max_memory_mb: int = option(4096, ge=1, help="With --buffer-frames 0: the memory the "
                                                  "training data may take (MiB).")
 

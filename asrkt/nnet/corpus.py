@@ -52,7 +52,7 @@ class Corpus:
     def dim(self) -> int:
         return int(self.feats.shape[1])
 
-    def to(self, device: torch.device) -> "Corpus":
+    def to(self, device: torch.device) -> Corpus:
         """Move all tensors to ``device`` (in place; returns self)."""
         self.feats = self.feats.to(device)
         self.frame_lo = self.frame_lo.to(device)

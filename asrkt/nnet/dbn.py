@@ -68,8 +68,10 @@ def _new_rbm(config: RBMConfig, layer: int, vis_dim: int, reader, offsets: List[
     parts = []  # (mean, frames) per block
     for corpus in reader.blocks(0):
         gather, propagate = layer_inputs(corpus.to(device), offsets, below)
-        parts.append((activation_means(lambda idx: propagate(gather(idx)), corpus.num_frames,
-                                       4096, device), corpus.num_frames))
+        # loop variables bound as defaults (the function is only used within this iteration)
+        parts.append((activation_means(
+            lambda idx, gather=gather, propagate=propagate: propagate(gather(idx)),
+            corpus.num_frames, 4096, device), corpus.num_frames))
     means = parts[0][0] if len(parts) == 1 else (
         sum(m * n for m, n in parts) / sum(n for _, n in parts))
     vis_bias = bernoulli_vis_bias(means).cpu()

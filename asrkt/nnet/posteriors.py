@@ -171,7 +171,7 @@ def load_soft_targets(post_dir: PathLike, num_pdfs: Optional[int] = None) -> Dic
     return {utt: table[utt] for utt in table.keys()}
 
 
-def soft_target_counts(table: "SoftTargetTable") -> np.ndarray:
+def soft_target_counts(table: SoftTargetTable) -> np.ndarray:
     """Soft pdf counts (sum of the posteriors over all frames), one utterance at a time."""
     counts = np.zeros(table.num_pdfs, dtype=np.float64)
     for utt in table.keys():

@@ -39,7 +39,7 @@ class RBM:
     @classmethod
     def initial(cls, vis_dim: int, hid_dim: int, vis_type: str, learning_rate: float,
                 generator: torch.Generator, stddev: float = 0.1,
-                vis_bias: Optional[torch.Tensor] = None) -> "RBM":
+                vis_bias: Optional[torch.Tensor] = None) -> RBM:
         """Weights N(0, stddev), hidden biases 0, visible biases 0 or ``vis_bias``."""
         weight = torch.randn(hid_dim, vis_dim, generator=generator) * stddev
         vb = torch.zeros(vis_dim) if vis_bias is None else vis_bias.float().clone()
@@ -52,7 +52,7 @@ class RBM:
         self.vis_bias_corr = torch.zeros_like(self.vis_bias)
         self.hid_bias_corr = torch.zeros_like(self.hid_bias)
 
-    def to(self, device) -> "RBM":
+    def to(self, device) -> RBM:
         for name in ("weight", "vis_bias", "hid_bias", "weight_corr", "vis_bias_corr",
                      "hid_bias_corr"):
             setattr(self, name, getattr(self, name).to(device))
@@ -72,7 +72,7 @@ class RBM:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     @classmethod
-    def from_state(cls, state: Dict) -> "RBM":
+    def from_state(cls, state: Dict) -> RBM:
         return cls(**state)
 
 

@@ -128,7 +128,7 @@ def field_default(field: dataclasses.Field) -> Any:
 
 
 def _coerce(value: Any, annotation: Any, name: str, source: str) -> Any:
-    """Check/convert ``value`` to the field's annotated type (int, float, bool, str, list, Optional)."""
+    """Check/convert ``value`` to the field's type (int, float, bool, str, list, Optional)."""
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is Union and type(None) in args:
@@ -138,7 +138,8 @@ def _coerce(value: Any, annotation: Any, name: str, source: str) -> Any:
         return _coerce(value, inner[0], name, source)
     if origin is typing.Literal:
         if value not in args:
-            raise AsrktError(f"{source}: '{name}' must be one of {', '.join(map(str, args))}, got {value!r}")
+            raise AsrktError(f"{source}: '{name}' must be one of {', '.join(map(str, args))}, "
+                             f"got {value!r}")
         return value
     if origin in (list, tuple):
         if not isinstance(value, (list, tuple)):

@@ -148,7 +148,8 @@ def run_jobs(fn: Callable[[int, Any, Callable[[int], None]], Any], job_args: Lis
                 dead = [j for j, p in enumerate(procs) if p.exitcode not in (None, 0)
                         and j not in outputs]
                 if dead:
-                    errors.append((dead[0], f"job {dead[0]} died with exit code {procs[dead[0]].exitcode}"))
+                    errors.append((dead[0], f"job {dead[0]} died with exit code "
+                                            f"{procs[dead[0]].exitcode}"))
         for p in procs:
             if errors:
                 p.terminate()

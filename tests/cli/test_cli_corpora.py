@@ -14,7 +14,7 @@ def run(*args):
 
 def one_line_error(result, *fragments):
     assert result.exit_code == 1, result.output
-    lines = [l for l in result.output.splitlines() if "error:" in l]
+    lines = [line for line in result.output.splitlines() if "error:" in line]
     assert len(lines) == 1 and lines[0].startswith("asrkt synth-digits: error:"), result.output
     for fragment in fragments:
         assert fragment in lines[0], lines[0]

@@ -24,7 +24,7 @@ def run(*args):
 def one_line_error(result, *fragments):
     """Exit status 1 and exactly one 'error:' line containing every fragment."""
     assert result.exit_code == 1, result.output
-    lines = [l for l in result.output.splitlines() if "error:" in l]
+    lines = [line for line in result.output.splitlines() if "error:" in line]
     assert len(lines) == 1, result.output
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
@@ -41,14 +41,16 @@ def test_make_feats_nj_identical_and_readable(tmp_path, rate):
     data = generated_data_dir(tmp_path / "data", rate, count=5)
     shutil.copytree(data, tmp_path / "data2")
     assert run("make-feats", "--nj", 1, data, tmp_path / "f1").exit_code == 0
-    assert run("make-feats", "--nj", 3, "--type", "fbank", tmp_path / "data2", tmp_path / "f3").exit_code == 0
+    assert run("make-feats", "--nj", 3, "--type", "fbank", tmp_path / "data2",
+               tmp_path / "f3").exit_code == 0
     assert len(list((tmp_path / "f3").glob("raw_fbank_data2.*.ark"))) == 3
     one = dict(kaldiio.load_scp(str(data / "feats.scp")))
     three = dict(kaldiio.load_scp(str(tmp_path / "data2" / "feats.scp")))
     assert sorted(one) == sorted(three) and len(one) == 5
     for utt in one:
         np.testing.assert_array_equal(one[utt], three[utt])
-    frames = dict(l.split() for l in (data / "utt2num_frames").read_text().splitlines())
+    frames = dict(line.split()
+                  for line in (data / "utt2num_frames").read_text().splitlines())
     assert all(int(frames[u]) == one[u].shape[0] for u in one)
     # Kaldi rspecifier syntax over our output
     with kaldiio.ReadHelper(f"scp:{data / 'feats.scp'}") as reader:
@@ -79,7 +81,8 @@ def test_make_feats_compressed_and_mfcc(tmp_path):
 def test_make_feats_config_file_and_unknown_key(tmp_path):
     data = generated_data_dir(tmp_path / "data", 8000, count=2)
     (tmp_path / "fbank.yaml").write_text("num_mel_bins: 15\ndither: 0.0\n")
-    assert run("make-feats", "--config", tmp_path / "fbank.yaml", data, tmp_path / "f").exit_code == 0
+    assert run("make-feats", "--config", tmp_path / "fbank.yaml", data,
+               tmp_path / "f").exit_code == 0
     feats = dict(kaldiio.load_scp(str(data / "feats.scp")))
     assert all(m.shape[1] == 15 for m in feats.values())
     (tmp_path / "bad.yaml").write_text("num_mel_binz: 15\n")
@@ -166,7 +169,8 @@ def test_fsdd_features_and_cmvn(fsdd_dir, tmp_path):
 def test_missing_wav(tmp_path):
     data = generated_data_dir(tmp_path / "data", 8000, count=3)
     (tmp_path / "data" / "wav" / "spk1-utt1.wav").unlink()
-    one_line_error(run("make-feats", "--nj", 2, data, tmp_path / "f"), "wav.scp", "spk1-utt1", "does not exist")
+    one_line_error(run("make-feats", "--nj", 2, data, tmp_path / "f"), "wav.scp", "spk1-utt1",
+                   "does not exist")
     no_outputs(data, tmp_path / "f")
 
 
@@ -212,7 +216,8 @@ def test_segments_past_end_of_file(tmp_path):
                           segments={"rec1-a": "rec1 0.0 1.0", "rec1-b": "rec1 1.0 3.5"}).path
     one_line_error(run("make-feats", data, tmp_path / "f"), "segments", "rec1-b", "past the end")
     no_outputs(data, tmp_path / "f")
-    (data / "segments").write_text("rec1-a rec1 0.0 1.0\nrec1-b rec1 1.0 2.3\n")  # small overshoot: kept
+    # small overshoot: kept
+    (data / "segments").write_text("rec1-a rec1 0.0 1.0\nrec1-b rec1 1.0 2.3\n")
     assert run("make-feats", data, tmp_path / "f").exit_code == 0
     feats = dict(kaldiio.load_scp(str(data / "feats.scp")))
     assert feats["rec1-a"].shape[0] == 98 and feats["rec1-b"].shape[0] == 98
@@ -223,7 +228,8 @@ def test_wav_scp_pipe(tmp_path):
     plain = tmp_path / "plain"
     shutil.copytree(data, plain)
     assert run("make-feats", plain, tmp_path / "p").exit_code == 0
-    wav = dict(l.split(maxsplit=1) for l in (data / "wav.scp").read_text().splitlines())
+    wav = dict(line.split(maxsplit=1)
+               for line in (data / "wav.scp").read_text().splitlines())
     (data / "wav.scp").write_text("".join(f"{k} cat {v} |\n" for k, v in sorted(wav.items())))
     assert run("make-feats", data, tmp_path / "f").exit_code == 0
     piped = dict(kaldiio.load_scp(str(data / "feats.scp")))
@@ -231,5 +237,6 @@ def test_wav_scp_pipe(tmp_path):
     assert sorted(piped) == sorted(direct) == sorted(wav)
     for utt in direct:  # the pipe's bytes are the file's: the same features
         np.testing.assert_array_equal(piped[utt], direct[utt])
-    (data / "wav.scp").write_text("".join(f"{k} cat {v}.missing |\n" for k, v in sorted(wav.items())))
+    (data / "wav.scp").write_text("".join(f"{k} cat {v}.missing |\n"
+                                          for k, v in sorted(wav.items())))
     one_line_error(run("make-feats", data, tmp_path / "g"), "exited with status")

@@ -25,7 +25,8 @@ def test_help(name):
 
 def test_help_is_instant_no_heavy_imports():
     code = ("import sys; from asrkt.cli.main import cli; "
-            "heavy = [m for m in ('torch', 'kaldi_hmm_gmm', 'kaldifst', 'kaldiio', 'numpy') if m in sys.modules]; "
+            "heavy = [m for m in ('torch', 'kaldi_hmm_gmm', 'kaldifst', 'kaldiio', 'numpy') "
+            "if m in sys.modules]; "
             "print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"importing the CLI pulls in {out.stdout.strip()}"
@@ -34,7 +35,8 @@ def test_help_is_instant_no_heavy_imports():
 def test_readme_reference_matches_cli(repo_root):
     readme = (repo_root / "README.md").read_text()
     block = readme[readme.index(START):readme.index(END) + len(END)]
-    assert block == render(), "README command reference is stale: python -m asrkt.cli.reference --write README.md"
+    assert block == render(), ("README command reference is stale: "
+                               "python -m asrkt.cli.reference --write README.md")
 
 
 def _backticked(text: str, start: str, end: str):

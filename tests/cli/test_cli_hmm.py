@@ -58,8 +58,8 @@ def toy(tmp_path_factory) -> Path:
 
 
 def test_pipeline_outputs(toy):
-    for name in ("phones.txt", "words.txt", "topo", "L.fst", "L_disambig.fst", "phones/disambig.int",
-                 "phones/sets.int", "oov.int"):
+    for name in ("phones.txt", "words.txt", "topo", "L.fst", "L_disambig.fst",
+                 "phones/disambig.int", "phones/sets.int", "oov.int"):
         assert (toy / "lang" / name).is_file(), name
     assert (toy / "lang_test" / "G.fst").is_file() and (toy / "lang_loop" / "G.fst").is_file()
     text = (toy / "exp" / "final.mdl").read_text()
@@ -114,7 +114,8 @@ def test_decode_nnet_matches_gmm_decode(toy):
         for utt, feats in pipeline.iter_features(DataDir(toy / "test")):
             writer.write(utt, model.pdf_loglikes(feats, utt))
     result = run("decode-nnet", "--data-dir", toy / "test", "--min-lmwt", "10", "--max-lmwt", "10",
-                 toy / "graph_loop", f"scp:{toy / 'loglikes.scp'}", toy / "exp", toy / "decode_nnet")
+                 toy / "graph_loop", f"scp:{toy / 'loglikes.scp'}", toy / "exp",
+                 toy / "decode_nnet")
     assert "%WER 0.00" in result.output
     run("decode", "--min-lmwt", "10", "--max-lmwt", "10", toy / "graph_loop", toy / "test",
         toy / "exp", toy / "decode_loop")
@@ -124,7 +125,8 @@ def test_decode_nnet_matches_gmm_decode(toy):
 
 def _error(result) -> str:
     assert result.exit_code == 1, result.output
-    lines = [l for l in result.output.splitlines() if l.strip() and "%|" not in l]  # no tqdm bars
+    lines = [line for line in result.output.splitlines()
+             if line.strip() and "%|" not in line]  # no tqdm bars
     assert len(lines) == 1 and "error:" in lines[0], result.output
     return lines[0]
 
@@ -275,7 +277,8 @@ def test_all_unalignable_is_fatal(toy, tmp_path):
     data = tmp_path / "train"
     shutil.copytree(toy / "train", data)
     _shorten(data, set((data / "utt2spk").read_text().split()[::2]), frames=2)
-    line = _error(run("train-mono", "--num-iters", "2", data, toy / "lang", tmp_path / "exp", ok=False))
+    line = _error(run("train-mono", "--num-iters", "2", data, toy / "lang", tmp_path / "exp",
+                      ok=False))
     assert "failed for all 40 utterances" in line
 
 
@@ -296,12 +299,14 @@ def test_position_dependent_phones_share_pdfs(toy, tmp_path):
 def test_ali_to_phones_splits_repeated_phones(toy):
     """Phone sequences (SIL removed) equal the lexicon expansion, also for 'NO NO' (C C)."""
     from asrkt.hmm.lang import Lang
-    from tests.helpers.toy_hmm import LEXICON
     from asrkt.io.tables import read_table
+    from tests.helpers.toy_hmm import LEXICON
 
     lang = Lang(toy / "lang")
-    text = {l.split()[0]: l.split()[1:] for l in (toy / "train" / "text").read_text().splitlines()}
-    phones = dict(read_table(toy / "ali" / "phones.scp")) if (toy / "ali" / "phones.scp").exists() else None
+    text = {line.split()[0]: line.split()[1:]
+            for line in (toy / "train" / "text").read_text().splitlines()}
+    phones = (dict(read_table(toy / "ali" / "phones.scp"))
+              if (toy / "ali" / "phones.scp").exists() else None)
     if phones is None:
         run("ali-to-phones", toy / "ali", toy / "ali" / "ali.scp", toy / "ali" / "phones.ark")
         phones = dict(read_table(toy / "ali" / "phones.scp"))

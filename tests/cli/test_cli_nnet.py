@@ -146,7 +146,8 @@ def test_forward_subtracts_floored_log_priors(corpus, teacher, tmp_path):
     import torch
 
     before = torch.get_num_threads()
-    ok(run("forward", teacher / "dnn", data, tmp_path / "ll1", "--device", "cpu", "--num-threads", 1))
+    ok(run("forward", teacher / "dnn", data, tmp_path / "ll1", "--device", "cpu",
+           "--num-threads", 1))
     assert torch.get_num_threads() == 1
     torch.set_num_threads(before)
     one = dict(kaldiio.load_scp(str(tmp_path / "ll1" / "loglikes.scp")))

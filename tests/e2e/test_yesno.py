@@ -18,19 +18,22 @@ def test_yesno_recipe_reaches_zero_wer(yesno_dir, repo_root, tmp_path):
     shutil.copytree(repo_root / "recipes" / "yesno", recipes / "yesno",
                     ignore=shutil.ignore_patterns("data", "exp", "mfcc"))
     shutil.copytree(repo_root / "recipes" / "common", recipes / "common")
-    shutil.copytree(repo_root / "scripts", tmp_path / "scripts", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(repo_root / "scripts", tmp_path / "scripts",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
-    result = subprocess.run(["bash", "run.sh", str(yesno_dir / "waves_yesno")], cwd=recipes / "yesno",
-                            env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(["bash", "run.sh", str(yesno_dir / "waves_yesno")],
+                            cwd=recipes / "yesno", env=env, capture_output=True, text=True,
+                            timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     decode = recipes / "yesno" / "exp" / "mono0a" / "decode_test_yesno"
     best = (decode / "scoring_kaldi" / "best_wer").read_text()
     assert best.startswith("%WER 0.00 [ 0 / 240, 0 ins, 0 del, 0 sub ]"), best
     assert len(list(decode.glob("wer_*"))) == 11
-    # the neural stages: DNN teacher, LSTM baseline, KT-pre-trained + fine-tuned LSTM, decoded hybrid
+    # neural stages: DNN teacher, LSTM baseline, KT-pre-trained + fine-tuned LSTM, decoded hybrid
     results = (recipes / "yesno" / "RESULTS.md").read_text()
     for system in ("mono", "dnn", "lstm_ce", "lstm_kt_ft"):
-        row = next(l for l in results.splitlines() if l.startswith(f"| `{system}`"))
+        row = next(line for line in results.splitlines()
+                   if line.startswith(f"| `{system}`"))
         assert re.fullmatch(r"\d+\.\d\d", row.split("|")[2].strip()), row
     assert "| `mono`" in results and "0.00" in results.split("| `mono`")[1].split("\n")[0]
     # stages can be re-run on their own
@@ -41,7 +44,8 @@ def test_yesno_recipe_reaches_zero_wer(yesno_dir, repo_root, tmp_path):
 
 
 def test_yesno_recipe_rejects_missing_corpus(repo_root, tmp_path):
-    result = subprocess.run(["bash", str(repo_root / "recipes" / "yesno" / "local" / "prepare_data.sh"),
+    result = subprocess.run(["bash",
+                             str(repo_root / "recipes" / "yesno" / "local" / "prepare_data.sh"),
                              str(tmp_path / "nowhere"), str(tmp_path / "data")],
                             capture_output=True, text=True)
     assert result.returncode != 0 and "no such directory" in result.stderr

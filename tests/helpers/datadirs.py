@@ -11,9 +11,10 @@ import soundfile
 WORDS = ["ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE"]
 
 
-def fsdd_data_dir(fsdd: Path, out: Path, indices: Iterable[int], speakers: Optional[Iterable[str]] = None,
+def fsdd_data_dir(fsdd: Path, out: Path, indices: Iterable[int],
+                  speakers: Optional[Iterable[str]] = None,
                   digits: Iterable[int] = range(10)) -> Path:
-    """Data dir over FSDD recordings ``{digit}_{speaker}_{index}.wav`` (utt id ``spk_digit_index``)."""
+    """Data dir over FSDD recordings ``{digit}_{speaker}_{index}.wav`` (utt ``spk_digit_index``)."""
     from asrkt.data.datadir import write_data_dir
 
     speakers = list(speakers or ["george", "jackson", "lucas", "nicolas", "theo"])
@@ -28,7 +29,8 @@ def fsdd_data_dir(fsdd: Path, out: Path, indices: Iterable[int], speakers: Optio
     return out
 
 
-def synthetic_wav(path: Path, seconds: float, rate: int, seed: int = 0, subtype: str = "PCM_16") -> Path:
+def synthetic_wav(path: Path, seconds: float, rate: int, seed: int = 0,
+                  subtype: str = "PCM_16") -> Path:
     """A chirp plus noise, written with soundfile."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * rate)) / rate

@@ -13,8 +13,14 @@ import soundfile
 from asrkt.corpora import espeak
 from asrkt.corpora.noise import active_power, add_noise, make_noise, pink_noise, snr_db
 from asrkt.corpora.synth_digits import (
-    LEXICON, WORDS, SynthDigitsConfig, generate_corpus, noisy_set_name, plan_corpus,
-    read_wav_int16)
+    LEXICON,
+    WORDS,
+    SynthDigitsConfig,
+    generate_corpus,
+    noisy_set_name,
+    plan_corpus,
+    read_wav_int16,
+)
 from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
 

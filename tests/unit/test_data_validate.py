@@ -73,6 +73,7 @@ def test_subset(tmp_path):
     subset_data_dir(d, tmp_path / "s", ["a-2", "b-1"])
     assert validate_data_dir(tmp_path / "s") == []
     assert (tmp_path / "s" / "wav.scp").read_text() == "a-2 y.wav\nb-1 z.wav\n"
-    result = CliRunner().invoke(cli, ["subset-data-dir", str(d), str(tmp_path / "t"), "--speakers", "b"])
+    result = CliRunner().invoke(cli, ["subset-data-dir", str(d), str(tmp_path / "t"),
+                                      "--speakers", "b"])
     assert result.exit_code == 0
     assert DataDir(tmp_path / "t").utterances == ["b-1"]

@@ -46,7 +46,8 @@ def assert_close(ours: np.ndarray, ref: np.ndarray) -> None:
 def test_generated_signals_match_reference(kind, rate):
     rng = np.random.default_rng(rate)
     t = np.arange(int(1.3 * rate)) / rate
-    samples = (8000 * np.sin(2 * np.pi * 440 * t) + 300 * rng.standard_normal(t.size)).astype(np.float32)
+    samples = (8000 * np.sin(2 * np.pi * 440 * t)
+               + 300 * rng.standard_normal(t.size)).astype(np.float32)
     config = FeatConfig(type=kind, dither=0.0, num_mel_bins=23 if rate == 8000 else 40)
     assert_close(compute_features(samples, rate, config, "u"), reference(samples, rate, config))
 
@@ -58,7 +59,8 @@ def test_fsdd_recordings_match_reference(fsdd_dir, kind):
         samples, rate = soundfile.read(fsdd_dir / "recordings" / f"{name}.wav", dtype="int16")
         samples = samples.astype(np.float32)
         assert rate == 8000
-        assert_close(compute_features(samples, rate, config, name), reference(samples, rate, config))
+        assert_close(compute_features(samples, rate, config, name),
+                     reference(samples, rate, config))
 
 
 def test_resampling_to_16k_gives_16k_frames():

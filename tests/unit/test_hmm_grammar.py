@@ -67,19 +67,22 @@ def test_format_lm_builds_g(lang, tmp_path):
     (tmp_path / "lm.arpa").write_text(BIGRAM)
     path = format_lm(tmp_path / "lm.arpa", lang.path, tmp_path / "lang_test")
     g = read_fst(path)
-    labels = {int(l.split()[2]) for l in g.to_str().splitlines() if len(l.split()) >= 4}
+    labels = {int(line.split()[2]) for line in g.to_str().splitlines() if len(line.split()) >= 4}
     assert lang.words["#0"] in labels and lang.words["X"] in labels and lang.words["Y"] in labels
     assert (tmp_path / "lang_test" / "L_disambig.fst").is_file()
-    assert (tmp_path / "lang_test" / "words.txt").read_text() == (lang.path / "words.txt").read_text()
+    assert ((tmp_path / "lang_test" / "words.txt").read_text()
+            == (lang.path / "words.txt").read_text())
 
 
 def test_word_loop(lang, tmp_path):
     from asrkt.hmm.grammar import make_word_loop
     from asrkt.hmm.kaldi import read_fst
 
-    arcs = [l.split() for l in read_fst(make_word_loop(lang.path, tmp_path / "loop")).to_str().splitlines()]
+    loop = read_fst(make_word_loop(lang.path, tmp_path / "loop"))
+    arcs = [line.split() for line in loop.to_str().splitlines()]
     words = sorted(int(a[2]) for a in arcs if len(a) >= 4)
     assert words == [lang.words["X"], lang.words["Y"]]        # no <SIL> (silence-only word)
     assert all(a[0] == a[1] == "0" for a in arcs if len(a) >= 4)
-    arcs = [l.split() for l in read_fst(make_word_loop(lang.path, tmp_path / "loop2", ["Y"])).to_str().splitlines()]
+    loop = read_fst(make_word_loop(lang.path, tmp_path / "loop2", ["Y"]))
+    arcs = [line.split() for line in loop.to_str().splitlines()]
     assert sorted(int(a[2]) for a in arcs if len(a) >= 4) == [lang.words["X"]]

@@ -21,7 +21,7 @@ def write_dict(path: Path, lexicon: str, nonsil: str = "A\nB\nC\n") -> Path:
 def fst_arcs(path: Path):
     from asrkt.hmm.kaldi import read_fst
 
-    return [l.split() for l in read_fst(path).to_str().splitlines() if len(l.split()) >= 4]
+    return [line.split() for line in read_fst(path).to_str().splitlines() if len(line.split()) >= 4]
 
 
 def test_symbols_topology_and_sets(tmp_path):
@@ -65,7 +65,8 @@ def test_silence_probability_on_lexicon_arcs(tmp_path):
     from asrkt.hmm.lang import prepare_lang
 
     prepare_lang(write_dict(tmp_path / "d", "<SIL> SIL\nX A\n"), tmp_path / "lang", sil_prob=0.2)
-    weights = sorted({round(float(a[4]), 3) for a in fst_arcs(tmp_path / "lang" / "L.fst") if len(a) == 5})
+    weights = sorted({round(float(a[4]), 3) for a in fst_arcs(tmp_path / "lang" / "L.fst")
+                      if len(a) == 5})
     assert round(-math.log(0.2), 3) in weights and round(-math.log(0.8), 3) in weights
 
 
@@ -74,7 +75,8 @@ def test_position_dependent_phones(tmp_path):
 
     lang = prepare_lang(write_dict(tmp_path / "d", "<SIL> SIL\nX A B C\nY C\n"), tmp_path / "lang",
                         position_dependent=True)
-    assert "A_B" in lang.phones and "B_I" in lang.phones and "C_E" in lang.phones and "C_S" in lang.phones
+    assert ("A_B" in lang.phones and "B_I" in lang.phones and "C_E" in lang.phones
+            and "C_S" in lang.phones)
     assert "SIL" in lang.phones and "SIL_B" in lang.phones
     assert lang.base_phone(lang.phones["B_I"]) == "B"
     assert len(lang.phone_sets) == 4 and len(lang.phone_sets[0]) == 5

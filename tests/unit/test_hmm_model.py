@@ -27,7 +27,8 @@ def model(lang):
     am = m.to_am()
     am.split_by_count(np.full(m.num_pdfs, 100, np.float32), 3 * m.num_pdfs, 0.5, 0.25, 1.0)
     m.set_from_am(am)
-    m.tm.mle_update(rng.uniform(1, 50, m.tm.num_transition_ids + 1), khg.MleTransitionUpdateConfig())
+    m.tm.mle_update(rng.uniform(1, 50, m.tm.num_transition_ids + 1),
+                    khg.MleTransitionUpdateConfig())
     return m
 
 
@@ -39,7 +40,8 @@ def test_pdf_loglikes_match_kaldi(model):
 
 
 def test_wrong_dimension_is_an_error(model):
-    with pytest.raises(AsrktError, match="utterance 'u1': features have dimension 5, the model expects 4"):
+    with pytest.raises(AsrktError,
+                       match="utterance 'u1': features have dimension 5, the model expects 4"):
         model.pdf_loglikes(np.zeros((3, 5), np.float32), "u1")
 
 
@@ -89,7 +91,8 @@ def test_vectorised_stats_and_update_match_kaldi(model):
     am = model.to_am()
     acc = khg.AccumAmDiagGmm()
     acc.init(am, int(khg.GmmUpdateFlags.kGmmAll))
-    ref_like = sum(acc.accumulate_for_gmm(am, feats[i][t], model.tm.transition_id_to_pdf(int(tid)), 1.0)
+    ref_like = sum(acc.accumulate_for_gmm(am, feats[i][t],
+                                          model.tm.transition_id_to_pdf(int(tid)), 1.0)
                    for i in range(3) for t, tid in enumerate(alis[i]))
     assert frames == 180 and abs(like - ref_like) < 1e-2
     assert trans.sum() == 180

@@ -134,7 +134,8 @@ def _declared_shape(buf: bytes, offset: int):
         if token in (b"CM", b"CM2", b"CM3"):
             return struct.unpack("<ii", buf[pos + 8:pos + 16])
         if token in (b"FM", b"DM"):
-            return struct.unpack("<i", buf[pos + 1:pos + 5]) + struct.unpack("<i", buf[pos + 6:pos + 10])
+            return (struct.unpack("<i", buf[pos + 1:pos + 5])
+                    + struct.unpack("<i", buf[pos + 6:pos + 10]))
         return (struct.unpack("<i", buf[pos + 1:pos + 5])[0],)
     except (ValueError, struct.error):
         return None

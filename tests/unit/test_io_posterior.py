@@ -5,8 +5,14 @@ import numpy as np
 import pytest
 
 from asrkt.errors import AsrktError
-from asrkt.io.posterior import (PosteriorWriter, SparsePosterior, encode_text, parse_text,
-                                read_posteriors, table_kind)
+from asrkt.io.posterior import (
+    PosteriorWriter,
+    SparsePosterior,
+    encode_text,
+    parse_text,
+    read_posteriors,
+    table_kind,
+)
 from asrkt.io.tables import write_table
 
 EXAMPLE = "utt1 [ 0 0.9 3 0.1 ] [ 2 1 ] \nutt2 [ 5 0.25 1 0.75 ] [ 4 0.5 4 0.5 ] [ 0 1 ] \n"

@@ -7,8 +7,8 @@ from asrkt.errors import AsrktError
 from asrkt.io.tables import ArkScpWriter
 from asrkt.nnet.posteriors import load_soft_targets, soften
 from asrkt.nnet.priors import FLOORED_PRIOR, log_priors_from_counts
-from tests.helpers.synthetic_nnet import make_synthetic_corpus
 from asrkt.nnet.targets import PdfAlignments, count_pdfs, read_kaldi_text_vector
+from tests.helpers.synthetic_nnet import make_synthetic_corpus
 
 
 def test_alignments_and_counts(tmp_path):
@@ -100,11 +100,11 @@ def test_bad_sparse_soft_targets_are_one_line_errors(tmp_path, frames, fragment)
 
 def test_posterior_frame_count_differing_from_features_is_a_one_line_error(tmp_path):
     from asrkt.io.posterior import PosteriorWriter, SparsePosterior
+    from asrkt.io.tables import read_table
     from asrkt.nnet.config import StudentConfig
     from asrkt.nnet.losses import LossSpec
     from asrkt.nnet.posteriors import write_info
     from asrkt.nnet.steps import train_supervised
-    from asrkt.io.tables import read_table
 
     data, _ = make_synthetic_corpus(tmp_path / "c", num_utts=4, num_pdfs=5)
     post = tmp_path / "post"

@@ -12,9 +12,9 @@ from asrkt.io.tables import ArkScpWriter
 from asrkt.nnet.config import StudentConfig, TeacherConfig, TrainConfig
 from asrkt.nnet.losses import LossSpec
 from asrkt.nnet.steps import train_supervised
-from tests.helpers.synthetic_nnet import make_synthetic_corpus
 from asrkt.nnet.trainer import ScheduleState, Trainer, newbob_update
 from asrkt.utils.config import check_config
+from tests.helpers.synthetic_nnet import make_synthetic_corpus
 
 HARD = LossSpec(1.0, 0.0, 1.0)
 

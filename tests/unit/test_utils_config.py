@@ -14,9 +14,19 @@ import pytest
 from click.testing import CliRunner
 
 from asrkt.errors import AsrktError
-from asrkt.utils.config import (check_config, config_class, config_options, field_meta,
-                                format_default, from_mapping, load_config, option, option_help,
-                                resolve_config, save_config)
+from asrkt.utils.config import (
+    check_config,
+    config_class,
+    config_options,
+    field_meta,
+    format_default,
+    from_mapping,
+    load_config,
+    option,
+    option_help,
+    resolve_config,
+    save_config,
+)
 
 
 @dataclass
