@@ -58,6 +58,9 @@ def test_fixed_width_binary_is_read_by_one_view_and_equals_ragged_parse(tmp_path
     assert got["ragged"].sizes.tolist() == [7] * 49 + [1]
     assert got["ragged"].to_pairs() == ragged.to_pairs()
     assert len(got["empty"]) == 0
+    piped = dict(read_posteriors(f"ark:cat {tmp_path / 'a.ark'} |"))  # no read-ahead: by frame
+    for key, post in got.items():
+        assert piped[key].to_pairs() == post.to_pairs()
 
 
 def test_kaldi_native_io_reads_ours_and_writes_what_we_read(tmp_path):
@@ -142,3 +145,22 @@ def test_a_matrix_table_is_not_read_as_posteriors(tmp_path):
     for spec in (tmp_path / "m.ark", tmp_path / "m.scp"):
         with pytest.raises(AsrktError, match=r"m.ark \(u\): expected a posterior .*found a FM"):
             list(read_posteriors(spec))
+
+
+def test_table_kind_errors_are_one_line(tmp_path):
+    (tmp_path / "empty.ark").write_bytes(b"")
+    with pytest.raises(AsrktError, match="empty.ark: empty table"):
+        table_kind(tmp_path / "empty.ark")
+    (tmp_path / "empty.scp").write_text("")
+    with pytest.raises(AsrktError, match="empty.scp: empty table"):
+        table_kind(tmp_path / "empty.scp")
+    with pytest.raises(AsrktError, match="only detected in files"):
+        table_kind(f"ark:cat {tmp_path / 'empty.ark'} |")
+    (tmp_path / "cut.ark").write_bytes(b"u ")
+    with pytest.raises(AsrktError, match=r"cut.ark \(u\): truncated"):
+        table_kind(tmp_path / "cut.ark")
+    (tmp_path / "range.scp").write_text(f"u {tmp_path / 'cut.ark'}:2[0:1]\n")
+    with pytest.raises(AsrktError, match=r"range.scp:1 \(u\): expected 'archive:offset'"):
+        table_kind(tmp_path / "range.scp")
+    with pytest.raises(AsrktError, match=r"range.scp:1 \(u\): Posterior entries must be"):
+        list(read_posteriors(tmp_path / "range.scp"))
