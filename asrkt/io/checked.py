@@ -1,12 +1,19 @@
-"""The one checked reader of Kaldi binary objects (matrices, vectors, int32 vectors).
+"""The one checked reader of Kaldi binary objects (matrices, vectors, int32 vectors, Posteriors).
 
-Every reader of matrices in asrkt (features, CMVN stats, soft targets, log-likelihoods) and of
-alignments goes through :func:`read_object`, via :mod:`asrkt.io.tables`. It checks what
-kaldiio does not: the binary type token against the kind the caller expects (``FM``/``DM``/
-``CM``/``CM2``/``CM3`` for matrices, ``FV``/``DV`` for vectors, the int32 marker for
-alignments), the declared dimensions against the bytes left in the file, the consistency of
-Kaldi-compressed headers (finite minimum and range, per-column percentiles in order) and the
-finiteness of every value. Each problem is an :class:`AsrktError` naming file and key.
+Every reader of matrices in asrkt (features, CMVN stats, soft targets, log-likelihoods), of
+alignments and of Posterior tables goes through :func:`read_object`, via :mod:`asrkt.io.tables`.
+It checks what kaldiio does not: the binary type token against the kind the caller expects
+(``FM``/``DM``/``CM``/``CM2``/``CM3`` for matrices, ``FV``/``DV`` for vectors, the int32 marker
+for alignments and Posteriors), the declared dimensions against the bytes left in the file, the
+consistency of Kaldi-compressed headers (finite minimum and range, per-column percentiles in
+order) and the finiteness of every value (Posteriors: finite weights, non-negative ids). Each
+problem is an :class:`AsrktError` naming file and key.
+
+A binary Posterior starts like an int32 vector (``\\4 int32 T``), then per frame ``\\4 int32 n``
+and n pairs ``\\4 int32 id \\4 float32 weight``; only the caller's kind tells the two apart, as
+in Kaldi. Entries whose frames all hold the same number of pairs (top-k dumps, ``ali-to-post``)
+are parsed by one numpy view; ragged ones frame by frame. Posteriors are also read in Kaldi's
+text form (``[ 0 0.9 3 0.1 ] [ 2 1 ]``, one line per entry); other text objects are not.
 
 Payload damage that still decodes to finite numbers of the declared shape cannot be detected
 (Kaldi archives have no checksums).
@@ -14,18 +21,22 @@ Payload damage that still decodes to finite numbers of the declared shape cannot
 
 from __future__ import annotations
 
+import contextlib
 import re
 import struct
-from typing import BinaryIO, Optional
+from typing import BinaryIO, Iterator, List, Optional, Union
 
 import numpy as np
 
 from asrkt.errors import AsrktError, reason
+from asrkt.io.sparse import PAIR_DTYPE, SparsePosterior, frame_dtype
 
 MATRIX_TYPES = ("FM", "DM", "CM", "CM2", "CM3")
 VECTOR_TYPES = ("FV", "DV")
 INT_VECTOR = "int32 vector"
-KINDS = {"matrix": MATRIX_TYPES, "vector": VECTOR_TYPES, "int-vector": (INT_VECTOR,)}
+KINDS = {"matrix": MATRIX_TYPES, "vector": VECTOR_TYPES, "int-vector": (INT_VECTOR,),
+         "posterior": (INT_VECTOR,)}
+TEXT_MATRIX, TEXT_POSTERIOR = "text matrix", "text Posterior"  # what peek_type reports for text
 MAX_KEY_BYTES = 4096
 MAX_ELEMENTS = 1 << 31  # for streams whose size is unknown
 _CHUNK = 1 << 20
@@ -102,51 +113,198 @@ def _read_int(fd: BinaryIO, what: str) -> int:
     return struct.unpack("<i", _read_exact(fd, 4, what))[0]
 
 
+@contextlib.contextmanager
+def _naming(source: str, key: Optional[str]) -> Iterator[None]:
+    """Every problem while reading becomes one AsrktError line naming file and key."""
+    try:
+        yield
+    except AsrktError as exc:
+        raise AsrktError(f"{describe(source, key)}: {exc}") from None
+    except (ValueError, struct.error, OverflowError, MemoryError) as exc:
+        raise AsrktError(f"{describe(source, key)}: corrupt object ({reason(exc)})") from None
+
+
 def read_object(fd: BinaryIO, kind: Optional[str] = None, left: Optional[int] = None,
-                source: str = "?", key: Optional[str] = None) -> np.ndarray:
-    """Read and check one binary Kaldi object at the current position of ``fd``.
+                source: str = "?", key: Optional[str] = None
+                ) -> Union[np.ndarray, SparsePosterior]:
+    """Read and check one Kaldi object at the current position of ``fd``.
 
     Args:
-        fd: binary file object positioned at the object (``\\0B``).
-        kind: 'matrix', 'vector', 'int-vector' or None (any of them).
+        fd: binary file object positioned at the object (``\\0B``; a text Posterior's ``[``).
+        kind: 'matrix', 'vector', 'int-vector', 'posterior' or None (any but a Posterior).
         left: bytes left in the file from here (None for pipes: sizes are then capped).
         source: file name for messages.
         key: table key for messages.
 
     Returns:
-        float32/float64 matrix or vector, or an int32 vector.
+        float32/float64 matrix or vector, an int32 vector, or a :class:`SparsePosterior`.
     """
-    try:
-        array = _read_object(fd, kind, left)
-    except AsrktError as exc:
-        raise AsrktError(f"{describe(source, key)}: {exc}") from None
-    except (ValueError, struct.error, OverflowError, MemoryError) as exc:
-        raise AsrktError(f"{describe(source, key)}: corrupt object ({reason(exc)})") from None
-    return array
+    with _naming(source, key):
+        return _read_object(fd, kind, left)
 
 
-def _read_object(fd: BinaryIO, kind: Optional[str], left: Optional[int]) -> np.ndarray:
-    head = fd.read(2)
+def _binary_token(fd: BinaryIO) -> str:
+    """The type token after ``\\0B`` (``FM``, ..., or INT_VECTOR for the bare int32 marker)."""
+    peek = fd.read(1)
+    if peek == b"\4":
+        return INT_VECTOR
+    return (peek + _read_token(fd).encode("latin-1")).decode("latin-1")
+
+
+def _read_object(fd: BinaryIO, kind: Optional[str], left: Optional[int]
+                 ) -> Union[np.ndarray, SparsePosterior]:
+    first = fd.read(1)
+    if kind == "posterior" and first not in (b"\0", b""):
+        return _read_text_posterior(first, fd, left)
+    head = first + fd.read(1)
     if head != b"\0B":
         raise AsrktError(f"not a binary Kaldi object (starts with {head!r}; text archives "
                          f"are not supported, convert with copy-feats/copy-vector --binary=true)")
-    peek = fd.read(1)
-    if peek == b"\4":
-        token, used = INT_VECTOR, 3
-    else:
-        token = (peek + _read_token(fd).encode("latin-1")).decode("latin-1")
-        used = 2 + len(token) + 1
+    token = _binary_token(fd)
     allowed = KINDS[kind] if kind is not None else MATRIX_TYPES + VECTOR_TYPES + (INT_VECTOR,)
     if token not in allowed:
         known = token in MATRIX_TYPES + VECTOR_TYPES + (INT_VECTOR,)
         raise AsrktError(f"expected a {kind} ({'/'.join(allowed)}), found "
                          f"{'a ' + token if known else 'unknown type token ' + repr(token)}")
+    used = 3 if token == INT_VECTOR else 2 + len(token) + 1
     left = None if left is None else left - used
     if token == INT_VECTOR:
-        return _read_int_vector(fd, left)
+        return _read_posterior(fd, left) if kind == "posterior" else _read_int_vector(fd, left)
     if token in ("CM", "CM2", "CM3"):
         return _read_compressed(fd, token, left)
     return _read_plain(fd, token, left)
+
+
+def peek_type(fd: BinaryIO, source: str = "?", key: Optional[str] = None) -> str:
+    """The type of the object at ``fd``'s position, reading only its head (Kaldi's own
+    detection of Posterior vs matrix tables).
+
+    Args:
+        fd: positioned at the object, as for :func:`read_object`.
+        source / key: for messages.
+
+    Returns:
+        the binary type token (``FM``, ..., INT_VECTOR for int32 vectors and Posteriors), or
+        TEXT_MATRIX (a ``[`` alone on the key's line) / TEXT_POSTERIOR (``[ id weight ... ]``).
+    """
+    with _naming(source, key):
+        first = fd.read(1)
+        if not first:
+            raise AsrktError("truncated: no object after the key")
+        if first != b"\0":
+            line = (first + fd.readline(MAX_KEY_BYTES)).split(b"\n")[0].strip()
+            return TEXT_MATRIX if line == b"[" or not line.startswith(b"[") else TEXT_POSTERIOR
+        if fd.read(1) != b"B":
+            raise AsrktError("not a Kaldi object (no binary marker after \\0)")
+        return _binary_token(fd)
+
+
+def _less(left: Optional[int], used: int) -> Optional[int]:
+    return None if left is None else left - used
+
+
+def _frame_size(head: bytes, frame: int) -> int:
+    """The pair count of a binary Posterior frame from its 5-byte head."""
+    if head[:1] != b"\4":
+        raise AsrktError(f"bad size marker {head[:1]!r} of Posterior frame {frame}")
+    count = struct.unpack("<i", head[1:])[0]
+    if count < 0:
+        raise AsrktError(f"negative pair count {count} in Posterior frame {frame}")
+    return count
+
+
+def _read_posterior(fd: BinaryIO, left: Optional[int]) -> SparsePosterior:
+    """A binary Posterior (after its int32 marker): one view when every frame has the same
+    number of pairs and the file can be read ahead, else frame by frame."""
+    frames = struct.unpack("<i", _read_exact(fd, 4, "Posterior"))[0]
+    if frames < 0:
+        raise AsrktError(f"negative frame count {frames} in Posterior header")
+    left = _less(left, 4)
+    _check_room(frames, 5, left, "Posterior")
+    if frames == 0:
+        return SparsePosterior(np.zeros((0, 0), np.int32), np.zeros((0, 0), np.float32))
+    head = _read_exact(fd, 5, "Posterior frame 0")
+    width = _frame_size(head, 0)
+    record = frame_dtype(width)
+    size = frames * record.itemsize
+    if left is not None and size <= left and fd.seekable():
+        start, buf = fd.tell(), bytearray(size)
+        buf[:5] = head
+        if fd.readinto(memoryview(buf)[5:]) == size - 5:
+            rec = np.frombuffer(buf, dtype=record)
+            pairs = rec["p"]
+            if (np.all(rec["s"] == 4) and np.all(rec["n"] == width)
+                    and np.all(pairs["a"] == 4) and np.all(pairs["b"] == 4)):
+                return _checked_posterior(SparsePosterior(pairs["id"].astype(np.int32),
+                                                          pairs["w"].astype(np.float32)))
+        fd.seek(start)
+    return _read_ragged(fd, frames, width, _less(left, 5))
+
+
+def _read_ragged(fd: BinaryIO, frames: int, width: int, left: Optional[int]) -> SparsePosterior:
+    """Frames of any sizes, frame 0's head (``width`` pairs) already read."""
+    ids: List[np.ndarray] = []
+    weights: List[np.ndarray] = []
+    count = width
+    for frame in range(frames):
+        if frame:
+            count = _frame_size(_read_exact(fd, 5, f"Posterior frame {frame}"), frame)
+            left = _less(left, 5)
+        _check_room(count, PAIR_DTYPE.itemsize, left, f"Posterior frame {frame}")
+        raw = _read_exact(fd, count * PAIR_DTYPE.itemsize, f"Posterior frame {frame}")
+        left = _less(left, len(raw))
+        pairs = np.frombuffer(raw, dtype=PAIR_DTYPE)
+        if np.any(pairs["a"] != 4) or np.any(pairs["b"] != 4):
+            raise AsrktError(f"Posterior frame {frame}: malformed pairs (expected int32 ids "
+                             f"and float32 weights)")
+        ids.append(pairs["id"])
+        weights.append(pairs["w"])
+    return _checked_posterior(SparsePosterior.from_frames(ids, weights))
+
+
+def _checked_posterior(post: SparsePosterior) -> SparsePosterior:
+    """Non-negative ids and finite weights, or an error naming the first bad frame."""
+    if post.ids.size and post.ids.min() < 0:
+        frame, pair = (int(i) for i in np.argwhere(post.ids < 0)[0])
+        raise AsrktError(f"Posterior frame {frame}: negative pdf id {int(post.ids[frame, pair])}")
+    if not np.all(np.isfinite(post.weights)):
+        frame = int(np.argwhere(~np.isfinite(post.weights))[0][0])
+        raise AsrktError(f"Posterior frame {frame}: NaN/inf weight")
+    return post
+
+
+def _read_text_posterior(first: bytes, fd: BinaryIO, left: Optional[int]) -> SparsePosterior:
+    """Kaldi's text Posterior: the rest of the line, ``[ 0 0.9 3 0.1 ] [ 2 1 ]``."""
+    line = first + fd.readline(-1 if left is None else max(left - 1, 0))
+    if not line.endswith(b"\n"):
+        raise AsrktError("text Posterior: no newline at the end of the entry (truncated?)")
+    try:
+        tokens = line.decode("utf-8").split()
+    except UnicodeDecodeError:
+        raise AsrktError("text Posterior: not UTF-8 text (a corrupt binary entry?)") from None
+    ids: List[np.ndarray] = []
+    weights: List[np.ndarray] = []
+    i = 0
+    while i < len(tokens):
+        frame = len(ids)
+        if tokens[i] != "[":
+            raise AsrktError(f"text Posterior frame {frame}: expected '[', got {tokens[i][:20]!r}")
+        try:
+            end = tokens.index("]", i)
+        except ValueError:
+            raise AsrktError(f"text Posterior frame {frame}: missing ']'") from None
+        body = tokens[i + 1:end]
+        if len(body) % 2:
+            raise AsrktError(f"text Posterior frame {frame}: odd number of values "
+                             f"(id weight pairs)")
+        try:
+            ids.append(np.array([int(t) for t in body[0::2]], dtype=np.int32))
+            weights.append(np.array([float(t) for t in body[1::2]], dtype=np.float32))
+        except (ValueError, OverflowError):
+            raise AsrktError(f"text Posterior frame {frame}: non-numeric or out-of-range id "
+                             f"or weight") from None
+        i = end + 1
+    return _checked_posterior(SparsePosterior.from_frames(ids, weights))
 
 
 def _read_int_vector(fd: BinaryIO, left: Optional[int]) -> np.ndarray:

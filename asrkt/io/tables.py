@@ -21,11 +21,13 @@ import kaldiio
 import numpy as np
 
 from asrkt.errors import AsrktError, reason, where
-from asrkt.io.checked import check_array, check_followed_by_entry, read_key, read_object
+from asrkt.io.checked import check_array, check_followed_by_entry, peek_type, read_key, read_object
+from asrkt.io.sparse import SparsePosterior
 from asrkt.io.text import iter_lines
 from asrkt.utils.fileio import atomic_open, close_or_discard, name_output, temp_path_for
 
 PathLike = Union[str, Path]
+Value = Union[np.ndarray, SparsePosterior]
 
 # Kaldi's "compress" default in copy-feats/compute-*-feats is kAutomaticMethod (1), which picks
 # the speech-feature (per-column) format for matrices with more than 8 rows.
@@ -52,14 +54,15 @@ def _is_plain_file(path: str) -> bool:
     return text != "-" and not text.endswith("|") and not text.startswith("|")
 
 
-def read_table(spec: PathLike, kind: Optional[str] = None) -> Iterator[Tuple[str, np.ndarray]]:
-    """Iterate (key, array) over a Kaldi table given as rspecifier or path.
+def read_table(spec: PathLike, kind: Optional[str] = None) -> Iterator[Tuple[str, Value]]:
+    """Iterate (key, value) over a Kaldi table given as rspecifier or path.
 
     Every object goes through the checked reader (:func:`asrkt.io.checked.read_object`).
 
     Args:
         spec: rspecifier (``scp:x.scp``, ``ark,s,cs:x.ark``) or a path ending in .scp/.ark.
-        kind: 'matrix', 'vector', 'int-vector' or None (any); anything else is an error.
+        kind: 'matrix', 'vector', 'int-vector', 'posterior' (values are then
+            :class:`SparsePosterior`; binary or text) or None (any but a Posterior).
     """
     rspec = as_rspecifier(spec)
     path = _table_path(rspec)
@@ -73,7 +76,7 @@ def read_table(spec: PathLike, kind: Optional[str] = None) -> Iterator[Tuple[str
     yield from _read_ark(path, kind)
 
 
-def _read_ark(path: str, kind: Optional[str]) -> Iterator[Tuple[str, np.ndarray]]:
+def _read_ark(path: str, kind: Optional[str]) -> Iterator[Tuple[str, Value]]:
     """Sequential read of a binary archive (a file, ``-`` or a ``cmd |`` pipe)."""
     from kaldiio.utils import open_like_kaldi
 
@@ -139,7 +142,7 @@ class ScpTable(Mapping):
                     limits[key] = ordered[index] - 2
         return limits
 
-    def __getitem__(self, key: str) -> np.ndarray:
+    def __getitem__(self, key: str) -> Value:
         return read_scp_entry(self, key, self.path)
 
     def __contains__(self, key: object) -> bool:  # the index only: nothing is read
@@ -164,36 +167,99 @@ _ARK_OFFSET = re.compile(r"^(?P<ark>.+):(?P<offset>\d+)$")
 
 
 def read_scp_entry(table: ScpTable, key: str, scp_path: PathLike,
-                   kind: Optional[str] = None) -> np.ndarray:
+                   kind: Optional[str] = None) -> Value:
     """One entry of a script file, checked; a problem is one line naming file, line and key.
 
     Args:
         table: from :func:`load_scp`.
         key: the utterance/speaker.
         scp_path: the script file (for messages).
-        kind: 'matrix', 'vector', 'int-vector' or None (any).
+        kind: 'matrix', 'vector', 'int-vector', 'posterior' or None (any but a Posterior).
     """
-    if key not in table.entries:
-        raise AsrktError(f"{scp_path}: no entry for '{key}'")
-    lineno, value = table.entries[key]
-    location = where(scp_path, lineno, key)
-    match = _ARK_OFFSET.match(value)
-    if match is None:  # pipes, [ranges], whole files: kaldiio reads, then the same checks
+    location, value, place = _locate(table, key, scp_path)
+    if place is None and kind == "posterior":
+        raise AsrktError(f"{location}: Posterior entries must be 'archive:offset' "
+                         f"(no pipes or ranges)")
+    if place is None:  # pipes, [ranges], whole files: kaldiio reads, then the same checks
         return check_array(_kaldiio_load(value, location), kind, location, None)
-    ark, offset = match.group("ark"), int(match.group("offset"))
+    ark, offset = place
     try:
-        with open(ark, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if offset >= size:
-                raise AsrktError(f"{location}: offset {offset} is beyond the end of '{ark}' "
-                                 f"({size} bytes)")
+        with _open_entry(ark, offset, location) as (handle, size):
+            text = kind == "posterior" and handle.read(1) != b"\0"  # a text line ends itself
             handle.seek(offset)
             end = min(size, table.limits.get(key, size))
             array = read_object(handle, kind, end - offset, ark, key)
-            check_followed_by_entry(handle, ark, key)
+            if not text:
+                check_followed_by_entry(handle, ark, key)
             return array
     except OSError as exc:
         raise AsrktError(f"{location}: cannot read '{ark}': {exc.strerror or exc}") from None
+
+
+def _locate(table: ScpTable, key: str, scp_path: PathLike
+            ) -> Tuple[str, str, Optional[Tuple[str, int]]]:
+    """(``file:line (key)`` for messages, the scp value, (archive, offset) or None when the
+    value is not ``archive:offset``)."""
+    if key not in table.entries:
+        raise AsrktError(f"{scp_path}: no entry for '{key}'")
+    lineno, value = table.entries[key]
+    match = _ARK_OFFSET.match(value)
+    place = None if match is None else (match.group("ark"), int(match.group("offset")))
+    return where(scp_path, lineno, key), value, place
+
+
+@contextlib.contextmanager
+def _open_entry(ark: str, offset: int, location: str):
+    """(handle positioned at ``offset``, archive size); an offset past the end is an error."""
+    with open(ark, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if offset >= size:
+            raise AsrktError(f"{location}: offset {offset} is beyond the end of '{ark}' "
+                             f"({size} bytes)")
+        handle.seek(offset)
+        yield handle, size
+
+
+def peek_table_type(spec: PathLike) -> str:
+    """The type of a table's first entry (:func:`asrkt.io.checked.peek_type`), read from its
+    head only: a binary type token, INT_VECTOR (int32 vectors and Posteriors), TEXT_MATRIX or
+    TEXT_POSTERIOR.
+
+    Args:
+        spec: rspecifier or path of a table in a file (a pipe cannot be read twice).
+    """
+    rspec = as_rspecifier(spec)
+    path = _table_path(rspec)
+    if not _is_plain_file(path):
+        raise AsrktError(f"'{spec}': the type of a table is only detected in files "
+                         f"(no pipes or stdin)")
+    if rspec.split(":", 1)[0].split(",")[0] == "scp":
+        table = load_scp(path)
+        key = next(iter(table), None)
+        if key is None:
+            raise AsrktError(f"{path}: empty table")
+        location, _, place = _locate(table, key, path)
+        if place is None:
+            raise AsrktError(f"{location}: expected 'archive:offset' to detect the table type")
+        ark, offset = place
+        try:
+            with _open_entry(ark, offset, location) as (handle, _):
+                return peek_type(handle, ark, key)
+        except OSError as exc:
+            raise AsrktError(f"{location}: cannot read '{ark}': {exc.strerror or exc}") from None
+    if not os.path.exists(path):
+        raise AsrktError(f"table '{path}' does not exist")
+    try:
+        with open(path, "rb") as handle:
+            try:
+                key = read_key(handle)
+            except AsrktError as exc:
+                raise AsrktError(f"{path}: {exc}") from None
+            if key is None:
+                raise AsrktError(f"{path}: empty table")
+            return peek_type(handle, path, key)
+    except OSError as exc:
+        raise AsrktError(f"cannot read table '{path}': {exc.strerror or exc}") from None
 
 
 def _kaldiio_load(value: str, location: str):

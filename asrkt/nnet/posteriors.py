@@ -27,7 +27,7 @@ from typing import Dict, Optional, Union
 import numpy as np
 
 from asrkt.errors import AsrktError
-from asrkt.io.posterior import PosteriorReader, SparsePosterior, read_posteriors, table_kind
+from asrkt.io.posterior import SparsePosterior, table_kind
 from asrkt.io.tables import load_scp, read_scp_entry, read_table
 from asrkt.utils.config import load_yaml
 from asrkt.utils.fileio import write_text_atomic
@@ -87,12 +87,10 @@ class SoftTargetTable:
         self.kind = table_kind(self.table)
         self.ratio = ratio
         self.num_pdfs = num_pdfs if num_pdfs is not None else read_info(post_dir).get("num_pdfs")
-        if self.table.suffix == ".scp":
-            self._values = (PosteriorReader(self.table) if self.kind == "posterior"
-                            else load_scp(self.table))
+        if self.table.suffix == ".scp":  # self.kind: 'posterior' or 'matrix', checked reads
+            self._values = load_scp(self.table)
         else:  # a bare archive has no index: read it once
-            reader = read_posteriors if self.kind == "posterior" else read_table
-            self._values = dict(reader(self.table))
+            self._values = dict(read_table(self.table, self.kind))
         if self.num_pdfs is None and self.kind == "posterior":
             raise AsrktError(f"{self.table}: Posterior soft targets need the pdf count "
                              f"(num_pdfs in {Path(post_dir) / INFO_FILE})")
@@ -117,8 +115,8 @@ class SoftTargetTable:
     def __getitem__(self, utt: str):
         """The utterance's targets: SparsePosterior or float32 [T, num_pdfs]."""
 
-        value = (self._values[utt] if self.sparse or isinstance(self._values, dict)
-                 else read_scp_entry(self._values, utt, self.table))
+        value = (self._values[utt] if isinstance(self._values, dict)
+                 else read_scp_entry(self._values, utt, self.table, self.kind))
         if self.sparse:
             return soften_sparse(check_sparse(value, self.num_pdfs, self.table, utt), self.ratio)
         return soften(check_dense(value, self.num_pdfs, self.table, utt), self.ratio)

@@ -1,10 +1,12 @@
 """Fuzz of the checked reader (asrkt.io.checked via asrkt.io.tables): corrupt variants of plain
-and Kaldi-compressed feature archives, a soft-target archive and an int32 alignment archive.
+and Kaldi-compressed feature archives, a soft-target archive, an int32 alignment archive and a
+binary Kaldi Posterior archive (fixed-width and ragged entries).
 
 Every variant is read sequentially (ark) and by random access through the original scp. Each
 read must either fail with a one-line AsrktError or return only finite arrays of the right
-kind whose shapes are those the undamaged archive declares (payload damage that still decodes
-to finite numbers cannot be detected: Kaldi archives have no checksums).
+kind whose shapes are those the undamaged archive declares (Posteriors: finite weights and
+non-negative ids; payload damage that still decodes to finite numbers cannot be detected:
+Kaldi archives have no checksums).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ import pytest
 from click.testing import CliRunner
 
 from asrkt.errors import AsrktError
+from asrkt.io.posterior import PosteriorWriter, SparsePosterior
 from asrkt.io.tables import ArkScpWriter, load_scp, read_scp_entry, read_table
 
-VARIANTS_PER_ARCHIVE = 80  # x 4 archives = 320 variants, each read two ways
+VARIANTS_PER_ARCHIVE = 80  # x 5 archives = 400 variants, each read two ways
 
 
 def _archives(root: Path) -> Dict[str, Tuple[Path, Path, str, List[tuple]]]:
@@ -39,15 +42,28 @@ def _archives(root: Path) -> Dict[str, Tuple[Path, Path, str, List[tuple]]]:
                   "u2": np.full((4, 6), 1 / 6, np.float32)}, "matrix", False),
         "ali": ({"u1": rng.integers(0, 6, 30).astype(np.int32),
                  "u2": rng.integers(0, 6, 12).astype(np.int32)}, "int-vector", False),
+        # top-k soft targets (one view) and a ragged entry (frame by frame), as Kaldi Posteriors
+        "post": ({"u1": SparsePosterior(rng.integers(0, 50, (12, 4)).astype(np.int32),
+                                        rng.random((12, 4)).astype(np.float32)),
+                  "u2": SparsePosterior.from_pairs([[(3, 0.5), (7, 0.5)], [(1, 1.0)], [],
+                                                    [(2, 0.25), (4, 0.25), (9, 0.5)]])},
+                 "posterior", False),
     }
     out = {}
     for name, (items, kind, compress) in tables.items():
         ark, scp = root / f"{name}.ark", root / f"{name}.scp"
-        with ArkScpWriter(ark, scp, compress=compress) as writer:
+        writer_class = PosteriorWriter if kind == "posterior" else partial(ArkScpWriter,
+                                                                           compress=compress)
+        with writer_class(ark, scp) as writer:
             for key in sorted(items):
                 writer.write(key, items[key])
-        out[name] = (ark, scp, kind, [items[k].shape for k in sorted(items)])
+        out[name] = (ark, scp, kind, [_shape(items[k]) for k in sorted(items)])
     return out
+
+
+def _shape(value) -> tuple:
+    """An array's shape; a Posterior's (frames, pairs per frame)."""
+    return value.ids.shape if isinstance(value, SparsePosterior) else value.shape
 
 
 def _header_positions(data: bytes) -> List[int]:
@@ -108,7 +124,13 @@ def _alarm(*_):
     raise _Timeout()
 
 
-def _valid(array: np.ndarray, kind: str) -> None:
+def _valid(array, kind: str) -> None:
+    if kind == "posterior":
+        assert isinstance(array, SparsePosterior)
+        assert array.ids.dtype == np.int32 and array.weights.dtype == np.float32
+        assert array.ids.ndim == 2 and array.ids.shape == array.weights.shape
+        assert np.all(array.ids >= 0) and np.all(np.isfinite(array.weights))
+        return
     assert array.ndim == (2 if kind == "matrix" else 1)
     if kind == "int-vector":
         assert array.dtype == np.int32
@@ -119,14 +141,16 @@ def _valid(array: np.ndarray, kind: str) -> None:
 def _check(result: List[Tuple[str, np.ndarray]], kind: str, shapes: List[tuple]) -> None:
     """An accepted sequential read: finite arrays of the right kind, in the original shapes
     (a prefix of the entries when the archive was cut at an entry boundary)."""
-    assert [a.shape for _, a in result] == shapes[:len(result)]
+    assert [_shape(a) for _, a in result] == shapes[:len(result)]
     for _, array in result:
         _valid(array, kind)
 
 
-def _declared_shape(buf: bytes, offset: int):
+def _declared_shape(buf: bytes, offset: int, kind: str):
     """The shape the (possibly damaged) header at ``offset`` declares, parsed naively."""
     try:
+        if kind == "posterior" and buf[offset + 2:offset + 3] == b"\4":
+            return _declared_posterior_shape(buf, offset + 3)
         if buf[offset + 2:offset + 3] == b"\4":
             return (struct.unpack("<i", buf[offset + 3:offset + 7])[0],)
         end = buf.index(b" ", offset + 2)
@@ -141,13 +165,24 @@ def _declared_shape(buf: bytes, offset: int):
         return None
 
 
+def _declared_posterior_shape(buf: bytes, pos: int):
+    """(frames, widest frame) that a Posterior's frame count and pair counts declare."""
+    frames, pos, width = struct.unpack("<i", buf[pos:pos + 4])[0], pos + 4, 0
+    for _ in range(max(frames, 0)):
+        count = struct.unpack("<i", buf[pos + 1:pos + 5])[0]
+        if count < 0:
+            return None
+        width, pos = max(width, count), pos + 5 + 10 * count
+    return (frames, width)
+
+
 def _check_entries(result, kind, shapes, declared) -> None:
     """Random access through the original scp: each entry either has its original shape or
     the one its damaged header declares (a smaller, self-consistent size cannot be told
     from a real one without the rest of the archive)."""
     assert len(result) == len(shapes)
     for (_, array), shape, other in zip(result, shapes, declared):
-        assert array.shape in (shape, other)
+        assert _shape(array) in (shape, other)
         _valid(array, kind)
 
 
@@ -179,8 +214,9 @@ def test_fuzzed_archives_fail_cleanly_or_decode_to_valid_matrices(tmp_path):
     previous = signal.signal(signal.SIGALRM, _alarm)
     rng = np.random.default_rng(12)
     counts = {}
+    archives = _archives(tmp_path)
     try:
-        for name, (ark, scp, kind, shapes) in _archives(tmp_path).items():
+        for name, (ark, scp, kind, shapes) in archives.items():
             data = ark.read_bytes()
             _check(list(read_table(scp, kind)), kind, shapes)  # the undamaged archive
             with pytest.raises(AsrktError, match="expected a"):  # the wrong kind
@@ -191,14 +227,14 @@ def test_fuzzed_archives_fail_cleanly_or_decode_to_valid_matrices(tmp_path):
                 outcome = counts.setdefault((name, damage), {"accepted": 0, "rejected": 0})
                 _read(partial(_sequential, ark, kind), kind, shapes, outcome)
                 table = load_scp(scp)
-                declared = [_declared_shape(variant, int(v.rsplit(":", 1)[1]))
+                declared = [_declared_shape(variant, int(v.rsplit(":", 1)[1]), kind)
                             for _, v in table.entries.values()]
                 _read(partial(_random_access, table, scp, kind), kind, shapes, outcome,
                       declared)
     finally:
         signal.signal(signal.SIGALRM, previous)
     total = sum(sum(o.values()) for o in counts.values())
-    assert total == 2 * 4 * VARIANTS_PER_ARCHIVE
+    assert total == 2 * len(archives) * VARIANTS_PER_ARCHIVE
     rejected = sum(o["rejected"] for o in counts.values())
     # damaged type tokens and sizes are always caught (measured: 0 of 310 reads accepted);
     # payload flips mostly decode to finite numbers and are accepted, as in Kaldi

@@ -9,7 +9,6 @@ from asrkt.io.posterior import (
     PosteriorWriter,
     SparsePosterior,
     encode_text,
-    parse_text,
     read_posteriors,
     table_kind,
 )
@@ -64,6 +63,9 @@ def test_fixed_width_binary_is_read_by_one_view_and_equals_ragged_parse(tmp_path
     assert got["ragged"].sizes.tolist() == [7] * 49 + [1]
     assert got["ragged"].to_pairs() == ragged.to_pairs()
     assert len(got["empty"]) == 0
+    piped = dict(read_posteriors(f"ark:cat {tmp_path / 'a.ark'} |"))  # no read-ahead: by frame
+    for key, post in got.items():
+        assert piped[key].to_pairs() == post.to_pairs()
 
 
 def test_kaldi_native_io_reads_ours_and_writes_what_we_read(tmp_path):
@@ -96,13 +98,19 @@ def test_table_kind_tells_posteriors_from_matrices(tmp_path):
     assert table_kind(tmp_path / "p.scp") == "posterior"
 
 
-@pytest.mark.parametrize("text,fragment", [("u [ 0 0.5 3 ]", "odd number"),
-                                           ("u [ 0 x ]", "non-numeric"),
-                                           ("u [ 0 1", "missing ']'")])
+@pytest.mark.parametrize("text,fragment", [("u [ 0 0.5 3 ]", "frame 0: odd number"),
+                                           ("u [ 0 1 ] [ 0 x ]", "frame 1: non-numeric"),
+                                           ("u [ 0 1", "missing ']'"),
+                                           ("u [ 0 nan ]", "NaN/inf"),
+                                           ("u [ -2 1 ]", "negative pdf id -2"),
+                                           ("u [ 9999999999 1 ]", "out-of-range")])
 def test_malformed_text_is_one_line_error_naming_the_key(tmp_path, text, fragment):
     (tmp_path / "bad.txt").write_text(text + "\n")
-    with pytest.raises(AsrktError, match=f"bad.txt \\(u\\): not a Kaldi Posterior.*{fragment}"):
+    with pytest.raises(AsrktError, match=f"bad.txt \\(u\\): .*Posterior.*{fragment}"):
         list(read_posteriors(f"ark,t:{tmp_path / 'bad.txt'}"))
+    (tmp_path / "cut.txt").write_text("u [ 0 1 ] [ 2 1 ]")  # cut before its newline
+    with pytest.raises(AsrktError, match="cut.txt \\(u\\): text Posterior: no newline"):
+        list(read_posteriors(f"ark,t:{tmp_path / 'cut.txt'}"))
 
 
 def test_truncated_binary_is_one_line_error(tmp_path):
@@ -111,6 +119,53 @@ def test_truncated_binary_is_one_line_error(tmp_path):
         writer.write("u", post)
     data = (tmp_path / "p.ark").read_bytes()
     (tmp_path / "p.ark").write_bytes(data[:-3])
-    with pytest.raises(AsrktError, match=r"p.ark \(u\): not a Kaldi Posterior"):
+    with pytest.raises(AsrktError, match=r"p.ark \(u\): Posterior frame 1 declares .*truncated"):
         list(read_posteriors(tmp_path / "p.ark"))
-    assert parse_text("[ ]").to_pairs() == [[]]
+    (tmp_path / "e.txt").write_text("u [ ] [ 3 1 ]\n")
+    assert dict(read_posteriors(f"ark,t:{tmp_path / 'e.txt'}"))["u"].to_pairs() == [[], [(3, 1)]]
+
+
+@pytest.mark.parametrize("ragged", [False, True])
+def test_binary_negative_ids_and_nan_weights_are_errors_through_scp_and_ark(tmp_path, ragged):
+    rng = np.random.default_rng(1)
+    for what, fragment in (("id", "frame 3: negative pdf id -5"), ("w", "frame 3: NaN/inf")):
+        post = SparsePosterior(rng.integers(0, 9, (6, 3)).astype(np.int32),
+                               rng.random((6, 3)).astype(np.float32))
+        if what == "id":
+            post.ids[3, 1] = -5
+        else:
+            post.weights[3, 2] = np.nan
+        if ragged:  # the frame-by-frame path
+            post = SparsePosterior.from_pairs(post.to_pairs()[:-1] + [[(1, 1.0)]])
+        with PosteriorWriter(tmp_path / "p.ark", tmp_path / "p.scp") as writer:
+            writer.write("ok", SparsePosterior.from_pairs([[(1, 1.0)]]))
+            writer.write("u", post)
+        for spec in (tmp_path / "p.ark", tmp_path / "p.scp"):
+            with pytest.raises(AsrktError, match=rf"p.ark \(u\): Posterior {fragment}"):
+                list(read_posteriors(spec))
+
+
+def test_a_matrix_table_is_not_read_as_posteriors(tmp_path):
+    write_table(tmp_path / "m.ark", tmp_path / "m.scp", {"u": np.eye(3, dtype=np.float32)})
+    for spec in (tmp_path / "m.ark", tmp_path / "m.scp"):
+        with pytest.raises(AsrktError, match=r"m.ark \(u\): expected a posterior .*found a FM"):
+            list(read_posteriors(spec))
+
+
+def test_table_kind_errors_are_one_line(tmp_path):
+    (tmp_path / "empty.ark").write_bytes(b"")
+    with pytest.raises(AsrktError, match="empty.ark: empty table"):
+        table_kind(tmp_path / "empty.ark")
+    (tmp_path / "empty.scp").write_text("")
+    with pytest.raises(AsrktError, match="empty.scp: empty table"):
+        table_kind(tmp_path / "empty.scp")
+    with pytest.raises(AsrktError, match="only detected in files"):
+        table_kind(f"ark:cat {tmp_path / 'empty.ark'} |")
+    (tmp_path / "cut.ark").write_bytes(b"u ")
+    with pytest.raises(AsrktError, match=r"cut.ark \(u\): truncated"):
+        table_kind(tmp_path / "cut.ark")
+    (tmp_path / "range.scp").write_text(f"u {tmp_path / 'cut.ark'}:2[0:1]\n")
+    with pytest.raises(AsrktError, match=r"range.scp:1 \(u\): expected 'archive:offset'"):
+        table_kind(tmp_path / "range.scp")
+    with pytest.raises(AsrktError, match=r"range.scp:1 \(u\): Posterior entries must be"):
+        list(read_posteriors(tmp_path / "range.scp"))
