@@ -35,11 +35,13 @@ def _gate_order(cells: int, device) -> torch.Tensor:
                       torch.arange(2 * cells, 3 * cells, device=device)])
 
 
-def _tanh(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+def _tanh(x: torch.Tensor, out: torch.Tensor, two: torch.Tensor,
+          minus_one: torch.Tensor) -> torch.Tensor:
     """tanh(x) as 2 sigmoid(2x) - 1 (torch's CPU sigmoid is several times faster than its tanh;
-    equal within float rounding)."""
-    torch.sigmoid(torch.mul(x, 2), out=out)
-    return out.mul_(2).sub_(1)
+    equal within float rounding). ``two``, ``minus_one``: 0-dim tensors (a Python number would
+    cost a tensor conversion per call)."""
+    torch.sigmoid(torch.mul(x, two), out=out)
+    return torch.addcmul(minus_one, out, two, out=out)
 
 
 class _LSTMPRecurrence(torch.autograd.Function):
@@ -55,7 +57,6 @@ class _LSTMPRecurrence(torch.autograd.Function):
     def forward(ctx, xw, w_hh, w_hr, h0, c0, keep):
         steps, batch, four_h = xw.shape
         cells, proj = four_h // 4, w_hr.shape[0]
-        sig = 3 * cells
         acts = torch.empty_like(xw)  # gate activations
         h_in = xw.new_empty(steps, batch, proj)  # masked state entering each step
         c_in = xw.new_empty(steps, batch, cells)
@@ -64,19 +65,23 @@ class _LSTMPRecurrence(torch.autograd.Function):
         ms = xw.new_empty(steps, batch, cells)  # o * tanh(c), the projection's input
         hs = xw.new_empty(steps, batch, proj)
         w_hh_t, w_hr_t = w_hh.t(), w_hr.t()
+        two, minus_one = xw.new_tensor(2.0), xw.new_tensor(-1.0)
+        # per-step views, made once (the loop then dispatches only the arithmetic)
+        gate = [acts[..., k * cells:(k + 1) * cells].unbind(0) for k in range(4)]  # i, f, o, g
+        steps_of = [x.unbind(0) for x in (xw, acts, h_in, c_in, cs, tcs, ms, hs, keep)]
         h, c = h0, c0
-        for t in range(steps):
-            torch.mul(h, keep[t], out=h_in[t])
-            torch.mul(c, keep[t], out=c_in[t])
-            a = acts[t]
-            torch.sigmoid(torch.addmm(xw[t], h_in[t], w_hh_t), out=a)
-            a[:, sig:].mul_(2).sub_(1)  # tanh(z) = 2 sigmoid(2z) - 1; the inputs are 2z
-            torch.mul(a[:, cells:2 * cells], c_in[t], out=cs[t])
-            cs[t].addcmul_(a[:, :cells], a[:, sig:])
-            _tanh(cs[t], out=tcs[t])
-            torch.mul(a[:, 2 * cells:sig], tcs[t], out=ms[t])
-            torch.mm(ms[t], w_hr_t, out=hs[t])
-            h, c = hs[t], cs[t]
+        for t, (x_t, a, hi, ci, c_t, tc, m, h_t, k) in enumerate(zip(*steps_of)):
+            torch.mul(h, k, out=hi)
+            torch.mul(c, k, out=ci)
+            torch.sigmoid(torch.addmm(x_t, hi, w_hh_t), out=a)
+            g = gate[3][t]  # tanh(z) = 2 sigmoid(2z) - 1; the inputs are 2z
+            torch.addcmul(minus_one, g, two, out=g)
+            torch.mul(gate[1][t], ci, out=c_t)
+            c_t.addcmul_(gate[0][t], g)
+            _tanh(c_t, tc, two, minus_one)
+            torch.mul(gate[2][t], tc, out=m)
+            torch.mm(m, w_hr_t, out=h_t)
+            h, c = h_t, c_t
         if any(ctx.needs_input_grad):
             ctx.save_for_backward(w_hh, w_hr, keep, *_backward_factors(acts, c_in, tcs, keep),
                                   h_in, ms)
@@ -93,17 +98,18 @@ class _LSTMPRecurrence(torch.autograd.Function):
         d_h = h_in.new_empty(steps, batch, proj)  # total gradient at each step's output h
         dh_rec = h_in.new_zeros(batch, proj)
         dc_rec = grad_c if grad_c is not None else ms.new_zeros(batch, cells)
-        o_slice = slice(2 * cells, 3 * cells)
+        per_step = [x.unbind(0) for x in (grad_hs, d_h, d_gates, factors, e_all, f_all, keep)]
+        o_dg = d_gates[..., 2 * cells:3 * cells].unbind(0)
+        o_factors = factors[..., 2 * cells:3 * cells].unbind(0)
         for t in range(steps - 1, -1, -1):
-            torch.add(grad_hs[t], dh_rec, out=d_h[t])
-            dm = torch.mm(d_h[t], w_hr)
-            dc = torch.addcmul(dc_rec, dm, e_all[t])
-            dg = d_gates[t]
-            torch.mul(factors[t].view(batch, 4, cells), dc.unsqueeze(1),
-                      out=dg.view(batch, 4, cells))
-            torch.mul(dm, factors[t][:, o_slice], out=dg[:, o_slice])
-            dh_rec = torch.mm(dg, w_hh).mul_(keep[t])
-            dc_rec = dc.mul_(f_all[t])
+            grad_h, dh, dg, fac, e, f, k = (x[t] for x in per_step)
+            torch.add(grad_h, dh_rec, out=dh)
+            dm = torch.mm(dh, w_hr)
+            dc = torch.addcmul(dc_rec, dm, e)
+            torch.mul(fac.view(batch, 4, cells), dc.unsqueeze(1), out=dg.view(batch, 4, cells))
+            torch.mul(dm, o_factors[t], out=o_dg[t])
+            dh_rec = torch.mm(dg, w_hh).mul_(k)
+            dc_rec = dc.mul_(f)
         flat_g = d_gates.view(steps * batch, -1)
         grad_w_hh = flat_g.t().mm(h_in.view(steps * batch, proj))
         grad_w_hr = d_h.view(steps * batch, proj).t().mm(ms.view(steps * batch, cells))
