@@ -196,8 +196,9 @@ def details(r: Dict[str, Any]) -> List[str]:
                        f"{100 * sgd['optimizer_share']:.1f}% of the step")
         variants = t.get("lstm_variants")
         if variants:
-            out.append("  - same [streams x chunk] step, torch.nn.LSTM variants (step time vs "
-                       "torch.mm bound): " + "; ".join(
+            out.append("  - same [streams x chunk] step without padding, asrkt's LSTMP layer "
+                       "(lstmp_asrkt) and torch.nn.LSTM with and without proj_size (torch.mm "
+                       "bound / step time): " + "; ".join(
                            f"{name}: {v['ratio']:.2f}" for name, v in variants.items()))
     f = r.get("feats", {})
     if "ratio_vs_knf" in f:

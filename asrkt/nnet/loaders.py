@@ -258,8 +258,8 @@ class ChunkedSequenceLoader:
         """(index [num_batches, S, C], reset [num_batches, S, C]): each stream plays its
         utterances back to back, reset True at each one's first frame. Utterances go in the
         epoch's order to the stream with the fewest frames so far; the last ``2 S`` of them
-        longest first (so the streams end within a few frames of each other and padding is
-        only the rest of the last chunk)."""
+        longest first, so the streams end close together and padding is mostly the rest of the
+        last chunk."""
         c, lengths, starts = self.chunk_len, self.corpus.lengths, self.corpus.starts
         order = [int(u) for u in self.utterance_order(epoch)]
         streams = min(self.num_streams, len(lengths))
