@@ -157,3 +157,13 @@ def test_packed_schedule_pads_under_five_percent_and_make_loader_packs_for_lstmp
     assert (unpacked < 0).mean() > 0.1  # what packing removes
     gru = build_model(ModelSpec("gru", 1, 8, splice=0), 3, 5)
     assert not make_loader(corpus, gru, 256, 32, 20, True, 7).pack
+
+
+def test_same_parameter_names_and_initialisation_as_torch_lstm():
+    torch.manual_seed(5)
+    ref = nn.LSTM(7, 16, 2, batch_first=True, proj_size=4)
+    torch.manual_seed(5)
+    ours = LSTMPStack(7, 16, 2, 4)
+    assert list(ours.state_dict()) == list(ref.state_dict())
+    for a, b in zip(ours.state_dict().values(), ref.state_dict().values()):
+        assert torch.equal(a, b)
