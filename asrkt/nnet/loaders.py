@@ -317,7 +317,7 @@ class ChunkedSequenceLoader:
             plan = [(idx, None) for idx in self._utterance_batches(epoch)]
         else:
             index, reset = self._chunk_schedule(epoch)
-            plan = zip(index, (np.ascontiguousarray(r) for r in reset))
+            plan = zip(index, (np.ascontiguousarray(r) for r in reset), strict=True)
         for idx_np, reset_np in plan:
             mask_np = idx_np >= 0
             positions = np.flatnonzero(mask_np)

@@ -23,7 +23,7 @@ def _pair(dim=5, cells=8, layers=2, proj=3, dtype=torch.float64):
 
 
 def _grads(outputs, weights, wrt):
-    loss = sum((o * w).sum() for o, w in zip(outputs, weights))
+    loss = sum((o * w).sum() for o, w in zip(outputs, weights, strict=True))
     return torch.autograd.grad(loss, wrt)
 
 
@@ -40,7 +40,7 @@ def test_outputs_and_gradients_equal_torch_lstm(dtype, tol):
     weights = [torch.randn_like(t) for t in (y1, h1, c1)]
     g1 = _grads((y1, h1, c1), weights, [x, h0, c0, *ref.parameters()])
     g2 = _grads((y2, h2, c2), weights, [x, h0, c0, *ours.parameters()])
-    for a, b in zip(g1, g2):
+    for a, b in zip(g1, g2, strict=True):
         torch.testing.assert_close(b, a, atol=tol * 10, rtol=tol * 10)
     with torch.no_grad():  # inference path (nothing saved for backward)
         torch.testing.assert_close(ours(x)[0], ref(x)[0], atol=tol, rtol=tol)
@@ -67,7 +67,7 @@ def test_reset_mask_equals_running_utterances_separately():
     w = torch.randn_like(y)
     g = _grads([y], [w], [x, *ours.parameters()])
     g_sep = _grads([torch.cat([ya, yb], 1), y1], [w[0:1], w[1:2]], [x, *ref.parameters()])
-    for a, b in zip(g_sep, g):
+    for a, b in zip(g_sep, g, strict=True):
         torch.testing.assert_close(b, a, atol=1e-11, rtol=1e-11)
 
 
@@ -165,5 +165,5 @@ def test_same_parameter_names_and_initialisation_as_torch_lstm():
     torch.manual_seed(5)
     ours = LSTMPStack(7, 16, 2, 4)
     assert list(ours.state_dict()) == list(ref.state_dict())
-    for a, b in zip(ours.state_dict().values(), ref.state_dict().values()):
+    for a, b in zip(ours.state_dict().values(), ref.state_dict().values(), strict=True):
         assert torch.equal(a, b)

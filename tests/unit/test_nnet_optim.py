@@ -28,7 +28,7 @@ def test_fused_optimizer_updates_equal_the_plain_ones(name):
             opt.zero_grad()
             torch.nn.functional.cross_entropy(net(x)[0], y).backward()
             opt.step()
-    for a, b in zip(model.parameters(), plain.parameters()):
+    for a, b in zip(model.parameters(), plain.parameters(), strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
     assert (model.hidden[0].weight - start).abs().max() > 1e-5  # the updates did something
 
@@ -45,5 +45,5 @@ def test_dnn_forward_equals_linear_then_sigmoid():
     torch.testing.assert_close(logits, expected, atol=0, rtol=0)
     g1 = torch.autograd.grad(logits.sum(), [x, *model.parameters()])
     g2 = torch.autograd.grad(expected.sum(), [x, *model.parameters()])
-    for a, b in zip(g1, g2):
+    for a, b in zip(g1, g2, strict=True):
         torch.testing.assert_close(a, b, atol=0, rtol=0)

@@ -70,7 +70,7 @@ class _LSTMPRecurrence(torch.autograd.Function):
         gate = [acts[..., k * cells:(k + 1) * cells].unbind(0) for k in range(4)]  # i, f, o, g
         steps_of = [x.unbind(0) for x in (xw, acts, h_in, c_in, cs, tcs, ms, hs, keep)]
         h, c = h0, c0
-        for t, (x_t, a, hi, ci, c_t, tc, m, h_t, k) in enumerate(zip(*steps_of)):
+        for t, (x_t, a, hi, ci, c_t, tc, m, h_t, k) in enumerate(zip(*steps_of, strict=True)):
             torch.mul(h, k, out=hi)
             torch.mul(c, k, out=ci)
             torch.sigmoid(torch.addmm(x_t, hi, w_hh_t), out=a)
