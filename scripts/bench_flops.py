@@ -10,11 +10,14 @@ Linear layer, ``in`` -> ``out``, batch B (frames):
     dgrad    (B, out, in)          dx = dy W   (not needed for the first layer: inputs need no grad)
     => 3 x forward FLOPs, 2 x for the first layer.
 
-LSTMP layer (torch.nn.LSTM, proj_size P; cells H; input ``in``; S streams x C steps); the CPU
-kernel projects the inputs of all C steps at once, then loops over the steps:
+LSTMP layer (proj_size P; cells H; input ``in``; S streams x C steps): the inputs of all C
+steps are projected at once, only the recurrence loops over the steps, and the recurrent weights'
+gradients are formed once over all positions (asrkt.nnet.models.lstmp; torch.nn.LSTM instead forms
+them per step, (4H, S, P) + (P, S, H) x C, which torch.mm runs at a lower rate):
     input    forward (S*C, in, 4H), wgrad (4H, S*C, in), dgrad (S*C, 4H, in) except layer 1
     per step forward (S, P, 4H) [recurrent, W_hh] + (S, H, P) [projection, W_hr],
-             wgrad   (4H, S, P) + (P, S, H), dgrad (S, 4H, P) + (S, P, H)   -- x C steps
+             dgrad   (S, 4H, P) + (S, P, H)                                 -- x C steps
+    once     wgrad   (4H, S*C, P) + (P, S*C, H)
     => per frame and layer: 3 x 2 x (4H*in + 4H*P + H*P) (2 x for layer 1's input part).
 Output layer: a Linear over the S*C positions.
 """
@@ -52,10 +55,13 @@ def lstmp_step_gemms(streams: int, chunk: int, dim_in: int, layers: int, cells: 
     layer_in = dim_in
     for layer in range(layers):
         out += linear_gemms(rows, layer_in, 4 * cells, first=(layer == 0))
-        for _ in range(chunk):
-            out += linear_gemms(streams, rec_out, 4 * cells, first=False)
+        for _ in range(chunk):  # forward and input gradient of each step
+            out += [(streams, rec_out, 4 * cells), (streams, 4 * cells, rec_out)]
             if proj > 0:
-                out += linear_gemms(streams, cells, proj, first=False)
+                out += [(streams, cells, proj), (streams, proj, cells)]
+        out.append((4 * cells, rows, rec_out))  # weight gradients over all positions
+        if proj > 0:
+            out.append((proj, rows, cells))
         layer_in = rec_out
     out += linear_gemms(rows, rec_out, num_pdfs, first=False)
     return out

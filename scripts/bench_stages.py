@@ -252,21 +252,26 @@ def _gemms_for(model, cfg, num_pdfs: int, dim: int):
 
 
 def _lstm_variants(cfg, dim: int, num_pdfs: int, steps: int) -> Dict[str, Any]:
-    """Why the LSTM is slow: the same [S, C] step for torch.nn.LSTM variants, and vs threads."""
+    """The same [S, C] step (no padding) for asrkt's LSTMP layer and torch.nn.LSTM variants."""
     import torch
     from torch import nn
 
+    from asrkt.nnet.models.lstmp import LSTMPStack
     from bench_flops import lstmp_step_gemms, mm_bound
 
     s, c = cfg.num_streams, cfg.chunk_len
     x = torch.randn(s, c, dim)
     y = torch.randint(0, num_pdfs, (s * c,))
     out: Dict[str, Any] = {}
-    variants = {"lstmp_torch (as asrkt)": (cfg.hidden_dim, cfg.proj_dim),
+    variants = {"lstmp_asrkt": (cfg.hidden_dim, cfg.proj_dim),
+                "lstmp_torch": (cfg.hidden_dim, cfg.proj_dim),
                 "lstm_no_proj_same_cells": (cfg.hidden_dim, 0)}
     for name, (cells, proj) in variants.items():
         torch.manual_seed(0)
-        rnn = nn.LSTM(dim, cells, cfg.num_layers, batch_first=True, proj_size=proj)
+        if name == "lstmp_asrkt":
+            rnn = LSTMPStack(dim, cells, cfg.num_layers, proj)
+        else:
+            rnn = nn.LSTM(dim, cells, cfg.num_layers, batch_first=True, proj_size=proj)
         head = nn.Linear(proj or cells, num_pdfs)
         opt = torch.optim.Adam(list(rnn.parameters()) + list(head.parameters()), lr=1e-3)
 

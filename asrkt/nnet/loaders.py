@@ -5,9 +5,12 @@
 - :class:`ChunkedSequenceLoader`: truncated BPTT over fixed-length chunks with many streams per
   minibatch (nnet1's multistream training). Each stream plays a sequence of utterances chunk by
   chunk; the recurrent state is carried between consecutive chunks of a stream and reset when a
-  new utterance starts; an utterance's last chunk is padded (masked). Every frame is used exactly
-  once per epoch and memory does not grow with utterance length. With ``chunk_len=None`` (for
-  bidirectional models) each batch holds whole utterances of similar length.
+  new utterance starts. For models with ``resets_within_chunk`` (the LSTMP) a stream's utterances
+  run back to back and ``Batch.reset`` is a [streams, chunk] mask marking each utterance's first
+  frame (padding only where a stream has run out of utterances); otherwise every utterance starts
+  a chunk and its last chunk is padded (masked). Every frame is used exactly once per epoch and
+  memory does not grow with utterance length. With ``chunk_len=None`` (for bidirectional models)
+  each batch holds whole utterances of similar length.
 - :class:`BlockLoader`: one of the above per block of a
   :class:`~asrkt.nnet.corpus.BlockReader` (streaming training data; one kept block in memory).
 
@@ -38,7 +41,8 @@ class Batch:
     inputs: [B, D'] (frames) or [S, C, D'] (streams x chunk). targets: per valid frame, [M] /
     [M, P]. mask: [S, C] valid positions (None: all valid); positions: their flat indices in
     [S * C] (selecting outputs without a device sync). reset: [S] streams starting a new
-    utterance. lengths: [S] valid lengths (whole-utterance batches). num_frames: M.
+    utterance at the chunk's first position, or [S, C] positions where a new utterance starts
+    (packed chunks). lengths: [S] valid lengths (whole-utterance batches). num_frames: M.
     """
 
     inputs: torch.Tensor
@@ -198,14 +202,18 @@ class ChunkedSequenceLoader:
         shuffle: shuffle utterances each epoch.
         seed: shuffling seed.
         block: which block of an epoch ``corpus`` is (seeds its shuffling).
+        pack: play each stream's utterances back to back (a new utterance may start at any
+            position of a chunk; ``Batch.reset`` is then [S, C]); for models with
+            ``resets_within_chunk``.
     """
 
     def __init__(self, corpus: Corpus, offsets: Sequence[int], num_streams: int = 64,
                  chunk_len: Optional[int] = 20, shuffle: bool = True, seed: int = 777,
-                 block: int = 0):
+                 block: int = 0, pack: bool = False):
         self.corpus, self.offsets = corpus, list(offsets)
         self.num_streams, self.chunk_len = num_streams, chunk_len
         self.shuffle, self.seed, self.block = shuffle, seed, block
+        self.pack = pack
         self._offsets: Optional[torch.Tensor] = None
 
     def utterance_order(self, epoch: int) -> np.ndarray:
@@ -221,7 +229,10 @@ class ChunkedSequenceLoader:
         return list(self._chunk_schedule(epoch)[0])
 
     def _chunk_schedule(self, epoch: int):
-        """(index [num_batches, S, C], reset [num_batches, S]): streams balanced greedily."""
+        """(index [num_batches, S, C], reset [num_batches, S]): streams balanced greedily.
+        Packed (``pack``): reset is [num_batches, S, C], see :meth:`_packed_schedule`."""
+        if self.pack:
+            return self._packed_schedule(epoch)
         c, lengths, starts = self.chunk_len, self.corpus.lengths, self.corpus.starts
         chunks = -(-lengths // c)
         streams = min(self.num_streams, len(lengths))
@@ -242,6 +253,35 @@ class ChunkedSequenceLoader:
                 reset[s, pos] = True
                 pos += int(chunks[u])
         return index.reshape(streams, num_batches, c).transpose(1, 0, 2), reset.T
+
+    def _packed_schedule(self, epoch: int):
+        """(index [num_batches, S, C], reset [num_batches, S, C]): each stream plays its
+        utterances back to back, reset True at each one's first frame. Utterances go in the
+        epoch's order to the stream with the fewest frames so far; the last ``2 S`` of them
+        longest first, so the streams end close together and padding is mostly the rest of the
+        last chunk."""
+        c, lengths, starts = self.chunk_len, self.corpus.lengths, self.corpus.starts
+        order = [int(u) for u in self.utterance_order(epoch)]
+        streams = min(self.num_streams, len(lengths))
+        cut = max(len(order) - 2 * streams, 0)
+        tail = sorted(order[cut:], key=lambda u: -int(lengths[u]))  # stable: ties keep order
+        heap = [(0, s) for s in range(streams)]
+        plan: List[List[int]] = [[] for _ in range(streams)]
+        for u in order[:cut] + tail:
+            load, s = heapq.heappop(heap)
+            plan[s].append(u)
+            heapq.heappush(heap, (load + int(lengths[u]), s))
+        num_batches = -(-max(load for load, _ in heap) // c)
+        index = np.full((streams, num_batches * c), -1, dtype=np.int64)
+        reset = np.zeros((streams, num_batches * c), dtype=bool)
+        for s, utts in enumerate(plan):
+            pos = 0
+            for u in utts:
+                index[s, pos:pos + lengths[u]] = np.arange(starts[u], starts[u] + lengths[u])
+                reset[s, pos] = True
+                pos += int(lengths[u])
+        return (index.reshape(streams, num_batches, c).transpose(1, 0, 2),
+                reset.reshape(streams, num_batches, c).transpose(1, 0, 2))
 
     def _utterance_batches(self, epoch: int) -> List[np.ndarray]:
         order = self.utterance_order(epoch)
@@ -277,7 +317,7 @@ class ChunkedSequenceLoader:
             plan = [(idx, None) for idx in self._utterance_batches(epoch)]
         else:
             index, reset = self._chunk_schedule(epoch)
-            plan = zip(index, reset)
+            plan = zip(index, (np.ascontiguousarray(r) for r in reset), strict=True)
         for idx_np, reset_np in plan:
             mask_np = idx_np >= 0
             positions = np.flatnonzero(mask_np)
@@ -296,7 +336,8 @@ class ChunkedSequenceLoader:
 def make_loader(corpus: Corpus, model, batch_size: int, num_streams: int,
                 chunk_len: int, shuffle: bool, seed: int, block: int = 0):
     """The loader a model trains with: frame shuffling for frame models, chunked BPTT for
-    unidirectional recurrent models, whole utterances for bidirectional ones.
+    unidirectional recurrent models (utterances back to back for models with
+    ``resets_within_chunk``), whole utterances for bidirectional ones.
 
     Args:
         corpus: features and targets (one block).
@@ -313,7 +354,7 @@ def make_loader(corpus: Corpus, model, batch_size: int, num_streams: int,
         return FrameShuffleLoader(corpus, offsets, batch_size, shuffle, seed, block=block)
     return ChunkedSequenceLoader(corpus, offsets, num_streams,
                                  None if model.bidirectional else chunk_len, shuffle, seed,
-                                 block=block)
+                                 block=block, pack=getattr(model, "resets_within_chunk", False))
 
 
 class BlockLoader:

@@ -65,7 +65,9 @@ class AcousticModel(nn.Module):
         Args:
             inputs: spliced input frames.
             state: recurrent state carried from the previous chunk (None = zeros).
-            reset: [batch] bool, streams whose state restarts (new utterance).
+            reset: [batch] bool, streams whose state restarts (new utterance) at the first
+                position; or [batch, time], a new utterance at any position (models with
+                ``resets_within_chunk``).
             lengths: [batch] valid lengths (bidirectional models pack the padded batch).
 
         Returns:
@@ -97,6 +99,8 @@ class RecurrentModel(AcousticModel):
 
     recurrent = True
     supports_projection = False
+    # whether ``reset`` may be [batch, time] (the loader then packs utterances back to back)
+    resets_within_chunk = False
 
     def __init__(self, spec: ModelSpec, input_dim: int, num_pdfs: int,
                  bidirectional: bool = False):
@@ -118,6 +122,9 @@ class RecurrentModel(AcousticModel):
         raise NotImplementedError
 
     def forward(self, inputs, state=None, reset=None, lengths=None):
+        if reset is not None and reset.dim() != 1:
+            raise AsrktError(f"model '{self.spec.name}': reset must be [batch] (one flag per "
+                             f"stream), got {tuple(reset.shape)}")
         if state is not None and reset is not None:
             state = _mask_state(state, ~reset)
         if lengths is not None and self.bidirectional:

@@ -32,7 +32,7 @@ class SigmoidDNN(AcousticModel):
     def forward(self, inputs, state=None, reset=None, lengths=None):
         x = inputs
         for layer in self.hidden:
-            x = torch.sigmoid(layer(x))
+            x = layer(x).sigmoid_()  # in place: one activation buffer per layer, not two
             if self.spec.dropout > 0:
                 x = nn.functional.dropout(x, self.spec.dropout, self.training)
         return self.output(x), None
