@@ -21,6 +21,7 @@ from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
 from asrkt.nnet.config import RBMConfig, resolve_device, set_threads
 from asrkt.nnet.corpus import BlockReader, Corpus, choose_buffer_frames, feature_frames
+from asrkt.nnet.distributed import launcher_env
 from asrkt.nnet.expdir import log_hyperparameters, new_pipeline, prepare_exp_dir
 from asrkt.nnet.loaders import epoch_generator, gather_inputs
 from asrkt.nnet.modelio import load_torch, resolve_model_path, save_torch
@@ -104,6 +105,9 @@ def pretrain_rbm(config: RBMConfig, data_dir, exp_dir, resume: bool = False) -> 
         resume: continue from the last checkpoint.
     """
     exp_dir = Path(exp_dir)
+    if launcher_env() is not None:
+        raise AsrktError("pretrain-rbm runs in one process (its CD-1 updates are not averaged "
+                         "over ranks yet): run it without torchrun")
     prepare_exp_dir(exp_dir, config, resume)
     with command_log(exp_dir / "log", "pretrain-rbm"):
         log_hyperparameters(config, {"data": str(data_dir), "resume": resume})

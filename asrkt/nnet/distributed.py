@@ -101,6 +101,17 @@ def init_distributed(device: torch.device, timeout_s: float) -> DistContext:
     return DistContext(rank, world, local, device, backend)
 
 
+def collective_failed(exc: BaseException) -> bool:
+    """``exc`` is torch.distributed's error for a peer that died or did not answer in time."""
+    import torch.distributed as dist
+
+    if isinstance(exc, getattr(dist, "DistError", ())):
+        return True
+    text = str(exc)
+    return any(mark in text for mark in ("Timed out", "Connection closed by peer",
+                                         "Connection reset by peer", "NCCL"))
+
+
 def shutdown(ctx: DistContext) -> None:
     """Leave the process group (after the last collective)."""
     if ctx.enabled:
@@ -188,6 +199,13 @@ def training_run(config: Any, exp_dir: Path, command: str,
             return
         with command_log(Path(exp_dir) / "log", command):
             yield ctx
+    except RuntimeError as exc:
+        if ctx.enabled and collective_failed(exc):
+            raise AsrktError(f"rank {ctx.rank} of {ctx.world_size}: lost the other processes "
+                             f"({str(exc).strip().splitlines()[0][-160:]}): one of them died "
+                             f"or hung for more than --dist-timeout "
+                             f"{getattr(config, 'dist_timeout', 600)} s") from None
+        raise
     finally:
         root.setLevel(level)
         shutdown(ctx)

@@ -28,9 +28,13 @@ ROOT = Path(__file__).resolve().parents[2]
 HARD = LossSpec(1.0, 0.0, 1.0)
 TORCHRUN = Path(sys.executable).with_name("torchrun")
 
+# scripts/gpu_check.sh runs the 2-rank tests on GPUs (nccl) with ASRKT_TEST_DEVICE=cuda
+DEVICE = os.environ.get("ASRKT_TEST_DEVICE", "cpu")
+TOLERANCE = dict(atol=2e-5, rtol=1e-4) if DEVICE == "cpu" else dict(atol=1e-4, rtol=1e-3)
+
 # 16 utterances of 32 frames, 4 held out for CV: 12 training utterances, 6 per rank
 DNN = dict(cmvn="utterance", num_layers=2, hidden_dim=16, splice=2, max_epochs=3,
-           learning_rate=0.01, cv_fraction=0.25, shuffle=False, num_threads=1, device="cpu")
+           learning_rate=0.01, cv_fraction=0.25, shuffle=False, num_threads=1, device=DEVICE)
 LSTM = dict(DNN, model="lstm", num_layers=1, hidden_dim=8, proj_dim=4, splice=0,
             target_delay=2, chunk_len=8, grad_clip=5.0)
 
@@ -118,7 +122,7 @@ def test_two_ranks_train_the_model_of_one_process(tmp_path, corpus, settings, si
     one, two = _weights(tmp_path / "one"), _weights(tmp_path / "two")
     assert one.keys() == two.keys()
     for key in one:
-        assert torch.allclose(one[key], two[key], atol=2e-5, rtol=1e-4), (key, out[-2000:])
+        assert torch.allclose(one[key], two[key], **TOLERANCE), (key, out[-2000:])
     # rank 0 alone wrote the logs; the all-reduced CV loss is the single process's
     assert [p.name for p in (tmp_path / "two" / "log").iterdir()] == ["train-teacher.log"]
     curves = [[json.loads(x) for x in (tmp_path / name / "train.jsonl").read_text().splitlines()]
@@ -226,3 +230,30 @@ def test_bf16_autocast_trains_on_cpu(tmp_path, corpus, model):
                                  tmp_path / "f", HARD, ali_dir=ali)
     assert history[-1]["train_loss"] != reference[-1]["train_loss"]
     assert history[-1]["train_loss"] == pytest.approx(reference[-1]["train_loss"], rel=0.05)
+
+
+@pytest.mark.slow
+def test_a_hung_rank_fails_the_job_after_the_timeout(tmp_path, longer_corpus):
+    """A stopped (not dead) rank: the other's collective times out after --dist-timeout with a
+    one-line error, and torchrun stops the job (SIGTERM, then SIGKILL after its 30 s grace)."""
+    data, ali = longer_corpus
+    flags = _flags({**DNN, "batch_size": 4, "max_epochs": 20, "min_epochs": 20,
+                    "dist_timeout": 5})
+    proc = _torchrun(["train-teacher", *flags, str(data), str(ali), str(tmp_path / "x")])
+    workers = []
+    try:
+        _wait_for(tmp_path / "x" / "checkpoints" / "epoch-1.pt", proc)
+        workers = children(proc.pid)
+        stopped = time.monotonic()
+        os.kill(int(workers[1]), signal.SIGSTOP)
+        out, _ = proc.communicate(timeout=90)
+        assert proc.returncode != 0
+        assert time.monotonic() - stopped < 60
+        assert "error: rank 0 of 2: lost the other processes" in out, out[-3000:]
+        assert "--dist-timeout 5 s" in out
+    finally:
+        for pid in workers:
+            if alive(pid):
+                os.kill(int(pid), signal.SIGKILL)
+        if proc.poll() is None:
+            _kill_job(proc)
