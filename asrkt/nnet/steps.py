@@ -187,6 +187,10 @@ def make_readers(config: TrainConfig, pipeline, targets: TargetSet,
         ali = PdfAlignments(ali_dir)
         sources["pdf"] = TargetSource(ali.lazy(), str(ali.table))
     dist = dist or DistContext()
+    for (d, u), name in ((train, "training"), (cv, "CV")):
+        if len(u) < dist.world_size:
+            raise AsrktError(f"{d.path}: {len(u)} {name} utterances for {dist.world_size} "
+                             f"processes; each process needs at least one")
     return [BlockReader(pipeline, d, u, n, sources, buffer, shuffle=shuffle, seed=config.seed,
                         options=dict(tolerance=config.length_tolerance, name=name,
                                      max_skip_fraction=config.max_skip_fraction),
