@@ -126,6 +126,9 @@ class RunOptions(DeviceOptions, FeatureOptions):
                       "whole corpus in memory when it fits --max-memory-mb, else blocks sized to it.")
     max_memory_mb: int = option(4096, ge=1, help="With --buffer-frames 0: the memory the "
                                                  "training data may take (MiB).")
+    dist_timeout: int = option(600, ge=1, help="Under torchrun: seconds a process waits for "
+                                               "the others in a collective before the job "
+                                               "fails with an error.")
 
 
 @dataclass
@@ -191,9 +194,6 @@ class _Optimisation(ModelSpec, RunOptions):
     precision: Literal["fp32", "bf16"] = option(
         "fp32", help="Arithmetic of the forward pass: bf16 runs it under torch.autocast "
                      "(weights, gradients and the optimiser stay float32).")
-    dist_timeout: int = option(600, ge=1, help="Under torchrun: seconds a process waits for "
-                                               "the others in a collective before the job "
-                                               "fails with an error.")
 
 
 @dataclass

@@ -147,6 +147,16 @@ def all_reduce(ctx: DistContext, values: List[float], op: str = "sum") -> List[f
     return tensor.cpu().tolist()
 
 
+def all_reduce_tensor(ctx: DistContext, tensor: torch.Tensor) -> torch.Tensor:
+    """The sum of ``tensor`` over the ranks (in place; ``tensor`` itself alone). With gloo
+    the tensor must be on the CPU, with nccl on this rank's GPU."""
+    if ctx.enabled:
+        import torch.distributed as dist
+
+        dist.all_reduce(tensor)
+    return tensor
+
+
 def all_gather_object(ctx: DistContext, value: Any) -> List[Any]:
     """Every rank's ``value`` (picklable), in rank order."""
     if not ctx.enabled:

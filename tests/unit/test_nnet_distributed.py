@@ -257,3 +257,28 @@ def test_a_hung_rank_fails_the_job_after_the_timeout(tmp_path, longer_corpus):
                 os.kill(int(pid), signal.SIGKILL)
         if proc.poll() is None:
             _kill_job(proc)
+
+
+@pytest.mark.slow
+def test_two_rank_rbm_pretraining(tmp_path, corpus):
+    """pretrain-rbm under torchrun: CD-1 statistics summed over the ranks (the sampling
+    differs from one process's, so the errors are close, not equal); rank 0 writes."""
+    data, _ = corpus
+    flags = ["--device", DEVICE, "--num-threads", "1", "--cmvn", "utterance", "--nn-depth",
+             "2", "--hid-dim", "16", "--splice", "1"]
+    _finish(_torchrun(["pretrain-rbm", *flags, "--batch-size", "16", str(data),
+                       str(tmp_path / "two")]))
+    from asrkt.cli.main import cli
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(cli, ["pretrain-rbm", *flags, "--batch-size", "32", str(data),
+                                      str(tmp_path / "one")])
+    assert result.exit_code == 0, result.output
+    curves = [[json.loads(x) for x in (tmp_path / name / "train.jsonl").read_text().splitlines()]
+              for name in ("one", "two")]
+    assert len(curves[0]) == len(curves[1]) == 3
+    for a, b in zip(*curves):
+        assert b["recon_mse"] == pytest.approx(a["recon_mse"], rel=0.2)
+    assert curves[1][1]["recon_mse"] < curves[1][0]["recon_mse"]
+    assert [p.name for p in (tmp_path / "two" / "log").iterdir()] == ["pretrain-rbm.log"]
+    assert (tmp_path / "two" / "final.pt").exists()
