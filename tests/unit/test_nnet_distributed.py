@@ -282,3 +282,20 @@ def test_two_rank_rbm_pretraining(tmp_path, corpus):
     assert curves[1][1]["recon_mse"] < curves[1][0]["recon_mse"]
     assert [p.name for p in (tmp_path / "two" / "log").iterdir()] == ["pretrain-rbm.log"]
     assert (tmp_path / "two" / "final.pt").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("settings", [
+    dict(DNN, batch_size=16, buffer_frames=120, shuffle=True),  # streamed blocks: estimates
+    dict(LSTM, num_streams=3, shuffle=True),
+], ids=["dnn-streaming", "lstm"])
+def test_uneven_shares_finish_without_a_hang(tmp_path, settings):
+    """15 training utterances of 20-50 frames: the ranks' shares differ in size, the shorter
+    one repeats batches (or the longer one is cut), and the job ends normally."""
+    data, ali = make_synthetic_corpus(tmp_path / "corpus", num_utts=20, min_len=20, max_len=50)
+    proc = _torchrun(["train-teacher", *_flags({**settings, "dist_timeout": 60}), str(data),
+                      str(ali), str(tmp_path / "e")])
+    out = _finish(proc, timeout=240)
+    lines = [json.loads(x) for x in (tmp_path / "e" / "train.jsonl").read_text().splitlines()]
+    assert len(lines) == settings["max_epochs"] + 1, out[-2000:]
+    assert all(math.isfinite(x["cv_loss"]) for x in lines)
