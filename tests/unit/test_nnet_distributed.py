@@ -154,8 +154,8 @@ def _kill_job(proc):
 @pytest.mark.slow
 def test_killed_two_rank_run_resumes_to_the_uninterrupted_model(tmp_path, longer_corpus):
     data, ali = longer_corpus
-    flags = _flags({**DNN, "batch_size": 4, "dropout": 0.2, "shuffle": True, "max_epochs": 6,
-                    "min_epochs": 6})
+    flags = _flags({**DNN, "batch_size": 8, "dropout": 0.2, "shuffle": True, "max_epochs": 4,
+                    "min_epochs": 4})
     _finish(_torchrun(["train-teacher", *flags, str(data), str(ali), str(tmp_path / "a")]))
     proc = _torchrun(["train-teacher", *flags, str(data), str(ali), str(tmp_path / "b")])
     _wait_for(tmp_path / "b" / "checkpoints" / "epoch-1.pt", proc)
@@ -268,8 +268,9 @@ def test_two_rank_rbm_pretraining(tmp_path, corpus):
              "2", "--hid-dim", "16", "--splice", "1"]
     _finish(_torchrun(["pretrain-rbm", *flags, "--batch-size", "16", str(data),
                        str(tmp_path / "two")]))
-    from asrkt.cli.main import cli
     from click.testing import CliRunner
+
+    from asrkt.cli.main import cli
 
     result = CliRunner().invoke(cli, ["pretrain-rbm", *flags, "--batch-size", "32", str(data),
                                       str(tmp_path / "one")])
@@ -277,7 +278,7 @@ def test_two_rank_rbm_pretraining(tmp_path, corpus):
     curves = [[json.loads(x) for x in (tmp_path / name / "train.jsonl").read_text().splitlines()]
               for name in ("one", "two")]
     assert len(curves[0]) == len(curves[1]) == 3
-    for a, b in zip(*curves):
+    for a, b in zip(*curves, strict=True):
         assert b["recon_mse"] == pytest.approx(a["recon_mse"], rel=0.2)
     assert curves[1][1]["recon_mse"] < curves[1][0]["recon_mse"]
     assert [p.name for p in (tmp_path / "two" / "log").iterdir()] == ["pretrain-rbm.log"]
