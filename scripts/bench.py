@@ -21,7 +21,9 @@ else ``asrkt synth-digits``), then measures, each in a fresh one-thread child pr
 7. streaming training data (blocks of a fixed size) on 1x, 4x and 16x the synthetic corpus:
    epoch time (<= 17.6x) and peak RSS (<= 1.2x) at 16x;
 8. soft targets' bytes per frame, dense vs top-20 Kaldi Posterior, at the recipe's pdf count and
-   3,000 pdfs (reported), and a KT epoch with the teacher on the fly vs reading a dump.
+   3,000 pdfs (reported), and a KT epoch with the teacher on the fly vs reading a dump;
+9. data-parallel scaling: training frames/s of 2 processes x 1 thread under torchrun (DDP,
+   gloo) over 1 x 1, DNN and LSTMP at the recipe sizes (>= 1.7).
 
 Prints one table (value, target, PASS/MISS) and writes every number to the JSON file, plus
 bench-results/README-performance.md (the README's performance section for this run).
@@ -147,6 +149,9 @@ def build_rows(r: Dict[str, Any]) -> List[Row]:
     if "dump" in kt and "on_the_fly" in kt:
         rows.append(Row("8", "KT epoch (in memory): teacher on the fly / reading a dump",
                         kt["on_the_fly"]["cpu"] / kt["dump"]["cpu"]))
+    for key, label in (("dnn", "DNN"), ("lstm", "LSTMP")):
+        check("9", f"{label} training frames/s, 2 processes x 1 thread / 1 x 1 (torchrun)",
+              _get(r, "ddp", key, "speedup"), "", ">=", 1.7)
     setup = r.get("setup", {})
     rows.append(Row("6", "train-mono: frames x passes per CPU second",
                     _get(setup, "train_mono", "frame_passes_per_cpu_s"), fmt="{:,.0f}"))
@@ -251,6 +256,13 @@ def details(r: Dict[str, Any]) -> List[str]:
         out.append("- streaming (blocks of a fixed size, synthetic corpus): " + "; ".join(
             f"{t}x: {x['train_frames']:,} training frames, epoch {x['epochs'][0]['cpu']:.1f} "
             f"CPU s, peak RSS {x['_peak_rss_mb']:.0f} MB" for t, x in st.items()))
+    for key in ("dnn", "lstm"):
+        d = _get(r, "ddp", key)
+        if d:
+            out.append(f"- data-parallel {key.upper()}: {d['one']['frames_per_s']:,.0f} frames/s "
+                       f"with 1 process, {d['two']['frames_per_s']:,.0f} with 2 (1 thread each, "
+                       f"the recipe's minibatch per process, wall clock of rank 0's epoch): "
+                       f"{d['speedup']:.2f}x")
     soft = r.get("soft", {})
     for pdfs, sizes in soft.get("pdfs", {}).items():
         out.append(f"- soft targets at {pdfs} pdfs, bytes per frame on disk / in memory: dense "
@@ -447,6 +459,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--corpus", choices=["auto", "fsdd", "synth"], default="auto",
                         help="auto: FSDD from ../shared/data/fsdd when present, else "
                              "asrkt synth-digits (default).")
+    parser.add_argument("--only", metavar="STAGES", default=None,
+                        help="Run only these comma-separated stages after setup (feats, "
+                             "train, decode, scale, stream, soft, ddp).")
     parser.add_argument("--render", metavar="JSON",
                         help="Only print the table and rewrite README-performance.md (next to "
                              "JSON) from the results file of an earlier run.")
@@ -463,7 +478,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         write_performance_md(md, results, rows, table, results["meta"]["command"])
         print(f"README section: {md}")
         return 0
-    command = "python scripts/bench.py" + (" --quick" if args.quick else "")
+    command = ("python scripts/bench.py" + (" --quick" if args.quick else "")
+               + (f" --only {args.only}" if args.only else ""))
     start = time.perf_counter()
     out = Path(args.out)
     if not out.is_absolute():
@@ -477,7 +493,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "work": str(work), "fsdd": str(fsdd_root())}}
 
+    only = set(args.only.split(",")) if args.only else None
+
     def stage(key: str, name: str, timeout: float, **kwargs) -> Dict[str, Any]:
+        if only is not None and name not in only and name != "setup":
+            return {}
         t = time.perf_counter()
         print(f"[bench] {key} ...", end="", flush=True)
         res = run_stage(name, dict(kwargs, work=str(work), tag=key), logs, timeout)
@@ -512,10 +532,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             stage(f"scale_x{times}", "scale", 400, times=times, conf=DNN_CONF,
                   overrides=DNN_OVERRIDES)
         stream_rows_and_soft_rows(stage, q, setup.get("num_pdfs"))
+        stage("ddp", "ddp", 1200, epochs=1 if q else 2)
     finally:
         results["meta"]["seconds"] = time.perf_counter() - start
         results["meta"]["load_average_end"] = os.getloadavg()
         rows = build_rows(results)
+        if only is not None:  # leave out the rows of the stages not run
+            rows = [row for row in rows if row.value is not None]
         results["table"] = [dict(zip(["item", "measurement", "value", "target", "result"],
                                      row.cells()), raw=row.value) for row in rows]
         write_json(out, results)

@@ -9,6 +9,7 @@ Each writes a JSON dict to OUT. Run by scripts/bench.py; not a test.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
@@ -795,9 +796,65 @@ def stage_soft(args: Dict[str, Any]) -> Dict[str, Any]:
     return res
 
 
+# --------------------------------------------------------------------------------------------
+# ddp: item 9 (data-parallel scaling: N processes x 1 thread under torchrun vs 1 x 1)
+# --------------------------------------------------------------------------------------------
+def _torchrun_epochs(command: List[str], nproc: int, exp: Path) -> List[Dict[str, Any]]:
+    """Run ``torchrun --nproc-per-node NPROC -m asrkt COMMAND... EXP`` (one thread per
+    process); the training epochs of its train.jsonl (rank 0's wall clock, all ranks' frames).
+
+    Args:
+        command: the asrkt command and its arguments before EXP_DIR.
+        nproc: processes.
+        exp: the experiment directory.
+    """
+    import socket
+    import subprocess
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    torchrun = Path(sys.executable).with_name("torchrun")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run([str(torchrun), "--nproc-per-node", str(nproc), "--master-addr",
+                           "127.0.0.1", "--master-port", str(port), "-m", "asrkt", *command,
+                           str(exp)], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=1200)
+    if proc.returncode:
+        raise RuntimeError(f"torchrun exited with {proc.returncode}: {proc.stdout[-2000:]}"
+                           f"{proc.stderr[-2000:]}")
+    lines = [json.loads(x) for x in (exp / "train.jsonl").read_text().splitlines()]
+    return [x for x in lines if x.get("train_frames")]
+
+
+def stage_ddp(args: Dict[str, Any]) -> Dict[str, Any]:
+    """Training frames/s of 1 and 2 processes (1 thread each; the per-process minibatch of
+    the recipe, so 2 processes train on twice the frames per step) for the DNN
+    (train-teacher) and the LSTMP (finetune from scratch) at the recipe sizes; the best epoch
+    of ``epochs`` (the first one pays the warm-up)."""
+    work = Path(args["work"])
+    data, ali = work / "fbank" / "train", work / "exp" / "mono_ali"
+    epochs = str(args.get("epochs", 2))
+    res: Dict[str, Any] = {}
+    for key, command, conf in (("dnn", "train-teacher", "recipes/synth_digits/conf/dnn.yaml"),
+                               ("lstm", "finetune", "recipes/synth_digits/conf/lstm.yaml")):
+        runs = {}
+        for nproc in (1, 2):
+            exp = work / "ddp" / f"{key}_{nproc}"
+            lines = _torchrun_epochs([command, "--config", str(ROOT / conf), "--device", "cpu",
+                                      "--num-threads", "1", "--max-epochs", epochs,
+                                      "--min-epochs", epochs, str(data), str(ali)], nproc, exp)
+            best = max(lines, key=lambda x: x["frames_per_s"])
+            runs[nproc] = {"frames_per_s": best["frames_per_s"], "epochs": lines}
+            shutil.rmtree(exp, ignore_errors=True)
+        res[key] = {"one": runs[1], "two": runs[2],
+                    "speedup": runs[2]["frames_per_s"] / runs[1]["frames_per_s"]}
+    return res
+
+
 STAGES = {"setup": stage_setup, "train": stage_train, "feats": stage_feats,
           "decode": stage_decode, "scale": stage_scale, "stream": stage_stream,
-          "soft": stage_soft}
+          "soft": stage_soft, "ddp": stage_ddp}
 
 if __name__ == "__main__":
     import logging

@@ -127,6 +127,9 @@ class RunOptions(DeviceOptions, FeatureOptions):
                       "to it.")
     max_memory_mb: int = option(4096, ge=1, help="With --buffer-frames 0: the memory the "
                                                  "training data may take (MiB).")
+    dist_timeout: int = option(600, ge=1, help="Under torchrun: seconds a process waits for "
+                                               "the others in a collective before the job "
+                                               "fails with an error.")
 
 
 @dataclass
@@ -186,6 +189,12 @@ class _Optimisation(ModelSpec, RunOptions):
     chunk_len: int = option(20, ge=1, help="BPTT chunk length in frames (RNNs).")
     cv_fraction: float = option(0.1, gt=0, lt=1, help="Share of the utterances held out for "
                                                       "CV when no --cv-data is given.")
+    shuffle: bool = option(True, help="Shuffle the training data each epoch (--no-shuffle: "
+                                      "the data directory's order, e.g. to reproduce a run's "
+                                      "batches with another number of processes).")
+    precision: Literal["fp32", "bf16"] = option(
+        "fp32", help="Arithmetic of the forward pass: bf16 runs it under torch.autocast "
+                     "(weights, gradients and the optimiser stay float32).")
 
 
 @dataclass

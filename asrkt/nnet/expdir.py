@@ -28,14 +28,15 @@ def prepare_exp_dir(exp_dir: Path, config: Any, resume: bool) -> None:
         exp_dir: the experiment directory.
         config: the resolved config.
         resume: continue from the checkpoints (the config must match the saved one, except
-            ``device`` and ``num_threads``); without it, old checkpoints are removed.
+            ``device``, ``num_threads`` and ``dist_timeout``); without it, old checkpoints are
+            removed.
     """
     exp_dir.mkdir(parents=True, exist_ok=True)
     saved = exp_dir / "config.yaml"
     if resume and saved.exists():
         old = load_config(type(config), saved)
         diffs = [f.name for f in dataclasses.fields(config)
-                 if f.name not in ("device", "num_threads")
+                 if f.name not in ("device", "num_threads", "dist_timeout")
                  and getattr(old, f.name) != getattr(config, f.name)]
         if diffs:
             raise AsrktError(f"--resume: the config differs from {saved} in {', '.join(diffs)}")

@@ -78,6 +78,20 @@ def gather_inputs(corpus: Corpus, index: torch.Tensor,
     return rows.view(*index.shape, offsets.numel() * corpus.dim)
 
 
+def host_to_device(array: np.ndarray, device) -> torch.Tensor:
+    """``array`` as a tensor on ``device``: on CUDA copied from pinned memory without blocking
+    (a copy from pageable memory would wait for the GPU every batch), on CPU shared as is.
+
+    Args:
+        array: host data.
+        device: torch device.
+    """
+    tensor = torch.from_numpy(np.ascontiguousarray(array))
+    if torch.device(device).type != "cuda":
+        return tensor.to(device)
+    return tensor.pin_memory().to(device, non_blocking=True)
+
+
 def offsets_tensor(offsets: Sequence[int], device=None) -> torch.Tensor:
     """Frame offsets as the long tensor :func:`gather_inputs` adds to frame indices.
 
@@ -321,15 +335,15 @@ class ChunkedSequenceLoader:
         for idx_np, reset_np in plan:
             mask_np = idx_np >= 0
             positions = np.flatnonzero(mask_np)
-            idx = torch.from_numpy(np.ascontiguousarray(np.maximum(idx_np, 0))).to(device)
-            valid = torch.from_numpy(idx_np.reshape(-1)[positions]).to(device)
+            idx = host_to_device(np.maximum(idx_np, 0), device)
+            valid = host_to_device(idx_np.reshape(-1)[positions], device)
             lengths = torch.from_numpy(mask_np.sum(axis=1)) if self.chunk_len is None else None
             yield Batch(inputs=gather_inputs(self.corpus, idx, offsets),
                         targets={k: v.index_select(0, valid)
                                  for k, v in self.corpus.targets.items()},
-                        mask=torch.from_numpy(mask_np).to(device),
-                        positions=torch.from_numpy(positions).to(device),
-                        reset=None if reset_np is None else torch.from_numpy(reset_np).to(device),
+                        mask=host_to_device(mask_np, device),
+                        positions=host_to_device(positions, device),
+                        reset=None if reset_np is None else host_to_device(reset_np, device),
                         lengths=lengths, num_frames=int(positions.size))
 
 
@@ -396,6 +410,14 @@ class BlockLoader:
         if self.model.bidirectional:
             return -(-len(self.reader.utts) // streams)
         return -(-frames // (streams * self.settings["chunk_len"]))
+
+    def num_batches(self, epoch: int) -> int:
+        """Batches of ``epoch``: exact in memory, the estimate of ``len`` when streaming
+        (what data-parallel ranks agree on; :meth:`asrkt.nnet.trainer.Trainer.agreed_steps`)."""
+        if not self.reader.in_memory:
+            return len(self)
+        loader = self._loader(next(self.reader.blocks(epoch)), 0)
+        return len(loader.schedule(epoch)) if hasattr(loader, "schedule") else len(loader)
 
     def batches(self, epoch: int) -> Iterator[Batch]:
         """Yield the minibatches of ``epoch``, block after block."""

@@ -14,6 +14,7 @@ is skipped.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional
 
@@ -94,41 +95,129 @@ def cd1_step(rbm: RBM, vis: torch.Tensor, generator: torch.Generator, momentum: 
         momentum: momentum of this step.
         l2_penalty: weight decay on the weights.
     """
+    pos_hid, neg_vis, neg_hid = _gibbs(rbm, vis, generator)
+    error = float(torch.sum((neg_vis - vis) ** 2))
+    if rbm.vis_type == "gaussian" and _explosion_guard(rbm, float(vis.std()),
+                                                       float(neg_vis.std())):
+        return error
+    n = vis.shape[0]
+    grad_w = (pos_hid.t() @ vis - neg_hid.t() @ neg_vis) / n
+    _apply_update(rbm, (grad_w, (vis - neg_vis).mean(dim=0), (pos_hid - neg_hid).mean(dim=0)),
+                  momentum, l2_penalty, n)
+    return error
+
+
+def _gibbs(rbm: RBM, vis: torch.Tensor, generator: torch.Generator):
+    """(positive hidden probabilities, reconstruction, its hidden probabilities) of CD-1."""
     pos_hid = rbm.propagate(vis)
     sample = (torch.rand(pos_hid.shape, generator=generator, device=vis.device) < pos_hid)
     neg_vis = rbm.reconstruct(sample.to(vis.dtype))
-    neg_hid = rbm.propagate(neg_vis)
-    error = float(torch.sum((neg_vis - vis) ** 2))
-    if rbm.vis_type == "gaussian":
-        pos_std, neg_std = float(vis.std()), float(neg_vis.std())
-        if pos_std * 2 < neg_std:
-            scale = pos_std / neg_std
-            rbm.weight *= scale
-            rbm.vis_bias *= scale
-            rbm.hid_bias *= scale
-            rbm.learning_rate *= 0.9
-            rbm.reset_momentum()
-            logger.warning("Gaussian RBM: reconstruction std %.3f > 2 x data std %.3f, danger of "
-                           "weight explosion: weights scaled by %.3f, learning rate lowered to %g",
-                           neg_std, pos_std, scale, rbm.learning_rate)
-            return error
-    lr, n = rbm.learning_rate, vis.shape[0]
-    grad_w = (pos_hid.t() @ vis - neg_hid.t() @ neg_vis) / n
+    return pos_hid, neg_vis, rbm.propagate(neg_vis)
+
+
+def _explosion_guard(rbm: RBM, pos_std: float, neg_std: float) -> bool:
+    """Kaldi's guard of a Gaussian RBM: when the reconstruction's std exceeds twice the data's,
+    scale the parameters down, lower the learning rate, clear momentum; True: skip the update."""
+    if pos_std * 2 >= neg_std:
+        return False
+    scale = pos_std / neg_std
+    rbm.weight *= scale
+    rbm.vis_bias *= scale
+    rbm.hid_bias *= scale
+    rbm.learning_rate *= 0.9
+    rbm.reset_momentum()
+    logger.warning("Gaussian RBM: reconstruction std %.3f > 2 x data std %.3f, danger of "
+                   "weight explosion: weights scaled by %.3f, learning rate lowered to %g",
+                   neg_std, pos_std, scale, rbm.learning_rate)
+    return True
+
+
+def _apply_update(rbm: RBM, grads, momentum: float, l2_penalty: float, frames: int) -> None:
+    """The momentum update from the minibatch-mean gradients (weights, visible, hidden
+    biases) of ``frames`` frames."""
+    grad_w, grad_vis, grad_hid = grads
+    lr = rbm.learning_rate
     rbm.weight_corr.mul_(momentum).add_(lr * (grad_w - l2_penalty * rbm.weight))
-    rbm.vis_bias_corr.mul_(momentum).add_(lr * (vis - neg_vis).mean(dim=0))
-    rbm.hid_bias_corr.mul_(momentum).add_(lr * (pos_hid - neg_hid).mean(dim=0))
+    rbm.vis_bias_corr.mul_(momentum).add_(lr * grad_vis)
+    rbm.hid_bias_corr.mul_(momentum).add_(lr * grad_hid)
     rbm.weight += rbm.weight_corr
     rbm.vis_bias += rbm.vis_bias_corr
     rbm.hid_bias += rbm.hid_bias_corr
-    rbm.frames_seen += n
-    return error
+    rbm.frames_seen += frames
+
+
+class SharedCD1:
+    """CD-1 steps of data-parallel ranks: each step sums the minibatch statistics of every
+    rank (one all-reduce of one flat tensor: weight and bias gradient sums, frames, error and
+    the moments the Gaussian guard needs), so every rank applies the same update, that of the
+    ranks' minibatches together. A rank without a batch left joins each step with zeros until
+    a step where no rank had one (:meth:`drain`); the totals of the epoch's steps are kept.
+
+    Args:
+        reduce: sums a tensor over the ranks (returns the sum).
+    """
+
+    def __init__(self, reduce: Callable[[torch.Tensor], torch.Tensor]):
+        self.reduce = reduce
+        self.error, self.frames = 0.0, 0
+
+    @staticmethod
+    def statistics(rbm: RBM, vis: Optional[torch.Tensor],
+                   generator: torch.Generator) -> torch.Tensor:
+        """This rank's sums of one step as one flat tensor (zeros for ``vis`` None)."""
+        hid_dim, vis_dim = rbm.weight.shape
+        if vis is None:
+            return torch.zeros(hid_dim * vis_dim + vis_dim + hid_dim + 6,
+                               device=rbm.weight.device, dtype=rbm.weight.dtype)
+        pos_hid, neg_vis, neg_hid = _gibbs(rbm, vis, generator)
+        grad_w = pos_hid.t() @ vis - neg_hid.t() @ neg_vis
+        scalars = torch.stack([torch.tensor(float(vis.shape[0]), device=vis.device),
+                               torch.sum((neg_vis - vis) ** 2), vis.sum(), (vis ** 2).sum(),
+                               neg_vis.sum(), (neg_vis ** 2).sum()])
+        return torch.cat([grad_w.reshape(-1), (vis - neg_vis).sum(dim=0),
+                          (pos_hid - neg_hid).sum(dim=0), scalars.to(grad_w.dtype)])
+
+    def step(self, rbm: RBM, vis: Optional[torch.Tensor], generator: torch.Generator,
+             momentum: float, l2_penalty: float) -> int:
+        """One shared step; returns the frames of all ranks' batches (0: none had one).
+
+        Args:
+            rbm: the RBM (the same on every rank; updated in place).
+            vis: this rank's batch, or None when its data is used up.
+            generator / momentum / l2_penalty: as :func:`cd1_step`.
+        """
+        total = self.reduce(self.statistics(rbm, vis, generator))
+        hid_dim, vis_dim = rbm.weight.shape
+        cut = hid_dim * vis_dim
+        n, error, s_v, ss_v, s_n, ss_n = total[-6:].tolist()
+        frames = int(round(n))
+        if not frames:
+            return 0
+        self.error += error
+        self.frames += frames
+        elements = frames * vis_dim
+        std = [math.sqrt(max(ss - s * s / elements, 0.0) / max(elements - 1, 1))
+               for s, ss in ((s_v, ss_v), (s_n, ss_n))]
+        if rbm.vis_type == "gaussian" and _explosion_guard(rbm, *std):
+            return frames
+        grads = (total[:cut].view(hid_dim, vis_dim) / frames,
+                 total[cut:cut + vis_dim] / frames, total[cut + vis_dim:-6] / frames)
+        _apply_update(rbm, grads, momentum, l2_penalty, frames)
+        return frames
+
+    def drain(self, rbm: RBM, generator: torch.Generator, momentum_range, ramp_frames: int,
+              l2_penalty: float) -> None:
+        """Join the other ranks' remaining steps of the epoch with no batch of this rank's."""
+        while self.step(rbm, None, generator, momentum_at(rbm.frames_seen, *momentum_range,
+                                                          ramp_frames), l2_penalty):
+            pass
 
 
 def train_rbm_epoch(rbm: RBM, inputs: Callable[[torch.Tensor], torch.Tensor],
                     below: Callable[[torch.Tensor], torch.Tensor], order: torch.Tensor,
                     batch_size: int, generator: torch.Generator,
                     momentum_range, ramp_frames: int, l2_penalty: float,
-                    progress=None) -> Dict[str, float]:
+                    progress=None, shared: Optional[SharedCD1] = None) -> Dict[str, float]:
     """One CD-1 epoch over frames ``order``; returns error per frame and per element.
 
     Args:
@@ -142,6 +231,7 @@ def train_rbm_epoch(rbm: RBM, inputs: Callable[[torch.Tensor], torch.Tensor],
         ramp_frames: frames over which momentum ramps.
         l2_penalty: weight decay.
         progress: optional tqdm bar to advance per batch.
+        shared: data-parallel steps (the error totals are then ``shared``'s).
     """
     import time
 
@@ -152,7 +242,10 @@ def train_rbm_epoch(rbm: RBM, inputs: Callable[[torch.Tensor], torch.Tensor],
         data_time += time.perf_counter() - tick
         vis = below(vis)
         momentum = momentum_at(rbm.frames_seen, momentum_range[0], momentum_range[1], ramp_frames)
-        total += cd1_step(rbm, vis, generator, momentum, l2_penalty)
+        if shared is None:
+            total += cd1_step(rbm, vis, generator, momentum, l2_penalty)
+        else:
+            shared.step(rbm, vis, generator, momentum, l2_penalty)
         if progress is not None:
             progress.update(1)
     seconds = time.perf_counter() - start

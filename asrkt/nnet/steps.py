@@ -19,7 +19,7 @@ from asrkt.data.datadir import DataDir
 from asrkt.data.kaldi_files import read_map
 from asrkt.errors import AsrktError
 from asrkt.feats.pipeline import FeaturePipeline
-from asrkt.nnet.config import TrainConfig, resolve_device, set_threads
+from asrkt.nnet.config import TrainConfig, set_threads
 from asrkt.nnet.corpus import (
     BlockReader,
     TargetSource,
@@ -28,6 +28,7 @@ from asrkt.nnet.corpus import (
     split_holdout,
 )
 from asrkt.nnet.dbn import load_dbn
+from asrkt.nnet.distributed import DistContext, training_run
 from asrkt.nnet.expdir import log_hyperparameters, new_pipeline, prepare_exp_dir
 from asrkt.nnet.inference import TeacherTargets
 from asrkt.nnet.loaders import BlockLoader
@@ -38,7 +39,6 @@ from asrkt.nnet.posteriors import SoftTargetTable, read_info, soft_target_counts
 from asrkt.nnet.profiling import TrainerHooks
 from asrkt.nnet.targets import PdfAlignments, read_kaldi_text_vector
 from asrkt.nnet.trainer import Trainer
-from asrkt.utils.logs import command_log
 
 logger = logging.getLogger("asrkt.nnet")
 PathLike = Union[str, Path]
@@ -159,7 +159,7 @@ def bytes_per_frame(dim: int, sources: Dict[str, TargetSource]) -> int:
 
 def make_readers(config: TrainConfig, pipeline, targets: TargetSet,
                  train: Tuple[DataDir, List[str]], cv: Tuple[DataDir, List[str]],
-                 ali_dir: Optional[PathLike]):
+                 ali_dir: Optional[PathLike], dist: Optional[DistContext] = None):
     """Block readers of the training and CV utterances: one block kept in memory when the data
     fits ``max_memory_mb`` (or ``buffer_frames`` is set larger than it), else blocks of
     ``buffer_frames`` (automatic: half the budget each, as two are in memory at once) with
@@ -171,6 +171,7 @@ def make_readers(config: TrainConfig, pipeline, targets: TargetSet,
         targets: the target tables.
         train / cv: (data dir, utterances).
         ali_dir: ALI_DIR (alignments are re-opened lazily when streaming).
+        dist: data-parallel context: each reader yields this rank's share.
     """
 
     lengths = [feature_frames(d, u) for d, u in (train, cv)]
@@ -185,10 +186,16 @@ def make_readers(config: TrainConfig, pipeline, targets: TargetSet,
     if buffer and "pdf" in sources:
         ali = PdfAlignments(ali_dir)
         sources["pdf"] = TargetSource(ali.lazy(), str(ali.table))
+    dist = dist or DistContext()
+    for (d, u), name in ((train, "training"), (cv, "CV")):
+        if len(u) < dist.world_size:
+            raise AsrktError(f"{d.path}: {len(u)} {name} utterances for {dist.world_size} "
+                             f"processes; each process needs at least one")
     return [BlockReader(pipeline, d, u, n, sources, buffer, shuffle=shuffle, seed=config.seed,
                         options=dict(tolerance=config.length_tolerance, name=name,
-                                     max_skip_fraction=config.max_skip_fraction))
-            for (d, u), n, shuffle, name in ((train, lengths[0], True, "train"),
+                                     max_skip_fraction=config.max_skip_fraction),
+                        rank=dist.rank, world_size=dist.world_size)
+            for (d, u), n, shuffle, name in ((train, lengths[0], config.shuffle, "train"),
                                              (cv, lengths[1], False, "cv"))]
 
 
@@ -218,14 +225,14 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
     """
     hooks = hooks or TrainerHooks()
     exp_dir = Path(exp_dir)
-    prepare_exp_dir(exp_dir, config, resume)
-    with command_log(exp_dir / "log", command):
+    with training_run(config, exp_dir, command,
+                      lambda: prepare_exp_dir(exp_dir, config, resume)) as dist:
         log_hyperparameters(config, {"data": data_dir, "ali_dir": ali_dir,
                                      "post_dir": post_dir, "teacher": teacher,
                                      "init": init, "dbn": dbn,
                                      "cv_data": cv_data, "resume": resume,
                                      "loss": dataclasses.asdict(loss)})
-        device = resolve_device(config.device)
+        device = dist.device
         set_threads(config.num_threads)
         torch.manual_seed(config.seed)
         data = DataDir(data_dir)
@@ -246,9 +253,10 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
             pipeline = FeaturePipeline.from_dict(dbn_payload["pipeline"], dbn_path)
         else:
             pipeline = new_pipeline(config, data, train_utts)
-        pipeline.save(exp_dir / "feature_pipeline.yaml")
+        if dist.is_main:
+            pipeline.save(exp_dir / "feature_pipeline.yaml")
         train, cv = make_readers(config, pipeline, targets, (data, train_utts),
-                                 (cv_dir, cv_utts), ali_dir)
+                                 (cv_dir, cv_utts), ali_dir, dist)
         hooks.corpus_loaded("train", train)
         hooks.corpus_loaded("cv", cv)
         dim = pipeline.output_dim()
@@ -264,12 +272,12 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
         model.to(device)
         loaders = [BlockLoader(reader, model, device, config.batch_size, config.num_streams,
                                config.chunk_len, shuffle, config.seed)
-                   for reader, shuffle in ((train, True), (cv, False))]
+                   for reader, shuffle in ((train, config.shuffle), (cv, False))]
         counts = torch.as_tensor(targets.pdf_counts) if targets.pdf_counts is not None else None
         payload = lambda m: model_payload(m, pipeline, counts, command,  # noqa: E731
                                           dataclasses.asdict(config))
         trainer = Trainer(model, loaders[0], loaders[1], loss, config,
-                          exp_dir, payload, hooks)
+                          exp_dir, payload, hooks, dist)
         history = trainer.fit(resume)
         best = min((h for h in history), key=lambda h: h["cv_loss"])
         logger.info("best CV loss %.4f (frame acc %.2f%%) after epoch %d; model: %s",

@@ -11,6 +11,14 @@ by ``halving_factor`` after every epoch.
 
 Exact resume: shuffling depends only on (seed, epoch), the checkpoint holds model, optimiser and
 schedule state, so a resumed run ends with the same weights as an uninterrupted one.
+
+Data-parallel (under torchrun, :mod:`asrkt.nnet.distributed`): the training steps go through DDP
+(gradients averaged over the ranks), every rank runs the same number of steps per epoch (the
+largest share's; a rank with fewer batches starts its share over, as DistributedSampler pads),
+the epoch's sums (loss, correct frames, frames) are all-reduced, so every rank sees the same CV
+loss and newbob takes the same decision everywhere; rank 0 alone writes checkpoints (holding
+every rank's RNG state), ``train.jsonl``, ``curves.png`` and ``final.pt``; on resume every rank
+loads rank 0's checkpoint.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from tqdm import tqdm
 from asrkt.errors import AsrktError
 from asrkt.nnet.augment import mask_frequencies
 from asrkt.nnet.config import TrainConfig
+from asrkt.nnet.distributed import DistContext, all_gather_object, all_reduce, wrap_model
 from asrkt.nnet.losses import LossSpec, training_loss
 from asrkt.nnet.modelio import load_torch, save_torch
 from asrkt.nnet.models.base import detach_state
@@ -114,13 +123,16 @@ class Trainer:
         final_payload: callable(model) -> dict saved as ``final.pt``.
         hooks: an observer of every step's phases (e.g. :class:`asrkt.nnet.profiling.StepProfiler`);
             default: none.
+        dist: this process's place in a data-parallel job (default: alone).
     """
 
     def __init__(self, model, train_loader, cv_loader, loss_spec: LossSpec,
                  settings: TrainConfig, exp_dir: Path,
                  final_payload: Callable[[torch.nn.Module], Dict[str, Any]],
-                 hooks: Optional[TrainerHooks] = None):
+                 hooks: Optional[TrainerHooks] = None, dist: Optional[DistContext] = None):
         self.model, self.train_loader, self.cv_loader = model, train_loader, cv_loader
+        self.dist = dist or DistContext()
+        self.net = wrap_model(self.dist, model)  # what training steps call (DDP or the model)
         self.loss_spec, self.settings, self.exp_dir = loss_spec, settings, Path(exp_dir)
         self.final_payload = final_payload
         self.optimizer = make_optimizer(model, settings)
@@ -134,10 +146,15 @@ class Trainer:
         self.model.train(train)
         stats, state = EpochStats(), None
         total_loss, correct = 0.0, 0
-        check_every = 1 if next(self.model.parameters()).device.type == "cpu" else 50
+        device = next(self.model.parameters()).device
+        check_every = 1 if device.type == "cpu" else 50
+        net = self.net if train else self.model  # CV needs no gradient averaging
+        autocast = torch.autocast(device.type, dtype=torch.bfloat16,
+                                  enabled=getattr(self.settings, "precision", "fp32") == "bf16")
         start = time.perf_counter()
-        batches = loader.batches(epoch)
-        expected = len(loader)  # may differ by a batch between epochs (stream balancing)
+        steps = self.agreed_steps(loader, epoch) if train and self.dist.enabled else None
+        batches = self.batches_of(loader, epoch, steps)
+        expected = steps or len(loader)  # may differ by a batch between epochs (streams)
         bar = tqdm(total=expected, desc=f"epoch {epoch} {'train' if train else 'cv'}",
                    unit="batch", leave=False, disable=None)
         hooks = self.hooks
@@ -156,11 +173,12 @@ class Trainer:
                 if train and self.settings.freq_mask > 0:
                     inputs = mask_frequencies(inputs, self.model.input_dim,
                                               self.settings.freq_mask)
-                logits, state = self.model(inputs, state=state, reset=batch.reset,
-                                           lengths=batch.lengths)
+                with autocast:
+                    logits, state = net(inputs, state=state, reset=batch.reset,
+                                        lengths=batch.lengths)
                 if batch.positions is not None:
                     logits = logits.reshape(-1, logits.shape[-1]).index_select(0, batch.positions)
-                loss, hits = training_loss(logits, batch.targets, self.loss_spec)
+                loss, hits = training_loss(logits.float(), batch.targets, self.loss_spec)
                 hooks.phase_done("forward")
                 total_loss = total_loss + loss.detach() * batch.num_frames
                 correct = correct + hits
@@ -176,10 +194,51 @@ class Trainer:
         if number > 1 and check_every > 1:
             self._check_finite(total_loss, epoch, train, number - 1, check_every)
         stats.seconds = time.perf_counter() - start
-        stats.loss = float(total_loss) / max(stats.frames, 1)
-        stats.accuracy = int(correct) / max(stats.frames, 1)
+        total, hit_count, stats.frames = all_reduce(
+            self.dist, [float(total_loss), float(correct), float(stats.frames)])
+        stats.frames = int(stats.frames)
+        stats.loss = total / max(stats.frames, 1)
+        stats.accuracy = hit_count / max(stats.frames, 1)
         hooks.epoch_done(epoch, train, stats)
         return stats
+
+    def agreed_steps(self, loader, epoch: int) -> int:
+        """The number of training steps of ``epoch`` on every rank: the largest share's
+        (``loader.num_batches(epoch)`` when the loader knows it exactly, else ``len``)."""
+        count = loader.num_batches(epoch) if hasattr(loader, "num_batches") else len(loader)
+        return int(all_reduce(self.dist, [count], op="max")[0])
+
+    def batches_of(self, loader, epoch: int, steps: Optional[int]):
+        """The batches of ``epoch``: the loader's own (``steps`` None), else exactly ``steps``
+        of them, the share started over when it has fewer (its first batches again) and cut
+        when it has more (a streaming estimate that was low; logged).
+
+        Args:
+            loader: the loader.
+            epoch: the epoch.
+            steps: from :meth:`agreed_steps`, or None.
+        """
+        if steps is None:
+            yield from loader.batches(epoch)
+            return
+        done, passes = 0, 0
+        while done < steps:
+            passes += 1
+            before = done
+            for batch in loader.batches(epoch):
+                if done == steps:
+                    logger.warning("rank %d, epoch %d: %d steps agreed; the rest of this "
+                                   "rank's batches are left out", self.dist.rank, epoch, steps)
+                    return
+                done += 1
+                yield batch
+            if done == before:
+                raise AsrktError(f"rank {self.dist.rank}: no training batches in this "
+                                 f"process's share of the data (fewer utterances than "
+                                 f"processes?)")
+        if passes > 1:
+            logger.debug("rank %d, epoch %d: repeated batches to reach %d steps",
+                         self.dist.rank, epoch, steps)
 
     @staticmethod
     def _check_finite(total_loss: torch.Tensor, epoch: int, train: bool, number: int,
@@ -208,12 +267,16 @@ class Trainer:
 
     def save_checkpoint(self) -> None:
         # the RNG state too: dropout draws from it, and a resumed run must draw the same masks
+        # (every rank's: rank 0 writes them all)
         rng = {"cpu": torch.get_rng_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
+        ranks = all_gather_object(self.dist, rng)
+        if not self.dist.is_main:
+            return
         save_torch({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                    "schedule": asdict(self.state), "history": self.history, "rng": rng},
-                   self.checkpoint_path(self.state.epoch))
+                    "schedule": asdict(self.state), "history": self.history, "rng": rng,
+                    "rng_ranks": ranks}, self.checkpoint_path(self.state.epoch))
 
     def load_latest_checkpoint(self) -> bool:
         """Restore the newest checkpoint; False when there is none."""
@@ -233,6 +296,9 @@ class Trainer:
         self.state = ScheduleState(**saved["schedule"])
         self.history = list(saved["history"])
         rng = saved.get("rng") or {}
+        ranks = saved.get("rng_ranks") or []
+        if self.dist.enabled and len(ranks) == self.dist.world_size:
+            rng = ranks[self.dist.rank]
         if "cpu" in rng:
             torch.set_rng_state(rng["cpu"])
         if "cuda" in rng and torch.cuda.is_available():
@@ -267,7 +333,8 @@ class Trainer:
                 self.optimizer.load_state_dict(best[1])
             self._record(epoch, train, cv, accepted, lr)
             self.save_checkpoint()
-        save_torch(self.final_payload(self.model), self.exp_dir / "final.pt")
+        if self.dist.is_main:
+            save_torch(self.final_payload(self.model), self.exp_dir / "final.pt")
         return self.history
 
     def _record(self, epoch: int, train: Optional[EpochStats], cv: EpochStats,
@@ -286,8 +353,9 @@ class Trainer:
                         100 * cv.accuracy, "accepted" if accepted else "REJECTED", fps,
                         line["train_gflops_per_s"], 100 * line["data_share"])
         self.history.append(line)
-        write_history(self.exp_dir, self.history)
-        plot_curves(self.exp_dir / "curves.png", self.history)
+        if self.dist.is_main:
+            write_history(self.exp_dir, self.history)
+            plot_curves(self.exp_dir / "curves.png", self.history)
 
 
 def write_history(exp_dir: Path, history: List[Dict[str, Any]]) -> None:

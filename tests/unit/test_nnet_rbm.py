@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from asrkt.nnet.rbm import RBM, bernoulli_vis_bias, cd1_step, momentum_at, train_rbm_epoch
+from asrkt.nnet.rbm import (
+    RBM,
+    SharedCD1,
+    bernoulli_vis_bias,
+    cd1_step,
+    momentum_at,
+    train_rbm_epoch,
+)
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +130,36 @@ def test_pretrain_rbm_streaming_one_block_equals_in_memory(tmp_path):
     assert not same(layers[0], layers[60])  # other blocks, other order: trained all the same
     history = (tmp_path / "60" / "train.jsonl").read_text().splitlines()
     assert len(history) == 3 and all("recon_mse" in line for line in history)
+
+
+def _copy(rbm):
+    return RBM.from_state({k: v.clone() if torch.is_tensor(v) else v
+                           for k, v in rbm.state().items()})
+
+
+@pytest.mark.parametrize("vis_type,stddev", [("gaussian", 0.1), ("bernoulli", 0.1),
+                                             ("gaussian", 5.0)])  # 5.0: the guard fires
+def test_shared_cd1_of_two_ranks_is_the_step_on_both_batches(vis_type, stddev):
+    """Data-parallel CD-1 (SharedCD1): rank A's batch plus rank B's, statistics summed, gives
+    the update of one step on the two batches together (same hidden samples: CPU draws of
+    one generator concatenate); a rank without a batch adds nothing."""
+    gen = torch.Generator().manual_seed(1)
+    rbm = RBM.initial(10, 16, vis_type, 0.05, gen, stddev=stddev)
+    data = torch.randn(40, 10, generator=gen)
+    if vis_type == "bernoulli":
+        data = torch.sigmoid(data)
+    one, two = _copy(rbm), _copy(rbm)
+    cd1_step(one, data, torch.Generator().manual_seed(7), 0.5, 0.001)
+    gen_a, gen_b = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
+    torch.rand(24, 16, generator=gen_b)  # rank B's samples follow rank A's 24 frames
+    other = SharedCD1.statistics(two, data[24:], gen_b)
+    shared = SharedCD1(lambda t: t + other)
+    assert shared.step(two, data[:24], gen_a, 0.5, 0.001) == 40
+    for name in ("weight", "vis_bias", "hid_bias", "weight_corr", "learning_rate",
+                 "frames_seen"):
+        a, b = getattr(one, name), getattr(two, name)
+        assert (torch.allclose(a, b, atol=1e-5) if torch.is_tensor(a) else a == b), name
+    assert (two.learning_rate < 0.05) == (stddev > 1)  # the guard fired where meant to
+    idle = SharedCD1(lambda t: t)
+    before = two.weight.clone()
+    assert idle.step(two, None, gen_a, 0.5, 0.001) == 0 and torch.equal(two.weight, before)
