@@ -27,6 +27,8 @@ from typing import Any, Callable, Iterator, List, Optional
 import torch
 
 from asrkt.errors import AsrktError
+from asrkt.nnet.config import resolve_device
+from asrkt.utils.logs import command_log
 
 logger = logging.getLogger("asrkt.nnet")
 LAUNCHER_VARS = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
@@ -193,9 +195,6 @@ def training_run(config: Any, exp_dir: Path, command: str,
         command: the command name (log file).
         prepare: what rank 0 does first (e.g. :func:`asrkt.nnet.expdir.prepare_exp_dir`).
     """
-    from asrkt.nnet.config import resolve_device
-    from asrkt.utils.logs import command_log
-
     ctx = init_distributed(resolve_device(config.device), getattr(config, "dist_timeout", 600))
     root = logging.getLogger("asrkt")
     level = root.level

@@ -29,6 +29,7 @@ LAYERS: Dict[str, int] = {
     "hmm": 5, "nnet": 5,
     "decode": 6,
     "cli": 7,
+    "__main__": 8,  # python -m asrkt: the entry point above the CLI
 }
 
 
