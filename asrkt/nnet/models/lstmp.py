@@ -201,8 +201,12 @@ class LSTMPStack(nn.Module):
             bias = (getattr(self, f"bias_ih_l{k}") + getattr(self, f"bias_hh_l{k}"))[order]
             bias = bias * scale[:, 0]
             xw = torch.addmm(bias, x, w_ih.t()).view(steps, batch, 4 * cells)
-            hs, c_last = _LSTMPRecurrence.apply(xw, w_hh, getattr(self, f"weight_hr_l{k}"),
-                                                h0[k], c0[k], keep_t)
+            # the recurrence runs in float32 (its out= kernels are not autocast; under bf16
+            # autocast only the input projection above runs in bf16)
+            with torch.autocast(device_type=inputs.device.type, enabled=False):
+                hs, c_last = _LSTMPRecurrence.apply(
+                    xw.float(), w_hh.float(), getattr(self, f"weight_hr_l{k}").float(),
+                    h0[k].float(), c0[k].float(), keep_t.float())
             hs_last.append(hs[-1])
             cs_last.append(c_last)
             x = hs.view(steps * batch, proj)
