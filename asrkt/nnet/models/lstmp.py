@@ -201,12 +201,13 @@ class LSTMPStack(nn.Module):
             bias = (getattr(self, f"bias_ih_l{k}") + getattr(self, f"bias_hh_l{k}"))[order]
             bias = bias * scale[:, 0]
             xw = torch.addmm(bias, x, w_ih.t()).view(steps, batch, 4 * cells)
-            # the recurrence runs in float32 (its out= kernels are not autocast; under bf16
-            # autocast only the input projection above runs in bf16)
+            # the recurrence runs in the parameters' dtype (its out= kernels are not autocast;
+            # under bf16 autocast only the input projection above runs in bf16)
+            dtype = w_hh.dtype
             with torch.autocast(device_type=inputs.device.type, enabled=False):
                 hs, c_last = _LSTMPRecurrence.apply(
-                    xw.float(), w_hh.float(), getattr(self, f"weight_hr_l{k}").float(),
-                    h0[k].float(), c0[k].float(), keep_t.float())
+                    xw.to(dtype), w_hh, getattr(self, f"weight_hr_l{k}"), h0[k].to(dtype),
+                    c0[k].to(dtype), keep_t.to(dtype))
             hs_last.append(hs[-1])
             cs_last.append(c_last)
             x = hs.view(steps * batch, proj)
