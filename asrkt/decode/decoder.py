@@ -63,7 +63,7 @@ class Decoder:
         self.decoder = khg.LatticeFasterDecoder(self.fst, opts)
         self._lattice_search: Optional[LatticeSearch] = None
 
-    def _tid_matrix(self, utt: str, pdf_loglikes: np.ndarray, acoustic_scale: float) -> np.ndarray:
+    def tid_matrix(self, utt: str, pdf_loglikes: np.ndarray, acoustic_scale: float) -> np.ndarray:
         """[T, num_tids] float32 matrix of scaled log-likelihoods (checked)."""
         if pdf_loglikes.ndim != 2 or pdf_loglikes.shape[1] != self.model.num_pdfs:
             raise AsrktError(f"utterance '{utt}': log-likelihoods have shape "
@@ -93,7 +93,7 @@ class Decoder:
             One word list per scale, or None when decoding failed.
         """
         search_scale = self.config.acoustic_scale
-        mat = self._tid_matrix(utt, pdf_loglikes, search_scale)
+        mat = self.tid_matrix(utt, pdf_loglikes, search_scale)
         if self._lattice_search is None:
             self._lattice_search = LatticeSearch(self.fst, self.config.beam,
                                                  self.config.lattice_beam)
@@ -117,7 +117,7 @@ class Decoder:
         Returns:
             (words or None when decoding failed, alignment).
         """
-        mat = self._tid_matrix(utt, pdf_loglikes, acoustic_scale)
+        mat = self.tid_matrix(utt, pdf_loglikes, acoustic_scale)
         if mat.shape[0] == 0:
             return None, []
         ok, alignment, words, _ = khg.decode_utterance_lattice_faster(

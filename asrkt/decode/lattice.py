@@ -14,8 +14,9 @@ same property); with the default beams the hypotheses equal per-weight searches 
 Not every weight needs a shortest path: a path's cost at acoustic scale s is g + s * a (graph
 cost g, unscaled acoustic cost a), linear in s, so a path that is best at two scales is best at
 every scale between them, and when two paths are best at the ends of a range a single shortest
-path at the scale where their costs cross shows whether a third is best somewhere inside.
-:func:`sweep_best_paths` uses both and bisects only what they leave open.
+path at the scale where their costs cross shows whether a third is best somewhere inside (and
+if so, which: the range splits there). :func:`sweep_best_paths` needs about one shortest path
+per distinct best path over the sweep.
 """
 
 from __future__ import annotations
@@ -128,46 +129,56 @@ class ScaledLattice:
                         weight.value2 / ratio / self.lattice_scale)
 
 
-def _fill_from_two(found: Dict[int, Optional[BestPath]], scales: Sequence[float], lo: int,
-                   hi: int, lattice: ScaledLattice) -> bool:
-    """Fill ``lo < i < hi`` when the best paths at the ends are the only ones between them.
+def _crossing(a: BestPath, b: BestPath) -> Optional[float]:
+    """The acoustic scale at which two paths' costs are equal (None when parallel)."""
+    if a.acoustic_cost == b.acoustic_cost:
+        return None
+    return (b.graph_cost - a.graph_cost) / (a.acoustic_cost - b.acoustic_cost)
 
-    The two ends' lines g + s * a cross at one scale; a third path is best somewhere between
-    the ends only if it is below both lines there, so one shortest path at the crossing decides.
+
+def _settle(lattice: ScaledLattice, scales: Sequence[float], found: Dict[int, Optional[BestPath]],
+            span: Tuple[float, Optional[BestPath], float, Optional[BestPath], List[int]]
+            ) -> List[tuple]:
+    """Best paths at the sweep indices strictly inside one span of scales (x, a, y, b, inside),
+    where ``a`` is best at scale x and ``b`` at scale y.
+
+    Equal end paths fill the span; otherwise one shortest path at the crossing of their costs
+    either shows that no third path is best inside (the lower of the two lines then decides each
+    scale) or yields that path, and the span splits there (the parametric shortest path).
 
     Returns:
-        True when filled.
+        The spans left to settle.
     """
-    a, b = found[lo], found[hi]
-    if a is None or b is None:
-        return False
-    if a.same_path(b):
-        for i in range(lo + 1, hi):
-            found[i] = a
-        return True
-    if a.acoustic_cost == b.acoustic_cost:
-        return False
-    cross = (b.graph_cost - a.graph_cost) / (a.acoustic_cost - b.acoustic_cost)
-    if not min(scales[lo], scales[hi]) < cross < max(scales[lo], scales[hi]):
-        return False
+    x, a, y, b, inside = span
+    if not inside:
+        return []
+    if a is None or b is None or a.same_path(b):
+        found.update({i: a for i in inside})
+        return []
+    cross = _crossing(a, b)
+    if len(inside) == 1 or cross is None or not min(x, y) < cross < max(x, y):
+        i = inside[len(inside) // 2]
+        found[i] = lattice.best_path(scales[i])
+        return [(x, a, scales[i], found[i], [j for j in inside if j < i]),
+                (scales[i], found[i], y, b, [j for j in inside if j > i])]
     c = lattice.best_path(cross)
-    if c is None:
-        return False
-    known = c.same_path(a) or c.same_path(b)
-    if not known and c.cost(cross) < a.cost(cross) - COST_TOLERANCE * max(1.0, abs(a.cost(cross))):
-        return False
-    for i in range(lo + 1, hi):
-        found[i] = a if a.cost(scales[i]) <= b.cost(scales[i]) else b
-    return True
+    tent = a.cost(cross)
+    if c is None or c.same_path(a) or c.same_path(b) or \
+            c.cost(cross) >= tent - COST_TOLERANCE * max(1.0, abs(tent)):
+        found.update({i: a if a.cost(scales[i]) <= b.cost(scales[i]) else b for i in inside})
+        return []
+    near_x = [i for i in inside if (scales[i] - cross) * (x - cross) > 0]
+    near_y = [i for i in inside if (scales[i] - cross) * (y - cross) > 0]
+    found.update({i: c for i in inside if scales[i] == cross})
+    return [(x, a, cross, c, near_x), (cross, c, y, b, near_y)]
 
 
 def sweep_best_paths(lattice, lattice_scale: float, scales: Sequence[float]
                      ) -> Tuple[List[Optional[BestPath]], int]:
     """The best path at each acoustic scale of a monotonic sequence (e.g. 1/LMWT for a sweep).
 
-    Computes the paths at the two ends; a range whose ends have one best path shares it
-    throughout, and one whose ends differ is settled by one shortest path at the crossing of
-    their costs when no third path is best inside it (:func:`_fill_from_two`), else bisected.
+    Computes the paths at the two ends, then settles the scales between them from the
+    crossings of path costs (:func:`_settle`): about one shortest path per distinct best path.
 
     Args:
         lattice: raw lattice searched at ``lattice_scale`` (rescaled in place).
@@ -178,15 +189,16 @@ def sweep_best_paths(lattice, lattice_scale: float, scales: Sequence[float]
         (one path, or None when the lattice has no path, per scale; shortest paths computed).
     """
     scaled = ScaledLattice(lattice, lattice_scale)
-    found: Dict[int, Optional[BestPath]] = {}
-    ranges = [(0, len(scales) - 1)] if scales else []
-    while ranges:
-        lo, hi = ranges.pop()
-        for i in (lo, hi):
-            if i not in found:
+    if not scales:
+        return [], 0
+    last = len(scales) - 1
+    found: Dict[int, Optional[BestPath]] = {0: scaled.best_path(scales[0])}
+    found[last] = found[0] if last == 0 else scaled.best_path(scales[last])
+    spans = [(scales[0], found[0], scales[last], found[last], list(range(1, last)))]
+    while spans:
+        if scaled.shortest_paths > 3 * len(scales):  # guard: finish one scale at a time
+            for i in spans.pop()[4]:
                 found[i] = scaled.best_path(scales[i])
-        if hi - lo <= 1 or _fill_from_two(found, scales, lo, hi, scaled):
             continue
-        mid = (lo + hi) // 2
-        ranges += [(lo, mid), (mid, hi)]
+        spans += _settle(scaled, scales, found, spans.pop())
     return [found[i] for i in range(len(scales))], scaled.shortest_paths

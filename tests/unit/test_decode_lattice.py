@@ -63,7 +63,7 @@ def test_envelope_shortcut_equals_every_shortest_path(toy_system):
     scales = [1.0 / w for w in WEIGHTS]
     total = 0
     for utt, ll in loglikes.items():
-        mat = decoder._tid_matrix(utt, ll, search_scale)
+        mat = decoder.tid_matrix(utt, ll, search_scale)
         lattice = search.search(mat, allow_partial=True)
         every = ScaledLattice(lattice.copy(), search_scale)
         brute = [every.best_path(s) for s in scales]
@@ -84,17 +84,31 @@ def test_lattice_costs_match_the_path(toy_system):
     search_scale = decoder.config.acoustic_scale
     search = LatticeSearch(decoder.fst, decoder.config.beam, decoder.config.lattice_beam)
     for utt, ll in list(loglikes.items())[:4]:
-        lattice = search.search(decoder._tid_matrix(utt, ll, search_scale), allow_partial=True)
+        lattice = search.search(decoder.tid_matrix(utt, ll, search_scale), allow_partial=True)
         path = ScaledLattice(lattice, search_scale).best_path(0.1)
         assert len(path.tids) == len(ll)
         expected = -sum(ll[t, decoder.tid2pdf[tid]] for t, tid in enumerate(path.tids))
         assert path.acoustic_cost == pytest.approx(expected, rel=1e-4)
 
 
-def test_empty_utterance_is_a_failed_decode(toy_system):
+@pytest.mark.parametrize("allow_partial", [True, False])
+def test_short_and_empty_utterances_as_separate_searches(toy_system, allow_partial):
+    """Too short to reach a final state: a partial path or a failure, as LatticeFasterDecoder."""
+    import dataclasses
+
+    from asrkt.decode.decoder import Decoder
+
     decoder, loglikes = toy_system
-    ll = next(iter(loglikes.values()))
-    assert decoder.sweep("empty", ll[:0], [0.1, 0.2]) is None
+    decoder = Decoder(decoder.graph_dir, decoder.model,
+                      dataclasses.replace(decoder.config, allow_partial=allow_partial))
+    utt, ll = next(iter(loglikes.items()))
+    assert decoder.sweep(utt, ll[:0], [0.1, 0.2]) is None
+    for frames in (1, 3):
+        separate = [decoder.decode(utt, ll[:frames], s)[0] for s in (0.1, 0.2)]
+        swept = decoder.sweep(utt, ll[:frames], [0.1, 0.2])
+        assert swept == (None if separate[0] is None else separate)
+    short = decoder.sweep(utt, ll[:1], [0.1, 0.2])
+    assert (short is None) == (not allow_partial)
 
 
 def test_run_decode_sweep_writes_every_weight(toy_system, tmp_path):
