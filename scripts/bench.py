@@ -330,14 +330,15 @@ def findings(r: Dict[str, Any], rows: List[Row]) -> List[str]:
                 f"{d['decode_sweep']['lm_weights']} weights, RTF "
                 f"{d['decode_sweep']['rtf_per_core']:.4f} vs "
                 f"{d['decode_single']['rtf_per_core']:.4f}): the sweep searches once per "
-                f"utterance, but with kaldi-decoder's LatticeSimpleDecoder (the only binding "
-                f"that returns a raw lattice; no max-active, slower than the LatticeFasterDecoder "
-                f"of one pass), and then runs OpenFst shortest paths on the rescaled lattice "
-                f"(two per utterance when its best path does not change over the range, one more "
-                f"per change; asrkt/decode/lattice.py). Fix: a binding of "
-                f"LatticeFasterDecoder::GetRawLattice in kaldi-hmm-gmm, and the best paths of all "
-                f"weights in one pass over the topologically sorted lattice in C++ (one Viterbi "
-                f"recursion with a cost vector per state).")
+                f"utterance, with kaldi-decoder's LatticeSimpleDecoder (the only binding that "
+                f"returns a raw lattice), then builds that state-level lattice and runs OpenFst "
+                f"shortest paths over all of it: at least two per utterance (the ends of the "
+                f"range), about one per distinct best path (alignment changes count too; "
+                f"asrkt/decode/lattice.py). A smaller --lattice-beam shrinks the lattice at the "
+                f"risk of losing a weight's path. Fix: the best paths of all weights in one pass "
+                f"over the topologically sorted lattice in C++ (one Viterbi recursion with a cost "
+                f"per weight and state), or a binding that prunes the lattice to the paths best "
+                f"at some weight of the range.")
     row = by.get("DNN teacher: step time outside forward/backward/optimiser")
     if row and _near(row) and "phase_shares" in dnn:
         out.append(

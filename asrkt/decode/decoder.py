@@ -63,7 +63,8 @@ class Decoder:
         self.decoder = khg.LatticeFasterDecoder(self.fst, opts)
         self._lattice_search: Optional[LatticeSearch] = None
 
-    def tid_matrix(self, utt: str, pdf_loglikes: np.ndarray, acoustic_scale: float) -> np.ndarray:
+    def tid_matrix(self, utt: str, pdf_loglikes: np.ndarray, acoustic_scale: float
+                   ) -> np.ndarray:
         """[T, num_tids] float32 matrix of scaled log-likelihoods (checked)."""
         if pdf_loglikes.ndim != 2 or pdf_loglikes.shape[1] != self.model.num_pdfs:
             raise AsrktError(f"utterance '{utt}': log-likelihoods have shape "
@@ -145,7 +146,7 @@ def _decode_job(job: int, utts: List[str], tick: Callable[[int], None]) -> Dict[
         if hyps is None:
             failed.append(utt)
             hyps = [[] for _ in weights]
-        for (name, _), words in zip(weights, hyps):
+        for (name, _), words in zip(weights, hyps, strict=True):
             out[name][utt] = words
         tick(1)
     if failed:

@@ -55,7 +55,7 @@ class BestPath:
         """The path's cost at acoustic scale ``scale``."""
         return self.graph_cost + scale * self.acoustic_cost
 
-    def same_path(self, other: "BestPath") -> bool:
+    def same_path(self, other: BestPath) -> bool:
         """Same labels and graph cost, hence the same cost at every acoustic scale."""
         return (self.tids == other.tids and self.words == other.words
                 and abs(self.graph_cost - other.graph_cost) <= GRAPH_COST_TOLERANCE)

@@ -17,7 +17,7 @@ def toy_system(tmp_path_factory):
     """A toy monophone GMM, a word-loop graph and noisy test log-likelihoods (so that the LM
     weight changes some hypotheses)."""
     from asrkt.data.datadir import DataDir
-    from asrkt.decode.decoder import Decoder, DecodeConfig, gmm_source
+    from asrkt.decode.decoder import DecodeConfig, Decoder, gmm_source
     from asrkt.decode.graph import make_graph
     from asrkt.hmm.grammar import make_word_loop
     from asrkt.hmm.lang import prepare_lang
@@ -69,7 +69,8 @@ def test_envelope_shortcut_equals_every_shortest_path(toy_system):
         brute = [every.best_path(s) for s in scales]
         swept, count = sweep_best_paths(lattice, search_scale, scales)
         assert [p.words for p in swept] == [p.words for p in brute], utt
-        for s, p, q in zip(scales, swept, brute):  # equally good paths (alignments may tie)
+        # equally good paths (alignments may tie)
+        for s, p, q in zip(scales, swept, brute, strict=True):
             assert p.cost(s) == pytest.approx(q.cost(s), rel=1e-5), (utt, s)
         total += count
     assert total < len(scales) * len(loglikes) / 2, total
