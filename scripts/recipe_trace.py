@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Show that the FSDD recipe scripts of the working tree run the same asrkt commands, and write
-the same tables, as those of a git revision (default HEAD), on a tiny FSDD subset.
+the same tables, as those of a git revision (default 0a94943, the last whose run.sh had the study
+flags), on a tiny FSDD subset.
 
 Every scenario (the command named in the header of a committed table) runs twice: with the
 recipes of the revision (``git archive``) and with those of the working tree, each in its own
@@ -18,7 +19,7 @@ argv) and then runs the real one. The two multisets of commands must be equal in
 The tables a scenario writes must be equal but for their command and date lines. The tiny
 configuration is recipes/fsdd/conf/tiny on a copy of three speakers' first recordings.
 
-Usage: scripts/recipe_trace.py --fsdd ../shared/data/fsdd --out /tmp/trace [--rev HEAD]
+Usage: scripts/recipe_trace.py --fsdd ../shared/data/fsdd --out /tmp/trace [--rev 0a94943]
   [--only main,cvlmwt,...]      (the asrkt and python of this environment are used)
 Exit status 0 when every scenario matches; the report is printed and written to OUT/report.md.
 """
@@ -36,7 +37,6 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--speakers", "george jackson", "--max-index", "5", "--folds", "george",
@@ -47,7 +47,7 @@ OFFICIAL = ["--protocol", "official", "--conditions", "full", "--seeds", "1", "-
 
 # name -> (work dir, old commands, new commands, tables); "{fsdd}", "{work}", "{lmwt}" are filled
 # in; commands run in the side's recipes/fsdd, in this order, after the scenarios before them.
-SCENARIOS: Dict[str, Tuple[str, List[List[str]], List[List[str]], List[str]]] = {
+SCENARIOS: dict[str, tuple[str, list[list[str]], list[list[str]], list[str]]] = {
     "main": ("main",
              [["run.sh", "--work", "{work}", *TINY, "--kt-reg", "0.5", "--teacher-freq-mask", "8", "{fsdd}"]],
              [["run.sh", "--work", "{work}", *TINY, "{fsdd}"]],
@@ -94,7 +94,7 @@ def tiny_fsdd(src: Path, dst: Path, speakers=("george", "jackson", "theo"), max_
     rec = dst / "recordings"
     rec.mkdir(parents=True, exist_ok=True)
     for wav in sorted((src / "recordings").glob("*.wav")):
-        digit, spk, index = wav.stem.split("_")
+        _digit, spk, index = wav.stem.split("_")
         if spk in speakers and int(index) < max_index and not (rec / wav.name).exists():
             (rec / wav.name).symlink_to(wav.resolve())
 
@@ -111,7 +111,7 @@ def make_side(side: Path, rev: str | None) -> None:
         t.extractall(side)
 
 
-def flag_options() -> Dict[str, set]:
+def flag_options() -> dict[str, set]:
     """asrkt command -> its options that take no value."""
     from asrkt.cli.main import cli
 
@@ -132,7 +132,7 @@ def norm_value(value: str, cwd: str, side: str) -> str:
     return prefix + value.replace(side, "<SIDE>")
 
 
-def canonical(record: dict, side: str, flags: Dict[str, set]) -> str:
+def canonical(record: dict, side: str, flags: dict[str, set]) -> str:
     argv, cwd = record["argv"], record["cwd"]
     name, args = argv[0], argv[1:]
     options, positionals, i = [], [], 0
@@ -159,12 +159,12 @@ def canonical(record: dict, side: str, flags: Dict[str, set]) -> str:
                        f"threads {threads}"])
 
 
-def table_lines(path: Path, side: str) -> List[str]:
-    skip = re.compile(r"command:|- date:|\bon \d{4}-\d\d-\d\d", re.I)
+def table_lines(path: Path, side: str) -> list[str]:
+    skip = re.compile(r"command:|- date:|\bon \d{4}-\d\d-\d\d", re.IGNORECASE)
     return [line.replace(side, "<SIDE>") for line in path.read_text().splitlines() if not skip.search(line)]
 
 
-def run_side(side: Path, name: str, fsdd: Path, lmwt: Path, env: dict) -> Tuple[List[dict], int]:
+def run_side(side: Path, name: str, fsdd: Path, lmwt: Path, env: dict) -> tuple[list[dict], int]:
     work, old_cmds, new_cmds, _ = SCENARIOS[name]
     cmds = old_cmds if side.name == "old" else new_cmds
     trace = side / f"trace_{name}.jsonl"
@@ -173,7 +173,7 @@ def run_side(side: Path, name: str, fsdd: Path, lmwt: Path, env: dict) -> Tuple[
     for cmd in cmds:
         filled = [a.format(fsdd=fsdd, work=side / work, lmwt=lmwt) for a in cmd]
         with open(side / f"log_{name}.txt", "a") as log:
-            rc = subprocess.run(["bash", *filled], cwd=side / "recipes" / "fsdd", env=env,
+            rc = subprocess.run(["bash", *filled], cwd=side / "recipes" / "fsdd", env=env, check=False,
                                 stdout=log, stderr=subprocess.STDOUT).returncode
         if rc != 0:
             return [], rc
@@ -185,7 +185,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fsdd", type=Path, default=ROOT.parent / "shared" / "data" / "fsdd")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--rev", default="HEAD")
+    parser.add_argument("--rev", default="0a94943",
+                        help="revision to compare with (default: the last whose run.sh had the study flags)")
     parser.add_argument("--only", default=",".join(SCENARIOS))
     args = parser.parse_args()
     real = shutil.which("asrkt")
