@@ -114,6 +114,30 @@ def table(exp: Path, systems: List[str], test_sets: List[str]) -> Tuple[List[str
     return rows, numbers
 
 
+def environment() -> str:
+    """The packages and CPU that the numbers depend on: the same commands give the same table on
+    one machine, but features and models differ in their last bits with the CPU's SIMD kernels
+    (torch's CPU capability) and the package builds, and the GMM amplifies such differences."""
+    from importlib import metadata
+
+    versions = []
+    for name in ("torch", "torchaudio", "numpy", "kaldi-hmm-gmm", "espeakng-loader"):
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} -")
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "?") \
+        if Path("/proc/cpuinfo").exists() else platform.processor() or "?"
+    try:
+        import torch
+
+        cpu += f", torch kernels {torch.backends.cpu.get_cpu_capability()}"
+    except ImportError:
+        pass
+    return f"{', '.join(versions)}; CPU: {cpu}"
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--exp", type=Path, required=True)
@@ -137,7 +161,8 @@ def main(argv: Optional[List[str]] = None) -> int:
              f"- seed(s): {args.seed}",
              f"- split: {args.split}",
              f"- date: {datetime.datetime.now():%Y-%m-%d %H:%M}, machine: {platform.machine()}, "
-             f"{platform.system()}, Python {platform.python_version()}", "",
+             f"{platform.system()}, Python {platform.python_version()}",
+             f"- environment: {environment()}", "",
              "%WER (best LM weight of the sweep, as Kaldi's best_wer), per test set and pooled:", ""]
     lines += rows
     if args.corpus_config is not None and args.corpus_config.exists():

@@ -2,16 +2,17 @@
 # FSDD monophone GMM check (not run in CI; the full FSDD experiment is recipes/fsdd/run.sh):
 # prepare (recipes/fsdd/local/fsdd_prepare.sh), MFCC + CMN, train-mono, word-loop graph,
 # decode, score. Prints the best %WER.
-# Usage: fsdd_mono.sh [--split official|heldout:<speaker>] [--nj N] [--totgauss N] <fsdd dir> <work dir>
+# Usage: fsdd_mono.sh [options] <fsdd dir> <work dir>
 set -euo pipefail
-split=official
-nj=1
-totgauss=1000
-stage=0
-help_message="Usage: $0 [--split official|heldout:SPK] [--nj N] [--totgauss N] [--stage N] <fsdd dir> <work dir>"
+split=official          # official, or heldout:<speaker>
+nj=1                    # parallel jobs
+totgauss=1000           # monophone GMM size
+stage=0                 # first stage to run
+. "$(dirname "$0")/parse_options.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/parse_options.sh"
-[ $# -eq 2 ] || { echo "$help_message" >&2; exit 1; }
+. "$here/stage.sh"
+. "$here/systems.sh"
+[ $# -eq 2 ] || { echo "Usage: $0 [options] <fsdd dir> <work dir> (--help for more)" >&2; exit 1; }
 src=$1; work=$2
 root=$(cd "$here/../.." && pwd)
 [ -x "$root/.venv/bin/asrkt" ] && export PATH="$root/.venv/bin:$PATH"
@@ -28,9 +29,9 @@ if [ $stage -le 1 ]; then
   done
 fi
 if [ $stage -le 2 ]; then
-  asrkt train-mono --nj $nj --totgauss $totgauss data/train data/lang exp/mono
+  train_mono_system exp/mono data/train data/lang --nj $nj --totgauss $totgauss
 fi
 if [ $stage -le 3 ]; then
-  asrkt make-graph data/lang_loop exp/mono exp/mono/graph
-  asrkt decode --nj $nj exp/mono/graph data/test exp/mono exp/mono/decode_test
+  graph_system exp/mono/graph data/lang_loop exp/mono
+  decode_gmm_system exp/mono/decode_test exp/mono/graph data/test exp/mono --nj $nj
 fi

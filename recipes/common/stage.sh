@@ -4,6 +4,7 @@
 #                                                     logging a timestamped line
 #   done_or_run DIR cmd args...                       runs cmd unless DIR/.done exists, then
 #                                                     creates DIR/.done (skip-if-done)
+#   quote_command NAME ARGS...                        the command line for a results header
 stage_begins() {
   local n=$1; shift
   if [ "$stage" -le "$n" ] && [ "$stop_stage" -ge "$n" ]; then
@@ -23,6 +24,19 @@ done_or_run() {
   mkdir -p "$dir" && touch "$dir/.done"
 }
 
-require_dir() {
-  [ -d "$1" ] || { echo "$0: $1 not found: $2" >&2; exit 1; }
+
+# quote_command NAME ARGS...: "NAME ARGS" as a shell line for a results header, without the
+# --stage/--stop-stage options (they do not shape the results); arguments with spaces quoted
+quote_command() {
+  local line=$1; shift
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --stage|--stop-stage) shift ;;
+      --stage=*|--stop-stage=*) ;;
+      *" "*) line="$line '$1'" ;;
+      *) line="$line $1" ;;
+    esac
+    shift
+  done
+  echo "$line"
 }

@@ -2,8 +2,7 @@
 # yesno (Kaldi's egs/yesno/s5): monophone GMM-HMM on 60 recordings of eight yes/no words.
 # Train on the first half of the sorted files, test on the second half; Kaldi gets %WER 0.00.
 #
-# Usage: ./run.sh [--stage N] [--stop-stage N] [--nj N] [--grammar unigram|loop] [waves_yesno dir]
-#   (default corpus: ../../../shared/data/yesno/waves_yesno)
+# Usage: ./run.sh [options] [waves_yesno dir]   (default corpus: ../../../shared/data/yesno/waves_yesno)
 # Stages: 0 data + dict + LM, 1 lang + G, 2 MFCC + CMVN, 3 train-mono, 4 graph, 5 decode + score;
 # the neural stages: 6 alignments + fbank, 7 DNN teacher, 8 soft targets, 9 LSTM baseline,
 # 10 LSTM KT pre-training + fine-tuning, 11 hybrid decoding + RESULTS.md.
@@ -14,14 +13,13 @@ cd "$(dirname "$0")"
 
 stage=0
 stop_stage=100
-nj=1
-grammar=unigram       # unigram: Kaldi's task.arpabo (YES/NO); loop: uniform word loop
-totgauss=400
-seed=777
-help_message="Usage: $0 [--stage N] [--stop-stage N] [--nj N] [--grammar unigram|loop] [--seed N] [waves_dir]"
-cmdline="recipes/yesno/run.sh $*"
+nj=1                    # parallel jobs
+grammar=unigram         # unigram: Kaldi's task.arpabo (YES/NO); loop: uniform word loop
+totgauss=400            # monophone GMM size (as Kaldi's egs/yesno)
+seed=777                # seed of the neural systems
 . ../common/parse_options.sh
 . ../common/stage.sh
+. ../common/systems.sh
 . ./path.sh
 
 waves=${1:-../../../shared/data/yesno/waves_yesno}
@@ -50,12 +48,11 @@ if stage_begins 2 "MFCC and CMVN"; then
 fi
 
 if stage_begins 3 "monophone training"; then
-  done_or_run exp/mono0a \
-    asrkt train-mono --nj $nj --totgauss $totgauss data/train_yesno data/lang exp/mono0a
+  train_mono_system exp/mono0a data/train_yesno data/lang --nj $nj --totgauss $totgauss
 fi
 
 if stage_begins 4 "graph"; then
-  done_or_run exp/mono0a/graph_tgpr asrkt make-graph data/lang_test exp/mono0a exp/mono0a/graph_tgpr
+  graph_system exp/mono0a/graph_tgpr data/lang_test exp/mono0a
 fi
 
 if stage_begins 5 "decoding"; then
@@ -64,48 +61,38 @@ if stage_begins 5 "decoding"; then
 fi
 
 if stage_begins 6 "training alignments (pdf targets) and fbank features for the neural nets"; then
-  done_or_run exp/mono0a_ali bash -c "asrkt align --nj $nj data/train_yesno data/lang exp/mono0a exp/mono0a_ali && \
-    asrkt ali-to-pdf exp/mono0a_ali scp:exp/mono0a_ali/ali.scp exp/mono0a_ali/pdf.ark"
+  align_system exp/mono0a_ali data/train_yesno data/lang exp/mono0a --nj $nj
   for x in train_yesno test_yesno; do
-    if [ ! -f data/fbank/$x/.done ]; then
-      mkdir -p data/fbank/$x && cp data/$x/{wav.scp,text,utt2spk,spk2utt} data/fbank/$x/
-      asrkt make-feats --config conf/fbank.yaml --nj $nj data/fbank/$x fbank
-      asrkt compute-cmvn data/fbank/$x
-      touch data/fbank/$x/.done
-    fi
+    feats_dir conf/fbank.yaml $nj data/$x data/fbank/$x fbank true
   done
 fi
 
 if stage_begins 7 "DNN teacher (random init, cross-entropy, newbob)"; then
-  done_or_run exp/dnn asrkt train-teacher --config conf/dnn.yaml --seed $seed \
-    data/fbank/train_yesno exp/mono0a_ali exp/dnn
+  train_teacher_system exp/dnn data/fbank/train_yesno exp/mono0a_ali --config conf/dnn.yaml --seed $seed
 fi
 
 if stage_begins 8 "soft targets of the teacher"; then
-  done_or_run exp/dnn_post asrkt dump-posteriors exp/dnn data/fbank/train_yesno exp/dnn_post
+  posteriors_system exp/dnn_post exp/dnn data/fbank/train_yesno
 fi
 
 if stage_begins 9 "LSTM baseline (random init, cross-entropy)"; then
-  done_or_run exp/lstm_ce asrkt finetune --config conf/lstm.yaml --seed $seed \
-    data/fbank/train_yesno exp/mono0a_ali exp/lstm_ce
+  finetune_system exp/lstm_ce data/fbank/train_yesno exp/mono0a_ali --config conf/lstm.yaml --seed $seed
 fi
 
 if stage_begins 10 "LSTM KT pre-training on the soft targets, then fine-tuning"; then
-  done_or_run exp/lstm_kt asrkt kt-pretrain --config conf/lstm.yaml --seed $seed \
-    data/fbank/train_yesno exp/dnn_post exp/lstm_kt
-  done_or_run exp/lstm_kt_ft asrkt finetune --config conf/lstm.yaml --seed $seed --init exp/lstm_kt \
-    data/fbank/train_yesno exp/mono0a_ali exp/lstm_kt_ft
+  kt_system exp/lstm_kt data/fbank/train_yesno exp/dnn_post --config conf/lstm.yaml --seed $seed
+  finetune_system exp/lstm_kt_ft data/fbank/train_yesno exp/mono0a_ali --config conf/lstm.yaml --seed $seed \
+    --init exp/lstm_kt
 fi
 
 if stage_begins 11 "hybrid decoding and RESULTS.md"; then
   for sys in dnn lstm_ce lstm_kt_ft; do
-    done_or_run exp/$sys/decode_test_yesno bash -c "asrkt forward exp/$sys data/fbank/test_yesno exp/$sys/loglikes_test_yesno && \
-      asrkt decode-nnet --nj $nj --data-dir data/fbank/test_yesno exp/mono0a/graph_tgpr \
-        scp:exp/$sys/loglikes_test_yesno/loglikes.scp exp/mono0a exp/$sys/decode_test_yesno"
+    decode_system exp/$sys/decode_test_yesno exp/$sys data/fbank/test_yesno exp/mono0a/graph_tgpr \
+      exp/mono0a exp/$sys/loglikes_test_yesno "" --nj $nj
   done
   ln -sfn mono0a exp/mono
   python "$ASRKT_ROOT/scripts/results_table.py" --exp exp --systems "mono dnn lstm_ce lstm_kt_ft" \
-    --test-sets test_yesno --title "yesno (Kaldi egs/yesno split)" --command "$cmdline" --seed $seed \
+    --test-sets test_yesno --title "yesno (Kaldi egs/yesno split)" --command "$(quote_command recipes/yesno/run.sh "${script_args[@]}")" --seed $seed \
     --split "train: first 30 sorted files; test: last 30" --out RESULTS.md
   cat RESULTS.md
 fi

@@ -1,8 +1,12 @@
-"""recipes/fsdd/run.sh end to end on a tiny FSDD subset: every stage through scoring and RESULTS.md.
+"""recipes/fsdd end to end on a tiny FSDD subset, one test per script: run.sh (every stage through
+RESULTS.md), local/run_vtlp.sh, local/cv_study.sh, local/run_cv_lmwt.sh, local/teacher_study.sh;
+and the option parsing all recipe scripts share.
 
 Two speakers, recording indices 0-4 (100 utterances), one speaker-independent fold (train on
 jackson, test on george), one seed, the tiny configs of recipes/fsdd/conf/tiny (one epoch per
-neural stage). Checks the plumbing, not the accuracy. Everything is written under tmp_path.
+neural stage). Checks the plumbing, not the accuracy. Everything is written under tmp dirs; the
+run.sh work dir is shared by the tests of the scripts that build on it (module-scoped fixture).
+scripts/recipe_trace.py checks that the scripts run the commands of the earlier run.sh flags.
 """
 
 from __future__ import annotations
@@ -17,72 +21,98 @@ import pytest
 import yaml
 
 SYSTEMS = ("dnn_rand", "dnn_rbm", "lstm_ce", "lstm_kt_rand_ft", "lstm_kt_rbm_ft")
+STUDY_SYSTEMS = ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg", "dnn_rand_fm8", "dnn_rbm_fm8")
+CELLS = ["--folds", "george", "--conditions", "full", "--seeds", "1", "--conf", "conf/tiny"]
 
 
 def _env() -> dict:
     return dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
 
 
+def _run(cmd, timeout=600, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def _wer(decode: Path) -> str:
+    return (decode / "scoring_kaldi" / "best_wer").read_text()
+
+
+@pytest.fixture(scope="module")
+def main_run(fsdd_dir, repo_root, tmp_path_factory):
+    """run.sh on the tiny subset: (work dir, command, the run's result)."""
+    work = tmp_path_factory.mktemp("fsdd") / "work"
+    cmd = ["bash", str(repo_root / "recipes" / "fsdd" / "run.sh"), "--work", str(work), "--speakers",
+           "george jackson", "--max-index", "5", *CELLS, str(fsdd_dir)]
+    return work, cmd, _run(cmd)
+
+
+def _local(repo_root: Path, name: str) -> str:
+    return str(repo_root / "recipes" / "fsdd" / "local" / name)
+
+
 @pytest.mark.slow
-def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
-    work = tmp_path / "work"
-    run = repo_root / "recipes" / "fsdd" / "run.sh"
-    cmd = ["bash", str(run), "--work", str(work), "--speakers", "george jackson", "--max-index", "5",
-           "--folds", "george", "--conditions", "full", "--seeds", "1", "--conf", "conf/tiny",
-           "--kt-reg", "0.5", "--vtlp", "0.9 1.1", str(fsdd_dir)]
-    result = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600)
+def test_run_sh_builds_and_decodes_the_paper_and_chosen_systems(main_run, repo_root):
+    work, cmd, result = main_run
     log = result.stdout[-3000:] + result.stderr[-3000:]
     assert result.returncode == 0, log
-    for n in range(13):
+    for n in range(14):
         assert f"stage {n}:" in result.stderr, f"stage {n} did not run\n{log}"
     exp = work / "exp" / "si_george" / "full"
-    assert (exp / "mono" / "decode_test" / "scoring_kaldi" / "best_wer").read_text().startswith("%WER")
-    for system in SYSTEMS:
-        best = exp / "seed1" / system / "decode_test" / "scoring_kaldi" / "best_wer"
-        assert best.read_text().startswith("%WER"), system
-        assert "/ 50," in best.read_text()  # george, indices 0-4: 50 test words
+    assert _wer(exp / "mono" / "decode_test").startswith("%WER")
+    for system in SYSTEMS + STUDY_SYSTEMS:
+        assert "/ 50," in _wer(exp / "seed1" / system / "decode_test"), system  # george 0-4: 50 words
     for system in ("lstm_ce", "lstm_kt_rand_ft", "lstm_kt_rbm_ft"):
         assert (exp / "seed1" / system / "train.jsonl").exists()
-    for system in ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg"):  # --kt-reg 0.5
+    for system in ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg"):  # stage 12: KT kept, W 0.5
         config = yaml.safe_load((exp / "seed1" / system / "config.yaml").read_text())
         assert config["kt_weight"] == 0.5, config
-        assert "/ 50," in (exp / "seed1" / system / "decode_test" / "scoring_kaldi" / "best_wer").read_text()
+    config = yaml.safe_load((exp / "seed1" / "dnn_rbm_fm8" / "config.yaml").read_text())
+    assert config["freq_mask"] == 8 and config["dropout"] == 0, config
     # the test speaker never reaches the training data
     train_text = (work / "data" / "fbank" / "si_george" / "full" / "train" / "text").read_text()
     assert "george" not in train_text and len(train_text.splitlines()) == 50
-    # --vtlp: the training data plus two warped copies, aligned; the augmented teachers decoded
+    results = (work / "RESULTS.md").read_text()
+    for system in ("mono",) + SYSTEMS + STUDY_SYSTEMS:
+        assert f"`{system}`" in results
+    assert "`dnn_rbm_fm8` vs `mono`" in results and "`lstm_kt_rbm_ftreg` vs `lstm_ce`" in results
+    assert "george" in results and "seeds of the neural systems: 1" in results
+    assert (work / "RESULTS.png").stat().st_size > 1000
+    assert not (repo_root / "recipes" / "fsdd" / "exp").exists()
+    # re-running skips what is done; the table quotes the options that shape the results
+    again = _run(cmd[:2] + ["--stage", "11"] + cmd[2:], timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "done already" in again.stderr and "asrkt train-teacher" not in again.stderr
+    command = next(line for line in (work / "RESULTS.md").read_text().splitlines() if "command:" in line)
+    assert "--speakers 'george jackson'" in command and "--stage" not in command, command
+
+
+@pytest.mark.slow
+def test_run_vtlp_adds_teachers_on_warped_copies(main_run, repo_root):
+    work, _, first = main_run
+    assert first.returncode == 0
+    result = _run(["bash", _local(repo_root, "run_vtlp.sh"), "--work", str(work), *CELLS])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # the training data plus two warped copies, aligned; the augmented teachers decoded
     vtlp_dir = work / "data" / "fbank" / "si_george" / "full" / "train_vtlp"
     vtlp_text = (vtlp_dir / "text").read_text()
     assert "george" not in vtlp_text and len(vtlp_text.splitlines()) == 150
     assert (vtlp_dir / "spk2warp").read_text() == "jackson 1\nvtlp0.9-jackson 0.9\nvtlp1.1-jackson 1.1\n"
     assert "150 utterance(s) aligned" in result.stdout + result.stderr
+    exp = work / "exp" / "si_george" / "full" / "seed1"
     for system in ("dnn_rand_vtlp", "dnn_rbm_vtlp"):
-        assert "/ 50," in (exp / "seed1" / system / "decode_test" / "scoring_kaldi" / "best_wer").read_text()
-        log = (exp / "seed1" / system / "log" / "train-teacher.log").read_text()
+        assert "/ 50," in _wer(exp / system / "decode_test")
+        log = (exp / system / "log" / "train-teacher.log").read_text()
         assert "copies of one utterance (utt2uniq) kept together" in log
-        assert "150" in log  # the augmented training set
-    results = (work / "RESULTS.md").read_text()
-    for system in ("mono",) + SYSTEMS + ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg", "dnn_rand_vtlp",
-                                         "dnn_rbm_vtlp"):
-        assert f"`{system}`" in results
-    assert "`dnn_rbm_vtlp` vs `dnn_rbm`" in results and "`dnn_rbm_vtlp` vs `mono`" in results
-    assert "george" in results and "seeds of the neural systems: 1" in results
-    assert (work / "RESULTS.png").stat().st_size > 1000
-    assert not (repo_root / "recipes" / "fsdd" / "exp").exists()
-    # re-running skips what is done
-    again = subprocess.run(cmd[:2] + ["--stage", "11"] + cmd[2:], env=_env(), capture_output=True,
-                           text=True, timeout=300)
-    assert again.returncode == 0, again.stderr[-3000:]
-    assert "done already" in again.stderr
-    command = next(line for line in (work / "RESULTS.md").read_text().splitlines() if "command:" in line)
-    assert "--speakers 'george jackson'" in command and "--kt-reg 0.5" in command, command
-    assert "--vtlp '0.9 1.1'" in command, command
-    assert "--stage" not in command, command  # stage options do not shape the results
-    # the CV study (local/cv_study.sh) on the same fold: variants, held-out-speaker evaluation
-    study = subprocess.run(["bash", str(repo_root / "recipes" / "fsdd" / "local" / "cv_study.sh"),
-                            "--seeds", "1", "--conf", "conf/tiny", str(work), "si_george"],
-                           env=_env(), capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_cv_study_trains_variants_and_evaluates_the_held_out_speaker(main_run, repo_root):
+    work, _, first = main_run
+    assert first.returncode == 0
+    study = _run(["bash", _local(repo_root, "cv_study.sh"), "--seeds", "1", "--conf", "conf/tiny",
+                  str(work), "si_george"])
     assert study.returncode == 0, study.stdout[-3000:] + study.stderr[-3000:]
+    exp = work / "exp" / "si_george" / "full"
     table = (work / "CV_STUDY.md").read_text()
     for system in SYSTEMS + ("lstm_ce_splice5", "lstm_ce_big", "lstm_ce_e20", "lstm_ce_e40",
                              "lstm_kt_rand", "lstm_kt_rand_e10_ft", "lstm_kt_rand_T1_ft",
@@ -92,32 +122,31 @@ def test_fsdd_recipe_tiny_subset(fsdd_dir, repo_root, tmp_path):
         evaluated = json.loads((exp / "seed1" / system / "eval_test.json").read_text())
         assert evaluated["utterances"] == 50 and 0 <= evaluated["frame_acc"] <= 1
     assert "## LM-weight sweep on `george`" in table and "| `mono` |" in table
-    # LM weights chosen per fold on CV data (--cv-lmwt; here a hand-written choice file)
-    choice = tmp_path / "lmwt" / "lmwt_george"
+    big = yaml.safe_load((exp / "seed1" / "lstm_ce_big" / "config.yaml").read_text())
+    assert (big["hidden_dim"], big["proj_dim"], big["max_epochs"]) == (256, 128, 1)
+
+
+@pytest.mark.slow
+def test_run_cv_lmwt_decodes_with_the_weights_chosen_per_fold(main_run, repo_root, tmp_path):
+    work, _, first = main_run
+    assert first.returncode == 0
+    choice = tmp_path / "lmwt" / "lmwt_george"   # a hand-written choice (local/choose_lmwt.sh's output)
     choice.mkdir(parents=True)
     (choice / "lmwt_full").write_text("gmm 7\nnn 9\n")
-    cv_cmd = cmd[:2] + ["--stage", "4", "--cv-lmwt", str(tmp_path / "lmwt")] + cmd[2:]
-    cv = subprocess.run(cv_cmd, env=_env(), capture_output=True, text=True, timeout=300)
+    cmd = ["bash", _local(repo_root, "run_cv_lmwt.sh"), "--work", str(work), *CELLS, str(tmp_path / "lmwt")]
+    cv = _run(cmd, timeout=300)
     assert cv.returncode == 0, cv.stderr[-3000:]
+    exp = work / "exp" / "si_george" / "full"
     assert (exp / "mono" / "decode_test_cv" / "wer_7").exists()
-    for system in SYSTEMS:
+    for system in SYSTEMS + STUDY_SYSTEMS[:2]:
         assert (exp / "seed1" / system / "decode_test_cv" / "wer_9").exists(), system
     cv_results = (work / "RESULTS_cvlmwt.md").read_text()
     assert "george 7/9" in cv_results and "chosen per fold" in cv_results
+    assert "`dnn_rbm_fm8`" not in cv_results  # the systems of the committed RESULTS_cvlmwt.md
     assert "george 12/10" in (work / "RESULTS.md").read_text()  # the a-priori table is kept
     (choice / "lmwt_full").unlink()
-    missing = subprocess.run(cv_cmd, env=_env(), capture_output=True, text=True, timeout=300)
+    missing = _run(cmd, timeout=300)
     assert missing.returncode != 0 and "run local/choose_lmwt.sh for fold george" in missing.stderr
-    big = yaml.safe_load((exp / "seed1" / "lstm_ce_big" / "config.yaml").read_text())
-    assert (big["hidden_dim"], big["proj_dim"], big["max_epochs"]) == (256, 128, 1)
-    # --teachers-only: no soft targets, no LSTMs; the table holds the GMM and the DNN teachers
-    only = subprocess.run(cmd[:2] + ["--stage", "7", "--teachers-only", "true"] + cmd[2:], env=_env(),
-                          capture_output=True, text=True, timeout=300)
-    assert only.returncode == 0, only.stderr[-3000:]
-    for n in (7, 8, 9, 10):
-        assert f"stage {n}:" not in only.stderr, only.stderr[-3000:]
-    teachers = (work / "RESULTS.md").read_text()
-    assert "`dnn_rbm_vtlp` vs `mono`" in teachers and "`lstm_ce`" not in teachers
 
 
 @pytest.mark.slow
@@ -125,10 +154,9 @@ def test_teacher_study_tiny(fsdd_dir, repo_root, tmp_path):
     """local/teacher_study.sh: nested folds (george, jackson; theo never read), plain, VTLP,
     dropout and frequency-masking teachers decoded, TEACHER_STUDY_theo.md pairs them."""
     work = tmp_path / "nest"
-    cmd = ["bash", str(repo_root / "recipes" / "fsdd" / "local" / "teacher_study.sh"), "--seeds", "1",
-           "--conf", "conf/tiny", "--speakers", "george jackson theo", "--max-index", "5",
-           str(fsdd_dir), str(work), "theo"]
-    result = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=900)
+    cmd = ["bash", _local(repo_root, "teacher_study.sh"), "--seeds", "1", "--conf", "conf/tiny",
+           "--speakers", "george jackson theo", "--max-index", "5", str(fsdd_dir), str(work), "theo"]
+    result = _run(cmd, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "theo" not in (work / "data" / "all" / "utt2spk").read_text()
     table = (work / "TEACHER_STUDY_theo.md").read_text()
@@ -137,26 +165,45 @@ def test_teacher_study_tiny(fsdd_dir, repo_root, tmp_path):
         for t in ("rand", "rbm"):
             assert f"| `dnn_{t}{name}` " in table, name
             for fold in ("george", "jackson"):
-                best = work / "exp" / f"si_{fold}" / "full" / "seed1" / f"dnn_{t}{name}" / "decode_test"
-                assert "/ 50," in (best / "scoring_kaldi" / "best_wer").read_text()
+                seed = work / "exp" / f"si_{fold}" / "full" / "seed1"
+                assert "/ 50," in _wer(seed / f"dnn_{t}{name}" / "decode_test")
     assert "`dnn_rbm_fm8` vs `dnn_rbm`" in table and "`dnn_rand_do0.2` vs `mono`" in table
     config = yaml.safe_load((work / "exp" / "si_george" / "full" / "seed1" / "dnn_rbm_do0.2" /
                              "config.yaml").read_text())
     assert config["dropout"] == 0.2 and config["freq_mask"] == 0
+    assert not (work / "exp" / "si_george" / "full" / "seed1" / "lstm_ce").exists()  # teachers only
 
 
 def test_fsdd_recipe_rejects_missing_corpus(repo_root, tmp_path):
-    result = subprocess.run(["bash", str(repo_root / "recipes" / "fsdd" / "run.sh"), "--work",
-                             str(tmp_path / "work"), str(tmp_path / "nowhere")],
-                            env=_env(), capture_output=True, text=True, timeout=120)
+    result = _run(["bash", str(repo_root / "recipes" / "fsdd" / "run.sh"), "--work",
+                   str(tmp_path / "work"), str(tmp_path / "nowhere")], timeout=120)
     assert result.returncode != 0
-    assert "FSDD recordings not found" in result.stderr
-    assert "free-spoken-digit-dataset" in result.stderr
+    assert "no recordings/ in" in result.stderr and "free-spoken-digit-dataset" in result.stderr
     # invoked by a relative path from the repository root (run.sh cds into its own folder)
-    relative = subprocess.run(["bash", "recipes/fsdd/run.sh", "--work", str(tmp_path / "work2"),
-                               str(tmp_path / "nowhere")], cwd=repo_root, env=_env(),
-                              capture_output=True, text=True, timeout=120)
-    assert relative.returncode != 0 and "FSDD recordings not found" in relative.stderr, relative.stderr
+    relative = _run(["bash", "recipes/fsdd/run.sh", "--work", str(tmp_path / "work2"),
+                     str(tmp_path / "nowhere")], cwd=repo_root, timeout=120)
+    assert relative.returncode != 0 and "no recordings/ in" in relative.stderr, relative.stderr
+
+
+def test_parse_options_sets_checks_and_documents_options(repo_root, tmp_path):
+    """recipes/common/parse_options.sh: --name value / --name=value set the variable, unknown
+    options and non-boolean values for boolean options are errors, --help lists the defaults."""
+    script = tmp_path / "s.sh"
+    script.write_text("#!/usr/bin/env bash\n# A test script.\nset -eu\n"
+                      "nj=2            # parallel jobs\nfast=false      # go fast\nsome_name=\"a b\"\n"
+                      f". {repo_root}/recipes/common/parse_options.sh\n"
+                      'echo "nj=$nj fast=$fast some_name=$some_name rest=$*"\n')
+    ok = _run(["bash", str(script), "--nj", "4", "--fast=true", "--some-name", "x y", "pos"], timeout=30)
+    assert ok.returncode == 0 and ok.stdout == "nj=4 fast=true some_name=x y rest=pos\n", ok.stderr
+    unknown = _run(["bash", str(script), "--jobs", "4"], timeout=30)
+    assert unknown.returncode == 1 and "unknown option --jobs" in unknown.stderr
+    boolean = _run(["bash", str(script), "--fast", "yes"], timeout=30)
+    assert boolean.returncode == 1 and "--fast takes true or false" in boolean.stderr
+    missing = _run(["bash", str(script), "--nj"], timeout=30)
+    assert missing.returncode == 1 and "needs a value" in missing.stderr
+    usage = _run(["bash", str(script), "--help"], timeout=30)
+    assert usage.returncode == 0 and "A test script." in usage.stdout
+    assert "  --nj 2            # parallel jobs" in usage.stdout and '--some-name "a b"' in usage.stdout
 
 
 def test_fsdd_results_script_pools_folds_and_seeds(repo_root, tmp_path):

@@ -1,21 +1,14 @@
 #!/usr/bin/env bash
-# FSDD train/test data dirs and dict for one split (moved here from recipes/common/fsdd_prepare.sh;
-# used by recipes/common/fsdd_mono.sh). Utterance ids are <speaker>-<digit>-<index>.
+# FSDD train/test data dirs and dict for one split (used by recipes/common/fsdd_mono.sh). Utterance ids are <speaker>-<digit>-<index>.
 # Usage: fsdd_prepare.sh [--split official|heldout:<speaker>] [--condition full|quarter] <fsdd dir> <out dir>
 #   official: indices 0-4 test, 5-49 train (the dataset authors' split)
 #   heldout:SPK: train on the other speakers, test on SPK (speaker independent)
 #   --condition quarter: every 4th training utterance per speaker/digit (see split_lists.sh)
 # Writes <out>/train, <out>/test (wav.scp text utt2spk spk2utt), <out>/all and <out>/local/dict.
 set -euo pipefail
-split=official
-condition=full
-while [ $# -gt 2 ]; do
-  case "$1" in
-    --split) split=$2; shift 2 ;;
-    --condition) condition=$2; shift 2 ;;
-    *) echo "$0: unknown option $1" >&2; exit 1 ;;
-  esac
-done
+split=official          # official, or heldout:<speaker>
+condition=full          # full or quarter
+. "$(dirname "$0")/../../common/parse_options.sh"
 if [ $# -ne 2 ]; then
   echo "Usage: $0 [--split official|heldout:<speaker>] [--condition full|quarter] <fsdd-dir> <out-dir>" >&2; exit 1
 fi

@@ -8,15 +8,9 @@
 #   --speakers: keep only these speakers (default: all in recordings/)
 #   --max-index: keep only indices < N (default: all; small values make tiny test corpora)
 set -euo pipefail
-speakers=""
-max_index=1000000
-while [ $# -gt 2 ]; do
-  case "$1" in
-    --speakers) speakers=$2; shift 2 ;;
-    --max-index) max_index=$2; shift 2 ;;
-    *) echo "$0: unknown option $1" >&2; exit 1 ;;
-  esac
-done
+speakers=""             # keep only these speakers ("": all in recordings/)
+max_index=""            # keep only indices < N ("": all)
+. "$(dirname "$0")/../../common/parse_options.sh"
 if [ $# -ne 2 ]; then
   echo "Usage: $0 [--speakers 'A B'] [--max-index N] <fsdd-dir> <out-dir>" >&2; exit 1
 fi
@@ -31,7 +25,7 @@ mkdir -p "$out/all" "$out/local/dict"
 words=(zero one two three four five six seven eight nine)
 LC_ALL=C ls "$src/recordings" | grep -E '^[0-9]_[A-Za-z]+_[0-9]+\.wav$' | while IFS=_ read -r digit spk rest; do
   index=${rest%.wav}
-  [ "$index" -lt "$max_index" ] || continue
+  [ -z "$max_index" ] || [ "$index" -lt "$max_index" ] || continue
   if [ -n "$speakers" ] && [[ " $speakers " != *" $spk "* ]]; then continue; fi
   printf '%s-%s-%02d %s %s %s\n' "$spk" "$digit" "$index" "$spk" "${words[$digit]}" \
     "$src/recordings/${digit}_${spk}_${index}.wav"

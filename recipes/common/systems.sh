@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The stages the recipes share, one function per system or step (source after stage.sh). Each
+# skips work already done (done_or_run: a .done marker in its output directory) and otherwise runs
+# the asrkt command(s) with the arguments given; the commands check their inputs themselves.
+# Options after the fixed arguments go to the asrkt command as they are.
+#
+#   feats_dir CONFIG NJ SRC DST KIND CMVN    copy SRC's data files to DST (unless the same dir),
+#                                            make-feats (KIND mfcc|fbank), compute-cmvn if CMVN=true
+#   subset_dir LIST SRC DST                  subset-data-dir --utt-list LIST + compute-cmvn of DST
+#   train_mono_system DIR DATA LANG [opts]   train-mono
+#   align_system ALI DATA LANG MODEL [opts]  align + ali-to-pdf (the pdf targets of the NNs)
+#   graph_system GRAPH LANG_TEST MODEL       make-graph
+#   decode_gmm_system DIR GRAPH DATA MODEL [opts]   decode
+#   rbm_system DIR DATA [opts]               pretrain-rbm
+#   train_teacher_system DIR DATA ALI [opts] train-teacher
+#   posteriors_system DIR MODEL DATA [opts]  dump-posteriors (soft targets)
+#   kt_system DIR DATA POST [opts]           kt-pretrain
+#   finetune_system DIR DATA ALI [opts]      finetune (also the LSTM baseline: no --init)
+#   decode_system DIR MODEL DATA GRAPH GMM LOGLIKES FORWARD_OPTS [decode-nnet opts]
+#                                            forward into LOGLIKES (unless it holds loglikes.scp),
+#                                            then decode-nnet into DIR
+
+feats_dir() {
+  local config=$1 nj=$2 src=$3 dst=$4 kind=$5 cmvn=$6
+  [ -f $dst/.done ] && return 0
+  if [ "$src" != "$dst" ]; then mkdir -p $dst && cp $src/{wav.scp,text,utt2spk,spk2utt} $dst/; fi
+  asrkt make-feats --config $config --nj $nj $dst $kind
+  [ "$cmvn" = false ] || asrkt compute-cmvn $dst
+  touch $dst/.done
+}
+
+subset_dir() {
+  local list=$1 src=$2 dst=$3
+  [ -f $dst/.done ] && return 0
+  asrkt subset-data-dir --utt-list $list $src $dst
+  asrkt compute-cmvn $dst     # CMVN stats of this subset only
+  touch $dst/.done
+}
+
+train_mono_system() {
+  local dir=$1 data=$2 lang=$3; shift 3
+  done_or_run $dir asrkt train-mono "$@" $data $lang $dir
+}
+
+_align_and_pdf() {
+  local ali=$1 data=$2 lang=$3 model=$4; shift 4
+  asrkt align "$@" $data $lang $model $ali
+  asrkt ali-to-pdf $ali scp:$ali/ali.scp $ali/pdf.ark
+}
+
+align_system() {
+  done_or_run $1 _align_and_pdf "$@"
+}
+
+graph_system() {
+  done_or_run $1 asrkt make-graph $2 $3 $1
+}
+
+decode_gmm_system() {
+  local dir=$1 graph=$2 data=$3 model=$4; shift 4
+  done_or_run $dir asrkt decode "$@" $graph $data $model $dir
+}
+
+rbm_system() {
+  local dir=$1 data=$2; shift 2
+  done_or_run $dir asrkt pretrain-rbm "$@" $data $dir </dev/null
+}
+
+train_teacher_system() {
+  local dir=$1 data=$2 ali=$3; shift 3
+  done_or_run $dir asrkt train-teacher "$@" $data $ali $dir </dev/null
+}
+
+posteriors_system() {
+  local dir=$1 model=$2 data=$3; shift 3
+  done_or_run $dir asrkt dump-posteriors "$@" $model $data $dir </dev/null
+}
+
+kt_system() {
+  local dir=$1 data=$2 post=$3; shift 3
+  done_or_run $dir asrkt kt-pretrain "$@" $data $post $dir </dev/null
+}
+
+finetune_system() {
+  local dir=$1 data=$2 ali=$3; shift 3
+  done_or_run $dir asrkt finetune "$@" $data $ali $dir </dev/null
+}
+
+decode_system() {
+  local dir=$1 model=$2 data=$3 graph=$4 gmm=$5 loglikes=$6 forward_opts=$7; shift 7
+  # loglikes.scp is written atomically: present means complete
+  [ -f $loglikes/loglikes.scp ] || asrkt forward $forward_opts $model $data $loglikes </dev/null
+  done_or_run $dir asrkt decode-nnet "$@" --data-dir $data $graph scp:$loglikes/loglikes.scp $gmm $dir </dev/null
+}

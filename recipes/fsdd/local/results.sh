@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# A results table (scripts/fsdd_results.py: <out>.md and <out>.png in the work dir) of any systems
+# run.sh and local/run_*.sh have decoded, e.g. the official split's table of the paper's systems:
+#   ./run.sh --work /tmp/fsdd_official --protocol official --conditions full --seeds 1 --stop-stage 11
+#   local/results.sh --work /tmp/fsdd_official --protocol official --conditions full --seeds 1 --out RESULTS_official
+# Usage: local/results.sh [options]           (relative paths: to recipes/fsdd)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+work=.                  # run.sh's work dir
+protocol=si             # the cells of the table: si or official,
+folds=""                #   speakers held out ("": every speaker of the work dir's data),
+conditions="full quarter"   #   training conditions
+seeds="1 2 3"           #   and seeds
+conf=conf               # the configs run.sh used (quoted in the table)
+temperature=2.0         # run.sh's KT temperature (quoted in the table)
+gmm_lmwt=12             # run.sh's LM weights (quoted in the table)
+nn_lmwt=10
+systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft"   # the neural systems (the GMM mono comes first)
+out=RESULTS             # the table's name in the work dir
+. ../common/parse_options.sh
+. ./path.sh
+. ../common/stage.sh
+. local/layout.sh
+conf=$(realpath "$conf")
+cd "$work"
+fsdd_splits
+fsdd_table $out "mono $systems" "$(quote_command recipes/fsdd/local/results.sh "${script_args[@]}")" \
+  --temperature $temperature --lmwt "fixed a priori (no sweep on test): GMM $gmm_lmwt, NN $nn_lmwt"
