@@ -35,7 +35,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     lines = [f"# {args.title}", "", "%WER on the CV speaker per LM weight.", "",
              "| decode dir | " + " | ".join(str(w) for w in weights) + " | chosen |",
              "|---|" + "---|" * (len(weights) + 1)]
-    for name, sweep, chosen in [(args.gmm, gmm, gmm_w)] + [(d, s, nn_w) for d, s in zip(nn_dirs, nn)]:
+    for name, sweep, chosen in ([(args.gmm, gmm, gmm_w)]
+                                + [(d, s, nn_w) for d, s in zip(nn_dirs, nn)]):
         cells = [f"{sweep[w]:.1f}" if w in sweep else "–" for w in weights]
         lines.append(f"| `{name}` | " + " | ".join(cells) + f" | {chosen} |")
     write_text_atomic(args.table, "\n".join(lines) + "\n")

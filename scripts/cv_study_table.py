@@ -84,7 +84,8 @@ def sweep_rows(exp: Path, systems: List[str], seeds: List[str]) -> List[str]:
     """
     tables = {"mono": [read_sweep(exp / "mono" / "decode_sweep")]}
     for system in systems:
-        tables[system] = [read_sweep(exp / f"seed{seed}" / system / "decode_sweep") for seed in seeds]
+        tables[system] = [read_sweep(exp / f"seed{seed}" / system / "decode_sweep")
+                          for seed in seeds]
     weights = sorted(set.intersection(*[set(t) for ts in tables.values() for t in ts if t]) or [])
     if not weights:
         return []
@@ -138,7 +139,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     sweep = sweep_rows(args.exp, args.systems.split(), seeds)
     if sweep:
         lines += ["", f"## LM-weight sweep on `{speaker}`", "",
-                  f"%WER on the held-out speaker per LM weight (mean over seeds {', '.join(seeds)}; "
+                  "%WER on the held-out speaker per LM weight "
+                  f"(mean over seeds {', '.join(seeds)}; "
                   "the GMM is one model); run.sh fixes GMM 12 and NN 10 a priori.", ""] + sweep
     write_text_atomic(args.out, "\n".join(lines) + "\n")
     return 0

@@ -2,9 +2,9 @@
 """Write recipes/fsdd's RESULTS.md and RESULTS.png from its decode directories (never by hand).
 
 Layout read (recipes/fsdd/run.sh):
-  <exp>/<split>/<cond>/mono/decode_test/scoring_kaldi/best_wer                  GMM (one per split)
-  <exp>/<split>/<cond>/seed<S>/<system>/decode_test/scoring_kaldi/best_wer      neural systems
-  <exp>/<split>/<cond>/seed<S>/<system>/train.jsonl                             per-epoch CV accuracy
+  <exp>/<split>/<cond>/mono/decode_test/scoring_kaldi/best_wer                GMM (one per split)
+  <exp>/<split>/<cond>/seed<S>/<system>/decode_test/scoring_kaldi/best_wer    neural systems
+  <exp>/<split>/<cond>/seed<S>/<system>/train.jsonl                           per-epoch CV accuracy
 where <split> is ``official`` or ``si_<speaker>`` (one speaker-independent fold) and <cond> is
 ``full`` or ``quarter``.
 
@@ -15,8 +15,8 @@ of each neural system; and paired per-seed comparisons of the KT students with t
 baseline LSTM vs the fine-tuned KT students (mean over folds and seeds).
 
 Usage: scripts/fsdd_results.py --exp exp --splits "si_george si_theo" --conditions "full quarter"
-         --seeds "1 2 3" --systems "mono dnn_rand ..." --protocol si --command "..." --out RESULTS.md
-         [--png RESULTS.png] [--conf DIR] [--temperature T] [--lmwt "..."]
+         --seeds "1 2 3" --systems "mono dnn_rand ..." --protocol si --command "..."
+         --out RESULTS.md [--png RESULTS.png] [--conf DIR] [--temperature T] [--lmwt "..."]
 """
 
 from __future__ import annotations
@@ -98,7 +98,8 @@ def mean_std(values: List[float]) -> str:
     return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
 
 
-def pooled_per_seed(found, cond: str, system: str, splits: List[str], seeds: List[str]) -> Dict[str, float]:
+def pooled_per_seed(found, cond: str, system: str, splits: List[str],
+                    seeds: List[str]) -> Dict[str, float]:
     """seed -> pooled WER over all folds (only seeds with every fold decoded)."""
     out = {}
     for seed in (["-"] if system == "mono" else seeds):
@@ -124,12 +125,14 @@ def final_cv_acc(history: List[dict]) -> Optional[float]:
 def wer_table(found, cond: str, systems: List[str], splits: List[str], seeds: List[str],
               exp: Path) -> List[str]:
     folds = [s[3:] if s.startswith("si_") else s for s in splits]
-    rows = ["| system | " + " | ".join(folds) + " | pooled, mean ± std over seeds | seeds | CV frame acc % |",
+    rows = ["| system | " + " | ".join(folds)
+            + " | pooled, mean ± std over seeds | seeds | CV frame acc % |",
             "|" + "---|" * (len(folds) + 4)]
     for system in systems:
         cells = []
         for split in splits:
-            values = [found[(cond, system, split, s)][0] for s in (["-"] if system == "mono" else seeds)
+            values = [found[(cond, system, split, s)][0]
+                      for s in (["-"] if system == "mono" else seeds)
                       if (cond, system, split, s) in found]
             cells.append(mean_std(values))
         pooled = pooled_per_seed(found, cond, system, splits, seeds)
@@ -138,7 +141,8 @@ def wer_table(found, cond: str, systems: List[str], splits: List[str], seeds: Li
         accs = [a for a in accs if a is not None]
         name = f"`{system}` {describe(system)}".strip()
         n = "–" if system == "mono" else str(len(pooled))
-        rows.append(f"| {name} | " + " | ".join(cells) + f" | {mean_std(list(pooled.values()))} | {n} | "
+        rows.append(f"| {name} | " + " | ".join(cells)
+                    + f" | {mean_std(list(pooled.values()))} | {n} | "
                     f"{mean_std(accs)} |")
     return rows
 
@@ -156,7 +160,8 @@ def significance(diffs: List[float]) -> str:
     return " — mixed signs across seeds"
 
 
-def claim_lines(found, cond: str, splits: List[str], seeds: List[str], systems: List[str]) -> List[str]:
+def claim_lines(found, cond: str, splits: List[str], seeds: List[str],
+                systems: List[str]) -> List[str]:
     """Paired per-seed comparisons (pooled WER): students vs baseline, RBM student vs rand student,
     teachers vs baseline, teachers vs the GMM (one GMM per fold: compared with every seed), and
     the --kt-reg students vs the baseline and their plain fine-tuned counterparts, teacher
@@ -185,13 +190,15 @@ def claim_lines(found, cond: str, splits: List[str], seeds: List[str], systems: 
         ties = sum(d == 0 for d in diffs)
         mean = statistics.mean(diffs)
         verdict = "lower" if mean < 0 else ("higher" if mean > 0 else "equal")
-        lines.append(f"- `{a}` vs `{b}`: mean pooled WER difference {mean:+.2f} points ({verdict}); "
-                     f"`{a}` better in {wins}, tied in {ties}, worse in {len(common) - wins - ties} "
+        lines.append(f"- `{a}` vs `{b}`: mean pooled WER difference {mean:+.2f} points "
+                     f"({verdict}); `{a}` better in {wins}, tied in {ties}, "
+                     f"worse in {len(common) - wins - ties} "
                      f"of {len(common)} seed(s){significance(diffs)}.")
     return lines
 
 
-def curves(exp: Path, cond: str, splits: List[str], seeds: List[str], system: str) -> List[Tuple[int, float]]:
+def curves(exp: Path, cond: str, splits: List[str], seeds: List[str],
+           system: str) -> List[Tuple[int, float]]:
     """Mean CV frame accuracy (%) per epoch over folds and seeds."""
     per_epoch: Dict[int, List[float]] = {}
     for split in splits:
@@ -252,7 +259,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--splits", required=True, help="official or si_<speaker> ... (folds)")
     parser.add_argument("--conditions", default="full quarter")
     parser.add_argument("--seeds", required=True)
-    parser.add_argument("--systems", default="mono dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft")
+    parser.add_argument("--systems",
+                        default="mono dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft")
     parser.add_argument("--protocol", default="si")
     parser.add_argument("--command", required=True)
     parser.add_argument("--conf", type=Path, help="config dir to quote")
@@ -260,12 +268,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--lmwt", default="?", help="how the LM weights were set (text)")
     parser.add_argument("--decode-name", default="decode_test",
                         help="decode dir name under each system dir")
-    parser.add_argument("--title", default="Results: FSDD (Free Spoken Digit Dataset), KT pre-training of LSTMs")
+    parser.add_argument("--title", default="Results: FSDD (Free Spoken Digit Dataset), "
+                                           "KT pre-training of LSTMs")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--png", type=Path)
     args = parser.parse_args(argv)
-    splits, conds, seeds, systems = (args.splits.split(), args.conditions.split(), args.seeds.split(),
-                                     args.systems.split())
+    splits, conds, seeds, systems = (args.splits.split(), args.conditions.split(),
+                                     args.seeds.split(), args.systems.split())
     found = collect(args.exp, splits, conds, seeds, systems, args.decode_name)
     if not found:
         print(f"fsdd_results.py: no scored decode dirs under {args.exp}", file=sys.stderr)
@@ -273,28 +282,33 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.protocol == "official":
         split_text = "official FSDD split: recording indices 0-4 test, 5-49 train"
     else:
-        split_text = ("speaker-independent folds: train on the other speakers, test on the fold's speaker "
+        split_text = ("speaker-independent folds: train on the other speakers, "
+                      "test on the fold's speaker "
                       f"(folds: {', '.join(s[3:] for s in splits)})")
     lines = [f"# {args.title}", "",
              "Written by `scripts/fsdd_results.py` from the decode directories; do not edit.", "",
              f"- command: `{args.command}`",
-             f"- seeds of the neural systems: {' '.join(seeds)} (the GMM is trained once per fold and condition)",
+             f"- seeds of the neural systems: {' '.join(seeds)} "
+             "(the GMM is trained once per fold and condition)",
              f"- protocol/split: {split_text}",
-             "- conditions: full = all training utterances; quarter = every 4th training utterance of "
-             "each speaker/digit (25%); CV = 10% of the training utterances, held out by the trainers",
+             "- conditions: full = all training utterances; quarter = every 4th training "
+             "utterance of each speaker/digit (25%); CV = 10% of the training utterances, "
+             "held out by the trainers",
              f"- KT temperature: {args.temperature}; LM weight {args.lmwt}",
              f"- date: {datetime.datetime.now():%Y-%m-%d %H:%M}, machine: {platform.machine()}, "
              f"{platform.system()}, Python {platform.python_version()}", "",
-             "%WER per fold (mean over seeds) and pooled over the folds (errors/words of all folds, "
-             "per seed), mean ± sample std over seeds; CV frame accuracy of the kept model (mean ± std "
-             "over folds and seeds; targets are monophone pdfs of the condition's GMM).", ""]
+             "%WER per fold (mean over seeds) and pooled over the folds (errors/words of all "
+             "folds, per seed), mean ± sample std over seeds; CV frame accuracy of the kept "
+             "model (mean ± std over folds and seeds; targets are monophone pdfs of the "
+             "condition's GMM).", ""]
     for cond in conds:
         lines += [f"## {cond} training data", ""]
         lines += wer_table(found, cond, systems, splits, seeds, args.exp)
         lines += ["", used_lmwt(args.exp, cond, splits, seeds, systems, args.decode_name)]
         claim = claim_lines(found, cond, splits, seeds, systems)
         if claim:
-            lines += ["", "Paired comparisons (same seed, pooled WER; negative = first system better):", ""]
+            lines += ["", "Paired comparisons (same seed, pooled WER; negative = first system "
+                          "better):", ""]
             lines += claim
         lines.append("")
     if args.png is not None:

@@ -49,7 +49,8 @@ OFFICIAL = ["--protocol", "official", "--conditions", "full", "--seeds", "1", "-
 # in; commands run in the side's recipes/fsdd, in this order, after the scenarios before them.
 SCENARIOS: dict[str, tuple[str, list[list[str]], list[list[str]], list[str]]] = {
     "main": ("main",
-             [["run.sh", "--work", "{work}", *TINY, "--kt-reg", "0.5", "--teacher-freq-mask", "8", "{fsdd}"]],
+             [["run.sh", "--work", "{work}", *TINY, "--kt-reg", "0.5", "--teacher-freq-mask", "8",
+               "{fsdd}"]],
              [["run.sh", "--work", "{work}", *TINY, "{fsdd}"]],
              ["RESULTS.md"]),
     "cvlmwt": ("main",
@@ -58,8 +59,10 @@ SCENARIOS: dict[str, tuple[str, list[list[str]], list[list[str]], list[str]]] = 
                [["local/run_cv_lmwt.sh", "--work", "{work}", *CELLS, "{lmwt}"]],
                ["RESULTS_cvlmwt.md"]),
     "cv_study": ("main",
-                 [["local/cv_study.sh", "--seeds", "1", "--conf", "conf/tiny", "{work}", "si_george"]],
-                 [["local/cv_study.sh", "--seeds", "1", "--conf", "conf/tiny", "{work}", "si_george"]],
+                 [["local/cv_study.sh", "--seeds", "1", "--conf", "conf/tiny", "{work}",
+                   "si_george"]],
+                 [["local/cv_study.sh", "--seeds", "1", "--conf", "conf/tiny", "{work}",
+                   "si_george"]],
                  ["CV_STUDY.md"]),
     "official": ("official",
                  [["run.sh", "--work", "{work}", *OFFICIAL, "{fsdd}"]],
@@ -67,16 +70,18 @@ SCENARIOS: dict[str, tuple[str, list[list[str]], list[list[str]], list[str]]] = 
                   ["local/results.sh", "--work", "{work}", *OFFICIAL[:8]]],
                  ["RESULTS.md"]),
     "teacher_study": ("nest",
-                      [["local/teacher_study.sh", "--seeds", "1", "--conf", "conf/tiny", "--speakers",
-                        "george jackson theo", "--max-index", "5", "{fsdd}", "{work}", "theo"]],
-                      [["local/teacher_study.sh", "--seeds", "1", "--conf", "conf/tiny", "--speakers",
-                        "george jackson theo", "--max-index", "5", "{fsdd}", "{work}", "theo"]],
+                      [["local/teacher_study.sh", "--seeds", "1", "--conf", "conf/tiny",
+                        "--speakers", "george jackson theo", "--max-index", "5", "{fsdd}",
+                        "{work}", "theo"]],
+                      [["local/teacher_study.sh", "--seeds", "1", "--conf", "conf/tiny",
+                        "--speakers", "george jackson theo", "--max-index", "5", "{fsdd}",
+                        "{work}", "theo"]],
                       ["TEACHER_STUDY_theo.md"]),
     "choose_lmwt": ("lmwt_theo",
-                    [["local/choose_lmwt.sh", "--conditions", "full", "--conf", "conf/tiny", "{fsdd}",
-                      "{work}", "theo"]],
-                    [["local/choose_lmwt.sh", "--conditions", "full", "--conf", "conf/tiny", "{fsdd}",
-                      "{work}", "theo"]],
+                    [["local/choose_lmwt.sh", "--conditions", "full", "--conf", "conf/tiny",
+                      "{fsdd}", "{work}", "theo"]],
+                    [["local/choose_lmwt.sh", "--conditions", "full", "--conf", "conf/tiny",
+                      "{fsdd}", "{work}", "theo"]],
                     ["lmwt_full", "lmwt_full.md"]),
 }
 
@@ -89,7 +94,8 @@ exec "{real}" "$@"
 """
 
 
-def tiny_fsdd(src: Path, dst: Path, speakers=("george", "jackson", "theo"), max_index: int = 7) -> None:
+def tiny_fsdd(src: Path, dst: Path, speakers=("george", "jackson", "theo"),
+              max_index: int = 7) -> None:
     """A corpus dir whose recordings/ links the first recordings of a few speakers."""
     rec = dst / "recordings"
     rec.mkdir(parents=True, exist_ok=True)
@@ -103,7 +109,8 @@ def make_side(side: Path, rev: str | None) -> None:
     """recipes/ and scripts/ of a revision (git archive) or of the working tree."""
     if rev is None:
         for d in ("recipes", "scripts"):
-            shutil.copytree(ROOT / d, side / d, ignore=shutil.ignore_patterns("__pycache__", "exp", "data"))
+            shutil.copytree(ROOT / d, side / d,
+                            ignore=shutil.ignore_patterns("__pycache__", "exp", "data"))
         return
     tar = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "recipes", "scripts"],
                          check=True, capture_output=True).stdout
@@ -117,7 +124,8 @@ def flag_options() -> dict[str, set]:
 
     flags = {}
     for name, cmd in cli.commands.items():
-        flags[name] = {o for p in cmd.params if getattr(p, "is_flag", False) or getattr(p, "count", False)
+        flags[name] = {o for p in cmd.params
+                       if getattr(p, "is_flag", False) or getattr(p, "count", False)
                        for o in list(p.opts) + list(p.secondary_opts)}
     return flags
 
@@ -161,7 +169,8 @@ def canonical(record: dict, side: str, flags: dict[str, set]) -> str:
 
 def table_lines(path: Path, side: str) -> list[str]:
     skip = re.compile(r"command:|- date:|\bon \d{4}-\d\d-\d\d", re.IGNORECASE)
-    return [line.replace(side, "<SIDE>") for line in path.read_text().splitlines() if not skip.search(line)]
+    return [line.replace(side, "<SIDE>") for line in path.read_text().splitlines()
+            if not skip.search(line)]
 
 
 def run_side(side: Path, name: str, fsdd: Path, lmwt: Path, env: dict) -> tuple[list[dict], int]:
@@ -173,20 +182,23 @@ def run_side(side: Path, name: str, fsdd: Path, lmwt: Path, env: dict) -> tuple[
     for cmd in cmds:
         filled = [a.format(fsdd=fsdd, work=side / work, lmwt=lmwt) for a in cmd]
         with open(side / f"log_{name}.txt", "a") as log:
-            rc = subprocess.run(["bash", *filled], cwd=side / "recipes" / "fsdd", env=env, check=False,
-                                stdout=log, stderr=subprocess.STDOUT).returncode
+            rc = subprocess.run(["bash", *filled], cwd=side / "recipes" / "fsdd", env=env,
+                                check=False, stdout=log, stderr=subprocess.STDOUT).returncode
         if rc != 0:
             return [], rc
-    records = [json.loads(line) for line in trace.read_text().splitlines()] if trace.exists() else []
+    records = ([json.loads(line) for line in trace.read_text().splitlines()]
+               if trace.exists() else [])
     return records, 0
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fsdd", type=Path, default=ROOT.parent / "shared" / "data" / "fsdd")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--rev", default="0a94943",
-                        help="revision to compare with (default: the last whose run.sh had the study flags)")
+                        help="revision to compare with "
+                        "(default: the last whose run.sh had the study flags)")
     parser.add_argument("--only", default=",".join(SCENARIOS))
     args = parser.parse_args()
     real = shutil.which("asrkt")
@@ -215,7 +227,8 @@ def main() -> int:
         for label, side in sides.items():
             records, rc = run_side(side, name, fsdd, lmwt, env)
             if rc != 0:
-                report.append(f"- {name}: {label} side failed (exit {rc}; see {side}/log_{name}.txt)")
+                report.append(f"- {name}: {label} side failed "
+                              f"(exit {rc}; see {side}/log_{name}.txt)")
                 print(report[-1], flush=True)
                 ok = False
                 break
@@ -227,12 +240,14 @@ def main() -> int:
             for table in SCENARIOS[name][3]:
                 paths = [side / SCENARIOS[name][0] / table for side in sides.values()]
                 equal = all(p.exists() for p in paths) and \
-                    table_lines(paths[0], str(sides["old"])) == table_lines(paths[1], str(sides["new"]))
+                    table_lines(paths[0], str(sides["old"])) \
+                    == table_lines(paths[1], str(sides["new"]))
                 tables.append(f"{table} {'equal' if equal else 'DIFFERENT'}")
                 same = same and equal
             summary = len(report)
             report.append(f"- {name}: {sum(old.values())} vs {sum(new.values())} asrkt commands, "
-                          f"multisets {'equal' if old == new else 'DIFFERENT'}; " + ", ".join(tables))
+                          f"multisets {'equal' if old == new else 'DIFFERENT'}; "
+                          + ", ".join(tables))
             for label, extra in (("only old", old - new), ("only new", new - old)):
                 for cmd, n in sorted(extra.items()):
                     report.append(f"  - {label} ({n}x): {cmd}")

@@ -6,7 +6,8 @@ every system and test set, and writes a Markdown table of %WER with the command 
 it, the seed(s), the corpus split and the corpus config.
 
 Usage: scripts/results_table.py --exp exp --systems "mono dnn_rbm lstm_ce" --test-sets "test_clean"
-         --title T --command "recipes/x/run.sh" --seed 777 --split "..." [--corpus-config F] --out RESULTS.md
+         --title T --command "recipes/x/run.sh" --seed 777 --split "..." [--corpus-config F]
+         --out RESULTS.md
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def best_weight(sweeps: List[Dict[int, float]], where: str) -> int:
     """
     common = set.intersection(*[set(s) for s in sweeps]) if sweeps and all(sweeps) else set()
     if not common:
-        raise SystemExit(f"{Path(sys.argv[0]).name}: no LM weight decoded in every sweep of {where}")
+        raise SystemExit(f"{Path(sys.argv[0]).name}: "
+                         f"no LM weight decoded in every sweep of {where}")
     return min(sorted(common), key=lambda w: statistics.mean(s[w] for s in sweeps))
 
 
@@ -126,7 +128,8 @@ def environment() -> str:
             versions.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{name} -")
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor() or "?") \
         if Path("/proc/cpuinfo").exists() else platform.processor() or "?"
     try:
@@ -163,10 +166,12 @@ def main(argv: Optional[List[str]] = None) -> int:
              f"- date: {datetime.datetime.now():%Y-%m-%d %H:%M}, machine: {platform.machine()}, "
              f"{platform.system()}, Python {platform.python_version()}",
              f"- environment: {environment()}", "",
-             "%WER (best LM weight of the sweep, as Kaldi's best_wer), per test set and pooled:", ""]
+             "%WER (best LM weight of the sweep, as Kaldi's best_wer), per test set and pooled:",
+             ""]
     lines += rows
     if args.corpus_config is not None and args.corpus_config.exists():
-        lines += ["", "Corpus configuration:", "", "```yaml", args.corpus_config.read_text().rstrip(), "```"]
+        lines += ["", "Corpus configuration:", "", "```yaml",
+                  args.corpus_config.read_text().rstrip(), "```"]
     write_text_atomic(args.out, "\n".join(lines) + "\n")
     return 0
 

@@ -41,8 +41,8 @@ def _wer(decode: Path) -> str:
 def main_run(fsdd_dir, repo_root, tmp_path_factory):
     """run.sh on the tiny subset: (work dir, command, the run's result)."""
     work = tmp_path_factory.mktemp("fsdd") / "work"
-    cmd = ["bash", str(repo_root / "recipes" / "fsdd" / "run.sh"), "--work", str(work), "--speakers",
-           "george jackson", "--max-index", "5", *CELLS, str(fsdd_dir)]
+    cmd = ["bash", str(repo_root / "recipes" / "fsdd" / "run.sh"), "--work", str(work),
+           "--speakers", "george jackson", "--max-index", "5", *CELLS, str(fsdd_dir)]
     return work, cmd, _run(cmd)
 
 
@@ -60,7 +60,8 @@ def test_run_sh_builds_and_decodes_the_paper_and_chosen_systems(main_run, repo_r
     exp = work / "exp" / "si_george" / "full"
     assert _wer(exp / "mono" / "decode_test").startswith("%WER")
     for system in SYSTEMS + STUDY_SYSTEMS:
-        assert "/ 50," in _wer(exp / "seed1" / system / "decode_test"), system  # george 0-4: 50 words
+        # george 0-4: 50 words
+        assert "/ 50," in _wer(exp / "seed1" / system / "decode_test"), system
     for system in ("lstm_ce", "lstm_kt_rand_ft", "lstm_kt_rbm_ft"):
         assert (exp / "seed1" / system / "train.jsonl").exists()
     for system in ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg"):  # stage 12: KT kept, W 0.5
@@ -82,7 +83,8 @@ def test_run_sh_builds_and_decodes_the_paper_and_chosen_systems(main_run, repo_r
     again = _run(cmd[:2] + ["--stage", "11"] + cmd[2:], timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "done already" in again.stderr and "asrkt train-teacher" not in again.stderr
-    command = next(line for line in (work / "RESULTS.md").read_text().splitlines() if "command:" in line)
+    command = next(line for line in (work / "RESULTS.md").read_text().splitlines()
+                   if "command:" in line)
     assert "--speakers 'george jackson'" in command and "--stage" not in command, command
 
 
@@ -96,7 +98,8 @@ def test_run_vtlp_adds_teachers_on_warped_copies(main_run, repo_root):
     vtlp_dir = work / "data" / "fbank" / "si_george" / "full" / "train_vtlp"
     vtlp_text = (vtlp_dir / "text").read_text()
     assert "george" not in vtlp_text and len(vtlp_text.splitlines()) == 150
-    assert (vtlp_dir / "spk2warp").read_text() == "jackson 1\nvtlp0.9-jackson 0.9\nvtlp1.1-jackson 1.1\n"
+    assert (vtlp_dir / "spk2warp").read_text() == ("jackson 1\nvtlp0.9-jackson 0.9\n"
+                                                   "vtlp1.1-jackson 1.1\n")
     assert "150 utterance(s) aligned" in result.stdout + result.stderr
     exp = work / "exp" / "si_george" / "full" / "seed1"
     for system in ("dnn_rand_vtlp", "dnn_rbm_vtlp"):
@@ -130,10 +133,12 @@ def test_cv_study_trains_variants_and_evaluates_the_held_out_speaker(main_run, r
 def test_run_cv_lmwt_decodes_with_the_weights_chosen_per_fold(main_run, repo_root, tmp_path):
     work, _, first = main_run
     assert first.returncode == 0
-    choice = tmp_path / "lmwt" / "lmwt_george"   # a hand-written choice (local/choose_lmwt.sh's output)
+    # a hand-written choice (local/choose_lmwt.sh's output)
+    choice = tmp_path / "lmwt" / "lmwt_george"
     choice.mkdir(parents=True)
     (choice / "lmwt_full").write_text("gmm 7\nnn 9\n")
-    cmd = ["bash", _local(repo_root, "run_cv_lmwt.sh"), "--work", str(work), *CELLS, str(tmp_path / "lmwt")]
+    cmd = ["bash", _local(repo_root, "run_cv_lmwt.sh"), "--work", str(work), *CELLS,
+           str(tmp_path / "lmwt")]
     cv = _run(cmd, timeout=300)
     assert cv.returncode == 0, cv.stderr[-3000:]
     exp = work / "exp" / "si_george" / "full"
@@ -155,12 +160,14 @@ def test_teacher_study_tiny(fsdd_dir, repo_root, tmp_path):
     dropout and frequency-masking teachers decoded, TEACHER_STUDY_theo.md pairs them."""
     work = tmp_path / "nest"
     cmd = ["bash", _local(repo_root, "teacher_study.sh"), "--seeds", "1", "--conf", "conf/tiny",
-           "--speakers", "george jackson theo", "--max-index", "5", str(fsdd_dir), str(work), "theo"]
+           "--speakers", "george jackson theo", "--max-index", "5", str(fsdd_dir), str(work),
+           "theo"]
     result = _run(cmd, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "theo" not in (work / "data" / "all" / "utt2spk").read_text()
     table = (work / "TEACHER_STUDY_theo.md").read_text()
-    assert table.startswith("# DNN teachers with regularisers on new speakers: nested folds inside fold theo")
+    assert table.startswith("# DNN teachers with regularisers on new speakers: "
+                            "nested folds inside fold theo")
     for name in ("", "_vtlp", "_do0.2", "_fm8"):
         for t in ("rand", "rbm"):
             assert f"| `dnn_{t}{name}` " in table, name
@@ -190,10 +197,12 @@ def test_parse_options_sets_checks_and_documents_options(repo_root, tmp_path):
     options and non-boolean values for boolean options are errors, --help lists the defaults."""
     script = tmp_path / "s.sh"
     script.write_text("#!/usr/bin/env bash\n# A test script.\nset -eu\n"
-                      "nj=2            # parallel jobs\nfast=false      # go fast\nsome_name=\"a b\"\n"
+                      "nj=2            # parallel jobs\nfast=false      # go fast\n"
+                      "some_name=\"a b\"\n"
                       f". {repo_root}/recipes/common/parse_options.sh\n"
                       'echo "nj=$nj fast=$fast some_name=$some_name rest=$*"\n')
-    ok = _run(["bash", str(script), "--nj", "4", "--fast=true", "--some-name", "x y", "pos"], timeout=30)
+    ok = _run(["bash", str(script), "--nj", "4", "--fast=true", "--some-name", "x y", "pos"],
+              timeout=30)
     assert ok.returncode == 0 and ok.stdout == "nj=4 fast=true some_name=x y rest=pos\n", ok.stderr
     unknown = _run(["bash", str(script), "--jobs", "4"], timeout=30)
     assert unknown.returncode == 1 and "unknown option --jobs" in unknown.stderr
@@ -203,7 +212,8 @@ def test_parse_options_sets_checks_and_documents_options(repo_root, tmp_path):
     assert missing.returncode == 1 and "needs a value" in missing.stderr
     usage = _run(["bash", str(script), "--help"], timeout=30)
     assert usage.returncode == 0 and "A test script." in usage.stdout
-    assert "  --nj 2            # parallel jobs" in usage.stdout and '--some-name "a b"' in usage.stdout
+    assert ("  --nj 2            # parallel jobs" in usage.stdout
+            and '--some-name "a b"' in usage.stdout)
 
 
 def test_fsdd_results_script_pools_folds_and_seeds(repo_root, tmp_path):
@@ -213,7 +223,8 @@ def test_fsdd_results_script_pools_folds_and_seeds(repo_root, tmp_path):
     def wer(path: Path, errors: int, words: int) -> None:
         (path / "scoring_kaldi").mkdir(parents=True)
         (path / "scoring_kaldi" / "best_wer").write_text(
-            f"%WER {100 * errors / words:.2f} [ {errors} / {words}, 0 ins, 0 del, {errors} sub ] x\n")
+            f"%WER {100 * errors / words:.2f} "
+            f"[ {errors} / {words}, 0 ins, 0 del, {errors} sub ] x\n")
 
     for split in ("si_a", "si_b"):
         wer(exp / split / "full" / "mono" / "decode_test", 1, 100)
@@ -223,11 +234,14 @@ def test_fsdd_results_script_pools_folds_and_seeds(repo_root, tmp_path):
             wer(exp / split / "full" / f"seed{seed}" / "lstm_kt_rand_ftreg" / "decode_test", 3, 100)
             wer(exp / split / "full" / f"seed{seed}" / "dnn_rbm" / "decode_test", dnn, 100)
             (exp / split / "full" / f"seed{seed}" / "lstm_ce" / "train.jsonl").write_text(
-                '{"epoch": 0, "cv_acc": 0.1, "accepted": true}\n{"epoch": 1, "cv_acc": 0.5, "accepted": true}\n')
+                '{"epoch": 0, "cv_acc": 0.1, "accepted": true}\n'
+                '{"epoch": 1, "cv_acc": 0.5, "accepted": true}\n')
     out = tmp_path / "RESULTS.md"
-    result = subprocess.run([sys.executable, str(repo_root / "scripts" / "fsdd_results.py"), "--exp", str(exp),
+    result = subprocess.run([sys.executable, str(repo_root / "scripts" / "fsdd_results.py"),
+                             "--exp", str(exp),
                              "--splits", "si_a si_b", "--conditions", "full", "--seeds", "1 2",
-                             "--systems", "mono dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rand_ftreg", "--command", "x", "--out", str(out),
+                             "--systems", "mono dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rand_ftreg",
+                             "--command", "x", "--out", str(out),
                              "--png", str(tmp_path / "R.png")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     text = out.read_text()
@@ -254,7 +268,8 @@ def test_choose_lmwt_script_picks_the_lowest_cv_wer(repo_root, tmp_path):
         d = tmp_path / name
         d.mkdir()
         for w, wer in wers.items():
-            (d / f"wer_{w}").write_text(f"%WER {wer:.2f} [ {int(wer)} / 100, 0 ins, 0 del, 0 sub ]\n")
+            (d / f"wer_{w}").write_text(
+                f"%WER {wer:.2f} [ {int(wer)} / 100, 0 ins, 0 del, 0 sub ]\n")
         return d
 
     gmm = sweep("gmm", {8: 30.0, 10: 20.0, 12: 25.0})

@@ -38,8 +38,8 @@ def tiny_run(repo_root, tmp_path_factory):
     for name, text in TINY.items():
         (conf / name).write_text(text)
     work = tmp_path_factory.mktemp("work")
-    cmd = ["bash", str(recipe / "run.sh"), "--nj", "2", "--conf-dir", str(conf), "--work", str(work),
-           "--totgauss", "100", "--decode-opts", "--min-lmwt 9 --max-lmwt 10"]
+    cmd = ["bash", str(recipe / "run.sh"), "--nj", "2", "--conf-dir", str(conf),
+           "--work", str(work), "--totgauss", "100", "--decode-opts", "--min-lmwt 9 --max-lmwt 10"]
     first = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     return cmd, work, first
 
@@ -49,11 +49,12 @@ def test_all_stages_produce_a_results_table(tiny_run):
     cmd, work, first = tiny_run
     assert first.returncode == 0, first.stderr[-3000:]
     for n in range(13):
-        assert re.search(rf"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d stage {n}: ", first.stderr, re.M), f"stage {n}"
+        assert re.search(rf"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d stage {n}: ", first.stderr, re.M), \
+            f"stage {n}"
     results = (work / "RESULTS.md").read_text()
     assert "--conf-dir" in results and "seed(s): 777" in results
     for system in ("mono", "dnn_rbm", "lstm_ce", "lstm_kt_rbm_ft"):
-        row = next(l for l in results.splitlines() if l.startswith(f"| `{system}`"))
+        row = next(line for line in results.splitlines() if line.startswith(f"| `{system}`"))
         cells = [c.strip() for c in row.split("|")[2:-1]]
         assert len(cells) == 3 and all(re.fullmatch(r"\d+\.\d\d", c) for c in cells), row
     exp = work / "exp"
@@ -85,7 +86,8 @@ def test_two_runs_give_the_same_results(tiny_run):
         assert second.returncode == 0, second.stderr[-3000:]
 
         def table(path: Path) -> list:
-            return [l for l in path.read_text().splitlines() if not l.startswith("- date:")]
+            return [line for line in path.read_text().splitlines()
+                    if not line.startswith("- date:")]
 
         assert table(work / "RESULTS.md") == table(moved / "RESULTS.md")
     finally:
