@@ -2,21 +2,24 @@
 # Interop checks between asrkt and a reference Kaldi build (scripts/build_kaldi_reference.sh), on
 # FSDD: train on one speaker's 500 recordings, test on 100 of another speaker's (indices 0-9,
 # speaker independent, so that the decoders make errors to compare), both directions:
-#   Kaldi reads asrkt: copy-feats / compute-cmvn-stats on our features and CMVN; gmm-info, hmm-info,
-#     tree-info on our final.mdl and tree; gmm-align with our model, lang and features == asrkt
-#     align; gmm-decode-faster with our HCLG == asrkt decode; latgen-faster-mapped on our forward
+#   Kaldi reads asrkt: copy-feats / compute-cmvn-stats on our features and CMVN; gmm-info,
+#     hmm-info, tree-info on our final.mdl and tree; compile-train-graphs + gmm-align-compiled
+#     with our model, lang and features == asrkt align; gmm-decode-faster with our HCLG == asrkt decode; latgen-faster-mapped on our forward
 #     output with our HCLG == asrkt decode-nnet (hypotheses and WER); copy-post reads our top-k
 #     soft targets.
 #   asrkt reads Kaldi: compute-fbank-feats / compute-mfcc-feats == our features (1e-3 relative,
-#     the README's tolerance); asrkt ali-to-pdf reads Kaldi's alignment; train-teacher and
-#     finetune train on Kaldi's ali-to-pdf alignments and analyze-counts priors (and decode);
+#     the README's tolerance); asrkt ali-to-pdf reads Kaldi's alignment; analyze-counts == our
+#     pdf_counts + 0.5 (Kaldi adds half a frame to every count on purpose); train-teacher,
+#     dump-posteriors, kt-pretrain and finetune train on Kaldi's ali-to-pdf alignments and
+#     analyze-counts priors, and the student decodes with latgen-faster-mapped and decode-nnet;
 #     Kaldi's alignment of the test set, as oracle log-likelihoods, decodes and scores through
 #     asrkt decode-nnet.
 # Every check prints 'PASS name: detail' or 'FAIL name: detail' and appends it to
 # WORK/results.txt; the exit status is 1 when any check failed.
 #
 # Usage: scripts/kaldi_interop.sh [--kaldi-root DIR] [--fsdd DIR] [--speaker NAME] [--work DIR]
-#   --kaldi-root  the build's cache folder, with bin/ (default $ASRKT_KALDI_ROOT or ~/.cache/asrkt/kaldi)
+#   --kaldi-root  the build's cache folder, with bin/ (default $ASRKT_KALDI_ROOT or
+#                 ~/.cache/asrkt/kaldi)
 #   --fsdd        FSDD folder holding recordings/ (default ../shared/data/fsdd beside the repo)
 #   --speaker     FSDD training speaker (default theo)
 #   --test-speaker  FSDD test speaker (default jackson)
@@ -24,6 +27,8 @@
 #   --stage N, --stop-stage M   0: the asrkt side, 1: Kaldi reads asrkt, 2: asrkt reads Kaldi
 #                 (default 0..2; a later start reuses the work folder)
 set -euo pipefail
+trap 'echo "kaldi_interop.sh: error: line $LINENO: $BASH_COMMAND failed" \
+  "(logs: WORK/k/log, WORK/asrkt.log)" >&2' ERR
 here=$(cd "$(dirname "$0")/.." && pwd)
 kroot=${ASRKT_KALDI_ROOT:-$HOME/.cache/asrkt/kaldi}
 fsdd=$here/../shared/data/fsdd
@@ -41,7 +46,7 @@ while [ $# -gt 0 ]; do
     --work) work=$2; shift 2 ;;
     --stage) stage=$2; shift 2 ;;
     --stop-stage) stop_stage=$2; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "kaldi_interop.sh: error: unknown argument '$1'" >&2; exit 1 ;;
   esac
 done
@@ -55,6 +60,7 @@ compare() { "$py" "$here/scripts/kaldi_interop_compare.py" "$@"; }
 start=$(date +%s)
 [ "$stage" -gt 0 ] || rm -rf "$work"
 mkdir -p "$work/k"; cd "$work"
+rm -f results.txt
 k=$work/k   # what the Kaldi binaries write
 failed=0
 # check NAME COMMAND...: run a comparison; its PASS/FAIL line goes to results.txt with the name
@@ -109,6 +115,16 @@ gmm_feats() {  # gmm_feats DATA_DIR
   echo "ark,s,cs:apply-cmvn --utt2spk=ark:$1/utt2spk scp:$1/cmvn.scp scp:$1/feats.scp ark:- 2>/dev/null | add-deltas ark:- ark:- 2>/dev/null |"
 }
 
+# steps/align_si.sh: graphs without probabilities, which gmm-align-compiled adds (scales as
+# asrkt align's defaults; gmm-align's own defaults differ: acoustic and self-loop scale 1).
+kaldi_align() {  # kaldi_align DATA_DIR TEXT_INT ALI_WSPECIFIER
+  compile-train-graphs --read-disambig-syms=data/lang/phones/disambig.int exp/mono/tree \
+    exp/mono/final.mdl data/lang/L.fst ark:$2 ark:$k/graphs.fsts 2>>$k/log
+  gmm-align-compiled --transition-scale=1.0 --acoustic-scale=0.1 --self-loop-scale=0.1 \
+    --beam=10 --retry-beam=40 --careful=false exp/mono/final.mdl ark:$k/graphs.fsts \
+    "$(gmm_feats $1)" "$3" 2>>$k/log
+}
+
 kaldi_reads_asrkt() {
   log "Kaldi reads asrkt"
   local d=data/mfcc/train
@@ -120,13 +136,12 @@ kaldi_reads_asrkt() {
   gi=$(gmm-info exp/mono/final.mdl 2>>$k/log | awk '/number of pdfs/ {print $NF}')
   hi=$(hmm-info exp/mono/final.mdl 2>>$k/log | awk '/number of pdfs/ {print $NF}')
   ti=$(tree-info exp/mono/tree 2>>$k/log | awk '/num-pdfs/ {print $NF}')
-  fwd=$(copy-matrix scp:exp/dnn/loglikes_test/loglikes.scp ark,t:- 2>>$k/log | awk 'NR == 2 {print NF; exit}')
+  fwd=$(copy-matrix scp:exp/dnn/loglikes_test/loglikes.scp ark,t:- 2>>$k/log | awk 'NR == 2 {n = NF} END {print n}')
   pass_if gmm-info/hmm-info/tree-info "pdfs: gmm-info $gi, hmm-info $hi, tree-info $ti, our forward output $fwd columns" \
     test -n "$gi" -a "$gi" = "$hi" -a "$gi" = "$ti" -a "$gi" = "$fwd"
   compare text-int $d/text data/lang/words.txt $k/text_train.int
-  gmm-align --beam=10 --retry-beam=40 exp/mono/tree exp/mono/final.mdl data/lang/L.fst \
-    "$(gmm_feats $d)" ark:$k/text_train.int ark,scp:$k/ali_train.ark,$k/ali_train.scp 2>>$k/log
-  check "gmm-align == asrkt align" compare tables --kind int-vector scp:exp/mono_ali/ali.scp scp:$k/ali_train.scp
+  kaldi_align $d $k/text_train.int ark,scp:$k/ali_train.ark,$k/ali_train.scp
+  check "gmm-align-compiled == asrkt align" compare tables --kind int-vector scp:exp/mono_ali/ali.scp scp:$k/ali_train.scp
   gmm-decode-faster --beam=13 --max-active=7000 --acoustic-scale=0.083333 \
     --word-symbol-table=exp/mono/graph/words.txt exp/mono/final.mdl exp/mono/graph/HCLG.fst \
     "$(gmm_feats data/mfcc/test)" ark,t:$k/gmm_hyp.int 2>>$k/log
@@ -153,7 +168,7 @@ asrkt_reads_kaldi() {
   local t d=data/fbank/test
   for t in fbank mfcc; do
     d=data/$t/test
-    compare kaldi-conf feats_$t/${t}_test.yaml $k/$t.conf
+    compare kaldi-conf feats_$t/${t}_test.yaml $d/wav.scp $k/$t.conf
     compute-$t-feats --config=$k/$t.conf scp:$d/wav.scp ark:$k/$t.ark 2>>$k/log
     check "compute-$t-feats == asrkt make-feats" compare tables --rtol 1e-3 ark:$k/$t.ark scp:$d/feats.scp
   done
@@ -164,24 +179,34 @@ asrkt_reads_kaldi() {
   analyze-counts --binary=false --counts-dim=$npdf ark:exp/kaldi_ali/pdf.ark exp/kaldi_ali/pdf_counts 2>>$k/log
   asrkt ali-to-pdf exp/mono scp:$k/ali_train.scp $k/asrkt_pdf.ark >/dev/null
   check "asrkt ali-to-pdf == Kaldi ali-to-pdf" compare tables --kind int-vector scp:$k/asrkt_pdf.scp scp:exp/kaldi_ali/pdf.scp
-  check "analyze-counts == asrkt pdf_counts" compare counts exp/kaldi_ali/pdf_counts exp/mono_ali/pdf_counts
-  log "asrkt trains on Kaldi's alignments and priors"
+  # analyze-counts adds half a frame to every count (no zero priors); asrkt keeps the counts and
+  # floors tiny priors as nnet1's PdfPrior does
+  check "analyze-counts == asrkt pdf_counts + 0.5" compare counts --offset 0.5 exp/kaldi_ali/pdf_counts exp/mono_ali/pdf_counts
+  log "asrkt trains on Kaldi's alignments and priors: teacher, KT student, both decoders"
   asrkt train-teacher --num-threads 1 --num-layers 2 --hidden-dim 128 --splice 5 --max-epochs 4 \
     data/fbank/train exp/kaldi_ali exp/dnn_kali >/dev/null
-  asrkt forward --num-threads 1 exp/dnn_kali data/fbank/test exp/dnn_kali/loglikes_test >/dev/null
+  check "train-teacher on Kaldi alignments == on asrkt's" compare same-weights exp/dnn_kali/final.pt exp/dnn/final.pt
+  asrkt dump-posteriors --num-threads 1 --top-k 5 exp/dnn_kali data/fbank/train exp/dnn_kali_post >/dev/null
+  asrkt kt-pretrain --num-threads 1 --student lstm --num-layers 2 --hidden-dim 128 --proj-dim 64 \
+    --learning-rate 0.003 --max-epochs 10 data/fbank/train exp/dnn_kali_post exp/lstm_kt >/dev/null
+  asrkt finetune --num-threads 1 --init exp/lstm_kt --learning-rate 0.003 --max-epochs 10 \
+    data/fbank/train exp/kaldi_ali exp/lstm_kt_ft >/dev/null
+  asrkt forward --num-threads 1 exp/lstm_kt_ft data/fbank/test exp/lstm_kt_ft/loglikes_test >/dev/null
   asrkt decode-nnet --min-lmwt 0 --max-lmwt 0 --acoustic-scale 0.1 --data-dir data/fbank/test \
-    exp/mono/graph scp:exp/dnn_kali/loglikes_test/loglikes.scp exp/mono exp/dnn_kali/decode_test > $k/kali_dnn_wer
-  pass_if "train-teacher on Kaldi alignments + priors" "$(cat $k/kali_dnn_wer)" grep -q %WER $k/kali_dnn_wer
-  asrkt finetune --num-threads 1 --model lstm --num-layers 1 --hidden-dim 64 --proj-dim 32 --splice 0 \
-    --max-epochs 2 data/fbank/train exp/kaldi_ali exp/lstm_kali >/dev/null
-  asrkt forward --num-threads 1 exp/lstm_kali data/fbank/test exp/lstm_kali/loglikes_test >/dev/null
-  asrkt decode-nnet --min-lmwt 0 --max-lmwt 0 --acoustic-scale 0.1 --data-dir data/fbank/test \
-    exp/mono/graph scp:exp/lstm_kali/loglikes_test/loglikes.scp exp/mono exp/lstm_kali/decode_test > $k/kali_lstm_wer
-  pass_if "finetune on Kaldi alignments + priors" "$(cat $k/kali_lstm_wer)" grep -q %WER $k/kali_lstm_wer
+    exp/mono/graph scp:exp/lstm_kt_ft/loglikes_test/loglikes.scp exp/mono exp/lstm_kt_ft/decode_test >/dev/null
+  latgen-faster-mapped --beam=13 --lattice-beam=6 --max-active=7000 --acoustic-scale=0.1 \
+    --word-symbol-table=exp/mono/graph/words.txt exp/mono/final.mdl exp/mono/graph/HCLG.fst \
+    scp:exp/lstm_kt_ft/loglikes_test/loglikes.scp ark:$k/lat_kt.ark 2>>$k/log
+  lattice-best-path --acoustic-scale=0.1 ark:$k/lat_kt.ark ark,t:$k/kt_hyp.int 2>>$k/log
+  utils_int2sym exp/mono/graph/words.txt $k/kt_hyp.int > $k/kt_hyp.txt
+  compute-wer --text --mode=present ark:data/fbank/test/text ark:$k/kt_hyp.txt 2>>$k/log > $k/kt_wer
+  check "KT student (finetune on Kaldi alignments): latgen-faster-mapped == decode-nnet" \
+    compare wer-equal "$(grep %WER $k/kt_wer)" exp/lstm_kt_ft/decode_test/wer_0
+  pass_if "KT student recognises speech" "$(grep %WER exp/lstm_kt_ft/decode_test/wer_0)" \
+    awk '/%WER/ {exit !($2 < 100)}' exp/lstm_kt_ft/decode_test/wer_0
   log "Kaldi's alignment of the test set decodes and scores through asrkt"
   compare text-int data/mfcc/test/text data/lang/words.txt $k/text_test.int
-  gmm-align --beam=10 --retry-beam=40 exp/mono/tree exp/mono/final.mdl data/lang/L.fst \
-    "$(gmm_feats data/mfcc/test)" ark:$k/text_test.int ark:$k/ali_test.ark 2>>$k/log
+  kaldi_align data/mfcc/test $k/text_test.int ark:$k/ali_test.ark
   ali-to-pdf exp/mono/final.mdl ark:$k/ali_test.ark ark:$k/pdf_test.ark 2>>$k/log
   compare oracle ark:$k/pdf_test.ark "$npdf" $k/oracle.ark
   asrkt decode-nnet --min-lmwt 0 --max-lmwt 0 --acoustic-scale 0.1 --data-dir data/fbank/test \

@@ -8,10 +8,11 @@ Usage: python scripts/kaldi_interop_compare.py <subcommand> [args]
   tables A B [--rtol R] [--atol A] [--kind K]   same keys, same shapes, values within tolerance
   hyps   A B                                    word hypotheses (Kaldi text) equal per utterance
   posts  SCP TEXT_ARK                           our Posterior table == copy-post's text output
-  kaldi-conf YAML OUT                           a Kaldi --config file from make-feats' saved YAML
+  kaldi-conf YAML WAV_SCP OUT                   a Kaldi --config file from make-feats' saved YAML
   oracle PDF_RSPEC NUM_PDFS OUT_ARK             log-likelihoods 0 on the aligned pdf, -100 elsewhere
   text-int TEXT WORDS_TXT OUT                   transcripts as word ids (utils/sym2int.pl)
-  counts A B                                    two Kaldi text vectors (pdf counts) equal
+  counts A B [--offset X]                       pdf counts (Kaldi text vectors): A == B + X
+  same-weights A B                              two final.pt hold the same network weights
   wer-equal A B                                 two '%WER x.xx ...' lines agree in their numbers
 """
 
@@ -63,8 +64,8 @@ def compare_tables(a: str, b: str, rtol: float, atol: float, kind: str) -> int:
         ok = ok and diff <= atol + rtol * scale
         if diff / (scale or 1.0) > worst:
             worst, worst_key = diff / (scale or 1.0), key
-    return _report(ok, what, f"{len(ta)} utterances, largest difference {worst:.3g} relative "
-                             f"to the utterance's max |value| ({worst_key or '-'})")
+    return _report(ok, what, f"{len(ta)} entries, largest difference {worst:.3g} relative "
+                             f"to the entry's max |value| ({worst_key or '-'})")
 
 
 def _read_hyps(path: str) -> Dict[str, List[str]]:
@@ -110,9 +111,20 @@ def compare_posts(scp: str, text_ark: str) -> int:
                    f"{len(ours)} utterances, {frames} frames, same (pdf, weight) pairs")
 
 
-def kaldi_conf(yaml_path: str, out: str) -> int:
-    """Write compute-{fbank,mfcc}-feats options from make-feats' resolved config."""
+def kaldi_conf(yaml_path: str, wav_scp: str, out: str) -> int:
+    """Write compute-{fbank,mfcc}-feats options from make-feats' resolved config.
+
+    asrkt takes the sample frequency from the audio when ``sample_frequency`` is unset; Kaldi
+    needs it as an option (default 16000, a mismatch is an error), so it is read from the first
+    file of WAV_SCP (a plain path entry) then.
+    """
+    import wave
+
     cfg = yaml.safe_load(Path(yaml_path).read_text())
+    if cfg.get("sample_frequency") is None:
+        first = Path(wav_scp).read_text().split("\n", 1)[0].split()
+        with wave.open(first[1]) as handle:
+            cfg["sample_frequency"] = float(handle.getframerate())
     lines = []
     for key, value in cfg.items():
         if key in _NOT_KALDI or value is None:
@@ -151,12 +163,24 @@ def text_int(text: str, words_txt: str, out: str) -> int:
     return 0
 
 
-def compare_counts(a: str, b: str) -> int:
-    """Two Kaldi text vectors (analyze-counts --binary=false, asrkt's pdf_counts) are equal."""
+def compare_counts(a: str, b: str, offset: float) -> int:
+    """pdf counts A == B + offset (Kaldi text vectors: analyze-counts --binary=false, asrkt's
+    pdf_counts; analyze-counts adds half a frame to every count)."""
     va, vb = read_kaldi_text_vector(a), read_kaldi_text_vector(b)
-    ok = va.shape == vb.shape and np.array_equal(va, vb)
-    return _report(ok, f"{a} vs {b}", f"{va.size} vs {vb.size} pdfs, {int(va.sum())} vs "
-                                      f"{int(vb.sum())} frames" + ("" if ok else ", counts differ"))
+    ok = va.shape == vb.shape and np.array_equal(va, vb + offset)
+    return _report(ok, f"{a} vs {b}", f"{va.size} vs {vb.size} pdfs, {va.sum():g} vs "
+                                      f"{vb.sum():g} frames, A == B + {offset:g}: {ok}")
+
+
+def same_weights(a: str, b: str) -> int:
+    """Two asrkt models (final.pt) have identical network weights (priors may differ)."""
+    import torch
+
+    sa = torch.load(a, map_location="cpu", weights_only=False)["state_dict"]
+    sb = torch.load(b, map_location="cpu", weights_only=False)["state_dict"]
+    ok = sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+    return _report(ok, f"{a} vs {b}", f"{len(sa)} tensors, "
+                                      f"{'identical' if ok else 'different'} weights")
 
 
 def wer_equal(a: str, b: str) -> int:
@@ -178,10 +202,15 @@ def main(argv=None) -> int:
     t.add_argument("--rtol", type=float, default=0.0)
     t.add_argument("--atol", type=float, default=0.0)
     t.add_argument("--kind", default="")
+    c = sub.add_parser("counts")
+    c.add_argument("a")
+    c.add_argument("b")
+    c.add_argument("--offset", type=float, default=0.0)
     for name, args in (("hyps", ["a", "b"]), ("posts", ["scp", "text_ark"]),
-                       ("kaldi-conf", ["yaml", "out"]), ("oracle", ["pdf", "num_pdfs", "out"]),
+                       ("kaldi-conf", ["yaml", "wav_scp", "out"]),
+                       ("oracle", ["pdf", "num_pdfs", "out"]),
                        ("text-int", ["text", "words", "out"]), ("wer-equal", ["a", "b"]),
-                       ("counts", ["a", "b"])):
+                       ("same-weights", ["a", "b"])):
         sp = sub.add_parser(name)
         for arg in args:
             sp.add_argument(arg)
@@ -193,13 +222,15 @@ def main(argv=None) -> int:
     if a.cmd == "posts":
         return compare_posts(a.scp, a.text_ark)
     if a.cmd == "kaldi-conf":
-        return kaldi_conf(a.yaml, a.out)
+        return kaldi_conf(a.yaml, a.wav_scp, a.out)
     if a.cmd == "oracle":
         return oracle(a.pdf, int(a.num_pdfs), a.out)
     if a.cmd == "text-int":
         return text_int(a.text, a.words, a.out)
     if a.cmd == "counts":
-        return compare_counts(a.a, a.b)
+        return compare_counts(a.a, a.b, a.offset)
+    if a.cmd == "same-weights":
+        return same_weights(a.a, a.b)
     return wer_equal(a.a, a.b)
 
 

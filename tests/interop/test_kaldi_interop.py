@@ -24,7 +24,7 @@ CHECKS = [
     "copy-feats",
     "compute-cmvn-stats",
     "gmm-info/hmm-info/tree-info",
-    "gmm-align == asrkt align",
+    "gmm-align-compiled == asrkt align",
     "gmm-decode-faster == asrkt decode",
     "latgen-faster-mapped == asrkt decode-nnet (hyps)",
     "latgen-faster-mapped == asrkt decode-nnet (WER)",
@@ -33,9 +33,10 @@ CHECKS = [
     "compute-fbank-feats == asrkt make-feats",
     "compute-mfcc-feats == asrkt make-feats",
     "asrkt ali-to-pdf == Kaldi ali-to-pdf",
-    "analyze-counts == asrkt pdf_counts",
-    "train-teacher on Kaldi alignments + priors",
-    "finetune on Kaldi alignments + priors",
+    "analyze-counts == asrkt pdf_counts + 0.5",
+    "train-teacher on Kaldi alignments == on asrkt's",
+    "KT student (finetune on Kaldi alignments): latgen-faster-mapped == decode-nnet",
+    "KT student recognises speech",
     "Kaldi alignment -> asrkt decode-nnet + score",
 ]
 
