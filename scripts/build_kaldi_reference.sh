@@ -7,12 +7,13 @@
 #   libatlas-base-dev         ATLAS BLAS/LAPACK (cblas-atlas.h, clapack.h, libatlas.so ...)
 #   g++ make                  the compiler (usually present)
 #
-# Usage: scripts/build_kaldi_reference.sh [--tarball PATH] [--root DIR] [--jobs N] [--with-nnet]
+# Usage: scripts/build_kaldi_reference.sh [--tarball PATH] [--root DIR] [--jobs N] [--without-nnet]
 #   --tarball   Kaldi src/ tarball (default: $ASRKT_KALDI_TARBALL or ../shared/kaldi/kaldi-src.tar.gz
 #               next to the repository)
 #   --root      cache folder (default: $ASRKT_KALDI_ROOT or ~/.cache/asrkt/kaldi)
 #   --jobs      make -j (default 2)
-#   --with-nnet also build nnet-forward (needs nnet/ and cudamatrix/ (CPU); about 10 more minutes)
+#   --without-nnet  skip nnet-forward (it needs nnet/ and cudamatrix/ (CPU only): about 3 more
+#               minutes on 2 cores)
 #
 # Result: $ROOT/bin holds links to every built binary and to OpenFst's fstinfo/fstprint; the
 # interop checks (scripts/kaldi_interop.sh, tests/interop/) look there. Idempotent: a second run
@@ -29,14 +30,14 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 tarball=${ASRKT_KALDI_TARBALL:-$here/../shared/kaldi/kaldi-src.tar.gz}
 root=${ASRKT_KALDI_ROOT:-$HOME/.cache/asrkt/kaldi}
 jobs=2
-with_nnet=false
+with_nnet=true
 while [ $# -gt 0 ]; do
   case "$1" in
     --tarball) tarball=$2; shift 2 ;;
     --root) root=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
-    --with-nnet) with_nnet=true; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --without-nnet) with_nnet=false; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "build_kaldi_reference.sh: error: unknown argument '$1'" >&2; exit 1 ;;
   esac
 done

@@ -64,7 +64,7 @@ rm -f results.txt
 k=$work/k   # what the Kaldi binaries write
 failed=0
 # check NAME COMMAND...: run a comparison; its PASS/FAIL line goes to results.txt with the name
-check() {
+check() {  # (names must not contain ': ')
   local name=$1; shift
   local line
   if line=$("$@" 2>>"$k/check_errors.log"); then :; else failed=1; fi
@@ -200,7 +200,7 @@ asrkt_reads_kaldi() {
   lattice-best-path --acoustic-scale=0.1 ark:$k/lat_kt.ark ark,t:$k/kt_hyp.int 2>>$k/log
   utils_int2sym exp/mono/graph/words.txt $k/kt_hyp.int > $k/kt_hyp.txt
   compute-wer --text --mode=present ark:data/fbank/test/text ark:$k/kt_hyp.txt 2>>$k/log > $k/kt_wer
-  check "KT student (finetune on Kaldi alignments): latgen-faster-mapped == decode-nnet" \
+  check "KT student on Kaldi alignments, latgen-faster-mapped == decode-nnet" \
     compare wer-equal "$(grep %WER $k/kt_wer)" exp/lstm_kt_ft/decode_test/wer_0
   pass_if "KT student recognises speech" "$(grep %WER exp/lstm_kt_ft/decode_test/wer_0)" \
     awk '/%WER/ {exit !($2 < 100)}' exp/lstm_kt_ft/decode_test/wer_0

@@ -35,7 +35,7 @@ CHECKS = [
     "asrkt ali-to-pdf == Kaldi ali-to-pdf",
     "analyze-counts == asrkt pdf_counts + 0.5",
     "train-teacher on Kaldi alignments == on asrkt's",
-    "KT student (finetune on Kaldi alignments): latgen-faster-mapped == decode-nnet",
+    "KT student on Kaldi alignments, latgen-faster-mapped == decode-nnet",
     "KT student recognises speech",
     "Kaldi alignment -> asrkt decode-nnet + score",
 ]
