@@ -27,6 +27,7 @@ from typing import Dict, List
 import numpy as np
 import yaml
 
+from asrkt.errors import AsrktError
 from asrkt.io.posterior import parse_text, read_posteriors
 from asrkt.io.tables import read_kaldi_text_vector, read_table
 
@@ -235,4 +236,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (AsrktError, OSError, KeyError, ValueError) as exc:
+        print(f"kaldi_interop_compare.py: error: {exc}", file=sys.stderr)
+        sys.exit(1)
