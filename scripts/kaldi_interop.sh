@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Interop checks between asrkt and a reference Kaldi build (scripts/build_kaldi_reference.sh), on
+# FSDD: train on one speaker's 500 recordings, test on 100 of another speaker's (indices 0-9,
+# speaker independent, so that the decoders make errors to compare), both directions:
+#   Kaldi reads asrkt: copy-feats / compute-cmvn-stats on our features and CMVN; gmm-info,
+#     hmm-info, tree-info on our final.mdl and tree; compile-train-graphs + gmm-align-compiled
+#     with our model, lang and features == asrkt align; gmm-decode-faster with our HCLG == asrkt decode; latgen-faster-mapped on our forward
+#     output with our HCLG == asrkt decode-nnet (hypotheses and WER); copy-post reads our top-k
+#     soft targets.
+#   asrkt reads Kaldi: compute-fbank-feats / compute-mfcc-feats == our features (1e-3 relative,
+#     the README's tolerance); asrkt ali-to-pdf reads Kaldi's alignment; analyze-counts == our
+#     pdf_counts + 0.5 (Kaldi adds half a frame to every count on purpose); train-teacher,
+#     dump-posteriors, kt-pretrain and finetune train on Kaldi's ali-to-pdf alignments and
+#     analyze-counts priors, and the student decodes with latgen-faster-mapped and decode-nnet;
+#     Kaldi's alignment of the test set, as oracle log-likelihoods, decodes and scores through
+#     asrkt decode-nnet.
+# Every check prints 'PASS name: detail' or 'FAIL name: detail' and appends it to
+# WORK/results.txt; the exit status is 1 when any check failed.
+#
+# Usage: scripts/kaldi_interop.sh [--kaldi-root DIR] [--fsdd DIR] [--speaker NAME] [--work DIR]
+#   --kaldi-root  the build's cache folder, with bin/ (default $ASRKT_KALDI_ROOT or
+#                 ~/.cache/asrkt/kaldi)
+#   --fsdd        FSDD folder holding recordings/ (default ../shared/data/fsdd beside the repo)
+#   --speaker     FSDD training speaker (default theo)
+#   --test-speaker  FSDD test speaker (default jackson)
+#   --work        work folder (default /tmp/asrkt_kaldi_interop; emptied first when --stage is 0)
+#   --stage N, --stop-stage M   0: the asrkt side, 1: Kaldi reads asrkt, 2: asrkt reads Kaldi
+#                 (default 0..2; a later start reuses the work folder)
+set -euo pipefail
+trap 'echo "kaldi_interop.sh: error: line $LINENO: $BASH_COMMAND failed" \
+  "(logs: WORK/k/log, WORK/asrkt.log)" >&2' ERR
+here=$(cd "$(dirname "$0")/.." && pwd)
+kroot=${ASRKT_KALDI_ROOT:-$HOME/.cache/asrkt/kaldi}
+fsdd=$here/../shared/data/fsdd
+speaker=theo
+test_speaker=jackson
+work=/tmp/asrkt_kaldi_interop
+stage=0
+stop_stage=2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kaldi-root) kroot=$2; shift 2 ;;
+    --fsdd) fsdd=$2; shift 2 ;;
+    --speaker) speaker=$2; shift 2 ;;
+    --test-speaker) test_speaker=$2; shift 2 ;;
+    --work) work=$2; shift 2 ;;
+    --stage) stage=$2; shift 2 ;;
+    --stop-stage) stop_stage=$2; shift 2 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    *) echo "kaldi_interop.sh: error: unknown argument '$1'" >&2; exit 1 ;;
+  esac
+done
+[ "$stop_stage" -lt 1 ] || [ -x "$kroot/bin/copy-feats" ] || { echo "kaldi_interop.sh: error: no Kaldi build in $kroot (run scripts/build_kaldi_reference.sh)" >&2; exit 1; }
+[ -d "$fsdd/recordings" ] || { echo "kaldi_interop.sh: error: no FSDD recordings in $fsdd" >&2; exit 1; }
+py=${ASRKT_PYTHON:-python3}
+command -v asrkt >/dev/null || { echo "kaldi_interop.sh: error: asrkt not on PATH" >&2; exit 1; }
+export PATH="$kroot/bin:$PATH" OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
+compare() { "$py" "$here/scripts/kaldi_interop_compare.py" "$@"; }
+start=$(date +%s)
+[ "$stage" -gt 0 ] || rm -rf "$work"
+mkdir -p "$work/k"; cd "$work"
+rm -f results.txt
+k=$work/k   # what the Kaldi binaries write
+failed=0
+# check NAME COMMAND...: run a comparison; its PASS/FAIL line goes to results.txt with the name
+check() {  # (names must not contain ': ')
+  local name=$1; shift
+  local line
+  if line=$("$@" 2>>"$k/check_errors.log"); then :; else failed=1; fi
+  [ -n "$line" ] || { line="FAIL $name: the check's command failed (see $k/check_errors.log)"; failed=1; }
+  echo "${line%% *} $name: ${line#*: }" | tee -a results.txt
+}
+pass_if() {  # pass_if NAME DETAIL CONDITION...: PASS when the condition command succeeds
+  local name=$1 detail=$2; shift 2
+  if "$@"; then echo "PASS $name: $detail"; else echo "FAIL $name: $detail"; failed=1; fi | tee -a results.txt
+}
+log() { echo "== $(date -u +%H:%M:%S) $*"; }
+# asrkt's logs and progress bars go to WORK/asrkt.log; a failing command shows its last lines
+asrkt() { command asrkt "$@" 2>>"$work/asrkt.log" || { tail -3 "$work/asrkt.log" >&2; return 1; }; }
+
+asrkt_side() {
+  log "asrkt: data, features, monophone GMM, alignment, graph, decodes ($speaker)"
+  bash "$here/recipes/fsdd/local/prepare_data.sh" --speakers "$speaker $test_speaker" "$fsdd" data >/dev/null
+  awk -v s="$speaker" '$2 == s {print $1}' data/all/utt2spk > data/train.list
+  awk -v s="$test_speaker" '{split($1, f, "-")} $2 == s && f[3] + 0 <= 9 {print $1}' data/all/utt2spk > data/test.list
+  asrkt prepare-lang --sil-prob 0.5 data/local/dict data/lang >/dev/null
+  asrkt make-word-loop data/lang data/lang_loop >/dev/null
+  for x in train test; do
+    for t in mfcc fbank; do
+      asrkt subset-data-dir data/all data/$t/$x --utt-list data/$x.list >/dev/null
+      asrkt make-feats --type $t --dither 0 $( [ $t = mfcc ] && echo --no-use-energy ) \
+        data/$t/$x feats_$t >/dev/null
+      asrkt compute-cmvn data/$t/$x >/dev/null
+    done
+  done
+  asrkt train-mono --totgauss 300 data/mfcc/train data/lang exp/mono >/dev/null
+  asrkt align data/mfcc/train data/lang exp/mono exp/mono_ali >/dev/null
+  asrkt ali-to-pdf exp/mono_ali scp:exp/mono_ali/ali.scp exp/mono_ali/pdf.ark >/dev/null
+  asrkt align data/mfcc/test data/lang exp/mono exp/mono_ali_test >/dev/null
+  asrkt make-graph data/lang_loop exp/mono exp/mono/graph >/dev/null
+  asrkt decode --min-lmwt 0 --max-lmwt 0 --acoustic-scale 0.083333 \
+    exp/mono/graph data/mfcc/test exp/mono exp/mono/decode_test
+  log "asrkt: DNN teacher on asrkt's alignments, forward, decode-nnet, top-5 soft targets"
+  asrkt train-teacher --num-threads 1 --num-layers 2 --hidden-dim 128 --splice 5 --max-epochs 4 \
+    data/fbank/train exp/mono_ali exp/dnn >/dev/null
+  asrkt forward --num-threads 1 exp/dnn data/fbank/test exp/dnn/loglikes_test >/dev/null
+  asrkt decode-nnet --min-lmwt 0 --max-lmwt 0 --acoustic-scale 0.1 --data-dir data/fbank/test \
+    exp/mono/graph scp:exp/dnn/loglikes_test/loglikes.scp exp/mono exp/dnn/decode_test
+  asrkt dump-posteriors --num-threads 1 --top-k 5 exp/dnn data/fbank/test exp/dnn_post_test >/dev/null
+}
+
+# Kaldi's feature pipeline of exp/mono (feature_pipeline.yaml: speaker CMN + deltas).
+gmm_feats() {  # gmm_feats DATA_DIR
+  echo "ark,s,cs:apply-cmvn --utt2spk=ark:$1/utt2spk scp:$1/cmvn.scp scp:$1/feats.scp ark:- 2>/dev/null | add-deltas ark:- ark:- 2>/dev/null |"
+}
+
+# steps/align_si.sh: graphs without probabilities, which gmm-align-compiled adds (scales as
+# asrkt align's defaults; gmm-align's own defaults differ: acoustic and self-loop scale 1).
+kaldi_align() {  # kaldi_align DATA_DIR TEXT_INT ALI_WSPECIFIER
+  compile-train-graphs --read-disambig-syms=data/lang/phones/disambig.int exp/mono/tree \
+    exp/mono/final.mdl data/lang/L.fst ark:$2 ark:$k/graphs.fsts 2>>$k/log
+  gmm-align-compiled --transition-scale=1.0 --acoustic-scale=0.1 --self-loop-scale=0.1 \
+    --beam=10 --retry-beam=40 --careful=false exp/mono/final.mdl ark:$k/graphs.fsts \
+    "$(gmm_feats $1)" "$3" 2>>$k/log
+}
+
+kaldi_reads_asrkt() {
+  log "Kaldi reads asrkt"
+  local d=data/mfcc/train
+  copy-feats scp:$d/feats.scp ark:$k/feats_copy.ark 2>>$k/log
+  check copy-feats compare tables scp:$d/feats.scp ark:$k/feats_copy.ark
+  compute-cmvn-stats --spk2utt=ark:$d/spk2utt scp:$d/feats.scp ark:$k/cmvn.ark 2>>$k/log
+  check compute-cmvn-stats compare tables --rtol 1e-6 scp:$d/cmvn.scp ark:$k/cmvn.ark
+  local gi hi ti fwd
+  gi=$(gmm-info exp/mono/final.mdl 2>>$k/log | awk '/number of pdfs/ {print $NF}')
+  hi=$(hmm-info exp/mono/final.mdl 2>>$k/log | awk '/number of pdfs/ {print $NF}')
+  ti=$(tree-info exp/mono/tree 2>>$k/log | awk '/num-pdfs/ {print $NF}')
+  fwd=$(copy-matrix scp:exp/dnn/loglikes_test/loglikes.scp ark,t:- 2>>$k/log | awk 'NR == 2 {n = NF} END {print n}')
+  pass_if gmm-info/hmm-info/tree-info "pdfs: gmm-info $gi, hmm-info $hi, tree-info $ti, our forward output $fwd columns" \
+    test -n "$gi" -a "$gi" = "$hi" -a "$gi" = "$ti" -a "$gi" = "$fwd"
+  compare text-int $d/text data/lang/words.txt $k/text_train.int
+  kaldi_align $d $k/text_train.int ark,scp:$k/ali_train.ark,$k/ali_train.scp
+  check "gmm-align-compiled == asrkt align" compare tables --kind int-vector scp:exp/mono_ali/ali.scp scp:$k/ali_train.scp
+  gmm-decode-faster --beam=13 --max-active=7000 --acoustic-scale=0.083333 \
+    --word-symbol-table=exp/mono/graph/words.txt exp/mono/final.mdl exp/mono/graph/HCLG.fst \
+    "$(gmm_feats data/mfcc/test)" ark,t:$k/gmm_hyp.int 2>>$k/log
+  utils_int2sym exp/mono/graph/words.txt $k/gmm_hyp.int > $k/gmm_hyp.txt
+  check "gmm-decode-faster == asrkt decode" compare hyps exp/mono/decode_test/scoring/0.txt $k/gmm_hyp.txt
+  latgen-faster-mapped --beam=13 --lattice-beam=6 --max-active=7000 --acoustic-scale=0.1 \
+    --word-symbol-table=exp/mono/graph/words.txt exp/mono/final.mdl exp/mono/graph/HCLG.fst \
+    scp:exp/dnn/loglikes_test/loglikes.scp ark:$k/lat.ark 2>>$k/log
+  lattice-best-path --acoustic-scale=0.1 ark:$k/lat.ark ark,t:$k/nnet_hyp.int 2>>$k/log
+  utils_int2sym exp/mono/graph/words.txt $k/nnet_hyp.int > $k/nnet_hyp.txt
+  check "latgen-faster-mapped == asrkt decode-nnet (hyps)" compare hyps exp/dnn/decode_test/scoring/0.txt $k/nnet_hyp.txt
+  compute-wer --text --mode=present ark:data/fbank/test/text ark:$k/nnet_hyp.txt 2>>$k/log > $k/nnet_wer
+  check "latgen-faster-mapped == asrkt decode-nnet (WER)" compare wer-equal "$(grep %WER $k/nnet_wer)" exp/dnn/decode_test/wer_0
+  copy-post scp:exp/dnn_post_test/post.scp ark,t:$k/post.txt 2>>$k/log
+  check "copy-post reads dump-posteriors --top-k" compare posts exp/dnn_post_test/post.scp $k/post.txt
+}
+
+utils_int2sym() {  # utils_int2sym WORDS_TXT INT_TEXT: utils/int2sym.pl -f 2-
+  awk 'NR == FNR {w[$2] = $1; next} {printf "%s", $1; for (i = 2; i <= NF; i++) printf " %s", w[$i]; print ""}' "$1" "$2"
+}
+
+asrkt_reads_kaldi() {
+  log "asrkt reads Kaldi"
+  local t d=data/fbank/test
+  for t in fbank mfcc; do
+    d=data/$t/test
+    compare kaldi-conf feats_$t/${t}_test.yaml $d/wav.scp $k/$t.conf
+    compute-$t-feats --config=$k/$t.conf scp:$d/wav.scp ark:$k/$t.ark 2>>$k/log
+    check "compute-$t-feats == asrkt make-feats" compare tables --rtol 1e-3 ark:$k/$t.ark scp:$d/feats.scp
+  done
+  # Kaldi's alignment dir: ali-to-pdf + analyze-counts, as a Kaldi user brings exp/tri3_ali
+  local npdf; npdf=$(hmm-info exp/mono/final.mdl 2>/dev/null | awk '/number of pdfs/ {print $NF}')
+  mkdir -p exp/kaldi_ali
+  ali-to-pdf exp/mono/final.mdl scp:$k/ali_train.scp ark,scp:$work/exp/kaldi_ali/pdf.ark,$work/exp/kaldi_ali/pdf.scp 2>>$k/log
+  analyze-counts --binary=false --counts-dim=$npdf ark:exp/kaldi_ali/pdf.ark exp/kaldi_ali/pdf_counts 2>>$k/log
+  asrkt ali-to-pdf exp/mono scp:$k/ali_train.scp $k/asrkt_pdf.ark >/dev/null
+  check "asrkt ali-to-pdf == Kaldi ali-to-pdf" compare tables --kind int-vector scp:$k/asrkt_pdf.scp scp:exp/kaldi_ali/pdf.scp
+  # analyze-counts adds half a frame to every count (no zero priors); asrkt keeps the counts and
+  # floors tiny priors as nnet1's PdfPrior does
+  check "analyze-counts == asrkt pdf_counts + 0.5" compare counts --offset 0.5 exp/kaldi_ali/pdf_counts exp/mono_ali/pdf_counts
+  log "asrkt trains on Kaldi's alignments and priors: teacher, KT student, both decoders"
+  asrkt train-teacher --num-threads 1 --num-layers 2 --hidden-dim 128 --splice 5 --max-epochs 4 \
+    data/fbank/train exp/kaldi_ali exp/dnn_kali >/dev/null
+  check "train-teacher on Kaldi alignments == on asrkt's" compare same-weights exp/dnn_kali/final.pt exp/dnn/final.pt
+  asrkt dump-posteriors --num-threads 1 --top-k 5 exp/dnn_kali data/fbank/train exp/dnn_kali_post >/dev/null
+  asrkt kt-pretrain --num-threads 1 --student lstm --num-layers 2 --hidden-dim 128 --proj-dim 64 \
+    --learning-rate 0.003 --max-epochs 10 data/fbank/train exp/dnn_kali_post exp/lstm_kt >/dev/null
+  asrkt finetune --num-threads 1 --init exp/lstm_kt --learning-rate 0.003 --max-epochs 10 \
+    data/fbank/train exp/kaldi_ali exp/lstm_kt_ft >/dev/null
+  asrkt forward --num-threads 1 exp/lstm_kt_ft data/fbank/test exp/lstm_kt_ft/loglikes_test >/dev/null
+  asrkt decode-nnet --min-lmwt 0 --max-lmwt 0 --acoustic-scale 0.1 --data-dir data/fbank/test \
+    exp/mono/graph scp:exp/lstm_kt_ft/loglikes_test/loglikes.scp exp/mono exp/lstm_kt_ft/decode_test >/dev/null
+  latgen-faster-mapped --beam=13 --lattice-beam=6 --max-active=7000 --acoustic-scale=0.1 \
+    --word-symbol-table=exp/mono/graph/words.txt exp/mono/final.mdl exp/mono/graph/HCLG.fst \
+    scp:exp/lstm_kt_ft/loglikes_test/loglikes.scp ark:$k/lat_kt.ark 2>>$k/log
+  lattice-best-path --acoustic-scale=0.1 ark:$k/lat_kt.ark ark,t:$k/kt_hyp.int 2>>$k/log
+  utils_int2sym exp/mono/graph/words.txt $k/kt_hyp.int > $k/kt_hyp.txt
+  compute-wer --text --mode=present ark:data/fbank/test/text ark:$k/kt_hyp.txt 2>>$k/log > $k/kt_wer
+  check "KT student on Kaldi alignments, latgen-faster-mapped == decode-nnet" \
+    compare wer-equal "$(grep %WER $k/kt_wer)" exp/lstm_kt_ft/decode_test/wer_0
+  pass_if "KT student recognises speech" "$(grep %WER exp/lstm_kt_ft/decode_test/wer_0)" \
+    awk '/%WER/ {exit !($2 < 100)}' exp/lstm_kt_ft/decode_test/wer_0
+  log "Kaldi's alignment of the test set decodes and scores through asrkt"
+  compare text-int data/mfcc/test/text data/lang/words.txt $k/text_test.int
+  kaldi_align data/mfcc/test $k/text_test.int ark:$k/ali_test.ark
+  ali-to-pdf exp/mono/final.mdl ark:$k/ali_test.ark ark:$k/pdf_test.ark 2>>$k/log
+  compare oracle ark:$k/pdf_test.ark "$npdf" $k/oracle.ark
+  asrkt decode-nnet --min-lmwt 0 --max-lmwt 0 --acoustic-scale 0.1 --data-dir data/fbank/test \
+    exp/mono/graph ark:$k/oracle.ark exp/mono exp/oracle_decode > $k/oracle_wer
+  pass_if "Kaldi alignment -> asrkt decode-nnet + score" "$(cat $k/oracle_wer)" grep -q "%WER 0.00" $k/oracle_wer
+}
+
+[ "$stage" -gt 0 ] || asrkt_side
+[ "$stage" -gt 1 ] || [ "$stop_stage" -lt 1 ] || kaldi_reads_asrkt
+[ "$stop_stage" -lt 2 ] || asrkt_reads_kaldi
+touch results.txt
+echo "kaldi_interop.sh: $(grep -c ^PASS results.txt) passed, $(grep -c ^FAIL results.txt || true) failed;" \
+     "took $(( $(date +%s) - start )) s; results in $work/results.txt"
+exit $failed

@@ -1,0 +1,74 @@
+"""Interop with a reference Kaldi build (scripts/build_kaldi_reference.sh), both directions.
+
+Runs scripts/kaldi_interop.sh once (about a minute on 2 cores) and checks each of its results:
+Kaldi's binaries read asrkt's features, CMVN, model, tree, graphs, log-likelihoods and
+Posterior tables and agree with asrkt's aligner and decoders; asrkt reads Kaldi's features,
+alignments, pdf alignments and priors, trains on them and decodes Kaldi's alignment.
+Skips (with a message) without a build: set ASRKT_KALDI_ROOT or build into
+~/.cache/asrkt/kaldi. CI does not build Kaldi.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+KALDI_ROOT = Path(os.environ.get("ASRKT_KALDI_ROOT", Path.home() / ".cache" / "asrkt" / "kaldi"))
+
+CHECKS = [
+    # Kaldi reads asrkt
+    "copy-feats",
+    "compute-cmvn-stats",
+    "gmm-info/hmm-info/tree-info",
+    "gmm-align-compiled == asrkt align",
+    "gmm-decode-faster == asrkt decode",
+    "latgen-faster-mapped == asrkt decode-nnet (hyps)",
+    "latgen-faster-mapped == asrkt decode-nnet (WER)",
+    "copy-post reads dump-posteriors --top-k",
+    # asrkt reads Kaldi
+    "compute-fbank-feats == asrkt make-feats",
+    "compute-mfcc-feats == asrkt make-feats",
+    "asrkt ali-to-pdf == Kaldi ali-to-pdf",
+    "analyze-counts == asrkt pdf_counts + 0.5",
+    "train-teacher on Kaldi alignments == on asrkt's",
+    "KT student on Kaldi alignments, latgen-faster-mapped == decode-nnet",
+    "KT student recognises speech",
+    "Kaldi alignment -> asrkt decode-nnet + score",
+]
+
+
+@pytest.fixture(scope="module")
+def interop_results(fsdd_dir, repo_root, tmp_path_factory):
+    """{check name: 'PASS ...'/'FAIL ...' line} of one scripts/kaldi_interop.sh run."""
+    if not (KALDI_ROOT / "bin" / "latgen-faster-mapped").exists():
+        pytest.skip(f"no reference Kaldi build in {KALDI_ROOT} (run "
+                    "scripts/build_kaldi_reference.sh or set ASRKT_KALDI_ROOT)")
+    work = tmp_path_factory.mktemp("kaldi_interop")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+               ASRKT_PYTHON=sys.executable, ASRKT_KALDI_ROOT=str(KALDI_ROOT),
+               PYTHONPATH=str(repo_root))
+    result = subprocess.run(["bash", str(repo_root / "scripts" / "kaldi_interop.sh"),
+                             "--fsdd", str(fsdd_dir), "--work", str(work)],
+                            env=env, capture_output=True, text=True, timeout=1800)
+    log = result.stdout[-3000:] + result.stderr[-3000:]
+    path = work / "results.txt"
+    results = {}
+    for line in path.read_text().splitlines() if path.exists() else []:
+        status, _, rest = line.partition(" ")
+        name = rest.split(": ", 1)[0]
+        results[name] = line
+    if not results:
+        pytest.fail("kaldi_interop.sh wrote no results:\n" + log)
+    results["__log__"] = log
+    return results
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CHECKS)
+def test_kaldi_interop(interop_results, name):
+    assert name in interop_results, (f"check '{name}' did not run:\n" + interop_results["__log__"])
+    assert interop_results[name].startswith("PASS "), interop_results[name]
