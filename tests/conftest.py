@@ -25,6 +25,12 @@ def fsdd_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def speech_commands_dir() -> Path:
+    """``../shared/data/speech_commands`` (yes/ inside); skips when absent."""
+    return _corpus("speech_commands", "yes")
+
+
+@pytest.fixture(scope="session")
 def yesno_dir() -> Path:
     """``../shared/data/yesno`` (waves_yesno/ inside); skips when absent."""
     return _corpus("yesno", "waves_yesno")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from asrkt.decode.config import DecodeConfig, GraphConfig
-from asrkt.hmm.config import AlignConfig, LangConfig, TrainMonoConfig
+from asrkt.hmm.config import AlignConfig, LangConfig, TrainMonoConfig, WordLoopConfig
 from asrkt.utils.config import config_options
 
 DIR = click.Path(exists=True, file_okay=False)
@@ -65,18 +65,27 @@ def format_lm_cmd(arpa, lang_dir, out_dir):
 @click.argument("out_dir", type=OUT_DIR)
 @click.option("--exclude", multiple=True, help="Word to leave out (repeatable); silence-only "
               "words and the OOV word are always left out.")
-def make_word_loop_cmd(lang_dir, out_dir, exclude):
+@config_options(WordLoopConfig)
+def make_word_loop_cmd(lang_dir, out_dir, exclude, config):
     """Write OUT_DIR/G.fst accepting any word sequence (uniform), in a copy of LANG_DIR.
 
-    For tasks without a language model (digits, yes/no).
+    For tasks without a language model (digits, yes/no). With --one-word it accepts exactly one
+    word (isolated-word tasks such as Speech Commands); optional silence comes from L.fst.
+    The resolved options are saved as OUT_DIR/grammar.yaml.
 
     \b
-    Usage:   asrkt make-word-loop [--exclude WORD] LANG_DIR OUT_DIR
+    Usage:   asrkt make-word-loop [options] [--exclude WORD] LANG_DIR OUT_DIR
     Example: asrkt make-word-loop data/lang data/lang_loop
     """
-    from asrkt.hmm.grammar import make_word_loop
+    from pathlib import Path
 
-    click.echo(f"{make_word_loop(lang_dir, out_dir, exclude)}")
+    from asrkt.hmm.grammar import make_one_word_grammar, make_word_loop
+    from asrkt.utils.config import save_config
+
+    make = make_one_word_grammar if config.one_word else make_word_loop
+    path = make(lang_dir, out_dir, exclude)
+    save_config(config, Path(out_dir) / "grammar.yaml")
+    click.echo(f"{path}")
 
 
 @click.command("train-mono")

@@ -1,4 +1,5 @@
-"""Configuration dataclasses of the HMM commands: prepare-lang, train-mono, align.
+"""Configuration dataclasses of the HMM commands: prepare-lang, make-word-loop, train-mono,
+align.
 
 Fields are declared with :func:`asrkt.utils.config.option` (default, help, range); the click
 options of the commands are generated from them. No numpy or Kaldi imports here, so the CLI
@@ -26,6 +27,14 @@ class LangConfig:
                                                          "(_B/_E/_I/_S).")
     oov_word: Optional[str] = option(None, help="Lexicon word that unknown words map to, "
                                                 "e.g. '<UNK>'.")
+
+
+@dataclass
+class WordLoopConfig:
+    """``asrkt make-word-loop``."""
+
+    one_word: bool = option(False, help="Accept exactly one word (start -word-> final) instead "
+                                        "of any word sequence: isolated-word tasks.")
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Grammars: G.fst from an ARPA LM (``format-lm``) or a word loop (``make-word-loop``).
+"""Grammars: G.fst from an ARPA LM (``format-lm``), a word loop or a one-word grammar
+(``make-word-loop [--one-word]``).
 
 kaldilm aborts the whole process on some malformed ARPA files, so :func:`validate_arpa`
 checks the file in Python first and reports the first problem as file:line.
@@ -209,4 +210,26 @@ def make_word_loop(lang_dir: PathLike, out_dir: PathLike, exclude: Sequence[str]
     cost = math.log(len(words) + 1)  # +1: the final (end-of-sentence) "arc"
     ids = sorted(lang.words[w] for w in words)
     text = "".join(f"0 0 {i} {i} {cost}\n" for i in ids) + f"0 {cost}\n"
+    return _write_grammar(text, lang_dir, out_dir)
+
+
+def make_one_word_grammar(lang_dir: PathLike, out_dir: PathLike,
+                          exclude: Sequence[str] = ()) -> Path:
+    """A G.fst accepting exactly one of the lexicon's words, uniform probabilities: an arc
+    start -(word)-> final per word (isolated-word tasks; the optional silence around the word
+    comes from L.fst).
+
+    Args:
+        lang_dir: lang dir made by prepare-lang.
+        out_dir: output lang dir (a copy of ``lang_dir`` plus G.fst).
+        exclude: words to leave out besides silence-only words and the OOV word.
+
+    Returns:
+        Path of the written G.fst.
+    """
+    lang = Lang(lang_dir)
+    words = word_loop_words(lang, exclude)
+    cost = math.log(len(words))
+    ids = sorted(lang.words[w] for w in words)
+    text = "".join(f"0 1 {i} {i} {cost}\n" for i in ids) + "1\n"
     return _write_grammar(text, lang_dir, out_dir)

@@ -1,6 +1,8 @@
-"""ARPA validation before kaldilm, G.fst from ARPA, word-loop grammars."""
+"""ARPA validation before kaldilm, G.fst from ARPA, word-loop and one-word grammars."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 
@@ -86,3 +88,49 @@ def test_word_loop(lang, tmp_path):
     loop = read_fst(make_word_loop(lang.path, tmp_path / "loop2", ["Y"]))
     arcs = [line.split() for line in loop.to_str().splitlines()]
     assert sorted(int(a[2]) for a in arcs if len(a) >= 4) == [lang.words["X"]]
+
+
+def _accepts(fst_text: str, labels) -> bool:
+    """Whether the OpenFst text acceptor (no epsilons) accepts the label sequence."""
+    arcs, finals = {}, set()
+    for line in fst_text.splitlines():
+        f = line.split()
+        if len(f) >= 4:
+            arcs.setdefault((f[0], int(f[2])), set()).add(f[1])
+        elif f:
+            finals.add(f[0])
+    states = {"0"}
+    for label in labels:
+        states = set().union(*(arcs.get((s, label), set()) for s in states))
+    return bool(states & finals)
+
+
+def test_one_word_grammar_accepts_exactly_one_word(lang, tmp_path):
+    from asrkt.hmm.grammar import make_one_word_grammar, make_word_loop
+    from asrkt.hmm.kaldi import read_fst
+
+    x, y = lang.words["X"], lang.words["Y"]
+    text = read_fst(make_one_word_grammar(lang.path, tmp_path / "one")).to_str()
+    assert _accepts(text, [x]) and _accepts(text, [y])
+    for seq in ([], [x, x], [x, y], [lang.words["<SIL>"]]):
+        assert not _accepts(text, seq), seq
+    costs = [float(a.split()[4]) for a in text.splitlines() if len(a.split()) >= 5]
+    assert costs == pytest.approx([math.log(2)] * 2)          # uniform over the two words
+    loop = read_fst(make_word_loop(lang.path, tmp_path / "loop")).to_str()
+    assert _accepts(loop, [x, y]) and _accepts(loop, [])     # the loop, for contrast
+    text = read_fst(make_one_word_grammar(lang.path, tmp_path / "one_x", ["Y"])).to_str()
+    assert _accepts(text, [x]) and not _accepts(text, [y])
+
+
+def test_make_word_loop_cli_one_word(lang, tmp_path):
+    from click.testing import CliRunner
+
+    from asrkt.cli.main import cli
+    from asrkt.hmm.kaldi import read_fst
+
+    result = CliRunner().invoke(cli, ["make-word-loop", "--one-word", str(lang.path),
+                                      str(tmp_path / "one")])
+    assert result.exit_code == 0, result.output
+    text = read_fst(tmp_path / "one" / "G.fst").to_str()
+    assert _accepts(text, [lang.words["X"]]) and not _accepts(text, [lang.words["X"]] * 2)
+    assert "one_word: true" in (tmp_path / "one" / "grammar.yaml").read_text()

