@@ -10,12 +10,12 @@ expects kaldifst 1.8's FST types, hence the pin in setup.cfg.
 
 from __future__ import annotations
 
-# The order of these imports is load-bearing (see the docstring): pyproject.toml exempts this
-# file from import sorting.
+# isort: off  (the order below is load-bearing: see the docstring)
 import kaldi_hmm_gmm as khg
 import kaldifst
 import kaldi_decoder as kdec
 import kaldilm
+# isort: on
 
 from asrkt.errors import AsrktError
 from asrkt.utils.fileio import atomic_output
