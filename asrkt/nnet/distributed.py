@@ -205,9 +205,12 @@ def training_run(config: Any, exp_dir: Path, command: str,
         if not ctx.is_main:
             root.setLevel(logging.WARNING)
             yield ctx
-            return
-        with command_log(Path(exp_dir) / "log", command):
-            yield ctx
+        else:
+            with command_log(Path(exp_dir) / "log", command):
+                yield ctx
+        # leave together: a rank that tears down its gloo connections while a peer is still
+        # writing final.pt could abort at exit ("terminate called without an active exception")
+        barrier(ctx)
     except RuntimeError as exc:
         if ctx.enabled and collective_failed(exc):
             raise AsrktError(f"rank {ctx.rank} of {ctx.world_size}: lost the other processes "
