@@ -28,7 +28,7 @@ import numpy as np
 import yaml
 
 from asrkt.errors import AsrktError
-from asrkt.io.posterior import parse_text, read_posteriors
+from asrkt.io.posterior import read_posteriors
 from asrkt.io.tables import read_kaldi_text_vector, read_table
 
 # make-feats keys that are asrkt's own (not compute-*-feats options)
@@ -92,10 +92,7 @@ def compare_hyps(a: str, b: str) -> int:
 def compare_posts(scp: str, text_ark: str) -> int:
     """Our Posterior table (asrkt's reader) equals copy-post's text output, pair by pair."""
     ours = dict(read_posteriors(f"scp:{scp}"))
-    theirs = {}
-    for line in Path(text_ark).read_text().splitlines():
-        key, _, rest = line.partition(" ")
-        theirs[key] = parse_text(rest)
+    theirs = dict(read_posteriors(f"ark:{text_ark}"))  # the checked reader reads text Posteriors
     if set(ours) != set(theirs):
         return _report(False, f"{scp} vs {text_ark}", "keys differ")
     frames = 0
