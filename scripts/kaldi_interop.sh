@@ -187,9 +187,11 @@ asrkt_reads_kaldi() {
     data/fbank/train exp/kaldi_ali exp/dnn_kali >/dev/null
   check "train-teacher on Kaldi alignments == on asrkt's" compare same-weights exp/dnn_kali/final.pt exp/dnn/final.pt
   asrkt dump-posteriors --num-threads 1 --top-k 5 exp/dnn_kali data/fbank/train exp/dnn_kali_post >/dev/null
+  # learning rate 0.001 as the recipes' LSTMs: with 0.003 newbob rejects the first epochs on
+  # this small training set (one speaker) and the student may end up recognising nothing
   asrkt kt-pretrain --num-threads 1 --student lstm --num-layers 2 --hidden-dim 128 --proj-dim 64 \
-    --learning-rate 0.003 --max-epochs 10 data/fbank/train exp/dnn_kali_post exp/lstm_kt >/dev/null
-  asrkt finetune --num-threads 1 --init exp/lstm_kt --learning-rate 0.003 --max-epochs 10 \
+    --learning-rate 0.001 --max-epochs 10 data/fbank/train exp/dnn_kali_post exp/lstm_kt >/dev/null
+  asrkt finetune --num-threads 1 --init exp/lstm_kt --learning-rate 0.001 --max-epochs 10 \
     data/fbank/train exp/kaldi_ali exp/lstm_kt_ft >/dev/null
   asrkt forward --num-threads 1 exp/lstm_kt_ft data/fbank/test exp/lstm_kt_ft/loglikes_test >/dev/null
   asrkt decode-nnet --min-lmwt 0 --max-lmwt 0 --acoustic-scale 0.1 --data-dir data/fbank/test \
