@@ -32,8 +32,16 @@ class _Terminated(BaseException):
     """Raised in a worker on SIGTERM (another job failed)."""
 
 
-def _raise_terminated(*_):
-    raise _Terminated()
+_job_running = False  # per worker process (each is forked)
+
+
+def _on_sigterm(*_):
+    """In the middle of the job, unwind (atomic writers delete their temporary files);
+    before or after it (e.g. in multiprocessing's exit handlers, flushing a queue), leave
+    at once: raising there would print a traceback from the interpreter's shutdown."""
+    if _job_running:
+        raise _Terminated()
+    os._exit(143)
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -59,10 +67,12 @@ def _worker(fn, job, args, progress, results, parent_pid):
     # Terminated because another job failed or the parent died: unwind (so atomic writers
     # delete their temporary files), then leave at once, without flushing queues nobody
     # reads any more.
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    global _job_running
+    signal.signal(signal.SIGTERM, _on_sigterm)
     die_with_parent(parent_pid)
     progress.cancel_join_thread()
     try:
+        _job_running = True
         limit_threads(1)
         results.put((job, "ok", fn(job, args, progress.put)))
     except _Terminated:
@@ -73,6 +83,8 @@ def _worker(fn, job, args, progress, results, parent_pid):
         results.put((job, "error", os_error_text(exc)))
     except BaseException as exc:  # a bug: keep the type for the message
         results.put((job, "error", reason(exc)))
+    finally:
+        _job_running = False
 
 
 def limit_threads(threads: int = 1):
