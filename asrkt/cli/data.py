@@ -105,26 +105,58 @@ def subset_data_dir_cmd(src_dir, dst_dir, utt_list, first, speakers):
 @click.command("perturb-data-dir")
 @click.argument("src_dir", type=DATA_DIR)
 @click.argument("dst_dir", type=click.Path(file_okay=False))
-@click.option("--vtln-warp", type=float, required=True,
+@click.option("--vtln-warp", type=float, default=None,
               help="VTLN warp factor of the copy, e.g. 0.9 or 1.1 (0.5-2, not 1).")
-def perturb_data_dir_cmd(src_dir, dst_dir, vtln_warp):
-    """Make a VTLN-perturbed copy of a data directory (vocal tract length perturbation).
+@click.option("--noise-dir", type=DATA_DIR, default=None,
+              help="Data dir of noise recordings to mix into the copy (instead of --vtln-warp).")
+@click.option("--snr-min", type=float, default=None, help="Lowest SNR in dB (--noise-dir; 0).")
+@click.option("--snr-max", type=float, default=None, help="Highest SNR in dB (--noise-dir; 20).")
+@click.option("--seed", type=int, default=None, help="Seed of the noise draws (--noise-dir; 1).")
+@click.option("--copy", "copy_number", type=click.IntRange(min=1), default=None,
+              help="Noise copy number N: id prefix noise<N>-, also seeds the draws (1).")
+def perturb_data_dir_cmd(src_dir, dst_dir, vtln_warp, noise_dir, snr_min, snr_max, seed,
+                         copy_number):
+    """Make a VTLN-warped or noisy copy of a data directory (data augmentation).
 
-    The VTLN counterpart of utils/data/perturb_data_dir_speed.sh: utterance, speaker and
-    recording ids get the prefix vtlp<WARP>-, DST_DIR/spk2warp makes `asrkt make-feats` warp
-    the mel filterbank by WARP, and DST_DIR/utt2uniq maps each copy to its original (trainers
-    keep copies of one utterance on the same side of the CV split). The audio is not touched
-    and the frame count does not change. Then: make-feats, combine-data-dirs with the
-    original, compute-cmvn, and align the combined directory with the GMM.
+    With --vtln-warp, the VTLN counterpart of utils/data/perturb_data_dir_speed.sh: utterance,
+    speaker and recording ids get the prefix vtlp<WARP>-, DST_DIR/spk2warp makes `asrkt
+    make-feats` warp the mel filterbank by WARP. With --noise-dir (as
+    steps/data/augment_data_dir.py): ids get the prefix noise<N>-, and DST_DIR/utt2noise (<utt>
+    <noise-id> <offset-s> <snr-dB>, drawn uniformly from the seed) with DST_DIR/noise_wav.scp
+    make `asrkt make-feats` mix a noise clip into each utterance at that SNR. DST_DIR/utt2uniq
+    maps each copy to its original (trainers keep copies of one utterance on the same side of
+    the CV split). The frame count does not change. Then: make-feats, combine-data-dirs with the
+    original, compute-cmvn; align the combined directory with the GMM (VTLP) or copy the
+    originals' alignments with copy-ali (noise).
 
     \b
-    Usage:   asrkt perturb-data-dir --vtln-warp WARP SRC_DIR DST_DIR
+    Usage:   asrkt perturb-data-dir (--vtln-warp WARP | --noise-dir DIR [options]) SRC_DIR DST_DIR
     Example: asrkt perturb-data-dir --vtln-warp 0.9 data/train data/train_vtlp0.9
+             asrkt perturb-data-dir --noise-dir data/noise --snr-min 0 --snr-max 20 --copy 1 \\
+                 data/train data/train_noise1
     """
-    from asrkt.data.perturb import perturb_vtln
+    noise_opts = {"--snr-min": snr_min, "--snr-max": snr_max, "--seed": seed,
+                  "--copy": copy_number}
+    if (vtln_warp is None) == (noise_dir is None):
+        raise AsrktError("give exactly one of --vtln-warp and --noise-dir")
+    if vtln_warp is not None:
+        given = [name for name, value in noise_opts.items() if value is not None]
+        if given:
+            raise AsrktError(f"{', '.join(given)}: only with --noise-dir, not with --vtln-warp")
+        from asrkt.data.perturb import perturb_vtln
 
-    data = perturb_vtln(src_dir, dst_dir, vtln_warp)
-    click.echo(f"{dst_dir}: {len(data.utterances)} utterance(s) with VTLN warp {vtln_warp:g}; "
+        data = perturb_vtln(src_dir, dst_dir, vtln_warp)
+        click.echo(f"{dst_dir}: {len(data.utterances)} utterance(s) with VTLN warp "
+                   f"{vtln_warp:g}; next: asrkt make-feats {dst_dir} ...")
+        return
+    from asrkt.data.perturb import perturb_noise
+
+    data = perturb_noise(src_dir, dst_dir, noise_dir,
+                         snr_min=0.0 if snr_min is None else snr_min,
+                         snr_max=20.0 if snr_max is None else snr_max,
+                         seed=1 if seed is None else seed,
+                         copy=1 if copy_number is None else copy_number)
+    click.echo(f"{dst_dir}: {len(data.utterances)} utterance(s) with noise from {noise_dir}; "
                f"next: asrkt make-feats {dst_dir} ...")
 
 
@@ -135,9 +167,10 @@ def combine_data_dirs_cmd(dst_dir, src_dirs):
     """Combine data directories into one (utils/combine_data.sh).
 
     Utterance, speaker and recording ids must be unique across the sources. A file every
-    source has is combined (feats.scp, text, segments, ...); utt2uniq and the VTLN warp files
-    are combined when any source has them. cmvn.scp is kept only when no speaker occurs in
-    two sources (otherwise run compute-cmvn on the result).
+    source has is combined (feats.scp, text, segments, ...); utt2uniq, the VTLN warp files and
+    the noise files (utt2noise, noise_wav.scp) are combined when any source has them. cmvn.scp
+    is kept only when no speaker occurs in two sources (otherwise run compute-cmvn on the
+    result).
 
     \b
     Usage:   asrkt combine-data-dirs DST_DIR SRC_DIR [SRC_DIR ...]

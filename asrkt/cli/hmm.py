@@ -164,6 +164,30 @@ def ali_to_pdf_cmd(model_dir, ali_rspecifier, out_ark):
     click.echo(f"{out_ark}: {n} utterance(s)")
 
 
+@click.command("copy-ali")
+@click.argument("data_dir", type=DIR)
+@click.argument("src_ali_dir", type=DIR)
+@click.argument("dst_ali_dir", type=OUT_DIR)
+def copy_ali_cmd(data_dir, src_ali_dir, dst_ali_dir):
+    """Alignments of perturbed copies from their originals' (steps/copy_ali_dir.sh).
+
+    Every utterance of DATA_DIR gets SRC_ALI_DIR's alignment of its original (DATA_DIR/utt2uniq;
+    the utterance itself without it): the targets of noise copies (perturb-data-dir
+    --noise-dir), whose frame count is the clean utterance's. DST_ALI_DIR gets ali.ark/.scp and
+    pdf.ark/.scp (those SRC_ALI_DIR has), pdf_counts over the copied alignments and the model
+    files, so train-teacher and finetune take it as they take align + ali-to-pdf output. An
+    utterance whose original has no alignment is an error naming it.
+
+    \b
+    Usage:   asrkt copy-ali DATA_DIR SRC_ALI_DIR DST_ALI_DIR
+    Example: asrkt copy-ali data/train_noise exp/mono_ali exp/mono_ali_noise
+    """
+    from asrkt.hmm.copy_ali import copy_ali_dir
+
+    count = copy_ali_dir(data_dir, src_ali_dir, dst_ali_dir)
+    click.echo(f"{dst_ali_dir}: alignments of {count} utterance(s) from {src_ali_dir}")
+
+
 @click.command("ali-to-phones")
 @click.argument("model_dir", type=click.Path(exists=True))
 @click.argument("ali_rspecifier")
@@ -308,5 +332,5 @@ def score_cmd(data_dir, decode_dir):
 
 
 COMMANDS = [prepare_lang_cmd, format_lm_cmd, make_word_loop_cmd, train_mono_cmd, align_cmd,
-            ali_to_pdf_cmd, ali_to_phones_cmd, make_graph_cmd, decode_cmd, decode_nnet_cmd,
-            score_cmd]
+            ali_to_pdf_cmd, copy_ali_cmd, ali_to_phones_cmd, make_graph_cmd, decode_cmd,
+            decode_nnet_cmd, score_cmd]

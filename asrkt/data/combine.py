@@ -11,6 +11,7 @@ from typing import Dict, List, Sequence, Union
 
 from asrkt.data.datadir import SPK_FILES, UTT_FILES, DataDir
 from asrkt.data.kaldi_files import invert_utt2spk, read_map, write_lists, write_map
+from asrkt.data.noise import NOISE_FILES
 from asrkt.errors import AsrktError
 
 PathLike = Union[str, Path]
@@ -21,9 +22,10 @@ def combine_data_dirs(dst: PathLike, sources: Sequence[PathLike]) -> DataDir:
     """The union of ``sources`` in ``dst`` (utils/combine_data.sh).
 
     An utterance-keyed file is combined when every source has it, except ``utt2uniq`` (a
-    source without it maps its utterances to themselves) and warp files (factor 1 where a source
-    has none); a file only some sources have is left out with a warning. Ids must be unique
-    across the sources.
+    source without it maps its utterances to themselves), warp files (factor 1 where a source
+    has none) and the noise files ``utt2noise`` + ``noise_wav.scp`` (a source without them adds
+    clean utterances); a file only some sources have is left out with a warning. Ids must be
+    unique across the sources.
 
     Args:
         dst: output directory (created; must not be one of the sources).
@@ -41,7 +43,7 @@ def combine_data_dirs(dst: PathLike, sources: Sequence[PathLike]) -> DataDir:
     write_lists(out / "spk2utt", invert_utt2spk(utt2spk))
     sources_of = Counter(spk for d in dirs for spk in d.spk2utt)
     shared = {spk for spk, n in sources_of.items() if n > 1}
-    for name in ("wav.scp", "text", "segments") + UTT_FILES + SPK_FILES:
+    for name in ("wav.scp", "text", "segments") + UTT_FILES + SPK_FILES + NOISE_FILES:
         present = [d for d in dirs if d.has(name)]
         if name == "cmvn.scp" and present and shared:
             logger.warning("combine-data-dirs: cmvn.scp left out: speaker(s) %s occur in more "
@@ -49,7 +51,7 @@ def combine_data_dirs(dst: PathLike, sources: Sequence[PathLike]) -> DataDir:
                            " ".join(sorted(shared)[:5]), out)
             (out / name).unlink(missing_ok=True)
             continue
-        if name in ("utt2uniq", "utt2warp", "spk2warp") and present:
+        if name in ("utt2uniq", "utt2warp", "spk2warp") + NOISE_FILES and present:
             merged = _union(dirs, name, "id", default=_default_of(name))
         elif present and len(present) == len(dirs):
             merged = _union(dirs, name, "id")
@@ -69,6 +71,8 @@ def _default_of(name: str):
         return lambda d: {u: u for u in d.utterances}
     if name == "utt2warp":
         return lambda d: {u: "1" for u in d.utterances}
+    if name in NOISE_FILES:
+        return lambda d: {}
     return lambda d: {s: "1" for s in d.spk2utt}
 
 
@@ -84,8 +88,8 @@ def _union(dirs: List[DataDir], name: str, what: str, default=None) -> Dict[str,
             entries = default(d)
         for key, value in entries.items():
             if key in merged:
-                if name in ("spk2warp", "wav.scp") and merged[key] == value:
-                    continue  # the same speaker/recording in two sources is fine
+                if name in ("spk2warp", "wav.scp", "noise_wav.scp") and merged[key] == value:
+                    continue  # the same speaker/recording/noise clip in two sources is fine
                 raise AsrktError(f"{d.file(name)} ({key}): {what} also in {origin[key]}; "
                                  f"ids must be unique across the combined directories")
             merged[key] = value

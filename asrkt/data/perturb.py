@@ -8,28 +8,66 @@ the number of frames, the copy can be aligned with the same GMM as the original 
 ``utt2uniq`` maps every copy to its original utterance, so trainers that hold out a CV set keep
 all copies of one recording on the same side (as Kaldi's nnet3 egs do).
 
+:func:`perturb_noise` is the additive-noise counterpart (as Kaldi's steps/data/augment_data_dir.py
+with ``--fg-noise-dir``): ids get the prefix ``noise<copy>-``, and ``utt2noise`` +
+``noise_wav.scp`` make ``asrkt make-feats`` mix a noise clip into every utterance at a random SNR
+(:mod:`asrkt.data.noise`). Additive noise keeps the frame count too, so the copy's targets are
+the clean original's alignment (``asrkt copy-ali``).
+
 Combining the copies with the original: :func:`asrkt.data.combine.combine_data_dirs`.
 """
 
 from __future__ import annotations
 
+import math
+import random
 from pathlib import Path
-from typing import Union
+from typing import Dict, Union
 
 from asrkt.data.datadir import DataDir
 from asrkt.data.kaldi_files import invert_utt2spk, read_map, write_lists, write_map
+from asrkt.data.noise import NOISE_FILES
 from asrkt.data.warp import MAX_WARP, MIN_WARP
 from asrkt.errors import AsrktError
 
 PathLike = Union[str, Path]
 
-# Files a perturbed copy cannot keep: features and statistics must be recomputed.
-_DROPPED = ("feats.scp", "cmvn.scp", "utt2num_frames")
+# Files a perturbed copy cannot keep: features and statistics must be recomputed; the
+# perturbation files of an earlier copy in the same place.
+_DROPPED = ("feats.scp", "cmvn.scp", "utt2num_frames", "spk2warp", "utt2warp") + NOISE_FILES
 
 
 def vtln_prefix(warp: float) -> str:
     """Id prefix of the copies warped by ``warp`` (``vtlp0.9-``)."""
     return f"vtlp{warp:g}-"
+
+
+def noise_prefix(copy: int) -> str:
+    """Id prefix of noise copy number ``copy`` (``noise1-``)."""
+    return f"noise{copy}-"
+
+
+def _prefixed_copy(source: DataDir, dst: PathLike, prefix: str) -> Path:
+    """Write ``source``'s utt2spk, spk2utt, text, wav.scp, segments and utt2uniq to ``dst``
+    with ``prefix`` on every utterance, speaker and recording id (utt2uniq: to the originals)."""
+    if Path(dst).resolve() == source.path.resolve():
+        raise AsrktError(f"the perturbed copy must go to a new directory, not {source.path}")
+    uniq = read_map(source.file("utt2uniq")) if source.has("utt2uniq") else {}
+    out = Path(dst)
+    out.mkdir(parents=True, exist_ok=True)
+    utt2spk = {prefix + u: prefix + s for u, s in source.utt2spk.items()}
+    write_map(out / "utt2spk", utt2spk)
+    write_lists(out / "spk2utt", invert_utt2spk(utt2spk))
+    write_map(out / "utt2uniq", {prefix + u: uniq.get(u, u) for u in source.utterances})
+    if source.has("text"):
+        write_map(out / "text", {prefix + u: " ".join(w) for u, w in source.text.items()})
+    write_map(out / "wav.scp", {prefix + r: v for r, v in source.wav_scp.items()})
+    if source.has("segments"):
+        write_map(out / "segments", {prefix + u: f"{prefix}{s.recording} {s.start:g} {s.end:g}"
+                                     for u, s in source.segments.items()})
+    for name in _DROPPED:
+        (out / name).unlink(missing_ok=True)
+    return out
 
 
 def perturb_vtln(src: PathLike, dst: PathLike, warp: float) -> DataDir:
@@ -47,26 +85,90 @@ def perturb_vtln(src: PathLike, dst: PathLike, warp: float) -> DataDir:
         raise AsrktError(f"VTLN warp factor must be in [{MIN_WARP:g}, {MAX_WARP:g}] and not 1, "
                          f"got {warp:g}")
     source = DataDir(src)
-    if Path(dst).resolve() == source.path.resolve():
-        raise AsrktError(f"the perturbed copy must go to a new directory, not {source.path}")
     if source.has("spk2warp") or source.has("utt2warp"):
         raise AsrktError(f"{source.path} already has warp factors (spk2warp/utt2warp); "
                          f"perturb the unperturbed data directory")
+    if source.has("utt2noise"):
+        raise AsrktError(f"{source.path} is a noise copy (utt2noise); warp the clean data "
+                         f"directory first, then add noise to the warped copy")
     prefix = vtln_prefix(warp)
-    uniq = read_map(source.file("utt2uniq")) if source.has("utt2uniq") else {}
-    out = Path(dst)
-    out.mkdir(parents=True, exist_ok=True)
-    utt2spk = {prefix + u: prefix + s for u, s in source.utt2spk.items()}
-    write_map(out / "utt2spk", utt2spk)
-    write_lists(out / "spk2utt", invert_utt2spk(utt2spk))
-    write_map(out / "utt2uniq", {prefix + u: uniq.get(u, u) for u in source.utterances})
-    write_map(out / "spk2warp", {spk: f"{warp:g}" for spk in set(utt2spk.values())})
-    if source.has("text"):
-        write_map(out / "text", {prefix + u: " ".join(w) for u, w in source.text.items()})
-    write_map(out / "wav.scp", {prefix + r: v for r, v in source.wav_scp.items()})
-    if source.has("segments"):
-        write_map(out / "segments", {prefix + u: f"{prefix}{s.recording} {s.start:g} {s.end:g}"
-                                     for u, s in source.segments.items()})
-    for name in _DROPPED:
-        (out / name).unlink(missing_ok=True)
+    out = _prefixed_copy(source, dst, prefix)
+    write_map(out / "spk2warp", {prefix + spk: f"{warp:g}" for spk in source.spk2utt})
     return DataDir(out)
+
+
+def perturb_noise(src: PathLike, dst: PathLike, noise_dir: PathLike, *, snr_min: float = 0.0,
+                  snr_max: float = 20.0, seed: int = 1, copy: int = 1) -> DataDir:
+    """Write a copy of ``src`` to ``dst`` that ``make-feats`` mixes with noise.
+
+    Per utterance (in C-locale order) a generator seeded from ``seed`` and ``copy`` draws a
+    noise clip uniformly among ``noise_dir``'s utterances, an offset uniformly within that
+    clip and an SNR uniformly in [snr_min, snr_max]; they go to ``dst/utt2noise``, the clips'
+    wav.scp entries to ``dst/noise_wav.scp``. VTLN warp files of ``src`` are kept (noise on
+    warped copies).
+
+    Args:
+        src: source data directory (wav.scp, text, utt2spk; optional segments, utt2uniq, warps).
+        dst: new data directory (created; must not be ``src``).
+        noise_dir: data directory of noise recordings (wav.scp, utt2spk; no segments).
+        snr_min: lowest SNR in dB.
+        snr_max: highest SNR in dB.
+        seed: seed of the draws.
+        copy: copy number: the id prefix ``noise<copy>-``; also seeds the draws, so copies
+            with one seed get different noise.
+
+    Returns:
+        The new data directory (no features yet: run ``asrkt make-feats`` on it).
+    """
+    if not (math.isfinite(snr_min) and math.isfinite(snr_max) and snr_min <= snr_max):
+        raise AsrktError(f"the SNR range must be finite with min <= max, "
+                         f"got {snr_min:g} to {snr_max:g} dB")
+    if copy < 1:
+        raise AsrktError(f"the copy number must be at least 1, got {copy}")
+    source, noise = DataDir(src), DataDir(noise_dir)
+    if source.has("utt2noise"):
+        raise AsrktError(f"{source.path} is already a noise copy (utt2noise); "
+                         f"add noise to the clean data directory")
+    durations = _NoiseDurations(noise)
+    rng = random.Random(f"asrkt-noise {seed} {copy}")
+    prefix = noise_prefix(copy)
+    utt2noise: Dict[str, str] = {}
+    for utt in source.utterances:
+        clip = durations.ids[int(rng.random() * len(durations.ids))]
+        offset = rng.random() * durations[clip]
+        snr = snr_min + rng.random() * (snr_max - snr_min)
+        utt2noise[prefix + utt] = f"{clip} {offset:.3f} {snr:.2f}"
+    out = _prefixed_copy(source, dst, prefix)
+    for name in ("spk2warp", "utt2warp"):
+        if source.has(name):
+            write_map(out / name, {prefix + k: v for k, v in read_map(source.file(name)).items()})
+    used = {value.split()[0] for value in utt2noise.values()}
+    write_map(out / "noise_wav.scp", {n: noise.wav_scp[n] for n in used})
+    write_map(out / "utt2noise", utt2noise)
+    return DataDir(out)
+
+
+class _NoiseDurations:
+    """Durations of a noise directory's clips, read when first asked for.
+
+    Args:
+        noise: the noise data directory.
+    """
+
+    def __init__(self, noise: DataDir):
+        if noise.has("segments"):
+            raise AsrktError(f"{noise.file('segments')}: a noise directory must have one "
+                             f"recording per utterance (no segments)")
+        self.noise, self.ids = noise, noise.utterances
+        if not self.ids:
+            raise AsrktError(f"{noise.file('utt2spk')}: no noise utterances")
+        self._seconds: Dict[str, float] = {}
+
+    def __getitem__(self, clip: str) -> float:
+        if clip not in self._seconds:
+            wav_scp = self.noise.file("wav.scp")
+            if clip not in self.noise.wav_scp:
+                raise AsrktError(f"{wav_scp}: no entry for noise recording '{clip}'")
+            [(_, samples, rate)] = self.noise.iter_audio([clip])
+            self._seconds[clip] = len(samples) / rate
+        return self._seconds[clip]

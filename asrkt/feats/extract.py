@@ -21,6 +21,7 @@ import numpy as np
 
 from asrkt.data.datadir import DataDir
 from asrkt.data.kaldi_files import write_map
+from asrkt.data.noise import NoiseMixer, read_noise_mixes
 from asrkt.data.warp import warp_factors
 from asrkt.errors import AsrktError
 from asrkt.feats.config import FeatConfig
@@ -99,17 +100,21 @@ def _staged(ark_base: str, job: int) -> Path:
     return base.parent / f".{base.name}.{job + 1}.ark.new"
 
 
-def _extract_job(job: int, spec: Tuple[str, List[str], str, dict, bool, Dict[str, float]],
+def _extract_job(job: int, spec: Tuple[str, List[str], str, dict, bool, Dict[str, float],
+                                       Optional[NoiseMixer]],
                  tick: Callable[[int], None]) -> Tuple[List[Tuple[str, str]], Dict[str, str]]:
     """One --nj job: features of a slice of utterances into a staged archive that becomes
     ``raw_<type>_<data>.<job+1>.ark`` (``warps``: VTLN warp factor per utterance of the
-    slice, empty without warp files). Returns its scp entries under the final name."""
-    data_path, utterances, ark_base, config_dict, compress, warps = spec
+    slice, empty without warp files; ``noise``: the noise mixed into the slice's utterances,
+    None without utt2noise). Returns its scp entries under the final name."""
+    data_path, utterances, ark_base, config_dict, compress, warps, noise = spec
     data = DataDir(data_path)
     config = FeatConfig(**config_dict)
     frames: Dict[str, str] = {}
     with ArkScpWriter(_staged(ark_base, job), None, compress=compress) as writer:
         for utt, samples, rate in data.iter_audio(utterances):
+            if noise is not None:
+                samples = noise(utt, samples, rate)
             feats = compute_features(samples, rate, config, utt, warps.get(utt))
             writer.write(utt, feats)
             frames[utt] = str(feats.shape[0])
@@ -166,13 +171,23 @@ def _commit(data_dir: DataDir, ark_base: str, results: list) -> None:
             path.unlink(missing_ok=True)
 
 
+def _job_noise(noise, part: List[str], source: str) -> Optional[NoiseMixer]:
+    """The noise mixer of one job's utterances ``part`` (None without utt2noise)."""
+    if noise is None:
+        return None
+    mixes, noise_wav = noise
+    return NoiseMixer({u: mixes[u] for u in part if u in mixes}, noise_wav, source)
+
+
 def make_feats(data_dir: DataDir, feat_dir: Path, config: FeatConfig, nj: int = 1,
                compress: bool = False) -> int:
     """Extract features for every utterance of ``data_dir`` (``asrkt make-feats``).
 
     Writes ``feat_dir/raw_<type>_<data>.<job>.{ark,scp}``, then ``data_dir/feats.scp`` and
-    ``data_dir/utt2num_frames``. Jobs write hidden staged archives; they replace the previous
-    outputs only after all jobs succeeded, so a failed run leaves those exactly as they were.
+    ``data_dir/utt2num_frames``. VTLN warp factors (spk2warp/utt2warp) and additive noise
+    (utt2noise, :mod:`asrkt.data.noise`) of perturbed copies are applied. Jobs write hidden
+    staged archives; they replace the previous outputs only after all jobs succeeded, so a
+    failed run leaves those exactly as they were.
 
     Args:
         data_dir: the data directory (wav.scp, utt2spk, optional segments).
@@ -192,11 +207,15 @@ def make_feats(data_dir: DataDir, feat_dir: Path, config: FeatConfig, nj: int = 
         logger.info("make-feats: VTLN warp factors from %s (%s)",
                     "spk2warp" if data_dir.has("spk2warp") else "utt2warp",
                     " ".join(f"{w:g}" for w in sorted(set(warps.values()))))
+    noise = read_noise_mixes(data_dir)  # also checked before any job starts
+    if noise is not None:
+        logger.info("make-feats: noise from utt2noise mixed into %d utterance(s)", len(noise[0]))
     feat_dir = Path(feat_dir).resolve()
     feat_dir.mkdir(parents=True, exist_ok=True)
     ark_base = str(feat_dir / f"raw_{config.type}_{data_dir.name}")
     jobs = [(str(data_dir.path), part, ark_base, asdict(config), compress,
-             {u: warps[u] for u in part} if warps is not None else {})
+             {u: warps[u] for u in part} if warps is not None else {},
+             _job_noise(noise, part, str(data_dir.file("utt2noise"))))
             for part in split_evenly(utterances, nj)]
     import torchaudio.compliance.kaldi  # noqa: F401  (imported once here, inherited by forked jobs)
 
