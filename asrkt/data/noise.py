@@ -12,7 +12,8 @@ SNR from the energies of the whole utterance and of the noise segment of the sam
 Kaldi's wav-reverberate and ``torchaudio.functional.add_noise`` do). The segment starts at the
 offset and wraps around to the clip's start when the clip is shorter (the clip is tiled); noise
 at another sample rate is resampled first. Utterances that utt2noise does not list (the clean
-originals after combine-data-dirs) are left as they are.
+originals after combine-data-dirs) are left as they are. combine-data-dirs and subset-data-dir
+carry both files along.
 """
 
 from __future__ import annotations

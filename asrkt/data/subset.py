@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Dict, List, Set, Tuple
 
 from asrkt.data.datadir import SPK_FILES, UTT_FILES
-from asrkt.data.kaldi_files import LenientFile, invert_utt2spk, read_lenient, write_lists, write_map
+from asrkt.data.kaldi_files import (
+    LenientFile,
+    invert_utt2spk,
+    read_lenient,
+    read_map,
+    write_lists,
+    write_map,
+)
+from asrkt.data.noise import NOISE_FILES
 from asrkt.errors import AsrktError
 
 
@@ -57,3 +65,20 @@ def subset_data_dir(src: Path, dst: Path, utterances: List[str],
         if f.problems:
             raise AsrktError(f.problems[0])
     write_restricted(dst, files, set(utterances))
+    _restrict_noise(src, dst, set(utterances))
+
+
+def _restrict_noise(src: Path, dst: Path, keep: Set[str]) -> None:
+    """utt2noise of the kept utterances and the noise_wav.scp entries they name, so that
+    make-feats still mixes the noise of a subset's noise copies."""
+    for name in NOISE_FILES:
+        (dst / name).unlink(missing_ok=True)
+    if not (src / "utt2noise").exists():
+        return
+    utt2noise = {u: v for u, v in read_map(src / "utt2noise").items() if u in keep}
+    if not utt2noise:
+        return
+    used = {v.split()[0] for v in utt2noise.values()}
+    noise_wav = read_map(src / "noise_wav.scp") if (src / "noise_wav.scp").exists() else {}
+    write_map(dst / "noise_wav.scp", {n: w for n, w in noise_wav.items() if n in used})
+    write_map(dst / "utt2noise", utt2noise)

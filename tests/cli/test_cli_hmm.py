@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from asrkt.cli.main import cli
 
 HMM_COMMANDS = ["prepare-lang", "format-lm", "make-word-loop", "train-mono", "align", "ali-to-pdf",
-                "ali-to-phones", "make-graph", "decode", "decode-nnet", "score"]
+                "copy-ali", "ali-to-phones", "make-graph", "decode", "decode-nnet", "score"]
 
 ARPA = """\\data\\
 ngram 1=4
@@ -87,6 +87,46 @@ def test_align_outputs_and_conversions(toy):
     phones = dict(read_table(toy / "ali" / "phones.scp"))
     first = sorted(phones)[0]
     assert phones[first][0] == 1 and phones[first][-1] == 1  # starts and ends in SIL
+
+
+def test_copy_ali_from_align_output(toy, tmp_path):
+    """copy-ali over align's output (transition-ids and the model; pdf counts through it): the
+    original and its prefixed copy (utt2uniq) get the original's alignment."""
+    import shutil
+
+    from asrkt.data.combine import combine_data_dirs
+    from asrkt.data.kaldi_files import read_map, write_map
+    from asrkt.hmm.align import read_pdf_counts
+    from asrkt.io.tables import read_table
+
+    src_ali = tmp_path / "ali"
+    shutil.copytree(toy / "ali", src_ali, ignore=shutil.ignore_patterns("pdf.*", "phones.*"))
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("utt2spk", "text", "feats.scp"):
+        entries = read_map(toy / "train" / name)
+        write_map(copy / name, {f"n1-{k}": f"n1-{v}" if name == "utt2spk" else v
+                                for k, v in entries.items()})
+    write_map(copy / "utt2uniq", {f"n1-{u}": u for u in read_map(toy / "train" / "utt2spk")})
+    both = combine_data_dirs(tmp_path / "both", [toy / "train", copy])
+    run("copy-ali", both.path, src_ali, tmp_path / "ali2")
+    ali = dict(read_table(src_ali / "ali.scp"))
+    copied = dict(read_table(tmp_path / "ali2" / "ali.scp"))
+    assert sorted(copied) == both.utterances
+    for utt in ali:
+        np.testing.assert_array_equal(copied[utt], ali[utt])
+        np.testing.assert_array_equal(copied[f"n1-{utt}"], ali[utt])
+    np.testing.assert_array_equal(read_pdf_counts(tmp_path / "ali2" / "pdf_counts"),
+                                  2 * read_pdf_counts(src_ali / "pdf_counts"))
+    assert (tmp_path / "ali2" / "final.mdl").read_bytes() == (src_ali / "final.mdl").read_bytes()
+    # the copy's frame counts must be the original's (additive noise keeps them)
+    frames = {u: str(len(copied[u])) for u in both.utterances}
+    first = both.utterances[0]
+    frames[first] = str(len(copied[first]) + 3)
+    write_map(both.path / "utt2num_frames", frames)
+    result = run("copy-ali", both.path, src_ali, tmp_path / "ali3", ok=False)
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert f"utt2num_frames ({first}): {frames[first]} frames, but the alignment" in result.output
 
 
 def test_decode_and_score(toy):

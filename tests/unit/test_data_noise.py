@@ -16,6 +16,7 @@ from asrkt.data.combine import combine_data_dirs
 from asrkt.data.datadir import DataDir, write_data_dir
 from asrkt.data.noise import mix_at_snr, noise_segment, read_noise_mixes
 from asrkt.data.perturb import perturb_noise, perturb_vtln
+from asrkt.data.subset import subset_data_dir
 from asrkt.data.validate import validate_data_dir
 from asrkt.errors import AsrktError
 from asrkt.io.tables import read_table
@@ -67,6 +68,13 @@ def test_noise_copy_files_ids_and_draws(tmp_path):
     assert validate_data_dir(both.path) == []
     mixes, wav = read_noise_mixes(both)
     assert len(mixes) == 8 and "spk0-utt0" not in mixes and set(wav) <= set(durations)
+    # a subset keeps its copies' noise (and only the clips they name)
+    subset_data_dir(both.path, tmp_path / "sub", ["spk0-utt0", "noise2-spk1-utt1"])
+    sub_mixes, sub_wav = read_noise_mixes(DataDir(tmp_path / "sub"))
+    assert lines(tmp_path / "sub" / "utt2noise") == {
+        "noise2-spk1-utt1": lines(both.file("utt2noise"))["noise2-spk1-utt1"]}
+    assert lines(tmp_path / "sub" / "noise_wav.scp") == sub_wav == {
+        mixes["noise2-spk1-utt1"].noise: wav[mixes["noise2-spk1-utt1"].noise]}
 
 
 def test_noise_copy_refusals(tmp_path):
