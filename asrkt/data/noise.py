@@ -26,6 +26,7 @@ import numpy as np
 
 from asrkt.data.kaldi_files import read_map
 from asrkt.errors import AsrktError, where
+from asrkt.io.audio import read_audio
 
 if TYPE_CHECKING:
     from asrkt.data.datadir import DataDir
@@ -138,8 +139,6 @@ class NoiseMixer:
         self._clips: Dict[str, Tuple[np.ndarray, int]] = {}
 
     def _clip(self, noise: str) -> Tuple[np.ndarray, int]:
-        from asrkt.io.audio import read_audio
-
         if noise not in self._clips:
             if len(self._clips) >= _CACHED_CLIPS:
                 self._clips.pop(next(iter(self._clips)))

@@ -19,6 +19,8 @@ import numpy as np
 from asrkt.data.datadir import DataDir
 from asrkt.data.kaldi_files import read_map
 from asrkt.errors import AsrktError
+from asrkt.hmm.align import pdf_counts
+from asrkt.hmm.model import GmmModel
 from asrkt.io.tables import (
     ArkScpWriter,
     read_kaldi_text_vector,
@@ -76,8 +78,6 @@ def _counts(src: Path, tables: Dict[str, Dict[str, np.ndarray]]) -> np.ndarray:
                                  f"({src / 'pdf_counts'} has {size} counts)")
             counts += np.bincount(ali, minlength=size)
         return counts
-    from asrkt.hmm.align import pdf_counts
-    from asrkt.hmm.model import GmmModel
 
     model = GmmModel.load(src)
     for utt, ali in tables["ali"].items():

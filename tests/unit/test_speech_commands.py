@@ -126,3 +126,47 @@ def test_word_accuracy_counts_exact_one_word_hypotheses():
     assert acc.accuracy(counts, ("yes", "no", "up")) == pytest.approx(50.0)
     assert acc.accuracy(counts) == pytest.approx(40.0)
     assert acc.accuracy(counts, ("go",)) is None
+
+
+def _fake_system(exp: Path, cond: str, system: str, wer: float, epochs: int) -> None:
+    sdir = exp / cond / "seed1" / system
+    (sdir / "decode_dev" / "scoring_kaldi").mkdir(parents=True)
+    errors = round(wer * 2)  # 200 clips
+    (sdir / "decode_dev" / "scoring_kaldi" / "best_wer").write_text(
+        f"%WER {wer:.2f} [ {errors} / 200, 0 ins, 0 del, {errors} sub ] x/wer_10\n")
+    (sdir / "train.jsonl").write_text("".join(
+        f'{{"epoch": {e}, "accepted": true, "cv_acc": {0.1 * e}}}\n' for e in range(epochs + 1)))
+
+
+def test_dev_study_table_marks_the_lowest_dev_wer_of_each_family(tmp_path):
+    spec = importlib.util.spec_from_file_location("dev_study_table",
+                                                  ROOT / "scripts" / "dev_study_table.py")
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    exp = tmp_path / "exp"
+    systems = {"lstm_ce": (10, 12), "lstm_ce_e20": (9, 14), "lstm_kt_rbm_ft": (8, 20),
+               "lstm_kt_rbm_T1_ft": (8.5, 10)}
+    for system, (wer, quarter_wer) in systems.items():
+        _fake_system(exp, "full", system, wer, 10)
+        _fake_system(exp, "quarter", system, quarter_wer, 4)
+    rows = tmp_path / "rows.tsv"
+    rows.write_text("reference\tbaseline\tlstm_ce\tref\nreference\tstudent\tlstm_kt_rbm_ft\tref\n"
+                    "epochs\tbaseline\tlstm_ce_e20\tmax 20\n"
+                    "KT temperature\tstudent\tlstm_kt_rbm_T1_ft\tT 1\n")
+    out = tmp_path / "DEV_STUDY.md"
+    assert table.main(["--exp", str(exp), "--rows", str(rows), "--conditions", "full quarter",
+                       "--seeds", "1", "--command", "study.sh", "--out", str(out)]) == 0
+    lines = out.read_text().splitlines()
+    row = {line.split("|")[1].strip(" `"): [c.strip() for c in line.split("|")[2:-1]]
+           for line in lines if line.startswith("| `")}
+    # baseline, epochs round: e20 lower in full (9 < 10), reference lower in quarter, mean 11.5 < 11
+    assert row["lstm_ce"][1:5] == ["10.00", "12.00 *", "11.00", "◀"]
+    assert row["lstm_ce_e20"][1:5] == ["9.00 *", "14.00", "11.50", ""]
+    # student, temperature round: T1 has the lower mean (9.25 < 14)
+    assert row["lstm_kt_rbm_T1_ft"][1:5] == ["8.50", "10.00 *", "9.25", "◀"]
+    assert row["lstm_kt_rbm_ft"][5:] == ["10 / 4", "100.0 / 40.0"]
+    assert "baseline 1, student 1" in out.read_text()
+    rows.write_text("reference\tbaseline\n")
+    with pytest.raises(SystemExit, match=r"rows.tsv:1: expected 4 tab-separated fields"):
+        table.main(["--exp", str(exp), "--rows", str(rows), "--conditions", "full",
+                    "--seeds", "1", "--command", "x", "--out", str(out)])
