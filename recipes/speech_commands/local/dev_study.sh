@@ -4,7 +4,7 @@
 # --ref-conf, recipes/fsdd's settings), each variant trained for every condition and seed given
 # and decoded on dev; the table (scripts/dev_study_table.py) marks the lowest dev WER of each
 # round. The tuning budget is the same for the baseline LSTM (3) and the KT student (5): one
-# dev training per variant of the rounds below, 8 for each (the KT-only settings, temperature,
+# dev training per variant of the rounds below, 9 for each (the KT-only settings, temperature,
 # pre-training epochs and teacher, are matched by as many baseline-only ones: learning rate,
 # depth, minibatch, frequency masking of the input).
 #
@@ -17,18 +17,23 @@
 #                                     16 streams; freq-mask 8
 #   teacher                                                         (2) with freq-mask 8 as teacher
 #   KT weight      (5r) lstm_kt_rbm_ftreg: W 0.25, 0.75 (reference 0.5)
+#   noise          the training data plus a copy with a noise clip of the corpus mixed into
+#                  each utterance (asrkt perturb-data-dir --noise-dir, SNR uniform in
+#                  --snr-min..--snr-max dB; the clean alignments copied, copy-ali): teacher (2),
+#                  baseline, and the student of that teacher, all on the augmented data
 #
 # Systems go to exp/<cond>/seed<S>/<system>_<variant> in run.sh's work dir (run.sh stages 0-12
 # on dev with the reference configs come first: stage 1).
 #
 # Usage: local/dev_study.sh [options] [corpus-dir]     (relative paths: to recipes/speech_commands)
 #   e.g. local/dev_study.sh --work /tmp/sc
-# Stages: 1 reference systems (run.sh)  2 variants, decoded on dev  3 DEV_STUDY.md
+# Stages: 1 reference systems (run.sh)  2 variants, decoded on dev  3 the noise round
+#         4 DEV_STUDY.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 stage=1
-stop_stage=3
+stop_stage=4
 work=.                  # run.sh's work dir
 seeds="1"               # seeds of every variant
 conditions="full quarter"
@@ -38,6 +43,8 @@ nn_threads=1            # --num-threads of the neural commands
 nn_lmwt=10              # LM weight of the hybrid decoding (as run.sh)
 temperature=2.0         # reference KT temperature and KT weight (run.sh's before the study)
 kt_weight=0.5
+snr_min=0               # the noise round's SNR range (dB)
+snr_max=20
 extra_nn_opts=""        # appended to every neural training command (tests: "--max-epochs 1")
 . ../common/parse_options.sh
 . ./path.sh
@@ -57,6 +64,7 @@ if stage_begins 1 "reference systems on dev (run.sh stages 0-12, $conf)"; then
 fi
 cd "$work"
 rows=exp/dev_study.tsv   # round, family, system, what: the table's rows
+aug=""                  # "_aug": the variants below train on data/fbank/<cond>/train_aug
 
 row() {  # row ROUND FAMILY SYSTEM WHAT: one row of the table (once)
   grep -q "^$1	$2	$3	" $rows 2>/dev/null || printf '%s\t%s\t%s\t%s\n' "$@" >> $rows
@@ -72,7 +80,7 @@ baseline() {  # baseline NAME ROUND WHAT OPTS...: lstm_ce_NAME, random init, CE
   row "$round" baseline lstm_ce_$name "$what"
   for cond in $conditions; do for seed in $seeds; do
     s=exp/$cond/seed$seed
-    finetune_system $s/lstm_ce_$name data/fbank/$cond/train exp/$cond/mono_ali \
+    finetune_system $s/lstm_ce_$name data/fbank/$cond/train$aug exp/$cond/mono_ali$aug \
       --config $conf/lstm.yaml --seed $seed $thr $extra_nn_opts "$@"
     decode_dev $s/lstm_ce_$name $cond
   done; done
@@ -84,10 +92,10 @@ student() {  # student NAME ROUND WHAT TEACHER T "KT OPTS" "FT OPTS": lstm_kt_NA
   for cond in $conditions; do for seed in $seeds; do
     s=exp/$cond/seed$seed; post=$s/${teacher}_post
     [ "$t" = "$temperature" ] || post=${post}_T$t
-    posteriors_system $post $s/$teacher data/fbank/$cond/train --temperature $t $thr
-    kt_system $s/lstm_kt_$name data/fbank/$cond/train $post --config $conf/kt.yaml --seed $seed \
+    posteriors_system $post $s/$teacher data/fbank/$cond/train$aug --temperature $t $thr
+    kt_system $s/lstm_kt_$name data/fbank/$cond/train$aug $post --config $conf/kt.yaml --seed $seed \
       $thr --temperature $t $extra_nn_opts $kt_opts
-    finetune_system $s/lstm_kt_${name}_ft data/fbank/$cond/train exp/$cond/mono_ali \
+    finetune_system $s/lstm_kt_${name}_ft data/fbank/$cond/train$aug exp/$cond/mono_ali$aug \
       --config $conf/lstm.yaml --seed $seed $thr --init $s/lstm_kt_$name $extra_nn_opts $ft_opts
     decode_dev $s/lstm_kt_${name}_ft $cond
   done; done
@@ -110,7 +118,7 @@ teacher() {  # teacher NAME KIND ROUND WHAT OPTS...: dnn_KIND_NAME (KIND rand or
   row "$round" teacher_$kind dnn_${kind}_$name "$what"
   for cond in $conditions; do for seed in $seeds; do
     s=exp/$cond/seed$seed; dbn=(); [ $kind = rand ] || dbn=(--dbn $s/dbn)
-    train_teacher_system $s/dnn_${kind}_$name data/fbank/$cond/train exp/$cond/mono_ali \
+    train_teacher_system $s/dnn_${kind}_$name data/fbank/$cond/train$aug exp/$cond/mono_ali$aug \
       --config $conf/dnn.yaml --seed $seed $thr "${dbn[@]}" $extra_nn_opts "$@"
     decode_dev $s/dnn_${kind}_$name $cond
   done; done
@@ -151,7 +159,36 @@ if stage_begins 2 "variants, one factor at a time, decoded on dev"; then
   done
 fi
 
-if stage_begins 3 "DEV_STUDY.md"; then
+noisy_training_data() {  # data/fbank/<cond>/train_aug: train + a noisy copy; its alignments
+  local cond d
+  for cond in $conditions; do
+    d=data/fbank/$cond/train_noise1
+    if [ ! -f $d/.done ]; then
+      asrkt perturb-data-dir --noise-dir data/noise --snr-min $snr_min --snr-max $snr_max \
+        --seed 1 --copy 1 data/fbank/$cond/train $d
+      feats_dir $conf/fbank.yaml $nj $d $d fbank false
+    fi
+    if [ ! -f data/fbank/$cond/train_aug/.done ]; then
+      asrkt combine-data-dirs data/fbank/$cond/train_aug data/fbank/$cond/train $d
+      asrkt compute-cmvn data/fbank/$cond/train_aug
+      touch data/fbank/$cond/train_aug/.done
+    fi
+    done_or_run exp/$cond/mono_ali_aug asrkt copy-ali data/fbank/$cond/train_aug exp/$cond/mono_ali \
+      exp/$cond/mono_ali_aug
+  done
+}
+
+if stage_begins 3 "noise: the training data plus a noisy copy (SNR $snr_min-$snr_max dB)"; then
+  noisy_training_data
+  aug=_aug
+  what="training data + a noisy copy (SNR $snr_min-$snr_max dB)"
+  teacher noise rbm noise "$what"
+  baseline noise noise "$what"
+  student rbm_noise noise "$what (teacher dnn_rbm_noise)" dnn_rbm_noise $temperature "" ""
+  aug=""
+fi
+
+if stage_begins 4 "DEV_STUDY.md"; then
   python "$ASRKT_ROOT/scripts/dev_study_table.py" --exp exp --rows $rows --conditions "$conditions" \
     --seeds "$seeds" --command "$(quote_command recipes/speech_commands/local/dev_study.sh "${script_args[@]}")" \
     --out DEV_STUDY.md
