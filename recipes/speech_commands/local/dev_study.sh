@@ -13,6 +13,7 @@
 #   KT epochs                                                       KT pre-training 10, 20
 #   KT temperature                                                  T 1, 4 (soft targets + loss)
 #   size           hidden 256/proj 128 (both: the LSTMs share one architecture)
+#   teacher size   hidden 512
 #   baseline only                     lr 0.002, 0.0005; 3 layers;
 #                                     16 streams; freq-mask 8
 #   teacher                                                         (2) with freq-mask 8 as teacher
@@ -65,6 +66,7 @@ fi
 cd "$work"
 rows=exp/dev_study.tsv   # round, family, system, what: the table's rows
 aug=""                  # "_aug": the variants below train on data/fbank/<cond>/train_aug
+dbn_name=dbn            # the RBMs of the RBM-pre-trained teachers below
 
 row() {  # row ROUND FAMILY SYSTEM WHAT: one row of the table (once)
   grep -q "^$1	$2	$3	" $rows 2>/dev/null || printf '%s\t%s\t%s\t%s\n' "$@" >> $rows
@@ -113,11 +115,11 @@ finetune_only() {  # finetune_only NAME ROUND FAMILY WHAT OPTS...: lstm_kt_rbm_N
   done; done
 }
 
-teacher() {  # teacher NAME KIND ROUND WHAT OPTS...: dnn_KIND_NAME (KIND rand or rbm)
-  local name=$1 kind=$2 round=$3 what=$4 cond seed s dbn; shift 4
+teacher() {  # teacher NAME KIND ROUND WHAT OPTS...: dnn_KIND_NAME (KIND rand or rbm; rbm: on
+  local name=$1 kind=$2 round=$3 what=$4 cond seed s dbn; shift 4   # the RBMs of $dbn_name)
   row "$round" teacher_$kind dnn_${kind}_$name "$what"
   for cond in $conditions; do for seed in $seeds; do
-    s=exp/$cond/seed$seed; dbn=(); [ $kind = rand ] || dbn=(--dbn $s/dbn)
+    s=exp/$cond/seed$seed; dbn=(); [ $kind = rand ] || dbn=(--dbn $s/$dbn_name)
     train_teacher_system $s/dnn_${kind}_$name data/fbank/$cond/train$aug exp/$cond/mono_ali$aug \
       --config $conf/dnn.yaml --seed $seed $thr "${dbn[@]}" $extra_nn_opts "$@"
     decode_dev $s/dnn_${kind}_$name $cond
@@ -151,6 +153,14 @@ if stage_begins 2 "variants, one factor at a time, decoded on dev"; then
   baseline s16 "baseline only" "16 streams per minibatch, not 32 (twice the updates)" --num-streams 16
   baseline l3 "baseline only" "3 LSTM layers" --num-layers 3
   baseline fm8 "baseline only" "frequency masking, up to 8 of 40 channels" --freq-mask 8
+  teacher h512 rand "teacher size" "hidden 512" --hidden-dim 512
+  for cond in $conditions; do for seed in $seeds; do
+    rbm_system exp/$cond/seed$seed/dbn_h512 data/fbank/$cond/train --config $conf/rbm.yaml \
+      --seed $seed $thr --hid-dim 512
+  done; done
+  dbn_name=dbn_h512
+  teacher h512 rbm "teacher size" "hidden 512 (RBMs of 512 units)" --hidden-dim 512
+  dbn_name=dbn
   teacher fm8 rbm teacher "frequency masking, up to 8 of 40 channels" --freq-mask 8
   student rbm_fm8 teacher "teacher (2) with frequency masking 8" dnn_rbm_fm8 $temperature "" ""
   for w in 0.25 0.75; do
