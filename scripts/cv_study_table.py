@@ -20,7 +20,7 @@ from typing import List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from asrkt.utils.fileio import write_text_atomic  # noqa: E402
-from fsdd_results import final_cv_acc, mean_std, read_history  # noqa: E402
+from kt_results import final_cv_acc, mean_std, read_history  # noqa: E402
 from results_table import best_weight, read_best_wer, read_sweep  # noqa: E402
 
 VARIANTS = {

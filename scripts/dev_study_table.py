@@ -26,7 +26,7 @@ from typing import Dict, List, NamedTuple, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from asrkt.utils.fileio import write_text_atomic  # noqa: E402
-from fsdd_results import final_cv_acc, read_history  # noqa: E402
+from kt_results import final_cv_acc, read_history  # noqa: E402
 from results_table import environment, read_best_wer  # noqa: E402
 
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from asrkt.corpora.speech_commands import COMMAND_WORDS  # noqa: E402
 from asrkt.data.kaldi_files import read_map  # noqa: E402
 from asrkt.utils.fileio import write_text_atomic  # noqa: E402
-from fsdd_results import mean_std  # noqa: E402
+from kt_results import mean_std  # noqa: E402
 from results_table import describe, environment, read_best_wer  # noqa: E402
 
 Counts = Dict[str, Tuple[int, int]]  # reference word -> (correct, clips)

@@ -216,8 +216,8 @@ def test_parse_options_sets_checks_and_documents_options(repo_root, tmp_path):
             and '--some-name "a b"' in usage.stdout)
 
 
-def test_fsdd_results_script_pools_folds_and_seeds(repo_root, tmp_path):
-    """scripts/fsdd_results.py on a fake exp dir: per-fold means, pooled mean ± std over seeds."""
+def test_kt_results_script_pools_folds_and_seeds(repo_root, tmp_path):
+    """scripts/kt_results.py on a fake exp dir: per-fold means, pooled mean ± std over seeds."""
     exp = tmp_path / "exp"
 
     def wer(path: Path, errors: int, words: int) -> None:
@@ -237,7 +237,7 @@ def test_fsdd_results_script_pools_folds_and_seeds(repo_root, tmp_path):
                 '{"epoch": 0, "cv_acc": 0.1, "accepted": true}\n'
                 '{"epoch": 1, "cv_acc": 0.5, "accepted": true}\n')
     out = tmp_path / "RESULTS.md"
-    result = subprocess.run([sys.executable, str(repo_root / "scripts" / "fsdd_results.py"),
+    result = subprocess.run([sys.executable, str(repo_root / "scripts" / "kt_results.py"),
                              "--exp", str(exp),
                              "--splits", "si_a si_b", "--conditions", "full", "--seeds", "1 2",
                              "--systems", "mono dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rand_ftreg",

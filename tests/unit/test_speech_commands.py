@@ -128,11 +128,12 @@ def test_word_accuracy_counts_exact_one_word_hypotheses():
     assert acc.accuracy(counts, ("go",)) is None
 
 
-def _fake_system(exp: Path, cond: str, system: str, wer: float, epochs: int) -> None:
-    sdir = exp / cond / "seed1" / system
-    (sdir / "decode_dev" / "scoring_kaldi").mkdir(parents=True)
+def _fake_system(exp: Path, cond: str, system: str, wer: float, epochs: int, seed: int = 1,
+                 decode: str = "decode_dev") -> None:
+    sdir = exp / cond / system if system == "mono" else exp / cond / f"seed{seed}" / system
+    (sdir / decode / "scoring_kaldi").mkdir(parents=True)
     errors = round(wer * 2)  # 200 clips
-    (sdir / "decode_dev" / "scoring_kaldi" / "best_wer").write_text(
+    (sdir / decode / "scoring_kaldi" / "best_wer").write_text(
         f"%WER {wer:.2f} [ {errors} / 200, 0 ins, 0 del, {errors} sub ] x/wer_10\n")
     (sdir / "train.jsonl").write_text("".join(
         f'{{"epoch": {e}, "accepted": true, "cv_acc": {0.1 * e}}}\n' for e in range(epochs + 1)))
@@ -170,3 +171,35 @@ def test_dev_study_table_marks_the_lowest_dev_wer_of_each_family(tmp_path):
     with pytest.raises(SystemExit, match=r"rows.tsv:1: expected 4 tab-separated fields"):
         table.main(["--exp", str(exp), "--rows", str(rows), "--conditions", "full",
                     "--seeds", "1", "--command", "x", "--out", str(out)])
+
+
+def test_kt_results_reads_the_one_split_layout_and_states_the_claims(tmp_path):
+    """scripts/kt_results.py --splits . on exp/<cond>/seed<S>/<system>/decode_test: the table,
+    and the paper's three claims as sentences from the paired per-seed WERs."""
+    spec = importlib.util.spec_from_file_location("kt_results", ROOT / "scripts" / "kt_results.py")
+    results = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(results)
+    exp = tmp_path / "exp"
+    wers = {"dnn_rand": (10, 11), "dnn_rbm": (9, 9.5), "lstm_ce": (12, 10),
+            "lstm_kt_rand_ft": (11, 9), "lstm_kt_rbm_ft": (8, 8.5)}
+    _fake_system(exp, "full", "mono", 20, 0, decode="decode_test")
+    for system, per_seed in wers.items():
+        for seed, wer in enumerate(per_seed, 1):
+            _fake_system(exp, "full", system, wer, 3, seed=seed, decode="decode_test")
+    out = tmp_path / "RESULTS.md"
+    assert results.main(["--exp", str(exp), "--splits", ".", "--conditions", "full",
+                         "--seeds", "1 2", "--systems", "mono " + " ".join(wers),
+                         "--command", "run.sh", "--split-text", "speakers mod 20",
+                         "--conditions-text", "full: all", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| system | test | pooled" in text and "speakers mod 20" in text
+    assert "| `lstm_ce` LSTM, random init, CE (baseline) | 11.00 ± 1.41 | 11.00 ± 1.41 | 2 |" in text
+    claims = {line[2:5]: line for line in text.splitlines() if line.startswith("- (")}
+    # (a) rand student 10.00 vs baseline 11.00: 1 point better in each seed
+    assert ("`lstm_kt_rand_ft` 10.00 vs `lstm_ce` 11.00 %WER (lower by 1.00 points; "
+            "better in 2 of 2 seed(s) — the same sign in every seed)") in claims["(a)"]
+    # (b) rbm student 8.25 vs rand student 10.00, better in both seeds
+    assert "`lstm_kt_rbm_ft` 8.25 vs `lstm_kt_rand_ft` 10.00 %WER (lower by 1.75" in claims["(b)"]
+    # (c) rand student 10.00 vs its teacher 10.50; rbm student 8.25 vs its teacher 9.25
+    assert "`lstm_kt_rand_ft` 10.00 vs `dnn_rand` 10.50 %WER (lower by 0.50" in claims["(c)"]
+    assert "mixed signs" in claims["(c)"] or "not established" in claims["(c)"]

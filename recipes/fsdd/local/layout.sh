@@ -20,7 +20,7 @@
 #                          `while read -r split cond seed; do ...; done < <(cells)`)
 #   nn_decode SPLIT COND SEED SYSTEM NAME LMWT   hybrid decoding of a system on its test data
 #                          into <system>/NAME (log-likelihoods in <system>/loglikes_test)
-#   fsdd_table OUT SYSTEMS COMMAND [options]     OUT.md and OUT.png (scripts/fsdd_results.py;
+#   fsdd_table OUT SYSTEMS COMMAND [options]     OUT.md and OUT.png (scripts/kt_results.py;
 #                          the options go to it)
 
 fsdd_enter_work() {
@@ -61,7 +61,7 @@ nn_decode() {
 
 fsdd_table() {
   local out=$1 systems=$2 command=$3; shift 3
-  python "$ASRKT_ROOT/scripts/fsdd_results.py" --exp exp --splits "$splits" \
+  python "$ASRKT_ROOT/scripts/kt_results.py" --exp exp --splits "$splits" \
     --conditions "$conditions" --seeds "$seeds" --systems "$systems" --protocol $protocol \
     --command "$command" --conf "$conf" --out $out.md --png $out.png "$@"
   cat $out.md

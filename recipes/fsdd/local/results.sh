@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A results table (scripts/fsdd_results.py: <out>.md and <out>.png in the work dir) of any systems
+# A results table (scripts/kt_results.py: <out>.md and <out>.png in the work dir) of any systems
 # run.sh and local/run_*.sh have decoded, e.g. the official split's table of the paper's systems:
 #   ./run.sh --work /tmp/fsdd_official --protocol official --conditions full --seeds 1 --stop-stage 11
 #   local/results.sh --work /tmp/fsdd_official --protocol official --conditions full --seeds 1 --out RESULTS_official

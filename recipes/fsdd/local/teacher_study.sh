@@ -13,7 +13,7 @@
 #                             example (local/run_teacher_regularisers.sh)
 # The settings were fixed before the study (common values scaled to 23 channels), not tuned.
 # Decoded with run.sh's NN LM weight; the table (WORK/TEACHER_STUDY_<real-test-speaker>.md + .png,
-# scripts/fsdd_results.py)
+# scripts/kt_results.py)
 # pools the four nested folds and pairs every variant with its plain teacher, seed by seed.
 #
 # Usage: local/teacher_study.sh [options] <fsdd-dir> <work> <real-test-speaker>   (relative paths: to recipes/fsdd)

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Write recipes/fsdd's RESULTS.md and RESULTS.png from its decode directories (never by hand).
+"""Write a KT recipe's RESULTS.md and RESULTS.png from its decode directories (never by hand).
 
-Layout read (recipes/fsdd/run.sh):
+Layout read (recipes/fsdd/run.sh, recipes/speech_commands/run.sh):
   <exp>/<split>/<cond>/mono/decode_test/scoring_kaldi/best_wer                GMM (one per split)
   <exp>/<split>/<cond>/seed<S>/<system>/decode_test/scoring_kaldi/best_wer    neural systems
   <exp>/<split>/<cond>/seed<S>/<system>/train.jsonl                           per-epoch CV accuracy
-where <split> is ``official`` or ``si_<speaker>`` (one speaker-independent fold) and <cond> is
-``full`` or ``quarter``.
+where <split> is ``official`` or ``si_<speaker>`` (one speaker-independent fold of recipes/fsdd)
+or ``.`` (one split: ``<exp>/<cond>/...``, recipes/speech_commands) and <cond> is ``full`` or
+``quarter``.
 
 RESULTS.md: per condition, %WER per fold (mean over seeds) and pooled over the folds
 (errors / words of all folds, per seed), mean ± sample std over seeds; the final CV frame accuracy
@@ -42,6 +43,14 @@ STUDENTS = ("lstm_kt_rand_ft", "lstm_kt_rbm_ft")
 REG_STUDENTS = ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg")  # run.sh --kt-reg W
 TEACHERS = ("dnn_rand", "dnn_rbm")
 CURVE_SYSTEMS = (BASELINE,) + STUDENTS + REG_STUDENTS
+
+
+def fold_label(split: str, name: str = "decode_test") -> str:
+    """A table's name of a split: the speaker of ``si_<speaker>``; the set of a one-split
+    layout (``.``: ``test`` for decode_test)."""
+    if split == ".":
+        return name[len("decode_"):] if name.startswith("decode_") else name
+    return split[3:] if split.startswith("si_") else split
 
 
 def decode_dir(exp: Path, split: str, cond: str, seed: Optional[str], system: str,
@@ -85,7 +94,7 @@ def used_lmwt(exp: Path, cond: str, splits: List[str], seeds: List[str], systems
                 return match.group(1) if match else "?"
         return "–"
     nn = next((s for s in systems if s != "mono"), None)
-    parts = [f"{split[3:] if split.startswith('si_') else split} "
+    parts = [f"{fold_label(split, name)} "
              f"{weight('mono', split)}/{weight(nn, split) if nn else '–'}" for split in splits]
     return "LM weight per fold (GMM/NN): " + ", ".join(parts) + "."
 
@@ -123,8 +132,8 @@ def final_cv_acc(history: List[dict]) -> Optional[float]:
 
 
 def wer_table(found, cond: str, systems: List[str], splits: List[str], seeds: List[str],
-              exp: Path) -> List[str]:
-    folds = [s[3:] if s.startswith("si_") else s for s in splits]
+              exp: Path, name: str = "decode_test") -> List[str]:
+    folds = [fold_label(s, name) for s in splits]
     rows = ["| system | " + " | ".join(folds)
             + " | pooled, mean ± std over seeds | seeds | CV frame acc % |",
             "|" + "---|" * (len(folds) + 4)]
@@ -160,19 +169,34 @@ def significance(diffs: List[float]) -> str:
     return " — mixed signs across seeds"
 
 
-def claim_lines(found, cond: str, splits: List[str], seeds: List[str],
-                systems: List[str]) -> List[str]:
-    """Paired per-seed comparisons (pooled WER): students vs baseline, RBM student vs rand student,
-    teachers vs baseline, teachers vs the GMM (one GMM per fold: compared with every seed), and
-    the --kt-reg students vs the baseline and their plain fine-tuned counterparts, teacher
-    variants (``dnn_rand_<x>``, ``dnn_rbm_<x>``: --vtlp, local/teacher_study.sh) vs the plain
-    teacher and the GMM."""
+def pooled_by_system(found, cond: str, splits: List[str], seeds: List[str],
+                     systems: List[str]) -> Dict[str, Dict[str, float]]:
+    """system -> seed -> pooled WER; the GMM (one per fold) is paired with every seed."""
     pooled = {s: pooled_per_seed(found, cond, s, splits, seeds) for s in systems}
     if "-" in pooled.get("mono", {}):
         pooled["mono"] = {seed: pooled["mono"]["-"] for seed in seeds}
-    pairs = [(st, BASELINE) for st in STUDENTS] + [("lstm_kt_rbm_ft", "lstm_kt_rand_ft"),
-                                                   (BASELINE, "dnn_rand"), (BASELINE, "dnn_rbm"),
-                                                   ("dnn_rand", "mono"), ("dnn_rbm", "mono")]
+    return pooled
+
+
+def paired(pooled: Dict[str, Dict[str, float]], a: str, b: str) -> List[float]:
+    """Per-seed differences a - b of the seeds both have (empty when either is missing)."""
+    if a not in pooled or b not in pooled:
+        return []
+    return [pooled[a][s] - pooled[b][s] for s in sorted(set(pooled[a]) & set(pooled[b]))]
+
+
+def claim_lines(found, cond: str, splits: List[str], seeds: List[str],
+                systems: List[str]) -> List[str]:
+    """Paired per-seed comparisons (pooled WER): students vs baseline, RBM student vs rand student,
+    students vs their teachers, teachers vs baseline, teachers vs the GMM (one GMM per fold:
+    compared with every seed), and the --kt-reg students vs the baseline and their plain
+    fine-tuned counterparts, teacher variants (``dnn_rand_<x>``, ``dnn_rbm_<x>``: --vtlp,
+    local/teacher_study.sh) vs the plain teacher and the GMM."""
+    pooled = pooled_by_system(found, cond, splits, seeds, systems)
+    pairs = [(st, BASELINE) for st in STUDENTS] + [("lstm_kt_rbm_ft", "lstm_kt_rand_ft")]
+    pairs += list(zip(STUDENTS, TEACHERS))
+    pairs += [(BASELINE, "dnn_rand"), (BASELINE, "dnn_rbm"), ("dnn_rand", "mono"),
+              ("dnn_rbm", "mono")]
     pairs += [(reg, BASELINE) for reg in REG_STUDENTS]
     pairs += list(zip(REG_STUDENTS, STUDENTS))
     # teacher variants (dnn_rand_vtlp, dnn_rbm_do0.2, ...): vs their plain teacher and the GMM
@@ -180,20 +204,53 @@ def claim_lines(found, cond: str, splits: List[str], seeds: List[str],
     pairs += [(s, t) for s, t in variants] + [(s, "mono") for s, _ in variants]
     lines = []
     for a, b in pairs:
-        if a not in pooled or b not in pooled:
+        diffs = paired(pooled, a, b)
+        if not diffs:
             continue
-        common = sorted(set(pooled[a]) & set(pooled[b]))
-        if not common:
-            continue
-        diffs = [pooled[a][s] - pooled[b][s] for s in common]
         wins = sum(d < 0 for d in diffs)
         ties = sum(d == 0 for d in diffs)
         mean = statistics.mean(diffs)
         verdict = "lower" if mean < 0 else ("higher" if mean > 0 else "equal")
         lines.append(f"- `{a}` vs `{b}`: mean pooled WER difference {mean:+.2f} points "
                      f"({verdict}); `{a}` better in {wins}, tied in {ties}, "
-                     f"worse in {len(common) - wins - ties} "
-                     f"of {len(common)} seed(s){significance(diffs)}.")
+                     f"worse in {len(diffs) - wins - ties} "
+                     f"of {len(diffs)} seed(s){significance(diffs)}.")
+    return lines
+
+
+CLAIMS = (
+    ("(a) KT-pre-trained LSTM vs randomly initialised LSTM",
+     [(st, BASELINE) for st in STUDENTS]),
+    ("(b) RBM-pre-trained vs randomly initialised teacher as the source of the soft targets",
+     [("lstm_kt_rbm_ft", "lstm_kt_rand_ft")]),
+    ("(c) LSTM student vs its DNN teacher", list(zip(STUDENTS, TEACHERS))),
+)
+
+
+def claim_sentences(found, cond: str, splits: List[str], seeds: List[str],
+                    systems: List[str]) -> List[str]:
+    """One sentence per claim of the paper (CLAIMS), from the paired per-seed pooled WERs:
+    which system is better on average, by how much, in how many seeds, and the verdict of
+    :func:`significance`. Claims whose systems are missing are left out."""
+    pooled = pooled_by_system(found, cond, splits, seeds, systems)
+    lines = []
+    for title, pairs in CLAIMS:
+        parts = []
+        for a, b in pairs:
+            diffs = paired(pooled, a, b)
+            if not diffs:
+                continue
+            mean_a = statistics.mean(pooled[a][s] for s in pooled[a] if s in pooled[b])
+            mean_b = statistics.mean(pooled[b][s] for s in pooled[b] if s in pooled[a])
+            better = sum(d < 0 for d in diffs)
+            relation = "equal"
+            if mean_a != mean_b:
+                relation = (f"{'lower' if mean_a < mean_b else 'higher'} by "
+                            f"{abs(mean_a - mean_b):.2f} points")
+            parts.append(f"`{a}` {mean_a:.2f} vs `{b}` {mean_b:.2f} %WER ({relation}; "
+                         f"better in {better} of {len(diffs)} seed(s){significance(diffs)})")
+        if parts:
+            lines.append(f"- {title}: " + "; ".join(parts) + ".")
     return lines
 
 
@@ -270,6 +327,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="decode dir name under each system dir")
     parser.add_argument("--title", default="Results: FSDD (Free Spoken Digit Dataset), "
                                            "KT pre-training of LSTMs")
+    parser.add_argument("--split-text", help="the corpus split in words (default: FSDD's, from "
+                                             "--protocol and --splits)")
+    parser.add_argument("--conditions-text", help="the training conditions in words",
+                        default="full = all training utterances; quarter = every 4th training "
+                                "utterance of each speaker/digit (25%); CV = 10% of the "
+                                "training utterances, held out by the trainers")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--png", type=Path)
     args = parser.parse_args(argv)
@@ -279,21 +342,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not found:
         print(f"fsdd_results.py: no scored decode dirs under {args.exp}", file=sys.stderr)
         return 1
-    if args.protocol == "official":
+    if args.split_text:
+        split_text = args.split_text
+    elif args.protocol == "official":
         split_text = "official FSDD split: recording indices 0-4 test, 5-49 train"
     else:
         split_text = ("speaker-independent folds: train on the other speakers, "
                       "test on the fold's speaker "
                       f"(folds: {', '.join(s[3:] for s in splits)})")
     lines = [f"# {args.title}", "",
-             "Written by `scripts/fsdd_results.py` from the decode directories; do not edit.", "",
+             f"Written by `scripts/{Path(__file__).name}` from the decode directories; "
+             "do not edit.", "",
              f"- command: `{args.command}`",
              f"- seeds of the neural systems: {' '.join(seeds)} "
              "(the GMM is trained once per fold and condition)",
              f"- protocol/split: {split_text}",
-             "- conditions: full = all training utterances; quarter = every 4th training "
-             "utterance of each speaker/digit (25%); CV = 10% of the training utterances, "
-             "held out by the trainers",
+             f"- conditions: {args.conditions_text}",
              f"- KT temperature: {args.temperature}; LM weight {args.lmwt}",
              f"- date: {datetime.datetime.now():%Y-%m-%d %H:%M}, machine: {platform.machine()}, "
              f"{platform.system()}, Python {platform.python_version()}", "",
@@ -303,8 +367,12 @@ def main(argv: Optional[List[str]] = None) -> int:
              "condition's GMM).", ""]
     for cond in conds:
         lines += [f"## {cond} training data", ""]
-        lines += wer_table(found, cond, systems, splits, seeds, args.exp)
+        lines += wer_table(found, cond, systems, splits, seeds, args.exp, args.decode_name)
         lines += ["", used_lmwt(args.exp, cond, splits, seeds, systems, args.decode_name)]
+        claims = claim_sentences(found, cond, splits, seeds, systems)
+        if claims:
+            lines += ["", "The paper's claims (mean pooled %WER over seeds; paired by seed):", ""]
+            lines += claims
         claim = claim_lines(found, cond, splits, seeds, systems)
         if claim:
             lines += ["", "Paired comparisons (same seed, pooled WER; negative = first system "
