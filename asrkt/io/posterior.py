@@ -22,7 +22,6 @@ from typing import Callable, Iterator, Optional, Tuple, Union
 
 import numpy as np
 
-from asrkt.errors import AsrktError
 from asrkt.io.checked import INT_VECTOR, TEXT_POSTERIOR
 from asrkt.io.sparse import SparsePosterior, frame_dtype
 from asrkt.io.tables import ArkScpWriter, peek_table_type, read_table
@@ -94,11 +93,7 @@ class PosteriorWriter(ArkScpWriter):
 
     def write(self, key: str, post: SparsePosterior) -> None:  # type: ignore[override]
         """Append one utterance's posteriors under ``key``."""
-        if not key or any(c.isspace() for c in key):
-            raise AsrktError(f"invalid table key {key!r}: keys must be non-empty without spaces")
-        self._handle.write(key.encode() + b" ")
-        self.entries.append((key, self._handle.tell()))
         if self.text:
-            self._handle.write(encode_text(post).encode() + b"\n")
+            self.write_encoded(key, encode_text(post).encode() + b"\n")
         else:
-            self._handle.write(b"\0B" + encode_binary(post))
+            self.write_encoded(key, b"\0B" + encode_binary(post))

@@ -272,6 +272,11 @@ def _kaldiio_load(value: str, location: str):
         raise AsrktError(f"{location}: cannot read {value!r}: {reason(exc)}") from None
 
 
+def _check_key(key: str) -> None:
+    if not key or any(c.isspace() for c in key):
+        raise AsrktError(f"invalid table key {key!r}: keys must be non-empty without spaces")
+
+
 class ArkScpWriter:
     """Write a binary ark and its scp atomically, as ``ark,scp:A.ark,A.scp`` would.
 
@@ -309,12 +314,23 @@ class ArkScpWriter:
 
     def write(self, key: str, array: np.ndarray) -> None:
         """Append one matrix/vector under ``key``."""
-        if not key or any(c.isspace() for c in key):
-            raise AsrktError(f"invalid table key {key!r}: keys must be non-empty without spaces")
+        _check_key(key)
         offset = self._handle.tell() + len(key.encode()) + 1
         method = KALDI_COMPRESSION_METHOD if self.compress and array.ndim == 2 else None
         try:
             kaldiio.save_ark(self._handle, {key: array}, compression_method=method)
+        except OSError as exc:
+            raise name_output(exc, self.ark_path, self._tmp) from None
+        self.entries.append((key, offset))
+
+    def write_encoded(self, key: str, payload: bytes) -> None:
+        """Append ``key``, a space and ``payload``: an object already in Kaldi's encoding
+        (binary: starting with ``\\0B``), for the types kaldiio does not write (Posterior)."""
+        _check_key(key)
+        try:
+            self._handle.write(key.encode() + b" ")
+            offset = self._handle.tell()
+            self._handle.write(payload)
         except OSError as exc:
             raise name_output(exc, self.ark_path, self._tmp) from None
         self.entries.append((key, offset))
