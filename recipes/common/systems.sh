@@ -7,6 +7,10 @@
 #   feats_dir CONFIG NJ SRC DST KIND CMVN    copy SRC's data files to DST (unless the same dir),
 #                                            make-feats (KIND mfcc|fbank), compute-cmvn if CMVN=true
 #   subset_dir LIST SRC DST                  subset-data-dir --utt-list LIST + compute-cmvn of DST
+#   noisy_dir CONFIG NJ SRC DST [opts]       DST = SRC (with features) + a noisy copy of it
+#                                            (perturb-data-dir --noise-dir ... opts, make-feats
+#                                            with CONFIG), compute-cmvn of DST
+#   copy_ali_system ALI DATA SRC_ALI         copy-ali: SRC_ALI's alignments for DATA's copies
 #   train_mono_system DIR DATA LANG [opts]   train-mono
 #   align_system ALI DATA LANG MODEL [opts]  align + ali-to-pdf (the pdf targets of the NNs)
 #   graph_system GRAPH LANG_TEST MODEL       make-graph
@@ -35,6 +39,23 @@ subset_dir() {
   asrkt subset-data-dir --utt-list $list $src $dst
   asrkt compute-cmvn $dst     # CMVN stats of this subset only
   touch $dst/.done
+}
+
+noisy_dir() {
+  local config=$1 nj=$2 src=$3 dst=$4; shift 4
+  [ -f $dst/.done ] && return 0
+  if [ ! -f ${dst}_copy/.done ]; then
+    asrkt perturb-data-dir "$@" $src ${dst}_copy
+    asrkt make-feats --config $config --nj $nj ${dst}_copy fbank_noisy
+    touch ${dst}_copy/.done
+  fi
+  asrkt combine-data-dirs $dst $src ${dst}_copy
+  asrkt compute-cmvn $dst
+  touch $dst/.done
+}
+
+copy_ali_system() {
+  done_or_run $1 asrkt copy-ali $2 $3 $1
 }
 
 train_mono_system() {

@@ -169,27 +169,12 @@ if stage_begins 2 "variants, one factor at a time, decoded on dev"; then
   done
 fi
 
-noisy_training_data() {  # data/fbank/<cond>/train_aug: train + a noisy copy; its alignments
-  local cond d
-  for cond in $conditions; do
-    d=data/fbank/$cond/train_noise1
-    if [ ! -f $d/.done ]; then
-      asrkt perturb-data-dir --noise-dir data/noise --snr-min $snr_min --snr-max $snr_max \
-        --seed 1 --copy 1 data/fbank/$cond/train $d
-      feats_dir $conf/fbank.yaml $nj $d $d fbank false
-    fi
-    if [ ! -f data/fbank/$cond/train_aug/.done ]; then
-      asrkt combine-data-dirs data/fbank/$cond/train_aug data/fbank/$cond/train $d
-      asrkt compute-cmvn data/fbank/$cond/train_aug
-      touch data/fbank/$cond/train_aug/.done
-    fi
-    done_or_run exp/$cond/mono_ali_aug asrkt copy-ali data/fbank/$cond/train_aug exp/$cond/mono_ali \
-      exp/$cond/mono_ali_aug
-  done
-}
-
 if stage_begins 3 "noise: the training data plus a noisy copy (SNR $snr_min-$snr_max dB)"; then
-  noisy_training_data
+  for cond in $conditions; do
+    noisy_dir $conf/fbank.yaml $nj data/fbank/$cond/train data/fbank/$cond/train_aug \
+      --noise-dir data/noise --snr-min $snr_min --snr-max $snr_max --seed 1 --copy 1
+    copy_ali_system exp/$cond/mono_ali_aug data/fbank/$cond/train_aug exp/$cond/mono_ali
+  done
   aug=_aug
   what="training data + a noisy copy (SNR $snr_min-$snr_max dB)"
   teacher noise rbm noise "$what"
