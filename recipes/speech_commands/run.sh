@@ -9,7 +9,9 @@
 # same fine-tuned with the KT loss kept (weight --kt-weight) -> hybrid decoding of dev (test only
 # with --test true: the test speakers are read once, for the final table; --extra-test DIR: one
 # more folder of the same layout, decoded with the trained systems) -> WER (scoring_kaldi/best_wer
-# of each decode dir) and ACCURACY_<set>.md (accuracy on the ten command words and on all words,
+# of each decode dir): RESULTS.md + PNG for test, RESULTS_<set>.md for the other sets (mean ± std
+# over seeds, paired per-seed comparisons, the paper's claims, CV curves: scripts/kt_results.py)
+# and ACCURACY_<set>.md (accuracy on the ten command words and on all words,
 # scripts/speech_commands_accuracy.py).
 #
 # Usage: ./run.sh [options] [corpus-dir]    (default ../../../shared/data/speech_commands)
@@ -20,7 +22,7 @@
 # Stages:  0 data + dict  1 lang + one-word grammar  2 MFCC/fbank + CMVN  3 GMM + alignments
 #          4 graph + GMM decoding  5 RBMs  6 DNN teachers  7 soft targets  8 LSTM baseline
 #          9 KT pre-training  10 fine-tuning  11 fine-tuning with the KT loss kept
-#          12 hybrid decoding  13 ACCURACY_<set>.md
+#          12 hybrid decoding  13 RESULTS.md (test) or RESULTS_<set>.md + PNG, ACCURACY_<set>.md
 # Every stage skips work already done (a .done marker in its output directory); remove it to redo.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -30,7 +32,7 @@ stop_stage=13
 conditions="full quarter"   # full: all training speakers' clips; quarter: the deterministic 25% (data/lists/train_quarter.list)
 seeds="1 2 3"           # seeds of the neural systems (the GMM is the same for every seed)
 conf=conf               # training configs (conf: not yet tuned on dev; conf/tiny: smoke tests)
-work=.                  # where data/, exp/, ACCURACY_*.md go (data/ is reused once made: remove data/.done to redo it)
+work=.                  # where data/, exp/ and the tables go (data/ is reused once made: remove data/.done to redo it)
 test=false              # also decode the test speakers (only for the final table)
 extra_test=""           # a folder of the same layout decoded as one more test set (no retraining)
 extra_name=extra        # the name of that set (data/<name>, decode_<name>; a new name for a new folder)
@@ -201,12 +203,21 @@ if stage_begins 12 "hybrid decoding of $sets (log-posterior - log-prior through 
   done < <(cells)
 fi
 
-if stage_begins 13 "word accuracy and WER tables: ACCURACY_<set>.md for $sets"; then
+if stage_begins 13 "tables: RESULTS.md (test; RESULTS_<set>.md for the others) + PNG, ACCURACY_<set>.md for $sets"; then
+  command=$(quote_command recipes/speech_commands/run.sh "${script_args[@]}")
   for set in $sets; do
+    out=RESULTS_$set; [ $set != test ] || out=RESULTS
+    python "$ASRKT_ROOT/scripts/kt_results.py" --exp exp --splits . --conditions "$conditions" \
+      --seeds "$seeds" --systems "mono $systems" --command "$command" --conf "$conf" \
+      --decode-name decode_$set --temperature $temperature \
+      --lmwt "fixed a priori: GMM $gmm_lmwt, NN $nn_lmwt" \
+      --title "Results: Speech Commands, set '$set', KT pre-training of LSTMs" \
+      --split-text "speaker-disjoint by the speaker id mod 20 (README): 145 training, 34 dev, 33 test speakers; this table: $set" \
+      --conditions-text "full = every training clip; quarter = the clips whose utterance id's SHA-1 is 0 mod 4 (25%); CV = 10% of the training utterances, held out by the trainers" \
+      --out $out.md --png $out.png
     python "$ASRKT_ROOT/scripts/speech_commands_accuracy.py" --exp exp --conditions "$conditions" --seeds "$seeds" \
       --systems "mono $systems" --set $set --text $(set_dir fbank $set)/text \
-      --command "$(quote_command recipes/speech_commands/run.sh "${script_args[@]}")" \
-      --out ACCURACY_$set.md
-    cat ACCURACY_$set.md
+      --command "$command" --out ACCURACY_$set.md
+    cat $out.md ACCURACY_$set.md
   done
 fi
