@@ -361,10 +361,13 @@ def main(argv: Optional[List[str]] = None) -> int:
              f"- KT temperature: {args.temperature}; LM weight {args.lmwt}",
              f"- date: {datetime.datetime.now():%Y-%m-%d %H:%M}, machine: {platform.machine()}, "
              f"{platform.system()}, Python {platform.python_version()}", "",
-             "%WER per fold (mean over seeds) and pooled over the folds (errors/words of all "
-             "folds, per seed), mean ± sample std over seeds; CV frame accuracy of the kept "
-             "model (mean ± std over folds and seeds; targets are monophone pdfs of the "
-             "condition's GMM).", ""]
+             ("%WER (errors/words per seed), mean ± sample std over seeds; CV frame accuracy "
+              "of the kept model (mean ± std over seeds; targets are monophone pdfs of the "
+              "condition's GMM)." if splits == ["."] else
+              "%WER per fold (mean over seeds) and pooled over the folds (errors/words of all "
+              "folds, per seed), mean ± sample std over seeds; CV frame accuracy of the kept "
+              "model (mean ± std over folds and seeds; targets are monophone pdfs of the "
+              "condition's GMM)."), ""]
     for cond in conds:
         lines += [f"## {cond} training data", ""]
         lines += wer_table(found, cond, systems, splits, seeds, args.exp, args.decode_name)

@@ -34,8 +34,8 @@ DESCRIPTIONS = {
     "lstm_ce": "LSTM, random init, CE (baseline)",
     "lstm_kt_rand_ft": "LSTM, KT from the random-init DNN, fine-tuned",
     "lstm_kt_rbm_ft": "LSTM, KT from the RBM-pre-trained DNN, fine-tuned",
-    "lstm_kt_rand_ftreg": "as lstm_kt_rand_ft, KT loss kept in fine-tuning (--kt-reg)",
-    "lstm_kt_rbm_ftreg": "as lstm_kt_rbm_ft, KT loss kept in fine-tuning (--kt-reg)",
+    "lstm_kt_rand_ftreg": "as lstm_kt_rand_ft, KT loss kept in fine-tuning (finetune --kt-weight)",
+    "lstm_kt_rbm_ftreg": "as lstm_kt_rbm_ft, KT loss kept in fine-tuning (finetune --kt-weight)",
     "dnn_rand_vtlp": "as dnn_rand, trained with VTLN-perturbed copies (--vtlp)",
     "dnn_rbm_vtlp": "as dnn_rbm, RBMs and DNN trained with VTLN-perturbed copies (--vtlp)",
 }
