@@ -150,8 +150,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             "One factor at a time around the reference. %WER on dev at LM weight 10, mean over "
             "seeds; `*` the lowest of the family in that condition, ◀ the lowest mean over the "
             "conditions. Epochs run and CV frame accuracy (of the kept model): per seed, "
-            "conditions separated by /. With one seed and 554 clips a difference below about "
-            "1 point (5 clips) is within run-to-run noise.", "",
+            "conditions separated by /.", "",
+            "How a setting is chosen (rules of local/dev_study.sh): epoch limits (round "
+            "`epochs`): the smallest limit that newbob's own stop does not reach in either "
+            "condition, so that newbob, not the limit, ends every training; every other round: "
+            "the lowest mean (◀), the reference on a tie; the LSTM architecture (round `size`) "
+            "is shared by the baseline and the students: the one with the lower mean over both "
+            "families. One seed: differences of a point or two (full) and several points "
+            "(quarter) are within what the seed alone changes (the final run's "
+            "RESULTS_dev.md gives the seed-to-seed std on dev).", "",
             budget_line(rows), ""]
     text += study_lines(rows, args.exp, conds, seeds)
     write_text_atomic(args.out, "\n".join(text).rstrip() + "\n")
