@@ -23,7 +23,7 @@
 #                  --snr-min..--snr-max dB; the clean alignments copied, copy-ali): teacher (2),
 #                  baseline, and the student of that teacher, all on the augmented data
 #
-# Rules, fixed before the study ran: epoch limits: the smallest limit newbob's own stop does not
+# Rules: epoch limits: the smallest limit newbob's own stop does not
 # reach in either condition (newbob, not the limit, ends every training); the other rounds: the
 # lowest mean dev WER over the conditions, the reference on a tie; the LSTM architecture is
 # shared by baseline and students: the size with the lower mean over both families.
