@@ -173,7 +173,9 @@ def test_teacher_study_tiny(main_run, fsdd_dir, repo_root):
     result = _run(cmd, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "theo" not in (work / "data" / "all" / "utt2spk").read_text()
+    assert sorted(p.name for p in (work / "exp").iterdir()) == ["si_george", "si_jackson"]
     table = (work / "TEACHER_STUDY_theo.md").read_text()
+    assert "(folds: george, jackson)" in table
     assert table.startswith("# DNN teachers with regularisers on new speakers: "
                             "nested folds inside fold theo")
     for name in ("", "_vtlp", "_do0.2", "_fm8"):
