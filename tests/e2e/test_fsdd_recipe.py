@@ -112,18 +112,23 @@ def test_run_vtlp_adds_teachers_on_warped_copies(main_run, repo_root):
 def test_cv_study_trains_variants_and_evaluates_the_held_out_speaker(main_run, repo_root):
     work, _, first = main_run
     assert first.returncode == 0
+    # one other KT temperature (the loop is the same for each); a 3-weight LM sweep (each weight
+    # is one more decoding pass of every system)
     study = _run(["bash", _local(repo_root, "cv_study.sh"), "--seeds", "1", "--conf", "conf/tiny",
+                  "--other-temperatures", "4", "--min-lmwt", "9", "--max-lmwt", "11",
                   str(work), "si_george"])
     assert study.returncode == 0, study.stdout[-3000:] + study.stderr[-3000:]
     exp = work / "exp" / "si_george" / "full"
     table = (work / "CV_STUDY.md").read_text()
     for system in SYSTEMS + ("lstm_ce_splice5", "lstm_ce_big", "lstm_ce_e20", "lstm_ce_e40",
-                             "lstm_kt_rand", "lstm_kt_rand_e10_ft", "lstm_kt_rand_T1_ft",
-                             "lstm_kt_rand_T4_ft", "lstm_kt_rand_ft_w05", "lstm_kt_rbm_ft_w05",
-                             "lstm_s5_kt_rbm_ft_w05"):
+                             "lstm_kt_rand", "lstm_kt_rand_e10_ft", "lstm_kt_rand_T4_ft",
+                             "lstm_kt_rand_ft_w05", "lstm_kt_rbm_ft_w05", "lstm_s5_kt_rbm_ft_w05"):
         assert f"`{system}`" in table, system
         evaluated = json.loads((exp / "seed1" / system / "eval_test.json").read_text())
         assert evaluated["utterances"] == 50 and 0 <= evaluated["frame_acc"] <= 1
+        sweep = exp / "seed1" / system / "decode_sweep"
+        assert sorted(p.name for p in sweep.glob("wer_*")) == ["wer_10", "wer_11", "wer_9"]
+    assert "`lstm_kt_rand_T1_ft`" not in table  # only the temperatures asked for
     assert "## LM-weight sweep on `george`" in table and "| `mono` |" in table
     big = yaml.safe_load((exp / "seed1" / "lstm_ce_big" / "config.yaml").read_text())
     assert (big["hidden_dim"], big["proj_dim"], big["max_epochs"]) == (256, 128, 1)
@@ -155,17 +160,22 @@ def test_run_cv_lmwt_decodes_with_the_weights_chosen_per_fold(main_run, repo_roo
 
 
 @pytest.mark.slow
-def test_teacher_study_tiny(fsdd_dir, repo_root, tmp_path):
+def test_teacher_study_tiny(main_run, fsdd_dir, repo_root):
     """local/teacher_study.sh: nested folds (george, jackson; theo never read), plain, VTLP,
-    dropout and frequency-masking teachers decoded, TEACHER_STUDY_theo.md pairs them."""
-    work = tmp_path / "nest"
+    dropout and frequency-masking teachers decoded, TEACHER_STUDY_theo.md pairs them. It runs in
+    run.sh's work dir (the same speakers and indices): fold george's stages are done already
+    (skipped), fold jackson is made by the study alone."""
+    work, _, first = main_run
+    assert first.returncode == 0
     cmd = ["bash", _local(repo_root, "teacher_study.sh"), "--seeds", "1", "--conf", "conf/tiny",
            "--speakers", "george jackson theo", "--max-index", "5", str(fsdd_dir), str(work),
            "theo"]
     result = _run(cmd, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "theo" not in (work / "data" / "all" / "utt2spk").read_text()
+    assert sorted(p.name for p in (work / "exp").iterdir()) == ["si_george", "si_jackson"]
     table = (work / "TEACHER_STUDY_theo.md").read_text()
+    assert "(folds: george, jackson)" in table
     assert table.startswith("# DNN teachers with regularisers on new speakers: "
                             "nested folds inside fold theo")
     for name in ("", "_vtlp", "_do0.2", "_fm8"):
@@ -178,7 +188,8 @@ def test_teacher_study_tiny(fsdd_dir, repo_root, tmp_path):
     config = yaml.safe_load((work / "exp" / "si_george" / "full" / "seed1" / "dnn_rbm_do0.2" /
                              "config.yaml").read_text())
     assert config["dropout"] == 0.2 and config["freq_mask"] == 0
-    assert not (work / "exp" / "si_george" / "full" / "seed1" / "lstm_ce").exists()  # teachers only
+    assert "asrkt train-teacher" in result.stderr  # fold jackson trained here, teachers only
+    assert not (work / "exp" / "si_jackson" / "full" / "seed1" / "lstm_ce").exists()
 
 
 def test_fsdd_recipe_rejects_missing_corpus(repo_root, tmp_path):
