@@ -68,6 +68,9 @@ def test_run_sh_trains_every_system_and_decodes_dev_and_an_extra_set(
     table = (work / "ACCURACY_dev.md").read_text()
     assert table.count("| full |") == 2 * (1 + len(SYSTEMS)) and "| quarter |" not in table
     assert "10 command words" in table
+    results = (work / "RESULTS_dev.md").read_text()                  # kt_results.py, one split
+    assert "## full training data" in results and "(a) KT-pre-trained LSTM" in results
+    assert (work / "RESULTS_dev.png").stat().st_size > 0
 
     extra = tmp_path / "extra"
     _extra_corpus(speech_commands_dir, extra)
@@ -82,3 +85,4 @@ def test_run_sh_trains_every_system_and_decodes_dev_and_an_extra_set(
         assert (work / "exp" / "full" / "seed1" / s / "decode_extra" / "scoring_kaldi"
                 / "best_wer").is_file()
     assert "5 clips" in (work / "ACCURACY_extra.md").read_text()
+    assert "set 'extra'" in (work / "RESULTS_extra.md").read_text()
