@@ -31,7 +31,7 @@ stage=0
 stop_stage=13
 conditions="full quarter"   # full: all training speakers' clips; quarter: the deterministic 25% (data/lists/train_quarter.list)
 seeds="1 2 3"           # seeds of the neural systems (the GMM is the same for every seed)
-conf=conf               # training configs (conf: not yet tuned on dev; conf/tiny: smoke tests)
+conf=conf               # training configs (conf: chosen on dev, DEV_STUDY.md; conf/ref: before the study; conf/tiny: smoke tests)
 work=.                  # where data/, exp/ and the tables go (data/ is reused once made: remove data/.done to redo it)
 test=false              # also decode the test speakers (only for the final table)
 extra_test=""           # a folder of the same layout decoded as one more test set (no retraining)
@@ -177,12 +177,12 @@ finetune_students() {  # finetune_students SUFFIX W: lstm_kt_{rand,rbm}_SUFFIX; 
       reg=()
       [ "$w" = 0 ] || reg=(--kt-weight $w --post-dir $s/dnn_${t}_post --temperature $temperature)
       finetune_system $s/lstm_kt_${t}_$suffix data/fbank/$cond/train exp/$cond/mono_ali \
-        --config $conf/lstm.yaml --seed $seed $thr --init $s/lstm_kt_$t "${reg[@]}" $extra_nn_opts
+        --config $conf/finetune.yaml --seed $seed $thr --init $s/lstm_kt_$t "${reg[@]}" $extra_nn_opts
     done
   done < <(cells)
 }
 
-if stage_begins 10 "fine-tuning the KT-pre-trained LSTMs on hard targets (schedule of the baseline)"; then
+if stage_begins 10 "fine-tuning the KT-pre-trained LSTMs on hard targets (conf/finetune.yaml)"; then
   finetune_students ft 0
 fi
 

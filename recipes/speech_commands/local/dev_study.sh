@@ -103,7 +103,7 @@ student() {  # student NAME ROUND WHAT TEACHER T "KT OPTS" "FT OPTS": lstm_kt_NA
     kt_system $s/lstm_kt_$name data/fbank/$cond/train$aug $post --config $conf/kt.yaml --seed $seed \
       $thr --temperature $t $extra_nn_opts $kt_opts
     finetune_system $s/lstm_kt_${name}_ft data/fbank/$cond/train$aug exp/$cond/mono_ali$aug \
-      --config $conf/lstm.yaml --seed $seed $thr --init $s/lstm_kt_$name $extra_nn_opts $ft_opts
+      --config $conf/finetune.yaml --seed $seed $thr --init $s/lstm_kt_$name $extra_nn_opts $ft_opts
     decode_dev $s/lstm_kt_${name}_ft $cond
   done; done
 }
@@ -114,7 +114,7 @@ finetune_only() {  # finetune_only NAME ROUND FAMILY WHAT OPTS...: lstm_kt_rbm_N
   for cond in $conditions; do for seed in $seeds; do
     s=exp/$cond/seed$seed
     finetune_system $s/lstm_kt_rbm_$name data/fbank/$cond/train exp/$cond/mono_ali \
-      --config $conf/lstm.yaml --seed $seed $thr --init $s/lstm_kt_rbm $extra_nn_opts \
+      --config $conf/finetune.yaml --seed $seed $thr --init $s/lstm_kt_rbm $extra_nn_opts \
       "${@//POST/$s/dnn_rbm_post}"
     decode_dev $s/lstm_kt_rbm_$name $cond
   done; done
