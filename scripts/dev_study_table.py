@@ -156,7 +156,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             "condition, so that newbob, not the limit, ends every training; every other round: "
             "the lowest mean (◀), the reference on a tie; the LSTM architecture (round `size`) "
             "is shared by the baseline and the students: the one with the lower mean over both "
-            "families. One seed: differences of a point or two (full) and several points "
+            "families; a teacher setting of the rounds `teacher` and `noise` is judged by "
+            "the student it teaches (the soft targets are the teacher's job here), the "
+            "baseline's noise setting by the baseline. One seed: differences of a point or two (full) and several points "
             "(quarter) are within what the seed alone changes (the final run's "
             "RESULTS_dev.md gives the seed-to-seed std on dev).", "",
             budget_line(rows), ""]

@@ -26,7 +26,9 @@
 # Rules: epoch limits: the smallest limit newbob's own stop does not
 # reach in either condition (newbob, not the limit, ends every training); the other rounds: the
 # lowest mean dev WER over the conditions, the reference on a tie; the LSTM architecture is
-# shared by baseline and students: the size with the lower mean over both families.
+# shared by baseline and students: the size with the lower mean over both families; a teacher
+# setting of the rounds "teacher" and "noise" is judged by the student it teaches (the soft
+# targets are the teacher's job here), the baseline's noise setting by the baseline.
 #
 # Systems go to exp/<cond>/seed<S>/<system>_<variant> in run.sh's work dir (run.sh stages 0-12
 # on dev with the reference configs come first: stage 1).
