@@ -159,8 +159,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             "families; a teacher setting of the rounds `teacher` and `noise` is judged by "
             "the student it teaches (the soft targets are the teacher's job here), the "
             "baseline's noise setting by the baseline. One seed: differences of a point or "
-            "two (full) and several points (quarter) are within what the seed alone changes (the final run's "
-            "RESULTS_dev.md gives the seed-to-seed std on dev).", "",
+            "two (full) and several points (quarter) are within what the seed alone "
+            "changes (the final run's RESULTS_dev.md gives the seed-to-seed std on dev).", "",
             budget_line(rows), ""]
     text += study_lines(rows, args.exp, conds, seeds)
     write_text_atomic(args.out, "\n".join(text).rstrip() + "\n")
