@@ -46,7 +46,7 @@ noisy_dir() {
   [ -f $dst/.done ] && return 0
   if [ ! -f ${dst}_copy/.done ]; then
     asrkt perturb-data-dir "$@" $src ${dst}_copy
-    asrkt make-feats --config $config --nj $nj ${dst}_copy fbank_noisy
+    asrkt make-feats --config $config --nj $nj ${dst}_copy ${dst}_copy/data   # archives named after the dir: one dir each
     touch ${dst}_copy/.done
   fi
   asrkt combine-data-dirs $dst $src ${dst}_copy
