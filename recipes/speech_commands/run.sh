@@ -19,7 +19,7 @@
 #   data/{all,train,dev,test,noise}, data/lists/train_quarter.list, data/local/dict   (stage 0)
 #   data/{mfcc,fbank}/<cond>/train, data/{mfcc,fbank}/<set>        features (<set>: dev test extra)
 #   exp/<cond>/mono, exp/<cond>/mono_ali, exp/<cond>/seed<S>/<system>/decode_<set>
-# Stages:  0 data + dict  1 lang + one-word grammar  2 MFCC/fbank + CMVN  3 GMM + alignments
+# Stages:  0 data + dict  1 lang + one-word grammar  2 MFCC/fbank + CMVN  3 GMM + alignments (+ noisy copy)
 #          4 graph + GMM decoding  5 RBMs  6 DNN teachers  7 soft targets  8 LSTM baseline
 #          9 KT pre-training  10 fine-tuning  11 fine-tuning with the KT loss kept
 #          12 hybrid decoding  13 RESULTS.md (test) or RESULTS_<set>.md + PNG, ACCURACY_<set>.md
@@ -45,6 +45,10 @@ kt_weight=0.25          # (4r)/(5r): (1-W) CE + W KT in fine-tuning (DEV_STUDY.m
 gmm_lmwt=12             # LM weights fixed a priori (acoustic scale 1/LMWT), not tuned on test:
 nn_lmwt=10              #   Kaldi's GMM default (acwt 0.0833) and nnet default (acwt 0.1)
 nn_threads=1            # --num-threads of the neural commands
+noise_baseline=true     # (3) trains on the training data + a noisy copy (DEV_STUDY.md, round "noise")
+noise_kt=true           # the teachers (1)/(2), their soft targets and the students train on it (round "noise")
+snr_min=0               # SNR range (dB) of the noisy copy: a clip of data/noise per utterance
+snr_max=20              #   (asrkt perturb-data-dir --noise-dir; alignments copied, copy-ali)
 extra_nn_opts=""        # appended to every neural training command (e.g. "--max-epochs 1")
 . ../common/parse_options.sh
 . ./path.sh
@@ -118,6 +122,17 @@ if stage_begins 3 "monophone GMM (flat start) and training alignments"; then
   done
 fi
 
+base_aug=""; kt_aug=""   # "_aug": train on data/fbank/<cond>/train_aug with exp/<cond>/mono_ali_aug
+[ "$noise_baseline" = false ] || base_aug=_aug
+[ "$noise_kt" = false ] || kt_aug=_aug
+if [ -n "$base_aug$kt_aug" ] && stage_begins 3 "noisy copy of the training data (SNR $snr_min-$snr_max dB), alignments copied"; then
+  for cond in $conditions; do
+    noisy_dir $conf/fbank.yaml $nj data/fbank/$cond/train data/fbank/$cond/train_aug \
+      --noise-dir data/noise --snr-min $snr_min --snr-max $snr_max --seed 1 --copy 1
+    copy_ali_system exp/$cond/mono_ali_aug data/fbank/$cond/train_aug exp/$cond/mono_ali
+  done
+fi
+
 if stage_begins 4 "decoding graph and GMM decoding of $sets (LMWT $gmm_lmwt)"; then
   for cond in $conditions; do
     graph_system exp/$cond/mono/graph data/lang_test exp/$cond/mono
@@ -136,10 +151,10 @@ fi
 
 if stage_begins 6 "DNN teachers: random init and RBM-pre-trained (cross-entropy, newbob)"; then
   while read -r cond seed; do
-    s=exp/$cond/seed$seed; train=data/fbank/$cond/train
+    s=exp/$cond/seed$seed; train=data/fbank/$cond/train$kt_aug; ali=exp/$cond/mono_ali$kt_aug
     opts="--config $conf/dnn.yaml --seed $seed $thr $extra_nn_opts"
-    train_teacher_system $s/dnn_rand $train exp/$cond/mono_ali $opts
-    train_teacher_system $s/dnn_rbm $train exp/$cond/mono_ali $opts --dbn $s/dbn
+    train_teacher_system $s/dnn_rand $train $ali $opts
+    train_teacher_system $s/dnn_rbm $train $ali $opts --dbn $s/dbn
   done < <(cells)
 fi
 
@@ -147,14 +162,14 @@ if stage_begins 7 "soft targets of the teachers (T=$temperature)"; then
   while read -r cond seed; do
     s=exp/$cond/seed$seed
     for t in rand rbm; do
-      posteriors_system $s/dnn_${t}_post $s/dnn_$t data/fbank/$cond/train --temperature $temperature $thr
+      posteriors_system $s/dnn_${t}_post $s/dnn_$t data/fbank/$cond/train$kt_aug --temperature $temperature $thr
     done
   done < <(cells)
 fi
 
-if stage_begins 8 "LSTM baseline: random init, cross-entropy"; then
+if stage_begins 8 "LSTM baseline: random init, cross-entropy${base_aug:+, with the noisy copy}"; then
   while read -r cond seed; do
-    finetune_system exp/$cond/seed$seed/lstm_ce data/fbank/$cond/train exp/$cond/mono_ali \
+    finetune_system exp/$cond/seed$seed/lstm_ce data/fbank/$cond/train$base_aug exp/$cond/mono_ali$base_aug \
       --config $conf/lstm.yaml --seed $seed $thr $extra_nn_opts
   done < <(cells)
 fi
@@ -163,7 +178,7 @@ if stage_begins 9 "LSTM KT pre-training on each teacher's soft targets (T=$tempe
   while read -r cond seed; do
     s=exp/$cond/seed$seed
     for t in rand rbm; do
-      kt_system $s/lstm_kt_$t data/fbank/$cond/train $s/dnn_${t}_post \
+      kt_system $s/lstm_kt_$t data/fbank/$cond/train$kt_aug $s/dnn_${t}_post \
         --config $conf/kt.yaml --seed $seed $thr --temperature $temperature $extra_nn_opts
     done
   done < <(cells)
@@ -176,7 +191,7 @@ finetune_students() {  # finetune_students SUFFIX W: lstm_kt_{rand,rbm}_SUFFIX; 
     for t in rand rbm; do
       reg=()
       [ "$w" = 0 ] || reg=(--kt-weight $w --post-dir $s/dnn_${t}_post --temperature $temperature)
-      finetune_system $s/lstm_kt_${t}_$suffix data/fbank/$cond/train exp/$cond/mono_ali \
+      finetune_system $s/lstm_kt_${t}_$suffix data/fbank/$cond/train$kt_aug exp/$cond/mono_ali$kt_aug \
         --config $conf/finetune.yaml --seed $seed $thr --init $s/lstm_kt_$t "${reg[@]}" $extra_nn_opts
     done
   done < <(cells)

@@ -59,6 +59,12 @@ def test_run_sh_trains_every_system_and_decodes_dev_and_an_extra_set(
     full = [line.split()[0] for line in
             (data / "fbank" / "full" / "train" / "text").read_text().splitlines()]
     assert 0 < len(quarter) < len(full) and set(quarter) <= set(full)
+    aug = data / "fbank" / "full" / "train_aug"       # the noisy copy (dev study's noise round)
+    assert len((aug / "text").read_text().splitlines()) == 2 * len(full)
+    assert len((aug / "utt2noise").read_text().splitlines()) == len(full)
+    for system in SYSTEMS:                              # every neural system trained on it
+        log = next((work / "exp" / "full" / "seed1" / system / "log").glob("*.log"))
+        assert "train_aug" in log.read_text(), system
     decodes = [work / "exp" / "full" / "mono" / "decode_dev"]
     decodes += [work / "exp" / "full" / "seed1" / s / "decode_dev" for s in SYSTEMS]
     for decode in decodes:
