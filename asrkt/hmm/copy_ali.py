@@ -19,11 +19,10 @@ import numpy as np
 from asrkt.data.datadir import DataDir
 from asrkt.data.kaldi_files import read_map
 from asrkt.errors import AsrktError
-from asrkt.hmm.align import pdf_counts
+from asrkt.hmm.align import pdf_counts, read_pdf_counts
 from asrkt.hmm.model import GmmModel
 from asrkt.io.tables import (
     ArkScpWriter,
-    read_kaldi_text_vector,
     read_table,
     write_kaldi_text_vector,
 )
@@ -69,7 +68,7 @@ def _counts(src: Path, tables: Dict[str, Dict[str, np.ndarray]]) -> np.ndarray:
     """Frames per pdf over the copied alignments: from the pdf-ids (as many pdfs as the
     source's pdf_counts has), else from the transition-ids through the source's model."""
     if "pdf" in tables:
-        size = read_kaldi_text_vector(src / "pdf_counts").size
+        size = read_pdf_counts(src / "pdf_counts").size
         counts = np.zeros(size, dtype=np.float64)
         for utt, ali in tables["pdf"].items():
             ali = np.asarray(ali, dtype=np.int64)
