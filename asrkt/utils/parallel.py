@@ -29,19 +29,32 @@ def split_evenly(items: Sequence[T], nj: int) -> List[List[T]]:
 
 
 class _Terminated(BaseException):
-    """Raised in a worker on SIGTERM (another job failed)."""
+    """Raised in a worker at its next ``tick`` after SIGTERM (another job failed)."""
 
 
 _job_running = False  # per worker process (each is forked)
+_stop_requested = False
 
 
 def _on_sigterm(*_):
-    """In the middle of the job, unwind (atomic writers delete their temporary files);
-    before or after it (e.g. in multiprocessing's exit handlers, flushing a queue), leave
-    at once: raising there would print a traceback from the interpreter's shutdown."""
-    if _job_running:
-        raise _Terminated()
-    os._exit(143)
+    """Before or after the job, leave at once. In the middle of it, only note the request:
+    the job's next ``tick`` raises ``_Terminated``, which unwinds it (atomic writers delete
+    their temporary files). Raising from the handler itself is not safe: it can land inside
+    a C callback (soundfile's virtual IO), where Python prints and swallows it, or inside
+    ``Queue.put``, outside any handler of the job."""
+    global _stop_requested
+    if not _job_running:
+        os._exit(143)
+    _stop_requested = True
+
+
+def _stopping_tick(tick: Callable[[int], None]) -> Callable[[int], None]:
+    """``tick`` that first raises ``_Terminated`` when SIGTERM has arrived."""
+    def checked(n: int) -> None:
+        if _stop_requested:
+            raise _Terminated()
+        tick(n)
+    return checked
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -63,28 +76,42 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(143)
 
 
-def _worker(fn, job, args, progress, results, parent_pid):
-    # Terminated because another job failed or the parent died: unwind (so atomic writers
-    # delete their temporary files), then leave at once, without flushing queues nobody
-    # reads any more.
+def _outcome(fn, job, args, tick):
+    """Run one job and turn its end into ``(status, value)``; ``_Terminated`` (raised by
+    ``tick`` after a SIGTERM) passes through, after the job's ``finally`` blocks ran."""
     global _job_running
+    _job_running = True
+    try:
+        limit_threads(1)
+        return "ok", fn(job, args, tick)
+    except _Terminated:
+        raise
+    except AsrktError as exc:
+        return "error", str(exc)
+    except OSError as exc:  # disk full, read-only output, ...
+        return "error", os_error_text(exc)
+    except BaseException as exc:  # a bug: keep the type for the message
+        return "error", reason(exc)
+    finally:
+        _job_running = False
+
+
+def _worker(fn, job, args, progress, results, parent_pid):
+    # Terminated because another job failed or the parent died: the job stops at its next
+    # tick (every job ticks once per utterance; a job stuck longer is killed by run_jobs
+    # after 10 s, and the next write removes its temporary files), then the worker leaves
+    # at once, without flushing queues nobody reads any more. The outcome is queued only
+    # after the job is over, when a SIGTERM exits at once.
     signal.signal(signal.SIGTERM, _on_sigterm)
     die_with_parent(parent_pid)
     progress.cancel_join_thread()
     try:
-        _job_running = True
-        limit_threads(1)
-        results.put((job, "ok", fn(job, args, progress.put)))
+        status, value = _outcome(fn, job, args, _stopping_tick(progress.put))
     except _Terminated:
         os._exit(143)
-    except AsrktError as exc:
-        results.put((job, "error", str(exc)))
-    except OSError as exc:  # disk full, read-only output, ...
-        results.put((job, "error", os_error_text(exc)))
-    except BaseException as exc:  # a bug: keep the type for the message
-        results.put((job, "error", reason(exc)))
-    finally:
-        _job_running = False
+    if _stop_requested:
+        os._exit(143)
+    results.put((job, status, value))
 
 
 def limit_threads(threads: int = 1):
