@@ -133,13 +133,17 @@ def final_cv_acc(history: List[dict]) -> Optional[float]:
 
 def wer_table(found, cond: str, systems: List[str], splits: List[str], seeds: List[str],
               exp: Path, name: str = "decode_test") -> List[str]:
-    folds = [fold_label(s, name) for s in splits]
-    rows = ["| system | " + " | ".join(folds)
-            + " | pooled, mean ± std over seeds | seeds | CV frame acc % |",
+    """Markdown rows: per fold (mean over seeds) and pooled over the folds; with one split
+    (``["."]``) only the pooled column, which is then that set's WER (errors/words)."""
+    folds = [] if splits == ["."] else [fold_label(s, name) for s in splits]
+    pooled_head = ("%WER, mean ± std over seeds" if not folds
+                   else "pooled, mean ± std over seeds")
+    rows = ["| system | " + "".join(f"{f} | " for f in folds)
+            + f"{pooled_head} | seeds | CV frame acc % |",
             "|" + "---|" * (len(folds) + 4)]
     for system in systems:
         cells = []
-        for split in splits:
+        for split in (splits if folds else []):
             values = [found[(cond, system, split, s)][0]
                       for s in (["-"] if system == "mono" else seeds)
                       if (cond, system, split, s) in found]
@@ -150,8 +154,8 @@ def wer_table(found, cond: str, systems: List[str], splits: List[str], seeds: Li
         accs = [a for a in accs if a is not None]
         name = f"`{system}` {describe(system)}".strip()
         n = "–" if system == "mono" else str(len(pooled))
-        rows.append(f"| {name} | " + " | ".join(cells)
-                    + f" | {mean_std(list(pooled.values()))} | {n} | "
+        rows.append(f"| {name} | " + "".join(f"{c} | " for c in cells)
+                    + f"{mean_std(list(pooled.values()))} | {n} | "
                     f"{mean_std(accs)} |")
     return rows
 

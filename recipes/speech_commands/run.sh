@@ -115,18 +115,16 @@ if stage_begins 2 "MFCC (GMM) and fbank (NN) features with CMVN: training condit
   done
 fi
 
-if stage_begins 3 "monophone GMM (flat start) and training alignments"; then
-  for cond in $conditions; do
-    train_mono_system exp/$cond/mono data/mfcc/$cond/train data/lang --nj $nj --totgauss $totgauss "${mono_args[@]}"
-    align_system exp/$cond/mono_ali data/mfcc/$cond/train data/lang exp/$cond/mono --nj $nj
-  done
-fi
-
 base_aug=""; kt_aug=""   # "_aug": train on data/fbank/<cond>/train_aug with exp/<cond>/mono_ali_aug
 [ "$noise_baseline" = false ] || base_aug=_aug
 [ "$noise_kt" = false ] || kt_aug=_aug
-if [ -n "$base_aug$kt_aug" ] && stage_begins 3 "noisy copy of the training data (SNR $snr_min-$snr_max dB), alignments copied"; then
+noisy_note=""
+[ -z "$base_aug$kt_aug" ] || noisy_note=", a noisy copy of the training data (SNR $snr_min-$snr_max dB) with the alignments copied"
+if stage_begins 3 "monophone GMM (flat start) and training alignments$noisy_note"; then
   for cond in $conditions; do
+    train_mono_system exp/$cond/mono data/mfcc/$cond/train data/lang --nj $nj --totgauss $totgauss "${mono_args[@]}"
+    align_system exp/$cond/mono_ali data/mfcc/$cond/train data/lang exp/$cond/mono --nj $nj
+    [ -n "$base_aug$kt_aug" ] || continue
     noisy_dir $conf/fbank.yaml $nj data/fbank/$cond/train data/fbank/$cond/train_aug \
       --noise-dir data/noise --snr-min $snr_min --snr-max $snr_max --seed 1 --copy 1
     copy_ali_system exp/$cond/mono_ali_aug data/fbank/$cond/train_aug exp/$cond/mono_ali

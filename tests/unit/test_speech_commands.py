@@ -192,9 +192,10 @@ def test_kt_results_reads_the_one_split_layout_and_states_the_claims(tmp_path):
                          "--command", "run.sh", "--split-text", "speakers mod 20",
                          "--conditions-text", "full: all", "--out", str(out)]) == 0
     text = out.read_text()
-    assert "| system | test | pooled" in text and "speakers mod 20" in text
-    assert ("| `lstm_ce` LSTM, random init, CE (baseline) | 11.00 ± 1.41 | 11.00 ± 1.41 | 2 |"
-            in text)
+    # one split: one WER column (the set's errors/words), not a per-fold and a pooled copy
+    assert "| system | %WER, mean ± std over seeds | seeds |" in text
+    assert "speakers mod 20" in text and "pooled, mean" not in text
+    assert "| `lstm_ce` LSTM, random init, CE (baseline) | 11.00 ± 1.41 | 2 |" in text
     claims = {line[2:5]: line for line in text.splitlines() if line.startswith("- (")}
     # (a) rand student 10.00 vs baseline 11.00: 1 point better in each seed
     assert ("`lstm_kt_rand_ft` 10.00 vs `lstm_ce` 11.00 %WER (lower by 1.00 points; "
