@@ -7,7 +7,9 @@ import sys
 
 import click
 
+from asrkt.data.config import NoiseConfig
 from asrkt.errors import AsrktError
+from asrkt.utils.config import config_options
 
 DATA_DIR = click.Path(exists=True, file_okay=False)
 
@@ -108,14 +110,10 @@ def subset_data_dir_cmd(src_dir, dst_dir, utt_list, first, speakers):
 @click.option("--vtln-warp", type=float, default=None,
               help="VTLN warp factor of the copy, e.g. 0.9 or 1.1 (0.5-2, not 1).")
 @click.option("--noise-dir", type=DATA_DIR, default=None,
-              help="Data dir of noise recordings to mix into the copy (instead of --vtln-warp).")
-@click.option("--snr-min", type=float, default=None, help="Lowest SNR in dB (--noise-dir; 0).")
-@click.option("--snr-max", type=float, default=None, help="Highest SNR in dB (--noise-dir; 20).")
-@click.option("--seed", type=int, default=None, help="Seed of the noise draws (--noise-dir; 1).")
-@click.option("--copy", "copy_number", type=click.IntRange(min=1), default=None,
-              help="Noise copy number N: id prefix noise<N>-, also seeds the draws (1).")
-def perturb_data_dir_cmd(src_dir, dst_dir, vtln_warp, noise_dir, snr_min, snr_max, seed,
-                         copy_number):
+              help="Data dir of noise recordings to mix into the copy (instead of --vtln-warp; "
+                   "the options below apply to it).")
+@config_options(NoiseConfig)
+def perturb_data_dir_cmd(src_dir, dst_dir, vtln_warp, noise_dir, config):
     """Make a VTLN-warped or noisy copy of a data directory (data augmentation).
 
     With --vtln-warp, the VTLN counterpart of utils/data/perturb_data_dir_speed.sh: utterance,
@@ -135,14 +133,12 @@ def perturb_data_dir_cmd(src_dir, dst_dir, vtln_warp, noise_dir, snr_min, snr_ma
              asrkt perturb-data-dir --noise-dir data/noise --snr-min 0 --snr-max 20 --copy 1 \\
                  data/train data/train_noise1
     """
-    noise_opts = {"--snr-min": snr_min, "--snr-max": snr_max, "--seed": seed,
-                  "--copy": copy_number}
     if (vtln_warp is None) == (noise_dir is None):
         raise AsrktError("give exactly one of --vtln-warp and --noise-dir")
     if vtln_warp is not None:
-        given = [name for name, value in noise_opts.items() if value is not None]
-        if given:
-            raise AsrktError(f"{', '.join(given)}: only with --noise-dir, not with --vtln-warp")
+        if config != NoiseConfig():
+            raise AsrktError("--snr-min, --snr-max, --seed, --copy and --config: only with "
+                             "--noise-dir, not with --vtln-warp")
         from asrkt.data.perturb import perturb_vtln
 
         data = perturb_vtln(src_dir, dst_dir, vtln_warp)
@@ -151,11 +147,7 @@ def perturb_data_dir_cmd(src_dir, dst_dir, vtln_warp, noise_dir, snr_min, snr_ma
         return
     from asrkt.data.perturb import perturb_noise
 
-    data = perturb_noise(src_dir, dst_dir, noise_dir,
-                         snr_min=0.0 if snr_min is None else snr_min,
-                         snr_max=20.0 if snr_max is None else snr_max,
-                         seed=1 if seed is None else seed,
-                         copy=1 if copy_number is None else copy_number)
+    data = perturb_noise(src_dir, dst_dir, noise_dir, config)
     click.echo(f"{dst_dir}: {len(data.utterances)} utterance(s) with noise from {noise_dir}; "
                f"next: asrkt make-feats {dst_dir} ...")
 

@@ -19,16 +19,17 @@ Combining the copies with the original: :func:`asrkt.data.combine.combine_data_d
 
 from __future__ import annotations
 
-import math
 import random
 from pathlib import Path
-from typing import Dict, Union
+from typing import Dict, Optional, Union
 
+from asrkt.data.config import NoiseConfig
 from asrkt.data.datadir import DataDir
 from asrkt.data.kaldi_files import invert_utt2spk, read_map, write_lists, write_map
 from asrkt.data.noise import NOISE_FILES
 from asrkt.data.warp import MAX_WARP, MIN_WARP
 from asrkt.errors import AsrktError
+from asrkt.utils.config import check_config
 
 PathLike = Union[str, Path]
 
@@ -97,46 +98,39 @@ def perturb_vtln(src: PathLike, dst: PathLike, warp: float) -> DataDir:
     return DataDir(out)
 
 
-def perturb_noise(src: PathLike, dst: PathLike, noise_dir: PathLike, *, snr_min: float = 0.0,
-                  snr_max: float = 20.0, seed: int = 1, copy: int = 1) -> DataDir:
+def perturb_noise(src: PathLike, dst: PathLike, noise_dir: PathLike,
+                  config: Optional[NoiseConfig] = None) -> DataDir:
     """Write a copy of ``src`` to ``dst`` that ``make-feats`` mixes with noise.
 
-    Per utterance (in C-locale order) a generator seeded from ``seed`` and ``copy`` draws a
-    noise clip uniformly among ``noise_dir``'s utterances, an offset uniformly within that
-    clip and an SNR uniformly in [snr_min, snr_max]; they go to ``dst/utt2noise``, the clips'
-    wav.scp entries to ``dst/noise_wav.scp``. VTLN warp files of ``src`` are kept (noise on
-    warped copies).
+    Per utterance (in C-locale order) a generator seeded from ``config.seed`` and
+    ``config.copy`` draws a noise clip uniformly among ``noise_dir``'s utterances, an offset
+    uniformly within that clip and an SNR uniformly in [snr_min, snr_max]; they go to
+    ``dst/utt2noise``, the clips' wav.scp entries to ``dst/noise_wav.scp``. VTLN warp files of
+    ``src`` are kept (noise on warped copies).
 
     Args:
         src: source data directory (wav.scp, text, utt2spk; optional segments, utt2uniq, warps).
         dst: new data directory (created; must not be ``src``).
         noise_dir: data directory of noise recordings (wav.scp, utt2spk; no segments).
-        snr_min: lowest SNR in dB.
-        snr_max: highest SNR in dB.
-        seed: seed of the draws.
-        copy: copy number: the id prefix ``noise<copy>-``; also seeds the draws, so copies
-            with one seed get different noise.
+        config: SNR range, seed and copy number (range-checked here); None: the defaults.
 
     Returns:
         The new data directory (no features yet: run ``asrkt make-feats`` on it).
     """
-    if not (math.isfinite(snr_min) and math.isfinite(snr_max) and snr_min <= snr_max):
-        raise AsrktError(f"the SNR range must be finite with min <= max, "
-                         f"got {snr_min:g} to {snr_max:g} dB")
-    if copy < 1:
-        raise AsrktError(f"the copy number must be at least 1, got {copy}")
+    config = NoiseConfig() if config is None else config
+    check_config(config, "perturb-data-dir")
     source, noise = DataDir(src), DataDir(noise_dir)
     if source.has("utt2noise"):
         raise AsrktError(f"{source.path} is already a noise copy (utt2noise); "
                          f"add noise to the clean data directory")
     durations = _NoiseDurations(noise)
-    rng = random.Random(f"asrkt-noise {seed} {copy}")
-    prefix = noise_prefix(copy)
+    rng = random.Random(f"asrkt-noise {config.seed} {config.copy}")
+    prefix = noise_prefix(config.copy)
     utt2noise: Dict[str, str] = {}
     for utt in source.utterances:
         clip = durations.ids[int(rng.random() * len(durations.ids))]
         offset = rng.random() * durations[clip]
-        snr = snr_min + rng.random() * (snr_max - snr_min)
+        snr = config.snr_min + rng.random() * (config.snr_max - config.snr_min)
         utt2noise[prefix + utt] = f"{clip} {offset:.3f} {snr:.2f}"
     out = _prefixed_copy(source, dst, prefix)
     for name in ("spk2warp", "utt2warp"):

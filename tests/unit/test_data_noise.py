@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from asrkt.cli.main import cli
 from asrkt.data.combine import combine_data_dirs
+from asrkt.data.config import NoiseConfig
 from asrkt.data.datadir import DataDir, write_data_dir
 from asrkt.data.noise import mix_at_snr, noise_segment, read_noise_mixes
 from asrkt.data.perturb import perturb_noise, perturb_vtln
@@ -42,7 +43,8 @@ def lines(path):
 def test_noise_copy_files_ids_and_draws(tmp_path):
     src = generated_data_dir(tmp_path / "src", 8000, count=4)
     noise = noise_dir(tmp_path / "noise")
-    copy = perturb_noise(src, tmp_path / "c2", noise, snr_min=5, snr_max=15, seed=3, copy=2)
+    copy = perturb_noise(src, tmp_path / "c2", noise,
+                         NoiseConfig(snr_min=5, snr_max=15, seed=3, copy=2))
     originals = DataDir(src).utterances
     assert copy.utterances == [f"noise2-{u}" for u in originals]
     assert set(copy.spk2utt) == {"noise2-spk0", "noise2-spk1"}
@@ -58,9 +60,11 @@ def test_noise_copy_files_ids_and_draws(tmp_path):
     assert lines(copy.file("noise_wav.scp")) == {
         n: DataDir(noise).wav_scp[n] for n in {clip for clip, _, _ in drawn.values()}}
     # the same seed and copy number: the same files; another copy number: other draws
-    again = perturb_noise(src, tmp_path / "again", noise, snr_min=5, snr_max=15, seed=3, copy=2)
+    again = perturb_noise(src, tmp_path / "again", noise,
+                          NoiseConfig(snr_min=5, snr_max=15, seed=3, copy=2))
     assert again.file("utt2noise").read_text() == copy.file("utt2noise").read_text()
-    other = perturb_noise(src, tmp_path / "c1", noise, snr_min=5, snr_max=15, seed=3, copy=1)
+    other = perturb_noise(src, tmp_path / "c1", noise,
+                          NoiseConfig(snr_min=5, snr_max=15, seed=3, copy=1))
     assert [v for v in lines(other.file("utt2noise")).values()] != list(lines(
         copy.file("utt2noise")).values())
     # both copies combine with the original; make-feats then finds every copy's noise
@@ -85,8 +89,8 @@ def test_noise_copy_refusals(tmp_path):
         perturb_noise(copy.path, tmp_path / "again", noise)
     with pytest.raises(AsrktError, match="is a noise copy"):
         perturb_vtln(copy.path, tmp_path / "warped", 0.9)
-    with pytest.raises(AsrktError, match="min <= max"):
-        perturb_noise(src, tmp_path / "bad", noise, snr_min=10, snr_max=5)
+    with pytest.raises(AsrktError, match="perturb-data-dir: snr_min must be <= snr_max"):
+        perturb_noise(src, tmp_path / "bad", noise, NoiseConfig(snr_min=10, snr_max=5))
     # noise on a warped copy keeps its warp factors
     warped = perturb_vtln(src, tmp_path / "w", 1.1)
     both = perturb_noise(warped.path, tmp_path / "wn", noise)
@@ -211,7 +215,8 @@ def test_speech_commands_silence_clips_as_noise(speech_commands_dir, tmp_path):
     write_data_dir(tmp_path / "noise", wav_scp={c.stem: str(c) for c in clips},
                    text={c.stem: "x" for c in clips}, utt2spk={c.stem: c.stem for c in clips})
     src = generated_data_dir(tmp_path / "src", 16000, count=2, seconds=1.2)
-    copy = perturb_noise(src, tmp_path / "n", tmp_path / "noise", snr_min=0, snr_max=0)
+    copy = perturb_noise(src, tmp_path / "n", tmp_path / "noise",
+                         NoiseConfig(snr_min=0, snr_max=0))
     mixes, noise_wav = read_noise_mixes(copy)
     from asrkt.data.noise import NoiseMixer
     from asrkt.io.audio import read_audio
@@ -230,8 +235,12 @@ def test_speech_commands_silence_clips_as_noise(speech_commands_dir, tmp_path):
     (["--vtln-warp", "0.9", "--noise-dir", "NOISE"], "give exactly one of --vtln-warp and "
                                                      "--noise-dir"),
     (["--vtln-warp", "0.9", "--seed", "2", "--snr-max", "5"],
-     "--snr-max, --seed: only with --noise-dir, not with --vtln-warp"),
-    (["--noise-dir", "NOISE", "--snr-min", "30"], "SNR range must be finite with min <= max"),
+     "--snr-min, --snr-max, --seed, --copy and --config: only with --noise-dir, not with "
+     "--vtln-warp"),
+    (["--noise-dir", "NOISE", "--snr-min", "30"],
+     "command line: snr_min must be <= snr_max, got 30 > 20 dB"),
+    (["--noise-dir", "NOISE", "--snr-max", "nan"], "snr_max"),
+    (["--noise-dir", "NOISE", "--copy", "0"], "copy"),
 ])
 def test_cli_perturb_option_errors(tmp_path, args, message):
     src = generated_data_dir(tmp_path / "src", 8000, count=2)
