@@ -8,6 +8,7 @@ builds its options without loading them.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal, Optional
 
@@ -50,6 +51,12 @@ class AlignOptions:
                                        "(gmm-align-compiled --careful).")
 
 
+    def align_options(self, **changes) -> AlignOptions:
+        """These fields alone (of a config that extends this class), with ``changes``."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(AlignOptions)}
+        return AlignOptions(**{**values, **changes})
+
+
 @dataclass
 class AlignConfig(AlignOptions):
     """``asrkt align`` (steps/align_si.sh)."""
@@ -58,24 +65,20 @@ class AlignConfig(AlignOptions):
 
 
 @dataclass
-class TrainMonoConfig:
-    """``asrkt train-mono``: steps/train_mono.sh options (Kaldi defaults)."""
+class TrainMonoConfig(AlignConfig):
+    """``asrkt train-mono``: steps/train_mono.sh options (Kaldi defaults). The alignment
+    fields (:class:`AlignConfig`'s) apply to the realignments: the first with ``beam`` and
+    ``retry_beam``, the later ones with ``realign_beam`` and ``realign_retry_beam``."""
 
+    beam: float = option(6.0, gt=0, help="Beam of the first realignment (later ones: "
+                                         "realign_beam).")
+    retry_beam: float = option(24.0, gt=0, help="Retry beam of the first realignment.")
     num_iters: int = option(40, ge=1, help="Training passes.")
     max_iter_inc: int = option(30, ge=0, help="Last pass that adds Gaussians.")
     totgauss: int = option(1000, ge=1, help="Target number of Gaussians.")
     realign_iters: str = option(KALDI_REALIGN_ITERS, help="Passes that realign (space separated).")
-    boost_silence: float = option(1.0, gt=0, help="Factor on optional-silence likelihoods in "
-                                                  "alignment.")
-    beam: float = option(6.0, gt=0, help="Beam of the first realignment (later ones: "
-                                         "realign_beam).")
-    retry_beam: float = option(24.0, gt=0, help="Retry beam of the first realignment.")
     realign_beam: float = option(10.0, gt=0, help="Beam of the later realignments.")
     realign_retry_beam: float = option(40.0, gt=0, help="Retry beam of the later realignments.")
-    acoustic_scale: float = option(0.1, gt=0, help="Acoustic scale in alignment.")
-    self_loop_scale: float = option(0.1, ge=0, help="Self-loop scale in alignment.")
-    transition_scale: float = option(1.0, ge=0, help="Transition scale in alignment.")
-    careful: bool = option(False, help="gmm-align-compiled --careful.")
     power: float = option(0.25, ge=0, help="Exponent allocating Gaussians to states by "
                                            "occupancy.")
     min_gaussian_occupancy: float = option(10.0, ge=0, help="gmm-est: minimum occupancy to "

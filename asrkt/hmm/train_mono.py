@@ -351,8 +351,7 @@ def train_mono(data_dir: PathLike, lang_dir: PathLike, exp_dir: PathLike,
     beam, retry = cfg.beam, cfg.retry_beam
     for x in range(1, cfg.num_iters):
         if x in realign_at:
-            opts = AlignOptions(beam, retry, cfg.acoustic_scale, cfg.transition_scale,
-                                cfg.self_loop_scale, cfg.careful)
+            opts = cfg.align_options(beam=beam, retry_beam=retry)
             result = realign(model, corpus, graphs, opts, boost, nj)
             bad = [corpus.utts[i] for i, a in result.items() if a is None]
             _report_failures(bad, len(result), f"alignment in pass {x}")

@@ -114,3 +114,20 @@ def test_small_fsdd_system_decodes_held_out_takes(fsdd_system, fsdd_dir):
     errors = int(line.split("[")[1].split("/")[0])
     # deterministic: 3 deletions (%WER 3.00) here; the margin allows for other BLAS builds
     assert line.split("/")[1].split(",")[0].strip() == "100" and errors <= 5, line
+
+
+def test_train_mono_realigns_with_the_align_fields_of_its_config():
+    """TrainMonoConfig extends AlignConfig (one declaration of the alignment fields); each
+    realignment takes them with its own beams."""
+    import dataclasses
+
+    from asrkt.hmm.config import AlignConfig, AlignOptions, TrainMonoConfig
+
+    align_fields = {f.name for f in dataclasses.fields(AlignConfig)}
+    assert align_fields <= {f.name for f in dataclasses.fields(TrainMonoConfig)}
+    cfg = TrainMonoConfig(acoustic_scale=0.05, self_loop_scale=0.2, careful=True)
+    assert (cfg.beam, cfg.retry_beam) == (6.0, 24.0)  # train_mono.sh's first realignment
+    later = cfg.align_options(beam=cfg.realign_beam, retry_beam=cfg.realign_retry_beam)
+    assert later == AlignOptions(beam=10.0, retry_beam=40.0, acoustic_scale=0.05,
+                                 transition_scale=1.0, self_loop_scale=0.2, careful=True)
+    assert type(later) is AlignOptions
