@@ -79,11 +79,10 @@ def make_word_loop_cmd(lang_dir, out_dir, exclude, config):
     """
     from pathlib import Path
 
-    from asrkt.hmm.grammar import make_one_word_grammar, make_word_loop
+    from asrkt.hmm.grammar import make_word_loop
     from asrkt.utils.config import save_config
 
-    make = make_one_word_grammar if config.one_word else make_word_loop
-    path = make(lang_dir, out_dir, exclude)
+    path = make_word_loop(lang_dir, out_dir, exclude, one_word=config.one_word)
     save_config(config, Path(out_dir) / "grammar.yaml")
     click.echo(f"{path}")
 

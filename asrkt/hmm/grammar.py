@@ -194,42 +194,28 @@ def word_loop_words(lang: Lang, exclude: Sequence[str] = ()) -> List[str]:
     return words
 
 
-def make_word_loop(lang_dir: PathLike, out_dir: PathLike, exclude: Sequence[str] = ()) -> Path:
-    """A one-state G.fst accepting any sequence of the lexicon's words, uniform probabilities.
+def make_word_loop(lang_dir: PathLike, out_dir: PathLike, exclude: Sequence[str] = (),
+                   one_word: bool = False) -> Path:
+    """A G.fst over the lexicon's words with uniform probabilities: a one-state loop accepting
+    any word sequence, or (``one_word``) an arc start -(word)-> final per word, accepting
+    exactly one word (isolated-word tasks; the optional silence around it comes from L.fst).
 
     Args:
         lang_dir: lang dir made by prepare-lang.
         out_dir: output lang dir (a copy of ``lang_dir`` plus G.fst).
         exclude: words to leave out besides silence-only words and the OOV word.
+        one_word: exactly one word instead of any sequence.
 
     Returns:
         Path of the written G.fst.
     """
     lang = Lang(lang_dir)
     words = word_loop_words(lang, exclude)
-    cost = math.log(len(words) + 1)  # +1: the final (end-of-sentence) "arc"
     ids = sorted(lang.words[w] for w in words)
-    text = "".join(f"0 0 {i} {i} {cost}\n" for i in ids) + f"0 {cost}\n"
-    return _write_grammar(text, lang_dir, out_dir)
-
-
-def make_one_word_grammar(lang_dir: PathLike, out_dir: PathLike,
-                          exclude: Sequence[str] = ()) -> Path:
-    """A G.fst accepting exactly one of the lexicon's words, uniform probabilities: an arc
-    start -(word)-> final per word (isolated-word tasks; the optional silence around the word
-    comes from L.fst).
-
-    Args:
-        lang_dir: lang dir made by prepare-lang.
-        out_dir: output lang dir (a copy of ``lang_dir`` plus G.fst).
-        exclude: words to leave out besides silence-only words and the OOV word.
-
-    Returns:
-        Path of the written G.fst.
-    """
-    lang = Lang(lang_dir)
-    words = word_loop_words(lang, exclude)
-    cost = math.log(len(words))
-    ids = sorted(lang.words[w] for w in words)
-    text = "".join(f"0 1 {i} {i} {cost}\n" for i in ids) + "1\n"
+    if one_word:
+        cost = math.log(len(words))
+        text = "".join(f"0 1 {i} {i} {cost}\n" for i in ids) + "1\n"
+    else:
+        cost = math.log(len(words) + 1)  # +1: the final (end-of-sentence) "arc"
+        text = "".join(f"0 0 {i} {i} {cost}\n" for i in ids) + f"0 {cost}\n"
     return _write_grammar(text, lang_dir, out_dir)

@@ -106,11 +106,11 @@ def _accepts(fst_text: str, labels) -> bool:
 
 
 def test_one_word_grammar_accepts_exactly_one_word(lang, tmp_path):
-    from asrkt.hmm.grammar import make_one_word_grammar, make_word_loop
+    from asrkt.hmm.grammar import make_word_loop
     from asrkt.hmm.kaldi import read_fst
 
     x, y = lang.words["X"], lang.words["Y"]
-    text = read_fst(make_one_word_grammar(lang.path, tmp_path / "one")).to_str()
+    text = read_fst(make_word_loop(lang.path, tmp_path / "one", one_word=True)).to_str()
     assert _accepts(text, [x]) and _accepts(text, [y])
     for seq in ([], [x, x], [x, y], [lang.words["<SIL>"]]):
         assert not _accepts(text, seq), seq
@@ -118,7 +118,7 @@ def test_one_word_grammar_accepts_exactly_one_word(lang, tmp_path):
     assert costs == pytest.approx([math.log(2)] * 2)          # uniform over the two words
     loop = read_fst(make_word_loop(lang.path, tmp_path / "loop")).to_str()
     assert _accepts(loop, [x, y]) and _accepts(loop, [])     # the loop, for contrast
-    text = read_fst(make_one_word_grammar(lang.path, tmp_path / "one_x", ["Y"])).to_str()
+    text = read_fst(make_word_loop(lang.path, tmp_path / "one_x", ["Y"], one_word=True)).to_str()
     assert _accepts(text, [x]) and not _accepts(text, [y])
 
 
