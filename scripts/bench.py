@@ -23,7 +23,7 @@ else ``asrkt synth-digits``), then measures, each in a fresh one-thread child pr
 8. soft targets' bytes per frame, dense vs top-20 Kaldi Posterior, at the recipe's pdf count and
    3,000 pdfs (reported), and a KT epoch with the teacher on the fly vs reading a dump;
 9. data-parallel scaling: training frames/s of 2 processes x 1 thread under torchrun (DDP,
-   gloo) over 1 x 1, DNN and LSTMP at the recipe sizes (>= 1.7).
+   gloo) over 1 x 1, DNN (also with --accum-grad 4) and LSTMP at the recipe sizes (>= 1.7).
 
 Prints one table (value, target, PASS/MISS) and writes every number to the JSON file, plus
 bench-results/README-performance.md (the README's performance section for this run).
@@ -149,7 +149,7 @@ def build_rows(r: Dict[str, Any]) -> List[Row]:
     if "dump" in kt and "on_the_fly" in kt:
         rows.append(Row("8", "KT epoch (in memory): teacher on the fly / reading a dump",
                         kt["on_the_fly"]["cpu"] / kt["dump"]["cpu"]))
-    for key, label in (("dnn", "DNN"), ("lstm", "LSTMP")):
+    for key, label in (("dnn", "DNN"), ("dnn_accum4", "DNN --accum-grad 4"), ("lstm", "LSTMP")):
         check("9", f"{label} training frames/s, 2 processes x 1 thread / 1 x 1 (torchrun)",
               _get(r, "ddp", key, "speedup"), "", ">=", 1.7)
     setup = r.get("setup", {})
@@ -256,10 +256,10 @@ def details(r: Dict[str, Any]) -> List[str]:
         out.append("- streaming (blocks of a fixed size, synthetic corpus): " + "; ".join(
             f"{t}x: {x['train_frames']:,} training frames, epoch {x['epochs'][0]['cpu']:.1f} "
             f"CPU s, peak RSS {x['_peak_rss_mb']:.0f} MB" for t, x in st.items()))
-    for key in ("dnn", "lstm"):
+    for key, label in (("dnn", "DNN"), ("dnn_accum4", "DNN --accum-grad 4"), ("lstm", "LSTM")):
         d = _get(r, "ddp", key)
         if d:
-            out.append(f"- data-parallel {key.upper()}: {d['one']['frames_per_s']:,.0f} frames/s "
+            out.append(f"- data-parallel {label}: {d['one']['frames_per_s']:,.0f} frames/s "
                        f"with 1 process, {d['two']['frames_per_s']:,.0f} with 2 (1 thread each, "
                        f"the recipe's minibatch per process, wall clock of rank 0's epoch): "
                        f"{d['speedup']:.2f}x")

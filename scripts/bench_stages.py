@@ -830,20 +830,25 @@ def _torchrun_epochs(command: List[str], nproc: int, exp: Path) -> List[Dict[str
 def stage_ddp(args: Dict[str, Any]) -> Dict[str, Any]:
     """Training frames/s of 1 and 2 processes (1 thread each; the per-process minibatch of
     the recipe, so 2 processes train on twice the frames per step) for the DNN
-    (train-teacher) and the LSTMP (finetune from scratch) at the recipe sizes; the best epoch
-    of ``epochs`` (the first one pays the warm-up)."""
+    (train-teacher; also with --accum-grad 4: one all-reduce per 4 minibatches) and the LSTMP
+    (finetune from scratch) at the recipe sizes; the best epoch of ``epochs`` (the first one
+    pays the warm-up)."""
     work = Path(args["work"])
     data, ali = work / "fbank" / "train", work / "exp" / "mono_ali"
     epochs = str(args.get("epochs", 2))
     res: Dict[str, Any] = {}
-    for key, command, conf in (("dnn", "train-teacher", "recipes/synth_digits/conf/dnn.yaml"),
-                               ("lstm", "finetune", "recipes/synth_digits/conf/lstm.yaml")):
+    for key, command, conf, extra in (
+            ("dnn", "train-teacher", "recipes/synth_digits/conf/dnn.yaml", []),
+            ("dnn_accum4", "train-teacher", "recipes/synth_digits/conf/dnn.yaml",
+             ["--accum-grad", "4"]),
+            ("lstm", "finetune", "recipes/synth_digits/conf/lstm.yaml", [])):
         runs = {}
         for nproc in (1, 2):
             exp = work / "ddp" / f"{key}_{nproc}"
             lines = _torchrun_epochs([command, "--config", str(ROOT / conf), "--device", "cpu",
                                       "--num-threads", "1", "--max-epochs", epochs,
-                                      "--min-epochs", epochs, str(data), str(ali)], nproc, exp)
+                                      "--min-epochs", epochs, *extra, str(data), str(ali)],
+                                     nproc, exp)
             best = max(lines, key=lambda x: x["frames_per_s"])
             runs[nproc] = {"frames_per_s": best["frames_per_s"], "epochs": lines}
             shutil.rmtree(exp, ignore_errors=True)

@@ -16,7 +16,7 @@ class NoiseConfig:
 
     snr_min: float = option(0.0, help="Lowest SNR in dB.")
     snr_max: float = option(20.0, help="Highest SNR in dB.")
-    seed: int = option(1, help="Seed of the noise draws.")
+    seed: int = option(1, ge=0, help="Seed of the noise draws.")
     copy: int = option(1, ge=1, help="Copy number N: the id prefix noise<N>-; also seeds the "
                                      "draws, so copies with one seed get different noise.")
 

@@ -185,6 +185,9 @@ class _Optimisation(ModelSpec, RunOptions):
     halving_factor: float = option(0.5, gt=0, le=1, help="Learning-rate factor per halving.")
     grad_clip: float = option(0.0, ge=0, help="Gradient norm clipping (0: off).")
     batch_size: int = option(256, ge=1, help="Frames per minibatch (frame models).")
+    accum_grad: int = option(1, ge=1, help="Minibatches per update: their mean gradient makes "
+                                           "one optimiser step (under torchrun, one gradient "
+                                           "all-reduce per update instead of per minibatch).")
     num_streams: int = option(64, ge=1, help="Streams per minibatch (RNNs).")
     chunk_len: int = option(20, ge=1, help="BPTT chunk length in frames (RNNs).")
     cv_fraction: float = option(0.1, gt=0, lt=1, help="Share of the utterances held out for "

@@ -23,6 +23,7 @@ loads rank 0's checkpoint.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -159,6 +160,10 @@ class Trainer:
                    unit="batch", leave=False, disable=None)
         hooks = self.hooks
         hooks.epoch_started(epoch, train)
+        accum = self.settings.accum_grad if train else 1
+        pending = 0  # minibatches whose gradients wait for the next optimiser step
+        if train:
+            self.optimizer.zero_grad(set_to_none=True)
         with torch.set_grad_enabled(train):
             for number in range(1, 1 << 62):
                 tick = time.perf_counter()
@@ -169,27 +174,29 @@ class Trainer:
                     break
                 if batch.reset is None:
                     state = None
-                inputs = batch.inputs
-                if train and self.settings.freq_mask > 0:
-                    inputs = mask_frequencies(inputs, self.model.input_dim,
-                                              self.settings.freq_mask)
-                with autocast:
-                    logits, state = net(inputs, state=state, reset=batch.reset,
-                                        lengths=batch.lengths)
-                if batch.positions is not None:
-                    logits = logits.reshape(-1, logits.shape[-1]).index_select(0, batch.positions)
-                loss, hits = training_loss(logits.float(), batch.targets, self.loss_spec)
-                hooks.phase_done("forward")
-                total_loss = total_loss + loss.detach() * batch.num_frames
-                correct = correct + hits
-                if number % check_every == 0 or number >= expected:
-                    self._check_finite(total_loss, epoch, train, number, check_every)
-                if train:
-                    self._update(loss)
+                # an update's last minibatch steps (under DDP it all-reduces the gradients);
+                # so does the epoch's last under DDP, where every rank runs exactly `expected`
+                step = train and (number % accum == 0
+                                  or (self.dist.enabled and number >= expected))
+                with self._gradient_sync(train and not step):
+                    state, loss, hits = self._forward(net, batch, state, autocast)
+                    hooks.phase_done("forward")
+                    total_loss = total_loss + loss.detach() * batch.num_frames
+                    correct = correct + hits
+                    if number % check_every == 0 or number >= expected:
+                        self._check_finite(total_loss, epoch, train, number, check_every)
+                    if train:
+                        self._backward(loss / accum)
+                        pending += 1
+                if step:
+                    self._step()
+                    pending = 0
                 state = detach_state(state)
                 stats.frames += batch.num_frames
                 bar.update(1)
                 hooks.phase_done("other")
+        if pending:  # the epoch ended inside an update (one process): apply what is there
+            self._step()
         bar.close()
         if number > 1 and check_every > 1:
             self._check_finite(total_loss, epoch, train, number - 1, check_every)
@@ -251,14 +258,35 @@ class Trainer:
             raise AsrktError(f"epoch {epoch}, {'training' if train else 'CV'} {where}: loss is "
                              f"{value} (NaN/inf); lower the learning rate or check the inputs")
 
-    def _update(self, loss: torch.Tensor) -> None:
+    def _forward(self, net, batch, state, autocast):
+        """Carried state, mean loss and correct frames of one minibatch."""
+        inputs = batch.inputs
+        if self.model.training and self.settings.freq_mask > 0:
+            inputs = mask_frequencies(inputs, self.model.input_dim, self.settings.freq_mask)
+        with autocast:
+            logits, state = net(inputs, state=state, reset=batch.reset, lengths=batch.lengths)
+        if batch.positions is not None:
+            logits = logits.reshape(-1, logits.shape[-1]).index_select(0, batch.positions)
+        loss, hits = training_loss(logits.float(), batch.targets, self.loss_spec)
+        return state, loss, hits
+
+    def _gradient_sync(self, skip: bool):
+        """DDP's ``no_sync`` when ``skip`` (a minibatch inside an update: its gradients stay
+        local until the update's last one), else nothing."""
+        if skip and self.net is not self.model:
+            return self.net.no_sync()
+        return contextlib.nullcontext()
+
+    def _backward(self, loss: torch.Tensor) -> None:
         self.hooks.phase_done("other")
-        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        self.hooks.phase_done("backward")
+
+    def _step(self) -> None:
         if self.settings.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.grad_clip)
-        self.hooks.phase_done("backward")
         self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
         self.hooks.phase_done("optimizer")
 
     # -- checkpoints ------------------------------------------------------------------------

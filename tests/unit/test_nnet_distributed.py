@@ -111,8 +111,9 @@ def test_single_process_has_no_process_group(monkeypatch):
 @pytest.mark.slow
 @pytest.mark.parametrize("settings,single,per_rank", [
     (DNN, dict(batch_size=64), dict(batch_size=32)),
+    (DNN, dict(batch_size=64), dict(batch_size=16, accum_grad=2)),  # one all-reduce per update
     (LSTM, dict(num_streams=4), dict(num_streams=2)),
-], ids=["dnn", "lstm"])
+], ids=["dnn", "dnn-accum", "lstm"])
 def test_two_ranks_train_the_model_of_one_process(tmp_path, corpus, settings, single, per_rank):
     data, ali = corpus
     train_supervised("train-teacher", TeacherConfig(**settings, **single), data, tmp_path / "one",
@@ -131,6 +132,23 @@ def test_two_ranks_train_the_model_of_one_process(tmp_path, corpus, settings, si
                                                               rel=1e-4)
     assert [x["train_frames"] for x in curves[0][1:]] == [x["train_frames"] for x in curves[1][1:]]
     assert curves[1][-1]["cv_loss"] < curves[1][0]["cv_loss"]
+
+
+def test_accumulated_minibatches_train_the_model_of_one_larger_minibatch(tmp_path, corpus):
+    """--accum-grad K: K minibatches of B frames per optimiser step equal one minibatch of
+    K x B frames (data in order: the K are the halves of the larger one); without it, the
+    smaller minibatches give another model."""
+    data, ali = corpus
+    models = {}
+    for name, extra in [("big", dict(batch_size=64)), ("accum", dict(batch_size=32, accum_grad=2)),
+                        ("small", dict(batch_size=32))]:
+        train_supervised("train-teacher", TeacherConfig(**{**DNN, "device": "cpu"}, **extra),
+                         data, tmp_path / name, HARD, ali_dir=ali)
+        models[name] = _weights(tmp_path / name)
+    for key in models["big"]:
+        assert torch.allclose(models["big"][key], models["accum"][key], atol=2e-5, rtol=1e-4), key
+    assert not all(torch.allclose(models["big"][k], models["small"][k], atol=1e-3)
+                   for k in models["big"])
 
 
 def _wait_for(path: Path, proc, timeout=240):
