@@ -26,7 +26,7 @@ from asrkt.data.warp import warp_factors
 from asrkt.errors import AsrktError
 from asrkt.feats.config import FeatConfig
 from asrkt.io.tables import ArkScpWriter, absolute, write_scp
-from asrkt.utils.fileio import temp_path_for
+from asrkt.utils.fileio import temp_path_for, write_text_atomic
 from asrkt.utils.parallel import run_jobs, split_evenly
 
 logger = logging.getLogger("asrkt.feats")
@@ -123,6 +123,32 @@ def _extract_job(job: int, spec: Tuple[str, List[str], str, dict, bool, Dict[str
     return [(k, f"{final}:{o}") for k, o in writer.entries], frames
 
 
+def _owner_file(ark_base: str) -> Path:
+    """FEAT_DIR/<type>_<data>.data_dir: the data directory whose features the archives hold
+    (beside the saved FEAT_DIR/<type>_<data>.yaml)."""
+    base = Path(ark_base)
+    return base.with_name(base.name[len("raw_"):] + ".data_dir")
+
+
+def _check_owner(data_dir: DataDir, ark_base: str) -> None:
+    """Refuse to overwrite archives that another data directory of the same name still uses
+    (e.g. data/a/train and data/b/train, both with FEAT_DIR fbank/): its feats.scp would
+    then point at this directory's features."""
+    owner_file = _owner_file(ark_base)
+    if not owner_file.is_file():
+        return
+    other = Path(owner_file.read_text().strip())
+    if other == data_dir.path.resolve() or not (other / "feats.scp").is_file():
+        return
+    prefix = f"{ark_base}."
+    with open(other / "feats.scp", encoding="utf-8", errors="replace") as scp:
+        if not any(prefix in line for line in scp):
+            return
+    raise AsrktError(f"{ark_base}.*.ark hold the features of {other} (its feats.scp points at "
+                     f"them; data directories of one name share archive names): give "
+                     f"{data_dir.path} another FEAT_DIR, or remove {other / 'feats.scp'} first")
+
+
 def _clean_stale(data_dir: DataDir, ark_base: str) -> None:
     """Remove hidden temporary and staged files an earlier, killed run left behind."""
     base = Path(ark_base)
@@ -184,10 +210,12 @@ def make_feats(data_dir: DataDir, feat_dir: Path, config: FeatConfig, nj: int = 
     """Extract features for every utterance of ``data_dir`` (``asrkt make-feats``).
 
     Writes ``feat_dir/raw_<type>_<data>.<job>.{ark,scp}``, then ``data_dir/feats.scp`` and
-    ``data_dir/utt2num_frames``. VTLN warp factors (spk2warp/utt2warp) and additive noise
-    (utt2noise, :mod:`asrkt.data.noise`) of perturbed copies are applied. Jobs write hidden
-    staged archives; they replace the previous outputs only after all jobs succeeded, so a
-    failed run leaves those exactly as they were.
+    ``data_dir/utt2num_frames``, and ``feat_dir/<type>_<data>.data_dir`` (the data
+    directory's absolute path): a data directory of the same name whose feats.scp still
+    points at the archives is not overwritten (an error instead). VTLN warp factors
+    (spk2warp/utt2warp) and additive noise (utt2noise, :mod:`asrkt.data.noise`) of perturbed
+    copies are applied. Jobs write hidden staged archives; they replace the previous outputs
+    only after all jobs succeeded, so a failed run leaves those exactly as they were.
 
     Args:
         data_dir: the data directory (wav.scp, utt2spk, optional segments).
@@ -221,11 +249,13 @@ def make_feats(data_dir: DataDir, feat_dir: Path, config: FeatConfig, nj: int = 
 
     logger.info("make-feats: %d utterances of %s, %s, %d job(s)",
                 len(utterances), data_dir.path, config.type, len(jobs))
+    _check_owner(data_dir, ark_base)
     _clean_stale(data_dir, ark_base)
     _check_writable(data_dir)
     try:
         results = run_jobs(_extract_job, jobs, total=len(utterances), desc=f"{config.type}")
         _commit(data_dir, ark_base, results)
+        write_text_atomic(_owner_file(ark_base), f"{data_dir.path.resolve()}\n")
     finally:
         for job in range(len(jobs)):  # staged archives of a failed run
             _staged(ark_base, job).unlink(missing_ok=True)

@@ -267,3 +267,25 @@ def test_plain_asrkt_shows_the_help():
     result = run()
     assert result.exit_code == 0 and result.output.startswith("Usage: ") and \
         "error:" not in result.output
+
+
+def test_make_feats_keeps_the_archives_of_another_data_dir_of_the_same_name(tmp_path):
+    """data/a/train and data/b/train share archive names in one FEAT_DIR: the second refuses
+    while the first's feats.scp points at them, and proceeds once it does not."""
+    first = generated_data_dir(tmp_path / "a" / "train", 16000, count=3, seconds=0.3)
+    second = generated_data_dir(tmp_path / "b" / "train", 16000, count=2, seconds=0.3)
+    fbank = tmp_path / "fbank"
+    assert run("make-feats", first, fbank).exit_code == 0
+    assert (fbank / "fbank_train.data_dir").read_text().strip() == str(first.resolve())
+    before = snapshot(first, fbank)
+    result = run("make-feats", second, fbank)
+    assert result.exit_code == 1
+    one_line_error(result.output, "make-feats", "raw_fbank_train.*.ark hold the features of "
+                   f"{first.resolve()}", "another FEAT_DIR")
+    assert snapshot(first, fbank) == before and not (second / "feats.scp").exists()
+    assert len(dict(read_table(first / "feats.scp", "matrix"))) == 3
+    assert run("make-feats", first, fbank).exit_code == 0  # its own re-run is fine
+    (first / "feats.scp").unlink()
+    assert run("make-feats", second, fbank).exit_code == 0
+    assert len(dict(read_table(second / "feats.scp", "matrix"))) == 2
+    assert (fbank / "fbank_train.data_dir").read_text().strip() == str(second.resolve())
