@@ -167,6 +167,11 @@ def significance(diffs: List[float]) -> str:
         return " — one seed: no verdict"
     if all(d < 0 for d in diffs) or all(d > 0 for d in diffs):
         return " — the same sign in every seed"
+    ties = sum(d == 0 for d in diffs)
+    if ties == len(diffs):
+        return " — tied in every seed"
+    if 0 < ties < len(diffs) and (all(d <= 0 for d in diffs) or all(d >= 0 for d in diffs)):
+        return f" — the same sign in every seed but {ties} tied"
     spread = statistics.stdev(diffs)
     if abs(statistics.mean(diffs)) < spread:
         return f" — smaller than its seed-to-seed std ({spread:.2f}): not established"

@@ -205,3 +205,14 @@ def test_kt_results_reads_the_one_split_layout_and_states_the_claims(tmp_path):
     # (c) rand student 10.00 vs its teacher 10.50; rbm student 8.25 vs its teacher 9.25
     assert "`lstm_kt_rand_ft` 10.00 vs `dnn_rand` 10.50 %WER (lower by 0.50" in claims["(c)"]
     assert "mixed signs" in claims["(c)"] or "not established" in claims["(c)"]
+
+
+def test_kt_results_verdict_on_paired_differences():
+    spec = importlib.util.spec_from_file_location("kt_results", ROOT / "scripts" / "kt_results.py")
+    results = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(results)
+    assert results.significance([-1.0, -2.0, -0.5]) == " — the same sign in every seed"
+    assert results.significance([-1.0, 0.0, -2.0]) == " — the same sign in every seed but 1 tied"
+    assert results.significance([1.0, -1.2, 0.1]).endswith("not established")
+    assert results.significance([3.0, -0.2, 3.5]) == " — mixed signs across seeds"
+    assert results.significance([0.0, 0.0]) == " — tied in every seed"
