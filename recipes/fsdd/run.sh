@@ -49,7 +49,7 @@ teacher_freq_mask=8     # stage 12: frequency-masking width of (1m)/(2m) (chosen
 . ../common/systems.sh
 . local/layout.sh
 
-fsdd=${1:-../../../shared/data/fsdd}
+fsdd=$(realpath -m "${1:-../../../shared/data/fsdd}")   # before the cd into $work below
 local=$(pwd)/local
 conf=$(realpath "$conf")
 work=$(realpath -m "$work")

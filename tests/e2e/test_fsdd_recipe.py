@@ -203,6 +203,16 @@ def test_fsdd_recipe_rejects_missing_corpus(repo_root, tmp_path):
     assert relative.returncode != 0 and "no recordings/ in" in relative.stderr, relative.stderr
 
 
+def test_run_sh_finds_the_default_corpus_from_any_work_dir(fsdd_dir, repo_root, tmp_path):
+    # the default corpus path is relative to recipes/fsdd; run.sh must resolve it before it
+    # enters --work (a bug once made every --work run without a corpus argument fail)
+    work = tmp_path / "elsewhere" / "work"
+    result = _run(["bash", str(repo_root / "recipes" / "fsdd" / "run.sh"), "--work", str(work),
+                   "--speakers", "george", "--max-index", "1", "--stop-stage", "0"], timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert len((work / "data" / "all" / "wav.scp").read_text().splitlines()) == 10
+
+
 def test_parse_options_sets_checks_and_documents_options(repo_root, tmp_path):
     """recipes/common/parse_options.sh: --name value / --name=value set the variable, unknown
     options and non-boolean values for boolean options are errors, --help lists the defaults."""
