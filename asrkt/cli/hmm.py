@@ -245,9 +245,12 @@ def make_graph_cmd(lang_test_dir, model_dir, graph_dir, config):
 def decode_cmd(graph_dir, data_dir, model_dir, decode_dir, config, nj, skip_scoring):
     """Decode a data dir with a GMM (as steps/decode.sh), then score it.
 
-    Features go through the model's saved feature pipeline. Each LM weight in
-    [--min-lmwt, --max-lmwt] is decoded with acoustic scale 1/LMWT (best path); hypotheses go
-    to DECODE_DIR/scoring/<LMWT>.txt, and with DATA_DIR/text the WERs to DECODE_DIR/wer_<LMWT>.
+    Features go through the model's saved feature pipeline. One LM weight (--min-lmwt equal to
+    --max-lmwt) is one search at acoustic scale 1/LMWT. A range is searched once per utterance
+    at --acoustic-scale into a raw lattice of graph and acoustic costs, and each LM weight's best
+    path is taken from it (as lattice-scale --inv-acoustic-scale=LMWT + lattice-best-path).
+    Hypotheses go to DECODE_DIR/scoring/<LMWT>.txt, and with DATA_DIR/text the WERs to
+    DECODE_DIR/wer_<LMWT>.
 
     \b
     Usage:   asrkt decode [options] GRAPH_DIR DATA_DIR MODEL_DIR DECODE_DIR
@@ -286,7 +289,7 @@ def decode_nnet_cmd(graph_dir, loglikes_rspecifier, model_dir, decode_dir, confi
     LOGLIKES_RSPECIFIER is a matrix table (scp:/ark: or a .scp/.ark path), one [T, num_pdfs]
     matrix per utterance, e.g. log-posteriors minus log-priors (see read_pdf_counts). They are
     gathered to transition-ids and decoded through DecodableCtc with the same LM-weight sweep
-    as `asrkt decode`.
+    as `asrkt decode` (one lattice search per utterance for a range of weights).
 
     \b
     Usage:   asrkt decode-nnet [options] GRAPH_DIR LOGLIKES_RSPECIFIER MODEL_DIR DECODE_DIR

@@ -24,19 +24,28 @@ class GraphConfig:
 class DecodeConfig:
     """Decoder options (Kaldi names; defaults of steps/decode.sh).
 
-    ``min_lmwt``..``max_lmwt`` are swept (score.sh: acoustic scale 1/LMWT per hypothesis set);
-    ``acoustic_scale`` is used only when both are 0 (a single decode at that scale).
+    ``min_lmwt``..``max_lmwt`` are swept (score.sh: acoustic scale 1/LMWT per hypothesis set):
+    one search per utterance at ``acoustic_scale`` (decode.sh's --acwt) into a raw lattice, each
+    weight's best path from it; that search prunes by ``sweep_beam`` only. One weight (min = max)
+    is one LatticeFasterDecoder search at 1/LMWT (``beam``, ``max_active``, ``min_active``); both
+    0: one search at ``acoustic_scale``.
     """
 
     beam: float = option(13.0, gt=0, help="Decoding beam.")
-    max_active: int = option(7000, ge=1, help="Max active states.")
-    min_active: int = option(200, ge=0, help="Min active states.")
-    lattice_beam: float = option(6.0, gt=0, help="Lattice beam.")
+    max_active: int = option(7000, ge=1, help="Max active states (one-weight decodes; the "
+                                              "sweep's lattice search prunes by beam only).")
+    min_active: int = option(200, ge=0, help="Min active states (one-weight decodes).")
+    lattice_beam: float = option(6.0, gt=0, help="Lattice beam of the sweep's search.")
+    sweep_beam: float = option(40.0, gt=0, help="Beam of the sweep's lattice search. Wider than "
+                                                "--beam because that search (LatticeSimpleDecoder) "
+                                                "has no min-active: the one-weight search keeps "
+                                                "at least min-active states whatever its beam.")
     min_lmwt: int = option(7, ge=0, help="Smallest LM weight swept.")
     max_lmwt: int = option(17, ge=0, help="Largest LM weight swept (0 with min-lmwt 0: one "
                                           "decode at acoustic-scale).")
-    acoustic_scale: float = option(0.083333, gt=0, help="Acoustic scale when min-lmwt and "
-                                                        "max-lmwt are 0.")
+    acoustic_scale: float = option(0.083333, gt=0, help="Acoustic scale of the sweep's lattice "
+                                                        "search, and of the one decode when "
+                                                        "min-lmwt and max-lmwt are 0.")
     allow_partial: bool = option(True, help="Output the best partial path when no final state "
                                             "is reached.")
 

@@ -1,11 +1,11 @@
 """Viterbi decoding through HCLG of per-frame pdf log-likelihoods, from a GMM or a neural net.
 
 Both paths reduce to a [T, num_pdfs] log-likelihood matrix; it is gathered to a
-[T, num_transition_ids] matrix and decoded by LatticeFasterDecoder through DecodableCtc
-(whose index i reads column i-1, i.e. transition-id i). The wheels have no lattice
-determinisation, so instead of rescoring lattices as Kaldi's score.sh does, each LM weight
-of the sweep decodes again with acoustic scale 1/LMWT and keeps the best path (the same
-best path lattice-scale + lattice-best-path would give, within the beams).
+[T, num_transition_ids] matrix (column i-1 is transition-id i, as DecodableCtc reads it).
+One LM weight: LatticeFasterDecoder at acoustic scale 1/LMWT, best path. A sweep of LM weights
+(score.sh's): one lattice search per utterance at ``acoustic_scale`` (Kaldi's --acwt) with
+kaldi-decoder's LatticeSimpleDecoder, then each weight's best path from that raw lattice
+(asrkt.decode.lattice; what lattice-scale --inv-acoustic-scale=LMWT + lattice-best-path give).
 
 Output: DECODE_DIR/scoring/<LMWT>.txt (word hypotheses per utterance, Kaldi text format)
 and DECODE_DIR/log/decode.log.
@@ -22,6 +22,7 @@ import numpy as np
 from asrkt.data.datadir import DataDir
 from asrkt.data.kaldi_files import iter_lines, write_map
 from asrkt.decode.config import DecodeConfig
+from asrkt.decode.lattice import LatticeSearch, sweep_best_paths
 from asrkt.errors import AsrktError
 from asrkt.feats.pipeline import FeaturePipeline
 from asrkt.hmm.kaldi import khg, read_fst
@@ -60,10 +61,55 @@ class Decoder:
                                               min_active=config.min_active,
                                               lattice_beam=config.lattice_beam)
         self.decoder = khg.LatticeFasterDecoder(self.fst, opts)
+        self._lattice_search: Optional[LatticeSearch] = None
+
+    def tid_matrix(self, utt: str, pdf_loglikes: np.ndarray, acoustic_scale: float
+                   ) -> np.ndarray:
+        """[T, num_tids] float32 matrix of scaled log-likelihoods (checked)."""
+        if pdf_loglikes.ndim != 2 or pdf_loglikes.shape[1] != self.model.num_pdfs:
+            raise AsrktError(f"utterance '{utt}': log-likelihoods have shape "
+                             f"{tuple(pdf_loglikes.shape)}, the model has "
+                             f"{self.model.num_pdfs} pdfs")
+        if not np.all(np.isfinite(pdf_loglikes)):
+            raise AsrktError(f"utterance '{utt}': log-likelihoods contain NaN or inf")
+        return np.ascontiguousarray(acoustic_scale * pdf_loglikes[:, self.tid2pdf[1:]],
+                                    dtype=np.float32)
+
+    def _words(self, ids) -> List[str]:
+        return [self.id2word.get(w, f"<unk:{w}>") for w in ids]
+
+    def sweep(self, utt: str, pdf_loglikes: np.ndarray, scales: List[float]
+              ) -> Optional[List[List[str]]]:
+        """Best word sequence at each acoustic scale, from one lattice search.
+
+        The search runs at ``config.acoustic_scale`` with ``config.sweep_beam`` and
+        ``config.lattice_beam`` (max_active/min_active do not apply: LatticeSimpleDecoder
+        prunes by beam only).
+
+        Args:
+            utt: utterance id.
+            pdf_loglikes: [T, num_pdfs] log-likelihoods.
+            scales: acoustic scales (1/LMWT), increasing or decreasing.
+
+        Returns:
+            One word list per scale, or None when decoding failed.
+        """
+        search_scale = self.config.acoustic_scale
+        mat = self.tid_matrix(utt, pdf_loglikes, search_scale)
+        if self._lattice_search is None:
+            self._lattice_search = LatticeSearch(self.fst, self.config.sweep_beam,
+                                                 self.config.lattice_beam)
+        lattice = self._lattice_search.search(mat, self.config.allow_partial)
+        if lattice is None:
+            return None
+        paths, _ = sweep_best_paths(lattice, search_scale, scales)
+        if any(p is None for p in paths):
+            return None
+        return [self._words(p.words) for p in paths]
 
     def decode(self, utt: str, pdf_loglikes: np.ndarray, acoustic_scale: float
                ) -> Tuple[Optional[List[str]], List[int]]:
-        """Best word sequence and transition-id alignment of one utterance.
+        """Best word sequence and transition-id alignment of one utterance (one search).
 
         Args:
             utt: utterance id.
@@ -73,21 +119,14 @@ class Decoder:
         Returns:
             (words or None when decoding failed, alignment).
         """
-        if pdf_loglikes.ndim != 2 or pdf_loglikes.shape[1] != self.model.num_pdfs:
-            raise AsrktError(f"utterance '{utt}': log-likelihoods have shape "
-                             f"{tuple(pdf_loglikes.shape)}, the model has "
-                             f"{self.model.num_pdfs} pdfs")
-        if pdf_loglikes.shape[0] == 0:
+        mat = self.tid_matrix(utt, pdf_loglikes, acoustic_scale)
+        if mat.shape[0] == 0:
             return None, []
-        if not np.all(np.isfinite(pdf_loglikes)):
-            raise AsrktError(f"utterance '{utt}': log-likelihoods contain NaN or inf")
-        mat = np.ascontiguousarray(acoustic_scale * pdf_loglikes[:, self.tid2pdf[1:]],
-                                   dtype=np.float32)
         ok, alignment, words, _ = khg.decode_utterance_lattice_faster(
             self.decoder, khg.DecodableCtc(mat), self.model.tm, utt, self.config.allow_partial)
         if not ok:
             return None, []
-        return [self.id2word.get(w, f"<unk:{w}>") for w in words], list(alignment)
+        return self._words(words), list(alignment)
 
 
 _JOB: dict = {}
@@ -98,18 +137,23 @@ def _decode_job(job: int, utts: List[str], tick: Callable[[int], None]
     decoder = Decoder(_JOB["graph_dir"], _JOB["model"], _JOB["config"])
     weights = _JOB["config"].weights()
     out: Dict[str, Dict[str, List[str]]] = {name: {} for name, _ in weights}
+    scales = [scale for _, scale in weights]
     failed = []
     for utt, loglikes in _JOB["source"](utts):
-        for name, scale in weights:
-            words, _ = decoder.decode(utt, loglikes, scale)
-            if words is None:
-                failed.append(utt)
-                words = []
+        if len(weights) == 1:
+            words, _ = decoder.decode(utt, loglikes, scales[0])
+            hyps = None if words is None else [words]
+        else:
+            hyps = decoder.sweep(utt, loglikes, scales)
+        if hyps is None:
+            failed.append(utt)
+            hyps = [[] for _ in weights]
+        for (name, _), words in zip(weights, hyps, strict=True):
             out[name][utt] = words
         tick(1)
     if failed:
-        logger.warning("no final state reached / decoding failed for %d utterance-weight pairs "
-                       "(e.g. %s); empty hypotheses written", len(failed), failed[0])
+        logger.warning("no final state reached / decoding failed for %d utterance(s) (e.g. %s); "
+                       "empty hypotheses written", len(failed), failed[0])
     return out
 
 

@@ -89,6 +89,22 @@ def test_run_sh_builds_and_decodes_the_paper_and_chosen_systems(main_run, repo_r
 
 
 @pytest.mark.slow
+def test_lattice_sweep_equals_one_search_per_lm_weight(main_run, repo_root):
+    # the LM-weight sweep of decode/decode-nnet (one lattice search per utterance) against one
+    # LatticeFasterDecoder search per weight, on the run's real GMM; scripts/compare_sweep.py
+    # prints every differing pair and exits 1 on any
+    work, _, result = main_run
+    assert result.returncode == 0
+    exp = work / "exp" / "si_george" / "full"
+    train = work / "data" / "mfcc" / "si_george" / "full" / "train"
+    cmd = [sys.executable, str(repo_root / "scripts" / "compare_sweep.py"), str(exp / "mono"),
+           str(exp / "mono" / "graph"), str(train)]
+    compared = _run(cmd, timeout=300)
+    assert compared.returncode == 0, compared.stdout[-3000:] + compared.stderr[-2000:]
+    assert "50 utterances x 11 LM weights (7-17), sweep beam 40: 0 pairs differ" in compared.stdout
+
+
+@pytest.mark.slow
 def test_run_vtlp_adds_teachers_on_warped_copies(main_run, repo_root):
     work, _, first = main_run
     assert first.returncode == 0
