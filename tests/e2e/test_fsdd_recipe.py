@@ -229,6 +229,17 @@ def test_run_sh_finds_the_default_corpus_from_any_work_dir(fsdd_dir, repo_root, 
     assert len((work / "data" / "all" / "wav.scp").read_text().splitlines()) == 10
 
 
+def test_recipe_scripts_with_a_usage_line_are_executable(repo_root):
+    # the READMEs call them as local/<name>.sh; only sourced files (layout.sh, stage.sh,
+    # systems.sh, path.sh) have no usage line and need no executable bit
+    scripts = sorted((repo_root / "recipes").glob("**/*.sh"))
+    documented = [p for p in scripts if "Usage:" in p.read_text()]
+    assert len(documented) >= 15, documented
+    not_executable = [str(p.relative_to(repo_root)) for p in documented
+                      if not os.access(p, os.X_OK)]
+    assert not not_executable, f"chmod +x {' '.join(not_executable)}"
+
+
 def test_parse_options_sets_checks_and_documents_options(repo_root, tmp_path):
     """recipes/common/parse_options.sh: --name value / --name=value set the variable, unknown
     options and non-boolean values for boolean options are errors, --help lists the defaults."""
