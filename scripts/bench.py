@@ -348,14 +348,15 @@ def findings(r: Dict[str, Any], rows: List[Row]) -> List[str]:
                 f"{d['decode_sweep']['rtf_per_core']:.4f} vs "
                 f"{d['decode_single']['rtf_per_core']:.4f}): the sweep searches once per "
                 f"utterance, with kaldi-decoder's LatticeSimpleDecoder (the only binding that "
-                f"returns a raw lattice), then builds that state-level lattice and runs OpenFst "
-                f"shortest paths over all of it: at least two per utterance (the ends of the "
-                f"range), about one per distinct best path (alignment changes count too; "
-                f"asrkt/decode/lattice.py). A smaller --lattice-beam shrinks the lattice at the "
-                f"risk of losing a weight's path. Fix: the best paths of all weights in one pass "
-                f"over the topologically sorted lattice in C++ (one Viterbi recursion with a cost "
-                f"per weight and state), or a binding that prunes the lattice to the paths best "
-                f"at some weight of the range.")
+                f"returns a raw lattice), then runs OpenFst shortest paths over that state-level "
+                f"lattice: at least two per utterance (the ends of the range), about one per "
+                f"distinct best path (asrkt/decode/lattice.py). Most of the cost is the search: "
+                f"that decoder has no max-/min-active, keeps its tokens in a hash map and every "
+                f"arc as a link, and needs --sweep-beam 40 to find the paths that the one-weight "
+                f"LatticeFasterDecoder (>= 200 active states) finds at beam 13. Fix: a raw "
+                f"lattice from a LatticeFasterDecoder binding (neither kaldi-hmm-gmm 1.1.4 nor "
+                f"kaldi-decoder binds one), which would make the sweep one ordinary pass plus "
+                f"the shortest paths.")
     row = by.get("DNN teacher: step time outside forward/backward/optimiser")
     if row and _near(row) and "phase_shares" in dnn:
         out.append(
