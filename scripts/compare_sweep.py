@@ -12,8 +12,8 @@ differ.
 
 Usage: scripts/compare_sweep.py [options] MODEL_DIR GRAPH_DIR DATA_DIR
   e.g. scripts/compare_sweep.py --min-lmwt 7 --max-lmwt 17 exp/mono exp/mono/graph data/mfcc/dev
-       scripts/compare_sweep.py --acoustic-scale 0.1 --loglikes scp:exp/dnn/decode_dev/loglikes.scp \
-         exp/mono exp/mono/graph data/fbank/dev
+       scripts/compare_sweep.py --acoustic-scale 0.1 \\
+         --loglikes scp:exp/dnn/loglikes_dev/loglikes.scp exp/mono exp/mono/graph data/fbank/dev
 """
 
 from __future__ import annotations
