@@ -15,7 +15,7 @@ of each neural system; and paired per-seed comparisons of the KT students with t
 (the paper's claim). RESULTS.png: WER bars with std, and CV frame accuracy per epoch of the
 baseline LSTM vs the fine-tuned KT students (mean over folds and seeds).
 
-Usage: scripts/fsdd_results.py --exp exp --splits "si_george si_theo" --conditions "full quarter"
+Usage: scripts/kt_results.py --exp exp --splits "si_george si_theo" --conditions "full quarter"
          --seeds "1 2 3" --systems "mono dnn_rand ..." --protocol si --command "..."
          --out RESULTS.md [--png RESULTS.png] [--conf DIR] [--temperature T] [--lmwt "..."]
 """
@@ -349,7 +349,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                                      args.seeds.split(), args.systems.split())
     found = collect(args.exp, splits, conds, seeds, systems, args.decode_name)
     if not found:
-        print(f"fsdd_results.py: no scored decode dirs under {args.exp}", file=sys.stderr)
+        print(f"kt_results.py: no scored decode dirs under {args.exp}", file=sys.stderr)
         return 1
     if args.split_text:
         split_text = args.split_text
