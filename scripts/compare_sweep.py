@@ -85,4 +85,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from asrkt.errors import AsrktError
+
+    try:
+        sys.exit(main())
+    except AsrktError as err:  # bad input: one line, as the asrkt commands print it
+        sys.exit(f"compare_sweep.py: error: {err}")
