@@ -1,5 +1,8 @@
 # asrkt developer entry points. Every target installs what it needs first.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# pytest-xdist workers of `make check` and `make test` (one per core here; each test file runs
+# whole on one worker, so module-scoped recipe runs are made once). JOBS=0 runs in-process.
+JOBS   ?= 2
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -24,11 +27,11 @@ lint: $(STAMP)
 
 # The inner loop: lint, then every test not marked slow (under 3 minutes on 2 cores).
 check: lint
-	$(BIN)/python -m pytest -q -m "not slow" --durations=15 tests
+	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile -m "not slow" --durations=15 tests
 
 # The full suite, as CI runs it (slow end-to-end recipe runs included), with the 15 slowest tests.
 test: lint
-	$(BIN)/python -m pytest -q --durations=15 tests
+	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --durations=15 tests
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

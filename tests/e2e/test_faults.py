@@ -60,11 +60,12 @@ def launch(log: Path, *args, kill_after=None) -> float:
             deadline = time.time() + 5  # at once, not after finishing their work
             while time.time() < deadline and any(alive(j) for j in jobs):
                 time.sleep(0.05)
-            assert not any(alive(j) for j in jobs), "jobs outlived the kill"
+            left = [j for j in jobs if alive(j)]
+            assert not left, f"jobs {left} outlived the kill after {kill_after:.2f} s"
         proc.communicate()
         return time.time() - start
     _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 0, f"{args[0]} exited {proc.returncode}: {err[-3000:]}"
     return time.time() - start
 
 
@@ -76,6 +77,17 @@ def outputs(*folders: Path):
 
 def hidden(*folders: Path):
     return [p for folder in folders for p in folder.rglob(".*") if p.is_file()]
+
+
+def same_outputs(got: dict, reference: dict, folders, when: str) -> None:
+    """The outputs equal the reference's and no hidden file is left; else name what differs
+    (files missing, extra, or with other bytes) and when (the kill that preceded)."""
+    changed = sorted(str(p) for p in got.keys() & reference.keys() if got[p] != reference[p])
+    missing = sorted(str(p) for p in reference.keys() - got.keys())
+    extra = sorted(str(p) for p in got.keys() - reference.keys())
+    left = hidden(*folders)
+    assert not (changed or missing or extra or left), \
+        f"{when}: changed {changed}, missing {missing}, extra {extra}, hidden {left}"
 
 
 def same_table(table: Path, reference: dict) -> None:
@@ -103,7 +115,8 @@ def test_make_feats_killed_at_random_points(tmp_path):
             same_table(data / "feats.scp", feats)
             assert (data / "utt2num_frames").read_bytes() == reference[data / "utt2num_frames"]
         launch(log, *command)
-        assert outputs(data, fbank) == reference and hidden(data, fbank) == []
+        same_outputs(outputs(data, fbank), reference, (data, fbank),
+                     f"re-run after a kill at {delay:.2f} of {work:.2f} s")
 
 
 def test_train_teacher_and_dump_posteriors_killed_at_random_points(tmp_path):
@@ -141,4 +154,5 @@ def test_train_teacher_and_dump_posteriors_killed_at_random_points(tmp_path):
             same_table(table, soft)
             assert (post / "posteriors.yaml").read_bytes() == before[post / "posteriors.yaml"]
         launch(log, *dump)
-        assert outputs(post) == before and hidden(post) == []
+        same_outputs(outputs(post), before, (post,),
+                     f"re-run after a kill at {delay:.2f} of {work:.2f} s")
