@@ -1,4 +1,5 @@
-"""Shared fixtures: locations of the shared corpora (tests skip with a message without them)."""
+"""Shared fixtures: locations of the shared corpora (tests skip with a message without them);
+the end-to-end files run first."""
 
 from __future__ import annotations
 
@@ -39,3 +40,11 @@ def yesno_dir() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Run tests/e2e first (a stable sort: the order inside each part is kept). Its files are
+    the longest (whole recipe runs, minutes each); started first under ``make test``'s
+    ``-n 2 --dist loadfile``, they leave no worker alone with one of them at the end."""
+    e2e = ROOT / "tests" / "e2e"
+    items.sort(key=lambda item: e2e not in Path(item.path).parents)
