@@ -150,10 +150,12 @@ def _check_owner(data_dir: DataDir, ark_base: str) -> None:
 
 
 def _clean_stale(data_dir: DataDir, ark_base: str) -> None:
-    """Remove hidden temporary and staged files an earlier, killed run left behind."""
+    """Remove hidden temporary and staged files an earlier, killed run left behind (a staged
+    archive's own temporary name, ``..raw_<type>_<data>.<job>.ark.new.*.tmp``, included)."""
     base = Path(ark_base)
-    for stale in base.parent.glob(f".{glob.escape(base.name)}.*"):
-        stale.unlink(missing_ok=True)
+    for pattern in (f".{glob.escape(base.name)}.*", f"..{glob.escape(base.name)}.*"):
+        for stale in base.parent.glob(pattern):
+            stale.unlink(missing_ok=True)
     for name in ("feats.scp", "utt2num_frames"):
         for stale in data_dir.path.glob(f".{name}.*.tmp"):
             stale.unlink(missing_ok=True)
@@ -179,7 +181,7 @@ def _commit(data_dir: DataDir, ark_base: str, results: list) -> None:
     frames = {utt: n for _, job_frames in results for utt, n in job_frames.items()}
     new_scp = temp_path_for(data_dir.file("feats.scp"))
     try:
-        write_scp(new_scp, entries)
+        write_scp(new_scp, entries, atomic=False)  # new_scp is the temporary name
         for name in ("feats.scp", "utt2num_frames"):
             data_dir.file(name).unlink(missing_ok=True)
         for job, (job_entries, _) in enumerate(results):

@@ -383,9 +383,17 @@ def absolute(path: PathLike) -> Path:
     return Path(os.path.abspath(path))
 
 
-def write_scp(path: PathLike, entries: List[Tuple[str, str]]) -> None:
-    """Write ``key value`` lines atomically, in the given order."""
-    with atomic_open(path) as handle:
+def write_scp(path: PathLike, entries: List[Tuple[str, str]], atomic: bool = True) -> None:
+    """Write ``key value`` lines, in the given order.
+
+    Args:
+        path: the scp file.
+        entries: (key, value) pairs.
+        atomic: through a temporary name renamed at the end; False writes ``path`` itself,
+            for a path that is already a temporary name (a temporary of a temporary would be
+            a name that a re-run's clean-up of stale temporaries does not know).
+    """
+    with (atomic_open(path) if atomic else open(path, "w", encoding="utf-8")) as handle:
         for key, value in entries:
             handle.write(f"{key} {value}\n")
 

@@ -92,12 +92,42 @@ def test_failed_rerun_of_make_feats_keeps_previous_outputs(feats_dir, tmp_path):
 def test_rerun_with_fewer_jobs_removes_stale_job_files(feats_dir):
     data, fbank = feats_dir
     (fbank / ".raw_fbank_data.1.ark.XYZ.tmp").write_bytes(b"half")  # of a killed run
+    (fbank / "..raw_fbank_data.2.ark.new.XYZ.tmp").write_bytes(b"half")  # its job 2's
     (data / ".feats.scp.XYZ.tmp").write_text("u x:1\n")
     assert run("make-feats", "--nj", 1, data, fbank).exit_code == 0
     assert sorted(p.name for p in fbank.glob("raw_*")) == ["raw_fbank_data.1.ark",
                                                           "raw_fbank_data.1.scp"]
     assert hidden_files(data, fbank) == []
     assert len(dict(read_table(data / "feats.scp", "matrix"))) == 6
+
+
+def test_every_temporary_name_of_make_feats_is_one_a_rerun_removes(feats_dir, monkeypatch):
+    """A kill can leave any temporary file a run creates (in the command or in a job): each
+    name must be one the next run's clean-up knows. Records every mkstemp of a one-job run (the
+    job runs in-process), leaves a file of each name behind, and re-runs with 2 jobs: none may
+    survive, and the outputs are those of the first run."""
+    import tempfile
+
+    data, fbank = feats_dir
+    before = snapshot(data, fbank)
+    created = []
+    mkstemp = tempfile.mkstemp
+
+    def recording(*args, **kwargs):
+        fd, name = mkstemp(*args, **kwargs)
+        created.append(Path(name))
+        return fd, name
+
+    monkeypatch.setattr(tempfile, "mkstemp", recording)
+    assert run("make-feats", "--nj", 1, data, fbank).exit_code == 0
+    monkeypatch.undo()
+    temporaries = [p for p in created if p.parent in (data, fbank)]
+    assert {p.parent for p in temporaries} == {data, fbank}  # the command's and the job's
+    for path in temporaries:  # what a kill at that point leaves
+        path.write_bytes(b"half")
+    assert run("make-feats", "--nj", 2, data, fbank).exit_code == 0
+    assert hidden_files(data, fbank) == []
+    assert snapshot(data, fbank) == before
 
 
 def test_make_feats_on_a_full_disk(feats_dir):
