@@ -356,7 +356,8 @@ class ArkScpWriter:
             scp_tmp = temp_path_for(self.scp_path)
             try:
                 try:
-                    write_scp(scp_tmp, [(k, f"{final}:{o}") for k, o in self.entries])
+                    write_scp(scp_tmp, [(k, f"{final}:{o}") for k, o in self.entries],
+                              atomic=False)
                 except OSError as exc:
                     raise name_output(exc, self.scp_path, scp_tmp) from None
                 self.scp_path.unlink(missing_ok=True)

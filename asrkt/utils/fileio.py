@@ -26,9 +26,13 @@ def temp_path_for(path: PathLike) -> Path:
     """A fresh temporary name in the same directory as ``path`` (so rename is atomic).
 
     Temporary files of ``path`` that an earlier, killed run left behind are removed first
-    (two commands writing the same output at once are not supported anyway).
+    (two commands writing the same output at once are not supported anyway). ``path`` must
+    not be a temporary name itself: a temporary of one is a name no later clean-up removes
+    (write such a path directly, e.g. ``write_scp(..., atomic=False)``).
     """
     path = Path(path)
+    if path.name.startswith(".") and path.name.endswith(".tmp"):
+        raise ValueError(f"{path}: already a temporary name; write it directly")
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         with contextlib.suppress(FileNotFoundError):

@@ -101,26 +101,34 @@ def test_rerun_with_fewer_jobs_removes_stale_job_files(feats_dir):
     assert len(dict(read_table(data / "feats.scp", "matrix"))) == 6
 
 
+def recorded_temporaries(monkeypatch, *args) -> list:
+    """Run ``asrkt ARGS`` in-process (it must succeed) and return the path of every temporary
+    file it created (tempfile.mkstemp, which every atomic writer goes through)."""
+    import tempfile
+
+    created = []
+    mkstemp = tempfile.mkstemp
+
+    def recording(*a, **kw):
+        fd, name = mkstemp(*a, **kw)
+        created.append(Path(name))
+        return fd, name
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tempfile, "mkstemp", recording)
+        result = run(*args)
+    assert result.exit_code == 0, result.output
+    return created
+
+
 def test_every_temporary_name_of_make_feats_is_one_a_rerun_removes(feats_dir, monkeypatch):
     """A kill can leave any temporary file a run creates (in the command or in a job): each
     name must be one the next run's clean-up knows. Records every mkstemp of a one-job run (the
     job runs in-process), leaves a file of each name behind, and re-runs with 2 jobs: none may
     survive, and the outputs are those of the first run."""
-    import tempfile
-
     data, fbank = feats_dir
     before = snapshot(data, fbank)
-    created = []
-    mkstemp = tempfile.mkstemp
-
-    def recording(*args, **kwargs):
-        fd, name = mkstemp(*args, **kwargs)
-        created.append(Path(name))
-        return fd, name
-
-    monkeypatch.setattr(tempfile, "mkstemp", recording)
-    assert run("make-feats", "--nj", 1, data, fbank).exit_code == 0
-    monkeypatch.undo()
+    created = recorded_temporaries(monkeypatch, "make-feats", "--nj", 1, data, fbank)
     temporaries = [p for p in created if p.parent in (data, fbank)]
     assert {p.parent for p in temporaries} == {data, fbank}  # the command's and the job's
     for path in temporaries:  # what a kill at that point leaves
@@ -178,6 +186,36 @@ def test_forward_on_a_full_disk_or_unwritable_dir(corpus, tmp_path, command):
     assert result.returncode == 1
     one_line_error(result.stderr, command, str(out), "File too large")
     assert hidden_files(out) == [] and not list(out.glob("*.scp"))
+
+
+@pytest.mark.parametrize("command", ["train-teacher", "forward", "dump-posteriors", "eval-frames"])
+def test_every_temporary_name_of_a_neural_command_is_one_a_rerun_removes(corpus, tmp_path,
+                                                                         monkeypatch, command):
+    """As for make-feats: each temporary file a run creates, left behind as a kill would, is
+    gone after the re-run, whose outputs equal the first run's (logs and the epoch-timed
+    train.jsonl/curves.png/checkpoints aside)."""
+    data, ali = corpus
+    exp = tmp_path / "exp"
+    if command != "train-teacher":
+        assert run("train-teacher", data, ali, exp, *TRAIN).exit_code == 0
+    out = tmp_path / "out"
+    args = {"train-teacher": [data, ali, exp, *TRAIN],
+            "forward": [exp, data, out, "--device", "cpu"],
+            "dump-posteriors": [exp, data, out, "--device", "cpu", "--top-k", "2"],
+            "eval-frames": [exp, data, ali, "--device", "cpu", "--out", out / "eval.json"]}
+    out.mkdir()
+    folder = exp if command == "train-teacher" else out
+    created = recorded_temporaries(monkeypatch, command, *args[command])
+    temporaries = [p for p in created if folder in p.parents]
+    assert temporaries
+    before = {p: b for p, b in snapshot(folder).items()
+              if p.name not in ("train.jsonl", "curves.png") and "checkpoints" not in p.parts}
+    for path in temporaries:
+        path.write_bytes(b"half")
+    assert run(command, *args[command]).exit_code == 0
+    assert hidden_files(folder) == []
+    after = snapshot(folder)
+    assert {p: after.get(p) for p in before} == before
 
 
 def test_temp_archive_removed_when_closing_fails(tmp_path, monkeypatch):
@@ -273,6 +311,8 @@ def test_next_write_removes_temp_files_of_a_killed_writer(tmp_path):
     (tmp_path / ".other.k1ll3d.tmp").write_text("")
     write_text_atomic(tmp_path / "train.jsonl", "{}\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.k1ll3d.tmp", "train.jsonl"]
+    with pytest.raises(ValueError, match="already a temporary name"):  # no clean-up knows it
+        write_text_atomic(tmp_path / ".other.k1ll3d.tmp", "")
 
 
 def test_make_feats_into_a_read_only_data_dir(feats_dir, monkeypatch):
