@@ -23,6 +23,7 @@ from asrkt.io.tables import ArkScpWriter, read_table
 from tests.helpers.datadirs import generated_data_dir
 from tests.helpers.procs import alive, children
 from tests.helpers.synthetic_nnet import make_synthetic_corpus
+from tests.helpers.temporaries import check_rerun_removes_temporaries
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN = ["--max-epochs", "2", "--batch-size", "32", "--device", "cpu", "--num-threads", "1",
@@ -101,41 +102,20 @@ def test_rerun_with_fewer_jobs_removes_stale_job_files(feats_dir):
     assert len(dict(read_table(data / "feats.scp", "matrix"))) == 6
 
 
-def recorded_temporaries(monkeypatch, *args) -> list:
-    """Run ``asrkt ARGS`` in-process (it must succeed) and return the path of every temporary
-    file it created (tempfile.mkstemp, which every atomic writer goes through)."""
-    import tempfile
-
-    created = []
-    mkstemp = tempfile.mkstemp
-
-    def recording(*a, **kw):
-        fd, name = mkstemp(*a, **kw)
-        created.append(Path(name))
-        return fd, name
-
-    with monkeypatch.context() as patch:
-        patch.setattr(tempfile, "mkstemp", recording)
-        result = run(*args)
-    assert result.exit_code == 0, result.output
-    return created
-
-
 def test_every_temporary_name_of_make_feats_is_one_a_rerun_removes(feats_dir, monkeypatch):
     """A kill can leave any temporary file a run creates (in the command or in a job): each
     name must be one the next run's clean-up knows. Records every mkstemp of a one-job run (the
-    job runs in-process), leaves a file of each name behind, and re-runs with 2 jobs: none may
-    survive, and the outputs are those of the first run."""
+    job runs in-process), leaves a file of each name behind, and re-runs: none may survive,
+    and the outputs are those of the first run."""
     data, fbank = feats_dir
-    before = snapshot(data, fbank)
-    created = recorded_temporaries(monkeypatch, "make-feats", "--nj", 1, data, fbank)
-    temporaries = [p for p in created if p.parent in (data, fbank)]
-    assert {p.parent for p in temporaries} == {data, fbank}  # the command's and the job's
-    for path in temporaries:  # what a kill at that point leaves
-        path.write_bytes(b"half")
-    assert run("make-feats", "--nj", 2, data, fbank).exit_code == 0
-    assert hidden_files(data, fbank) == []
-    assert snapshot(data, fbank) == before
+    left = check_rerun_removes_temporaries(monkeypatch, ["make-feats", "--nj", 1, data, fbank],
+                                           [data, fbank])
+    assert {p.parent for p in left} == {data, fbank}  # the command's and the job's
+
+
+def test_every_temporary_name_of_compute_cmvn_is_one_a_rerun_removes(feats_dir, monkeypatch):
+    data, _ = feats_dir
+    assert check_rerun_removes_temporaries(monkeypatch, ["compute-cmvn", data], [data])
 
 
 def test_make_feats_on_a_full_disk(feats_dir):
@@ -199,23 +179,14 @@ def test_every_temporary_name_of_a_neural_command_is_one_a_rerun_removes(corpus,
     if command != "train-teacher":
         assert run("train-teacher", data, ali, exp, *TRAIN).exit_code == 0
     out = tmp_path / "out"
+    out.mkdir()
     args = {"train-teacher": [data, ali, exp, *TRAIN],
             "forward": [exp, data, out, "--device", "cpu"],
             "dump-posteriors": [exp, data, out, "--device", "cpu", "--top-k", "2"],
             "eval-frames": [exp, data, ali, "--device", "cpu", "--out", out / "eval.json"]}
-    out.mkdir()
     folder = exp if command == "train-teacher" else out
-    created = recorded_temporaries(monkeypatch, command, *args[command])
-    temporaries = [p for p in created if folder in p.parents]
-    assert temporaries
-    before = {p: b for p, b in snapshot(folder).items()
-              if p.name not in ("train.jsonl", "curves.png") and "checkpoints" not in p.parts}
-    for path in temporaries:
-        path.write_bytes(b"half")
-    assert run(command, *args[command]).exit_code == 0
-    assert hidden_files(folder) == []
-    after = snapshot(folder)
-    assert {p: after.get(p) for p in before} == before
+    assert check_rerun_removes_temporaries(monkeypatch, [command, *args[command]], [folder],
+                                           volatile=("train.jsonl", "curves.png", "checkpoints"))
 
 
 def test_temp_archive_removed_when_closing_fails(tmp_path, monkeypatch):

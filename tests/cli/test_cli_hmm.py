@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from asrkt.cli.main import cli
+from tests.helpers.temporaries import check_rerun_removes_temporaries
 
 HMM_COMMANDS = ["prepare-lang", "format-lm", "make-word-loop", "train-mono", "align", "ali-to-pdf",
                 "copy-ali", "ali-to-phones", "make-graph", "decode", "decode-nnet", "score"]
@@ -161,6 +162,23 @@ def test_decode_nnet_matches_gmm_decode(toy):
         toy / "exp", toy / "decode_loop")
     assert ((toy / "decode_nnet" / "scoring" / "10.txt").read_text()
             == (toy / "decode_loop" / "scoring" / "10.txt").read_text())
+
+
+@pytest.mark.parametrize("command", ["prepare-lang", "train-mono", "align", "make-graph",
+                                     "decode"])
+def test_every_temporary_name_of_an_hmm_command_is_one_a_rerun_removes(toy, tmp_path,
+                                                                       monkeypatch, command):
+    """Each temporary file a run creates, left behind as a kill at that instant would leave
+    it, is removed by the re-run, whose outputs equal the first run's (one job: in-process)."""
+    out = tmp_path / "out"
+    args = {"prepare-lang": [toy / "dict", out],
+            "train-mono": ["--totgauss", "60", "--num-iters", "3", toy / "train", toy / "lang",
+                           out],
+            "align": ["--nj", "1", toy / "train", toy / "lang", toy / "exp", out],
+            "make-graph": [toy / "lang_test", toy / "exp", out],
+            "decode": ["--nj", "1", "--min-lmwt", "9", "--max-lmwt", "10", toy / "graph",
+                       toy / "test", toy / "exp", out]}
+    assert check_rerun_removes_temporaries(monkeypatch, [command, *args[command]], [out])
 
 
 def _error(result) -> str:
