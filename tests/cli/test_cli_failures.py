@@ -23,7 +23,8 @@ from asrkt.io.tables import ArkScpWriter, read_table
 from tests.helpers.datadirs import generated_data_dir
 from tests.helpers.procs import alive, children
 from tests.helpers.synthetic_nnet import make_synthetic_corpus
-from tests.helpers.temporaries import check_rerun_removes_temporaries
+from tests.helpers.temporaries import check_rerun_removes_temporaries, hidden_files
+from tests.helpers.temporaries import outputs as snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN = ["--max-epochs", "2", "--batch-size", "32", "--device", "cpu", "--num-threads", "1",
@@ -54,15 +55,6 @@ def one_line_error(output: str, command: str, *fragments) -> str:
         assert fragment in lines[0], lines[0]
     assert "Traceback" not in output and "Warning" not in output, output
     return lines[0]
-
-
-def hidden_files(*folders: Path):
-    return [p for folder in folders for p in folder.rglob(".*") if p.is_file()]
-
-
-def snapshot(*paths: Path):
-    return {p: p.read_bytes() for folder in paths for p in sorted(folder.rglob("*"))
-            if p.is_file() and "log" not in p.parts}
 
 
 @pytest.fixture()

@@ -23,6 +23,7 @@ from asrkt.io.tables import read_table
 from tests.helpers.datadirs import generated_data_dir
 from tests.helpers.procs import alive, children
 from tests.helpers.synthetic_nnet import make_synthetic_corpus
+from tests.helpers.temporaries import hidden_files, outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN = ["--max-epochs", "2", "--batch-size", "32", "--device", "cpu", "--num-threads", "1",
@@ -69,23 +70,13 @@ def launch(log: Path, *args, kill_after=None) -> float:
     return time.time() - start
 
 
-def outputs(*folders: Path):
-    """Every output file's bytes (logs aside)."""
-    return {p: p.read_bytes() for folder in folders for p in sorted(folder.rglob("*"))
-            if p.is_file() and "log" not in p.parts}
-
-
-def hidden(*folders: Path):
-    return [p for folder in folders for p in folder.rglob(".*") if p.is_file()]
-
-
 def same_outputs(got: dict, reference: dict, folders, when: str) -> None:
     """The outputs equal the reference's and no hidden file is left; else name what differs
     (files missing, extra, or with other bytes) and when (the kill that preceded)."""
     changed = sorted(str(p) for p in got.keys() & reference.keys() if got[p] != reference[p])
     missing = sorted(str(p) for p in reference.keys() - got.keys())
     extra = sorted(str(p) for p in got.keys() - reference.keys())
-    left = hidden(*folders)
+    left = hidden_files(*folders)
     assert not (changed or missing or extra or left), \
         f"{when}: changed {changed}, missing {missing}, extra {extra}, hidden {left}"
 
@@ -138,7 +129,7 @@ def test_train_teacher_and_dump_posteriors_killed_at_random_points(tmp_path):
         launch(exp / "log" / "train-teacher.log", *command)
         got = torch.load(exp / "final.pt", weights_only=True)["state_dict"]
         assert all(torch.equal(got[k], v) for k, v in reference.items())
-        assert hidden(exp) == []
+        assert hidden_files(exp) == []
 
     post = tmp_path / "post"
     dump = ["dump-posteriors", reference_exp, data, post, "--device", "cpu",
