@@ -160,7 +160,8 @@ def test_forward_on_a_full_disk_or_unwritable_dir(corpus, tmp_path, command):
     assert hidden_files(out) == [] and not list(out.glob("*.scp"))
 
 
-@pytest.mark.parametrize("command", ["train-teacher", "forward", "dump-posteriors", "eval-frames"])
+@pytest.mark.parametrize("command", ["train-teacher", "forward", "dump-posteriors", "eval-frames",
+                                     "pretrain-rbm", "kt-pretrain", "finetune"])
 def test_every_temporary_name_of_a_neural_command_is_one_a_rerun_removes(corpus, tmp_path,
                                                                          monkeypatch, command):
     """As for make-feats: each temporary file a run creates, left behind as a kill would, is
@@ -172,10 +173,16 @@ def test_every_temporary_name_of_a_neural_command_is_one_a_rerun_removes(corpus,
         assert run("train-teacher", data, ali, exp, *TRAIN).exit_code == 0
     out = tmp_path / "out"
     out.mkdir()
+    lstm = ["--model", "lstm", "--hidden-dim", "8", "--proj-dim", "4", "--num-streams", "4",
+            "--chunk-len", "8", *TRAIN]
     args = {"train-teacher": [data, ali, exp, *TRAIN],
             "forward": [exp, data, out, "--device", "cpu"],
             "dump-posteriors": [exp, data, out, "--device", "cpu", "--top-k", "2"],
-            "eval-frames": [exp, data, ali, "--device", "cpu", "--out", out / "eval.json"]}
+            "eval-frames": [exp, data, ali, "--device", "cpu", "--out", out / "eval.json"],
+            "pretrain-rbm": [data, out, "--nn-depth", "1", "--hid-dim", "8", "--rbm-iter", "1",
+                             "--device", "cpu", "--num-threads", "1", "--cmvn", "utterance"],
+            "kt-pretrain": [data, out, "--teacher", exp, *lstm],
+            "finetune": [data, ali, out, *lstm]}
     folder = exp if command == "train-teacher" else out
     assert check_rerun_removes_temporaries(monkeypatch, [command, *args[command]], [folder],
                                            volatile=("train.jsonl", "curves.png", "checkpoints"))

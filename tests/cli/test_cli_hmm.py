@@ -164,14 +164,17 @@ def test_decode_nnet_matches_gmm_decode(toy):
             == (toy / "decode_loop" / "scoring" / "10.txt").read_text())
 
 
-@pytest.mark.parametrize("command", ["prepare-lang", "train-mono", "align", "make-graph",
-                                     "decode"])
+@pytest.mark.parametrize("command", ["prepare-lang", "format-lm", "make-word-loop", "train-mono",
+                                     "align", "ali-to-pdf", "make-graph", "decode"])
 def test_every_temporary_name_of_an_hmm_command_is_one_a_rerun_removes(toy, tmp_path,
                                                                        monkeypatch, command):
     """Each temporary file a run creates, left behind as a kill at that instant would leave
     it, is removed by the re-run, whose outputs equal the first run's (one job: in-process)."""
     out = tmp_path / "out"
     args = {"prepare-lang": [toy / "dict", out],
+            "format-lm": [toy / "task.arpa", toy / "lang", out],
+            "make-word-loop": [toy / "lang", out],
+            "ali-to-pdf": [toy / "ali", f"scp:{toy / 'ali' / 'ali.scp'}", out / "pdf.ark"],
             "train-mono": ["--totgauss", "60", "--num-iters", "3", toy / "train", toy / "lang",
                            out],
             "align": ["--nj", "1", toy / "train", toy / "lang", toy / "exp", out],
