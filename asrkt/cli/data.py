@@ -22,8 +22,8 @@ DATA_DIR = click.Path(exists=True, file_okay=False)
 def validate_data_dir_cmd(data_dir, no_text, no_feats, no_wav):
     """Check a Kaldi data directory as utils/validate_data_dir.sh does.
 
-    Sorted unique keys, utt2spk/spk2utt agreement, every utterance with audio, text and
-    features, no empty transcripts. Prints one line per problem (file:line (key): what) and
+    Unix line ends, sorted unique keys, utt2spk/spk2utt agreement, every utterance with audio,
+    text and features, no empty transcripts. Prints one line per problem (file:line (key): what) and
     exits 1 if there are any.
 
     \b
@@ -39,7 +39,8 @@ def validate_data_dir_cmd(data_dir, no_text, no_feats, no_wav):
         click.echo(line, err=True)
     if problems:
         click.echo(f"asrkt validate-data-dir: {len(problems)} problem(s) in {data_dir}; "
-                   f"'asrkt fix-data-dir {data_dir}' repairs sorting and mismatched keys", err=True)
+                   f"'asrkt fix-data-dir {data_dir}' repairs sorting, mismatched keys, spk2utt "
+                   f"and Windows line ends", err=True)
         sys.exit(1)
     click.echo(f"{data_dir}: OK")
 
@@ -50,8 +51,9 @@ def fix_data_dir_cmd(data_dir):
     """Repair a data directory as utils/fix_data_dir.sh does.
 
     Keeps only utterances present in every file, sorts all files, drops duplicate keys (the
-    first entry wins) and empty transcripts, regenerates spk2utt, and reports what it dropped.
-    Originals are kept in DATA_DIR/.backup/.
+    first entry wins) and empty transcripts, regenerates spk2utt from utt2spk, writes Unix line
+    ends (drops carriage returns), and reports what it dropped. Originals are kept in
+    DATA_DIR/.backup/.
 
     \b
     Usage:   asrkt fix-data-dir DATA_DIR

@@ -15,7 +15,13 @@ from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
-from asrkt.data.kaldi_files import invert_utt2spk, read_map, write_lists, write_map
+from asrkt.data.kaldi_files import (
+    invert_utt2spk,
+    read_map,
+    speaker_map_problems,
+    write_lists,
+    write_map,
+)
 from asrkt.errors import AsrktError, where
 from asrkt.io.audio import read_audio
 
@@ -70,14 +76,29 @@ class DataDir:
         return self.path.resolve().name
 
     @cached_property
-    def utt2spk(self) -> Dict[str, str]:
-        return read_map(self.file("utt2spk"))
-
-    @cached_property
-    def spk2utt(self) -> Dict[str, List[str]]:
+    def _speakers(self) -> Tuple[Dict[str, str], Dict[str, List[str]]]:
+        """(utt2spk, spk2utt), read together: a spk2utt that disagrees with utt2spk is an
+        error (the rule of validate-data-dir), so no command goes on with one of the two."""
+        utt2spk = read_map(self.file("utt2spk"))
         if not self.has("spk2utt"):
-            return invert_utt2spk(self.utt2spk)
-        return {k: v.split() for k, v in read_map(self.file("spk2utt")).items()}
+            return utt2spk, invert_utt2spk(utt2spk)
+        spk2utt = read_map(self.file("spk2utt"))
+        problem = next(speaker_map_problems(
+            self.file("utt2spk"), {u: (n, s) for n, (u, s) in enumerate(utt2spk.items(), 1)},
+            self.file("spk2utt"), {s: (n, u) for n, (s, u) in enumerate(spk2utt.items(), 1)}),
+            None)
+        if problem is not None:
+            raise AsrktError(f"{problem}: spk2utt disagrees with utt2spk; run "
+                             f"'asrkt fix-data-dir {self.path}' (it rewrites spk2utt from utt2spk)")
+        return utt2spk, {k: v.split() for k, v in spk2utt.items()}
+
+    @property
+    def utt2spk(self) -> Dict[str, str]:
+        return self._speakers[0]
+
+    @property
+    def spk2utt(self) -> Dict[str, List[str]]:
+        return self._speakers[1]
 
     @cached_property
     def wav_scp(self) -> Dict[str, str]:

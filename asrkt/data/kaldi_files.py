@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Set, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Mapping, Set, Tuple, Union
 
 from asrkt.errors import AsrktError, where
-from asrkt.io.text import iter_lines  # noqa: F401 (re-exported: the data files' line reader)
+from asrkt.io.text import carriage_return, iter_lines  # noqa: F401 (iter_lines re-exported)
 from asrkt.utils.fileio import atomic_open
 
 PathLike = Union[str, Path]
@@ -65,6 +65,34 @@ def write_lists(path: PathLike, mapping: Dict[str, Iterable[str]]) -> None:
     write_map(path, {k: " ".join(v) for k, v in mapping.items()})
 
 
+def speaker_map_problems(utt2spk_path: PathLike, utt2spk: Mapping[str, Tuple[int, str]],
+                         spk2utt_path: PathLike, spk2utt: Mapping[str, Tuple[int, str]]
+                         ) -> Iterator[str]:
+    """Where ``spk2utt`` disagrees with ``utt2spk`` (Kaldi: spk2utt_to_utt2spk.pl of spk2utt
+    must give utt2spk), one line each: the one rule of validate-data-dir and of every reader.
+
+    Args:
+        utt2spk_path, spk2utt_path: the files (for the messages).
+        utt2spk: utterance -> (line, speaker).
+        spk2utt: speaker -> (line, space-separated utterances).
+    """
+    listed: Dict[str, str] = {}
+    for spk, (lineno, value) in spk2utt.items():
+        for utt in value.split():
+            if utt in listed:
+                yield (f"{where(spk2utt_path, lineno, spk)}: utterance '{utt}' listed twice "
+                       f"(also under speaker '{listed[utt]}')")
+                continue
+            listed[utt] = spk
+            if utt2spk.get(utt, (0, None))[1] != spk:
+                yield (f"{where(spk2utt_path, lineno, spk)}: utterance '{utt}' is not mapped "
+                       f"to this speaker in utt2spk")
+    for utt, (lineno, spk) in utt2spk.items():
+        if utt not in listed:
+            yield (f"{where(utt2spk_path, lineno, utt)}: speaker '{spk}' in utt2spk but not in "
+                   f"spk2utt")
+
+
 @dataclass
 class LenientFile:
     """A key-value file read without stopping at the first problem."""
@@ -79,16 +107,25 @@ class LenientFile:
 
 
 def read_lenient(path: Path) -> LenientFile:
-    """Read ``path`` and record duplicate, unsorted, blank and malformed lines as problems."""
+    """Read ``path`` and record duplicate, unsorted, blank and malformed lines as problems.
+
+    Carriage returns (Windows line ends) are one problem per file, at their first line; the
+    entries are read without them, so that ``fix-data-dir`` writes the files back without.
+    """
     result = LenientFile(path)
     previous = None
+    with_cr: List[Tuple[int, str]] = []
     with open(path, "rb") as handle:
         for lineno, raw in enumerate(handle, 1):
             try:
-                line = raw.decode("utf-8").strip()
+                line = raw.decode("utf-8").rstrip("\n")
             except UnicodeDecodeError:
                 result.problems.append(f"{where(path, lineno)}: not valid UTF-8")
                 continue
+            if "\r" in line:
+                with_cr.append((lineno, line))
+                line = line.replace("\r", " ")
+            line = line.strip()
             if not line:
                 result.problems.append(f"{where(path, lineno)}: empty line")
                 continue
@@ -103,4 +140,8 @@ def read_lenient(path: Path) -> LenientFile:
                                        f"(comes after '{previous}'; Kaldi needs LC_ALL=C order)")
             result.entries[key] = (lineno, value)
             previous = key
+    if with_cr:
+        lineno, line = with_cr[0]
+        result.problems.append(f"{where(path, lineno)}: {carriage_return(line)} ({len(with_cr)} "
+                               f"line(s), the first here): run 'asrkt fix-data-dir {path.parent}'")
     return result

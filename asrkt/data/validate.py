@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Dict, List, Set
 
 from asrkt.data.datadir import SPK_FILES, UTT_FILES
-from asrkt.data.kaldi_files import LenientFile, invert_utt2spk, read_lenient, sort_key
+from asrkt.data.kaldi_files import LenientFile, read_lenient, sort_key, speaker_map_problems
 from asrkt.data.subset import write_restricted
 from asrkt.errors import AsrktError, where
 
@@ -26,23 +26,6 @@ def _compare_keys(ref: LenientFile, other: LenientFile, what: str) -> List[str]:
     for key in sorted(ref.keys - other.keys, key=sort_key):
         problems.append(f"{where(ref.path, ref.entries[key][0], key)}: {what} "
                         f"missing from {other.path.name}")
-    return problems
-
-
-def _check_utt2spk_spk2utt(utt2spk: LenientFile, spk2utt: LenientFile) -> List[str]:
-    problems = []
-    for spk, (lineno, value) in spk2utt.entries.items():
-        for utt in value.split():
-            if utt2spk.entries.get(utt, (0, None))[1] != spk:
-                problems.append(f"{where(spk2utt.path, lineno, spk)}: utterance '{utt}' is not "
-                                f"mapped to this speaker in utt2spk")
-    derived = invert_utt2spk({u: v for u, (_, v) in utt2spk.entries.items()})
-    for spk, utts in derived.items():
-        listed = set(spk2utt.entries.get(spk, (0, ""))[1].split())
-        for utt in utts:
-            if utt not in listed:
-                problems.append(f"{where(utt2spk.path, utt2spk.entries[utt][0], utt)}: "
-                                f"speaker '{spk}' in utt2spk but not in spk2utt")
     return problems
 
 
@@ -75,7 +58,9 @@ def validate_data_dir(path: Path, no_text: bool = False, no_feats: bool = False,
         if len(value.split()) != 1:
             problems.append(f"{where(utt2spk.path, lineno, utt)}: expected '<utt> <speaker>'")
     if "spk2utt" in files:
-        problems.extend(_check_utt2spk_spk2utt(utt2spk, files["spk2utt"]))
+        spk2utt = files["spk2utt"]
+        problems.extend(speaker_map_problems(utt2spk.path, utt2spk.entries,
+                                             spk2utt.path, spk2utt.entries))
     for name in UTT_FILES:
         if name in files:
             problems.extend(_compare_keys(utt2spk, files[name], "utterance"))

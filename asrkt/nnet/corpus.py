@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from asrkt.errors import AsrktError
 from asrkt.io.tables import load_scp, read_scp_entry
+from asrkt.io.text import iter_lines
 
 logger = logging.getLogger("asrkt.nnet")
 
@@ -254,12 +255,7 @@ def feature_frames(data_dir, utterances: Sequence[str]) -> np.ndarray:
             return np.array([known[u] for u in utterances], dtype=np.int64)
 
     scp = data_dir.file("feats.scp")
-    where = {}
-    with open(scp, encoding="utf-8") as handle:
-        for line in handle:
-            parts = line.split(None, 1)
-            if len(parts) == 2:
-                where[parts[0]] = parts[1].strip()
+    where = {key: value for _, key, value in iter_lines(scp)}
     lazy, out = None, []
     for utt in utterances:
         rows = _header_rows(where.get(utt, ""))
