@@ -19,7 +19,7 @@ from asrkt.io.posterior import PosteriorWriter, SparsePosterior
 from asrkt.io.tables import ArkScpWriter
 from asrkt.nnet.config import resolve_device
 from asrkt.nnet.modelio import LoadedModel, load_model, resolve_model_path
-from asrkt.nnet.posteriors import write_info
+from asrkt.nnet.posteriors import check_distributions, write_info
 from asrkt.nnet.priors import log_priors_from_counts
 from asrkt.nnet.targets import write_kaldi_text_vector
 from asrkt.utils.logs import command_log
@@ -386,7 +386,8 @@ class TeacherTargets:
         if not torch.isfinite(logits).all():
             raise AsrktError(f"{self.table}: output for utterance '{utt}' contains NaN/inf")
         out = soft_targets(logits, self.temperature, self.top_k, dense=not self.sparse)
+        weights = (out[1] if self.sparse else out).cpu().numpy().astype(np.float32)
+        check_distributions(weights, self.table, utt)  # what a dumped table must pass
         if self.sparse:
-            return SparsePosterior(out[0].cpu().numpy().astype(np.int32),
-                                   out[1].cpu().numpy().astype(np.float32))
-        return out.cpu().numpy().astype(np.float32)
+            return SparsePosterior(out[0].cpu().numpy().astype(np.int32), weights)
+        return weights
