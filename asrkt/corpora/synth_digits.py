@@ -44,7 +44,7 @@ from asrkt.data.datadir import write_data_dir
 from asrkt.data.kaldi_files import sort_key
 from asrkt.errors import AsrktError
 from asrkt.utils.config import check_config, load_config, save_config
-from asrkt.utils.fileio import atomic_output, write_text_atomic
+from asrkt.utils.fileio import atomic_output, remove_stale_temporaries, write_text_atomic
 from asrkt.utils.parallel import run_jobs, split_evenly
 
 logger = logging.getLogger("asrkt.corpora.synth_digits")
@@ -540,6 +540,7 @@ def generate_corpus(out_dir: PathLike, config: Optional[SynthDigitsConfig] = Non
         return done
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / CONFIG_FILE)
+    remove_stale_temporaries(out / WAV_ROOT)  # a resumed run skips the wavs a kill left done
     start = time.time()
     plan = plan_corpus(config)
     lengths = _synthesise_clean(out, plan, config, nj)

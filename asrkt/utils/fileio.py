@@ -43,6 +43,23 @@ def temp_path_for(path: PathLike) -> Path:
     return Path(tmp)
 
 
+def remove_stale_temporaries(folder: PathLike) -> int:
+    """Remove every temporary file :func:`temp_path_for` names (``.<name>.<random>.tmp``) under
+    ``folder``, at any depth; the number removed.
+
+    For a command that resumes (keeps the outputs an earlier run finished): a re-run that
+    skips an output never asks :func:`temp_path_for` for its name, so it would not remove a
+    temporary of it that a kill left behind.
+    """
+    removed = 0
+    for stale in Path(folder).rglob(".*.tmp"):
+        if stale.is_file() and stale.name.count(".") >= 3:
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+                removed += 1
+    return removed
+
+
 def close_or_discard(handle: IO, tmp: PathLike, failed: bool) -> None:
     """Close a temporary file's handle; delete the file when ``failed`` or when closing
     (flushing) it fails, e.g. on a full disk, and re-raise that error.

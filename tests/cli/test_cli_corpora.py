@@ -47,3 +47,16 @@ def test_bad_options_are_one_line_errors(tmp_path):
                    "num_test_speakers")
     one_line_error(run("synth-digits", "--nj", 0, tmp_path / "d"), "--nj")  # click's usage error
     assert not any((tmp_path / name).exists() for name in "abcd")
+
+
+def test_every_temporary_name_of_synth_digits_is_one_a_rerun_removes(tmp_path, monkeypatch):
+    """The kill-safety check of tests/helpers/temporaries.py (in-process, one job); a kill
+    leaves no .done, so the re-run does the work again and must remove every temporary."""
+    from tests.helpers.temporaries import check_rerun_removes_temporaries
+
+    out = tmp_path / "corpus"
+    args = ["synth-digits", "--seed", 7, "--num-train-speakers", 1, "--num-test-speakers", 1,
+            "--utts-per-speaker", 2, "--test-utts-per-speaker", 1, "--snrs", "10",
+            "--noise-types", "white,babble", "--babble-speakers", 2, "--babble-talkers", 2,
+            "--nj", 1, out]
+    assert check_rerun_removes_temporaries(monkeypatch, args, [out], markers=[".done"])

