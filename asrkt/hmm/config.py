@@ -1,5 +1,5 @@
 """Configuration dataclasses of the HMM commands: prepare-lang, make-word-loop, train-mono,
-align.
+align, build-tree.
 
 Fields are declared with :func:`asrkt.utils.config.option` (default, help, range); the click
 options of the commands are generated from them. No numpy or Kaldi imports here, so the CLI
@@ -106,3 +106,47 @@ class TrainMonoConfig(AlignConfig):
         except ValueError:
             raise AsrktError(f"realign_iters must be integers, "
                              f"got {self.realign_iters!r}") from None
+
+
+@dataclass
+class TreeConfig:
+    """Decision-tree building: Kaldi's acc-tree-stats, cluster-phones and build-tree options
+    (their names and defaults; ``num_leaves`` is build-tree's --max-leaves, which
+    steps/train_deltas.sh passes as <num-leaves>)."""
+
+    num_leaves: int = option(2000, ge=0, help="Maximum number of leaves (pdfs) of the tree "
+                                              "(0: no maximum, only --thresh stops).")
+    thresh: float = option(300.0, ge=0, help="Log-likelihood improvement a split must exceed.")
+    cluster_thresh: float = option(-1.0, help="Leaves of one root merge while the merge "
+                                              "costs at most this (negative: the smallest "
+                                              "split made; 0: no clustering).")
+    context_width: int = option(3, ge=1, help="Phone context window N (3: triphones).")
+    central_position: int = option(1, ge=0, help="Position P of the central phone in the "
+                                                 "window.")
+    var_floor: float = option(0.01, gt=0, help="Variance floor of the statistics' Gaussian "
+                                               "objective (acc-tree-stats --var-floor).")
+    pdf_class_list: str = option("1", help="Pdf-classes whose statistics cluster the phones "
+                                           "into questions (cluster-phones, ':'-separated).")
+    kmeans_tries: int = option(10, ge=1, help="Random restarts of each 2-means split when "
+                                              "clustering phones.")
+    seed: int = option(0, ge=0, lt=2 ** 32, help="Seed of the 2-means initialisations.")
+
+    def validate(self) -> None:
+        if self.central_position >= self.context_width:
+            raise AsrktError(f"central_position {self.central_position} must be less than "
+                             f"context_width {self.context_width}")
+        if self.num_leaves <= 0 and self.thresh <= 0:
+            raise AsrktError("num_leaves and thresh cannot both be 0 (the tree would never "
+                             "stop splitting)")
+        self.pdf_classes()
+
+    def pdf_classes(self):
+        """``pdf_class_list`` as a list of integers."""
+        try:
+            values = [int(x) for x in self.pdf_class_list.split(":")]
+        except ValueError:
+            values = []
+        if not values or min(values) < 0:
+            raise AsrktError(f"pdf_class_list must be ':'-separated non-negative integers, "
+                             f"got {self.pdf_class_list!r}")
+        return values

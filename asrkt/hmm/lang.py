@@ -5,14 +5,17 @@ A dict dir holds ``lexicon.txt`` (or ``lexiconp.txt``), ``silence_phones.txt``,
 ``words.txt``, ``topo`` (3-state phones, 5-state silence), ``L.fst``, ``L_disambig.fst``
 (lexicon disambiguation symbols #1..#k and the #0 self-loops), ``oov.txt/int`` and ``phones/``
 (silence/nonsilence/optional_silence/disambig/sets/context_indep/word_boundary as
-txt/int/csl). It also keeps the lexicon with probabilities (``lexiconp.txt``) for alignment
+txt/int/csl, and as utils/prepare_lang.sh does for tree building: ``roots.txt/int``, one
+``shared split <phones>`` root per line of sets.txt, and ``extra_questions.txt/int``, the dict
+dir's optional ``extra_questions.txt`` plus, with word-position phones, one question per
+position). It also keeps the lexicon with probabilities (``lexiconp.txt``) for alignment
 checks and the word-loop grammar.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -43,6 +46,7 @@ class DictDir:
     silence_sets: List[List[str]]
     nonsilence_sets: List[List[str]]
     optional_silence: str
+    extra_questions: List[List[str]] = field(default_factory=list)
 
 
 def _read_phone_sets(path: Path) -> List[List[str]]:
@@ -121,7 +125,18 @@ def read_dict_dir(path: PathLike) -> DictDir:
         lexicon = _read_lexicon(path / "lexicon.txt", False, set(seen))
     else:
         raise AsrktError(f"{path}: no lexicon.txt or lexiconp.txt")
-    return DictDir(lexicon, silence, nonsilence, opt[0])
+    extra = []
+    extra_path = path / "extra_questions.txt"
+    if extra_path.is_file():  # optional, as in Kaldi
+        for lineno, line in enumerate(extra_path.read_text(encoding="utf-8").splitlines(), 1):
+            phones = line.split()
+            missing = [p for p in phones if p not in seen]
+            if missing:
+                raise AsrktError(f"{where(extra_path, lineno)}: phone(s) {' '.join(missing)} not "
+                                 f"in silence_phones.txt or nonsilence_phones.txt")
+            if phones:
+                extra.append(phones)
+    return DictDir(lexicon, silence, nonsilence, opt[0], extra)
 
 
 def _position_phones(phones: Sequence[str]) -> List[str]:
@@ -248,8 +263,17 @@ def prepare_lang(dict_dir: PathLike, lang_dir: PathLike, sil_prob: float = 0.5,
             return [([*s] if sil else []) + [p + q for p in s for q in POSITIONS] for s in sets]
 
         silence_sets, nonsil_sets = expand(d.silence_sets, True), expand(d.nonsilence_sets, False)
+        variants = {p: ([p] if p in {x for s in d.silence_sets for x in s} else [])
+                    + [p + q for q in POSITIONS] for s in d.silence_sets + d.nonsilence_sets
+                    for p in s}
+        extra_questions = [[v for p in q for v in variants[p]] for q in d.extra_questions]
+        plain_nonsil = [p for s in d.nonsilence_sets for p in s]
+        plain_sil = [p for s in d.silence_sets for p in s]
+        extra_questions += [[p + q for p in plain_nonsil] for q in POSITIONS]
+        extra_questions += [[p + q for p in plain_sil] for q in ("",) + POSITIONS]
     else:
         silence_sets, nonsil_sets = d.silence_sets, d.nonsilence_sets
+        extra_questions = [list(q) for q in d.extra_questions]
     words = sorted({e.word for e in lexicon}, key=lambda w: w.encode("utf-8"))
     if oov_word is not None and oov_word not in words:
         raise AsrktError(f"--oov-word '{oov_word}' is not in {Path(dict_dir) / 'lexicon.txt'}")
@@ -279,6 +303,17 @@ def prepare_lang(dict_dir: PathLike, lang_dir: PathLike, sil_prob: float = 0.5,
                       "".join(" ".join(s) + "\n" for s in silence_sets + nonsil_sets))
     write_text_atomic(phones_dir / "sets.int", "".join(" ".join(str(pid[p]) for p in s) + "\n"
                                                        for s in silence_sets + nonsil_sets))
+    # Tree roots as prepare_lang.sh (share_silence_phones=false): one 'shared split' root per
+    # line of sets.txt; silence phones have separate roots and no context (context_indep).
+    write_text_atomic(phones_dir / "roots.txt", "".join(
+        "shared split " + " ".join(s) + "\n" for s in silence_sets + nonsil_sets))
+    write_text_atomic(phones_dir / "roots.int", "".join(
+        "shared split " + " ".join(str(pid[p]) for p in s) + "\n"
+        for s in silence_sets + nonsil_sets))
+    write_text_atomic(phones_dir / "extra_questions.txt",
+                      "".join(" ".join(q) + "\n" for q in extra_questions))
+    write_text_atomic(phones_dir / "extra_questions.int",
+                      "".join(" ".join(str(pid[p]) for p in q) + "\n" for q in extra_questions))
     write_text_atomic(phones_dir / "wdisambig.txt", "#0\n")
     write_text_atomic(phones_dir / "wdisambig_phones.int", f"{pid['#0']}\n")
     write_text_atomic(phones_dir / "wdisambig_words.int", f"{wid['#0']}\n")

@@ -1,0 +1,921 @@
+"""Phonetic decision trees as Kaldi builds them (src/tree): questions, roots, greedy splitting,
+leaf clustering, and the result as Kaldi's ContextDependency.
+
+- :func:`cluster_phones` (Kaldi's cluster-phones / AutomaticallyObtainQuestions): top-down
+  2-means clustering of the phone sets by their pooled statistics; every cluster of the
+  hierarchy is a question.
+- :func:`compile_questions` (compile-questions): the phone questions for every context
+  position and the pdf-class questions [0], [0 1], ... for the HMM position.
+- :func:`read_roots` (phones/roots.int): ``shared|not-shared split|not-split <phones>``.
+- :func:`build_tree` (build-tree / BuildTree): one stub leaf per shared root (a table over
+  pdf-classes for a not-shared root), then greedy splitting of the leaf with the best
+  likelihood gain until ``num_leaves`` or ``thresh``, then bottom-up merging of the leaves of
+  each root whose merge costs at most ``cluster_thresh`` and renumbering.
+- :class:`Tree`: the event map (``CE``/``SE``/``TE`` nodes) with Kaldi's binary and text
+  serialisation, so it loads into ``kaldi_hmm_gmm.ContextDependency`` (its pickled state is the
+  binary tree bytes) and is written as Kaldi's ``tree`` file. A tree that does not map every
+  phone context of the topology to a pdf, or whose pdfs are not numbered 0..n-1 without gaps,
+  is refused (:meth:`Tree.check`).
+
+Objective values are float64 here and float32 in Kaldi, so a near tie between two questions can
+be broken differently; the phone questions come from a seeded numpy generator where Kaldi uses
+rand().
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from asrkt.errors import AsrktError, where
+from asrkt.hmm.config import TreeConfig
+from asrkt.hmm.kaldi import khg
+from asrkt.hmm.tree_stats import ABSENT, TreeStats, gauss_objf
+from asrkt.utils.fileio import atomic_output
+
+PathLike = Union[str, Path]
+logger = logging.getLogger("asrkt.tree")
+PDF_CLASS = -1  # Kaldi's kPdfClass key
+
+
+# ---- event maps -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Leaf:
+    """``CE``: a constant answer (the pdf-id)."""
+
+    answer: int
+
+
+@dataclass(frozen=True)
+class Split:
+    """``SE``: ``yes`` when the event's value of ``key`` is in ``yes_set``, else ``no``."""
+
+    key: int
+    yes_set: Tuple[int, ...]
+    yes: EventMap
+    no: EventMap
+
+
+@dataclass(frozen=True)
+class Table:
+    """``TE``: the child indexed by the event's value of ``key`` (None: no answer)."""
+
+    key: int
+    table: Tuple[Optional[EventMap], ...]
+
+
+EventMap = Union[Leaf, Split, Table]
+
+
+def map_event(node: EventMap, event: Dict[int, int]) -> Optional[int]:
+    """The answer of an event map for an event (key -> value), None where it has none.
+
+    Args:
+        node: the event map.
+        event: values of the keys (-1: pdf-class, 0..N-1: context phones).
+    """
+    while True:
+        if isinstance(node, Leaf):
+            return node.answer
+        value = event.get(node.key)
+        if value is None:
+            return None
+        if isinstance(node, Split):
+            node = node.yes if value in node.yes_set else node.no
+        else:
+            if not 0 <= value < len(node.table) or node.table[value] is None:
+                return None
+            node = node.table[value]
+
+
+def leaves(node: EventMap) -> List[int]:
+    """Every answer in an event map (with repeats), depth first."""
+    out: List[int] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Leaf):
+            out.append(n.answer)
+        elif isinstance(n, Split):
+            stack += [n.no, n.yes]
+        else:
+            stack += [c for c in reversed(n.table) if c is not None]
+    return out
+
+
+def map_leaves(node: EventMap, mapping: Dict[int, EventMap]) -> EventMap:
+    """Replace each leaf whose answer is in ``mapping`` by its map (Kaldi's EventMap::Copy)."""
+    if isinstance(node, Leaf):
+        return mapping.get(node.answer, node)
+    if isinstance(node, Split):
+        return Split(node.key, node.yes_set, map_leaves(node.yes, mapping),
+                     map_leaves(node.no, mapping))
+    return Table(node.key, tuple(None if c is None else map_leaves(c, mapping)
+                                 for c in node.table))
+
+
+def map_rows(node: EventMap, events: np.ndarray) -> np.ndarray:
+    """Answers for rows of :class:`TreeStats` events (column 0 pdf-class, 1 + j context j).
+
+    Raises an error when an event lacks a key the map asks or reaches no answer.
+
+    Args:
+        node: the event map.
+        events: int [E, 1 + N].
+    """
+    out = np.full(len(events), -1, dtype=np.int64)
+
+    def column(key: int) -> int:
+        if key < PDF_CLASS or key + 1 >= events.shape[1]:
+            raise AsrktError(f"the tree asks about key {key}, outside the statistics' context "
+                             f"window of width {events.shape[1] - 1}")
+        return key + 1
+
+    def visit(n: EventMap, rows: np.ndarray) -> None:
+        if len(rows) == 0:
+            return
+        if isinstance(n, Leaf):
+            out[rows] = n.answer
+            return
+        values = events[rows, column(n.key)]
+        if np.any(values == ABSENT) and n.key != PDF_CLASS:
+            raise AsrktError(f"an event without context key {n.key} (a context-independent "
+                             f"phone, --ci-phones) reaches a question about that key: ci-phones "
+                             f"must not share a root with other phones")
+        if isinstance(n, Split):
+            yes = np.isin(values, n.yes_set)
+            visit(n.yes, rows[yes])
+            visit(n.no, rows[~yes])
+            return
+        for value in np.unique(values):
+            child = n.table[value] if 0 <= value < len(n.table) else None
+            if child is None:
+                raise AsrktError(f"no answer for value {value} of key {n.key} in the tree")
+            visit(child, rows[values == value])
+
+    visit(node, np.arange(len(events)))
+    return out
+
+
+# ---- Kaldi serialisation ----------------------------------------------------------------------
+def _token(text: str) -> bytes:
+    return text.encode() + b" "
+
+
+def _int32(value: int) -> bytes:
+    return b"\x04" + struct.pack("<i", value)
+
+
+def _uint32(value: int) -> bytes:
+    return b"\xfc" + struct.pack("<I", value)
+
+
+def _binary_map(node: Optional[EventMap], out: List[bytes]) -> None:
+    if node is None:
+        out.append(_token("NULL"))
+    elif isinstance(node, Leaf):
+        out += [_token("CE"), _int32(node.answer)]
+    elif isinstance(node, Split):
+        values = list(node.yes_set)
+        out += [_token("SE"), _int32(node.key),
+                b"\x04" + struct.pack("<i", len(values)) + struct.pack(f"<{len(values)}i", *values),
+                _token("{")]
+        _binary_map(node.yes, out)
+        _binary_map(node.no, out)
+        out.append(_token("}"))
+    else:
+        out += [_token("TE"), _int32(node.key), _uint32(len(node.table)), _token("(")]
+        for child in node.table:
+            _binary_map(child, out)
+        out.append(_token(")"))
+
+
+def _text_map(node: Optional[EventMap], out: List[str]) -> None:
+    if node is None:
+        out.append("NULL ")
+    elif isinstance(node, Leaf):
+        out.append(f"CE {node.answer} ")
+    elif isinstance(node, Split):
+        out.append(f"SE {node.key} [ {''.join(f'{v} ' for v in node.yes_set)}]\n{{ ")
+        _text_map(node.yes, out)
+        _text_map(node.no, out)
+        out.append("} \n")
+    else:
+        out.append(f"TE {node.key} {len(node.table)} ( ")
+        for child in node.table:
+            _text_map(child, out)
+        out.append(") \n")
+
+
+class _Reader:
+    """Kaldi's token/basic-type reader over the bytes of a tree, binary or text."""
+
+    def __init__(self, data: bytes, binary: bool, source: str):
+        self.data, self.binary, self.source, self.pos = data, binary, source, 0
+
+    def fail(self, what: str) -> AsrktError:
+        return AsrktError(f"{self.source}: not a valid Kaldi tree ({what} at byte {self.pos})")
+
+    def _skip_space(self) -> None:
+        while self.pos < len(self.data) and self.data[self.pos:self.pos + 1].isspace():
+            self.pos += 1
+
+    def token(self) -> str:
+        if not self.binary:
+            self._skip_space()
+        end = self.pos
+        while end < len(self.data) and not self.data[end:end + 1].isspace():
+            end += 1
+        if end == self.pos or (self.binary and end >= len(self.data)):
+            raise self.fail("truncated: expected a token")
+        text = self.data[self.pos:end].decode("latin-1")
+        self.pos = end + 1 if self.binary else end
+        return text
+
+    def expect(self, token: str) -> None:
+        got = self.token()
+        if got != token:
+            raise self.fail(f"expected '{token}', found '{got[:20]}'")
+
+    def peek(self) -> str:
+        if not self.binary:
+            self._skip_space()
+        if self.pos >= len(self.data):
+            raise self.fail("truncated")
+        return chr(self.data[self.pos])
+
+    def integer(self, signed: bool = True) -> int:
+        if not self.binary:
+            text = self.token()
+            try:
+                return int(text)
+            except ValueError:
+                raise self.fail(f"expected an integer, found '{text[:20]}'") from None
+        if self.pos + 5 > len(self.data):
+            raise self.fail("truncated integer")
+        size = self.data[self.pos]
+        if size != (4 if signed else 0xFC):
+            raise self.fail("integer of unexpected size")
+        value = struct.unpack_from("<i" if signed else "<I", self.data, self.pos + 1)[0]
+        self.pos += 5
+        return value
+
+    def int_vector(self) -> Tuple[int, ...]:
+        if not self.binary:
+            self.expect("[")
+            values = []
+            while self.peek() != "]":
+                values.append(self.integer())
+            self.expect("]")
+            return tuple(values)
+        if self.pos + 5 > len(self.data) or self.data[self.pos] != 4:
+            raise self.fail("truncated or malformed integer vector")
+        count = struct.unpack_from("<i", self.data, self.pos + 1)[0]
+        self.pos += 5
+        if count < 0 or self.pos + 4 * count > len(self.data):
+            raise self.fail("truncated integer vector")
+        values = struct.unpack_from(f"<{count}i", self.data, self.pos)
+        self.pos += 4 * count
+        return tuple(values)
+
+    def event_map(self, depth: int = 0) -> Optional[EventMap]:
+        if depth > 10000:
+            raise self.fail("event map nested too deeply")
+        kind = self.token()
+        if kind == "NULL":
+            return None
+        if kind == "CE":
+            return Leaf(self.integer())
+        if kind == "SE":
+            key = self.integer()
+            yes_set = self.int_vector()
+            self.expect("{")
+            yes, no = self.event_map(depth + 1), self.event_map(depth + 1)
+            self.expect("}")
+            if yes is None or no is None:
+                raise self.fail("NULL branch of a split")
+            if list(yes_set) != sorted(set(yes_set)):
+                raise self.fail("split values not sorted and unique")
+            return Split(key, yes_set, yes, no)
+        if kind == "TE":
+            key = self.integer()
+            size = self.integer(signed=False)
+            if size > len(self.data):
+                raise self.fail("table larger than the file")
+            self.expect("(")
+            table = tuple(self.event_map(depth + 1) for _ in range(size))
+            self.expect(")")
+            return Table(key, table)
+        raise self.fail(f"unexpected token '{kind[:20]}'")
+
+
+# ---- the tree ---------------------------------------------------------------------------------
+@dataclass
+class Tree:
+    """A context-dependency tree: window width N, central position P and the map to pdfs.
+
+    Attributes:
+        context_width: N.
+        central_position: P.
+        root: the event map (answers are pdf-ids).
+        summary: numbers from building (objective improvements, leaves), for logs.
+    """
+
+    context_width: int
+    central_position: int
+    root: EventMap
+    summary: Dict[str, float] = field(default_factory=dict)
+
+    @property
+    def num_pdfs(self) -> int:
+        return max(leaves(self.root)) + 1
+
+    def compute(self, phones: Sequence[int], pdf_class: int) -> Optional[int]:
+        """The pdf of a phone in context (as ContextDependency::Compute).
+
+        Args:
+            phones: the N phones of the window (0: none).
+            pdf_class: the HMM state's pdf-class.
+        """
+        if len(phones) != self.context_width:
+            raise AsrktError(f"context of {len(phones)} phones for a tree of context width "
+                             f"{self.context_width}")
+        event = {j: int(p) for j, p in enumerate(phones)}
+        event[PDF_CLASS] = int(pdf_class)
+        return map_event(self.root, event)
+
+    def to_bytes(self) -> bytes:
+        """Kaldi's binary ContextDependency (no file header): what the wheel pickles."""
+        out = [_token("ContextDependency"), _int32(self.context_width),
+               _int32(self.central_position), _token("ToPdf")]
+        _binary_map(self.root, out)
+        out.append(_token("EndContextDependency"))
+        return b"".join(out)
+
+    def to_text(self) -> str:
+        """Kaldi's text ContextDependency (as ``copy-tree --binary=false``)."""
+        out = [f"ContextDependency {self.context_width} {self.central_position} ToPdf "]
+        _text_map(self.root, out)
+        out.append("EndContextDependency ")
+        return "".join(out)
+
+    def context_dependency(self):
+        """The tree as a ``kaldi_hmm_gmm.ContextDependency``."""
+        data = self.to_bytes()
+        cd = khg.ContextDependency.__new__(khg.ContextDependency)
+        cd.__setstate__(([b - 256 if b > 127 else b for b in data],))
+        return cd
+
+    def write(self, path: PathLike, binary: bool = True) -> None:
+        """Write Kaldi's ``tree`` file atomically (binary: ``\\0B`` header + bytes).
+
+        Args:
+            path: output file.
+            binary: binary (Kaldi's default) or text.
+        """
+        with atomic_output(path) as tmp:
+            if binary:
+                tmp.write_bytes(b"\x00B" + self.to_bytes())
+            else:
+                tmp.write_text(self.to_text())
+
+    @classmethod
+    def from_bytes(cls, data: bytes, source: str = "tree") -> Tree:
+        """Parse a Kaldi ContextDependency, binary (with or without ``\\0B``) or text.
+
+        Args:
+            data: the file's bytes.
+            source: name for error messages.
+        """
+        binary = data.startswith(b"\x00B")
+        if binary:
+            data = data[2:]
+        elif data.lstrip().startswith(b"ContextDependency \x04"):
+            binary = True
+        reader = _Reader(data, binary, source)
+        reader.expect("ContextDependency")
+        n, p = reader.integer(), reader.integer()
+        if not 0 <= p < n or n > 100:
+            raise reader.fail(f"context width {n} / central position {p}")
+        reader.expect("ToPdf")
+        root = reader.event_map()
+        if root is None:
+            raise reader.fail("empty event map")
+        reader.expect("EndContextDependency")
+        return cls(n, p, root)
+
+    @classmethod
+    def read(cls, path: PathLike) -> Tree:
+        """Read Kaldi's ``tree`` file (binary or text).
+
+        Args:
+            path: the file.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise AsrktError(f"{path}: tree file does not exist")
+        return cls.from_bytes(path.read_bytes(), str(path))
+
+    def check(self, phone2num_pdf_classes: Sequence[int], source: str = "tree") -> None:
+        """Refuse a tree that leaves a phone context of the topology without a pdf, or whose
+        pdfs are not 0..n-1 without gaps. One error line naming the first gap.
+
+        Args:
+            phone2num_pdf_classes: pdf-classes per phone id (0 for ids that are no phone),
+                e.g. ``HmmTopology.get_phone_to_num_pdf_classes()``.
+            source: name for error messages.
+        """
+        phones = [p for p, n in enumerate(phone2num_pdf_classes) if p > 0 and n > 0]
+        context = frozenset([0] + phones)
+        reached = set()
+
+        def visit(node: Optional[EventMap], domain: Dict[int, FrozenSet[int]], what: str) -> None:
+            if isinstance(node, Leaf):
+                reached.add(node.answer)
+                return
+            if node is None:
+                raise AsrktError(f"{source}: {what} has no pdf")
+            if node.key not in domain:
+                raise AsrktError(f"{source}: the tree asks about key {node.key}, outside the "
+                                 f"context window of width {self.context_width}")
+            values = domain[node.key]
+            if isinstance(node, Split):
+                for part, child in ((values & frozenset(node.yes_set), node.yes),
+                                    (values - frozenset(node.yes_set), node.no)):
+                    if part:
+                        visit(child, {**domain, node.key: part}, what)
+                return
+            for value in sorted(values):
+                child = node.table[value] if value < len(node.table) else None
+                visit(child, {**domain, node.key: frozenset([value])},
+                      f"{what} with {_key_name(node.key, self.central_position)} = {value}")
+
+        for phone in phones:
+            for pdf_class in range(phone2num_pdf_classes[phone]):
+                domain = {j: context for j in range(self.context_width)}
+                domain[self.central_position] = frozenset([phone])
+                domain[PDF_CLASS] = frozenset([pdf_class])
+                visit(self.root, domain, f"phone {phone} pdf-class {pdf_class}")
+        if not reached:
+            raise AsrktError(f"{source}: the tree maps no phone of the topology")
+        missing = sorted(set(range(max(reached) + 1)) - reached)
+        if missing:
+            raise AsrktError(f"{source}: pdf {missing[0]} is not reached by any phone context "
+                             f"({len(missing)} of {max(reached) + 1} pdfs unreachable)")
+
+
+def _key_name(key: int, central: int) -> str:
+    if key == PDF_CLASS:
+        return "pdf-class"
+    return "central phone" if key == central else f"context position {key}"
+
+
+# ---- questions and roots ----------------------------------------------------------------------
+@dataclass
+class Questions:
+    """Questions per key (Kaldi's compiled questions.qst without refinement).
+
+    Attributes:
+        phone: phone sets asked about every context position, sorted and unique.
+        pdf_class: pdf-class sets asked about the HMM position ([0], [0 1], ...).
+    """
+
+    phone: List[Tuple[int, ...]]
+    pdf_class: List[Tuple[int, ...]]
+
+    def for_key(self, key: int) -> List[Tuple[int, ...]]:
+        return self.pdf_class if key == PDF_CLASS else self.phone
+
+
+def compile_questions(phone_questions: Sequence[Sequence[int]], max_num_pdf_classes: int,
+                      source: str = "questions") -> Questions:
+    """Kaldi's compile-questions: sort each question, drop repeated questions, add the
+    pdf-class questions [0], [0 1], ..., [0 .. max-2].
+
+    Args:
+        phone_questions: phone sets (cluster-phones output plus extra questions).
+        max_num_pdf_classes: most pdf-classes of any phone in the topology.
+        source: name for error messages.
+    """
+    sets = []
+    for i, q in enumerate(phone_questions):
+        q = sorted(int(p) for p in q)
+        if len(set(q)) != len(q):
+            raise AsrktError(f"{source}: question {i + 1} repeats a phone")
+        if not q or q[0] <= 0:
+            raise AsrktError(f"{source}: question {i + 1} is empty or has a phone id <= 0")
+        sets.append(tuple(q))
+    pdf_class = [tuple(range(i + 1)) for i in range(max_num_pdf_classes - 1)]
+    return Questions(sorted(set(sets)), pdf_class)
+
+
+def read_int_sets(path: PathLike, what: str = "phone sets") -> List[List[int]]:
+    """Integer sets, one a line (phones/sets.int, extra_questions.int, questions.int).
+
+    Args:
+        path: the file (missing: an error).
+        what: what the lines are, for messages.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AsrktError(f"{path}: file of {what} does not exist")
+    sets = []
+    for lineno, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            sets.append([int(x) for x in line.split()])
+        except ValueError:
+            raise AsrktError(f"{where(path, lineno)}: expected integers ({what})") from None
+    return sets
+
+
+@dataclass
+class Root:
+    """One line of roots.int: phones sharing a tree root."""
+
+    phones: Tuple[int, ...]
+    shared: bool = True
+    split: bool = True
+
+
+def read_roots(path: PathLike) -> List[Root]:
+    """Read phones/roots.int (``shared|not-shared split|not-split <phone ids>``).
+
+    Args:
+        path: the roots file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AsrktError(f"{path}: roots file does not exist (make the lang dir with "
+                         f"'asrkt prepare-lang')")
+    roots = []
+    for lineno, line in enumerate(path.read_text().splitlines(), 1):
+        fields = line.split()
+        if not fields:
+            continue
+        if (len(fields) < 3 or fields[0] not in ("shared", "not-shared")
+                or fields[1] not in ("split", "not-split")):
+            raise AsrktError(f"{where(path, lineno)}: expected 'shared|not-shared "
+                             f"split|not-split <phone ids>'")
+        try:
+            phones = sorted(int(x) for x in fields[2:])
+        except ValueError:
+            raise AsrktError(f"{where(path, lineno)}: phone ids must be integers") from None
+        if len(set(phones)) != len(phones) or phones[0] <= 0:
+            raise AsrktError(f"{where(path, lineno)}: repeated or non-positive phone ids")
+        roots.append(Root(tuple(phones), fields[0] == "shared", fields[1] == "split"))
+    if not roots:
+        raise AsrktError(f"{path}: empty roots file")
+    return roots
+
+
+def _check_roots(roots: Sequence[Root]) -> None:
+    seen: Dict[int, int] = {}
+    for i, root in enumerate(roots):
+        if root.split and not root.shared:
+            raise AsrktError(f"root {i + 1}: a not-shared root cannot be split (as in Kaldi)")
+        for phone in root.phones:
+            if phone in seen:
+                raise AsrktError(f"phone {phone} is in roots {seen[phone] + 1} and {i + 1}")
+            seen[phone] = i
+
+
+# ---- 2-means phone clustering (cluster-phones) ------------------------------------------------
+def _kmeans2(points: np.ndarray, var_floor: float, tries: int, rng: np.random.Generator,
+             num_iters: int = 20, refine_iters: int = 100) -> Tuple[float, np.ndarray]:
+    """Kaldi's ClusterKMeans with two clusters: cyclic initial assignment over a random
+    coprime stride, then moving single points while that improves the objective.
+
+    Returns (objective improvement over one cluster, assignment 0/1 per point)."""
+    n = len(points)
+    total = gauss_objf(points.sum(axis=0), var_floor)
+    best_gain, best_assign = None, None
+    for _ in range(tries):
+        skip = 1 if n == 1 else int(rng.integers(1, n))
+        while np.gcd(skip, n) != 1:
+            skip = skip % (n - 1) + 1
+        assign = np.zeros(n, dtype=np.int64)
+        i = 0
+        for count in range(n):
+            assign[i] = count % 2
+            i = (i + skip) % n
+        sums = np.stack([points[assign == c].sum(axis=0) for c in (0, 1)])
+        for _ in range(num_iters):
+            moved = False
+            for _ in range(refine_iters):
+                changed = False
+                for p in range(n):
+                    own = assign[p]
+                    other = 1 - own
+                    before = gauss_objf(sums, var_floor).sum()
+                    after = (gauss_objf(sums[own] - points[p], var_floor)
+                             + gauss_objf(sums[other] + points[p], var_floor))
+                    if after > before + 1e-9 * abs(before):
+                        sums[own] -= points[p]
+                        sums[other] += points[p]
+                        assign[p] = other
+                        changed = moved = True
+                if not changed:
+                    break
+            if not moved:
+                break
+        gain = float(gauss_objf(sums, var_floor).sum() - total)
+        if best_gain is None or gain > best_gain:
+            best_gain, best_assign = gain, assign.copy()
+    return best_gain, best_assign
+
+
+def cluster_phones(stats: TreeStats, phone_sets: Sequence[Sequence[int]],
+                   pdf_classes: Sequence[int] = (1,), tries: int = 10,
+                   seed: int = 0) -> List[List[int]]:
+    """Kaldi's cluster-phones (AutomaticallyObtainQuestions): questions from the data.
+
+    The statistics of ``pdf_classes`` are pooled per phone set, the sets are split top-down by
+    2-means (best of ``tries`` random starts) until every cluster is one set or no split gains,
+    and every cluster of that hierarchy (all phones included) and every input set is a
+    question, sorted and unique.
+
+    Args:
+        stats: tree statistics.
+        phone_sets: phone sets (phones/sets.int); each set is never split.
+        pdf_classes: pdf-classes whose statistics are used (Kaldi: 1, the central state).
+        tries: random restarts per 2-means split (Kaldi: 10).
+        seed: seed of the random starts.
+    """
+    sets = [sorted(int(p) for p in s) for s in phone_sets]
+    flat = [p for s in sets for p in s]
+    if not sets or any(not s for s in sets):
+        raise AsrktError("cluster-phones: empty phone set")
+    if len(set(flat)) != len(flat):
+        raise AsrktError("cluster-phones: a phone is in more than one phone set")
+    central = stats.events[:, 1 + stats.central_position]
+    keep = np.isin(stats.events[:, 0], list(pdf_classes))
+    stacked = stats.stacked()
+    points = np.zeros((len(sets), stacked.shape[1]))
+    for i, s in enumerate(sets):
+        points[i] = stacked[keep & np.isin(central, s)].sum(axis=0)
+        if points[i, 0] == 0:
+            logger.warning("cluster-phones: no statistics for phone set %s", " ".join(map(str, s)))
+    rng = np.random.default_rng(seed)
+    clusters: List[List[int]] = []
+    pending = [list(range(len(sets)))]
+    while pending:
+        members = pending.pop()
+        clusters.append(sorted(p for m in members for p in sets[m]))
+        if len(members) <= 1:
+            continue
+        gain, assign = _kmeans2(points[members], stats.var_floor, tries, rng)
+        if gain > 0 and 0 < assign.sum() < len(members):
+            pending += [[m for m, a in zip(members, assign) if a == c] for c in (0, 1)]
+    return sorted({tuple(c) for c in clusters + sets})
+
+
+# ---- building ---------------------------------------------------------------------------------
+class _Counter:
+    def __init__(self, start: int = 0):
+        self.value = start
+
+    def next(self) -> int:
+        self.value += 1
+        return self.value - 1
+
+
+def _stub_map(central: int, roots: Sequence[Root], phone2num_pdf_classes: Sequence[int],
+              counter: _Counter) -> EventMap:
+    """Kaldi's GetStubMap: halves of the root list split on the central phone; a shared root is
+    one leaf, a not-shared root a table of leaves over its pdf-classes."""
+    if len(roots) == 1:
+        root = roots[0]
+        if root.shared:
+            return Leaf(counter.next())
+        lengths = []
+        for phone in root.phones:
+            if phone >= len(phone2num_pdf_classes) or phone2num_pdf_classes[phone] <= 0:
+                raise AsrktError(f"phone {phone} of the roots is not in the topology")
+            lengths.append(phone2num_pdf_classes[phone])
+        return Table(PDF_CLASS, tuple(Leaf(counter.next()) for _ in range(max(lengths))))
+    half = len(roots) // 2
+    first = _stub_map(central, roots[:half], phone2num_pdf_classes, counter)
+    second = _stub_map(central, roots[half:], phone2num_pdf_classes, counter)
+    yes_set = tuple(sorted(p for r in roots[:half] for p in r.phones))
+    return Split(central, yes_set, first, second)
+
+
+class _Splitter:
+    """Kaldi's DecisionTreeSplitter: a leaf with its statistics and best split, or a split."""
+
+    def __init__(self, builder: _Builder, leaf: int, rows: np.ndarray):
+        self.b, self.leaf, self.rows = builder, leaf, rows
+        self.yes: Optional[_Splitter] = None
+        self.no: Optional[_Splitter] = None
+        self.key, self.yes_set, self.best = 0, (), 0.0
+        self._find_best_split()
+
+    def _find_best_split(self) -> None:
+        b, rows = self.b, self.rows
+        if len(rows) <= 1:
+            return
+        total = None
+        for key in b.keys:
+            values = b.events[rows, key + 1]
+            if key != PDF_CLASS and np.any(values == ABSENT):
+                continue  # key not defined for every event (ci-phones): not askable
+            questions = b.matrices[key]
+            if questions is None:
+                continue
+            order = np.argsort(values, kind="stable")
+            present, starts = np.unique(values[order], return_index=True)
+            per_value = np.add.reduceat(b.stacked[rows[order]], starts, axis=0)
+            if total is None:
+                total = float(gauss_objf(per_value.sum(axis=0), b.var_floor))
+            inside = np.zeros((questions.shape[0], len(present)), dtype=bool)
+            ok = present < questions.shape[1]
+            inside[:, ok] = questions[:, present[ok]]
+            n_yes = inside.sum(axis=1)
+            yes = inside.astype(np.float64) @ per_value
+            no = (~inside).astype(np.float64) @ per_value
+            gain = gauss_objf(yes, b.var_floor) + gauss_objf(no, b.var_floor) - total
+            gain[(n_yes == 0) | (n_yes == len(present))] = 0.0
+            best = int(np.argmax(gain))
+            if gain[best] > self.best:
+                self.best = float(gain[best])
+                self.key = key
+                self.yes_set = b.questions.for_key(key)[best]
+
+    def split(self, counter: _Counter) -> None:
+        if self.yes is None:
+            values = self.b.events[self.rows, self.key + 1]
+            inside = np.isin(values, self.yes_set)
+            self.yes = _Splitter(self.b, self.leaf, self.rows[inside])
+            self.no = _Splitter(self.b, counter.next(), self.rows[~inside])
+            self.rows = self.rows[:0]
+        else:
+            (self.yes if self.yes.best >= self.no.best else self.no).split(counter)
+        self.best = max(self.yes.best, self.no.best)
+
+    def event_map(self) -> EventMap:
+        if self.yes is None:
+            return Leaf(self.leaf)
+        return Split(self.key, self.yes_set, self.yes.event_map(), self.no.event_map())
+
+
+class _Builder:
+    def __init__(self, stats: TreeStats, questions: Questions):
+        self.events, self.stacked, self.var_floor = stats.events, stats.stacked(), stats.var_floor
+        self.questions = questions
+        self.keys = [PDF_CLASS] + list(range(stats.context_width))
+        asked = [max(q) for q in questions.phone + questions.pdf_class if q]
+        width = int(max([stats.events.max()] + asked)) + 1
+        self.matrices: Dict[int, Optional[np.ndarray]] = {}
+        for key in self.keys:
+            sets = questions.for_key(key)
+            if not sets:
+                self.matrices[key] = None
+                continue
+            m = np.zeros((len(sets), width), dtype=bool)
+            for i, q in enumerate(sets):
+                m[i, list(q)] = True
+            self.matrices[key] = m
+
+
+def _bottom_up(points: np.ndarray, thresh: float, var_floor: float) -> np.ndarray:
+    """Kaldi's ClusterBottomUp: merge the pair of clusters whose merge costs least while it
+    costs at most ``thresh``; returns the cluster (0..k-1, in index order) of each point."""
+    n = len(points)
+    sums = points.copy()
+    objf = gauss_objf(sums, var_floor)
+    dist = np.full((n, n), np.inf)
+    heap: List[Tuple[float, int, int]] = []
+    for i in range(1, n):
+        d = objf[i] + objf[:i] - gauss_objf(sums[i] + sums[:i], var_floor)
+        dist[i, :i] = d
+        heap += [(float(d[j]), i, j) for j in range(i) if d[j] <= thresh]
+    heapq.heapify(heap)
+    alive = np.ones(n, dtype=bool)
+    parent = np.arange(n)
+    while heap:
+        d, i, j = heapq.heappop(heap)
+        if not (alive[i] and alive[j]) or abs(dist[i, j] - d) > 1e-5 * abs(d):
+            continue
+        sums[i] += sums[j]
+        objf[i] = gauss_objf(sums[i], var_floor)
+        alive[j] = False
+        parent[j] = i
+        others = np.flatnonzero(alive)
+        others = others[others != i]
+        new = objf[i] + objf[others] - gauss_objf(sums[i] + sums[others], var_floor)
+        for k, dk in zip(others.tolist(), new.tolist()):
+            a, c = (i, k) if k < i else (k, i)
+            dist[a, c] = dk
+            if dk < thresh:
+                heapq.heappush(heap, (dk, a, c))
+    root = np.arange(n)
+    for p in range(n):
+        r = p
+        while parent[r] != r:
+            r = parent[r]
+        root[p] = r
+    rank = np.cumsum(alive) - 1
+    return rank[root]
+
+
+def _renumber(node: EventMap) -> Tuple[EventMap, int]:
+    """Kaldi's RenumberEventMap: answers to 0..n-1 in increasing order."""
+    old = sorted(set(leaves(node)))
+    return map_leaves(node, {a: Leaf(i) for i, a in enumerate(old)}), len(old)
+
+
+def _objf_given_map(node: EventMap, stats: TreeStats, stacked: np.ndarray) -> float:
+    answers = map_rows(node, stats.events)
+    summed = np.zeros((answers.max() + 1, stacked.shape[1]))
+    np.add.at(summed, answers, stacked)
+    return float(np.sum(gauss_objf(summed, stats.var_floor)))
+
+
+def build_tree(stats: TreeStats, questions: Questions, roots: Sequence[Root],
+               phone2num_pdf_classes: Sequence[int],
+               config: Optional[TreeConfig] = None) -> Tree:
+    """Kaldi's build-tree: stub map from the roots, greedy splitting, leaf clustering.
+
+    Args:
+        stats: tree statistics (:func:`asrkt.hmm.tree_stats.accumulate_tree_stats`).
+        questions: :func:`compile_questions` output.
+        roots: :func:`read_roots` output (one root per phone set).
+        phone2num_pdf_classes: pdf-classes per phone id (``topo.get_phone_to_num_pdf_classes()``).
+        config: num_leaves, thresh, cluster_thresh (Kaldi's defaults when None).
+
+    Returns:
+        The tree, checked to cover every phone context of the topology.
+    """
+    config = config or TreeConfig()
+    config.validate()
+    if stats.num_events == 0:
+        raise AsrktError("no tree statistics to build a tree from")
+    _check_roots(roots)
+    p = stats.central_position
+    counter = _Counter()
+    stub = _stub_map(p, roots, phone2num_pdf_classes, counter)
+    num_stub = counter.value
+    central = stats.events[:, 1 + p]
+    in_roots = np.isin(central, [ph for r in roots for ph in r.phones])
+    if not in_roots.all():
+        raise AsrktError(f"phone {int(central[~in_roots][0])} has statistics but is not in the "
+                         f"roots file")
+    stub_leaf = map_rows(stub, stats.events)
+    unsplit = [ph for r in roots if not r.split for ph in r.phones]
+    splittable = ~np.isin(central, unsplit)
+    builder = _Builder(stats, questions)
+    splitters = [_Splitter(builder, leaf, np.flatnonzero((stub_leaf == leaf) & splittable))
+                 for leaf in range(num_stub)]
+    heap = [(-s.best, -i) for i, s in enumerate(splitters)]
+    heapq.heapify(heap)
+    smallest, improvement, splits = 1.0e20, 0.0, 0
+    while (-heap[0][0] > config.thresh
+           and (config.num_leaves <= 0 or counter.value < config.num_leaves)):
+        gain, i = -heap[0][0], -heap[0][1]
+        smallest = min(smallest, gain)
+        improvement += gain
+        splitters[i].split(counter)
+        heapq.heapreplace(heap, (-splitters[i].best, -i))
+        splits += 1
+    split_tree = map_leaves(stub, {i: s.event_map() for i, s in enumerate(splitters)})
+    stacked = stats.stacked()
+    normalizer = float(stats.counts.sum())
+    summary = {"stub_leaves": num_stub, "splits": splits, "leaves_after_split": counter.value,
+               "split_gain_per_frame": improvement / normalizer, "frames": normalizer}
+    cluster_thresh = smallest if config.cluster_thresh < 0 else config.cluster_thresh
+    tree = split_tree
+    if cluster_thresh != 0.0:
+        before = _objf_given_map(split_tree, stats, stacked)
+        leaf_of = map_rows(split_tree, stats.events)
+        mapping: Dict[int, EventMap] = {}
+        removed = 0
+        for group in range(num_stub):
+            rows = np.flatnonzero(stub_leaf == group)
+            if len(rows) == 0:
+                continue
+            present = np.unique(leaf_of[rows])
+            points = np.stack([stacked[rows[leaf_of[rows] == leaf]].sum(axis=0)
+                               for leaf in present])
+            assign = _bottom_up(points, cluster_thresh, stats.var_floor)
+            removed += len(present) - (int(assign.max()) + 1)
+            for k, leaf in enumerate(present.tolist()):
+                mapping[leaf] = Leaf(int(present[assign[k]]))
+        tree, _ = _renumber(map_leaves(split_tree, mapping))
+        after = _objf_given_map(tree, stats, stacked)
+        summary.update(cluster_thresh=cluster_thresh, leaves_merged=removed,
+                       cluster_change_per_frame=(after - before) / normalizer)
+    result = Tree(stats.context_width, p, tree, summary)
+    summary["leaves"] = result.num_pdfs
+    result.check(phone2num_pdf_classes, "built tree")
+    logger.info("build-tree: %d splits (%.4f per frame over %.0f frames), %d leaves after "
+                "clustering", splits, summary["split_gain_per_frame"], normalizer,
+                summary["leaves"])
+    return result

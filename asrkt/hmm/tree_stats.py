@@ -1,0 +1,373 @@
+"""Decision-tree statistics from alignments: Kaldi's acc-tree-stats, in numpy.
+
+Every frame of an alignment adds its feature vector to the Gaussian statistics (count,
+sum x, sum x^2) of its *event*: the phones of the context window around the frame's phone
+(width N, central position P; phone 0 beyond the utterance edges) and the frame's pdf-class
+(Kaldi's key ``kPdfClass`` = -1). For a context-independent phone (``--ci-phones``: the
+silence phones) the event holds only the central phone and the pdf-class, as Kaldi's
+AccumulateTreeStats does: the other context keys are left out, so no question can ever ask
+about them. In :class:`TreeStats` an absent key is stored as -1.
+
+Alignments are split into phones as Kaldi's SplitToPhones does (a phone ends at its transition
+into the final state, plus the self-loops that follow it in a reordered alignment); an
+alignment that does not split cleanly is skipped with a warning, as in Kaldi.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from asrkt.errors import AsrktError
+from asrkt.utils.fileio import atomic_output
+
+PathLike = Union[str, Path]
+logger = logging.getLogger("asrkt.tree_stats")
+LOG_2PI = float(np.log(2.0 * np.pi))
+ABSENT = -1  # value stored for a context key that is not part of an event (ci-phones)
+
+
+@dataclass
+class TransitionInfo:
+    """Per-transition-id facts of a TransitionModel that the bindings do not expose directly.
+
+    Arrays are indexed by transition-id (index 0 unused): ``phone``, ``hmm_state``,
+    ``pdf_class``, ``state`` (transition state), ``self_loop``, ``final`` (transition into
+    the final state); ``initial_emitting[phone]``: the phone's HMM state 0 emits.
+    """
+
+    phone: np.ndarray
+    hmm_state: np.ndarray
+    pdf_class: np.ndarray
+    state: np.ndarray
+    self_loop: np.ndarray
+    final: np.ndarray
+    initial_emitting: np.ndarray
+
+    @property
+    def num_transition_ids(self) -> int:
+        return len(self.phone) - 1
+
+    @classmethod
+    def from_model(cls, tm, topo) -> TransitionInfo:
+        """Read the tables from a khg.TransitionModel and its khg.HmmTopology.
+
+        Args:
+            tm: the transition model the alignments were made with.
+            topo: its topology.
+        """
+        n = tm.num_transition_ids
+        state = np.asarray(tm.id2state, dtype=np.int64)
+        tuples = _transition_tuples(str(tm))
+        if len(tuples) != tm.num_transition_states:
+            raise AsrktError(f"transition model lists {len(tuples)} transition states, "
+                             f"expected {tm.num_transition_states}")
+        entries: Dict[int, list] = {}
+        phone = np.zeros(n + 1, dtype=np.int64)
+        hmm_states = np.zeros(n + 1, dtype=np.int64)
+        pdf_class = np.zeros(n + 1, dtype=np.int64)
+        self_loop = np.zeros(n + 1, dtype=bool)
+        final = np.zeros(n + 1, dtype=bool)
+        for tid in range(1, n + 1):
+            ph, hmm_state = tuples[state[tid] - 1]
+            if ph not in entries:
+                entries[ph] = topo.topology_for_phone(ph)
+            hmm = entries[ph][hmm_state]
+            self_loop[tid] = tm.is_self_loop(tid)
+            final[tid] = tm.is_final(tid)
+            phone[tid] = ph
+            hmm_states[tid] = hmm_state
+            pdf_class[tid] = hmm.self_loop_pdf_class if self_loop[tid] else hmm.forward_pdf_class
+        initial = np.zeros(int(phone.max()) + 1, dtype=bool)
+        for ph, entry in entries.items():
+            initial[ph] = entry[0].forward_pdf_class != -1  # kNoPdf: a non-emitting start
+        return cls(phone, hmm_states, pdf_class, state, self_loop, final, initial)
+
+
+def _transition_tuples(text: str) -> List[Tuple[int, int]]:
+    """(phone, hmm-state) of every transition state from a TransitionModel's text form."""
+    match = re.search(r"<(Triples|Tuples)>\s*(\d+)\s(.*?)</\1>", text, re.S)
+    if match is None:
+        raise AsrktError("cannot read the transition states of the transition model")
+    width = 3 if match.group(1) == "Triples" else 4
+    numbers = [int(x) for x in match.group(3).split()]
+    count = int(match.group(2))
+    if len(numbers) != count * width:
+        raise AsrktError("transition model: malformed transition-state table")
+    return [(numbers[i], numbers[i + 1]) for i in range(0, len(numbers), width)]
+
+
+def split_to_phones(info: TransitionInfo, tids: np.ndarray) -> Optional[List[Tuple[int, int]]]:
+    """Phone segments [start, end) of an alignment, as Kaldi's SplitToPhones; None when bad.
+
+    Args:
+        info: transition tables of the model.
+        tids: transition-ids, one per frame.
+    """
+    n = len(tids)
+    if n == 0:
+        return []
+    state, loop = info.state[tids], info.self_loop[tids]
+    reordered = _is_reordered(state, loop)
+    ends, ok, i = [], True, 0
+    while i < n:
+        if info.final[tids[i]]:
+            if reordered:
+                while i + 1 < n and loop[i + 1]:
+                    if state[i + 1] != state[i]:
+                        return None
+                    i += 1
+            ends.append(i + 1)
+        elif i + 1 == n:
+            ok = False
+            ends.append(n)
+        elif state[i] != state[i + 1] and info.phone[tids[i]] != info.phone[tids[i + 1]]:
+            ok = False
+            ends.append(i + 1)
+        i += 1
+    segments, start = [], 0
+    for end in ends:
+        segments.append((start, end))
+        start = end
+    # Kaldi's check: a phone whose first HMM state emits starts in that state.
+    for a, _ in segments:
+        first = tids[a]
+        if info.initial_emitting[info.phone[first]] and info.hmm_state[first] != 0:
+            ok = False
+    return segments if ok else None
+
+
+def _is_reordered(state: np.ndarray, loop: np.ndarray) -> bool:
+    """Kaldi's IsReordered: at the first change of transition state next to a self-loop,
+    a self-loop before the change means reordered (self-loops after the forward transition)."""
+    for i in np.flatnonzero(state[:-1] != state[1:]):
+        if loop[i]:
+            return True
+        if loop[i + 1]:
+            return False
+    if loop[0]:
+        return False
+    return bool(loop[-1])
+
+
+@dataclass
+class TreeStats:
+    """Summed Gaussian statistics per event (Kaldi's BuildTreeStatsType of GaussClusterable).
+
+    Attributes:
+        events: int64 [E, 1 + N]: column 0 the pdf-class, column 1 + j the phone at context
+            position j (0: outside the utterance; -1: key absent, ci-phone contexts).
+        counts: float64 [E] frame counts.
+        sum_x: float64 [E, D] sums of the features.
+        sum_x2: float64 [E, D] sums of their squares.
+        context_width: N.
+        central_position: P.
+        var_floor: variance floor of the Gaussian objective (acc-tree-stats --var-floor).
+    """
+
+    events: np.ndarray
+    counts: np.ndarray
+    sum_x: np.ndarray
+    sum_x2: np.ndarray
+    context_width: int = 3
+    central_position: int = 1
+    var_floor: float = 0.01
+
+    @property
+    def dim(self) -> int:
+        return int(self.sum_x.shape[1])
+
+    @property
+    def num_events(self) -> int:
+        return int(len(self.counts))
+
+    def stacked(self) -> np.ndarray:
+        """[E, 1 + 2D]: count, sum x, sum x^2 side by side (the form the tree code sums)."""
+        return np.concatenate([self.counts[:, None], self.sum_x, self.sum_x2], axis=1)
+
+    def event(self, i: int) -> List[Tuple[int, int]]:
+        """Event ``i`` as Kaldi's sorted (key, value) pairs (kPdfClass = -1 first)."""
+        row = self.events[i]
+        pairs = [(-1, int(row[0]))]
+        pairs += [(j, int(v)) for j, v in enumerate(row[1:]) if v != ABSENT]
+        return pairs
+
+    def objf(self) -> float:
+        """Sum of the events' Gaussian log-likelihoods (Kaldi's SumObjf)."""
+        return float(np.sum(gauss_objf(self.stacked(), self.var_floor)))
+
+    def save(self, path: PathLike) -> None:
+        """Write the statistics as .npz (atomically).
+
+        Args:
+            path: output file.
+        """
+        arrays = dict(events=self.events, counts=self.counts, sum_x=self.sum_x,
+                      sum_x2=self.sum_x2, context=np.array([self.context_width,
+                                                            self.central_position]),
+                      var_floor=np.array(self.var_floor))
+        with atomic_output(path) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, **arrays)
+
+    @classmethod
+    def load(cls, path: PathLike) -> TreeStats:
+        """Read statistics written by :meth:`save`.
+
+        Args:
+            path: the .npz file.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise AsrktError(f"{path}: tree statistics file does not exist")
+        try:
+            with np.load(path) as data:
+                n, p = (int(x) for x in data["context"])
+                stats = cls(data["events"].astype(np.int64), data["counts"].astype(np.float64),
+                            data["sum_x"].astype(np.float64), data["sum_x2"].astype(np.float64),
+                            n, p, float(data["var_floor"]))
+        except (KeyError, ValueError, OSError, TypeError) as exc:
+            raise AsrktError(f"{path}: not asrkt tree statistics ({exc})") from None
+        e = stats.num_events
+        if (stats.events.shape != (e, 1 + n) or stats.sum_x.ndim != 2
+                or stats.sum_x.shape != stats.sum_x2.shape or stats.sum_x.shape[0] != e
+                or not 0 <= p < n):
+            raise AsrktError(f"{path}: tree statistics have inconsistent shapes")
+        return stats
+
+    def write_kaldi_text(self, path: PathLike) -> None:
+        """Write Kaldi's text treeacc (``BTS`` of ``GCL`` GaussClusterables), which Kaldi's
+        sum-tree-stats, cluster-phones and build-tree read.
+
+        Args:
+            path: output file.
+        """
+        lines = [f"BTS {self.num_events} "]
+        for i in range(self.num_events):
+            pairs = self.event(i)
+            ev = " ".join(f"{k} {v}" for k, v in pairs)
+            row_x = " ".join(f"{v:.10g}" for v in self.sum_x[i])
+            row_x2 = " ".join(f"{v:.10g}" for v in self.sum_x2[i])
+            lines.append(f"EV {len(pairs)} {ev} \nT GCL {self.counts[i]:.10g} "
+                         f"{self.var_floor:g}  [\n  {row_x} \n  {row_x2} ]\n")
+        with atomic_output(path) as tmp:
+            tmp.write_text("".join(lines) + "\n")
+
+
+def gauss_objf(stacked: np.ndarray, var_floor: float) -> np.ndarray:
+    """Kaldi's GaussClusterable::Objf for rows of summed statistics [..., 1 + 2D].
+
+    count * (-0.5 * sum_d var_d / floored_d - 0.5 * (sum_d log floored_d + D log 2 pi)),
+    with floored = max(var, var_floor); 0 for a count <= 0.
+
+    Args:
+        stacked: count, sum x, sum x^2 side by side.
+        var_floor: variance floor.
+    """
+    dim = (stacked.shape[-1] - 1) // 2
+    count = stacked[..., 0]
+    safe = np.where(count > 0, count, 1.0)[..., None]
+    mean = stacked[..., 1:1 + dim] / safe
+    var = stacked[..., 1 + dim:] / safe - mean * mean
+    floored = np.maximum(var, var_floor)
+    per_frame = (-0.5 * np.sum(var / floored, axis=-1)
+                 - 0.5 * (np.sum(np.log(floored), axis=-1) + dim * LOG_2PI))
+    return np.where(count > 0, per_frame * count, 0.0)
+
+
+def accumulate_tree_stats(info: TransitionInfo,
+                          utterances: Iterable[Tuple[str, Sequence[int], np.ndarray]],
+                          ci_phones: Sequence[int] = (), context_width: int = 3,
+                          central_position: int = 1, var_floor: float = 0.01) -> TreeStats:
+    """Kaldi's acc-tree-stats over utterances: Gaussian statistics per context event.
+
+    Args:
+        info: transition tables of the model that made the alignments
+            (:meth:`TransitionInfo.from_model`).
+        utterances: (utterance id, transition-ids, features [T, D]) triples.
+        ci_phones: context-independent phones (no context keys in their events).
+        context_width: N (3: triphones).
+        central_position: P (1).
+        var_floor: variance floor stored with the statistics.
+    """
+    if not 0 <= central_position < context_width:
+        raise AsrktError(f"central position {central_position} is outside the context window "
+                         f"of width {context_width}")
+    n, p = context_width, central_position
+    ci = np.zeros(int(info.phone.max()) + 2, dtype=bool)
+    ci[[c for c in ci_phones if 0 <= c < len(ci)]] = True
+    event_rows: List[np.ndarray] = []
+    feat_rows: List[np.ndarray] = []
+    dim, skipped = None, 0
+    for utt, ali, feats in utterances:
+        tids = np.asarray(ali, dtype=np.int64)
+        feats = np.asarray(feats)
+        if feats.ndim != 2 or len(feats) != len(tids):
+            raise AsrktError(f"utterance '{utt}': {len(tids)} alignment frames but features of "
+                             f"shape {feats.shape}")
+        if dim is None:
+            dim = feats.shape[1]
+        elif feats.shape[1] != dim:
+            raise AsrktError(f"utterance '{utt}': feature dimension {feats.shape[1]}, "
+                             f"earlier utterances {dim}")
+        if len(tids) and (tids.min() < 1 or tids.max() > info.num_transition_ids):
+            raise AsrktError(f"utterance '{utt}': transition-ids outside 1.."
+                             f"{info.num_transition_ids} (alignment from another model?)")
+        segments = split_to_phones(info, tids)
+        if segments is None:
+            logger.warning("utterance '%s': alignment appears to be bad, not using it", utt)
+            skipped += 1
+            continue
+        if not segments:
+            continue
+        phones = np.array([info.phone[tids[a]] for a, _ in segments], dtype=np.int64)
+        padded = np.concatenate([np.zeros(p, np.int64), phones, np.zeros(n - 1 - p, np.int64)])
+        windows = np.stack([padded[j:j + len(phones)] for j in range(n)], axis=1)
+        windows[ci[phones]] = np.where(np.arange(n) == p, windows[ci[phones]], ABSENT)
+        lengths = np.array([b - a for a, b in segments])
+        rows = np.repeat(windows, lengths, axis=0)
+        event_rows.append(np.concatenate([info.pdf_class[tids][:, None], rows], axis=1))
+        feat_rows.append(feats.astype(np.float64))
+    if skipped:
+        logger.warning("%d alignment(s) could not be split into phones and were skipped",
+                       skipped)
+    if not event_rows:
+        raise AsrktError("no usable alignments to accumulate tree statistics from")
+    events = np.concatenate(event_rows)
+    x = np.concatenate(feat_rows)
+    keys, inverse = np.unique(events, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    order = np.argsort(inverse, kind="stable")
+    starts = np.searchsorted(inverse[order], np.arange(len(keys)))
+    counts = np.bincount(inverse, minlength=len(keys)).astype(np.float64)
+    sx = np.add.reduceat(x[order], starts, axis=0)
+    sx2 = np.add.reduceat((x * x)[order], starts, axis=0)
+    return TreeStats(keys.astype(np.int64), counts, sx, sx2, n, p, float(var_floor))
+
+
+def sum_tree_stats(parts: Sequence[TreeStats]) -> TreeStats:
+    """Kaldi's sum-tree-stats: add statistics of the same events.
+
+    Args:
+        parts: statistics with equal context window, dimension and variance floor.
+    """
+    if not parts:
+        raise AsrktError("no tree statistics to sum")
+    first = parts[0]
+    for other in parts[1:]:
+        if (other.context_width, other.central_position, other.dim) != (
+                first.context_width, first.central_position, first.dim):
+            raise AsrktError("tree statistics differ in context window or feature dimension")
+    events = np.concatenate([s.events for s in parts])
+    stacked = np.concatenate([s.stacked() for s in parts])
+    keys, inverse = np.unique(events, axis=0, return_inverse=True)
+    summed = np.zeros((len(keys), stacked.shape[1]))
+    np.add.at(summed, inverse.reshape(-1), stacked)
+    d = first.dim
+    return TreeStats(keys, summed[:, 0], summed[:, 1:1 + d], summed[:, 1 + d:],
+                     first.context_width, first.central_position, first.var_floor)
