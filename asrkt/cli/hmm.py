@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from asrkt.decode.config import DecodeConfig, GraphConfig
-from asrkt.hmm.config import AlignConfig, LangConfig, TrainMonoConfig, WordLoopConfig
+from asrkt.hmm.config import AlignConfig, LangConfig, TrainMonoConfig, TreeConfig, WordLoopConfig
 from asrkt.utils.config import config_options
 
 DIR = click.Path(exists=True, file_okay=False)
@@ -142,6 +142,37 @@ def align_cmd(data_dir, lang_dir, model_dir, ali_dir, config, nj):
         done, failed = align_data(data_dir, lang_dir, model_dir, ali_dir, config,
                                   config.boost_silence, nj)
     click.echo(f"{ali_dir}/ali.scp: {done} utterance(s) aligned, {len(failed)} failed")
+
+
+@click.command("build-tree")
+@click.argument("data_dir", type=DIR)
+@click.argument("lang_dir", type=DIR)
+@click.argument("ali_dir", type=DIR)
+@click.argument("exp_dir", type=OUT_DIR)
+@config_options(TreeConfig)
+def build_tree_cmd(data_dir, lang_dir, ali_dir, exp_dir, config):
+    """Build a triphone decision tree from alignments (the tree stage of steps/train_deltas.sh).
+
+    acc-tree-stats over ALI_DIR's alignments with the features its model sees (silence phones
+    without context), cluster-phones on LANG_DIR/phones/sets.int plus extra_questions.int,
+    compile-questions and build-tree (--num-leaves, --thresh, --cluster-thresh) with
+    phones/roots.int. Writes EXP_DIR/tree (Kaldi's binary tree file), treeacc.npz,
+    questions.int, config.yaml and log/build-tree.log.
+
+    \b
+    Usage:   asrkt build-tree [options] DATA_DIR LANG_DIR ALI_DIR EXP_DIR
+    Example: asrkt build-tree --num-leaves 2000 data/train data/lang exp/mono_ali exp/tri1
+    """
+    from pathlib import Path
+
+    from asrkt.hmm.tree_dir import make_tree_dir
+    from asrkt.utils.logs import command_log
+
+    with command_log(Path(exp_dir) / "log", "build-tree"):
+        tree = make_tree_dir(data_dir, lang_dir, ali_dir, exp_dir, config)
+    click.echo(f"{exp_dir}/tree: {tree.num_pdfs} leaves "
+               f"({tree.summary['splits']} splits, {tree.summary.get('leaves_merged', 0)} "
+               f"merged)")
 
 
 @click.command("ali-to-pdf")
@@ -334,5 +365,5 @@ def score_cmd(data_dir, decode_dir):
 
 
 COMMANDS = [prepare_lang_cmd, format_lm_cmd, make_word_loop_cmd, train_mono_cmd, align_cmd,
-            ali_to_pdf_cmd, copy_ali_cmd, ali_to_phones_cmd, make_graph_cmd, decode_cmd,
-            decode_nnet_cmd, score_cmd]
+            build_tree_cmd, ali_to_pdf_cmd, copy_ali_cmd, ali_to_phones_cmd, make_graph_cmd,
+            decode_cmd, decode_nnet_cmd, score_cmd]
