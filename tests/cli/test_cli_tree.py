@@ -9,16 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from asrkt.cli.main import cli
-
-
-def run(*args, ok: bool = True):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    if ok:
-        assert result.exit_code == 0, result.output + repr(result.exception)
-    return result
+from tests.cli.test_cli_hmm import run
 
 
 @pytest.fixture(scope="module")
