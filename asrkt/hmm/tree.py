@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import heapq
 import logging
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
@@ -34,6 +33,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from asrkt.errors import AsrktError, where
+from asrkt.hmm import kaldi_binary as kb
 from asrkt.hmm.config import TreeConfig
 from asrkt.hmm.kaldi import khg
 from asrkt.hmm.tree_stats import ABSENT, TreeStats, gauss_objf
@@ -164,36 +164,21 @@ def map_rows(node: EventMap, events: np.ndarray) -> np.ndarray:
 
 
 # ---- Kaldi serialisation ----------------------------------------------------------------------
-def _token(text: str) -> bytes:
-    return text.encode() + b" "
-
-
-def _int32(value: int) -> bytes:
-    return b"\x04" + struct.pack("<i", value)
-
-
-def _uint32(value: int) -> bytes:
-    return b"\xfc" + struct.pack("<I", value)
-
-
 def _binary_map(node: Optional[EventMap], out: List[bytes]) -> None:
     if node is None:
-        out.append(_token("NULL"))
+        out.append(kb.token("NULL"))
     elif isinstance(node, Leaf):
-        out += [_token("CE"), _int32(node.answer)]
+        out += [kb.token("CE"), kb.int32(node.answer)]
     elif isinstance(node, Split):
-        values = list(node.yes_set)
-        out += [_token("SE"), _int32(node.key),
-                b"\x04" + struct.pack("<i", len(values)) + struct.pack(f"<{len(values)}i", *values),
-                _token("{")]
+        out += [kb.token("SE"), kb.int32(node.key), kb.int_vector(node.yes_set), kb.token("{")]
         _binary_map(node.yes, out)
         _binary_map(node.no, out)
-        out.append(_token("}"))
+        out.append(kb.token("}"))
     else:
-        out += [_token("TE"), _int32(node.key), _uint32(len(node.table)), _token("(")]
+        out += [kb.token("TE"), kb.int32(node.key), kb.uint32(len(node.table)), kb.token("(")]
         for child in node.table:
             _binary_map(child, out)
-        out.append(_token(")"))
+        out.append(kb.token(")"))
 
 
 def _text_map(node: Optional[EventMap], out: List[str]) -> None:
@@ -213,79 +198,11 @@ def _text_map(node: Optional[EventMap], out: List[str]) -> None:
         out.append(") \n")
 
 
-class _Reader:
-    """Kaldi's token/basic-type reader over the bytes of a tree, binary or text."""
-
-    def __init__(self, data: bytes, binary: bool, source: str):
-        self.data, self.binary, self.source, self.pos = data, binary, source, 0
-
-    def fail(self, what: str) -> AsrktError:
-        return AsrktError(f"{self.source}: not a valid Kaldi tree ({what} at byte {self.pos})")
-
-    def _skip_space(self) -> None:
-        while self.pos < len(self.data) and self.data[self.pos:self.pos + 1].isspace():
-            self.pos += 1
-
-    def token(self) -> str:
-        if not self.binary:
-            self._skip_space()
-        end = self.pos
-        while end < len(self.data) and not self.data[end:end + 1].isspace():
-            end += 1
-        if end == self.pos or (self.binary and end >= len(self.data)):
-            raise self.fail("truncated: expected a token")
-        text = self.data[self.pos:end].decode("latin-1")
-        self.pos = end + 1 if self.binary else end
-        return text
-
-    def expect(self, token: str) -> None:
-        got = self.token()
-        if got != token:
-            raise self.fail(f"expected '{token}', found '{got[:20]}'")
-
-    def peek(self) -> str:
-        if not self.binary:
-            self._skip_space()
-        if self.pos >= len(self.data):
-            raise self.fail("truncated")
-        return chr(self.data[self.pos])
-
-    def integer(self, signed: bool = True) -> int:
-        if not self.binary:
-            text = self.token()
-            try:
-                return int(text)
-            except ValueError:
-                raise self.fail(f"expected an integer, found '{text[:20]}'") from None
-        if self.pos + 5 > len(self.data):
-            raise self.fail("truncated integer")
-        size = self.data[self.pos]
-        if size != (4 if signed else 0xFC):
-            raise self.fail("integer of unexpected size")
-        value = struct.unpack_from("<i" if signed else "<I", self.data, self.pos + 1)[0]
-        self.pos += 5
-        return value
-
-    def int_vector(self) -> Tuple[int, ...]:
-        if not self.binary:
-            self.expect("[")
-            values = []
-            while self.peek() != "]":
-                values.append(self.integer())
-            self.expect("]")
-            return tuple(values)
-        if self.pos + 5 > len(self.data) or self.data[self.pos] != 4:
-            raise self.fail("truncated or malformed integer vector")
-        count = struct.unpack_from("<i", self.data, self.pos + 1)[0]
-        self.pos += 5
-        if count < 0 or self.pos + 4 * count > len(self.data):
-            raise self.fail("truncated integer vector")
-        values = struct.unpack_from(f"<{count}i", self.data, self.pos)
-        self.pos += 4 * count
-        return tuple(values)
+class _Reader(kb.KaldiReader):
+    """KaldiReader that also reads event maps."""
 
     def event_map(self, depth: int = 0) -> Optional[EventMap]:
-        if depth > 10000:
+        if depth > 900:  # below Python's recursion limit: an error line, never a crash
             raise self.fail("event map nested too deeply")
         kind = self.token()
         if kind == "NULL":
@@ -352,10 +269,10 @@ class Tree:
 
     def to_bytes(self) -> bytes:
         """Kaldi's binary ContextDependency (no file header): what the wheel pickles."""
-        out = [_token("ContextDependency"), _int32(self.context_width),
-               _int32(self.central_position), _token("ToPdf")]
+        out = [kb.token("ContextDependency"), kb.int32(self.context_width),
+               kb.int32(self.central_position), kb.token("ToPdf")]
         _binary_map(self.root, out)
-        out.append(_token("EndContextDependency"))
+        out.append(kb.token("EndContextDependency"))
         return b"".join(out)
 
     def to_text(self) -> str:
@@ -393,12 +310,10 @@ class Tree:
             data: the file's bytes.
             source: name for error messages.
         """
-        binary = data.startswith(b"\x00B")
-        if binary:
-            data = data[2:]
-        elif data.lstrip().startswith(b"ContextDependency \x04"):
-            binary = True
-        reader = _Reader(data, binary, source)
+        data, binary = kb.split_header(data)
+        if data.startswith(b"ContextDependency \x04"):
+            binary = True  # the bytes of a pickled ContextDependency: binary, no header
+        reader = _Reader(data, binary, source, "tree")
         reader.expect("ContextDependency")
         n, p = reader.integer(), reader.integer()
         if not 0 <= p < n or n > 100:
@@ -411,16 +326,22 @@ class Tree:
         return cls(n, p, root)
 
     @classmethod
-    def read(cls, path: PathLike) -> Tree:
-        """Read Kaldi's ``tree`` file (binary or text).
+    def read(cls, path: PathLike,
+             phone2num_pdf_classes: Optional[Sequence[int]] = None) -> Tree:
+        """Read Kaldi's ``tree`` file (binary or text); with the topology's pdf-classes per
+        phone, refuse it when it does not cover every phone context (:meth:`check`).
 
         Args:
             path: the file.
+            phone2num_pdf_classes: ``HmmTopology.get_phone_to_num_pdf_classes()``, or None.
         """
         path = Path(path)
         if not path.is_file():
             raise AsrktError(f"{path}: tree file does not exist")
-        return cls.from_bytes(path.read_bytes(), str(path))
+        tree = cls.from_bytes(path.read_bytes(), str(path))
+        if phone2num_pdf_classes is not None:
+            tree.check(phone2num_pdf_classes, str(path))
+        return tree
 
     def check(self, phone2num_pdf_classes: Sequence[int], source: str = "tree") -> None:
         """Refuse a tree that leaves a phone context of the topology without a pdf, or whose
@@ -464,10 +385,11 @@ class Tree:
                 visit(self.root, domain, f"phone {phone} pdf-class {pdf_class}")
         if not reached:
             raise AsrktError(f"{source}: the tree maps no phone of the topology")
-        missing = sorted(set(range(max(reached) + 1)) - reached)
+        num_pdfs = self.num_pdfs  # as Kaldi's NumPdfs: the largest answer anywhere + 1
+        missing = sorted(set(range(num_pdfs)) - reached)
         if missing:
             raise AsrktError(f"{source}: pdf {missing[0]} is not reached by any phone context "
-                             f"({len(missing)} of {max(reached) + 1} pdfs unreachable)")
+                             f"({len(missing)} of {num_pdfs} pdfs unreachable)")
 
 
 def _key_name(key: int, central: int) -> str:
@@ -494,7 +416,8 @@ class Questions:
 
 
 def compile_questions(phone_questions: Sequence[Sequence[int]], max_num_pdf_classes: int,
-                      source: str = "questions") -> Questions:
+                      source: str = "questions",
+                      phones: Optional[Sequence[int]] = None) -> Questions:
     """Kaldi's compile-questions: sort each question, drop repeated questions, add the
     pdf-class questions [0], [0 1], ..., [0 .. max-2].
 
@@ -502,7 +425,9 @@ def compile_questions(phone_questions: Sequence[Sequence[int]], max_num_pdf_clas
         phone_questions: phone sets (cluster-phones output plus extra questions).
         max_num_pdf_classes: most pdf-classes of any phone in the topology.
         source: name for error messages.
+        phones: the topology's phones; a question about another phone is an error.
     """
+    known = None if phones is None else set(phones)
     sets = []
     for i, q in enumerate(phone_questions):
         q = sorted(int(p) for p in q)
@@ -510,6 +435,9 @@ def compile_questions(phone_questions: Sequence[Sequence[int]], max_num_pdf_clas
             raise AsrktError(f"{source}: question {i + 1} repeats a phone")
         if not q or q[0] <= 0:
             raise AsrktError(f"{source}: question {i + 1} is empty or has a phone id <= 0")
+        if known is not None and not known.issuperset(q):
+            raise AsrktError(f"{source}: question {i + 1} asks about phone "
+                             f"{min(set(q) - known)}, which is not in the topology")
         sets.append(tuple(q))
     pdf_class = [tuple(range(i + 1)) for i in range(max_num_pdf_classes - 1)]
     return Questions(sorted(set(sets)), pdf_class)

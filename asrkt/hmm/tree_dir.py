@@ -108,7 +108,8 @@ def make_tree_dir(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLike,
     write_text_atomic(exp_dir / "questions.int",
                       "".join(" ".join(map(str, q)) + "\n" for q in questions))
     num_classes = model.topo.get_phone_to_num_pdf_classes()
-    compiled = compile_questions(questions, max(num_classes), str(exp_dir / "questions.int"))
+    compiled = compile_questions(questions, max(num_classes), str(exp_dir / "questions.int"),
+                                 list(model.topo.phones))
     tree = build_tree(stats, compiled, lang_roots(lang), num_classes, config)
     tree.write(exp_dir / "tree")
     save_config(config, exp_dir / "config.yaml")

@@ -24,6 +24,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from asrkt.errors import AsrktError
+from asrkt.hmm import kaldi_binary as kb
 from asrkt.utils.fileio import atomic_output
 
 PathLike = Union[str, Path]
@@ -240,23 +241,84 @@ class TreeStats:
             raise AsrktError(f"{path}: tree statistics have inconsistent shapes")
         return stats
 
-    def write_kaldi_text(self, path: PathLike) -> None:
-        """Write Kaldi's text treeacc (``BTS`` of ``GCL`` GaussClusterables), which Kaldi's
-        sum-tree-stats, cluster-phones and build-tree read.
+    def write_kaldi(self, path: PathLike, binary: bool = True) -> None:
+        """Write Kaldi's treeacc (``BTS`` of ``GCL`` GaussClusterables), as acc-tree-stats
+        writes it, for Kaldi's sum-tree-stats, cluster-phones and build-tree.
 
         Args:
             path: output file.
+            binary: Kaldi's binary form (its default) or text.
         """
+        if binary:
+            out = [b"\x00B", kb.token("BTS"), kb.uint32(self.num_events)]
+            for i in range(self.num_events):
+                pairs = self.event(i)
+                out += [kb.token("EV"), kb.uint32(len(pairs))]
+                out += [kb.int32(v) for pair in pairs for v in pair]
+                out += [b"T", kb.token("GCL"), kb.float64(self.counts[i]),
+                        kb.float32(self.var_floor),
+                        kb.double_matrix(np.stack([self.sum_x[i], self.sum_x2[i]]))]
+            with atomic_output(path) as tmp:
+                tmp.write_bytes(b"".join(out))
+            return
         lines = [f"BTS {self.num_events} "]
         for i in range(self.num_events):
             pairs = self.event(i)
             ev = " ".join(f"{k} {v}" for k, v in pairs)
-            row_x = " ".join(f"{v:.10g}" for v in self.sum_x[i])
-            row_x2 = " ".join(f"{v:.10g}" for v in self.sum_x2[i])
-            lines.append(f"EV {len(pairs)} {ev} \nT GCL {self.counts[i]:.10g} "
+            row_x = " ".join(f"{v:.17g}" for v in self.sum_x[i])
+            row_x2 = " ".join(f"{v:.17g}" for v in self.sum_x2[i])
+            lines.append(f"EV {len(pairs)} {ev} \nT GCL {self.counts[i]:.17g} "
                          f"{self.var_floor:g}  [\n  {row_x} \n  {row_x2} ]\n")
         with atomic_output(path) as tmp:
             tmp.write_text("".join(lines) + "\n")
+
+    @classmethod
+    def read_kaldi(cls, path: PathLike, context_width: int = 3,
+                   central_position: int = 1) -> TreeStats:
+        """Read Kaldi's treeacc (acc-tree-stats / sum-tree-stats output, binary or text).
+
+        Args:
+            path: the file.
+            context_width: N the statistics were accumulated with.
+            central_position: P.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise AsrktError(f"{path}: tree statistics file does not exist")
+        data, binary = kb.split_header(path.read_bytes())
+        reader = kb.KaldiReader(data, binary, str(path), "treeacc")
+        reader.expect("BTS")
+        size = reader.integer(signed=False)
+        if size > len(data):
+            raise reader.fail(f"{size} statistics announced")
+        events = np.full((size, 1 + context_width), ABSENT, dtype=np.int64)
+        counts, rows, floors = np.zeros(size), [], set()
+        for i in range(size):
+            reader.expect("EV")
+            num = reader.integer(signed=False)
+            if num > 1 + context_width:
+                raise reader.fail(f"event of {num} keys for context width {context_width}")
+            for _ in range(num):
+                key, value = reader.integer(), reader.integer()
+                if not -1 <= key < context_width:
+                    raise reader.fail(f"key {key} outside the context window")
+                events[i, key + 1] = value
+            if events[i, 0] == ABSENT or events[i, 1 + central_position] == ABSENT:
+                raise reader.fail("event without pdf-class or central phone")
+            if not reader.boolean():
+                raise reader.fail("statistics without a GaussClusterable")
+            reader.expect("GCL")
+            counts[i] = reader.real()
+            floors.add(reader.real())
+            matrix = reader.matrix(2)
+            if matrix.shape[0] != 2 or (rows and matrix.shape[1] != rows[0].shape[1]):
+                raise reader.fail("statistics of inconsistent dimension")
+            rows.append(matrix)
+        if not reader.at_end():
+            raise reader.fail("trailing data")
+        stacked = np.stack(rows) if rows else np.zeros((0, 2, 0))
+        return cls(events, counts, stacked[:, 0], stacked[:, 1], context_width,
+                   central_position, float(floors.pop()) if floors else 0.01)
 
 
 def gauss_objf(stacked: np.ndarray, var_floor: float) -> np.ndarray:

@@ -191,9 +191,21 @@ def test_stats_save_load_and_sum(tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"junk")
     with pytest.raises(AsrktError, match="bad.npz: not asrkt tree statistics"):
         TreeStats.load(tmp_path / "bad.npz")
-    stats.write_kaldi_text(tmp_path / "treeacc")
-    text = (tmp_path / "treeacc").read_text()
+    stats.write_kaldi(tmp_path / "treeacc.txt", binary=False)
+    text = (tmp_path / "treeacc.txt").read_text()
     assert text.startswith(f"BTS {stats.num_events} ") and "EV 2 -1 0 1 1 \nT GCL 500" in text
+    stats.write_kaldi(tmp_path / "treeacc")
+    assert (tmp_path / "treeacc").read_bytes().startswith(b"\x00BBTS \xfc")
+    for name in ("treeacc", "treeacc.txt"):
+        kaldi = TreeStats.read_kaldi(tmp_path / name)
+        np.testing.assert_array_equal(kaldi.events, stats.events)
+        np.testing.assert_array_equal(kaldi.counts, stats.counts)
+        np.testing.assert_array_equal(kaldi.sum_x2, stats.sum_x2)
+        assert kaldi.var_floor == pytest.approx(0.01)
+    data = (tmp_path / "treeacc").read_bytes()
+    (tmp_path / "cut").write_bytes(data[:len(data) // 3])
+    with pytest.raises(AsrktError, match="cut: not a valid Kaldi treeacc"):
+        TreeStats.read_kaldi(tmp_path / "cut")
 
 
 # ---- questions ----------------------------------------------------------------------------
@@ -213,6 +225,8 @@ def test_compile_questions_sorts_deduplicates_and_adds_pdf_class_questions():
     assert q.pdf_class == [(0,), (0, 1), (0, 1, 2), (0, 1, 2, 3)]
     with pytest.raises(AsrktError, match="question 1 repeats a phone"):
         compile_questions([[2, 2]], 3)
+    with pytest.raises(AsrktError, match="question 2 asks about phone 9, which is not in the"):
+        compile_questions([[2], [3, 9]], 3, phones=[1, 2, 3])
 
 
 # ---- building -----------------------------------------------------------------------------
@@ -289,6 +303,24 @@ def test_leaf_clustering_merges_leaves_whose_merge_costs_less_than_cluster_thres
     assert kept.num_pdfs == split_only.num_pdfs
 
 
+def test_bottom_up_merging_stops_at_the_threshold_after_merges():
+    from asrkt.hmm.tree import _bottom_up
+
+    def point(mean, n=100.0):
+        return np.array([n, n * mean, n * (1.0 + mean * mean)])
+
+    # a and b merge for free; (a+b) with c costs more than thresh: three points, two clusters
+    a, b, c = point(0.0), point(0.0), point(0.4)
+    merged = a + b
+    cost = gauss_objf(merged, 0.01) + gauss_objf(c, 0.01) - gauss_objf(merged + c, 0.01)
+    thresh = cost / 2
+    single = gauss_objf(a, 0.01) + gauss_objf(c, 0.01) - gauss_objf(a + c, 0.01)
+    assert single > thresh  # c is not merged with a alone either
+    assert list(_bottom_up(np.stack([a, b, c]), thresh, 0.01)) == [0, 0, 1]
+    assert list(_bottom_up(np.stack([a, b, c]), cost * 1.01, 0.01)) == [0, 0, 0]
+    assert list(_bottom_up(np.stack([c, a, b]), thresh, 0.01)) == [0, 1, 1]
+
+
 def test_default_cluster_thresh_is_the_smallest_split():
     stats = context_stats(4)
     tree = build(stats, num_leaves=40, thresh=0.0)
@@ -331,7 +363,7 @@ def test_truncated_or_foreign_tree_bytes_are_one_error_line(tmp_path):
         Tree.read(tmp_path / "tree")
 
 
-def test_tree_that_misses_a_phone_context_is_refused():
+def test_tree_that_misses_a_phone_context_is_refused(tmp_path):
     ncls = topology().get_phone_to_num_pdf_classes()
     # a table over the central phone without an entry for phone 5
     table = Table(1, (None, Table(-1, tuple(Leaf(i) for i in range(5))))
@@ -344,12 +376,19 @@ def test_tree_that_misses_a_phone_context_is_refused():
                  + tuple(Table(-1, tuple(Leaf(5 + 3 * j + k) for k in range(3)))
                          for j in range(4)))
     Tree(3, 1, full).check(ncls)
+    Tree(3, 1, table).write(tmp_path / "tree")
+    with pytest.raises(AsrktError, match=f"{tmp_path / 'tree'}: phone 5 pdf-class 0"):
+        Tree.read(tmp_path / "tree", ncls)
     holes = map_right_context_table(full)
     with pytest.raises(AsrktError, match="context position 2 = 5 has no pdf"):
         Tree(3, 1, holes).check(ncls)
     gap = Table(1, full.table[:-1] + (Table(-1, (Leaf(14), Leaf(15), Leaf(99))),))
     with pytest.raises(AsrktError, match="pdf 16 is not reached"):
         Tree(3, 1, gap).check(ncls)
+    # a leaf only below an answer no phone gives (central phone 99) is unreachable
+    dead = Split(1, (99,), Leaf(17), full)
+    with pytest.raises(AsrktError, match="pdf 17 is not reached"):
+        Tree(3, 1, dead).check(ncls)
 
 
 def map_right_context_table(full: Table) -> Table:
