@@ -147,14 +147,18 @@ class KaldiReader:
         self.pos += 1
         return chr(self.data[self.pos - 1])
 
+    def _bracketed(self, read_one) -> list:
+        """Text values between ``[`` and ``]``."""
+        self.expect("[")
+        values = []
+        while self.peek() != "]":
+            values.append(read_one())
+        self.expect("]")
+        return values
+
     def int_vector(self) -> Tuple[int, ...]:
         if not self.binary:
-            self.expect("[")
-            values = []
-            while self.peek() != "]":
-                values.append(self.integer())
-            self.expect("]")
-            return tuple(values)
+            return tuple(self._bracketed(self.integer))
         if self.pos + 5 > len(self.data) or self.data[self.pos] != 4:
             raise self.fail("truncated or malformed integer vector")
         count = struct.unpack_from("<i", self.data, self.pos + 1)[0]
@@ -168,11 +172,7 @@ class KaldiReader:
     def matrix(self, rows: int) -> np.ndarray:
         """A Matrix<float|double> (text: ``rows`` rows expected) as float64."""
         if not self.binary:
-            self.expect("[")
-            values = []
-            while self.peek() != "]":
-                values.append(self.real())
-            self.expect("]")
+            values = self._bracketed(self.real)
             if len(values) % max(rows, 1):
                 raise self.fail(f"matrix of {len(values)} values is not {rows} rows")
             return np.array(values, dtype=np.float64).reshape(rows, -1)
