@@ -41,6 +41,10 @@ while [ $# -gt 0 ]; do
     *) echo "build_kaldi_reference.sh: error: unknown argument '$1'" >&2; exit 1 ;;
   esac
 done
+. "$here/recipes/common/paths.sh"
+tarball=$(abs_path "$tarball"); root=$(abs_path "$root")   # used after cd "$root/src" and in links
+[ -f "$tarball" ] || [ -f "$root/src/.extracted" ] || {
+  echo "build_kaldi_reference.sh: error: no tarball at $tarball (nor sources in $root/src)" >&2; exit 1; }
 start=$(date +%s)
 
 # Libraries in dependency order, and the binaries per bin folder.

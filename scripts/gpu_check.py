@@ -181,14 +181,25 @@ def report(results: Dict[str, Any]) -> List[str]:
     return lines
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def absolute(path: str) -> Path:
+    """A path argument, relative to the current directory (the stages run in the repository)."""
+    return Path(path).resolve()
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda", help="The accelerator (default cuda).")
-    parser.add_argument("--work", default=None, help="Work folder (default: a temporary one).")
-    parser.add_argument("--out", default="gpu-check/gpu-check.json", help="JSON results.")
+    parser.add_argument("--work", type=absolute, default=None,
+                        help="Work folder (default: a temporary one).")
+    parser.add_argument("--out", type=absolute, default=ROOT / "gpu-check" / "gpu-check.json",
+                        help="JSON results (default: gpu-check/gpu-check.json in the repository).")
     parser.add_argument("--tolerance", type=float, default=0.01,
                         help="Largest relative CPU/GPU loss difference that passes.")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
     import datetime
 
     import torch
@@ -213,8 +224,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         results["models"][key] = check_model(key, command, conf, work, device, args.tolerance)
     results["ddp_nccl"] = ddp_nccl(device)
     results["seconds"] = time.perf_counter() - start
-    write_json(ROOT / args.out if not Path(args.out).is_absolute() else Path(args.out),
-               results)
+    write_json(args.out, results)
     print("\n".join(report(results)))
     ok = all(r["pass"] for r in results["models"].values())
     ok = ok and (results["ddp_nccl"] is None or results["ddp_nccl"]["pass"])

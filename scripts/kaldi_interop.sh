@@ -26,6 +26,7 @@
 #   --work        work folder (default /tmp/asrkt_kaldi_interop; emptied first when --stage is 0)
 #   --stage N, --stop-stage M   0: the asrkt side, 1: Kaldi reads asrkt, 2: asrkt reads Kaldi
 #                 (default 0..2; a later start reuses the work folder)
+#   Relative paths are relative to the current directory (recipes/common/paths.sh).
 set -euo pipefail
 trap 'echo "kaldi_interop.sh: error: line $LINENO: $BASH_COMMAND failed" \
   "(logs: WORK/k/log, WORK/asrkt.log)" >&2' ERR
@@ -50,6 +51,8 @@ while [ $# -gt 0 ]; do
     *) echo "kaldi_interop.sh: error: unknown argument '$1'" >&2; exit 1 ;;
   esac
 done
+. "$here/recipes/common/paths.sh"
+kroot=$(abs_path "$kroot"); fsdd=$(abs_path "$fsdd"); work=$(abs_path "$work")   # before cd "$work"
 [ "$stop_stage" -lt 1 ] || [ -x "$kroot/bin/copy-feats" ] || { echo "kaldi_interop.sh: error: no Kaldi build in $kroot (run scripts/build_kaldi_reference.sh)" >&2; exit 1; }
 [ -d "$fsdd/recordings" ] || { echo "kaldi_interop.sh: error: no FSDD recordings in $fsdd" >&2; exit 1; }
 py=${ASRKT_PYTHON:-python3}

@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/stage.sh"
 . "$here/systems.sh"
 [ $# -eq 2 ] || { echo "Usage: $0 [options] <fsdd dir> <work dir> (--help for more)" >&2; exit 1; }
-src=$1; work=$2
+src=$(caller_path "$1"); work=$(caller_path "$2")   # before the cd into $work below
 root=$(cd "$here/../.." && pwd)
 [ -x "$root/.venv/bin/asrkt" ] && export PATH="$root/.venv/bin:$PATH"
 mkdir -p "$work"; cd "$work"

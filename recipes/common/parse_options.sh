@@ -13,7 +13,10 @@
 # start with `--`; the rest stay in "$@". `--help` prints $help_message when the script sets one,
 # and otherwise the script's header comment followed by its defaults block (every `name=value`
 # line above the line that sources this file), so the defaults block documents the options.
-# The arguments as given stay in the array script_args (for quoting the command in results).
+# The arguments as given stay in the array script_args (for quoting the command in results), the
+# names of the options given in options_given; path options are made absolute with the helpers of
+# paths.sh (sourced here): relative to the caller's directory when given, to the script's otherwise.
+. "$(dirname "${BASH_SOURCE[0]}")/paths.sh"
 _po_usage() {
   local script=$0
   [ -f "$script" ] || script=$(basename "$0")
@@ -30,6 +33,7 @@ _po_usage() {
 }
 
 script_args=("$@")
+options_given=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --help|-h) _po_usage; exit 0 ;;
@@ -51,6 +55,7 @@ while [ $# -gt 0 ]; do
       esac ;;
   esac
   printf -v "$_po_name" '%s' "$_po_value"
+  options_given+=" $_po_name"
   shift
 done
 unset _po_name _po_value

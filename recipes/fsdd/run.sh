@@ -11,7 +11,8 @@
 # channels) -> RESULTS.md + RESULTS.png.
 #
 # Usage: ./run.sh [options] [fsdd-dir]    (fsdd-dir holds recordings/; default ../../../shared/data/fsdd)
-# Relative paths in options are relative to recipes/fsdd. The data and work-dir layout:
+# Relative paths on the command line are relative to where you run it from (defaults: to
+# recipes/fsdd; ../common/paths.sh). The data and work-dir layout:
 # local/layout.sh; the stages' commands: ../common/systems.sh. Other variants and studies:
 # local/run_vtlp.sh, local/run_cv_lmwt.sh, local/choose_lmwt.sh, local/cv_study.sh,
 # local/teacher_study.sh, local/results.sh (a table of any systems).
@@ -21,6 +22,7 @@
 #          13 RESULTS.md/.png
 # Every stage skips work already done (a .done marker in its output directory); remove it to redo.
 set -euo pipefail
+CALLER_DIR=$PWD
 cd "$(dirname "$0")"
 
 stage=0
@@ -49,10 +51,10 @@ teacher_freq_mask=8     # stage 12: frequency-masking width of (1m)/(2m) (chosen
 . ../common/systems.sh
 . local/layout.sh
 
-fsdd=$(realpath -m "${1:-../../../shared/data/fsdd}")   # before the cd into $work below
+fsdd=$(caller_path "${1:-}" ../../../shared/data/fsdd)   # before the cd into $work below
 local=$(pwd)/local
-conf=$(realpath "$conf")
-work=$(realpath -m "$work")
+absolute_options conf work
+[ -d "$conf" ] || { echo "$0: --conf: no folder '$conf'" >&2; exit 1; }
 prep_opts=()
 [ -z "$speakers" ] || prep_opts+=(--speakers "$speakers")
 [ -z "$max_index" ] || prep_opts+=(--max-index "$max_index")

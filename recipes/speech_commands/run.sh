@@ -15,7 +15,8 @@
 # scripts/speech_commands_accuracy.py).
 #
 # Usage: ./run.sh [options] [corpus-dir]    (default ../../../shared/data/speech_commands)
-# Relative paths in options are relative to recipes/speech_commands. Work-dir layout:
+# Relative paths on the command line are relative to where you run it from (defaults: to
+# recipes/speech_commands; ../common/paths.sh). Work-dir layout:
 #   data/{all,train,dev,test,noise}, data/lists/train_quarter.list, data/local/dict   (stage 0)
 #   data/{mfcc,fbank}/<cond>/train, data/{mfcc,fbank}/<set>        features (<set>: dev test extra)
 #   exp/<cond>/mono, exp/<cond>/mono_ali, exp/<cond>/seed<S>/<system>/decode_<set>
@@ -25,6 +26,7 @@
 #          12 hybrid decoding  13 RESULTS.md (test) or RESULTS_<set>.md + PNG, ACCURACY_<set>.md
 # Every stage skips work already done (a .done marker in its output directory); remove it to redo.
 set -euo pipefail
+CALLER_DIR=$PWD
 cd "$(dirname "$0")"
 
 stage=0
@@ -55,15 +57,14 @@ extra_nn_opts=""        # appended to every neural training command (e.g. "--max
 . ../common/stage.sh
 . ../common/systems.sh
 
-corpus=$(realpath -m "${1:-../../../shared/data/speech_commands}")
+corpus=$(caller_path "${1:-}" ../../../shared/data/speech_commands)
 local=$(pwd)/local
-conf=$(realpath "$conf")
-work=$(realpath -m "$work")
+absolute_options conf work extra_test
+[ -d "$conf" ] || { echo "$0: --conf: no folder '$conf'" >&2; exit 1; }
 prep_opts=()
 [ -z "$max_per_word" ] || prep_opts+=(--max-per-word "$max_per_word")
 if [ -n "$extra_test" ]; then
   [ -d "$extra_test" ] || { echo "$0: --extra-test: no folder '$extra_test'" >&2; exit 1; }
-  extra_test=$(realpath "$extra_test")
 fi
 eval "mono_args=($mono_opts)"
 thr="--num-threads $nn_threads"

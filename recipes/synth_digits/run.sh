@@ -6,7 +6,8 @@
 # KT-pre-trained and fine-tuned, an LSTM trained from random init as the baseline -> hybrid
 # decoding of clean and noisy test sets (unseen speakers) -> RESULTS.md.
 #
-# Usage: ./run.sh [options]          (relative paths: to recipes/synth_digits)
+# Usage: ./run.sh [options]   (relative paths on the command line: to where you run it from;
+#                             the defaults: to recipes/synth_digits)
 # Stages:  0 corpus  1 lang  2 features  3 GMM + alignments  4 graph + GMM decoding
 #          5 RBMs  6 DNN teachers  7 soft targets  8 LSTM baseline  9 KT pre-training
 #          10 fine-tuning  11 hybrid decoding  12 RESULTS.md
@@ -15,6 +16,7 @@
 # (tests/e2e/test_synth_digits_recipe.py): the corpus, the features and the training are seeded,
 # and the neural commands run with a fixed number of threads (--nn-threads).
 set -euo pipefail
+CALLER_DIR=$PWD
 cd "$(dirname "$0")"
 
 stage=0
@@ -36,10 +38,11 @@ decode_opts="--min-lmwt 8 --max-lmwt 14"   # LM-weight sweep (each weight is one
 . ../common/stage.sh
 . ../common/systems.sh
 
-conf=$(realpath "$conf_dir")
+absolute_options conf_dir corpus_config work
+conf=$conf_dir
+[ -d "$conf" ] || { echo "$0: --conf-dir: no folder '$conf'" >&2; exit 1; }
 [ -n "$corpus_config" ] || corpus_config=$conf/corpus.yaml
 [ -f "$corpus_config" ] || { echo "$0: corpus config $corpus_config not found" >&2; exit 1; }
-corpus_config=$(realpath "$corpus_config")
 thr="--num-threads $nn_threads"
 mkdir -p "$work" && cd "$work"
 corpus=corpus

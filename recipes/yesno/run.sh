@@ -9,6 +9,7 @@
 # Training and graph stages skip work already done (a .done file in their output directory);
 # remove it, or the directory, to redo.
 set -euo pipefail
+CALLER_DIR=$PWD
 cd "$(dirname "$0")"
 
 stage=0
@@ -22,7 +23,8 @@ seed=777                # seed of the neural systems
 . ../common/systems.sh
 . ./path.sh
 
-waves=${1:-../../../shared/data/yesno/waves_yesno}
+waves=$(caller_path "${1:-}" ../../../shared/data/yesno/waves_yesno)
+[ $# -eq 0 ] || [ -d "$waves" ] || { echo "$0: no folder '$waves' (waves_yesno)" >&2; exit 1; }
 
 if stage_begins 0 "data preparation from $waves"; then
   rm -rf exp   # new data: nothing downstream is valid (as Kaldi's egs/yesno run.sh)

@@ -22,7 +22,9 @@ import yaml
 
 SYSTEMS = ("dnn_rand", "dnn_rbm", "lstm_ce", "lstm_kt_rand_ft", "lstm_kt_rbm_ft")
 STUDY_SYSTEMS = ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg", "dnn_rand_fm8", "dnn_rbm_fm8")
-CELLS = ["--folds", "george", "--conditions", "full", "--seeds", "1", "--conf", "conf/tiny"]
+# relative paths on a recipe's command line are relative to the caller's directory
+TINY_CONF = str(Path(__file__).resolve().parents[2] / "recipes" / "fsdd" / "conf" / "tiny")
+CELLS = ["--folds", "george", "--conditions", "full", "--seeds", "1", "--conf", TINY_CONF]
 
 
 def _env() -> dict:
@@ -130,7 +132,7 @@ def test_cv_study_trains_variants_and_evaluates_the_held_out_speaker(main_run, r
     assert first.returncode == 0
     # one other KT temperature (the loop is the same for each); a 3-weight LM sweep (each weight
     # is one more decoding pass of every system)
-    study = _run(["bash", _local(repo_root, "cv_study.sh"), "--seeds", "1", "--conf", "conf/tiny",
+    study = _run(["bash", _local(repo_root, "cv_study.sh"), "--seeds", "1", "--conf", TINY_CONF,
                   "--other-temperatures", "4", "--min-lmwt", "9", "--max-lmwt", "11",
                   str(work), "si_george"])
     assert study.returncode == 0, study.stdout[-3000:] + study.stderr[-3000:]
@@ -183,7 +185,7 @@ def test_teacher_study_tiny(main_run, fsdd_dir, repo_root):
     (skipped), fold jackson is made by the study alone."""
     work, _, first = main_run
     assert first.returncode == 0
-    cmd = ["bash", _local(repo_root, "teacher_study.sh"), "--seeds", "1", "--conf", "conf/tiny",
+    cmd = ["bash", _local(repo_root, "teacher_study.sh"), "--seeds", "1", "--conf", TINY_CONF,
            "--speakers", "george jackson theo", "--max-index", "5", str(fsdd_dir), str(work),
            "theo"]
     result = _run(cmd, timeout=900)

@@ -18,7 +18,8 @@ import pytest
 SYSTEMS = ("dnn_rand", "dnn_rbm", "lstm_ce", "lstm_kt_rand_ft", "lstm_kt_rbm_ft",
            "lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg")
 TINY = ["--max-per-word", "2", "--conditions", "full", "--seeds", "1", "--conf",
-        "conf/tiny", "--totgauss", "100",
+        str(Path(__file__).resolve().parents[2] / "recipes" / "speech_commands" / "conf" / "tiny"),
+        "--totgauss", "100",
         "--mono-opts", "--num-iters 4 --max-iter-inc 2 --realign-iters '2'"]
 
 

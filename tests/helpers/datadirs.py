@@ -54,3 +54,19 @@ def generated_data_dir(out: Path, rate: int, count: int = 4, seconds: float = 0.
         text[utt], utt2spk[utt] = "ONE TWO", spk
     write_data_dir(out, wav_scp=wav, text=text, utt2spk=utt2spk)
     return out
+
+
+def fake_speech_commands(root: Path, speakers: Iterable[str]) -> None:
+    """A Speech Commands layout of empty files: every command word's folder, two clips of 'yes'
+    and one of 'marvin' (_unknown_) per speaker, one _silence_ clip."""
+    from asrkt.corpora.speech_commands import COMMAND_WORDS
+
+    for w in COMMAND_WORDS:
+        (root / w).mkdir(parents=True)
+    (root / "_unknown_").mkdir()
+    (root / "_silence_").mkdir()
+    for s in speakers:
+        (root / "yes" / f"{s}_nohash_0.flac").write_bytes(b"")
+        (root / "yes" / f"{s}_nohash_1.flac").write_bytes(b"")
+        (root / "_unknown_" / f"marvin_{s}_nohash_0.flac").write_bytes(b"")
+    (root / "_silence_" / "7.flac").write_bytes(b"")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from asrkt.errors import AsrktError
+from tests.helpers.datadirs import fake_speech_commands
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -40,25 +41,11 @@ def test_quarter_subset_is_deterministic_and_about_a_quarter():
     assert kept == [u for u in ids if in_quarter(u)]
 
 
-def _fake_corpus(root: Path, speakers) -> None:
-    from asrkt.corpora.speech_commands import COMMAND_WORDS
-
-    for w in COMMAND_WORDS:
-        (root / w).mkdir(parents=True)
-    (root / "_unknown_").mkdir()
-    (root / "_silence_").mkdir()
-    for s in speakers:
-        (root / "yes" / f"{s}_nohash_0.flac").write_bytes(b"")
-        (root / "yes" / f"{s}_nohash_1.flac").write_bytes(b"")
-        (root / "_unknown_" / f"marvin_{s}_nohash_0.flac").write_bytes(b"")
-    (root / "_silence_" / "7.flac").write_bytes(b"")
-
-
 def test_prepare_writes_speaker_disjoint_sorted_dirs(tmp_path):
     from asrkt.corpora.speech_commands import prepare
 
     speakers = [f"{i:08x}" for i in (0, 1, 14, 17, 0xabcdef12)]   # train train dev test ?
-    _fake_corpus(tmp_path / "sc", speakers)
+    fake_speech_commands(tmp_path / "sc", speakers)
     counts = prepare(tmp_path / "sc", tmp_path / "data")
     assert counts["all"] == {"utterances": 15, "speakers": 5}
     assert counts["dev"]["speakers"] == 1 and counts["test"]["speakers"] >= 1
@@ -80,7 +67,7 @@ def test_prepare_errors_name_the_layout(tmp_path):
 
     with pytest.raises(AsrktError, match=r"expected layout: <word>/<speaker>_nohash_<n>\.flac"):
         prepare(tmp_path / "missing", tmp_path / "data")
-    _fake_corpus(tmp_path / "sc", ["00000000"])
+    fake_speech_commands(tmp_path / "sc", ["00000000"])
     (tmp_path / "sc" / "yes" / "oops.flac").write_bytes(b"")
     with pytest.raises(AsrktError, match="oops.flac: unexpected file name"):
         prepare(tmp_path / "sc", tmp_path / "data")
@@ -232,7 +219,7 @@ def test_every_temporary_name_of_prepare_is_one_a_rerun_removes(tmp_path, monkey
     def invoke(args):
         assert module.main([str(a) for a in args]) == 0
 
-    _fake_corpus(tmp_path / "sc", [f"{i:08x}" for i in (0, 1, 14, 17)])
+    fake_speech_commands(tmp_path / "sc", [f"{i:08x}" for i in (0, 1, 14, 17)])
     out = tmp_path / "data"
     assert check_rerun_removes_temporaries(monkeypatch, [tmp_path / "sc", out], [out],
                                            invoke=invoke)

@@ -6,12 +6,13 @@
 # LM-weight sweep and picks the weight with the lowest WER: one for the GMM, one for the neural
 # systems (mean WER of the two teachers). The fold's test speaker is never read.
 #
-# Usage: local/choose_lmwt.sh [options] <fsdd-dir> <work> <test-speaker>   (relative paths: to recipes/fsdd)
+# Usage: local/choose_lmwt.sh [options] <fsdd-dir> <work> <test-speaker>   (relative paths: to the current directory)
 #   e.g. local/choose_lmwt.sh ../../../shared/data/fsdd /tmp/lmwt_theo theo
 # Writes <work>/lmwt_<condition> with two lines, "gmm N" and "nn M", and <work>/lmwt_<condition>.md
 # (the sweep); local/run_cv_lmwt.sh <dir holding lmwt_<test-speaker>> then decodes the fold at
 # these weights.
 set -euo pipefail
+CALLER_DIR=$PWD
 cd "$(dirname "$0")/.."
 
 conditions="full quarter"   # training conditions (one choice each)
@@ -25,7 +26,9 @@ if [ $# -ne 3 ]; then echo "Usage: $0 [options] <fsdd-dir> <work> <test-speaker>
 . ./path.sh
 . ../common/stage.sh
 . ../common/systems.sh
-fsdd=$(realpath "$1"); work=$(realpath -m "$2"); test_spk=$3
+fsdd=$(caller_path "$1"); work=$(caller_path "$2"); test_spk=$3
+absolute_options conf
+[ -d "$fsdd/recordings" ] || { echo "$0: no recordings/ in '$fsdd'" >&2; exit 1; }
 speakers=$(ls "$fsdd/recordings" | sed -n 's/^[0-9]_\([A-Za-z]*\)_[0-9]*\.wav$/\1/p' | sort -u)
 echo "$speakers" | grep -qx "$test_spk" || { echo "$0: no recordings of speaker '$test_spk' in $fsdd/recordings" >&2; exit 1; }
 train_spks=$(echo "$speakers" | grep -vx "$test_spk" | tr '\n' ' ')

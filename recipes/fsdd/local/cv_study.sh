@@ -27,7 +27,7 @@
 #   GMM and every system (the CV way to choose LMWT). Writes WORK/CV_STUDY.md
 #   (scripts/cv_study_table.py).
 #
-# Usage: local/cv_study.sh [options] <work> <split>     (relative paths: to recipes/fsdd)
+# Usage: local/cv_study.sh [options] <work> <split>     (relative paths: to the current directory)
 #   The table is WORK/CV_STUDY.md for --condition full, WORK/CV_STUDY_<condition>.md otherwise.
 #   --ref-ali DIR: pdf alignments (ali-to-pdf output) covering the held-out speaker, the reference
 #     of the frame metrics; default: its forced alignment with the nested fold's GMM. That GMM has
@@ -35,6 +35,7 @@
 #     enclosing real fold (which trained on this speaker, never on the real test speaker) gives a
 #     sounder reference, e.g. --ref-ali /tmp/fsdd/exp/si_theo/full/mono_ali
 set -euo pipefail
+CALLER_DIR=$PWD
 cd "$(dirname "$0")/.."
 
 seeds="1 2"             # seeds of the nested fold's neural systems
@@ -55,9 +56,11 @@ if [ $# -ne 2 ]; then echo "Usage: $0 [options] <work> <split> (--help for more)
 . ../common/systems.sh
 . local/layout.sh
 stage=0; stop_stage=100
-work=$1; split=$2
-conf=$(realpath "$conf")
-[ -z "$ref_ali" ] || ref_ali=$(realpath "$ref_ali")
+work=$(caller_path "$1"); split=$2
+[ -d "$work" ] || { echo "$0: no folder '$work' (run.sh's work dir)" >&2; exit 1; }
+absolute_options conf ref_ali
+[ -d "$conf" ] || { echo "$0: --conf: no folder '$conf'" >&2; exit 1; }
+[ -z "$ref_ali" ] || [ -d "$ref_ali" ] || { echo "$0: --ref-ali: no folder '$ref_ali'" >&2; exit 1; }
 fsdd_threads
 cd "$work"
 e=exp/$split/$condition

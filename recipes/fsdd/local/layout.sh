@@ -9,7 +9,7 @@
 #   exp/<split>/<cond>/seed<S>/<system>       the neural systems
 # <split> is official or si_<speaker>; <cond> full or quarter.
 #
-#   fsdd_enter_work        conf made absolute, fsdd_threads, cd $work, fsdd_splits: the start of
+#   fsdd_enter_work        conf and work made absolute (../../common/paths.sh), fsdd_threads, cd $work, fsdd_splits: the start of
 #                          every script that adds systems to a work dir
 #   fsdd_threads           sets $thr, the --num-threads option of the neural commands, and
 #                          exports OMP/MKL_NUM_THREADS for the commands without it (GMM commands,
@@ -24,7 +24,9 @@
 #                          the options go to it)
 
 fsdd_enter_work() {
-  conf=$(realpath "$conf")
+  absolute_options conf work
+  [ -d "$conf" ] || { echo "$0: --conf: no folder '$conf'" >&2; exit 1; }
+  [ -d "$work" ] || { echo "$0: --work: no folder '$work' (run.sh's work dir)" >&2; exit 1; }
   fsdd_threads
   cd "$work"
   fsdd_splits

@@ -3,8 +3,9 @@
 # run.sh and local/run_*.sh have decoded, e.g. the official split's table of the paper's systems:
 #   ./run.sh --work /tmp/fsdd_official --protocol official --conditions full --seeds 1 --stop-stage 11
 #   local/results.sh --work /tmp/fsdd_official --protocol official --conditions full --seeds 1 --out RESULTS_official
-# Usage: local/results.sh [options]           (relative paths: to recipes/fsdd)
+# Usage: local/results.sh [options]           (relative paths: to the current directory)
 set -euo pipefail
+CALLER_DIR=$PWD
 cd "$(dirname "$0")/.."
 
 work=.                  # run.sh's work dir
@@ -22,7 +23,9 @@ out=RESULTS             # the table's name in the work dir
 . ./path.sh
 . ../common/stage.sh
 . local/layout.sh
-conf=$(realpath "$conf")
+absolute_options conf work
+[ -d "$conf" ] || { echo "$0: --conf: no folder '$conf'" >&2; exit 1; }
+[ -d "$work" ] || { echo "$0: --work: no folder '$work' (run.sh's work dir)" >&2; exit 1; }
 cd "$work"
 fsdd_splits
 fsdd_table $out "mono $systems" "$(quote_command recipes/fsdd/local/results.sh "${script_args[@]}")" \

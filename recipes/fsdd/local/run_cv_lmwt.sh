@@ -4,12 +4,13 @@
 # lines) gives the GMM's and the neural systems' weights. Decodes run.sh's systems again (the
 # neural log-likelihoods are reused) into decode_test_cv and writes RESULTS_cvlmwt.md/.png.
 # Needs run.sh stages 0-11 (and local/run_kt_reg.sh for the ftreg systems).
-# Usage: local/run_cv_lmwt.sh [options] <lmwt-root>     (relative paths: to recipes/fsdd)
+# Usage: local/run_cv_lmwt.sh [options] <lmwt-root>     (relative paths: to the current directory)
 #   e.g. for f in george jackson lucas nicolas theo; do
 #          local/choose_lmwt.sh ../../../shared/data/fsdd /scratch/lmwt_$f $f; done
 #        local/run_cv_lmwt.sh --work /scratch/fsdd /scratch
 # Stages: 1 GMM decoding  2 hybrid decoding  3 RESULTS_cvlmwt.md/.png
 set -euo pipefail
+CALLER_DIR=$PWD
 cd "$(dirname "$0")/.."
 
 stage=1
@@ -29,7 +30,8 @@ if [ $# -ne 1 ]; then echo "Usage: $0 [options] <lmwt-root> (--help for more)" >
 . ../common/stage.sh
 . ../common/systems.sh
 . local/layout.sh
-lmwt_root=$(realpath "$1")
+lmwt_root=$(caller_path "$1")
+[ -d "$lmwt_root" ] || { echo "$0: no folder '$lmwt_root'" >&2; exit 1; }
 protocol=si             # LM weights are chosen per speaker-independent fold
 fsdd_enter_work
 

@@ -3,9 +3,10 @@
 # loss kept as a regulariser, (1-W) CE + W KT on the teacher's soft targets (finetune --kt-weight W;
 # W 0.5 chosen in local/cv_study.sh), then decoded as run.sh's systems. Needs run.sh stages 0-11
 # (run.sh runs this script as its stage 12).
-# Usage: local/run_kt_reg.sh [options]        (relative paths: to recipes/fsdd)
+# Usage: local/run_kt_reg.sh [options]        (relative paths: to the current directory)
 # Stages: 1 fine-tuning  2 hybrid decoding
 set -euo pipefail
+CALLER_DIR=$PWD
 cd "$(dirname "$0")/.."
 
 stage=1

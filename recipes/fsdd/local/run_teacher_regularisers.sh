@@ -4,9 +4,10 @@
 # local/teacher_study.sh, run.sh's stage 12) and dnn_{rand,rbm}_do<P> with dropout P
 # (train-teacher --dropout P), one pair per value; decoded with the plain teachers as run.sh's
 # systems. Needs run.sh stages 0-6 (the GMM, its alignments and the RBMs).
-# Usage: local/run_teacher_regularisers.sh [options]    (relative paths: to recipes/fsdd)
+# Usage: local/run_teacher_regularisers.sh [options]    (relative paths: to the current directory)
 # Stages: 1 teachers  2 hybrid decoding of the plain and the regularised teachers
 set -euo pipefail
+CALLER_DIR=$PWD
 cd "$(dirname "$0")/.."
 
 stage=1

@@ -4,10 +4,11 @@
 # make-feats warps the copies' filterbanks), the copies aligned with the fold's GMM; decoded as
 # run.sh's systems. Compared with the other teacher regularisers in local/teacher_study.sh.
 # Needs run.sh stages 0-4 (data, features, GMM).
-# Usage: local/run_vtlp.sh [options]          (relative paths: to recipes/fsdd)
+# Usage: local/run_vtlp.sh [options]          (relative paths: to the current directory)
 # Stages: 1 warped features, training lists with their copies  2 alignments of the copies
 #         3 RBMs  4 teachers  5 hybrid decoding
 set -euo pipefail
+CALLER_DIR=$PWD
 cd "$(dirname "$0")/.."
 
 stage=1

@@ -16,12 +16,13 @@
 # scripts/kt_results.py)
 # pools the four nested folds and pairs every variant with its plain teacher, seed by seed.
 #
-# Usage: local/teacher_study.sh [options] <fsdd-dir> <work> <real-test-speaker>   (relative paths: to recipes/fsdd)
+# Usage: local/teacher_study.sh [options] <fsdd-dir> <work> <real-test-speaker>   (relative paths: to the current directory)
 #   e.g. local/teacher_study.sh ../../../shared/data/fsdd /tmp/nest_theo theo
 # Stages: 1 the nested folds' GMMs, RBMs and plain teachers (run.sh stages 0-6)  2 the VTLP
 #         teachers (local/run_vtlp.sh)  3 the dropout and masked teachers, every teacher decoded
 #         (local/run_teacher_regularisers.sh)  4 the table
 set -euo pipefail
+CALLER_DIR=$PWD
 cd "$(dirname "$0")/.."
 
 stage=1
@@ -38,8 +39,9 @@ freq_mask=8
 if [ $# -ne 3 ]; then echo "Usage: $0 [options] <fsdd-dir> <work> <real-test-speaker> (--help for more)" >&2; exit 1; fi
 . ./path.sh
 . ../common/stage.sh
-fsdd=$(realpath "$1"); work=$(realpath -m "$2"); outer=$3
-conf=$(realpath "$conf")
+fsdd=$(caller_path "$1"); work=$(caller_path "$2"); outer=$3
+absolute_options conf
+[ -d "$conf" ] || { echo "$0: --conf: no folder '$conf'" >&2; exit 1; }
 [ -n "$speakers" ] || speakers=$(ls "$fsdd/recordings" | sed -n 's/^[0-9]_\([a-z]*\)_[0-9]*\.wav$/\1/p' | sort -u)
 speakers=$(for s in $speakers; do [ "$s" = "$outer" ] || echo -n "$s "; done)
 speakers=${speakers% }

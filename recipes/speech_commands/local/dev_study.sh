@@ -33,11 +33,12 @@
 # Systems go to exp/<cond>/seed<S>/<system>_<variant> in run.sh's work dir (run.sh stages 0-12
 # on dev with the reference configs come first: stage 1).
 #
-# Usage: local/dev_study.sh [options] [corpus-dir]     (relative paths: to recipes/speech_commands)
+# Usage: local/dev_study.sh [options] [corpus-dir]     (relative paths: to the current directory)
 #   e.g. local/dev_study.sh --work /tmp/sc
 # Stages: 1 reference systems (run.sh)  2 variants, decoded on dev  3 the noise round
 #         4 DEV_STUDY.md
 set -euo pipefail
+CALLER_DIR=$PWD
 cd "$(dirname "$0")/.."
 
 stage=1
@@ -58,9 +59,11 @@ extra_nn_opts=""        # appended to every neural training command (tests: "--m
 . ./path.sh
 . ../common/stage.sh
 . ../common/systems.sh
-corpus_args=("$@")
-conf=$(realpath "$ref_conf")
-work=$(realpath -m "$work")
+corpus_args=()
+[ $# -eq 0 ] || corpus_args=("$(caller_path "$1")")   # run.sh is called from here
+absolute_options ref_conf work
+conf=$ref_conf
+[ -d "$conf" ] || { echo "$0: --ref-conf: no folder '$conf'" >&2; exit 1; }
 thr="--num-threads $nn_threads"
 export OMP_NUM_THREADS=$nn_threads MKL_NUM_THREADS=$nn_threads
 cells=(--work "$work" --conditions "$conditions" --seeds "$seeds" --conf "$conf" --nj $nj
