@@ -44,7 +44,7 @@ from typing import Any, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from asrkt.utils.fileio import write_text_atomic  # noqa: E402
-from bench_common import ROOT, fsdd_root, run_stage, write_json  # noqa: E402
+from bench_common import ROOT, fsdd_root, path_argument, run_stage, write_json  # noqa: E402
 
 DNN_CONF = "recipes/synth_digits/conf/dnn.yaml"
 LSTM_CONF = "recipes/synth_digits/conf/lstm.yaml"
@@ -460,12 +460,15 @@ def stream_rows_and_soft_rows(stage, quick: bool, num_pdfs: Optional[int]) -> No
     stage("soft", "soft", 900, utts=20 if quick else 100, pdfs=pdfs, top_k=20)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="~2-minute smoke run (small corpus).")
-    parser.add_argument("--out", default="bench-results/bench.json", help="JSON results file.")
-    parser.add_argument("--work", default=None, help="Work dir (default: a temporary one).")
+    parser.add_argument("--out", type=path_argument, default=ROOT / "bench-results" / "bench.json",
+                        help="JSON results file (default: bench-results/bench.json in the "
+                             "repository).")
+    parser.add_argument("--work", type=path_argument, default=None,
+                        help="Work dir (default: a temporary one).")
     parser.add_argument("--keep", action="store_true", help="Keep the work dir.")
     parser.add_argument("--corpus", choices=["auto", "fsdd", "synth"], default="auto",
                         help="auto: FSDD from ../shared/data/fsdd when present, else "
@@ -476,7 +479,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--render", metavar="JSON",
                         help="Only print the table and rewrite README-performance.md (next to "
                              "JSON) from the results file of an earlier run.")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
     if args.render:
         import json
 
@@ -492,10 +499,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     command = ("python scripts/bench.py" + (" --quick" if args.quick else "")
                + (f" --only {args.only}" if args.only else ""))
     start = time.perf_counter()
-    out = Path(args.out)
-    if not out.is_absolute():
-        out = ROOT / out
-    work = Path(args.work or tempfile.mkdtemp(prefix="asrkt-bench-"))
+    out = args.out
+    work = args.work or Path(tempfile.mkdtemp(prefix="asrkt-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     logs = out.parent / "logs"
     q = args.quick

@@ -92,6 +92,12 @@ def run_stage(stage: str, args: Dict[str, Any], log_dir: Path, timeout: float = 
     return result
 
 
+def path_argument(path: str) -> Path:
+    """A path on the command line, absolute against the current directory: the stages run in
+    the repository (``run_stage``), so a relative path would name another file there."""
+    return Path(path).resolve()
+
+
 def write_json(path: Path, data: Any) -> None:
     """``data`` as indented JSON, written atomically (parent folders created)."""
     path.parent.mkdir(parents=True, exist_ok=True)

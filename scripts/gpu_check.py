@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import ROOT, run_stage, write_json  # noqa: E402
+from bench_common import ROOT, path_argument, run_stage, write_json  # noqa: E402
 
 MODELS = (("dnn", "train-teacher", "recipes/synth_digits/conf/dnn.yaml"),
           ("lstm", "finetune", "recipes/synth_digits/conf/lstm.yaml"))
@@ -181,17 +181,12 @@ def report(results: Dict[str, Any]) -> List[str]:
     return lines
 
 
-def absolute(path: str) -> Path:
-    """A path argument, relative to the current directory (the stages run in the repository)."""
-    return Path(path).resolve()
-
-
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda", help="The accelerator (default cuda).")
-    parser.add_argument("--work", type=absolute, default=None,
+    parser.add_argument("--work", type=path_argument, default=None,
                         help="Work folder (default: a temporary one).")
-    parser.add_argument("--out", type=absolute, default=ROOT / "gpu-check" / "gpu-check.json",
+    parser.add_argument("--out", type=path_argument, default=ROOT / "gpu-check" / "gpu-check.json",
                         help="JSON results (default: gpu-check/gpu-check.json in the repository).")
     parser.add_argument("--tolerance", type=float, default=0.01,
                         help="Largest relative CPU/GPU loss difference that passes.")

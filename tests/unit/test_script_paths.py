@@ -73,7 +73,7 @@ def test_build_kaldi_reference(caller):
                                      f"{caller}/kaldi.tar.gz (nor sources in {caller}/kaldi/src)")
 
 
-def test_gpu_check_keeps_the_callers_directory(caller, monkeypatch):
+def test_gpu_check_keeps_the_callers_directory(caller):
     fake_python = caller / "python"
     fake_python.write_text('#!/bin/sh\necho "cwd=$(pwd)"; echo "args=$*"\n')
     fake_python.chmod(0o755)
@@ -82,13 +82,20 @@ def test_gpu_check_keeps_the_callers_directory(caller, monkeypatch):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [f"cwd={caller}",
                                           f"args={ROOT}/scripts/gpu_check.py --out res.json"]
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "scripts" / "gpu_check.py")
+
+
+@pytest.mark.parametrize("script,default_out", [("gpu_check", "gpu-check/gpu-check.json"),
+                                                ("bench", "bench-results/bench.json")])
+def test_python_scripts_whose_stages_run_in_the_repository(caller, monkeypatch, script,
+                                                           default_out):
+    """Their stages run with the repository as cwd: paths are made absolute when parsed."""
+    spec = importlib.util.spec_from_file_location(script, ROOT / "scripts" / f"{script}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     monkeypatch.chdir(caller)
     args = module.parse_args(["--out", "res.json", "--work", "w"])
     assert (args.out, args.work) == (caller / "res.json", caller / "w")
-    assert module.parse_args([]).out == ROOT / "gpu-check" / "gpu-check.json"
+    assert module.parse_args([]).out == ROOT / default_out
 
 
 def test_fsdd_run_sh(caller, fsdd_dir):
