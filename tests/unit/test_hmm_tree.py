@@ -150,6 +150,23 @@ def test_stats_of_a_tiny_alignment_equal_a_hand_computation():
     assert stats.event(got[(0, SIL, 2, 3)]) == [(-1, 0), (0, SIL), (1, 2), (2, 3)]
 
 
+def test_alignment_without_reordering_gives_the_same_stats():
+    info, _ = mono_info()
+    durations = [(SIL, [1, 2, 1, 1, 3]), (2, [2, 3, 1]), (4, [1, 1, 4]), (SIL, [2, 1, 1, 1, 1])]
+    reordered, plain = [], []
+    for phone, ds in durations:
+        for s, d in enumerate(ds):
+            forward, loop = tid(info, phone, s, s + 1), tid(info, phone, s, s)
+            reordered += [forward] + [loop] * (d - 1)
+            plain += [loop] * (d - 1) + [forward]
+    feats = np.random.default_rng(2).normal(size=(len(plain), 2))
+    a = accumulate_tree_stats(info, [("u", reordered, feats)], [SIL])
+    b = accumulate_tree_stats(info, [("u", plain, feats)], [SIL])
+    np.testing.assert_array_equal(a.events, b.events)
+    np.testing.assert_allclose(a.sum_x2, b.sum_x2)
+    assert {tuple(e) for e in a.events.tolist()} >= {(0, SIL, 2, 4), (2, 2, 4, SIL)}
+
+
 def test_utterance_edges_are_phone_zero_and_ci_phones_get_context_without_the_option():
     info, _ = mono_info()
     ali = phone_frames(info, 2, [1, 1, 1]) + phone_frames(info, SIL, [1, 1, 1, 1, 1])
