@@ -248,9 +248,10 @@ class TreeStats:
             path: output file.
             binary: Kaldi's binary form (its default) or text.
         """
+        order = sorted(range(self.num_events), key=self.event)  # Kaldi's std::map order
         if binary:
             out = [b"\x00B", kb.token("BTS"), kb.uint32(self.num_events)]
-            for i in range(self.num_events):
+            for i in order:
                 pairs = self.event(i)
                 out += [kb.token("EV"), kb.uint32(len(pairs))]
                 out += [kb.int32(v) for pair in pairs for v in pair]
@@ -261,7 +262,7 @@ class TreeStats:
                 tmp.write_bytes(b"".join(out))
             return
         lines = [f"BTS {self.num_events} "]
-        for i in range(self.num_events):
+        for i in order:
             pairs = self.event(i)
             ev = " ".join(f"{k} {v}" for k, v in pairs)
             row_x = " ".join(f"{v:.17g}" for v in self.sum_x[i])
