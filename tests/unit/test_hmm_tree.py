@@ -285,6 +285,24 @@ def test_num_leaves_is_respected():
     assert clustered.num_pdfs <= 40
 
 
+def test_split_gains_add_up_to_the_likelihood_of_the_tree():
+    stats = context_stats(6)
+    tree = build(stats, num_leaves=35, thresh=0.0, cluster_thresh=0)
+    stacked = stats.stacked()
+
+    def objf_of(groups):
+        return sum(float(gauss_objf(stacked[groups == g].sum(0), 0.01))
+                   for g in np.unique(groups))
+
+    leaves_of = np.array([tree.compute(list(e[1:]) if e[1] >= 0 else [0, e[2], 0], e[0])
+                          for e in stats.events])
+    per_root = stats.events[:, 2]  # one stub leaf per phone (shared roots)
+    gain = (objf_of(leaves_of) - objf_of(per_root)) / stats.counts.sum()
+    assert gain == pytest.approx(tree.summary["split_gain_per_frame"], rel=1e-9)
+    assert TreeConfig().thresh == 300.0 and TreeConfig().cluster_thresh == -1.0
+    assert TreeConfig().var_floor == 0.01
+
+
 def test_thresh_stops_splitting():
     stats = triphone_stats(base_mean)  # no context effect; pdf-classes differ a lot
     low = build(stats, num_leaves=0, thresh=1.0, cluster_thresh=0)
