@@ -95,3 +95,13 @@ def test_missing_alignments_and_bad_roots_are_one_line_errors(toy, tmp_path):
     result = run("build-tree", toy / "train", lang, toy / "mono", tmp_path / "t2", ok=False)
     assert result.exit_code == 1 and "roots.int:2: expected" in result.output
     assert result.output.count("\n") == 1
+
+
+def test_every_temporary_name_of_build_tree_is_one_a_rerun_removes(toy, tmp_path, monkeypatch):
+    from tests.helpers.temporaries import check_rerun_removes_temporaries
+
+    out = tmp_path / "out"
+    left = check_rerun_removes_temporaries(
+        monkeypatch, ["build-tree", "--num-leaves", "20", toy / "train", toy / "lang",
+                      toy / "mono", out], [out])
+    assert {p.name.split(".")[1] for p in left} >= {"tree", "treeacc", "questions", "config"}
