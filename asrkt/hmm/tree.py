@@ -843,7 +843,9 @@ def build_tree(stats: TreeStats, questions: Questions, roots: Sequence[Root],
     result = Tree(stats.context_width, p, tree, summary)
     summary["leaves"] = result.num_pdfs
     result.check(phone2num_pdf_classes, "built tree")
-    logger.info("build-tree: %d splits (%.4f per frame over %.0f frames), %d leaves after "
-                "clustering", splits, summary["split_gain_per_frame"], normalizer,
-                summary["leaves"])
+    logger.info("build-tree: %d stub leaves, %d splits (likelihood +%.4f per frame over %.0f "
+                "frames), clustering threshold %g merged %d leaves (%.4f per frame): %d leaves",
+                num_stub, splits, summary["split_gain_per_frame"], normalizer,
+                summary.get("cluster_thresh", 0.0), summary.get("leaves_merged", 0),
+                summary.get("cluster_change_per_frame", 0.0), summary["leaves"])
     return result
