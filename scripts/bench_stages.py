@@ -857,9 +857,92 @@ def stage_ddp(args: Dict[str, Any]) -> Dict[str, Any]:
     return res
 
 
+# --------------------------------------------------------------------------------------------
+# lmgraph: decoding on a real trigram graph (one search, the LM-weight sweep, Kaldi's search)
+# --------------------------------------------------------------------------------------------
+def stage_lmgraph_setup(args: Dict[str, Any]) -> Dict[str, Any]:
+    """The synthetic trigram task of tests/helpers/lm_graph.py at bench size."""
+    _threads(1)
+    from asrkt.decode.lattice import load_graph
+    from tests.helpers.lm_graph import make_lm_system
+
+    root = Path(args["work"]) / "lmgraph"
+    paths = make_lm_system(root, num_words=args["words"], num_sentences=args["sentences"],
+                           num_test=args["test_utts"])
+    graph = load_graph(paths["graph"] / "HCLG.fst")
+    counts = [line.split("=")[1] for line in paths["arpa"].read_text().splitlines()[:5]
+              if line.startswith("ngram ")]
+    return {"root": str(root), "hclg_states": graph.num_states, "hclg_arcs": graph.num_arcs,
+            "hclg_mb": (paths["graph"] / "HCLG.fst").stat().st_size / 2**20,
+            "ngrams": [int(c) for c in counts], "words": args["words"]}
+
+
+def _proc_status_mb(field: str) -> float:
+    """A memory figure of /proc/self/status (VmRSS, VmHWM) in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def _reset_peak_rss() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0: clear_refs 5), so that VmHWM afterwards is
+    the peak of what follows."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def stage_lmgraph_decode(args: Dict[str, Any]) -> Dict[str, Any]:
+    """Decode the test utterances on the trigram graph in one mode: ``single`` (asrkt, one LM
+    weight), ``sweep`` (asrkt, the default 11 weights from one search) or ``kaldi``
+    (kaldi-hmm-gmm's LatticeFasterDecoder, one weight): CPU time of the decoding loop, resident
+    memory before it and its peak during it (VmHWM reset before the loop).
+
+    The toy GMM separates its three phones almost perfectly, which leaves a search nothing to
+    prune; its log-likelihoods are scaled by ``flatten`` so that the 2,000 words made of those
+    phones compete as words do in real speech (the search then runs at max-active).
+    """
+    _threads(1)
+    from asrkt.data.datadir import DataDir
+    from asrkt.decode.decoder import DecodeConfig, Decoder, gmm_source
+    from asrkt.hmm.model import GmmModel
+
+    root = Path(args["root"])
+    model = GmmModel.load(root / "exp")
+    test = root / "test"
+    loglikes = {u: (args["flatten"] * ll).astype(np.float32) for u, ll in gmm_source(
+        model, test, root / "exp" / "feature_pipeline.yaml")(DataDir(test).utterances)}
+    decoder = Decoder(root / "graph", model, DecodeConfig())
+    mode = args["mode"]
+    if mode == "kaldi":
+        decoder.kaldi_decode(*next(iter(loglikes.items())), 1 / 12)  # build the decoder first
+    scales = [s for _, s in DecodeConfig().weights()] if mode == "sweep" else [1 / 12]
+    rss_before = _proc_status_mb("VmRSS")
+    peak_reset = _reset_peak_rss()
+    hyps = {}
+    with Clock() as c:
+        for utt, ll in loglikes.items():
+            if mode == "kaldi":
+                hyps[utt] = [decoder.kaldi_decode(utt, ll, 1 / 12)[0]]
+            else:
+                hyps[utt] = decoder.decode(utt, ll, scales)
+    frames = sum(len(ll) for ll in loglikes.values())
+    return {"mode": mode, "flatten": args["flatten"], "cpu": c.cpu, "wall": c.wall,
+            "frames": frames,
+            "audio_seconds": frames / 100.0, "rtf_per_core": c.cpu / (frames / 100.0),
+            "rss_before_mb": rss_before, "lm_weights": len(scales),
+            "peak_rss_mb": _proc_status_mb("VmHWM") if peak_reset else None,
+            "search": decoder.search.stats() if mode != "kaldi" else None,
+            "hyps_12": {u: h[0] if mode != "sweep" else h[5] for u, h in hyps.items()}}
+
+
 STAGES = {"setup": stage_setup, "train": stage_train, "feats": stage_feats,
           "decode": stage_decode, "scale": stage_scale, "stream": stage_stream,
-          "soft": stage_soft, "ddp": stage_ddp}
+          "soft": stage_soft, "ddp": stage_ddp, "lmgraph_setup": stage_lmgraph_setup,
+          "lmgraph_decode": stage_lmgraph_decode}
 
 if __name__ == "__main__":
     import logging

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """The LM-weight sweep from one lattice search vs one search per weight, on a GMM or NN system.
 
-For every utterance of DATA_DIR, decodes each LM weight of [--min-lmwt, --max-lmwt] twice: by
-one LatticeFasterDecoder search per weight (acoustic scale 1/LMWT, what `asrkt decode` did
-before the lattice sweep and still does for one weight) and by `Decoder.sweep` (one lattice
-search, a best path per weight). The log-likelihoods are the GMM's on DATA_DIR's features, or
-with --loglikes a matrix table of a neural net's (what `decode-nnet` reads; MODEL_DIR is then the
-GMM whose transition model built the graph). Prints the utterance-weight pairs whose hypotheses
-differ and the CPU time of both against one search at --acoustic-scale. Exit status 1 when any
-differ.
+For every utterance of DATA_DIR, decodes each LM weight of [--min-lmwt, --max-lmwt] three ways:
+Kaldi's own one-best search per weight (kaldi-hmm-gmm's LatticeFasterDecoder at acoustic scale
+1/LMWT), asrkt's search per weight (what `asrkt decode` does for one weight), and asrkt's sweep
+(one lattice search at --acoustic-scale, a best path per weight: what `asrkt decode` does for a
+range). The log-likelihoods are the GMM's on DATA_DIR's features, or with --loglikes a matrix
+table of a neural net's (what `decode-nnet` reads; MODEL_DIR is then the GMM whose transition
+model built the graph). Prints the utterance-weight pairs whose hypotheses differ from Kaldi's
+per-weight searches, and the CPU time of each against one search at --acoustic-scale. Exit
+status 1 when any differ.
 
 Usage: scripts/compare_sweep.py [options] MODEL_DIR GRAPH_DIR DATA_DIR
   e.g. scripts/compare_sweep.py --min-lmwt 7 --max-lmwt 17 exp/mono exp/mono/graph data/mfcc/dev
@@ -35,8 +36,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--min-lmwt", type=int, default=7)
     parser.add_argument("--max-lmwt", type=int, default=17)
     parser.add_argument("--acoustic-scale", type=float, default=0.083333)
-    parser.add_argument("--sweep-beam", type=float, default=None,
-                        help="the sweep search's beam (default: DecodeConfig's)")
+    parser.add_argument("--lattice-beam", type=float, default=None,
+                        help="the lattice beam (default: DecodeConfig's)")
     parser.add_argument("--loglikes", default=None,
                         help="rspecifier of [T, num_pdfs] log-likelihoods (default: the GMM's)")
     args = parser.parse_args(argv)
@@ -46,7 +47,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from asrkt.decode.decoder import Decoder, gmm_source, table_source
     from asrkt.hmm.model import GmmModel
 
-    changes = {} if args.sweep_beam is None else {"sweep_beam": args.sweep_beam}
+    changes = {} if args.lattice_beam is None else {"lattice_beam": args.lattice_beam}
     config = DecodeConfig(min_lmwt=args.min_lmwt, max_lmwt=args.max_lmwt,
                           acoustic_scale=args.acoustic_scale, **changes)
     model = GmmModel.load(args.model_dir)
@@ -58,30 +59,43 @@ def main(argv: Optional[List[str]] = None) -> int:
         source = gmm_source(model, args.data_dir, Path(args.model_dir) / "feature_pipeline.yaml")
     loglikes = dict(source(utts))
     scales = [scale for _, scale in config.weights()]
-    cpu = {"per weight": 0.0, "one search": 0.0, "sweep": 0.0}
-    differ = 0
+    cpu = {"kaldi one search": 0.0, "kaldi per weight": 0.0, "one search": 0.0,
+           "per weight": 0.0, "sweep": 0.0}
+    differ = {"per weight": 0, "sweep": 0}
+
+    def kaldi_per_weight(utt, ll):
+        return [decoder.kaldi_decode(utt, ll, s)[0] for s in scales]
+
+    def per_weight(utt, ll):
+        return [(decoder.decode(utt, ll, [s]) or [None])[0] for s in scales]
+
+    runs = [("kaldi per weight", kaldi_per_weight),
+            ("kaldi one search", lambda u, x: decoder.kaldi_decode(u, x, config.acoustic_scale)),
+            ("per weight", per_weight),
+            ("one search", lambda u, x: decoder.decode(u, x, [config.acoustic_scale])),
+            ("sweep", lambda u, x: decoder.decode(u, x, scales) or [None] * len(scales))]
     for utt in utts:
-        ll = loglikes[utt]
-        start = time.process_time()
-        separate = [decoder.decode(utt, ll, s)[0] for s in scales]
-        cpu["per weight"] += time.process_time() - start
-        start = time.process_time()
-        decoder.decode(utt, ll, config.acoustic_scale)
-        cpu["one search"] += time.process_time() - start
-        start = time.process_time()
-        swept = decoder.sweep(utt, ll, scales) or [None] * len(scales)
-        cpu["sweep"] += time.process_time() - start
-        for (name, _), a, b in zip(config.weights(), separate, swept, strict=True):
-            if a != b:
-                differ += 1
-                print(f"{utt} LMWT {name}: per weight {a}, sweep {b}")
-    one = cpu["one search"]
+        out = {}
+        for name, fn in runs:
+            start = time.process_time()
+            out[name] = fn(utt, loglikes[utt])
+            cpu[name] += time.process_time() - start
+        kaldi, ours, swept = out["kaldi per weight"], out["per weight"], out["sweep"]
+        for (name, _), ref, one, sw in zip(config.weights(), kaldi, ours, swept, strict=True):
+            for what, hyp in (("per weight", one), ("sweep", sw)):
+                if hyp != ref:
+                    differ[what] += 1
+                    print(f"{utt} LMWT {name}: Kaldi {ref}, asrkt {what} {hyp}")
+    pairs = len(utts) * len(scales)
     print(f"{args.data_dir}: {len(utts)} utterances x {len(scales)} LM weights "
-          f"({args.min_lmwt}-{args.max_lmwt}), sweep beam {config.sweep_beam:g}: "
-          f"{differ} pairs differ; CPU one search {one:.2f} s, per-weight sweep "
-          f"{cpu['per weight']:.2f} s ({cpu['per weight'] / one:.2f}x), lattice sweep "
-          f"{cpu['sweep']:.2f} s ({cpu['sweep'] / one:.2f}x)")
-    return 1 if differ else 0
+          f"({args.min_lmwt}-{args.max_lmwt}), lattice beam {config.lattice_beam:g}: pairs "
+          f"differing from Kaldi's per-weight searches: asrkt per weight {differ['per weight']} "
+          f"of {pairs}, asrkt sweep {differ['sweep']} of {pairs}")
+    one = cpu["one search"]
+    print("CPU seconds: " + ", ".join(f"{name} {value:.2f} ({value / one:.2f}x)"
+                                      for name, value in cpu.items())
+          + " (ratios to asrkt's one search)")
+    return 1 if any(differ.values()) else 0
 
 
 if __name__ == "__main__":

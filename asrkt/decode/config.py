@@ -25,21 +25,18 @@ class DecodeConfig:
     """Decoder options (Kaldi names; defaults of steps/decode.sh).
 
     ``min_lmwt``..``max_lmwt`` are swept (score.sh: acoustic scale 1/LMWT per hypothesis set):
-    one search per utterance at ``acoustic_scale`` (decode.sh's --acwt) into a raw lattice, each
-    weight's best path from it; that search prunes by ``sweep_beam`` only. One weight (min = max)
-    is one LatticeFasterDecoder search at 1/LMWT (``beam``, ``max_active``, ``min_active``); both
-    0: one search at ``acoustic_scale``.
+    one search per utterance at ``acoustic_scale`` (decode.sh's --acwt) into a lattice, each
+    weight's best path from it. One weight (min = max) is one search at 1/LMWT; both 0: one
+    search at ``acoustic_scale``. Every search is bounded by ``beam``, ``max_active`` and
+    ``min_active`` (LatticeFasterDecoder's pruning) and keeps a lattice within
+    ``lattice_beam``.
     """
 
     beam: float = option(13.0, gt=0, help="Decoding beam.")
-    max_active: int = option(7000, ge=1, help="Max active states (one-weight decodes; the "
-                                              "sweep's lattice search prunes by beam only).")
-    min_active: int = option(200, ge=0, help="Min active states (one-weight decodes).")
-    lattice_beam: float = option(6.0, gt=0, help="Lattice beam of the sweep's search.")
-    sweep_beam: float = option(40.0, gt=0, help="Beam of the sweep's lattice search. Wider than "
-                                                "--beam because that search (LatticeSimpleDecoder) "
-                                                "has no min-active: the one-weight search keeps "
-                                                "at least min-active states whatever its beam.")
+    max_active: int = option(7000, ge=1, help="Max active states per frame.")
+    min_active: int = option(200, ge=0, help="Min active states per frame.")
+    lattice_beam: float = option(6.0, gt=0, help="Lattice beam (the LM-weight sweep takes its "
+                                                 "best paths from this lattice).")
     min_lmwt: int = option(7, ge=0, help="Smallest LM weight swept.")
     max_lmwt: int = option(17, ge=0, help="Largest LM weight swept (0 with min-lmwt 0: one "
                                           "decode at acoustic-scale).")

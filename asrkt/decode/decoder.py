@@ -1,11 +1,12 @@
-"""Viterbi decoding through HCLG of per-frame pdf log-likelihoods, from a GMM or a neural net.
+"""Decoding through HCLG of per-frame pdf log-likelihoods, from a GMM or a neural net.
 
-Both paths reduce to a [T, num_pdfs] log-likelihood matrix; it is gathered to a
-[T, num_transition_ids] matrix (column i-1 is transition-id i, as DecodableCtc reads it).
-One LM weight: LatticeFasterDecoder at acoustic scale 1/LMWT, best path. A sweep of LM weights
-(score.sh's): one lattice search per utterance at ``acoustic_scale`` (Kaldi's --acwt) with
-kaldi-decoder's LatticeSimpleDecoder, then each weight's best path from that raw lattice
-(asrkt.decode.lattice; what lattice-scale --inv-acoustic-scale=LMWT + lattice-best-path give).
+Both paths reduce to a [T, num_pdfs] log-likelihood matrix. Every decode is one bounded lattice
+search per utterance (asrkt.decode.lattice: LatticeFasterDecoder's beam, max-active, min-active
+and lattice beam): one LM weight searches at acoustic scale 1/LMWT and takes the best path; a
+sweep of LM weights (score.sh's) searches once at ``acoustic_scale`` (Kaldi's --acwt) and takes
+each weight's best path from that lattice (what lattice-scale --inv-acoustic-scale=LMWT +
+lattice-best-path give). kaldi-hmm-gmm's LatticeFasterDecoder, Kaldi's own one-best search, is
+kept as the reference that tests and scripts/compare_sweep.py check the search against.
 
 Output: DECODE_DIR/scoring/<LMWT>.txt (word hypotheses per utterance, Kaldi text format)
 and DECODE_DIR/log/decode.log.
@@ -15,14 +16,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from asrkt.data.datadir import DataDir
 from asrkt.data.kaldi_files import iter_lines, write_map
 from asrkt.decode.config import DecodeConfig
-from asrkt.decode.lattice import LatticeSearch, sweep_best_paths
+from asrkt.decode.lattice import LatticeSearch, load_graph
 from asrkt.errors import AsrktError
 from asrkt.feats.pipeline import FeaturePipeline
 from asrkt.hmm.kaldi import khg, read_fst
@@ -30,7 +31,7 @@ from asrkt.hmm.lang import read_symbol_table
 from asrkt.hmm.model import GmmModel
 from asrkt.io.tables import as_rspecifier, load_scp, read_scp_entry, read_table
 from asrkt.utils.config import save_config
-from asrkt.utils.parallel import limit_threads, run_jobs, split_evenly
+from asrkt.utils.parallel import check_stop, limit_threads, run_jobs, split_evenly
 
 PathLike = Union[str, Path]
 logger = logging.getLogger("asrkt.decode")
@@ -54,62 +55,58 @@ class Decoder:
             raise AsrktError(f"{self.graph_dir}: graph built for a model with "
                              f"{tids.read_text().strip()} transition-ids, this model has "
                              f"{model.tm.num_transition_ids} (rebuild it with make-graph)")
-        self.fst = read_fst(self.graph_dir / "HCLG.fst")
+        graph = load_graph(self.graph_dir / "HCLG.fst")
         self.id2word = {i: w for w, i in read_symbol_table(self.graph_dir / "words.txt").items()}
         self.tid2pdf = model.tid2pdf()
-        opts = khg.LatticeFasterDecoderConfig(beam=config.beam, max_active=config.max_active,
-                                              min_active=config.min_active,
-                                              lattice_beam=config.lattice_beam)
-        self.decoder = khg.LatticeFasterDecoder(self.fst, opts)
-        self._lattice_search: Optional[LatticeSearch] = None
+        try:
+            self.search = LatticeSearch(graph, self.tid2pdf, config.beam, config.max_active,
+                                        config.min_active, config.lattice_beam)
+        except AsrktError as exc:
+            raise AsrktError(f"{self.graph_dir}: {exc}") from None
+        self._kaldi_decoder = None
 
-    def tid_matrix(self, utt: str, pdf_loglikes: np.ndarray, acoustic_scale: float
-                   ) -> np.ndarray:
-        """[T, num_tids] float32 matrix of scaled log-likelihoods (checked)."""
+    def checked(self, utt: str, pdf_loglikes: np.ndarray) -> np.ndarray:
+        """The [T, num_pdfs] log-likelihoods as float32, checked (shape, finite)."""
         if pdf_loglikes.ndim != 2 or pdf_loglikes.shape[1] != self.model.num_pdfs:
             raise AsrktError(f"utterance '{utt}': log-likelihoods have shape "
                              f"{tuple(pdf_loglikes.shape)}, the model has "
                              f"{self.model.num_pdfs} pdfs")
         if not np.all(np.isfinite(pdf_loglikes)):
             raise AsrktError(f"utterance '{utt}': log-likelihoods contain NaN or inf")
-        return np.ascontiguousarray(acoustic_scale * pdf_loglikes[:, self.tid2pdf[1:]],
-                                    dtype=np.float32)
+        return np.ascontiguousarray(pdf_loglikes, dtype=np.float32)
 
     def _words(self, ids) -> List[str]:
         return [self.id2word.get(w, f"<unk:{w}>") for w in ids]
 
-    def sweep(self, utt: str, pdf_loglikes: np.ndarray, scales: List[float]
-              ) -> Optional[List[List[str]]]:
-        """Best word sequence at each acoustic scale, from one lattice search.
+    def decode(self, utt: str, pdf_loglikes: np.ndarray, scales: Sequence[float],
+               interrupt: Optional[Callable[[], None]] = None) -> Optional[List[List[str]]]:
+        """Best word sequence at each acoustic scale, from one search.
 
-        The search runs at ``config.acoustic_scale`` with ``config.sweep_beam`` and
-        ``config.lattice_beam`` (max_active/min_active do not apply: LatticeSimpleDecoder
-        prunes by beam only).
+        One scale: the search runs at that scale (Kaldi's one-best at 1/LMWT). Several: it runs
+        at ``config.acoustic_scale`` and each scale's best path is taken from its lattice.
 
         Args:
             utt: utterance id.
             pdf_loglikes: [T, num_pdfs] log-likelihoods.
-            scales: acoustic scales (1/LMWT), increasing or decreasing.
+            scales: acoustic scales (1/LMWT).
+            interrupt: called every 16 frames (an exception it raises stops the search).
 
         Returns:
             One word list per scale, or None when decoding failed.
         """
-        search_scale = self.config.acoustic_scale
-        mat = self.tid_matrix(utt, pdf_loglikes, search_scale)
-        if self._lattice_search is None:
-            self._lattice_search = LatticeSearch(self.fst, self.config.sweep_beam,
-                                                 self.config.lattice_beam)
-        lattice = self._lattice_search.search(mat, self.config.allow_partial)
-        if lattice is None:
-            return None
-        paths, _ = sweep_best_paths(lattice, search_scale, scales)
-        if any(p is None for p in paths):
+        if not scales:
+            raise AsrktError("no acoustic scale to decode at")
+        search_scale = scales[0] if len(scales) == 1 else self.config.acoustic_scale
+        paths = self.search.best_paths(self.checked(utt, pdf_loglikes), search_scale, scales,
+                                       self.config.allow_partial, interrupt)
+        if paths is None or any(p is None for p in paths):
             return None
         return [self._words(p.words) for p in paths]
 
-    def decode(self, utt: str, pdf_loglikes: np.ndarray, acoustic_scale: float
-               ) -> Tuple[Optional[List[str]], List[int]]:
-        """Best word sequence and transition-id alignment of one utterance (one search).
+    def kaldi_decode(self, utt: str, pdf_loglikes: np.ndarray, acoustic_scale: float
+                     ) -> Tuple[Optional[List[str]], List[int]]:
+        """Kaldi's own one-best search (kaldi-hmm-gmm's LatticeFasterDecoder, same options):
+        the reference that :meth:`decode` is checked against.
 
         Args:
             utt: utterance id.
@@ -117,13 +114,22 @@ class Decoder:
             acoustic_scale: scale applied to them.
 
         Returns:
-            (words or None when decoding failed, alignment).
+            (words or None when decoding failed, transition-id alignment).
         """
-        mat = self.tid_matrix(utt, pdf_loglikes, acoustic_scale)
+        from asrkt.hmm.align import tid_matrix
+
+        mat = tid_matrix(self.checked(utt, pdf_loglikes), self.tid2pdf, acoustic_scale)
         if mat.shape[0] == 0:
             return None, []
+        if self._kaldi_decoder is None:
+            opts = khg.LatticeFasterDecoderConfig(
+                beam=self.config.beam, max_active=self.config.max_active,
+                min_active=self.config.min_active, lattice_beam=self.config.lattice_beam)
+            self._fst = read_fst(self.graph_dir / "HCLG.fst")
+            self._kaldi_decoder = khg.LatticeFasterDecoder(self._fst, opts)
         ok, alignment, words, _ = khg.decode_utterance_lattice_faster(
-            self.decoder, khg.DecodableCtc(mat), self.model.tm, utt, self.config.allow_partial)
+            self._kaldi_decoder, khg.DecodableCtc(mat), self.model.tm, utt,
+            self.config.allow_partial)
         if not ok:
             return None, []
         return self._words(words), list(alignment)
@@ -140,11 +146,8 @@ def _decode_job(job: int, utts: List[str], tick: Callable[[int], None]
     scales = [scale for _, scale in weights]
     failed = []
     for utt, loglikes in _JOB["source"](utts):
-        if len(weights) == 1:
-            words, _ = decoder.decode(utt, loglikes, scales[0])
-            hyps = None if words is None else [words]
-        else:
-            hyps = decoder.sweep(utt, loglikes, scales)
+        # check_stop: a SIGTERM (parent dead, another job failed) stops even a long utterance
+        hyps = decoder.decode(utt, loglikes, scales, interrupt=check_stop)
         if hyps is None:
             failed.append(utt)
             hyps = [[] for _ in weights]

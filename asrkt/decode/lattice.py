@@ -1,38 +1,38 @@
-"""One lattice search per utterance, and every LM weight's best path taken from that lattice.
+"""One bounded lattice search per utterance, and the best path at every LM weight taken from it.
 
-Kaldi's steps/decode.sh searches once at acoustic scale ``acwt`` (1/12) and writes lattices;
+Kaldi's steps/decode.sh searches once at acoustic scale ``acwt`` (1/12) with
+LatticeFasterDecoder (beam, max-active, min-active, lattice beam) and writes lattices;
 local/score.sh then takes, for each LM weight, ``lattice-scale --inv-acoustic-scale=LMWT`` and
-``lattice-best-path``. The wheels cannot determinise lattices, but a best path needs none: the
-raw (state-level) lattice of kaldi-decoder's LatticeSimpleDecoder keeps a graph cost and an
-acoustic cost on every arc (``LatticeWeight``: value1 graph, value2 acoustic times the search's
-acoustic scale), so each weight's best path is a shortest path over the rescaled lattice.
+``lattice-best-path``. :class:`LatticeSearch` does both in one call: the search is asrkt's own
+C++ module ``asrkt.decode._latgen`` (the wheels bind no raw lattice from a search that
+max-active bounds), written after LatticeFasterDecoder's behaviour: per-frame cutoffs from the
+beam, max-active and min-active with Kaldi's adaptive beam, the token/link lattice pruned with
+the lattice beam every 25 frames and once more with the final costs. Each link keeps its graph
+cost and its acoustic cost apart, so the best path at another acoustic scale s is a shortest
+path over graph + (s / search scale) * acoustic; one pass over the pruned lattice gives every
+scale's best path.
 
-The search's beams act at one acoustic scale, so a path that a separate search at 1/LMWT would
-have found but that fell outside the lattice beam at the search's scale is missed (Kaldi has the
-same property); with the default beams the hypotheses equal per-weight searches in practice.
+A path that a separate search at 1/LMWT would find but that lies outside the lattice beam at
+the search's scale is missed (Kaldi has the same property); ``scripts/compare_sweep.py``
+measures that against one search per weight. One LM weight is the same search at 1/LMWT with
+the best path at that scale: Kaldi's one-best.
 
-Not every weight needs a shortest path: a path's cost at acoustic scale s is g + s * a (graph
-cost g, unscaled acoustic cost a), linear in s, so a path that is best at two scales is best at
-every scale between them, and when two paths are best at the ends of a range a single shortest
-path at the scale where their costs cross shows whether a third is best somewhere inside (and
-if so, which: the range splits there). :func:`sweep_best_paths` needs about one shortest path
-per distinct best path over the sweep.
+Time and memory per frame are bounded by the active tokens (max-active, or min-active when
+that is larger) and by the lattice kept between prunings (25 frames of links of those tokens
+plus what survives the lattice beam), whatever the graph's size.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from asrkt.hmm.kaldi import kaldifst, kdec
+from asrkt.errors import AsrktError
 
-# two graph costs of the same transition-id and word sequence that differ by less than this are
-# taken as the same path (the lattice stores float32 costs)
-GRAPH_COST_TOLERANCE = 1e-3
-# relative: a path cheaper than the two known ones by less than this at their crossing is a tie
-COST_TOLERANCE = 1e-5
+PathLike = Union[str, Path]
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class BestPath:
     Args:
         words: word ids (epsilons removed).
         tids: transition-ids, one per frame.
-        graph_cost: the path's graph cost (HCLG weights).
+        graph_cost: the path's graph cost (HCLG weights, the final weight included).
         acoustic_cost: its acoustic cost (minus the log-likelihood, unscaled).
     """
 
@@ -55,150 +55,81 @@ class BestPath:
         """The path's cost at acoustic scale ``scale``."""
         return self.graph_cost + scale * self.acoustic_cost
 
-    def same_path(self, other: BestPath) -> bool:
-        """Same labels and graph cost, hence the same cost at every acoustic scale."""
-        return (self.tids == other.tids and self.words == other.words
-                and abs(self.graph_cost - other.graph_cost) <= GRAPH_COST_TOLERANCE)
+
+def load_graph(path: PathLike):
+    """A decoding graph for :class:`LatticeSearch` (OpenFst binary, vector or const FST).
+
+    Args:
+        path: the HCLG.fst file.
+    """
+    from asrkt.decode import _latgen
+
+    path = Path(path)
+    if not path.is_file():
+        raise AsrktError(f"{path}: FST file does not exist")
+    try:
+        return _latgen.Graph(str(path))
+    except ValueError as exc:
+        raise AsrktError(f"cannot read the decoding graph: {exc}") from None
 
 
 class LatticeSearch:
-    """Raw lattices of [T, num_tids] acoustic log-likelihood matrices (column i: tid i+1).
+    """Bounded lattice searches over one graph, best paths at several acoustic scales.
 
     Args:
-        fst: the decoding graph (kaldifst.StdVectorFst, input labels transition-ids).
+        graph: from :func:`load_graph`.
+        tid2pdf: pdf of each transition-id (index 0 unused): column of the log-likelihoods
+            that the graph's input label reads.
         beam: search beam.
-        lattice_beam: lattice beam (both at the scale of the matrices given to :meth:`search`).
+        max_active: at most this many tokens continue from a frame.
+        min_active: at least this many (when the beam would keep fewer).
+        lattice_beam: lattice beam (at the search's scale).
     """
 
-    def __init__(self, fst, beam: float, lattice_beam: float):
-        opts = kdec.LatticeSimpleDecoderConfig(beam=beam, lattice_beam=lattice_beam,
-                                               determinize_lattice=False)
-        self.decoder = kdec.LatticeSimpleDecoder(fst, opts)
+    def __init__(self, graph, tid2pdf: np.ndarray, beam: float, max_active: int,
+                 min_active: int, lattice_beam: float):
+        from asrkt.decode import _latgen
 
-    def search(self, scaled_loglikes: np.ndarray, allow_partial: bool):
-        """The raw lattice of one utterance, or None when decoding failed.
+        if graph.max_ilabel >= len(tid2pdf):
+            raise AsrktError(f"the graph reads transition-ids up to {graph.max_ilabel}, the "
+                             f"model has {len(tid2pdf) - 1} (rebuild it with make-graph)")
+        config = _latgen.SearchConfig()
+        config.beam, config.max_active = beam, max_active
+        config.min_active, config.lattice_beam = min_active, lattice_beam
+        self.columns = np.asarray(tid2pdf, dtype=np.int32).copy()
+        self.columns[0] = 0
+        self.num_pdfs = int(self.columns[1:].max()) + 1 if len(self.columns) > 1 else 0
+        self._search = _latgen.LatticeSearch(graph, config)
+
+    def best_paths(self, pdf_loglikes: np.ndarray, search_scale: float,
+                   scales: Sequence[float], allow_partial: bool,
+                   interrupt: Optional[Callable[[], None]] = None
+                   ) -> Optional[List[Optional[BestPath]]]:
+        """Search one utterance at ``search_scale``; the best path at each of ``scales``.
 
         Args:
-            scaled_loglikes: [T, num_tids] float32 log-likelihoods times the acoustic scale.
-            allow_partial: keep the lattice when no final state was reached (its last frame's
-                states are then final, as Kaldi's GetRawLattice does).
+            pdf_loglikes: [T, num_pdfs] float32 log-likelihoods (unscaled).
+            search_scale: acoustic scale of the search (its beams act at this scale).
+            scales: acoustic scales of the paths wanted (1/LMWT each).
+            allow_partial: when no final state is reached, take the best path to any state of
+                the last frame (as Kaldi's decoders with --allow-partial).
+            interrupt: called every 16 frames; an exception it raises ends the search.
+
+        Returns:
+            One path per scale (None where the lattice has none), or None when the search
+            failed (no frames, every token pruned, or no final state without allow_partial).
         """
-        if scaled_loglikes.shape[0] == 0:
+        ok, paths = self._search.decode(pdf_loglikes, self.columns, search_scale, list(scales),
+                                        allow_partial, interrupt)
+        if paths is None:
             return None
-        self.decoder.decode(kdec.DecodableCtc(scaled_loglikes))
-        reached_final = np.isfinite(self.decoder.final_relative_cost())
-        if not reached_final and not allow_partial:
-            return None
-        ok, lattice = self.decoder.get_raw_lattice(use_final_probs=True)
-        if not ok or lattice.num_states == 0:
-            return None
-        return lattice
+        return [None if p is None else BestPath(tuple(p[0]), tuple(p[1]), p[2], p[3])
+                for p in paths]
 
-
-class ScaledLattice:
-    """A raw lattice whose acoustic costs are rescaled in place between shortest paths.
-
-    Args:
-        lattice: raw lattice (kaldifst.Lattice), owned from now on (modified in place).
-        lattice_scale: the acoustic scale of its acoustic costs (the search's).
-    """
-
-    def __init__(self, lattice, lattice_scale: float):
-        self.lattice = lattice
-        self.lattice_scale = lattice_scale
-        self.ratio = 1.0  # current acoustic costs / the search's
-        self.shortest_paths = 0
-
-    def best_path(self, scale: float) -> Optional[BestPath]:
-        """Best path at acoustic scale ``scale`` (None when the lattice has no path).
-
-        Rescaling in place (a factor on the current scale) costs a fraction of a copy.
-        """
-        ratio = scale / self.lattice_scale
-        if ratio != self.ratio:
-            kaldifst.scale_lattice([[1.0, 0.0], [0.0, ratio / self.ratio]], self.lattice)
-            self.ratio = ratio
-        self.shortest_paths += 1
-        path = kaldifst.shortest_path(self.lattice)
-        if path.num_states == 0:
-            return None
-        ok, tids, words, weight = kaldifst.get_linear_symbol_sequence(path)
-        if not ok:
-            return None
-        return BestPath(tuple(w for w in words if w), tuple(t for t in tids if t), weight.value1,
-                        weight.value2 / ratio / self.lattice_scale)
-
-
-def _crossing(a: BestPath, b: BestPath) -> Optional[float]:
-    """The acoustic scale at which two paths' costs are equal (None when parallel)."""
-    if a.acoustic_cost == b.acoustic_cost:
-        return None
-    return (b.graph_cost - a.graph_cost) / (a.acoustic_cost - b.acoustic_cost)
-
-
-def _settle(lattice: ScaledLattice, scales: Sequence[float], found: Dict[int, Optional[BestPath]],
-            span: Tuple[float, Optional[BestPath], float, Optional[BestPath], List[int]]
-            ) -> List[tuple]:
-    """Best paths at the sweep indices strictly inside one span of scales (x, a, y, b, inside),
-    where ``a`` is best at scale x and ``b`` at scale y.
-
-    Equal end paths fill the span; otherwise one shortest path at the crossing of their costs
-    either shows that no third path is best inside (the lower of the two lines then decides each
-    scale) or yields that path, and the span splits there (the parametric shortest path).
-
-    Returns:
-        The spans left to settle.
-    """
-    x, a, y, b, inside = span
-    if not inside:
-        return []
-    if a is None or b is None or a.same_path(b):
-        found.update({i: a for i in inside})
-        return []
-    cross = _crossing(a, b)
-    if len(inside) == 1 or cross is None or not min(x, y) < cross < max(x, y):
-        i = inside[len(inside) // 2]
-        found[i] = lattice.best_path(scales[i])
-        return [(x, a, scales[i], found[i], [j for j in inside if j < i]),
-                (scales[i], found[i], y, b, [j for j in inside if j > i])]
-    c = lattice.best_path(cross)
-    tent = a.cost(cross)
-    if c is None or c.same_path(a) or c.same_path(b) or \
-            c.cost(cross) >= tent - COST_TOLERANCE * max(1.0, abs(tent)):
-        found.update({i: a if a.cost(scales[i]) <= b.cost(scales[i]) else b for i in inside})
-        return []
-    near_x = [i for i in inside if (scales[i] - cross) * (x - cross) > 0]
-    near_y = [i for i in inside if (scales[i] - cross) * (y - cross) > 0]
-    found.update({i: c for i in inside if scales[i] == cross})
-    return [(x, a, cross, c, near_x), (cross, c, y, b, near_y)]
-
-
-def sweep_best_paths(lattice, lattice_scale: float, scales: Sequence[float]
-                     ) -> Tuple[List[Optional[BestPath]], int]:
-    """The best path at each acoustic scale of a monotonic sequence (e.g. 1/LMWT for a sweep).
-
-    Computes the paths at the two ends, then settles the scales between them from the
-    crossings of path costs (:func:`_settle`): about one shortest path per distinct best path.
-
-    Args:
-        lattice: raw lattice searched at ``lattice_scale`` (rescaled in place).
-        lattice_scale: the acoustic scale of the lattice's acoustic costs.
-        scales: acoustic scales, increasing or decreasing.
-
-    Returns:
-        (one path, or None when the lattice has no path, per scale; shortest paths computed).
-    """
-    scaled = ScaledLattice(lattice, lattice_scale)
-    if not scales:
-        return [], 0
-    last = len(scales) - 1
-    found: Dict[int, Optional[BestPath]] = {0: scaled.best_path(scales[0])}
-    found[last] = found[0] if last == 0 else scaled.best_path(scales[last])
-    spans = [(scales[0], found[0], scales[last], found[last], list(range(1, last)))]
-    while spans:
-        if scaled.shortest_paths > 3 * len(scales):  # guard: finish one scale at a time
-            for i in spans.pop()[4]:
-                found[i] = scaled.best_path(scales[i])
-            continue
-        spans += _settle(scaled, scales, found, spans.pop())
-    return [found[i] for i in range(len(scales))], scaled.shortest_paths
+    def stats(self) -> dict:
+        """Sizes of the last search: max_tokens_per_frame (tokens of a frame),
+        max_expanded_per_frame (those within the frame's cutoff, whose arcs were followed),
+        tokens_created and links_created (over the whole search),
+        token_pool and link_pool (peak sizes of the pools), lattice_tokens and lattice_links
+        (what the final pruning kept)."""
+        return dict(self._search.stats())

@@ -1,11 +1,8 @@
 """The one place the k2-fsa Kaldi wheels are imported.
 
-``kaldi_hmm_gmm`` must be imported before ``kaldifst`` and ``kaldilm`` in a process, and
-``kaldi_decoder`` before ``kaldilm``, or the process deadlocks (measured with kaldi-hmm-gmm 1.1.4 /
-kaldifst 1.7.17 / kaldi-decoder 0.2.11 / kaldilm 1.15.5). Every other module does
-``from asrkt.hmm.kaldi import khg, kaldifst, kaldilm, kdec``. ``kdec`` (kaldi_decoder) is here
-for its LatticeSimpleDecoder, the only binding that returns a raw lattice; kaldi-decoder 0.3
-expects kaldifst 1.8's FST types, hence the pin in setup.cfg.
+``kaldi_hmm_gmm`` must be imported before ``kaldifst`` and ``kaldilm`` in a process, or the
+process deadlocks (measured with kaldi-hmm-gmm 1.1.4 / kaldifst 1.7.17 / kaldilm 1.15.5). Every
+other module does ``from asrkt.hmm.kaldi import khg, kaldifst, kaldilm``.
 """
 
 from __future__ import annotations
@@ -14,13 +11,12 @@ from __future__ import annotations
 # file from import sorting.
 import kaldi_hmm_gmm as khg
 import kaldifst
-import kaldi_decoder as kdec
 import kaldilm
 
 from asrkt.errors import AsrktError
 from asrkt.utils.fileio import atomic_output
 
-__all__ = ["khg", "kaldifst", "kaldilm", "kdec", "read_fst", "write_fst"]
+__all__ = ["khg", "kaldifst", "kaldilm", "read_fst", "write_fst"]
 
 
 def read_fst(path) -> kaldifst.StdVectorFst:

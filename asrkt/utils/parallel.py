@@ -48,11 +48,19 @@ def _on_sigterm(*_):
     _stop_requested = True
 
 
+def check_stop() -> None:
+    """Raise ``_Terminated`` in a ``--nj`` job that has been sent SIGTERM: for long native calls
+    to poll (the decoder's search calls it every 16 frames), so that a job stops within a
+    fraction of a second even inside a long utterance. Calling into Python also runs the
+    pending signal handler. A no-op outside a job."""
+    if _stop_requested:
+        raise _Terminated()
+
+
 def _stopping_tick(tick: Callable[[int], None]) -> Callable[[int], None]:
     """``tick`` that first raises ``_Terminated`` when SIGTERM has arrived."""
     def checked(n: int) -> None:
-        if _stop_requested:
-            raise _Terminated()
+        check_stop()
         tick(n)
     return checked
 

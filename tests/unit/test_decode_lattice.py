@@ -1,6 +1,8 @@
-"""One lattice search per utterance scores every LM weight: on the toy HMM, each weight's best
-path from the raw lattice equals a separate LatticeFasterDecoder search at acoustic scale 1/LMWT,
-and the envelope/bisection shortcut equals a shortest path at every weight."""
+"""asrkt's bounded lattice search (asrkt.decode._latgen): on the toy HMM's word loop and on a
+trigram LM graph, its one-weight search gives Kaldi's (kaldi-hmm-gmm's LatticeFasterDecoder)
+hypotheses and alignments, each LM weight's best path from one lattice equals a separate search
+at 1/LMWT, max-active bounds the tokens expanded per frame and the lattice pruning bounds the
+memory, and a search can be interrupted."""
 
 from __future__ import annotations
 
@@ -47,53 +49,40 @@ def test_lattice_best_paths_equal_separate_searches(toy_system):
     scales = [1.0 / w for w in WEIGHTS]
     changed = 0
     for utt, ll in loglikes.items():
-        swept = decoder.sweep(utt, ll, scales)
-        separate = [decoder.decode(utt, ll, s)[0] for s in scales]
+        swept = decoder.decode(utt, ll, scales)
+        separate = [decoder.kaldi_decode(utt, ll, s)[0] for s in scales]
         assert swept == separate, utt
+        assert [decoder.decode(utt, ll, [s])[0] for s in scales] == separate, utt
         changed += len({tuple(h) for h in swept}) > 1
     assert changed >= len(loglikes) // 2, "the LM weight should change hypotheses in this test"
 
 
-def test_envelope_shortcut_equals_every_shortest_path(toy_system):
-    from asrkt.decode.lattice import LatticeSearch, ScaledLattice, sweep_best_paths
-
+def test_one_weight_alignment_is_kaldis(toy_system):
+    """The one-best transition-ids equal Kaldi's alignment frame by frame."""
     decoder, loglikes = toy_system
-    search_scale = decoder.config.acoustic_scale
-    search = LatticeSearch(decoder.fst, decoder.config.beam, decoder.config.lattice_beam)
-    scales = [1.0 / w for w in WEIGHTS]
-    total = 0
     for utt, ll in loglikes.items():
-        mat = decoder.tid_matrix(utt, ll, search_scale)
-        lattice = search.search(mat, allow_partial=True)
-        every = ScaledLattice(lattice.copy(), search_scale)
-        brute = [every.best_path(s) for s in scales]
-        swept, count = sweep_best_paths(lattice, search_scale, scales)
-        assert [p.words for p in swept] == [p.words for p in brute], utt
-        # equally good paths (alignments may tie)
-        for s, p, q in zip(scales, swept, brute, strict=True):
-            assert p.cost(s) == pytest.approx(q.cost(s), rel=1e-5), (utt, s)
-        total += count
-    assert total < len(scales) * len(loglikes) / 2, total
+        words, alignment = decoder.kaldi_decode(utt, ll, 0.1)
+        (path,) = decoder.search.best_paths(ll, 0.1, [0.1], allow_partial=True)
+        assert list(path.tids) == alignment, utt
+        assert decoder._words(path.words) == words, utt
 
 
 def test_lattice_costs_match_the_path(toy_system):
-    """A best path's graph and acoustic costs are those of its own transition-ids: the acoustic
-    cost is minus the sum of its frames' log-likelihoods, unscaled."""
-    from asrkt.decode.lattice import LatticeSearch, ScaledLattice
-
+    """A best path's acoustic cost is minus the sum of its own frames' log-likelihoods
+    (unscaled), whatever scale it was read at; its cost at that scale is the lowest."""
     decoder, loglikes = toy_system
-    search_scale = decoder.config.acoustic_scale
-    search = LatticeSearch(decoder.fst, decoder.config.beam, decoder.config.lattice_beam)
     for utt, ll in list(loglikes.items())[:4]:
-        lattice = search.search(decoder.tid_matrix(utt, ll, search_scale), allow_partial=True)
-        path = ScaledLattice(lattice, search_scale).best_path(0.1)
-        assert len(path.tids) == len(ll)
-        expected = -sum(ll[t, decoder.tid2pdf[tid]] for t, tid in enumerate(path.tids))
-        assert path.acoustic_cost == pytest.approx(expected, rel=1e-4)
+        paths = decoder.search.best_paths(ll, 1 / 12, [0.1, 1 / 12, 0.05], allow_partial=True)
+        for path in paths:
+            assert len(path.tids) == len(ll)
+            expected = -sum(ll[t, decoder.tid2pdf[tid]] for t, tid in enumerate(path.tids))
+            assert path.acoustic_cost == pytest.approx(expected, rel=1e-4)
+        for s, path in zip([0.1, 1 / 12, 0.05], paths):
+            assert all(path.cost(s) <= other.cost(s) + 1e-3 for other in paths), (utt, s)
 
 
 @pytest.mark.parametrize("allow_partial", [True, False])
-def test_short_and_empty_utterances_as_separate_searches(toy_system, allow_partial):
+def test_short_and_empty_utterances_as_kaldi(toy_system, allow_partial):
     """Too short to reach a final state: a partial path or a failure, as LatticeFasterDecoder."""
     import dataclasses
 
@@ -103,12 +92,12 @@ def test_short_and_empty_utterances_as_separate_searches(toy_system, allow_parti
     decoder = Decoder(decoder.graph_dir, decoder.model,
                       dataclasses.replace(decoder.config, allow_partial=allow_partial))
     utt, ll = next(iter(loglikes.items()))
-    assert decoder.sweep(utt, ll[:0], [0.1, 0.2]) is None
+    assert decoder.decode(utt, ll[:0], [0.1, 0.2]) is None
     for frames in (1, 3):
-        separate = [decoder.decode(utt, ll[:frames], s)[0] for s in (0.1, 0.2)]
-        swept = decoder.sweep(utt, ll[:frames], [0.1, 0.2])
+        separate = [decoder.kaldi_decode(utt, ll[:frames], s)[0] for s in (0.1, 0.2)]
+        swept = decoder.decode(utt, ll[:frames], [0.1, 0.2])
         assert swept == (None if separate[0] is None else separate)
-    short = decoder.sweep(utt, ll[:1], [0.1, 0.2])
+    short = decoder.decode(utt, ll[:1], [0.1, 0.2])
     assert (short is None) == (not allow_partial)
 
 
@@ -133,3 +122,117 @@ def test_run_decode_sweep_writes_every_weight(toy_system, tmp_path):
                 == (tmp_path / f"one{w}" / "scoring" / f"{w}.txt").read_text())
     assert sorted(p.name for p in (tmp_path / "sweep" / "scoring").glob("*.txt")) == \
         ["6.txt", "7.txt", "8.txt", "9.txt"]
+
+
+# --- a trigram LM graph ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def lm_system(tmp_path_factory):
+    """300 random words over the toy phones, a Kneser-Ney trigram, HCLG of ~85k states; the
+    toy test utterances' log-likelihoods, flattened so that many words compete."""
+    from asrkt.data.datadir import DataDir
+    from asrkt.decode.decoder import DecodeConfig, Decoder, gmm_source
+    from asrkt.hmm.model import GmmModel
+    from tests.helpers.lm_graph import make_lm_system
+
+    paths = make_lm_system(tmp_path_factory.mktemp("lm_graph"))
+    model = GmmModel.load(paths["exp"])
+    source = gmm_source(model, paths["test"], paths["exp"] / "feature_pipeline.yaml")
+    loglikes = {u: (0.3 * ll).astype(np.float32)
+                for u, ll in source(DataDir(paths["test"]).utterances)}
+    return Decoder(paths["graph"], model, DecodeConfig()), loglikes
+
+
+def test_lm_graph_sweep_equals_kaldi_per_weight_searches(lm_system):
+    decoder, loglikes = lm_system
+    scales = [1.0 / w for w in range(7, 18)]
+    for utt, ll in loglikes.items():
+        assert decoder.decode(utt, ll, scales) == \
+            [decoder.kaldi_decode(utt, ll, s)[0] for s in scales], utt
+
+
+def test_max_active_bounds_the_search(lm_system):
+    """Tokens expanded per frame stay at max-active (Kaldi's cutoff keeps the token at the
+    max-active-th position and every token that ties with it), and lattice pruning every 25
+    frames recycles most tokens and links: the pools' peaks are a fraction of what the search
+    created (what an unpruned lattice would hold), and per frame they stay bounded as the
+    utterance doubles."""
+    from asrkt.decode.lattice import LatticeSearch, load_graph
+
+    decoder, loglikes = lm_system
+    graph = load_graph(decoder.graph_dir / "HCLG.fst")
+    long = np.concatenate(list(loglikes.values()))  # one long utterance
+    for max_active in (50, 400):
+        search = LatticeSearch(graph, decoder.tid2pdf, beam=40.0, max_active=max_active,
+                               min_active=20, lattice_beam=6.0)
+        peaks = []
+        for ll in (long, np.concatenate([long, long])):
+            assert search.best_paths(ll, 0.1, [0.1, 0.05], allow_partial=True) is not None
+            stats = search.stats()
+            assert max_active // 2 < stats["max_expanded_per_frame"] <= 1.1 * max_active + 2, \
+                stats
+            peaks.append(stats)
+        for name in ("token", "link"):
+            assert peaks[1][f"{name}_pool"] < 0.25 * peaks[1][f"{name}s_created"], peaks
+            assert peaks[1][f"{name}_pool"] < 2.2 * peaks[0][f"{name}_pool"], peaks
+
+
+def test_min_active_keeps_states_beyond_the_beam(lm_system):
+    """A beam of 0.5 alone keeps a handful of tokens; min-active keeps at least that many."""
+    from asrkt.decode.lattice import LatticeSearch, load_graph
+
+    decoder, loglikes = lm_system
+    graph = load_graph(decoder.graph_dir / "HCLG.fst")
+    ll = next(iter(loglikes.values()))
+    search = LatticeSearch(graph, decoder.tid2pdf, beam=0.5, max_active=7000, min_active=300,
+                           lattice_beam=6.0)
+    search.best_paths(ll, 0.1, [0.1], allow_partial=True)
+    assert search.stats()["max_expanded_per_frame"] >= 300
+
+
+def test_interrupt_stops_a_search_and_the_search_is_reusable(lm_system):
+    from asrkt.decode.lattice import LatticeSearch, load_graph
+
+    decoder, loglikes = lm_system
+    graph = load_graph(decoder.graph_dir / "HCLG.fst")
+    search = LatticeSearch(graph, decoder.tid2pdf, 13.0, 7000, 200, 6.0)
+    ll = np.concatenate(list(loglikes.values()))
+    calls = []
+
+    class Stop(Exception):
+        pass
+
+    def interrupt():
+        calls.append(1)
+        if len(calls) == 3:
+            raise Stop()
+
+    with pytest.raises(Stop):
+        search.best_paths(ll, 0.1, [0.1], allow_partial=True, interrupt=interrupt)
+    calls.clear()
+    first = next(iter(loglikes.values()))
+    assert search.best_paths(first, 0.1, [0.1], True, lambda: calls.append(1)) is not None
+    assert len(calls) == (len(first) + 15) // 16
+
+
+def test_graph_files_vector_const_and_bad(lm_system, tmp_path):
+    """A const FST reads as the vector one; truncated or foreign files are one-line errors."""
+    from asrkt.decode.lattice import load_graph
+    from asrkt.errors import AsrktError
+    from asrkt.hmm.kaldi import kaldifst
+
+    decoder, _ = lm_system
+    path = decoder.graph_dir / "HCLG.fst"
+    vector = load_graph(path)
+    const = kaldifst.StdConstFst(kaldifst.StdVectorFst.read(str(path)))
+    const.write(str(tmp_path / "const.fst"))
+    other = load_graph(tmp_path / "const.fst")
+    assert (other.num_states, other.num_arcs, other.start, other.max_ilabel) == \
+        (vector.num_states, vector.num_arcs, vector.start, vector.max_ilabel)
+    data = path.read_bytes()
+    (tmp_path / "cut.fst").write_bytes(data[: len(data) // 2])
+    (tmp_path / "text.fst").write_text("0 1 2 3\n")
+    for name, message in (("cut.fst", "truncated"), ("text.fst", "not an OpenFst"),
+                          ("missing.fst", "does not exist")):
+        with pytest.raises(AsrktError, match=message):
+            load_graph(tmp_path / name)
