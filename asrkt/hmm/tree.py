@@ -385,11 +385,14 @@ class Tree:
                 visit(self.root, domain, f"phone {phone} pdf-class {pdf_class}")
         if not reached:
             raise AsrktError(f"{source}: the tree maps no phone of the topology")
-        num_pdfs = self.num_pdfs  # as Kaldi's NumPdfs: the largest answer anywhere + 1
-        missing = sorted(set(range(num_pdfs)) - reached)
-        if missing:
-            raise AsrktError(f"{source}: pdf {missing[0]} is not reached by any phone context "
-                             f"({len(missing)} of {num_pdfs} pdfs unreachable)")
+        answers = set(leaves(self.root))
+        if min(answers) < 0:
+            raise AsrktError(f"{source}: negative pdf-id {min(answers)} in the tree")
+        num_pdfs = max(answers) + 1  # as Kaldi's NumPdfs: the largest answer anywhere + 1
+        if len(reached) < num_pdfs:
+            first = next(i for i, pdf in enumerate(sorted(reached) + [num_pdfs]) if pdf != i)
+            raise AsrktError(f"{source}: pdf {first} is not reached by any phone context "
+                             f"({num_pdfs - len(reached)} of {num_pdfs} pdfs unreachable)")
 
 
 def _key_name(key: int, central: int) -> str:
