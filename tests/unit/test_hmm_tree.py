@@ -429,7 +429,7 @@ def test_tree_that_misses_a_phone_context_is_refused(tmp_path):
         Tree(3, 1, dead).check(ncls)
     # a corrupt answer: refused without building a table of two billion pdfs
     huge = Split(1, (99,), Leaf(2 ** 31 - 1), full)
-    with pytest.raises(AsrktError, match="pdf 17 is not reached .* of 2147483647 pdfs"):
+    with pytest.raises(AsrktError, match="pdf 17 is not reached .* of 2147483648 pdfs"):
         Tree(3, 1, huge).check(ncls)
     with pytest.raises(AsrktError, match="negative pdf-id -3"):
         Tree(3, 1, Split(1, (99,), Leaf(-3), full)).check(ncls)
