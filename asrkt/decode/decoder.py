@@ -26,6 +26,7 @@ from asrkt.decode.config import DecodeConfig
 from asrkt.decode.lattice import LatticeSearch, load_graph
 from asrkt.errors import AsrktError
 from asrkt.feats.pipeline import FeaturePipeline
+from asrkt.hmm.align import tid_matrix
 from asrkt.hmm.kaldi import khg, read_fst
 from asrkt.hmm.lang import read_symbol_table
 from asrkt.hmm.model import GmmModel
@@ -116,8 +117,6 @@ class Decoder:
         Returns:
             (words or None when decoding failed, transition-id alignment).
         """
-        from asrkt.hmm.align import tid_matrix
-
         mat = tid_matrix(self.checked(utt, pdf_loglikes), self.tid2pdf, acoustic_scale)
         if mat.shape[0] == 0:
             return None, []

@@ -30,6 +30,7 @@ from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from asrkt.decode import _latgen
 from asrkt.errors import AsrktError
 
 PathLike = Union[str, Path]
@@ -62,8 +63,6 @@ def load_graph(path: PathLike):
     Args:
         path: the HCLG.fst file.
     """
-    from asrkt.decode import _latgen
-
     path = Path(path)
     if not path.is_file():
         raise AsrktError(f"{path}: FST file does not exist")
@@ -88,8 +87,6 @@ class LatticeSearch:
 
     def __init__(self, graph, tid2pdf: np.ndarray, beam: float, max_active: int,
                  min_active: int, lattice_beam: float):
-        from asrkt.decode import _latgen
-
         if graph.max_ilabel >= len(tid2pdf):
             raise AsrktError(f"the graph reads transition-ids up to {graph.max_ilabel}, the "
                              f"model has {len(tid2pdf) - 1} (rebuild it with make-graph)")
