@@ -19,8 +19,9 @@ else ``asrkt synth-digits``), then measures, each in a fresh one-thread child pr
 4t. decoding on a trigram graph of ~500k states (2,000 words; tests/helpers/lm_graph.py): RTF of
    one search (<= 0.1), the default 11-weight LM sweep over one search in CPU time and peak RSS
    (<= 1.5 each), and asrkt's search over Kaldi's LatticeFasterDecoder (kaldi-hmm-gmm) on the same
-   log-likelihoods and graph (<= 1.0). Kaldi's latgen-faster-mapped binary is not measured: the
-   reference build (scripts/build_kaldi_reference.sh) does not build it yet;
+   log-likelihoods and graph (<= 1.0), and asrkt's sweep over Kaldi's decode.sh + score.sh
+   binaries (latgen-faster-mapped, lattice-best-path per weight; <= 1.0) where the reference
+   build (scripts/build_kaldi_reference.sh) exists, with the share of equal best paths;
 5. training on the corpus repeated 4x: epoch time (<= 4.4x) and peak RSS (<= 1.2x);
 6. GMM training passes and alignment frames/s (reported);
 7. streaming training data (blocks of a fixed size) on 1x, 4x and 16x the synthetic corpus:
@@ -133,7 +134,8 @@ def build_rows(r: Dict[str, Any]) -> List[Row]:
         single, sweep = _get(d, "decode_single", "cpu"), _get(d, "decode_sweep", "cpu")
         check("4", f"{label} decode: LM-weight sweep / one pass (CPU time)",
               sweep / single if single and sweep else None, "", "<=", 1.5)
-    lm = {mode: r.get(f"lmgraph_{mode}", {}) for mode in ("single", "sweep", "kaldi")}
+    lm = {mode: r.get(f"lmgraph_{mode}", {})
+          for mode in ("single", "sweep", "kaldi", "kaldi_binaries")}
     if "cpu" in lm["single"]:
         size = f"{r['lmgraph_setup']['hclg_states'] // 1000}k-state trigram HCLG"
         one, sweep, kaldi = lm["single"], lm["sweep"], lm["kaldi"]
@@ -146,6 +148,10 @@ def build_rows(r: Dict[str, Any]) -> List[Row]:
               "<=", 1.5)
         check("4t", f"{size}: one search / Kaldi's LatticeFasterDecoder (CPU time)",
               one["cpu"] / kaldi["cpu"] if "cpu" in kaldi else None, "", "<=", 1.0)
+        binaries = lm["kaldi_binaries"]
+        check("4t", f"{size}: sweep / latgen-faster-mapped + 11 lattice-best-path (CPU)",
+              sweep["cpu"] / binaries["cpu"] if "cpu" in binaries and "cpu" in sweep else None,
+              "", "<=", 1.0, note=binaries.get("skipped", ""))
     s1, s4 = r.get("scale_x1", {}), r.get("scale_x4", {})
     e1, e4 = _get(s1, "epochs", default=[]), _get(s4, "epochs", default=[])
     epoch_ratio = e4[0]["cpu"] / e1[0]["cpu"] if e1 and e4 else None
@@ -266,9 +272,20 @@ def details(r: Dict[str, Any]) -> List[str]:
                    f"{r.get('lmgraph_single', {}).get('flatten', '?')} so that words compete")
         for mode, what in (("single", "asrkt, one LM weight"),
                            ("sweep", "asrkt, 11 LM weights from one search"),
-                           ("kaldi", "kaldi-hmm-gmm LatticeFasterDecoder, one LM weight")):
+                           ("kaldi", "kaldi-hmm-gmm LatticeFasterDecoder, one LM weight"),
+                           ("kaldi_binaries", "Kaldi binaries: latgen-faster-mapped + "
+                                              "lattice-best-path x 11")):
             d = r.get(f"lmgraph_{mode}", {})
-            if "cpu" in d:
+            if "skipped" in d:
+                out.append(f"  - {what}: skipped, {d['skipped']}")
+            if "cpu" in d and mode == "kaldi_binaries":
+                ours = r.get("lmgraph_sweep", {}).get("hyps_12", {})
+                same = sum(ours.get(u) == h for u, h in d["hyps_12"].items())
+                out.append(f"  - {what}: RTF {d['rtf_per_core']:.4f} (search "
+                           f"{d['search_cpu']:.2f} s, best paths {d['best_path_cpu']:.2f} s CPU); "
+                           f"LMWT 12 best paths equal to asrkt's sweep: {same} of "
+                           f"{len(d['hyps_12'])}")
+            elif "cpu" in d:
                 grown = (f", +{d['peak_rss_mb'] - d['rss_before_mb']:.0f} MB while decoding"
                          if d.get("peak_rss_mb") else "")
                 out.append(f"  - {what}: RTF {d['rtf_per_core']:.4f} ({d['cpu']:.2f} s CPU for "
@@ -577,7 +594,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         lm_setup = stage("lmgraph_setup", "lmgraph_setup", 300, words=2000,
                          sentences=10000, test_utts=10 if q else 20)
         if "root" in lm_setup:
-            for mode in ("single", "sweep", "kaldi"):
+            for mode in ("single", "sweep", "kaldi", "kaldi_binaries"):
                 stage(f"lmgraph_{mode}", "lmgraph_decode", 600, root=lm_setup["root"],
                       mode=mode, flatten=0.15)
         for times in (1, 4):

@@ -917,6 +917,8 @@ def stage_lmgraph_decode(args: Dict[str, Any]) -> Dict[str, Any]:
         model, test, root / "exp" / "feature_pipeline.yaml")(DataDir(test).utterances)}
     decoder = Decoder(root / "graph", model, DecodeConfig())
     mode = args["mode"]
+    if mode == "kaldi_binaries":
+        return _lmgraph_kaldi_binaries(root, loglikes)
     if mode == "kaldi":
         decoder.kaldi_decode(*next(iter(loglikes.items())), 1 / 12)  # build the decoder first
     scales = [s for _, s in DecodeConfig().weights()] if mode == "sweep" else [1 / 12]
@@ -937,6 +939,57 @@ def stage_lmgraph_decode(args: Dict[str, Any]) -> Dict[str, Any]:
             "peak_rss_mb": _proc_status_mb("VmHWM") if peak_reset else None,
             "search": decoder.search.stats() if mode != "kaldi" else None,
             "hyps_12": {u: h[0] if mode != "sweep" else h[5] for u, h in hyps.items()}}
+
+
+def kaldi_bin_dir() -> Path:
+    """bin/ of the reference Kaldi build (scripts/build_kaldi_reference.sh)."""
+    return Path(os.environ.get("ASRKT_KALDI_ROOT", Path.home() / ".cache/asrkt/kaldi")) / "bin"
+
+
+def _lmgraph_kaldi_binaries(root: Path, loglikes: Dict[str, np.ndarray]) -> Dict[str, Any]:
+    """Kaldi's decode.sh + score.sh on the same log-likelihoods and graph: latgen-faster-mapped
+    (beam 13, max-active 7000, min-active 200, lattice beam 6, acwt 1/12, determinised lattices
+    as decode.sh writes them), then lattice-best-path per LM weight 7-17; CPU of the children."""
+    import resource
+    import subprocess
+
+    import kaldiio
+
+    bindir = kaldi_bin_dir()
+    if not (bindir / "latgen-faster-mapped").exists():
+        return {"skipped": f"no reference Kaldi build at {bindir} "
+                           f"(scripts/build_kaldi_reference.sh)"}
+    work = root / "kaldi_binaries"
+    work.mkdir(exist_ok=True)
+    kaldiio.save_ark(str(work / "loglikes.ark"), loglikes)
+    graph = root / "graph"
+
+    def run(cmd):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(cmd, check=True, capture_output=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+    search = run([str(bindir / "latgen-faster-mapped"), "--beam=13", "--max-active=7000",
+                  "--min-active=200", "--lattice-beam=6", "--acoustic-scale=0.083333",
+                  "--allow-partial=true", str(root / "exp" / "final.mdl"),
+                  str(graph / "HCLG.fst"), f"ark:{work / 'loglikes.ark'}",
+                  f"ark:{work / 'lat.ark'}"])
+    best = 0.0
+    hyps: Dict[str, str] = {}
+    for lmwt in range(7, 18):
+        out = work / f"best_{lmwt}.txt"
+        best += run([str(bindir / "lattice-best-path"), f"--acoustic-scale={1 / lmwt}",
+                     f"ark:{work / 'lat.ark'}", f"ark,t:{out}"])
+        if lmwt == 12:
+            hyps = {line.split()[0]: line.split()[1:] for line in out.read_text().splitlines()}
+    frames = sum(len(ll) for ll in loglikes.values())
+    words = {int(i): w for w, i in (line.split() for line in
+                                    (graph / "words.txt").read_text().splitlines())}
+    return {"mode": "kaldi_binaries", "search_cpu": search, "best_path_cpu": best,
+            "cpu": search + best, "frames": frames, "audio_seconds": frames / 100.0,
+            "rtf_per_core": (search + best) / (frames / 100.0),
+            "hyps_12": {u: [words[int(i)] for i in ids] for u, ids in hyps.items()}}
 
 
 STAGES = {"setup": stage_setup, "train": stage_train, "feats": stage_feats,
