@@ -29,6 +29,18 @@ def test_yesno_recipe_reaches_zero_wer(yesno_dir, repo_root, tmp_path):
     best = (decode / "scoring_kaldi" / "best_wer").read_text()
     assert best.startswith("%WER 0.00 [ 0 / 240, 0 ins, 0 del, 0 sub ]"), best
     assert len(list(decode.glob("wer_*"))) == 11
+    # the default LM-weight sweep (one search) against Kaldi's LatticeFasterDecoder per weight on
+    # the test set, for the GMM and for the fine-tuned KT student's log-likelihoods
+    yesno = recipes / "yesno"
+    lstm = f"scp:{yesno}/exp/lstm_kt_ft/loglikes_test_yesno/loglikes.scp"
+    for extra, data in (([], "test_yesno"), (["--loglikes", lstm], "fbank/test_yesno")):
+        compared = subprocess.run(
+            [sys.executable, str(repo_root / "scripts" / "compare_sweep.py"), *extra,
+             str(yesno / "exp" / "mono0a"), str(yesno / "exp" / "mono0a" / "graph_tgpr"),
+             str(yesno / "data" / data)], capture_output=True, text=True, timeout=300)
+        assert compared.returncode == 0, compared.stdout[-3000:] + compared.stderr[-2000:]
+        assert "asrkt per weight 0 of 330, asrkt sweep 0 of 330" in compared.stdout, \
+            compared.stdout
     # neural stages: DNN teacher, LSTM baseline, KT-pre-trained + fine-tuned LSTM, decoded hybrid
     results = (recipes / "yesno" / "RESULTS.md").read_text()
     for system in ("mono", "dnn", "lstm_ce", "lstm_kt_ft"):
