@@ -1,5 +1,5 @@
 """Configuration dataclasses of the HMM commands: prepare-lang, make-word-loop, train-mono,
-align, build-tree.
+align, build-tree, train-deltas.
 
 Fields are declared with :func:`asrkt.utils.config.option` (default, help, range); the click
 options of the commands are generated from them. No numpy or Kaldi imports here, so the CLI
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Literal, Optional, Set
 
 from asrkt.errors import AsrktError
 from asrkt.utils.config import option
@@ -65,20 +65,14 @@ class AlignConfig(AlignOptions):
 
 
 @dataclass
-class TrainMonoConfig(AlignConfig):
-    """``asrkt train-mono``: steps/train_mono.sh options (Kaldi defaults). The alignment
-    fields (:class:`AlignConfig`'s) apply to the realignments: the first with ``beam`` and
-    ``retry_beam``, the later ones with ``realign_beam`` and ``realign_retry_beam``."""
+class GmmTrainConfig(AlignConfig):
+    """EM options that train-mono and train-deltas share: passes, realignment, mixing up and
+    gmm-est's update (Kaldi's names and defaults)."""
 
-    beam: float = option(6.0, gt=0, help="Beam of the first realignment (later ones: "
-                                         "realign_beam).")
-    retry_beam: float = option(24.0, gt=0, help="Retry beam of the first realignment.")
     num_iters: int = option(40, ge=1, help="Training passes.")
     max_iter_inc: int = option(30, ge=0, help="Last pass that adds Gaussians.")
     totgauss: int = option(1000, ge=1, help="Target number of Gaussians.")
     realign_iters: str = option(KALDI_REALIGN_ITERS, help="Passes that realign (space separated).")
-    realign_beam: float = option(10.0, gt=0, help="Beam of the later realignments.")
-    realign_retry_beam: float = option(40.0, gt=0, help="Retry beam of the later realignments.")
     power: float = option(0.25, ge=0, help="Exponent allocating Gaussians to states by "
                                            "occupancy.")
     min_gaussian_occupancy: float = option(10.0, ge=0, help="gmm-est: minimum occupancy to "
@@ -92,13 +86,9 @@ class TrainMonoConfig(AlignConfig):
                                                             "probabilities.")
     transition_min_count: float = option(5.0, ge=0, help="Minimum count to update a "
                                                          "transition state.")
-    init_utts: int = option(10, ge=1, help="Utterances for the global mean/variance "
-                                           "initialisation.")
     delta_order: int = option(2, ge=0, help="Deltas up to this order.")
     cmvn: Literal["speaker", "utterance", "none"] = option("speaker", help="Mean normalisation "
                                                                            "of the features.")
-    seed: int = option(0, ge=0, lt=2 ** 32, help="Offset of the equal-alignment seeds (0: "
-                                                 "Kaldi's).")
 
     def validate(self) -> None:
         try:
@@ -106,6 +96,27 @@ class TrainMonoConfig(AlignConfig):
         except ValueError:
             raise AsrktError(f"realign_iters must be integers, "
                              f"got {self.realign_iters!r}") from None
+
+    def realign_passes(self) -> Set[int]:
+        """``realign_iters`` as a set of pass numbers."""
+        return {int(x) for x in self.realign_iters.split()}
+
+
+@dataclass
+class TrainMonoConfig(GmmTrainConfig):
+    """``asrkt train-mono``: steps/train_mono.sh options (Kaldi defaults). The alignment
+    fields (:class:`AlignConfig`'s) apply to the realignments: the first with ``beam`` and
+    ``retry_beam``, the later ones with ``realign_beam`` and ``realign_retry_beam``."""
+
+    beam: float = option(6.0, gt=0, help="Beam of the first realignment (later ones: "
+                                         "realign_beam).")
+    retry_beam: float = option(24.0, gt=0, help="Retry beam of the first realignment.")
+    realign_beam: float = option(10.0, gt=0, help="Beam of the later realignments.")
+    realign_retry_beam: float = option(40.0, gt=0, help="Retry beam of the later realignments.")
+    init_utts: int = option(10, ge=1, help="Utterances for the global mean/variance "
+                                           "initialisation.")
+    seed: int = option(0, ge=0, lt=2 ** 32, help="Offset of the equal-alignment seeds (0: "
+                                                 "Kaldi's).")
 
 
 @dataclass

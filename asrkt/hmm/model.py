@@ -1,13 +1,15 @@
-"""The monophone GMM-HMM: transition model, tree and diagonal GMMs, with numpy maths.
+"""The GMM-HMM: transition model, tree and diagonal GMMs, with numpy maths.
 
-The Gaussian parameters live in numpy (weights, means, variances per pdf), so likelihoods
-and statistics are computed vectorised over frames; the Kaldi objects (TransitionModel,
-ContextDependency, AmDiagGmm) come from the wheels. Files in a model dir:
+The tree is the monophone one of the topology (train-mono) or a decision tree
+(:class:`asrkt.hmm.tree.Tree`, train-deltas: triphones). The Gaussian parameters live in numpy
+(weights, means, variances per pdf), so likelihoods and statistics are computed vectorised over
+frames; the Kaldi objects (TransitionModel, ContextDependency, AmDiagGmm) come from the wheels.
+Files in a model dir:
 
 - ``final.mdl``: Kaldi text format (``str(TransitionModel)`` + AmDiagGmm written here).
-- ``tree``: the monophone ContextDependency in Kaldi text format.
-- ``final.npz``: the exact form asrkt reloads (topology, phone sets, transition log-probs,
-  float64 Gaussian parameters).
+- ``tree``: the ContextDependency in Kaldi text format.
+- ``final.npz``: the exact form asrkt reloads (topology, phone sets, the decision tree's
+  Kaldi bytes when there is one, transition log-probs, float64 Gaussian parameters).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 
 from asrkt.errors import AsrktError
 from asrkt.hmm.kaldi import khg
+from asrkt.hmm.tree import Tree
 from asrkt.utils.fileio import atomic_output
 
 PathLike = Union[str, Path]
@@ -77,21 +80,27 @@ def restore_log_probs(tm, log_probs: np.ndarray) -> None:
 
 
 class GmmModel:
-    """A monophone GMM-HMM acoustic model.
+    """A GMM-HMM acoustic model on a monophone or a decision tree.
 
     Args:
         topo_text: Kaldi topology text (lang/topo).
         phone_sets: phone sets sharing pdfs, or None.
         gmms: one :class:`Gmm` per pdf (None: must be set before use).
+        cd_tree: a decision tree (triphones); None: the monophone tree of ``phone_sets``.
     """
 
     def __init__(self, topo_text: str, phone_sets: Optional[List[List[int]]],
-                 gmms: Optional[List[Gmm]] = None):
+                 gmms: Optional[List[Gmm]] = None, cd_tree: Optional[Tree] = None):
         self.topo_text = topo_text
         self.phone_sets = phone_sets
         self.topo = khg.HmmTopology()
         self.topo.read(topo_text)
-        self.tree = build_tree(self.topo, phone_sets)
+        self.cd_tree = cd_tree
+        if cd_tree is None:
+            self.tree = build_tree(self.topo, phone_sets)
+        else:
+            cd_tree.check(self.topo.get_phone_to_num_pdf_classes(), "decision tree")
+            self.tree = cd_tree.context_dependency()
         self.tm = khg.TransitionModel(self.tree, self.topo)
         self.gmms: List[Gmm] = gmms or []
         self._cache = None
@@ -186,12 +195,14 @@ class GmmModel:
         self.invalidate()
 
     # ---- files --------------------------------------------------------------------------
-    def save(self, model_dir: PathLike, name: str = "final") -> None:
-        """Write ``<name>.mdl`` (Kaldi text), ``<name>.npz`` (exact) and ``tree``.
+    def save(self, model_dir: PathLike, name: str = "final", kaldi: bool = True) -> None:
+        """Write ``<name>.npz`` (exact) and, with ``kaldi``, ``<name>.mdl`` (Kaldi text) and
+        ``tree``.
 
         Args:
             model_dir: output directory (created).
             name: file stem, e.g. 'final' or '12'.
+            kaldi: also the Kaldi files (False: the .npz alone, e.g. a training checkpoint).
         """
         model_dir = Path(model_dir)
         model_dir.mkdir(parents=True, exist_ok=True)
@@ -199,6 +210,8 @@ class GmmModel:
                   "phone_sets": np.array("\n".join(" ".join(map(str, s))
                                                    for s in self.phone_sets or [])),
                   "log_probs": np.asarray(self.tm.log_probs, dtype=np.float64),
+                  "tree": np.frombuffer(b"" if self.cd_tree is None else self.cd_tree.to_bytes(),
+                                        dtype=np.uint8),
                   "num_gauss": np.array([len(g.weights) for g in self.gmms])}
         arrays["weights"] = np.concatenate([g.weights for g in self.gmms])
         arrays["means"] = np.concatenate([g.means for g in self.gmms])
@@ -206,6 +219,8 @@ class GmmModel:
         with atomic_output(model_dir / f"{name}.npz") as tmp:
             with open(tmp, "wb") as handle:
                 np.savez(handle, **arrays)
+        if not kaldi:
+            return
         with atomic_output(model_dir / f"{name}.mdl") as tmp:
             tmp.write_text(self.kaldi_text())
         with atomic_output(model_dir / "tree") as tmp:
@@ -224,13 +239,16 @@ class GmmModel:
         elif path.suffix == ".mdl":
             path = path.with_suffix(".npz")
         if not path.is_file():
-            raise AsrktError(f"{path}: model file does not exist (train with 'asrkt train-mono')")
+            raise AsrktError(f"{path}: model file does not exist (train with 'asrkt train-mono' "
+                             f"or 'asrkt train-deltas')")
         try:
             data = np.load(path)
             sets_text = str(data["phone_sets"])
             sets = [[int(x) for x in line.split()] for line in sets_text.splitlines()
                     if line.strip()]
-            model = cls(str(data["topo"]), sets or None)
+            tree_bytes = data["tree"].tobytes() if "tree" in data else b""
+            cd_tree = Tree.from_bytes(tree_bytes, f"{path} (tree)") if tree_bytes else None
+            model = cls(str(data["topo"]), sets or None, cd_tree=cd_tree)
             counts = data["num_gauss"]
             bounds = np.concatenate([[0], np.cumsum(counts)])
             model.gmms = [Gmm(data["weights"][a:b].copy(), data["means"][a:b].copy(),
@@ -238,6 +256,8 @@ class GmmModel:
             log_probs = data["log_probs"]
         except (KeyError, ValueError, OSError) as exc:
             raise AsrktError(f"{path}: not an asrkt GMM model ({exc})") from None
+        except AsrktError as exc:
+            raise AsrktError(str(exc) if str(path) in str(exc) else f"{path}: {exc}") from None
         if len(model.gmms) != model.num_pdfs:
             raise AsrktError(f"{path}: {len(model.gmms)} GMMs for {model.num_pdfs} pdfs")
         restore_log_probs(model.tm, log_probs)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 from tqdm import tqdm
@@ -19,7 +19,12 @@ from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
 from asrkt.feats.pipeline import FeaturePipeline, PipelineConfig
 from asrkt.hmm.align import align_utterance, compile_graphs, equal_align, graph_compiler
-from asrkt.hmm.config import KALDI_REALIGN_ITERS, AlignOptions, TrainMonoConfig  # noqa: F401
+from asrkt.hmm.config import (  # noqa: F401
+    KALDI_REALIGN_ITERS,
+    AlignOptions,
+    GmmTrainConfig,
+    TrainMonoConfig,
+)
 from asrkt.hmm.kaldi import khg
 from asrkt.hmm.lang import Lang
 from asrkt.hmm.model import Gmm, GmmModel, init_mono
@@ -101,7 +106,7 @@ def accumulate(model: GmmModel, corpus: Corpus, alignments: Dict[int, List[int]]
     return stats, trans_stats, tot_like, len(tids)
 
 
-def update_gmm(gmm: Gmm, occ: np.ndarray, sx: np.ndarray, sx2: np.ndarray, cfg: TrainMonoConfig,
+def update_gmm(gmm: Gmm, occ: np.ndarray, sx: np.ndarray, sx2: np.ndarray, cfg: GmmTrainConfig,
                min_occ: float) -> Tuple[Gmm, int, int]:
     """MLE update of one pdf's GMM as Kaldi's MleDiagGmmUpdate (floor, low-count removal).
 
@@ -189,7 +194,7 @@ def split_gmm(gmm: Gmm, target: int, perturb_factor: float, rng: np.random.Gener
     return Gmm(np.array(weights), np.array(means), np.array(vars_))
 
 
-def estimate(model: GmmModel, stats, trans_stats: np.ndarray, cfg: TrainMonoConfig,
+def estimate(model: GmmModel, stats, trans_stats: np.ndarray, cfg: GmmTrainConfig,
              min_occ: float, mixup: int, rng: np.random.Generator) -> Dict[str, float]:
     """gmm-est: transition update, GMM update, then split Gaussians up to ``mixup``.
 
@@ -263,7 +268,84 @@ def realign(model: GmmModel, corpus: Corpus, graphs: Dict[str, object], opts: Al
     return merged
 
 
-def _prepare(data_dir: PathLike, lang_dir: PathLike, exp_dir: Path, cfg: TrainMonoConfig):
+@dataclass
+class EmSchedule:
+    """Which passes an EM run makes and with what: passes ``first`` .. num_iters - 1.
+
+    Attributes:
+        first: the first pass to run (1, or the pass a resumed run continues from).
+        base_gauss: the Gaussian target of pass 1 (``--mix-up`` of gmm-est).
+        inc_gauss: Gaussians added to the target after each pass up to max_iter_inc.
+        beams: pass -> (beam, retry beam) of its realignment.
+    """
+
+    first: int
+    base_gauss: int
+    inc_gauss: int
+    beams: Callable[[int], Tuple[float, float]]
+
+    def num_gauss(self, x: int, max_iter_inc: int) -> int:
+        """The Gaussian target of pass ``x`` (the scripts' numgauss += incgauss)."""
+        return self.base_gauss + self.inc_gauss * min(x - 1, max_iter_inc)
+
+
+def em_passes(model: GmmModel, corpus: Corpus, graphs: Dict[str, object],
+              alignments: Dict[int, List[int]], cfg: GmmTrainConfig, silence_phone: int,
+              nj: int, schedule: EmSchedule, rng: Callable[[int], np.random.Generator],
+              checkpoint: Optional[Callable[[int, Dict[int, List[int]], bool], None]] = None
+              ) -> Dict[int, List[int]]:
+    """The training passes of train_mono.sh / train_deltas.sh: realign (gmm-align-compiled with
+    gmm-boost-silence) on ``cfg.realign_iters``, accumulate (gmm-acc-stats-ali) and estimate
+    (gmm-est --mix-up) on every pass.
+
+    Args:
+        model: updated in place.
+        corpus: training features.
+        graphs: utterance -> training graph.
+        alignments: utterance index -> transition-ids for the first pass.
+        cfg: EM options.
+        silence_phone: the optional-silence phone (boosted by ``cfg.boost_silence``).
+        nj: parallel alignment jobs.
+        schedule: passes, Gaussian targets and beams.
+        rng: pass -> random generator for the mean perturbation of split Gaussians.
+        checkpoint: called after each pass with (pass, alignments, realigned in this pass).
+
+    Returns:
+        The alignments of the last realignment.
+    """
+    silence = sorted(set(khg.get_pdfs_for_phones(model.tm, [silence_phone])[1]))
+    boost = (silence, float(np.log(cfg.boost_silence))) if cfg.boost_silence != 1.0 else None
+    realign_at = cfg.realign_passes()
+    for x in range(schedule.first, cfg.num_iters):
+        if x in realign_at:
+            beam, retry = schedule.beams(x)
+            opts = cfg.align_options(beam=beam, retry_beam=retry)
+            result = realign(model, corpus, graphs, opts, boost, nj)
+            bad = [corpus.utts[i] for i, a in result.items() if a is None]
+            report_failures(bad, len(result), f"alignment in pass {x}")
+            alignments = {i: a for i, a in result.items() if a is not None}
+        stats, trans, like, frames = accumulate(model, corpus, alignments)
+        info = estimate(model, stats, trans, cfg, cfg.min_gaussian_occupancy,
+                        schedule.num_gauss(x, cfg.max_iter_inc), rng(x))
+        logger.info("pass %d%s: avg log-like per frame %.4f over %d frames; %d Gaussians%s", x,
+                    " (realigned)" if x in realign_at else "", like / frames, frames,
+                    model.num_gauss, f", {info['removed']} removed" if info["removed"] else "")
+        if checkpoint is not None:
+            checkpoint(x, alignments, x in realign_at)
+    return alignments
+
+
+def prepare_training(data_dir: PathLike, lang_dir: PathLike, exp_dir: Path,
+                     cfg: GmmTrainConfig) -> Tuple[Lang, Dict[str, List[int]], Corpus]:
+    """Lang dir, transcripts as word ids and the features in memory through a new pipeline
+    (``cfg.cmvn``, deltas to ``cfg.delta_order``), saved as EXP_DIR/feature_pipeline.yaml.
+
+    Args:
+        data_dir: training data dir (features and text).
+        lang_dir: lang dir.
+        exp_dir: output dir.
+        cfg: training options.
+    """
     data, lang = DataDir(data_dir), Lang(lang_dir)
     utts = data.utterances
     if not utts:
@@ -290,7 +372,15 @@ def utt_seed(utt: str, seed: int) -> int:
     return value - (1 << 32) if value >= (1 << 31) else value
 
 
-def _report_failures(failed: List[str], total: int, what: str, action: str = "left out") -> None:
+def report_failures(failed: List[str], total: int, what: str, action: str = "left out") -> None:
+    """Warn naming the utterances where ``what`` failed; an error when all failed.
+
+    Args:
+        failed: utterance ids.
+        total: number of utterances tried.
+        what: the step, for the message.
+        action: what happens to them.
+    """
     if not failed:
         return
     if len(failed) == total:
@@ -319,7 +409,7 @@ def train_mono(data_dir: PathLike, lang_dir: PathLike, exp_dir: PathLike,
     exp_dir = Path(exp_dir)
     exp_dir.mkdir(parents=True, exist_ok=True)
     save_config(cfg, exp_dir / "config.yaml")
-    lang, transcripts, corpus = _prepare(data_dir, lang_dir, exp_dir, cfg)
+    lang, transcripts, corpus = prepare_training(data_dir, lang_dir, exp_dir, cfg)
     model = init_mono(lang.topo_text, lang.phone_sets,
                       [corpus.utt_feats(i) for i in range(min(cfg.init_utts, len(corpus.utts)))],
                       cfg.min_variance)
@@ -329,7 +419,7 @@ def train_mono(data_dir: PathLike, lang_dir: PathLike, exp_dir: PathLike,
     logger.info("%d utterances, %d frames, dim %d, %d pdfs; totgauss %d", len(corpus.utts),
                 len(corpus.feats), model.dim, model.num_pdfs, cfg.totgauss)
     graphs, failed = compile_graphs(graph_compiler(model, lang), transcripts)
-    _report_failures(failed, len(corpus.utts), "graph compilation")
+    report_failures(failed, len(corpus.utts), "graph compilation")
     alignments: Dict[int, List[int]] = {}
     for i, utt in enumerate(corpus.utts):
         if utt in graphs:
@@ -339,40 +429,35 @@ def train_mono(data_dir: PathLike, lang_dir: PathLike, exp_dir: PathLike,
                 failed.append(utt)
             else:
                 alignments[i] = ali
-    _report_failures(failed, len(corpus.utts), "equal alignment (utterance too short?)",
+    report_failures(failed, len(corpus.utts), "equal alignment (utterance too short?)",
                      "left out of pass 0, realigned later")
     stats, trans, like, frames = accumulate(model, corpus, alignments)
     estimate(model, stats, trans, cfg, 3.0, num_gauss, rng)
     logger.info("pass 0 (equal alignment): avg log-like per frame %.4f over %d frames",
                 like / frames, frames)
-    silence = sorted(set(khg.get_pdfs_for_phones(model.tm, [lang.optional_silence])[1]))
-    boost = (silence, float(np.log(cfg.boost_silence))) if cfg.boost_silence != 1.0 else None
-    realign_at = {int(x) for x in cfg.realign_iters.split()}
-    beam, retry = cfg.beam, cfg.retry_beam
-    for x in range(1, cfg.num_iters):
-        if x in realign_at:
-            opts = cfg.align_options(beam=beam, retry_beam=retry)
-            result = realign(model, corpus, graphs, opts, boost, nj)
-            bad = [corpus.utts[i] for i, a in result.items() if a is None]
-            _report_failures(bad, len(result), f"alignment in pass {x}")
-            alignments = {i: a for i, a in result.items() if a is not None}
-        stats, trans, like, frames = accumulate(model, corpus, alignments)
-        info = estimate(model, stats, trans, cfg, cfg.min_gaussian_occupancy, num_gauss, rng)
-        logger.info("pass %d%s: avg log-like per frame %.4f over %d frames; %d Gaussians%s", x,
-                    " (realigned)" if x in realign_at else "", like / frames, frames,
-                    model.num_gauss, f", {info['removed']} removed" if info["removed"] else "")
-        if x <= cfg.max_iter_inc:
-            num_gauss += inc_gauss
-        beam, retry = cfg.realign_beam, cfg.realign_retry_beam
+
+    def beams(x: int) -> Tuple[float, float]:
+        return ((cfg.beam, cfg.retry_beam) if x == 1 else
+                (cfg.realign_beam, cfg.realign_retry_beam))
+
+    alignments = em_passes(model, corpus, graphs, alignments, cfg, lang.optional_silence, nj,
+                           EmSchedule(1, num_gauss, inc_gauss, beams), lambda x: rng)
     model.save(exp_dir, "final")
-    _write_alignments(exp_dir, corpus, alignments)
+    write_alignments(exp_dir, corpus, alignments)
     write_text_atomic(exp_dir / "num_jobs", f"{nj}\n")
     logger.info("final model: %d pdfs, %d Gaussians -> %s", model.num_pdfs, model.num_gauss,
                 exp_dir / "final.mdl")
     return model
 
 
-def _write_alignments(exp_dir: Path, corpus: Corpus, alignments: Dict[int, List[int]]) -> None:
+def write_alignments(exp_dir: Path, corpus: Corpus, alignments: Dict[int, List[int]]) -> None:
+    """EXP_DIR/ali.ark + ali.scp in the byte order of the utterance ids.
+
+    Args:
+        exp_dir: output dir.
+        corpus: gives the utterance ids.
+        alignments: utterance index -> transition-ids.
+    """
     with ArkScpWriter(exp_dir / "ali.ark", exp_dir / "ali.scp") as writer:
         for i in sorted(alignments, key=lambda k: corpus.utts[k].encode("utf-8")):
             writer.write(corpus.utts[i], np.asarray(alignments[i], dtype=np.int32))

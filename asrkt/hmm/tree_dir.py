@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Optional, Union
+from typing import List, Optional, Union
 
 import numpy as np
 
@@ -54,8 +54,6 @@ def accumulate_from_dirs(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLi
     data, lang, ali_dir = DataDir(data_dir), Lang(lang_dir), Path(ali_dir)
     model = model or GmmModel.load(ali_dir)
     pipeline = FeaturePipeline.load(model_pipeline_path(ali_dir))
-    ci_path = lang.path / "phones" / "context_indep.int"
-    ci_phones = [p for s in read_int_sets(ci_path, "context-independent phones") for p in s]
     alignments = {utt: np.asarray(a, dtype=np.int64)
                   for utt, a in read_table(ali_dir / "ali.scp", "int-vector")}
     utts = [u for u in data.utterances if u in alignments]
@@ -66,8 +64,14 @@ def accumulate_from_dirs(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLi
                        len(data.utterances) - len(utts), data.path)
     info = TransitionInfo.from_model(model.tm, model.topo)
     triples = ((utt, alignments[utt], feats) for utt, feats in pipeline.iter_features(data, utts))
-    return accumulate_tree_stats(info, triples, ci_phones, config.context_width,
+    return accumulate_tree_stats(info, triples, ci_phones(lang), config.context_width,
                                  config.central_position, config.var_floor)
+
+
+def ci_phones(lang: Lang) -> List[int]:
+    """The context-independent phones (acc-tree-stats --ci-phones): phones/context_indep.int."""
+    path = lang.path / "phones" / "context_indep.int"
+    return [p for s in read_int_sets(path, "context-independent phones") for p in s]
 
 
 def lang_roots(lang: Lang):
@@ -100,6 +104,22 @@ def make_tree_dir(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLike,
     stats.save(exp_dir / "treeacc.npz")
     logger.info("tree statistics: %d events over %.0f frames", stats.num_events,
                 stats.counts.sum())
+    tree = tree_from_stats(stats, lang, model.topo, exp_dir, config)
+    save_config(config, exp_dir / "config.yaml")
+    return tree
+
+
+def tree_from_stats(stats: TreeStats, lang: Lang, topo, exp_dir: Path, config: TreeConfig) -> Tree:
+    """cluster-phones on phones/sets.int plus phones/extra_questions.int, compile-questions and
+    build-tree with the lang dir's roots; writes EXP_DIR/questions.int and EXP_DIR/tree.
+
+    Args:
+        stats: tree statistics.
+        lang: the lang dir.
+        topo: its khg.HmmTopology.
+        exp_dir: output directory.
+        config: tree options.
+    """
     questions = cluster_phones(stats, lang.phone_sets, config.pdf_classes(),
                                config.kmeans_tries, config.seed)
     extra_path = lang.path / "phones" / "extra_questions.int"
@@ -107,10 +127,9 @@ def make_tree_dir(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLike,
         questions += read_int_sets(extra_path, "extra questions")
     write_text_atomic(exp_dir / "questions.int",
                       "".join(" ".join(map(str, q)) + "\n" for q in questions))
-    num_classes = model.topo.get_phone_to_num_pdf_classes()
+    num_classes = topo.get_phone_to_num_pdf_classes()
     compiled = compile_questions(questions, max(num_classes), str(exp_dir / "questions.int"),
-                                 list(model.topo.phones))
+                                 list(topo.phones))
     tree = build_tree(stats, compiled, lang_roots(lang), num_classes, config)
     tree.write(exp_dir / "tree")
-    save_config(config, exp_dir / "config.yaml")
     return tree

@@ -64,7 +64,7 @@ class TransitionInfo:
         """
         n = tm.num_transition_ids
         state = np.asarray(tm.id2state, dtype=np.int64)
-        tuples = _transition_tuples(str(tm))
+        tuples = transition_states(str(tm))
         if len(tuples) != tm.num_transition_states:
             raise AsrktError(f"transition model lists {len(tuples)} transition states, "
                              f"expected {tm.num_transition_states}")
@@ -75,7 +75,7 @@ class TransitionInfo:
         self_loop = np.zeros(n + 1, dtype=bool)
         final = np.zeros(n + 1, dtype=bool)
         for tid in range(1, n + 1):
-            ph, hmm_state = tuples[state[tid] - 1]
+            ph, hmm_state = tuples[state[tid] - 1][:2]
             if ph not in entries:
                 entries[ph] = topo.topology_for_phone(ph)
             hmm = entries[ph][hmm_state]
@@ -90,8 +90,9 @@ class TransitionInfo:
         return cls(phone, hmm_states, pdf_class, state, self_loop, final, initial)
 
 
-def _transition_tuples(text: str) -> List[Tuple[int, int]]:
-    """(phone, hmm-state) of every transition state from a TransitionModel's text form."""
+def transition_states(text: str) -> List[Tuple[int, int, int, int]]:
+    """(phone, hmm-state, forward pdf, self-loop pdf) of every transition state (1, 2, ...)
+    from a TransitionModel's text form (``str(tm)``; Kaldi's older ``<Triples>`` have one pdf)."""
     match = re.search(r"<(Triples|Tuples)>\s*(\d+)\s(.*?)</\1>", text, re.S)
     if match is None:
         raise AsrktError("cannot read the transition states of the transition model")
@@ -100,7 +101,8 @@ def _transition_tuples(text: str) -> List[Tuple[int, int]]:
     count = int(match.group(2))
     if len(numbers) != count * width:
         raise AsrktError("transition model: malformed transition-state table")
-    return [(numbers[i], numbers[i + 1]) for i in range(0, len(numbers), width)]
+    return [(numbers[i], numbers[i + 1], numbers[i + 2], numbers[i + width - 1])
+            for i in range(0, len(numbers), width)]
 
 
 def split_to_phones(info: TransitionInfo, tids: np.ndarray) -> Optional[List[Tuple[int, int]]]:
