@@ -6,7 +6,14 @@ from __future__ import annotations
 import click
 
 from asrkt.decode.config import DecodeConfig, GraphConfig
-from asrkt.hmm.config import AlignConfig, LangConfig, TrainMonoConfig, TreeConfig, WordLoopConfig
+from asrkt.hmm.config import (
+    AlignConfig,
+    LangConfig,
+    TrainDeltasConfig,
+    TrainMonoConfig,
+    TreeConfig,
+    WordLoopConfig,
+)
 from asrkt.utils.config import config_options
 
 DIR = click.Path(exists=True, file_okay=False)
@@ -87,6 +94,27 @@ def make_word_loop_cmd(lang_dir, out_dir, exclude, config):
     click.echo(f"{path}")
 
 
+def _dirs(*names: str):
+    """click arguments for directories: every one must exist but the last (the output)."""
+    def decorate(command):
+        for i in reversed(range(len(names))):
+            kind = OUT_DIR if i == len(names) - 1 else DIR
+            command = click.argument(names[i], type=kind)(command)
+        return command
+    return decorate
+
+
+def _train_gmm(exp_dir: str, name: str, train) -> None:
+    """Run ``train()`` with log/<name>.log in EXP_DIR; print the model's size."""
+    from pathlib import Path
+
+    from asrkt.utils.logs import command_log
+
+    with command_log(Path(exp_dir) / "log", name):
+        model = train()
+    click.echo(f"{exp_dir}/final.mdl: {model.num_pdfs} pdfs, {model.num_gauss} Gaussians")
+
+
 @click.command("train-mono")
 @click.argument("data_dir", type=DIR)
 @click.argument("lang_dir", type=DIR)
@@ -106,14 +134,9 @@ def train_mono_cmd(data_dir, lang_dir, exp_dir, config, nj):
     Usage:   asrkt train-mono [options] DATA_DIR LANG_DIR EXP_DIR
     Example: asrkt train-mono --totgauss 400 data/train data/lang exp/mono
     """
-    from pathlib import Path
-
     from asrkt.hmm.train_mono import train_mono
-    from asrkt.utils.logs import command_log
 
-    with command_log(Path(exp_dir) / "log", "train-mono"):
-        model = train_mono(data_dir, lang_dir, exp_dir, config, nj)
-    click.echo(f"{exp_dir}/final.mdl: {model.num_pdfs} pdfs, {model.num_gauss} Gaussians")
+    _train_gmm(exp_dir, "train-mono", lambda: train_mono(data_dir, lang_dir, exp_dir, config, nj))
 
 
 @click.command("align")
@@ -173,6 +196,31 @@ def build_tree_cmd(data_dir, lang_dir, ali_dir, exp_dir, config):
     click.echo(f"{exp_dir}/tree: {tree.num_pdfs} leaves "
                f"({tree.summary['splits']} splits, {tree.summary.get('leaves_merged', 0)} "
                f"merged)")
+
+
+@click.command("train-deltas")
+@_dirs("data_dir", "lang_dir", "ali_dir", "exp_dir")
+@config_options(TrainDeltasConfig)
+@_NJ
+def train_deltas_cmd(data_dir, lang_dir, ali_dir, exp_dir, config, nj):
+    """Triphone GMM-HMM training on delta features (as steps/train_deltas.sh).
+
+    A decision tree from ALI_DIR's monophone alignments (as build-tree, up to --num-leaves),
+    one Gaussian per leaf from the tree statistics, the alignments converted to the new tree,
+    then 34 passes with realignment on passes 10 20 30 and mixing up to --totgauss. Writes
+    EXP_DIR/final.mdl (Kaldi text), final.npz, tree, feature_pipeline.yaml, config.yaml,
+    ali.ark/scp, questions.int and log/train-deltas.log. A re-run with the same options
+    continues after the last finished pass.
+
+    \b
+    Usage:   asrkt train-deltas [options] DATA_DIR LANG_DIR ALI_DIR EXP_DIR
+    Example: asrkt train-deltas --num-leaves 2000 --totgauss 10000 data/train data/lang \\
+                 exp/mono_ali exp/tri1
+    """
+    from asrkt.hmm.train_deltas import train_deltas
+
+    _train_gmm(exp_dir, "train-deltas",
+               lambda: train_deltas(data_dir, lang_dir, ali_dir, exp_dir, config, nj))
 
 
 @click.command("ali-to-pdf")
@@ -244,7 +292,7 @@ def ali_to_phones_cmd(model_dir, ali_rspecifier, out_ark, per_frame):
 @click.argument("graph_dir", type=OUT_DIR)
 @config_options(GraphConfig)
 def make_graph_cmd(lang_test_dir, model_dir, graph_dir, config):
-    """Compile GRAPH_DIR/HCLG.fst (as utils/mkgraph.sh with a monophone tree).
+    """Compile GRAPH_DIR/HCLG.fst (as utils/mkgraph.sh), for a monophone or triphone model.
 
     LANG_TEST_DIR must hold G.fst (format-lm or make-word-loop).
 
@@ -365,5 +413,5 @@ def score_cmd(data_dir, decode_dir):
 
 
 COMMANDS = [prepare_lang_cmd, format_lm_cmd, make_word_loop_cmd, train_mono_cmd, align_cmd,
-            build_tree_cmd, ali_to_pdf_cmd, copy_ali_cmd, ali_to_phones_cmd, make_graph_cmd,
-            decode_cmd, decode_nnet_cmd, score_cmd]
+            build_tree_cmd, train_deltas_cmd, ali_to_pdf_cmd, copy_ali_cmd, ali_to_phones_cmd,
+            make_graph_cmd, decode_cmd, decode_nnet_cmd, score_cmd]

@@ -1,9 +1,11 @@
-"""HCLG construction as Kaldi's utils/mkgraph.sh (monophone context, self-loop scale 0.1).
+"""HCLG construction as Kaldi's utils/mkgraph.sh (self-loop scale 0.1).
 
-LG = min(det*(L_disambig o G)); CLG = compose_context(LG) with context width 1;
-Ha = get_h_transducer(ilabels); HCLGa = min(rmeps(rmsymbols(det*(Ha o CLG)))) and
-HCLG = add_self_loops(HCLGa, scale 0.1, reorder). Written to GRAPH_DIR/HCLG.fst with
-words.txt, phones.txt, disambig_tid.int and the graph's options.
+LG = min(det*(L_disambig o G)); CLG = compose_context(LG) with the model tree's context width
+and central position (1/0 for a monophone, 3/1 for a triphone tree: fstcomposecontext);
+Ha = get_h_transducer(ilabels) with the tree (make-h-transducer);
+HCLGa = min(rmeps(rmsymbols(det*(Ha o CLG)))) and HCLG = add_self_loops(HCLGa, scale 0.1,
+reorder). Written to GRAPH_DIR/HCLG.fst with words.txt, phones.txt, disambig_tid.int and the
+graph's options.
 """
 
 from __future__ import annotations

@@ -161,3 +161,29 @@ class TreeConfig:
             raise AsrktError(f"pdf_class_list must be ':'-separated non-negative integers, "
                              f"got {self.pdf_class_list!r}")
         return values
+
+
+@dataclass
+class TrainDeltasConfig(TreeConfig, GmmTrainConfig):
+    """``asrkt train-deltas``: steps/train_deltas.sh options (Kaldi defaults; train_deltas.sh's
+    positional <num-leaves> <tot-gauss> are ``num_leaves`` and ``totgauss``): the tree options
+    (:class:`TreeConfig`), then EM on delta features with realignment on ``realign_iters`` with
+    ``beam`` / ``retry_beam`` and mixing up from ``num_leaves`` Gaussians to ``totgauss``."""
+
+    num_iters: int = 35
+    max_iter_inc: int = 25
+    totgauss: int = 10000
+    realign_iters: str = "10 20 30"
+    init_var_floor: float = option(0.01, gt=0, help="Variance floor of the one-Gaussian "
+                                                    "initialisation from the tree statistics "
+                                                    "(gmm-init-model --var-floor).")
+    mixup_power: float = option(0.2, ge=0, help="Exponent allocating the first mixing up "
+                                                "(to num_leaves Gaussians) by occupancy "
+                                                "(gmm-mixup --power).")
+    seed: int = option(0, ge=0, lt=2 ** 32, help="Seed of the 2-means initialisations of the "
+                                                 "phone questions and of the mean perturbation "
+                                                 "of split Gaussians.")
+
+    def validate(self) -> None:
+        TreeConfig.validate(self)
+        GmmTrainConfig.validate(self)

@@ -83,3 +83,18 @@ def write_data_dir(path: PathLike, num_utts: int, seed: int, dim: int = 13,
     write_lists(path / "spk2utt", invert_utt2spk(utt2spk))
     compute_cmvn(DataDir(path))
     return path
+
+
+def write_corpus(root: PathLike, num_train: int = 40, num_test: int = 20) -> Path:
+    """ROOT/dict, ROOT/train (seed 1) and ROOT/test (seed 2).
+
+    Args:
+        root: output directory.
+        num_train: training utterances.
+        num_test: test utterances.
+    """
+    root = Path(root)
+    write_dict_dir(root / "dict")
+    write_data_dir(root / "train", num_train, seed=1)
+    write_data_dir(root / "test", num_test, seed=2)
+    return root
