@@ -166,6 +166,39 @@ def test_tri_model_aligns_and_decodes_no_worse_than_mono(toy):
             == (toy / "tri1" / "decode" / "scoring" / "10.txt").read_text())
 
 
+def test_tri_graph_paths_use_the_trees_pdf_for_each_phone_in_its_context(toy):
+    """On every frame of the decoded paths through the tri HCLG the pdf is the tree's for the
+    path's phone in its (cross-word) context: C and H agree with the tree (a wrong context
+    width, central position or edge handling fails here, not on the toy WER)."""
+    from asrkt.data.datadir import DataDir
+    from asrkt.decode.config import DecodeConfig
+    from asrkt.decode.decoder import Decoder
+    from asrkt.feats.pipeline import FeaturePipeline
+    from asrkt.hmm.model import GmmModel
+    from asrkt.hmm.tree_stats import TransitionInfo, split_to_phones
+
+    model = GmmModel.load(toy / "tri1")
+    if not (toy / "tri1" / "graph" / "HCLG.fst").is_file():
+        run("make-graph", toy / "lang_test", toy / "tri1", toy / "tri1" / "graph")
+    decoder = Decoder(toy / "tri1" / "graph", model, DecodeConfig())
+    info = TransitionInfo.from_model(model.tm, model.topo)
+    tid2pdf = model.tid2pdf()
+    pipeline = FeaturePipeline.load(toy / "tri1" / "feature_pipeline.yaml")
+    contexts = set()
+    for utt, feats in pipeline.iter_features(DataDir(toy / "test")):
+        words, ali = decoder.kaldi_decode(utt, model.pdf_loglikes(feats, utt), 0.1)
+        assert words is not None and len(ali) == len(feats)
+        ali = np.asarray(ali)
+        segments = split_to_phones(info, ali)
+        phones = [0] + [int(info.phone[ali[a]]) for a, _ in segments] + [0]
+        for k, (a, b) in enumerate(segments):
+            contexts.add(tuple(phones[k:k + 3]))
+            for t in range(a, b):
+                want = model.cd_tree.compute(phones[k:k + 3], int(info.pdf_class[ali[t]]))
+                assert tid2pdf[ali[t]] == want, (utt, t, phones[k:k + 3])
+    assert len(contexts) > 10
+
+
 def test_a_killed_run_resumes_to_the_same_model(toy, tmp_path, monkeypatch):
     from asrkt.hmm import train_deltas as td
 
