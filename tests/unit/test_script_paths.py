@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.datadirs import fake_speech_commands
+from tests.helpers.speechocean762 import fake_speechocean762
 
 ROOT = Path(__file__).resolve().parents[2]
 FSDD_LOCAL = "recipes/fsdd/local"
@@ -116,6 +117,15 @@ def test_speech_commands_run_sh(caller):
     assert result.returncode == 0, result.stderr
     assert (caller / "w" / "data" / "all" / "text").is_file()
     assert (caller / "w" / "data" / "extra" / "all" / "text").is_file()
+
+
+def test_speechocean762_run_sh(caller):
+    fake_speechocean762(caller / "so")
+    result = run("recipes/speechocean762/run.sh", "--work", "w", "--stop-stage", "1", "so",
+                 cwd=caller)
+    assert result.returncode == 0, result.stderr
+    assert (caller / "w" / "data" / "dev" / "wav.scp").is_file()
+    assert (caller / "w" / "data" / "lang" / "L.fst").is_file()
 
 
 def test_synth_digits_run_sh(caller):
