@@ -229,6 +229,14 @@ def test_a_killed_run_resumes_to_the_same_model(toy, tmp_path, monkeypatch):
     assert (out / "final.npz").read_bytes() != (toy / "tri1" / "final.npz").read_bytes()
 
 
+def test_same_model_for_any_nj(toy, tmp_path):
+    """--nj 2 (forked realignment jobs) gives the fixture's --nj 1 model and alignments."""
+    run("train-deltas", "--nj", "2", *TRI_OPTIONS, toy / "train", toy / "lang",
+        toy / "mono_ali", tmp_path / "tri")
+    for name in ("final.mdl", "final.npz", "ali.ark"):
+        assert (tmp_path / "tri" / name).read_bytes() == (toy / "tri1" / name).read_bytes()
+
+
 def test_every_temporary_name_of_train_deltas_is_one_a_rerun_removes(toy, tmp_path,
                                                                      monkeypatch):
     from tests.helpers.temporaries import check_rerun_removes_temporaries
