@@ -282,7 +282,9 @@ def details(r: Dict[str, Any]) -> List[str]:
                 ours = r.get("lmgraph_sweep", {}).get("hyps_12", {})
                 same = sum(ours.get(u) == h for u, h in d["hyps_12"].items())
                 out.append(f"  - {what}: RTF {d['rtf_per_core']:.4f} (search "
-                           f"{d['search_cpu']:.2f} s, best paths {d['best_path_cpu']:.2f} s CPU); "
+                           f"{d['search_cpu']:.2f} s after its start-up of "
+                           f"{d['startup_cpu']:.2f} s, best paths {d['best_path_cpu']:.2f} s "
+                           f"CPU); "
                            f"LMWT 12 best paths equal to asrkt's sweep: {same} of "
                            f"{len(d['hyps_12'])}")
             elif "cpu" in d:
