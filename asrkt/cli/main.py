@@ -54,10 +54,21 @@ class AsrktGroup(click.Group):
 
         A file-size limit (``ulimit -f``) makes writes fail with EFBIG instead of killing the
         process with SIGXFSZ, and a log file that cannot be written is not reported by a
-        traceback per record: the failing command reports the error once.
+        traceback per record: the failing command reports the error once. A process that was
+        a rank of a data-parallel job ends here, with its exit status, without the interpreter's
+        teardown (:func:`asrkt.nnet.distributed.leave_process`).
         """
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         logging.raiseExceptions = False
+        try:
+            result = self._main(*args, **kwargs)
+        except SystemExit as exc:
+            _leave_if_rank(exc.code)
+            raise
+        _leave_if_rank(0)
+        return result
+
+    def _main(self, *args, **kwargs):
         try:
             return super().main(*args, standalone_mode=False, **kwargs) or sys.exit(0)
         except _NO_ARGS_IS_HELP as exc:  # plain `asrkt`: the help, as `asrkt --help`
@@ -78,6 +89,15 @@ class AsrktGroup(click.Group):
 
     def list_commands(self, ctx):  # keep the order of the pipeline, not the alphabet
         return list(self.commands)
+
+
+def _leave_if_rank(code) -> None:
+    """A process that was a rank of a data-parallel job (torchrun) ends here with its exit
+    status, without the interpreter's teardown (:func:`asrkt.nnet.distributed.leave_process`);
+    any other process returns and exits normally."""
+    distributed = sys.modules.get("asrkt.nnet.distributed")  # loaded only by neural commands
+    if distributed is not None:
+        distributed.leave_process(code if isinstance(code, int) else 0 if code is None else 1)
 
 
 @click.group(cls=AsrktGroup, context_settings={"help_option_names": ["-h", "--help"],

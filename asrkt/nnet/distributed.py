@@ -20,6 +20,7 @@ import contextlib
 import datetime
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, List, Optional
@@ -114,13 +115,44 @@ def collective_failed(exc: BaseException) -> bool:
                                          "Connection reset by peer", "NCCL"))
 
 
+# set once this process has left a process group: it then ends through leave_process
+_was_rank = False
+
+
 def shutdown(ctx: DistContext) -> None:
-    """Leave the process group (after the last collective)."""
+    """Leave the process group (after the last collective).
+
+    The group's gloo threads (its connection loop and work threads) keep running after this:
+    DistributedDataParallel keeps a reference to the group that outlives the wrapper, so the
+    group is never destroyed and its threads never joined. The process must then end through
+    :func:`leave_process` (the CLI does) instead of the interpreter's teardown.
+    """
+    global _was_rank
     if ctx.enabled:
         import torch.distributed as dist
 
         if dist.is_initialized():
             dist.destroy_process_group()
+            _was_rank = True
+
+
+def leave_process(status: int) -> None:
+    """End a process that was a rank of a job now, with ``status``, after flushing the logs and
+    the standard streams; without the interpreter's teardown (module and object destruction,
+    C++ static destructors), which would otherwise run beside gloo's still-running threads
+    while the peers exit and close their connections: the phase in which a rank whose work was
+    done sometimes aborted ("terminate called without an active exception", SIGABRT).
+    Returns (does nothing) in a process that was not a rank of a job.
+    """
+    if not _was_rank:
+        return
+    logging.shutdown()  # flush and close every handler (console, command logs)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing left to keep
+            pass
+    os._exit(status)
 
 
 def barrier(ctx: DistContext) -> None:
@@ -208,8 +240,8 @@ def training_run(config: Any, exp_dir: Path, command: str,
         else:
             with command_log(Path(exp_dir) / "log", command):
                 yield ctx
-        # leave together: a rank that tears down its gloo connections while a peer is still
-        # writing final.pt could abort at exit ("terminate called without an active exception")
+        # leave together (rank 0 may still be writing final.pt); the process then ends through
+        # leave_process, not the interpreter's teardown beside gloo's threads (see shutdown)
         barrier(ctx)
     except RuntimeError as exc:
         if ctx.enabled and collective_failed(exc):

@@ -208,6 +208,47 @@ def test_a_dead_rank_ends_the_job_with_an_error(tmp_path, longer_corpus):
     shutil.rmtree(tmp_path / "x", ignore_errors=True)
 
 
+LEAVE = """
+import logging, sys
+import torch.distributed as dist
+from asrkt.nnet.distributed import DistContext, leave_process, shutdown
+leave_process(5)  # not yet a rank of a job: returns
+dist.init_process_group("gloo", init_method="tcp://127.0.0.1:{port}", rank=0, world_size=1)
+shutdown(DistContext(rank=0, world_size=2, backend="gloo"))
+logging.basicConfig(stream=sys.stderr, format="%(message)s")
+logging.getLogger("t").warning("logged before leaving")
+print("printed before leaving")  # stdout is a pipe: block-buffered until flushed
+leave_process(3)
+print("not reached")
+"""
+
+
+def test_a_rank_that_left_its_group_ends_at_once_with_its_output_flushed():
+    """leave_process after shutdown: the status given, the buffered output and log records
+    written, nothing after it run (no interpreter teardown beside gloo's threads); before
+    shutdown it does nothing."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    result = subprocess.run([sys.executable, "-c", LEAVE.format(port=_free_port())],
+                            capture_output=True, text=True, timeout=120, cwd=ROOT,
+                            env={**env, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert result.stdout == "printed before leaving\n"
+    assert "logged before leaving" in result.stderr
+
+
+@pytest.mark.slow
+def test_two_rank_jobs_leave_cleanly_run_after_run(tmp_path):
+    """scripts/ddp_exit_stress.py, 3 runs (README "Failure behaviour": 50 runs beside a
+    busy-looping process): every job exits 0 with final.pt and no rank aborting at exit."""
+    if not TORCHRUN.exists():
+        pytest.skip(f"no torchrun next to {sys.executable}")
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "ddp_exit_stress.py"),
+                             "--runs", "3", "--work", str(tmp_path)], capture_output=True,
+                            text=True, timeout=900, cwd=ROOT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "runs 3, failures 0," in result.stdout
+
+
 class _Loader:
     """Numbered stand-in batches: ``count`` per epoch."""
 
