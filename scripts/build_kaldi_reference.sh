@@ -12,7 +12,7 @@
 #               next to the repository)
 #   --root      cache folder (default: $ASRKT_KALDI_ROOT or ~/.cache/asrkt/kaldi)
 #   --jobs      make -j (default 2)
-#   --without-nnet  skip nnet-forward (it needs nnet/ and cudamatrix/ (CPU only): about 3 more
+#   --without-nnet  skip the nnet1 tools (they need nnet/ and cudamatrix/, CPU only: a few more
 #               minutes on 2 cores)
 #
 # Result: $ROOT/bin holds links to every built binary and to OpenFst's fstinfo/fstprint; the
@@ -49,12 +49,23 @@ start=$(date +%s)
 
 # Libraries in dependency order, and the binaries per bin folder.
 LIBS="base matrix util tree gmm transform hmm feat fstext lm lat decoder"
-FEATBIN="copy-feats compute-fbank-feats compute-mfcc-feats compute-cmvn-stats apply-cmvn add-deltas"
-GMMBIN="gmm-align-compiled gmm-align gmm-decode-faster gmm-latgen-faster gmm-info"
+# Feature, alignment, decoding and format tools (the interop checks); the GMM, tree, LDA and MLLT
+# tools of steps/train_mono.sh, train_deltas.sh and train_lda_mllt.sh (the tri1/tri2 anchors of
+# the context-dependent checks); nnet1's DBN pre-training and frame-level training
+# (steps/nnet/pretrain_dbn.sh, train.sh: the DNN anchor).
+FEATBIN="copy-feats compute-fbank-feats compute-mfcc-feats compute-cmvn-stats apply-cmvn add-deltas
+         splice-feats transform-feats compose-transforms feat-to-dim feat-to-len"
+GMMBIN="gmm-align-compiled gmm-align gmm-decode-faster gmm-latgen-faster gmm-info
+        gmm-init-mono gmm-est gmm-acc-stats-ali gmm-sum-accs gmm-mixup gmm-init-model
+        gmm-acc-mllt gmm-transform-means gmm-boost-silence gmm-copy"
 BIN="ali-to-pdf ali-to-post analyze-counts compile-train-graphs compute-wer copy-post tree-info
-     hmm-info latgen-faster-mapped copy-matrix"
+     hmm-info latgen-faster-mapped copy-matrix align-equal-compiled acc-tree-stats sum-tree-stats
+     cluster-phones compile-questions build-tree convert-ali copy-tree copy-transition-model
+     draw-tree ali-to-phones show-alignments acc-lda est-lda sum-lda-accs est-mllt
+     sum-mllt-accs align-mapped align-compiled-mapped"
 LATBIN="lattice-best-path lattice-copy"
-NNETBIN="nnet-forward"
+NNETBIN="nnet-forward nnet-initialize nnet-train-frmshuff rbm-train-cd1-frmshuff
+         rbm-convert-to-nnet nnet-concat nnet-copy nnet-info cmvn-to-nnet transf-to-nnet"
 
 install_os_packages() {
   local missing=()

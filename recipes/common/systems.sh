@@ -12,6 +12,8 @@
 #                                            with CONFIG), compute-cmvn of DST
 #   copy_ali_system ALI DATA SRC_ALI         copy-ali: SRC_ALI's alignments for DATA's copies
 #   train_mono_system DIR DATA LANG [opts]   train-mono
+#   train_deltas_system DIR DATA LANG ALI [opts]      train-deltas (tri1: tree + delta GMMs)
+#   train_lda_mllt_system DIR DATA LANG ALI [opts]    train-lda-mllt (tri2: LDA+MLLT GMMs)
 #   align_system ALI DATA LANG MODEL [opts]  align + ali-to-pdf (the pdf targets of the NNs)
 #   graph_system GRAPH LANG_TEST MODEL       make-graph
 #   decode_gmm_system DIR GRAPH DATA MODEL [opts]   decode
@@ -61,6 +63,16 @@ copy_ali_system() {
 train_mono_system() {
   local dir=$1 data=$2 lang=$3; shift 3
   done_or_run $dir asrkt train-mono "$@" $data $lang $dir
+}
+
+train_deltas_system() {
+  local dir=$1 data=$2 lang=$3 ali=$4; shift 4
+  done_or_run $dir asrkt train-deltas "$@" $data $lang $ali $dir
+}
+
+train_lda_mllt_system() {
+  local dir=$1 data=$2 lang=$3 ali=$4; shift 4
+  done_or_run $dir asrkt train-lda-mllt "$@" $data $lang $ali $dir
 }
 
 _align_and_pdf() {
