@@ -1,8 +1,11 @@
-"""The feature pipeline every later stage uses: CMVN -> deltas -> splicing -> global norm.
+"""The feature pipeline every later stage uses: CMVN -> deltas -> splicing -> transform ->
+global norm.
 
 Like the feature transform of Kaldi's nnet1, it is built once (``fit`` computes the global
 normalisation on training data), saved in the experiment directory as
 ``feature_pipeline.yaml`` and re-read by downstream stages, so no stage repeats feature flags.
+The transform (an LDA+MLLT matrix of train-lda-mllt, as Kaldi's transform-feats with
+final.mat) is a Kaldi matrix file named relative to the directory of the yaml file.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from asrkt.errors import AsrktError
 from asrkt.feats.cmvn import accumulate_stats, apply_cmvn
 from asrkt.io.tables import load_scp, read_scp_entry
 from asrkt.utils.config import from_mapping, load_yaml, option
-from asrkt.utils.fileio import write_text_atomic
+from asrkt.utils.fileio import atomic_output, write_text_atomic
 
 PathLike = Union[str, Path]
 
@@ -37,6 +40,9 @@ class PipelineConfig:
     delta_window: int = option(2, ge=1, help="Kaldi add-deltas window.")
     splice: int = option(0, ge=0, help="Context frames on each side (Kaldi splice-feats "
                                        "--left/right-context).")
+    transform: Optional[str] = option(None, help="Kaldi matrix file applied after splicing "
+                                                 "(transform-feats), relative to the directory "
+                                                 "of feature_pipeline.yaml, e.g. final.mat.")
     global_norm: bool = option(False, help="Zero-mean unit-variance per output dim, from "
                                            "training data statistics.")
 
@@ -74,6 +80,49 @@ def add_deltas(feats: np.ndarray, order: int, window: int = 2) -> np.ndarray:
     return np.concatenate(blocks, axis=1).astype(np.float32)
 
 
+def apply_transform(feats: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """transform-feats: ``matrix`` [out, D] (or [out, D + 1], the last column an offset) times
+    each frame; float32 result.
+
+    Args:
+        feats: frames [T, D].
+        matrix: the transform.
+    """
+    dim = feats.shape[1]
+    out = feats.astype(np.float64) @ matrix[:, :dim].T.astype(np.float64)
+    if matrix.shape[1] == dim + 1:
+        out += matrix[:, dim].astype(np.float64)
+    return out.astype(np.float32)
+
+
+def read_matrix(path: PathLike, what: str) -> np.ndarray:
+    """A Kaldi matrix file (binary or text, as kaldiio reads it); an error naming it.
+
+    Args:
+        path: the file.
+        what: what refers to it, for the message.
+    """
+    import kaldiio
+
+    if not Path(path).is_file():
+        raise AsrktError(f"{path}: missing ({what})")
+    try:
+        mat = np.asarray(kaldiio.load_mat(str(path)), dtype=np.float32)
+    except Exception as exc:  # kaldiio raises bare Exceptions on corrupt data
+        raise AsrktError(f"{path}: not a Kaldi matrix ({what}): {exc}") from None
+    if mat.ndim != 2 or not mat.size or not np.all(np.isfinite(mat)):
+        raise AsrktError(f"{path}: not a finite Kaldi matrix ({what})")
+    return mat
+
+
+def write_matrix(path: PathLike, matrix: np.ndarray) -> None:
+    """Write a Kaldi binary float matrix (as Kaldi's --binary=true) atomically."""
+    import kaldiio
+
+    with atomic_output(path) as tmp:
+        kaldiio.save_mat(str(tmp), np.ascontiguousarray(matrix, dtype=np.float32))
+
+
 def splice_frames(feats: np.ndarray, context: int) -> np.ndarray:
     """Stack ±``context`` neighbouring frames (edge frames replicated), as splice-feats."""
     if context == 0:
@@ -90,12 +139,15 @@ class FeaturePipeline:
         config: the pipeline settings.
         input_dim: raw feature dimension (set by :meth:`fit` or on first use).
         global_mean / global_std: per-dim statistics of the spliced output (``global_norm``).
+        matrix: the transform ``config.transform`` names (read by :meth:`load`).
     """
 
     def __init__(self, config: Optional[PipelineConfig] = None, input_dim: Optional[int] = None,
-                 global_mean: Optional[np.ndarray] = None, global_std: Optional[np.ndarray] = None):
+                 global_mean: Optional[np.ndarray] = None, global_std: Optional[np.ndarray] = None,
+                 matrix: Optional[np.ndarray] = None):
         self.config = config or PipelineConfig()
         self.input_dim = input_dim
+        self.matrix = matrix
         self.global_mean = None if global_mean is None else np.asarray(global_mean, np.float32)
         self.global_std = None if global_std is None else np.asarray(global_std, np.float32)
 
@@ -104,7 +156,20 @@ class FeaturePipeline:
         raw = raw_dim if raw_dim is not None else self.input_dim
         if raw is None:
             raise AsrktError("feature pipeline has no input dimension yet (call fit first)")
-        return raw * (self.config.delta_order + 1) * (2 * self.config.splice + 1)
+        if self.config.transform is not None:
+            return int(self._matrix().shape[0])
+        return self.spliced_dim(raw)
+
+    def spliced_dim(self, raw_dim: int) -> int:
+        """Dimension after CMVN, deltas and splicing (before the transform)."""
+        return raw_dim * (self.config.delta_order + 1) * (2 * self.config.splice + 1)
+
+    def _matrix(self) -> np.ndarray:
+        if self.matrix is None:
+            raise AsrktError(f"the feature pipeline names the transform "
+                             f"'{self.config.transform}' but it was not read (load the pipeline "
+                             f"from its feature_pipeline.yaml)")
+        return self.matrix
 
     def transform(self, feats: np.ndarray, cmvn_stats: Optional[np.ndarray] = None,
                   utt: str = "?") -> np.ndarray:
@@ -126,6 +191,13 @@ class FeaturePipeline:
         elif cfg.cmvn == "utterance":
             feats = apply_cmvn(feats, accumulate_stats(feats), cfg.norm_vars)
         out = splice_frames(add_deltas(feats, cfg.delta_order, cfg.delta_window), cfg.splice)
+        if cfg.transform is not None:
+            matrix = self._matrix()
+            if matrix.shape[1] not in (out.shape[1], out.shape[1] + 1):
+                raise AsrktError(f"utterance '{utt}': the transform '{cfg.transform}' takes "
+                                 f"{matrix.shape[1]} dims, the spliced features have "
+                                 f"{out.shape[1]}")
+            out = apply_transform(out, matrix)
         if cfg.global_norm:
             if self.global_mean is None:
                 raise AsrktError("global_norm is set but the pipeline was not fitted")
@@ -153,6 +225,9 @@ class FeaturePipeline:
                 if not saved:
                     break
                 cfg = self.config
+                if cfg.transform is not None:  # not a tiling of per-frame statistics
+                    stats = accumulate_stats(self.transform(raw, cmvn_stats, utt), stats)
+                    continue
                 feats = raw if cfg.cmvn == "none" else (
                     apply_cmvn(raw, cmvn_stats if cfg.cmvn == "speaker" else accumulate_stats(raw),
                                cfg.norm_vars))
@@ -167,7 +242,7 @@ class FeaturePipeline:
             mean = stats[0, :-1] / count
             std = np.sqrt(np.maximum(stats[1, :-1] / count - mean ** 2, 1e-10))
             # Splicing replicates frames, so spliced statistics are the tiled ones.
-            reps = 2 * self.config.splice + 1
+            reps = 1 if self.config.transform is not None else 2 * self.config.splice + 1
             self.global_mean = np.tile(mean, reps).astype(np.float32)
             self.global_std = np.tile(std, reps).astype(np.float32)
         return self
@@ -193,8 +268,14 @@ class FeaturePipeline:
 
     @classmethod
     def load(cls, path: PathLike) -> FeaturePipeline:
-        """Read a pipeline saved by :meth:`save`."""
-        return cls.from_dict(load_yaml(path), str(path))
+        """Read a pipeline saved by :meth:`save` (and the transform it names, from the same
+        directory)."""
+        pipeline = cls.from_dict(load_yaml(path), str(path))
+        name = pipeline.config.transform
+        if name is not None:
+            pipeline.matrix = read_matrix(Path(path).parent / name,
+                                          f"the transform that {path} names")
+        return pipeline
 
 
 class FeatureReader:

@@ -1,5 +1,5 @@
 """Configuration dataclasses of the HMM commands: prepare-lang, make-word-loop, train-mono,
-align, build-tree, train-deltas.
+align, build-tree, train-deltas, train-lda-mllt.
 
 Fields are declared with :func:`asrkt.utils.config.option` (default, help, range); the click
 options of the commands are generated from them. No numpy or Kaldi imports here, so the CLI
@@ -65,9 +65,9 @@ class AlignConfig(AlignOptions):
 
 
 @dataclass
-class GmmTrainConfig(AlignConfig):
-    """EM options that train-mono and train-deltas share: passes, realignment, mixing up and
-    gmm-est's update (Kaldi's names and defaults)."""
+class GmmEmConfig(AlignConfig):
+    """EM options that every GMM trainer shares: passes, realignment, mixing up and gmm-est's
+    update (Kaldi's names and defaults)."""
 
     num_iters: int = option(40, ge=1, help="Training passes.")
     max_iter_inc: int = option(30, ge=0, help="Last pass that adds Gaussians.")
@@ -86,20 +86,30 @@ class GmmTrainConfig(AlignConfig):
                                                             "probabilities.")
     transition_min_count: float = option(5.0, ge=0, help="Minimum count to update a "
                                                          "transition state.")
-    delta_order: int = option(2, ge=0, help="Deltas up to this order.")
-    cmvn: Literal["speaker", "utterance", "none"] = option("speaker", help="Mean normalisation "
-                                                                           "of the features.")
 
     def validate(self) -> None:
-        try:
-            [int(x) for x in self.realign_iters.split()]
-        except ValueError:
-            raise AsrktError(f"realign_iters must be integers, "
-                             f"got {self.realign_iters!r}") from None
+        pass_numbers(self.realign_iters, "realign_iters")
 
     def realign_passes(self) -> Set[int]:
         """``realign_iters`` as a set of pass numbers."""
-        return {int(x) for x in self.realign_iters.split()}
+        return pass_numbers(self.realign_iters, "realign_iters")
+
+
+def pass_numbers(text: str, name: str) -> Set[int]:
+    """A space-separated list of pass numbers (``realign_iters``, ``mllt_iters``) as a set."""
+    try:
+        return {int(x) for x in text.split()}
+    except ValueError:
+        raise AsrktError(f"{name} must be integers, got {text!r}") from None
+
+
+@dataclass
+class GmmTrainConfig(GmmEmConfig):
+    """:class:`GmmEmConfig` on delta features (train-mono, train-deltas)."""
+
+    delta_order: int = option(2, ge=0, help="Deltas up to this order.")
+    cmvn: Literal["speaker", "utterance", "none"] = option("speaker", help="Mean normalisation "
+                                                                           "of the features.")
 
 
 @dataclass
@@ -164,11 +174,12 @@ class TreeConfig:
 
 
 @dataclass
-class TrainDeltasConfig(TreeConfig, GmmTrainConfig):
-    """``asrkt train-deltas``: steps/train_deltas.sh options (Kaldi defaults; train_deltas.sh's
-    positional <num-leaves> <tot-gauss> are ``num_leaves`` and ``totgauss``): the tree options
-    (:class:`TreeConfig`), then EM on delta features with realignment on ``realign_iters`` with
-    ``beam`` / ``retry_beam`` and mixing up from ``num_leaves`` Gaussians to ``totgauss``."""
+class TreeTrainConfig(TreeConfig, GmmEmConfig):
+    """What train-deltas and train-lda-mllt share (steps/train_deltas.sh and
+    train_lda_mllt.sh defaults; their positional <num-leaves> <tot-gauss> are ``num_leaves``
+    and ``totgauss``): the tree options (:class:`TreeConfig`), one Gaussian per leaf mixed up
+    to ``num_leaves``, then EM with realignment on ``realign_iters`` with ``beam`` /
+    ``retry_beam`` and mixing up to ``totgauss``."""
 
     num_iters: int = 35
     max_iter_inc: int = 25
@@ -186,4 +197,38 @@ class TrainDeltasConfig(TreeConfig, GmmTrainConfig):
 
     def validate(self) -> None:
         TreeConfig.validate(self)
-        GmmTrainConfig.validate(self)
+        GmmEmConfig.validate(self)
+
+
+@dataclass
+class TrainDeltasConfig(TreeTrainConfig, GmmTrainConfig):
+    """``asrkt train-deltas``: steps/train_deltas.sh options (Kaldi defaults): the tree and EM
+    options of :class:`TreeTrainConfig` on delta features."""
+
+
+@dataclass
+class TrainLdaMlltConfig(TreeTrainConfig):
+    """``asrkt train-lda-mllt``: steps/train_lda_mllt.sh options (Kaldi defaults): spliced
+    features, LDA to ``dim`` from ALI_DIR's alignments, then the tree and EM options of
+    :class:`TreeTrainConfig` with an MLLT update on ``mllt_iters``."""
+
+    splice: int = option(3, ge=0, help="Context frames on each side (splice-feats "
+                                       "--left-context/--right-context, as the recipes' "
+                                       "--splice-opts).")
+    dim: int = option(40, ge=1, help="Dimension after LDA (est-lda --dim).")
+    allow_large_dim: bool = option(False, help="Allow a dim not below the number of LDA "
+                                               "classes (ALI_DIR's pdfs; est-lda "
+                                               "--allow-large-dim).")
+    silence_weight: float = option(0.0, ge=0, help="Weight of silence-phone frames in the LDA "
+                                                   "and MLLT statistics (weight-silence-post).")
+    mllt_iters: str = option("2 4 6 12", help="Passes that update the MLLT (space separated).")
+    cmvn: Optional[Literal["speaker", "utterance", "none"]] = option(
+        None, help="Mean normalisation of the features (default: ALI_DIR's model's).")
+
+    def validate(self) -> None:
+        TreeTrainConfig.validate(self)
+        pass_numbers(self.mllt_iters, "mllt_iters")
+
+    def mllt_passes(self) -> Set[int]:
+        """``mllt_iters`` as a set of pass numbers."""
+        return pass_numbers(self.mllt_iters, "mllt_iters")

@@ -24,14 +24,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from asrkt.errors import AsrktError
+from asrkt.feats.pipeline import PipelineConfig
 from asrkt.hmm.align import compile_graphs, graph_compiler
-from asrkt.hmm.config import TrainDeltasConfig
+from asrkt.hmm.config import TrainDeltasConfig, TreeTrainConfig
 from asrkt.hmm.lang import Lang
 from asrkt.hmm.model import Gmm, GmmModel
 from asrkt.hmm.train_mono import (
@@ -180,7 +182,7 @@ def _topo_tokens(text: str) -> List[str]:
     return text.split()
 
 
-def _read_alignments(path: Path, corpus: Corpus) -> Dict[int, np.ndarray]:
+def read_alignments(path: Path, corpus: Corpus) -> Dict[int, np.ndarray]:
     """ali.scp as utterance index -> transition-ids (utterances not in the corpus left out)."""
     if not path.is_file():
         raise AsrktError(f"{path}: alignments do not exist (run 'asrkt align' or "
@@ -195,19 +197,22 @@ def _checkpoints(exp_dir: Path) -> List[int]:
                   if (m := _CHECKPOINT.match(p.name)))
 
 
-def _start_over_if_changed(exp_dir: Path, cfg: TrainDeltasConfig) -> None:
-    """Remove an earlier run's stage outputs when it had other options."""
+def _start_over_if_changed(exp_dir: Path, cfg: TreeTrainConfig,
+                           stage_files: Sequence[str] = ()) -> None:
+    """Remove an earlier run's stage outputs (``_STAGE_FILES``, ``stage_files``: names or
+    glob patterns) when it had other options."""
     saved = exp_dir / "config.yaml"
     if not saved.is_file():
         return
     try:
-        same = load_config(TrainDeltasConfig, saved) == cfg
+        same = load_config(type(cfg), saved) == cfg
     except AsrktError:
         same = False
     if same:
         return
     stale = [n for n in _STAGE_FILES if (exp_dir / n).exists()]
     stale += [f"{x}.npz" for x in _checkpoints(exp_dir)]
+    stale += sorted({p.name for pattern in stage_files for p in exp_dir.glob(pattern)})
     if stale:
         logger.info("%s: other options than the earlier run's, starting over (removing %s)",
                     exp_dir, " ".join(stale))
@@ -216,13 +221,13 @@ def _start_over_if_changed(exp_dir: Path, cfg: TrainDeltasConfig) -> None:
 
 
 def _tree_stage(exp_dir: Path, lang: Lang, corpus: Corpus, ali_dir: Path, old: GmmModel,
-                cfg: TrainDeltasConfig) -> Tuple[Tree, TreeStats]:
+                cfg: TreeTrainConfig) -> Tuple[Tree, TreeStats]:
     """acc-tree-stats + cluster-phones + build-tree, or the earlier run's tree and stats."""
     num_classes = old.topo.get_phone_to_num_pdf_classes()
     if (exp_dir / "tree").is_file() and (exp_dir / "treeacc.npz").is_file():
         logger.info("tree stage done in an earlier run: %s", exp_dir / "tree")
         return Tree.read(exp_dir / "tree", num_classes), TreeStats.load(exp_dir / "treeacc.npz")
-    alignments = _read_alignments(ali_dir / "ali.scp", corpus)
+    alignments = read_alignments(ali_dir / "ali.scp", corpus)
     if not alignments:
         raise AsrktError(f"{ali_dir / 'ali.scp'}: no alignment of a training utterance")
     if len(alignments) < len(corpus.utts):
@@ -239,7 +244,7 @@ def _tree_stage(exp_dir: Path, lang: Lang, corpus: Corpus, ali_dir: Path, old: G
 
 
 def _init_stage(exp_dir: Path, lang: Lang, corpus: Corpus, ali_dir: Path, old: GmmModel,
-                cfg: TrainDeltasConfig) -> GmmModel:
+                cfg: TreeTrainConfig) -> GmmModel:
     """gmm-init-model, gmm-mixup to num_leaves, convert-ali; writes ali.ark/scp, then 1.npz."""
     tree, stats = _tree_stage(exp_dir, lang, corpus, ali_dir, old, cfg)
     if stats.dim != corpus.feats.shape[1]:
@@ -257,7 +262,7 @@ def _init_stage(exp_dir: Path, lang: Lang, corpus: Corpus, ali_dir: Path, old: G
                 model.num_pdfs, stats.num_events, model.num_gauss)
     converter = AlignmentConverter(old, model)
     converted, bad = {}, []
-    for i, ali in _read_alignments(ali_dir / "ali.scp", corpus).items():
+    for i, ali in read_alignments(ali_dir / "ali.scp", corpus).items():
         new = converter.convert(ali)
         if new is None or len(new) != len(corpus.utt_feats(i)):
             bad.append(corpus.utts[i])
@@ -273,9 +278,33 @@ def _init_stage(exp_dir: Path, lang: Lang, corpus: Corpus, ali_dir: Path, old: G
     return model
 
 
-def train_deltas(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLike, exp_dir: PathLike,
-                 cfg: Optional[TrainDeltasConfig] = None, nj: int = 1) -> GmmModel:
-    """Train a triphone GMM-HMM from a monophone alignment (steps/train_deltas.sh).
+@dataclass
+class TreeTraining:
+    """What a tree-based trainer adds to :func:`train_tree_model` (train-lda-mllt's LDA and
+    MLLT; nothing for train-deltas).
+
+    Attributes:
+        features: the feature pipeline settings of the training corpus.
+        stage_files: extra outputs (names, glob patterns) removed when the options change.
+        prepare: called with (EXP_DIR, corpus, ALI_DIR's model, lang, first pass) before the
+            tree stage: may change the corpus' features (e.g. to the transform of that pass).
+        before_update: :func:`em_passes`' hook.
+        finish: called with EXP_DIR once the final model is written.
+    """
+
+    features: PipelineConfig
+    stage_files: Sequence[str] = ()
+    prepare: Optional[Callable[[Path, Corpus, GmmModel, Lang, int], None]] = None
+    before_update: Optional[Callable[[int, GmmModel, Dict[int, List[int]]], None]] = None
+    finish: Optional[Callable[[Path], None]] = None
+
+
+def train_tree_model(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLike,
+                     exp_dir: PathLike, cfg: TreeTrainConfig, nj: int,
+                     how: TreeTraining) -> GmmModel:
+    """The stages train_deltas.sh and train_lda_mllt.sh share: the tree from ALI_DIR's
+    alignments on this run's features, gmm-init-model + gmm-mixup + convert-ali, EM passes;
+    resumable (see the module docstring).
 
     Args:
         data_dir: training data dir (features, cmvn.scp for speaker CMN, text).
@@ -283,11 +312,11 @@ def train_deltas(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLike, exp_
         ali_dir: alignments of DATA_DIR and the model that made them (align or train-mono
             output: ali.scp, final.npz).
         exp_dir: output experiment dir.
-        cfg: options (Kaldi defaults when None).
+        cfg: options.
         nj: parallel alignment jobs.
+        how: the trainer's features and hooks.
     """
     limit_threads(1)
-    cfg = cfg or TrainDeltasConfig()
     cfg.validate()
     exp_dir, ali_dir = Path(exp_dir), Path(ali_dir)
     exp_dir.mkdir(parents=True, exist_ok=True)
@@ -297,24 +326,23 @@ def train_deltas(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLike, exp_
     if _topo_tokens(old.topo_text) != _topo_tokens(lang.topo_text):
         raise AsrktError(f"{ali_dir / 'final.npz'}: the model's topology is not "
                          f"{lang.path / 'topo'} (aligned with another lang dir?)")
-    _start_over_if_changed(exp_dir, cfg)
+    _start_over_if_changed(exp_dir, cfg, how.stage_files)
     save_config(cfg, exp_dir / "config.yaml")
     done = _checkpoints(exp_dir)
     if not done and (exp_dir / "final.npz").is_file():
         logger.info("%s: trained by an earlier run with these options", exp_dir / "final.mdl")
         return GmmModel.load(exp_dir)
-    lang, transcripts, corpus = prepare_training(data_dir, lang_dir, exp_dir, cfg)
+    lang, transcripts, corpus = prepare_training(data_dir, lang_dir, exp_dir, cfg, how.features)
+    first = done[-1] if done else 1
+    if how.prepare is not None:
+        how.prepare(exp_dir, corpus, old, lang, first)
     if done:
-        first = done[-1]
         model = GmmModel.load(exp_dir / f"{first}.npz")
-        alignments = {i: a.tolist() for i, a in _read_alignments(exp_dir / "ali.scp",
-                                                                   corpus).items()}
         logger.info("continuing an earlier run at pass %d", first)
     else:
-        first = 1
         model = _init_stage(exp_dir, lang, corpus, ali_dir, old, cfg)
-        alignments = {i: a.tolist() for i, a in _read_alignments(exp_dir / "ali.scp",
-                                                                   corpus).items()}
+    alignments = {i: a.tolist() for i, a in read_alignments(exp_dir / "ali.scp",
+                                                               corpus).items()}
     if model.dim != corpus.feats.shape[1]:
         raise AsrktError(f"{exp_dir}: checkpoint of dimension {model.dim}, the features have "
                          f"{corpus.feats.shape[1]}")
@@ -333,7 +361,10 @@ def train_deltas(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLike, exp_
         (exp_dir / f"{x}.npz").unlink(missing_ok=True)
 
     em_passes(model, corpus, graphs, alignments, cfg, lang.optional_silence, nj, schedule,
-              lambda x: np.random.default_rng([cfg.seed, x]), checkpoint=checkpoint)
+              lambda x: np.random.default_rng([cfg.seed, x]), checkpoint=checkpoint,
+              before_update=how.before_update)
+    if how.finish is not None:
+        how.finish(exp_dir)
     model.save(exp_dir, "final")
     write_text_atomic(exp_dir / "num_jobs", f"{nj}\n")
     for x in _checkpoints(exp_dir):
@@ -341,3 +372,23 @@ def train_deltas(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLike, exp_
     logger.info("final model: %d pdfs, %d Gaussians -> %s", model.num_pdfs, model.num_gauss,
                 exp_dir / "final.mdl")
     return model
+
+
+def train_deltas(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLike, exp_dir: PathLike,
+                 cfg: Optional[TrainDeltasConfig] = None, nj: int = 1) -> GmmModel:
+    """Train a triphone GMM-HMM from a monophone alignment (steps/train_deltas.sh).
+
+    Args:
+        data_dir: training data dir (features, cmvn.scp for speaker CMN, text).
+        lang_dir: lang dir (phones/roots.int, sets.int, extra_questions.int, context_indep.int).
+        ali_dir: alignments of DATA_DIR and the model that made them (align or train-mono
+            output: ali.scp, final.npz); only the alignments and the transition model are
+            used (this run's features are delta features, as train_deltas.sh's).
+        exp_dir: output experiment dir.
+        cfg: options (Kaldi defaults when None).
+        nj: parallel alignment jobs.
+    """
+    cfg = cfg or TrainDeltasConfig()
+    features = PipelineConfig(cmvn=cfg.cmvn, delta_order=cfg.delta_order)
+    return train_tree_model(data_dir, lang_dir, ali_dir, exp_dir, cfg, nj,
+                            TreeTraining(features))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 from tqdm import tqdm
@@ -22,6 +22,7 @@ from asrkt.hmm.align import align_utterance, compile_graphs, equal_align, graph_
 from asrkt.hmm.config import (  # noqa: F401
     KALDI_REALIGN_ITERS,
     AlignOptions,
+    GmmEmConfig,
     GmmTrainConfig,
     TrainMonoConfig,
 )
@@ -65,6 +66,36 @@ def load_corpus(pipeline, data: DataDir, utts: List[str]) -> Corpus:
                   offsets)
 
 
+def gauss_posteriors(model: GmmModel, feats: np.ndarray, frames: np.ndarray, pdfs: np.ndarray
+                     ) -> Iterator[Tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Each pdf's frames and the posteriors of its Gaussians on them (vectorised per pdf).
+
+    Args:
+        model: the model.
+        feats: all frames [N, D].
+        frames: rows of ``feats`` to score.
+        pdfs: the pdf of each of ``frames``.
+
+    Yields:
+        (pdf, positions in ``frames`` of its frames, their features [n, D] float64, Gaussian
+        posteriors [n, G], log-likelihood of each frame [n]) for every pdf with frames.
+    """
+    order = np.argsort(pdfs, kind="stable")
+    bounds = np.searchsorted(pdfs[order], np.arange(model.num_pdfs + 1))
+    mi, half_inv, gconst, owner, starts = model._constants()
+    for p, g in enumerate(model.gmms):
+        pos = order[bounds[p]:bounds[p + 1]]
+        if len(pos) == 0:
+            continue
+        cols = slice(starts[p], starts[p] + len(g.weights))
+        x = feats[frames[pos]].astype(np.float64)
+        ll = gconst[cols] + x @ mi[cols].T + (x * x) @ half_inv[cols].T
+        peak = ll.max(axis=1, keepdims=True)
+        post = np.exp(ll - peak)
+        total = post.sum(axis=1, keepdims=True)
+        yield p, pos, x, post / total, (peak + np.log(total))[:, 0]
+
+
 def accumulate(model: GmmModel, corpus: Corpus, alignments: Dict[int, List[int]]
                ) -> Tuple[List[Tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndarray, float, int]:
     """gmm-acc-stats-ali, vectorised: per-Gaussian occupancy, sum x, sum x^2 for every pdf.
@@ -82,31 +113,17 @@ def accumulate(model: GmmModel, corpus: Corpus, alignments: Dict[int, List[int]]
     tids = np.concatenate([np.asarray(alignments[i], dtype=np.int64) for i in idx])
     trans_stats = np.bincount(tids, minlength=model.tm.num_transition_ids + 1).astype(np.float64)
     pdfs = model.tid2pdf()[tids]
-    order = np.argsort(pdfs, kind="stable")
-    bounds = np.searchsorted(pdfs[order], np.arange(model.num_pdfs + 1))
-    mi, half_inv, gconst, owner, starts = model._constants()
-    stats, tot_like = [], 0.0
-    for p, g in enumerate(model.gmms):
-        sel = frames[order[bounds[p]:bounds[p + 1]]]
-        cols = slice(starts[p], starts[p] + len(g.weights))
-        dim = g.means.shape[1]
-        if len(sel) == 0:
-            stats.append((np.zeros(len(g.weights)), np.zeros((len(g.weights), dim)),
-                          np.zeros((len(g.weights), dim))))
-            continue
-        x = corpus.feats[sel].astype(np.float64)
-        x2 = x * x
-        ll = gconst[cols] + x @ mi[cols].T + x2 @ half_inv[cols].T
-        peak = ll.max(axis=1, keepdims=True)
-        post = np.exp(ll - peak)
-        total = post.sum(axis=1, keepdims=True)
-        tot_like += float(np.sum(peak + np.log(total)))
-        post /= total
-        stats.append((post.sum(axis=0), post.T @ x, post.T @ x2))
+    dim = corpus.feats.shape[1]
+    stats = [(np.zeros(len(g.weights)), np.zeros((len(g.weights), dim)),
+              np.zeros((len(g.weights), dim))) for g in model.gmms]
+    tot_like = 0.0
+    for p, _, x, post, like in gauss_posteriors(model, corpus.feats, frames, pdfs):
+        tot_like += float(np.sum(like))
+        stats[p] = (post.sum(axis=0), post.T @ x, post.T @ (x * x))
     return stats, trans_stats, tot_like, len(tids)
 
 
-def update_gmm(gmm: Gmm, occ: np.ndarray, sx: np.ndarray, sx2: np.ndarray, cfg: GmmTrainConfig,
+def update_gmm(gmm: Gmm, occ: np.ndarray, sx: np.ndarray, sx2: np.ndarray, cfg: GmmEmConfig,
                min_occ: float) -> Tuple[Gmm, int, int]:
     """MLE update of one pdf's GMM as Kaldi's MleDiagGmmUpdate (floor, low-count removal).
 
@@ -194,7 +211,7 @@ def split_gmm(gmm: Gmm, target: int, perturb_factor: float, rng: np.random.Gener
     return Gmm(np.array(weights), np.array(means), np.array(vars_))
 
 
-def estimate(model: GmmModel, stats, trans_stats: np.ndarray, cfg: GmmTrainConfig,
+def estimate(model: GmmModel, stats, trans_stats: np.ndarray, cfg: GmmEmConfig,
              min_occ: float, mixup: int, rng: np.random.Generator) -> Dict[str, float]:
     """gmm-est: transition update, GMM update, then split Gaussians up to ``mixup``.
 
@@ -290,10 +307,11 @@ class EmSchedule:
 
 
 def em_passes(model: GmmModel, corpus: Corpus, graphs: Dict[str, object],
-              alignments: Dict[int, List[int]], cfg: GmmTrainConfig, silence_phone: int,
+              alignments: Dict[int, List[int]], cfg: GmmEmConfig, silence_phone: int,
               nj: int, schedule: EmSchedule, rng: Callable[[int], np.random.Generator],
-              checkpoint: Optional[Callable[[int, Dict[int, List[int]], bool], None]] = None
-              ) -> Dict[int, List[int]]:
+              checkpoint: Optional[Callable[[int, Dict[int, List[int]], bool], None]] = None,
+              before_update: Optional[Callable[[int, GmmModel, Dict[int, List[int]]], None]]
+              = None) -> Dict[int, List[int]]:
     """The training passes of train_mono.sh / train_deltas.sh: realign (gmm-align-compiled with
     gmm-boost-silence) on ``cfg.realign_iters``, accumulate (gmm-acc-stats-ali) and estimate
     (gmm-est --mix-up) on every pass.
@@ -309,6 +327,9 @@ def em_passes(model: GmmModel, corpus: Corpus, graphs: Dict[str, object],
         schedule: passes, Gaussian targets and beams.
         rng: pass -> random generator for the mean perturbation of split Gaussians.
         checkpoint: called after each pass with (pass, alignments, realigned in this pass).
+        before_update: called on each pass after the realignment, before the statistics, with
+            (pass, model, alignments): e.g. train-lda-mllt's MLLT update, which changes the
+            model's means and the corpus' features.
 
     Returns:
         The alignments of the last realignment.
@@ -324,6 +345,8 @@ def em_passes(model: GmmModel, corpus: Corpus, graphs: Dict[str, object],
             bad = [corpus.utts[i] for i, a in result.items() if a is None]
             report_failures(bad, len(result), f"alignment in pass {x}")
             alignments = {i: a for i, a in result.items() if a is not None}
+        if before_update is not None:
+            before_update(x, model, alignments)
         stats, trans, like, frames = accumulate(model, corpus, alignments)
         info = estimate(model, stats, trans, cfg, cfg.min_gaussian_occupancy,
                         schedule.num_gauss(x, cfg.max_iter_inc), rng(x))
@@ -336,15 +359,18 @@ def em_passes(model: GmmModel, corpus: Corpus, graphs: Dict[str, object],
 
 
 def prepare_training(data_dir: PathLike, lang_dir: PathLike, exp_dir: Path,
-                     cfg: GmmTrainConfig) -> Tuple[Lang, Dict[str, List[int]], Corpus]:
+                     cfg: GmmEmConfig, features: Optional[PipelineConfig] = None
+                     ) -> Tuple[Lang, Dict[str, List[int]], Corpus]:
     """Lang dir, transcripts as word ids and the features in memory through a new pipeline
-    (``cfg.cmvn``, deltas to ``cfg.delta_order``), saved as EXP_DIR/feature_pipeline.yaml.
+    (``features``, default ``cfg.cmvn`` and deltas to ``cfg.delta_order``), saved as
+    EXP_DIR/feature_pipeline.yaml.
 
     Args:
         data_dir: training data dir (features and text).
         lang_dir: lang dir.
         exp_dir: output dir.
         cfg: training options.
+        features: the pipeline settings (default: from ``cfg``, a :class:`GmmTrainConfig`).
     """
     data, lang = DataDir(data_dir), Lang(lang_dir)
     utts = data.utterances
@@ -355,7 +381,8 @@ def prepare_training(data_dir: PathLike, lang_dir: PathLike, exp_dir: Path,
     if missing:
         raise AsrktError(f"{data.file('text')}: no transcript for {len(missing)} utterance(s), "
                          f"e.g. {missing[0]}")
-    pipeline = FeaturePipeline(PipelineConfig(cmvn=cfg.cmvn, delta_order=cfg.delta_order))
+    pipeline = FeaturePipeline(features or PipelineConfig(cmvn=cfg.cmvn,
+                                                          delta_order=cfg.delta_order))
     pipeline.fit(data, utts)
     pipeline.save(exp_dir / "feature_pipeline.yaml")
     corpus = load_corpus(pipeline, data, utts)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.cli.test_cli_hmm import ARPA, _error, run
+from tests.cli.test_cli_hmm import _error, run
 
 TRI_OPTIONS = ["--num-leaves", "30", "--totgauss", "90", "--thresh", "5", "--num-iters", "8",
                "--max-iter-inc", "5", "--realign-iters", "2 4 6"]
@@ -19,19 +19,9 @@ TRI_OPTIONS = ["--num-leaves", "30", "--totgauss", "90", "--thresh", "5", "--num
 
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory) -> Path:
-    from tests.helpers import toy_hmm as toy_corpus
+    from tests.helpers.gmm_toy import toy_tri_dirs
 
-    root = toy_corpus.write_corpus(tmp_path_factory.mktemp("deltas"))
-    (root / "task.arpa").write_text(ARPA)
-    data, lang = root / "train", root / "lang"
-    for args in (["prepare-lang", "--oov-word", "<SIL>", root / "dict", lang],
-                 ["format-lm", root / "task.arpa", lang, root / "lang_test"],
-                 ["train-mono", "--totgauss", "60", "--num-iters", "12", "--max-iter-inc", "8",
-                  data, lang, root / "mono"],
-                 ["align", data, lang, root / "mono", root / "mono_ali"],
-                 ["train-deltas", *TRI_OPTIONS, data, lang, root / "mono_ali", root / "tri1"]):
-        run(*args)
-    return root
+    return toy_tri_dirs(tmp_path_factory.mktemp("deltas"), ["train-deltas", *TRI_OPTIONS], "tri1")
 
 
 def test_train_deltas_outputs(toy):
@@ -200,24 +190,12 @@ def test_tri_graph_paths_use_the_trees_pdf_for_each_phone_in_its_context(toy):
 
 
 def test_a_killed_run_resumes_to_the_same_model(toy, tmp_path, monkeypatch):
-    from asrkt.hmm import train_deltas as td
-
-    real = td.em_passes
-
-    def killed_after_pass_3(*args, checkpoint):
-        def save_then_die(x, alignments, realigned):
-            checkpoint(x, alignments, realigned)
-            if x == 3:
-                raise RuntimeError("killed")
-
-        return real(*args, checkpoint=save_then_die)
+    from tests.helpers.gmm_toy import run_killed_after_pass
 
     out = tmp_path / "tri"
     args = ["train-deltas", *TRI_OPTIONS, toy / "train", toy / "lang", toy / "mono_ali", out]
-    monkeypatch.setattr(td, "em_passes", killed_after_pass_3)
-    assert "killed" in repr(run(*args, ok=False).exception)
+    run_killed_after_pass(monkeypatch, args, 3)
     assert (out / "4.npz").is_file() and not (out / "final.npz").exists()
-    monkeypatch.setattr(td, "em_passes", real)
     run(*args)
     assert "continuing an earlier run at pass 4" in (out / "log" / "train-deltas.log").read_text()
     for name in ("final.npz", "final.mdl", "tree", "ali.ark"):

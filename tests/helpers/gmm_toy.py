@@ -1,0 +1,48 @@
+"""The toy GMM systems that the triphone trainers' tests start from, and a kill in their EM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+
+def toy_tri_dirs(root: Path, trainer: Sequence, out: str) -> Path:
+    """Write the toy corpus under ``root`` (train, test, dict) and run prepare-lang (lang),
+    format-lm (lang_test), train-mono (mono) and align (mono_ali) on it, then ``asrkt TRAINER
+    train lang mono_ali OUT`` (a triphone trainer and its options); returns ``root``."""
+    from tests.cli.test_cli_hmm import ARPA, run
+    from tests.helpers import toy_hmm as toy_corpus
+
+    root = toy_corpus.write_corpus(root)
+    (root / "task.arpa").write_text(ARPA)
+    data, lang = root / "train", root / "lang"
+    for args in (["prepare-lang", "--oov-word", "<SIL>", root / "dict", lang],
+                 ["format-lm", root / "task.arpa", lang, root / "lang_test"],
+                 ["train-mono", "--totgauss", "60", "--num-iters", "12", "--max-iter-inc", "8",
+                  data, lang, root / "mono"],
+                 ["align", data, lang, root / "mono", root / "mono_ali"],
+                 [*trainer, data, lang, root / "mono_ali", root / out]):
+        run(*args)
+    return root
+
+
+def run_killed_after_pass(monkeypatch, args: Sequence, last_pass: int) -> None:
+    """Run ``asrkt ARGS`` (train-deltas, train-lda-mllt) with its EM raising
+    RuntimeError('killed') once the checkpoint of ``last_pass`` is written, as a kill would leave
+    the run; ``em_passes`` is restored afterwards."""
+    from asrkt.hmm import train_deltas as td
+    from tests.cli.test_cli_hmm import run
+
+    real = td.em_passes
+
+    def em_passes(*a, checkpoint, **kwargs):
+        def save_then_die(x, alignments, realigned):
+            checkpoint(x, alignments, realigned)
+            if x == last_pass:
+                raise RuntimeError("killed")
+
+        return real(*a, checkpoint=save_then_die, **kwargs)
+
+    monkeypatch.setattr(td, "em_passes", em_passes)
+    assert "killed" in repr(run(*args, ok=False).exception)
+    monkeypatch.setattr(td, "em_passes", real)
