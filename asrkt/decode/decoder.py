@@ -200,15 +200,17 @@ def run_decode(graph_dir: PathLike, model: GmmModel, utts: List[str],
     return merged
 
 
-def gmm_source(model: GmmModel, data_dir: PathLike, pipeline_path: PathLike):
+def gmm_source(model: GmmModel, data_dir: PathLike,
+               pipeline: Union[PathLike, FeaturePipeline]):
     """Log-likelihood source for :func:`run_decode` from a GMM and a data dir's features.
 
     Args:
         model: the GMM.
         data_dir: data dir with feats.scp (and cmvn.scp when the pipeline uses speaker CMN).
-        pipeline_path: feature_pipeline.yaml saved at training time.
+        pipeline: the feature pipeline, or its feature_pipeline.yaml saved at training time.
     """
-    pipeline = FeaturePipeline.load(pipeline_path)
+    if not isinstance(pipeline, FeaturePipeline):
+        pipeline = FeaturePipeline.load(pipeline)
     data = DataDir(data_dir)
 
     def source(utts: List[str]) -> Iterator[Tuple[str, np.ndarray]]:

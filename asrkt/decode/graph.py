@@ -16,6 +16,7 @@ from typing import Iterable, Union
 
 from asrkt.errors import AsrktError
 from asrkt.hmm.kaldi import kaldifst, khg, read_fst, write_fst
+from asrkt.hmm.kaldi_model import check_model_lang
 from asrkt.hmm.lang import Lang
 from asrkt.hmm.model import GmmModel
 from asrkt.utils.fileio import write_text_atomic
@@ -79,10 +80,7 @@ def make_graph(lang_dir: PathLike, model_dir: PathLike, graph_dir: PathLike,
     """
     lang = Lang(lang_dir)
     model = GmmModel.load(model_dir)
-    lang_phones = set(lang.phones.values()) - {0} - set(lang.disambig_phones)
-    if set(model.topo.phones) != lang_phones:
-        raise AsrktError(f"{lang.path}: the phones of this lang dir do not match the model's "
-                         f"topology (was the model trained with another lang dir?)")
+    check_model_lang(model, lang, model_dir if Path(model_dir).is_dir() else Path(model_dir).parent)
     lg = make_lg(lang)
     clg, ilabels = kaldifst.compose_context(lang.disambig_phones, model.tree.context_width,
                                             model.tree.central_position, lg)

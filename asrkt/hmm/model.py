@@ -10,6 +10,9 @@ Files in a model dir:
 - ``tree``: the ContextDependency in Kaldi text format.
 - ``final.npz``: the exact form asrkt reloads (topology, phone sets, the decision tree's
   Kaldi bytes when there is one, transition log-probs, float64 Gaussian parameters).
+
+A dir without ``final.npz`` is read as Kaldi's: ``final.mdl`` (binary or text) and ``tree``
+(:meth:`GmmModel.from_kaldi`, parsing in :mod:`asrkt.hmm.kaldi_model`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ import numpy as np
 
 from asrkt.errors import AsrktError
 from asrkt.hmm.kaldi import khg
+from asrkt.hmm.kaldi_model import read_model_file
 from asrkt.hmm.tree import Tree
+from asrkt.hmm.tree_stats import transition_states
 from asrkt.utils.fileio import atomic_output
 
 PathLike = Union[str, Path]
@@ -228,19 +233,25 @@ class GmmModel:
 
     @classmethod
     def load(cls, path: PathLike) -> GmmModel:
-        """Reload a model saved by :meth:`save` (a model dir, or a .npz/.mdl path).
+        """Reload a model saved by :meth:`save` (a model dir, or a .npz/.mdl path), or read
+        Kaldi's model file and tree where there is no .npz (:meth:`from_kaldi`).
 
         Args:
-            path: model dir (uses final.npz) or a file; for X.mdl the sibling X.npz is read.
+            path: model dir (uses final.npz, else final.mdl + tree) or a file; for X.mdl the
+                sibling X.npz is read when it exists.
         """
         path = Path(path)
+        mdl = None
         if path.is_dir():
-            path = path / "final.npz"
+            path, mdl = path / "final.npz", path / "final.mdl"
         elif path.suffix == ".mdl":
-            path = path.with_suffix(".npz")
+            path, mdl = path.with_suffix(".npz"), path
+        if not path.is_file() and mdl is not None and mdl.is_file():
+            return cls.from_kaldi(mdl, mdl.parent / "tree")
         if not path.is_file():
             raise AsrktError(f"{path}: model file does not exist (train with 'asrkt train-mono' "
-                             f"or 'asrkt train-deltas')")
+                             f"or 'asrkt train-deltas', or give a Kaldi model dir with final.mdl "
+                             f"and tree)")
         try:
             data = np.load(path)
             sets_text = str(data["phone_sets"])
@@ -263,6 +274,58 @@ class GmmModel:
         restore_log_probs(model.tm, log_probs)
         return model
 
+    @classmethod
+    def from_kaldi(cls, mdl_path: PathLike, tree_path: PathLike) -> GmmModel:
+        """Read Kaldi's ``final.mdl`` (binary or text) and ``tree`` (binary or text), checked
+        against each other: the tree maps every phone context of the model's topology to a pdf,
+        the transition states are those the tree and topology give, and there is one GMM per
+        pdf. Gaussians become float64 means (MEANS_INVVARS / INV_VARS) and variances.
+
+        Args:
+            mdl_path: the model file.
+            tree_path: the tree file.
+        """
+        mdl_path, tree_path = Path(mdl_path), Path(tree_path)
+        parsed = read_model_file(mdl_path)
+        if not tree_path.is_file():
+            raise AsrktError(f"{tree_path}: tree file does not exist (a Kaldi model dir needs "
+                             f"final.mdl and tree)")
+        topo_text = parsed.topology_text()
+        topo = khg.HmmTopology()
+        try:
+            topo.read(topo_text)
+        except RuntimeError as exc:
+            raise AsrktError(f"{mdl_path}: invalid topology "
+                             f"({_kaldi_error(exc)})") from None
+        tree = Tree.read(tree_path, topo.get_phone_to_num_pdf_classes())
+        try:
+            model = cls(topo_text, None, cd_tree=tree)
+        except RuntimeError as exc:  # Kaldi's checks of the transition model
+            raise AsrktError(f"{mdl_path}: no transition model from this topology and "
+                             f"{tree_path} ({_kaldi_error(exc)})") from None
+        states = transition_states(str(model.tm))
+        if states != parsed.tuples:
+            raise AsrktError(f"{mdl_path}: its {len(parsed.tuples)} transition states are not "
+                             f"the {len(states)} that {tree_path} and its topology give (model "
+                             f"and tree from different runs?)")
+        if len(parsed.weights) != model.num_pdfs:
+            raise AsrktError(f"{mdl_path}: {len(parsed.weights)} GMMs, but {tree_path} has "
+                             f"{model.num_pdfs} pdfs")
+        if len(parsed.log_probs) != model.tm.num_transition_ids + 1:
+            raise AsrktError(f"{mdl_path}: {len(parsed.log_probs)} transition log-probabilities "
+                             f"for {model.tm.num_transition_ids} transition-ids (+1)")
+        wanted = parsed.log_probs[1:]
+        if not np.all(np.isfinite(wanted) & (wanted <= 0)):
+            raise AsrktError(f"{mdl_path}: transition log-probabilities that are not finite and "
+                             f"<= 0")
+        restore_log_probs(model.tm, parsed.log_probs)
+        if np.max(np.abs(np.asarray(model.tm.log_probs)[1:] - wanted)) > 1e-3:
+            raise AsrktError(f"{mdl_path}: the transition probabilities out of a state do not "
+                             f"sum to one")
+        model.gmms = [Gmm(w.copy(), mi / iv, 1.0 / iv) for w, mi, iv in
+                      zip(parsed.weights, parsed.means_invvars, parsed.inv_vars)]
+        return model
+
     def kaldi_text(self) -> str:
         """The model in Kaldi's text format (as ``gmm-copy --binary=false``)."""
         out = io.StringIO()
@@ -281,6 +344,11 @@ class GmmModel:
             _write_matrix(out, -2.0 * half_inv[sel])
             out.write("</DiagGMM> \n")
         return out.getvalue()
+
+
+def _kaldi_error(exc: Exception) -> str:
+    """The message of an error from the Kaldi wheel (its last line, without the ``[E]``)."""
+    return str(exc).strip().splitlines()[-1].removeprefix("[E] ")
 
 
 def _fmt(values: np.ndarray) -> str:

@@ -17,9 +17,8 @@ import numpy as np
 
 from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
-from asrkt.feats.pipeline import FeaturePipeline
-from asrkt.hmm.align import model_pipeline_path
 from asrkt.hmm.config import TreeConfig
+from asrkt.hmm.kaldi_model import model_pipeline
 from asrkt.hmm.lang import Lang
 from asrkt.hmm.model import GmmModel
 from asrkt.hmm.tree import (
@@ -53,7 +52,7 @@ def accumulate_from_dirs(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLi
     """
     data, lang, ali_dir = DataDir(data_dir), Lang(lang_dir), Path(ali_dir)
     model = model or GmmModel.load(ali_dir)
-    pipeline = FeaturePipeline.load(model_pipeline_path(ali_dir))
+    pipeline = model_pipeline(ali_dir, model)
     alignments = {utt: np.asarray(a, dtype=np.int64)
                   for utt, a in read_table(ali_dir / "ali.scp", "int-vector")}
     utts = [u for u in data.utterances if u in alignments]
