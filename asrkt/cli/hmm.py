@@ -10,6 +10,7 @@ from asrkt.hmm.config import (
     AlignConfig,
     LangConfig,
     TrainDeltasConfig,
+    TrainLdaMlltConfig,
     TrainMonoConfig,
     TreeConfig,
     WordLoopConfig,
@@ -223,6 +224,32 @@ def train_deltas_cmd(data_dir, lang_dir, ali_dir, exp_dir, config, nj):
                lambda: train_deltas(data_dir, lang_dir, ali_dir, exp_dir, config, nj))
 
 
+@click.command("train-lda-mllt")
+@_dirs("data_dir", "lang_dir", "ali_dir", "exp_dir")
+@config_options(TrainLdaMlltConfig)
+@_NJ
+def train_lda_mllt_cmd(data_dir, lang_dir, ali_dir, exp_dir, config, nj):
+    """Triphone GMM-HMM training on LDA+MLLT features (as steps/train_lda_mllt.sh).
+
+    Spliced features (+-3 frames, CMVN as ALI_DIR's model), LDA to --dim from ALI_DIR's
+    alignments (silence frames weighted by --silence-weight), the tree and the model as
+    train-deltas on the LDA features, 34 passes with realignment on --realign-iters and an MLLT
+    update on --mllt-iters (means transformed, the MLLT composed into the transform). Writes
+    EXP_DIR/final.mat (Kaldi binary matrix), feature_pipeline.yaml naming it, splice_opts,
+    cmvn_opts and train-deltas' files; log/train-lda-mllt.log. A re-run with the same options
+    continues after the last finished pass.
+
+    \b
+    Usage:   asrkt train-lda-mllt [options] DATA_DIR LANG_DIR ALI_DIR EXP_DIR
+    Example: asrkt train-lda-mllt --num-leaves 2500 --totgauss 15000 data/train data/lang \\
+                 exp/tri1_ali exp/tri2b
+    """
+    from asrkt.hmm.lda_mllt import train_lda_mllt
+
+    _train_gmm(exp_dir, "train-lda-mllt",
+               lambda: train_lda_mllt(data_dir, lang_dir, ali_dir, exp_dir, config, nj))
+
+
 @click.command("ali-to-pdf")
 @click.argument("model_dir", type=click.Path(exists=True))
 @click.argument("ali_rspecifier")
@@ -340,14 +367,14 @@ def decode_cmd(graph_dir, data_dir, model_dir, decode_dir, config, nj, skip_scor
     from asrkt.data.datadir import DataDir
     from asrkt.decode.decoder import gmm_source, run_decode
     from asrkt.decode.score import score_decode_dir
-    from asrkt.hmm.align import model_pipeline_path
+    from asrkt.hmm.kaldi_model import model_pipeline
     from asrkt.hmm.model import GmmModel
     from asrkt.utils.logs import command_log
 
     data = DataDir(data_dir)
     with command_log(Path(decode_dir) / "log", "decode"):
         model = GmmModel.load(model_dir)
-        source = gmm_source(model, data_dir, model_pipeline_path(model_dir))
+        source = gmm_source(model, data_dir, model_pipeline(model_dir, model))
         run_decode(graph_dir, model, data.utterances, source, decode_dir, config, nj)
         if not skip_scoring and data.has("text"):
             lmwt, line = score_decode_dir(data_dir, decode_dir)
@@ -413,5 +440,5 @@ def score_cmd(data_dir, decode_dir):
 
 
 COMMANDS = [prepare_lang_cmd, format_lm_cmd, make_word_loop_cmd, train_mono_cmd, align_cmd,
-            build_tree_cmd, train_deltas_cmd, ali_to_pdf_cmd, copy_ali_cmd, ali_to_phones_cmd,
-            make_graph_cmd, decode_cmd, decode_nnet_cmd, score_cmd]
+            build_tree_cmd, train_deltas_cmd, train_lda_mllt_cmd, ali_to_pdf_cmd, copy_ali_cmd,
+            ali_to_phones_cmd, make_graph_cmd, decode_cmd, decode_nnet_cmd, score_cmd]

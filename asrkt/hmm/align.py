@@ -16,9 +16,9 @@ import numpy as np
 
 from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
-from asrkt.feats.pipeline import FeaturePipeline
 from asrkt.hmm.config import AlignOptions
 from asrkt.hmm.kaldi import kaldifst, khg, read_fst
+from asrkt.hmm.kaldi_model import check_model_lang, model_pipeline
 from asrkt.hmm.lang import Lang
 from asrkt.hmm.model import GmmModel
 from asrkt.io.tables import (
@@ -33,6 +33,11 @@ from asrkt.utils.parallel import limit_threads, run_jobs, split_evenly
 
 PathLike = Union[str, Path]
 logger = logging.getLogger("asrkt.align")
+# the files of a GMM model dir that an ALI_DIR copies so it serves as a model dir (final.mat,
+# splice_opts and cmvn_opts: an LDA+MLLT model's; delta_opts and phones.txt: a Kaldi model dir's,
+# as steps/align_si.sh copies them)
+MODEL_FILES = ("final.mdl", "final.npz", "tree", "feature_pipeline.yaml", "final.mat",
+               "splice_opts", "cmvn_opts", "delta_opts", "phones.txt")
 
 
 def graph_compiler(model: GmmModel, lang: Lang):
@@ -260,7 +265,8 @@ def align_data(data_dir: PathLike, lang_dir: PathLike, model_dir: PathLike, ali_
 
     Writes ALI_DIR/ali.ark+ali.scp (transition-ids, Kaldi int vectors), pdf_counts (Kaldi text
     vector of frames per pdf), and copies of the model (final.mdl/npz, tree,
-    feature_pipeline.yaml) so ALI_DIR serves as a model dir.
+    feature_pipeline.yaml, final.mat of an LDA+MLLT model: :data:`MODEL_FILES`) so ALI_DIR
+    serves as a model dir.
 
     Args:
         data_dir: data dir with features and text.
@@ -281,7 +287,8 @@ def align_data(data_dir: PathLike, lang_dir: PathLike, model_dir: PathLike, ali_
     data, lang = DataDir(data_dir), Lang(lang_dir)
     model_dir, ali_dir = Path(model_dir), Path(ali_dir)
     model = GmmModel.load(model_dir)
-    pipeline = FeaturePipeline.load(model_pipeline_path(model_dir))
+    check_model_lang(model, lang, model_dir)
+    pipeline = model_pipeline(model_dir, model)
     utts = data.utterances
     if not utts:
         raise AsrktError(f"{data.path}: no utterances to align")
@@ -316,7 +323,7 @@ def align_data(data_dir: PathLike, lang_dir: PathLike, model_dir: PathLike, ali_
             writer.write(utt, np.asarray(good[utt], dtype=np.int32))
     write_kaldi_text_vector(ali_dir / "pdf_counts", pdf_counts(model, good.values()))
     if ali_dir.resolve() != model_dir.resolve():
-        for name in ("final.mdl", "final.npz", "tree", "feature_pipeline.yaml"):
+        for name in MODEL_FILES:
             src = model_dir / name
             if src.is_file():
                 with atomic_output(ali_dir / name) as tmp:

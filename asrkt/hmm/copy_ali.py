@@ -19,7 +19,7 @@ import numpy as np
 from asrkt.data.datadir import DataDir
 from asrkt.data.kaldi_files import read_map
 from asrkt.errors import AsrktError
-from asrkt.hmm.align import pdf_counts, read_pdf_counts
+from asrkt.hmm.align import MODEL_FILES, pdf_counts, read_pdf_counts
 from asrkt.hmm.model import GmmModel
 from asrkt.io.tables import (
     ArkScpWriter,
@@ -34,7 +34,7 @@ PathLike = Union[str, Path]
 TABLES = ("ali", "pdf")
 # Files copied as they are: the model (an ALI_DIR serves as a model dir), the pdf count, the
 # alignment options.
-COPIED = ("final.mdl", "final.npz", "tree", "feature_pipeline.yaml", "num_pdfs", "config.yaml")
+COPIED = (*MODEL_FILES, "num_pdfs", "config.yaml")
 
 
 def _source_table(ali_dir: Path, name: str) -> Optional[Path]:
