@@ -33,8 +33,8 @@ from asrkt.feats.pipeline import (
     read_matrix,
     write_matrix,
 )
-from asrkt.hmm.align import model_pipeline_path
 from asrkt.hmm.config import TrainLdaMlltConfig
+from asrkt.hmm.kaldi_model import model_pipeline
 from asrkt.hmm.lang import Lang
 from asrkt.hmm.model import GmmModel
 from asrkt.hmm.train_deltas import TreeTraining, read_alignments, train_tree_model
@@ -322,7 +322,7 @@ def train_lda_mllt(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLike,
     cfg = cfg or TrainLdaMlltConfig()
     cfg.validate()
     ali_dir = Path(ali_dir)
-    source = FeaturePipeline.load(model_pipeline_path(ali_dir)).config
+    source = model_pipeline(ali_dir, GmmModel.load(ali_dir)).config  # asrkt or Kaldi ALI_DIR
     features = PipelineConfig(cmvn=cfg.cmvn or source.cmvn, norm_vars=source.norm_vars,
                               splice=cfg.splice)
     run = _LdaMllt(cfg, ali_dir, features)
