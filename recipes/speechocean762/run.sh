@@ -15,15 +15,27 @@
 #   data/{train,dev,test}                                    (stage 0)
 #   data/local/dict, data/lang                               (stage 1)
 #   data/local/lm (ppl.txt, order, lm.arpa), data/lang_test  (stage 2)
-# Stages:  0 data  1 dict + lang  2 LMs, perplexity table, G.fst
-#          (the GMM and neural stages come next; README)
+#   data/{mfcc,fbank}/{train,dev,test}                      (stage 3)
+#   exp/{mono,tri1,tri2} (+ _ali: training alignments), exp/<gmm>/graph, decode_dev  (stages 4-7)
+# Stages:  0 data  1 dict + lang  2 LMs, perplexity table, G.fst  3 features + CMVN
+#          4 mono  5 tri1 (deltas)  6 tri2 (LDA+MLLT)  7 graphs, dev decoding of the GMMs
+#          (the neural stages and the test tables come next; README)
+# The GMM sizes are the ones chosen on dev (local/gmm_dev_study.sh, DEV_STUDY.md).
 # Every stage skips work already done (a .done marker in its output directory); remove it to redo.
 set -euo pipefail
 CALLER_DIR=$PWD
 cd "$(dirname "$0")"
 
 stage=0
-stop_stage=2
+stop_stage=7
+nj=2                    # parallel jobs of the feature, GMM and decoding commands
+mono_gauss=1000         # train-mono --totgauss (train_mono.sh's default)
+tri1_leaves=2000        # train-deltas --num-leaves / --totgauss (DEV_STUDY.md)
+tri1_gauss=10000
+tri2_leaves=2500        # train-lda-mllt --num-leaves / --totgauss (DEV_STUDY.md)
+tri2_gauss=15000
+gmms="mono tri1 tri2"   # systems of stage 7
+decode_opts=""          # extra options of asrkt decode (e.g. "--beam 10 --max-active 2000")
 work=.                  # where data/ (and later exp/) go
 keep_stress=false       # keep the lexicon's stress digits (65 phones, not 39; README)
 sil_prob=0.5            # optional-silence probability between words (prepare_lang's default)
@@ -32,6 +44,7 @@ lm_sets="dev test"      # sets in the perplexity table (the first chooses the or
 . ../common/parse_options.sh
 . ./path.sh
 . ../common/stage.sh
+. ../common/systems.sh
 
 [ $# -eq 1 ] || { echo "Usage: $0 [options] <corpus-dir>  e.g. $0 --work /tmp/so762 /data/speechocean762 (--help for more)" >&2; exit 1; }
 corpus=$(caller_path "$1")
@@ -56,4 +69,37 @@ if stage_begins 2 "n-gram LMs (orders $lm_orders) on the training text, perplexi
     data data/local/dict data/local/lm
   cat data/local/lm/ppl.txt >&2
   done_or_run data/lang_test asrkt format-lm data/local/lm/lm.arpa data/lang data/lang_test
+fi
+
+if stage_begins 3 "MFCC (GMM) and fbank (NN) features with per-speaker CMVN (train dev test)"; then
+  for x in train dev test; do
+    for kind in mfcc fbank; do
+      feats_dir $local/../conf/$kind.yaml $nj data/$x data/$kind/$x $kind true
+    done
+  done
+fi
+
+if stage_begins 4 "monophone GMM (flat start, --totgauss $mono_gauss) and training alignments"; then
+  train_mono_system exp/mono data/mfcc/train data/lang --nj $nj --totgauss $mono_gauss
+  align_system exp/mono_ali data/mfcc/train data/lang exp/mono --nj $nj
+fi
+
+if stage_begins 5 "tri1: tree + delta GMMs ($tri1_leaves leaves, $tri1_gauss Gaussians) and alignments"; then
+  train_deltas_system exp/tri1 data/mfcc/train data/lang exp/mono_ali --nj $nj \
+    --num-leaves $tri1_leaves --totgauss $tri1_gauss
+  align_system exp/tri1_ali data/mfcc/train data/lang exp/tri1 --nj $nj
+fi
+
+if stage_begins 6 "tri2: LDA+MLLT GMMs ($tri2_leaves leaves, $tri2_gauss Gaussians) and alignments"; then
+  train_lda_mllt_system exp/tri2 data/mfcc/train data/lang exp/tri1_ali --nj $nj \
+    --num-leaves $tri2_leaves --totgauss $tri2_gauss
+  align_system exp/tri2_ali data/mfcc/train data/lang exp/tri2 --nj $nj
+fi
+
+if stage_begins 7 "decoding graphs and dev decoding of $gmms (LM weights 7..17)"; then
+  for g in $gmms; do
+    graph_system exp/$g/graph data/lang_test exp/$g
+    decode_gmm_system exp/$g/decode_dev exp/$g/graph data/mfcc/dev exp/$g --nj $nj $decode_opts
+    grep WER exp/$g/decode_dev/best_wer 2>/dev/null >&2 || true
+  done
 fi

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from asrkt.corpora import speechocean762 as so
+from asrkt.hmm.model import GmmModel
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = Path(os.environ.get("ASRKT_SHARED_DATA", ROOT.parent / "shared" / "data")) \
@@ -42,7 +43,7 @@ def _table(path: Path) -> dict:
 @pytest.mark.slow
 def test_stages_0_to_2_on_the_sample(sample, tmp_path):
     work = tmp_path / "work"
-    result = _run("--work", work, sample)
+    result = _run("--stop-stage", 2, "--work", work, sample)
     assert result.returncode == 0, result.stderr[-3000:]
     for n in range(3):
         assert f"stage {n}:" in result.stderr
@@ -78,7 +79,7 @@ def test_stages_0_to_2_on_the_sample(sample, tmp_path):
     assert (data / "lang_test" / "G.fst").stat().st_size > 0
     phones = (data / "local" / "dict" / "nonsilence_phones.txt").read_text().split()
     assert len(phones) == 39 and "IH" in phones and "IH0" not in phones
-    again = _run("--work", work, sample)                 # every stage's work is done already
+    again = _run("--stop-stage", 2, "--work", work, sample)   # every stage's work is done already
     assert again.returncode == 0, again.stderr[-3000:]
     assert again.stderr.count("done already, skipping") == 5, again.stderr
 
@@ -117,3 +118,33 @@ def test_bad_corpus_stops_with_one_line(sample, tmp_path, case):
     errors = [line for line in result.stderr.splitlines() if "error" in line]
     assert len(errors) == 1 and expected in errors[0], result.stderr
     assert not (work / "data").exists()
+
+
+@pytest.mark.slow
+def test_gmm_stages_on_the_sample(sample, tmp_path):
+    """Stages 3-7 (features, mono, tri1, tri2, dev decoding) with tiny sizes: the tri systems
+    are context-dependent trees, tri2 carries its LDA+MLLT transform, every GMM decodes
+    dev (2 training speakers: the numbers mean nothing, the plumbing does)."""
+    work = tmp_path / "work"
+    sizes = ["--mono-gauss", 150, "--tri1-leaves", 80, "--tri1-gauss", 250, "--tri2-leaves", 80,
+             "--tri2-gauss", 250, "--decode-opts", "--beam 9 --max-active 700 --min-lmwt 10 "
+             "--max-lmwt 12"]
+    result = _run(*sizes, "--work", work, sample)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for n in range(3, 8):
+        assert f"stage {n}:" in result.stderr
+    exp = work / "exp"
+    models = {g: GmmModel.load(exp / g) for g in ("mono", "tri1", "tri2")}
+    for g in ("tri1", "tri2"):      # the trees split the 40 stubs (one per phone root) on context
+        assert models[g].cd_tree.context_width == 3 and models[g].num_pdfs > 40
+    assert (exp / "tri2" / "final.mat").is_file() and models["tri2"].dim == 40
+    counts = (exp / "tri2_ali" / "pdf_counts").read_text().strip("[] \n").split()
+    assert len(counts) == models["tri2"].num_pdfs                # senone targets of the networks
+    dev_text = (work / "data" / "dev" / "text").read_text().splitlines()
+    words = sum(len(line.split()) - 1 for line in dev_text)
+    for g in ("mono", "tri1", "tri2"):
+        best = (exp / g / "decode_dev" / "scoring_kaldi" / "best_wer").read_text()
+        assert f"/ {words}," in best, best
+        hyps = (exp / g / "decode_dev" / "scoring" / "10.txt").read_text().splitlines()
+        assert len(hyps) == len(dev_text)
+    assert not (exp / "tri1" / "decode_test").exists()          # test is read for the tables only
