@@ -141,6 +141,9 @@ class TreeConfig:
     cluster_thresh: float = option(-1.0, help="Leaves of one root merge while the merge "
                                               "costs at most this (negative: the smallest "
                                               "split made; 0: no clustering).")
+    round_num_leaves: bool = option(True, help="Merge further leaves (the cheapest merges "
+                                               "within a root first) until their number is a "
+                                               "multiple of 8 (build-tree --round-num-leaves).")
     context_width: int = option(3, ge=1, help="Phone context window N (3: triphones).")
     central_position: int = option(1, ge=0, help="Position P of the central phone in the "
                                                  "window.")

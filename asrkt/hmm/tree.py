@@ -10,7 +10,9 @@ leaf clustering, and the result as Kaldi's ContextDependency.
 - :func:`build_tree` (build-tree / BuildTree): one stub leaf per shared root (a table over
   pdf-classes for a not-shared root), then greedy splitting of the leaf with the best
   likelihood gain until ``num_leaves`` or ``thresh``, then bottom-up merging of the leaves of
-  each root whose merge costs at most ``cluster_thresh`` and renumbering.
+  each root whose merge costs at most ``cluster_thresh``, rounding the number of leaves down to
+  a multiple of 8 by the cheapest further merges within roots (``round_num_leaves``, Kaldi's
+  default) and renumbering.
 - :class:`Tree`: the event map (``CE``/``SE``/``TE`` nodes) with Kaldi's binary and text
   serialisation, so it loads into ``kaldi_hmm_gmm.ContextDependency`` (its pickled state is the
   binary tree bytes) and is written as Kaldi's ``tree`` file. A tree that does not map every
@@ -538,6 +540,7 @@ def _kmeans2(points: np.ndarray, var_floor: float, tries: int, rng: np.random.Ge
             assign[i] = count % 2
             i = (i + skip) % n
         sums = np.stack([points[assign == c].sum(axis=0) for c in (0, 1)])
+        objf = gauss_objf(sums, var_floor)  # of the two clusters, kept up to date
         for _ in range(num_iters):
             moved = False
             for _ in range(refine_iters):
@@ -545,12 +548,12 @@ def _kmeans2(points: np.ndarray, var_floor: float, tries: int, rng: np.random.Ge
                 for p in range(n):
                     own = assign[p]
                     other = 1 - own
-                    before = gauss_objf(sums, var_floor).sum()
-                    after = (gauss_objf(sums[own] - points[p], var_floor)
-                             + gauss_objf(sums[other] + points[p], var_floor))
-                    if after > before + 1e-9 * abs(before):
-                        sums[own] -= points[p]
-                        sums[other] += points[p]
+                    before = objf[0] + objf[1]
+                    moved_sums = np.stack([sums[own] - points[p], sums[other] + points[p]])
+                    new = gauss_objf(moved_sums, var_floor)
+                    if new[0] + new[1] > before + 1e-9 * abs(before):
+                        sums[own], sums[other] = moved_sums[0], moved_sums[1]
+                        objf[own], objf[other] = new[0], new[1]
                         assign[p] = other
                         changed = moved = True
                 if not changed:
@@ -757,6 +760,82 @@ def _bottom_up(points: np.ndarray, thresh: float, var_floor: float) -> np.ndarra
     return rank[root]
 
 
+def _bottom_up_to_n(groups: List[np.ndarray], min_clusters: int, var_floor: float
+                    ) -> List[np.ndarray]:
+    """Kaldi's ClusterBottomUpCompartmentalized without a threshold: merge the pair of clusters
+    of one group whose merge costs least, over all groups, until at most ``min_clusters``
+    clusters are left; returns each group's cluster (0..k-1, in index order) of each point."""
+    sums = [g.copy() for g in groups]
+    objf = [gauss_objf(g, var_floor) for g in sums]
+    alive = [np.ones(len(g), dtype=bool) for g in groups]
+    parent = [np.arange(len(g)) for g in groups]
+    dist = [np.full((len(g), len(g)), np.inf) for g in groups]
+    heap: List[Tuple[float, int, int, int]] = []
+    for c, g in enumerate(sums):
+        for i in range(1, len(g)):
+            d = np.maximum(objf[c][i] + objf[c][:i] - gauss_objf(g[i] + g[:i], var_floor), 0.0)
+            dist[c][i, :i] = d
+            heap += [(float(d[j]), c, i, j) for j in range(i)]
+    heapq.heapify(heap)
+    clusters = sum(len(g) for g in groups)
+    while clusters > min_clusters and heap:
+        d, c, i, j = heapq.heappop(heap)
+        if not (alive[c][i] and alive[c][j]) or abs(dist[c][i, j] - d) > 1e-5 * abs(d):
+            continue
+        sums[c][i] += sums[c][j]
+        objf[c][i] = gauss_objf(sums[c][i], var_floor)
+        alive[c][j] = False
+        parent[c][j] = i
+        clusters -= 1
+        others = np.flatnonzero(alive[c])
+        others = others[others != i]
+        new = np.maximum(objf[c][i] + objf[c][others]
+                         - gauss_objf(sums[c][i] + sums[c][others], var_floor), 0.0)
+        for k, dk in zip(others.tolist(), new.tolist()):
+            a, b = (i, k) if k < i else (k, i)
+            dist[c][a, b] = dk
+            heapq.heappush(heap, (dk, c, a, b))
+    out = []
+    for c in range(len(groups)):
+        root = np.arange(len(groups[c]))
+        for p in range(len(root)):
+            r = p
+            while parent[c][r] != r:
+                r = parent[c][r]
+            root[p] = r
+        out.append((np.cumsum(alive[c]) - 1)[root])
+    return out
+
+
+def _merge_within_stub(tree: EventMap, stats: TreeStats, stacked: np.ndarray,
+                       stub_leaf: np.ndarray, merge) -> Tuple[EventMap, int]:
+    """The leaves of ``tree`` grouped by the stub leaf their statistics fall in, merged as
+    ``merge(list of [leaves, 1 + 2D] summed statistics per group)`` assigns them (Kaldi's
+    ClusterEventMap*RestrictedByMap); cluster a of a group takes the number of the group's a-th
+    leaf, as Kaldi's, so that the renumbered tree numbers its leaves as Kaldi's does.
+
+    Returns:
+        (the tree with merged leaves, not renumbered; the number of leaves removed)
+    """
+    leaf_of = map_rows(tree, stats.events)
+    presents, points = [], []
+    for group in range(int(stub_leaf.max()) + 1):
+        rows = np.flatnonzero(stub_leaf == group)
+        if len(rows) == 0:
+            continue
+        present = np.unique(leaf_of[rows])
+        presents.append(present)
+        points.append(np.stack([stacked[rows[leaf_of[rows] == leaf]].sum(axis=0)
+                                for leaf in present]))
+    mapping: Dict[int, EventMap] = {}
+    removed = 0
+    for present, assign in zip(presents, merge(points)):
+        removed += len(present) - (int(assign.max()) + 1)
+        for k, leaf in enumerate(present.tolist()):
+            mapping[leaf] = Leaf(int(present[assign[k]]))
+    return map_leaves(tree, mapping), removed
+
+
 def _renumber(node: EventMap) -> Tuple[EventMap, int]:
     """Kaldi's RenumberEventMap: answers to 0..n-1 in increasing order."""
     old = sorted(set(leaves(node)))
@@ -823,32 +902,37 @@ def build_tree(stats: TreeStats, questions: Questions, roots: Sequence[Root],
                "split_gain_per_frame": improvement / normalizer, "frames": normalizer}
     cluster_thresh = smallest if config.cluster_thresh < 0 else config.cluster_thresh
     tree = split_tree
-    if cluster_thresh != 0.0:
+    if cluster_thresh != 0.0 or config.round_num_leaves:
         before = _objf_given_map(split_tree, stats, stacked)
-        leaf_of = map_rows(split_tree, stats.events)
-        mapping: Dict[int, EventMap] = {}
-        removed = 0
-        for group in range(num_stub):
-            rows = np.flatnonzero(stub_leaf == group)
-            if len(rows) == 0:
-                continue
-            present = np.unique(leaf_of[rows])
-            points = np.stack([stacked[rows[leaf_of[rows] == leaf]].sum(axis=0)
-                               for leaf in present])
-            assign = _bottom_up(points, cluster_thresh, stats.var_floor)
-            removed += len(present) - (int(assign.max()) + 1)
-            for k, leaf in enumerate(present.tolist()):
-                mapping[leaf] = Leaf(int(present[assign[k]]))
-        tree, _ = _renumber(map_leaves(split_tree, mapping))
+        removed = rounded = 0
+        if cluster_thresh != 0.0:
+            tree, removed = _merge_within_stub(
+                tree, stats, stacked, stub_leaf,
+                lambda groups: [_bottom_up(g, cluster_thresh, stats.var_floor) for g in groups])
+            summary.update(cluster_thresh=cluster_thresh, leaves_merged=removed)
+        if config.round_num_leaves:
+            # build-tree's --round-num-leaves: down to a multiple of 8 by the cheapest merges
+            # within the stub leaves (ClusterEventMapToNClustersRestrictedByMap); a stub leaf
+            # without statistics keeps its one leaf
+            required = ((counter.value - removed) // 8) * 8
+            compartments = int(stub_leaf.max()) + 1
+            empty = compartments - len(np.unique(stub_leaf))
+            if required >= compartments:
+                tree, rounded = _merge_within_stub(
+                    tree, stats, stacked, stub_leaf,
+                    lambda groups: _bottom_up_to_n(groups, required - empty, stats.var_floor))
+            summary["leaves_rounded"] = rounded
+        tree, _ = _renumber(tree)
         after = _objf_given_map(tree, stats, stacked)
-        summary.update(cluster_thresh=cluster_thresh, leaves_merged=removed,
-                       cluster_change_per_frame=(after - before) / normalizer)
+        summary["cluster_change_per_frame"] = (after - before) / normalizer
     result = Tree(stats.context_width, p, tree, summary)
     summary["leaves"] = result.num_pdfs
     result.check(phone2num_pdf_classes, "built tree")
     logger.info("build-tree: %d stub leaves, %d splits (likelihood +%.4f per frame over %.0f "
-                "frames), clustering threshold %g merged %d leaves (%.4f per frame): %d leaves",
+                "frames), clustering threshold %g merged %d leaves, rounding to a multiple of 8 "
+                "%d more (%.4f per frame): %d leaves",
                 num_stub, splits, summary["split_gain_per_frame"], normalizer,
                 summary.get("cluster_thresh", 0.0), summary.get("leaves_merged", 0),
-                summary.get("cluster_change_per_frame", 0.0), summary["leaves"])
+                summary.get("leaves_rounded", 0), summary.get("cluster_change_per_frame", 0.0),
+                summary["leaves"])
     return result

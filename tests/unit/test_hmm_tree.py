@@ -113,7 +113,7 @@ def build(stats, questions=None, **config) -> Tree:
     questions = questions or compile_questions([[p] for p in [SIL] + PHONES]
                                                + [[SIL] + PHONES], 5)
     return build_tree(stats, questions, all_roots(), topo.get_phone_to_num_pdf_classes(),
-                      TreeConfig(**config))
+                      TreeConfig(**{"round_num_leaves": False, **config}))
 
 
 def contexts():
@@ -300,7 +300,7 @@ def test_split_gains_add_up_to_the_likelihood_of_the_tree():
     gain = (objf_of(leaves_of) - objf_of(per_root)) / stats.counts.sum()
     assert gain == pytest.approx(tree.summary["split_gain_per_frame"], rel=1e-9)
     assert TreeConfig().thresh == 300.0 and TreeConfig().cluster_thresh == -1.0
-    assert TreeConfig().var_floor == 0.01
+    assert TreeConfig().var_floor == 0.01 and TreeConfig().round_num_leaves
 
 
 def test_thresh_stops_splitting():
@@ -366,6 +366,40 @@ def test_default_cluster_thresh_is_the_smallest_split():
     assert tree.summary["cluster_thresh"] > 0
     assert tree.num_pdfs == 40 - tree.summary["leaves_merged"]
     assert tree.summary["cluster_change_per_frame"] <= 0
+
+
+def test_round_num_leaves_merges_the_cheapest_pairs_within_roots_down_to_a_multiple_of_8():
+    """build-tree's default --round-num-leaves: after the threshold clustering, the cheapest
+    merges of two leaves of one root (over all roots) until the count is a multiple of 8."""
+    from asrkt.hmm.tree import _bottom_up_to_n
+
+    stats = context_stats(4)
+    plain = build(stats, num_leaves=43, thresh=0.0, cluster_thresh=0)
+    assert plain.num_pdfs == 43
+    rounded = build(stats, num_leaves=43, thresh=0.0, cluster_thresh=0, round_num_leaves=True)
+    assert rounded.num_pdfs == 40 and rounded.summary["leaves_rounded"] == 3
+    # it only merges: every leaf of the rounded tree is a union of leaves of the plain one
+    ctx = list(contexts())
+    pairs = {(plain.compute(c, k), rounded.compute(c, k)) for c, k in ctx}
+    assert len({p for p, _ in pairs}) == 43 and len(pairs) == 43
+    assert rounded.summary["cluster_change_per_frame"] < 0
+    default = build(stats, num_leaves=43, thresh=0.0, round_num_leaves=True)
+    merged = default.summary["leaves_merged"]
+    assert default.num_pdfs == ((43 - merged) // 8) * 8
+    assert default.summary["leaves_rounded"] == 43 - merged - default.num_pdfs
+
+    def point(mean, n=100.0):
+        return np.array([n, n * mean, n * (1.0 + mean * mean)])
+
+    # two roots: the cheapest merge is in the second, then the first's; never across roots
+    first = np.stack([point(0.0), point(0.5), point(3.0)])
+    second = np.stack([point(1.0), point(1.1)])
+    a, b = _bottom_up_to_n([first, second], 4, 0.01)
+    assert list(a) == [0, 1, 2] and list(b) == [0, 0]
+    a, b = _bottom_up_to_n([first, second], 3, 0.01)
+    assert list(a) == [0, 0, 1] and list(b) == [0, 0]
+    a, b = _bottom_up_to_n([first, second], 1, 0.01)  # one cluster per root is the least
+    assert list(a) == [0, 0, 0] and list(b) == [0, 0]
 
 
 def test_built_tree_is_kaldis_context_dependency_and_makes_a_transition_model(tmp_path):
@@ -454,7 +488,8 @@ def test_ci_phone_sharing_a_root_is_never_asked_about_its_context():
     roots = [Root((SIL, 2))] + [Root((p,)) for p in PHONES[1:]]
     q = compile_questions([[p] for p in [SIL] + PHONES], 5)
     tree = build_tree(stats, q, roots, topology().get_phone_to_num_pdf_classes(),
-                      TreeConfig(num_leaves=0, thresh=1.0, cluster_thresh=0))
+                      TreeConfig(num_leaves=0, thresh=1.0, cluster_thresh=0,
+                                 round_num_leaves=False))
     for k in range(5):
         assert len({tree.compute([left, SIL, r], k) for left in [0, 2, 4] for r in [0, 3, 5]}) == 1
     assert tree.compute([0, 2, 4], 0) != tree.compute([0, 2, 3], 0)
@@ -472,7 +507,8 @@ def test_not_shared_not_split_root_keeps_one_leaf_per_pdf_class():
     roots = [Root((SIL,), shared=False, split=False)] + [Root((p,)) for p in PHONES]
     q = compile_questions([[p] for p in [SIL] + PHONES], 5)
     tree = build_tree(stats, q, roots, topology().get_phone_to_num_pdf_classes(),
-                      TreeConfig(num_leaves=0, thresh=1.0, cluster_thresh=0))
+                      TreeConfig(num_leaves=0, thresh=1.0, cluster_thresh=0,
+                                 round_num_leaves=False))
     assert len({tree.compute([0, SIL, 0], k) for k in range(5)}) == 5
     assert tree.num_pdfs == 5 + 4 * 3
 
