@@ -29,7 +29,12 @@ else ``asrkt synth-digits``), then measures, each in a fresh one-thread child pr
 8. soft targets' bytes per frame, dense vs top-20 Kaldi Posterior, at the recipe's pdf count and
    3,000 pdfs (reported), and a KT epoch with the teacher on the fly vs reading a dump;
 9. data-parallel scaling: training frames/s of 2 processes x 1 thread under torchrun (DDP,
-   gloo) over 1 x 1, DNN (also with --accum-grad 4) and LSTMP at the recipe sizes (>= 1.7).
+   gloo) over 1 x 1, DNN (also with --accum-grad 4) and LSTMP at the recipe sizes (>= 1.7);
+10. triphone training against Kaldi's binaries on the setup's training set and monophone
+   alignment (where the reference build has the tree and GMM tools): tree statistics + questions
+   + build-tree CPU time over acc-tree-stats + cluster-phones + compile-questions + build-tree,
+   and one train-deltas EM pass (accumulate + estimate with mixing up) over gmm-acc-stats-ali +
+   gmm-est (<= 2.0 each).
 
 Prints one table (value, target, PASS/MISS) and writes every number to the JSON file, plus
 bench-results/README-performance.md (the README's performance section for this run).
@@ -179,6 +184,13 @@ def build_rows(r: Dict[str, Any]) -> List[Row]:
     for key, label in (("dnn", "DNN"), ("dnn_accum4", "DNN --accum-grad 4"), ("lstm", "LSTMP")):
         check("9", f"{label} training frames/s, 2 processes x 1 thread / 1 x 1 (torchrun)",
               _get(r, "ddp", key, "speedup"), "", ">=", 1.7)
+    tree = r.get("tree", {})
+    if tree.get("asrkt"):
+        note = tree.get("skipped", "")
+        check("10", "tree statistics + build-tree / Kaldi's acc-tree-stats .. build-tree (CPU)",
+              tree.get("ratio_tree"), "", "<=", 2.0, note=note)
+        check("10", "train-deltas EM pass / gmm-acc-stats-ali + gmm-est (CPU)",
+              tree.get("ratio_em"), "", "<=", 2.0, note=note)
     setup = r.get("setup", {})
     rows.append(Row("6", "train-mono: frames x passes per CPU second",
                     _get(setup, "train_mono", "frame_passes_per_cpu_s"), fmt="{:,.0f}"))
@@ -263,6 +275,17 @@ def details(r: Dict[str, Any]) -> List[str]:
             out.append(f"- {key.upper()} decoding: {d['decode_single']['wer']} (one LM weight)"
                        + (f"; the default sweep of {sweep['lm_weights']} LM weights: RTF "
                           f"{sweep['rtf_per_core']:.4f}" if sweep else ""))
+    tree = r.get("tree", {})
+    if tree.get("asrkt"):
+        a, k = tree["asrkt"], tree.get("kaldi", {})
+        out.append(
+            f"- triphone training (item 10; {a['frames']:.0f} frames, {a['events']} tree events, "
+            f"{a['leaves']} leaves, --num-leaves {tree['num_leaves']}): statistics "
+            f"{a['stats_cpu']:.2f} s + questions and tree {a['tree_cpu']:.2f} s CPU"
+            + (f" (Kaldi {k['stats_cpu']:.2f} s + {k['tree_cpu']:.2f} s)" if k else "")
+            + f"; one EM pass ({a['pdfs']} pdfs, mixing up to {a['em_gauss_after']} Gaussians) "
+            f"{a['em_cpu']:.2f} s" + (f" (Kaldi {k['em_cpu']:.2f} s)" if k else "")
+            + (f"; {tree['skipped']}" if "skipped" in tree else ""))
     setup = r.get("lmgraph_setup", {})
     if "hclg_states" in setup:
         out.append(f"- trigram graph: {setup['words']} random words over the toy phones, "
@@ -523,7 +546,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                              "asrkt synth-digits (default).")
     parser.add_argument("--only", metavar="STAGES", default=None,
                         help="Run only these comma-separated stages after setup (feats, "
-                             "train, decode, lmgraph, scale, stream, soft, ddp).")
+                             "train, decode, lmgraph, scale, stream, soft, ddp, tree).")
     parser.add_argument("--render", metavar="JSON",
                         help="Only print the table and rewrite README-performance.md (next to "
                              "JSON) from the results file of an earlier run.")
@@ -604,6 +627,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                   overrides=DNN_OVERRIDES)
         stream_rows_and_soft_rows(stage, q, setup.get("num_pdfs"))
         stage("ddp", "ddp", 1200, epochs=1 if q else 2)
+        stage("tree", "tree", 900, num_leaves=2000, totgauss=10000)
     finally:
         results["meta"]["seconds"] = time.perf_counter() - start
         results["meta"]["load_average_end"] = os.getloadavg()

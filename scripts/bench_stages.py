@@ -2,7 +2,8 @@
 
 Stages: setup (digits system: data, lang, features, train-mono, align, graph; item 6),
 train (items 1 and 2 for one model), feats (item 3), decode (item 4), scale (item 5),
-stream (item 7: streaming training data), soft (item 8: soft-target bytes, teacher on the fly).
+stream (item 7: streaming training data), soft (item 8: soft-target bytes, teacher on the fly),
+tree (item 10: tree statistics, build-tree and a train-deltas EM pass against Kaldi's binaries).
 Each writes a JSON dict to OUT. Run by scripts/bench.py; not a test.
 """
 
@@ -1001,7 +1002,155 @@ def _lmgraph_kaldi_binaries(root: Path, loglikes: Dict[str, np.ndarray]) -> Dict
             "hyps_12": {u: [words[int(i)] for i in ids] for u, ids in hyps.items()}}
 
 
-STAGES = {"setup": stage_setup, "train": stage_train, "feats": stage_feats,
+# --------------------------------------------------------------------------------------------
+# tree: issue 21 item 6, tree statistics + build-tree and one train-deltas EM pass vs Kaldi
+# --------------------------------------------------------------------------------------------
+def _kaldi_cpu(cmd: List[str]) -> float:
+    """CPU seconds (user + system) of a Kaldi binary run to completion (its children too)."""
+    import resource
+    import subprocess
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr[-500:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def stage_tree(args: Dict[str, Any]) -> Dict[str, Any]:
+    """Tree statistics + questions + build-tree (acc-tree-stats, cluster-phones,
+    compile-questions, build-tree) and one train-deltas EM pass (gmm-acc-stats-ali + gmm-est
+    --mix-up) in asrkt and with Kaldi's binaries on the same data: the setup's training set, its
+    monophone alignment, the delta features written once to an ark that both sides read (the
+    reading is timed on both). The EM pass starts from the model and alignments of
+    ``asrkt train-deltas --num-iters 2`` (Kaldi reads asrkt's model, converted to binary
+    first). CPU time of this process (asrkt) and of the Kaldi children, the least of
+    ``repeats`` runs of each."""
+    import kaldiio
+
+    from asrkt.data.datadir import DataDir
+    from asrkt.feats.pipeline import FeaturePipeline
+    from asrkt.hmm.align import model_pipeline_path
+    from asrkt.hmm.config import TrainDeltasConfig, TreeConfig
+    from asrkt.hmm.lang import Lang
+    from asrkt.hmm.model import GmmModel
+    from asrkt.hmm.train_deltas import train_deltas
+    from asrkt.hmm.train_mono import Corpus, accumulate, estimate
+    from asrkt.hmm.tree import build_tree, cluster_phones, compile_questions, read_int_sets
+    from asrkt.hmm.tree_dir import ci_phones, lang_roots
+    from asrkt.hmm.tree_stats import TransitionInfo, accumulate_tree_stats
+    from asrkt.io.tables import read_table
+
+    _threads(1)
+    work = Path(args["work"])
+    data, lang_dir = work / "mfcc" / "train", work / "data" / "lang"
+    ali_dir = work / "exp" / "mono_ali"
+    out = work / "tree_bench"
+    out.mkdir(exist_ok=True)
+    num_leaves, totgauss = args.get("num_leaves", 2000), args.get("totgauss", 10000)
+    repeats = args.get("repeats", 3)
+    lang = Lang(lang_dir)
+    mono = GmmModel.load(ali_dir)
+    pipeline = FeaturePipeline.load(model_pipeline_path(ali_dir))
+    feats_ark = out / "feats.ark"
+    with kaldiio.WriteHelper(f"ark:{feats_ark}") as writer:
+        for utt, feats in pipeline.iter_features(DataDir(data), DataDir(data).utterances):
+            writer(utt, feats)
+    ali_spec = f"scp:{ali_dir / 'ali.scp'}"
+    res: Dict[str, Any] = {"num_leaves": num_leaves, "totgauss": totgauss, "repeats": repeats}
+    config = TreeConfig(num_leaves=num_leaves)
+    num_classes = mono.topo.get_phone_to_num_pdf_classes()
+
+    def asrkt_stats():
+        alignments = dict(read_table(ali_spec, "int-vector"))
+        info = TransitionInfo.from_model(mono.tm, mono.topo)
+        triples = ((u, np.asarray(alignments[u]), f) for u, f in read_table(f"ark:{feats_ark}")
+                   if u in alignments)
+        return accumulate_tree_stats(info, triples, ci_phones(lang))
+
+    def asrkt_tree(stats):
+        questions = cluster_phones(stats, lang.phone_sets, config.pdf_classes(),
+                                   config.kmeans_tries, config.seed)
+        questions += read_int_sets(lang_dir / "phones" / "extra_questions.int")
+        compiled = compile_questions(questions, max(num_classes), "questions",
+                                     list(mono.topo.phones))
+        return build_tree(stats, compiled, lang_roots(lang), num_classes, config)
+
+    # asrkt: statistics (reading the features and alignments), questions, tree; best of repeats
+    c_stats = c_tree = float("inf")
+    for _ in range(repeats):
+        with Clock() as c:
+            stats = asrkt_stats()
+        c_stats = min(c_stats, c.cpu)
+        with Clock() as c:
+            tree = asrkt_tree(stats)
+        c_tree = min(c_tree, c.cpu)
+    res["asrkt"] = {"stats_cpu": c_stats, "tree_cpu": c_tree, "events": stats.num_events,
+                    "frames": float(stats.counts.sum()), "leaves": tree.num_pdfs}
+    # train-deltas to pass 2 (tree, init, convert, one pass): the model and alignments the
+    # timed pass starts from
+    tri = out / "tri1"
+    cfg = TrainDeltasConfig(num_leaves=num_leaves, totgauss=totgauss, num_iters=2)
+    train_deltas(data, lang_dir, ali_dir, tri, cfg)
+    inc = (totgauss - num_leaves) // cfg.max_iter_inc
+    c_em = float("inf")
+    for _ in range(repeats):
+        model = GmmModel.load(tri)   # the pass changes the model in place
+        mixup = model.num_gauss + inc
+        with Clock() as c:
+            feats = dict(read_table(f"ark:{feats_ark}"))
+            utts = [u for u in DataDir(data).utterances if u in feats]
+            lengths = [len(feats[u]) for u in utts]
+            corpus = Corpus(utts, np.concatenate([feats[u] for u in utts]),
+                            np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+            index = {u: i for i, u in enumerate(utts)}
+            tri_ali = {index[u]: a.tolist() for u, a in read_table(f"scp:{tri / 'ali.scp'}",
+                                                                    "int-vector") if u in index}
+            acc, trans, like, frames = accumulate(model, corpus, tri_ali)
+            estimate(model, acc, trans, cfg, cfg.min_gaussian_occupancy, mixup,
+                     np.random.default_rng(0))
+        c_em = min(c_em, c.cpu)
+    res["asrkt"].update(em_cpu=c_em, em_frames=frames, em_like_per_frame=like / frames,
+                        em_gauss_after=model.num_gauss, pdfs=model.num_pdfs)
+    bindir = kaldi_bin_dir()
+    if not ((bindir / "build-tree").exists() and (bindir / "gmm-est").exists()):
+        res["skipped"] = (f"no reference Kaldi build with the tree and GMM training tools at "
+                          f"{bindir} (scripts/build_kaldi_reference.sh)")
+        return res
+    b = {name: str(bindir / name) for name in (
+        "acc-tree-stats", "cluster-phones", "compile-questions", "build-tree", "gmm-acc-stats-ali",
+        "gmm-est", "gmm-copy")}
+    _kaldi_cpu([b["gmm-copy"], str(tri / "final.mdl"), str(out / "start.mdl")])  # binary
+    ph = lang_dir / "phones"
+    ci = (ph / "context_indep.csl").read_text().strip()
+    k_stats = k_tree = k_em = float("inf")
+    for _ in range(repeats):
+        k_stats = min(k_stats, _kaldi_cpu([
+            b["acc-tree-stats"], f"--ci-phones={ci}", str(ali_dir / "final.mdl"),
+            f"ark:{feats_ark}", ali_spec, str(out / "treeacc")]))
+        t = _kaldi_cpu([b["cluster-phones"], str(out / "treeacc"), str(ph / "sets.int"),
+                        str(out / "questions.int")])
+        with open(out / "questions.int", "a") as handle:
+            handle.write((ph / "extra_questions.int").read_text())
+        t += _kaldi_cpu([b["compile-questions"], str(lang_dir / "topo"),
+                         str(out / "questions.int"), str(out / "questions.qst")])
+        t += _kaldi_cpu([b["build-tree"], f"--max-leaves={num_leaves}", str(out / "treeacc"),
+                         str(ph / "roots.int"), str(out / "questions.qst"),
+                         str(lang_dir / "topo"), str(out / "tree")])
+        k_tree = min(k_tree, t)
+        t = _kaldi_cpu([b["gmm-acc-stats-ali"], str(out / "start.mdl"), f"ark:{feats_ark}",
+                        f"scp:{tri / 'ali.scp'}", str(out / "1.acc")])
+        t += _kaldi_cpu([b["gmm-est"], f"--mix-up={mixup}", f"--power={cfg.power}",
+                         str(out / "start.mdl"), str(out / "1.acc"), str(out / "2.mdl")])
+        k_em = min(k_em, t)
+    res["kaldi"] = {"stats_cpu": k_stats, "tree_cpu": k_tree, "em_cpu": k_em}
+    res["ratio_tree"] = (c_stats + c_tree) / (k_stats + k_tree)
+    res["ratio_em"] = c_em / k_em
+    return res
+
+
+STAGES = {"setup": stage_setup, "tree": stage_tree, "train": stage_train, "feats": stage_feats,
           "decode": stage_decode, "scale": stage_scale, "stream": stage_stream,
           "soft": stage_soft, "ddp": stage_ddp, "lmgraph_setup": stage_lmgraph_setup,
           "lmgraph_decode": stage_lmgraph_decode}
