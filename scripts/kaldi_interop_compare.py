@@ -14,6 +14,16 @@ Usage: python scripts/kaldi_interop_compare.py <subcommand> [args]
   counts A B [--offset X]                       pdf counts (Kaldi text vectors): A == B + X
   same-weights A B                              two final.pt hold the same network weights
   wer-equal A B                                 two '%WER x.xx ...' lines agree in their numbers
+  wer-within A B MAX                            two '%WER' lines (files or strings) within MAX
+  treeacc TREEACC DATA LANG ALI_DIR [--write-kaldi OUT]
+                                                Kaldi's acc-tree-stats output == asrkt's statistics
+                                                from ALI_DIR's alignments, event by event
+  treeacc-files A B                             two Kaldi treeacc files hold the same statistics
+  em-likes KALDI_LOG_DIR ASRKT_LOG MAX          per EM pass, Kaldi's gmm-acc-stats-ali likelihood
+                                                per frame (acc.X.1.log) within MAX of asrkt's
+  build-tree TREEACC QUESTIONS LANG TREE LOG --num-leaves N
+                                                asrkt's build_tree on Kaldi's statistics, questions
+                                                and lang roots == Kaldi's tree and build-tree log
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Dict, List
 
@@ -28,6 +39,11 @@ import numpy as np
 import yaml
 
 from asrkt.errors import AsrktError
+from asrkt.hmm.config import TreeConfig
+from asrkt.hmm.lang import Lang
+from asrkt.hmm.tree import Tree, build_tree, compile_questions, map_rows, read_int_sets
+from asrkt.hmm.tree_dir import accumulate_from_dirs, lang_roots
+from asrkt.hmm.tree_stats import TreeStats
 from asrkt.io.posterior import read_posteriors
 from asrkt.io.tables import read_kaldi_text_vector, read_table
 
@@ -183,12 +199,174 @@ def same_weights(a: str, b: str) -> int:
 
 def wer_equal(a: str, b: str) -> int:
     """Two '%WER x.xx [ e / n, ...' lines (files or strings) agree in WER and counts."""
-    def nums(s: str) -> List[str]:
-        s = Path(s).read_text() if Path(s).is_file() else s
-        m = re.search(r"%WER\s+([\d.]+)\s*\[\s*(\d+)\s*/\s*(\d+)", s)
-        return list(m.groups()) if m else []
-    na, nb = nums(a), nums(b)
+    na, nb = _wer_numbers(a), _wer_numbers(b)
     return _report(bool(na) and na == nb, "WER", f"{na} vs {nb} ([WER, errors, words])")
+
+
+def _wer_numbers(s: str) -> List[str]:
+    s = Path(s).read_text() if Path(s).is_file() else s
+    m = re.search(r"%WER\s+([\d.]+)\s*\[\s*(\d+)\s*/\s*(\d+)", s)
+    return list(m.groups()) if m else []
+
+
+def wer_within(a: str, b: str, limit: float) -> int:
+    """Two '%WER' lines (files or strings) whose WERs differ by at most ``limit`` absolute."""
+    na, nb = _wer_numbers(a), _wer_numbers(b)
+    ok = bool(na) and bool(nb) and abs(float(na[0]) - float(nb[0])) <= limit
+    detail = (f"%WER {na[0]} vs {nb[0]} (difference {abs(float(na[0]) - float(nb[0])):.2f}, "
+              f"limit {limit:g})" if na and nb else f"{na} vs {nb}")
+    return _report(ok, "WER", detail)
+
+
+def _stats_by_event(stats: TreeStats) -> Dict[tuple, int]:
+    return {tuple(int(v) for v in row): i for i, row in enumerate(stats.events)}
+
+
+def _compare_stats(ta: TreeStats, tb: TreeStats, what: str, rtol: float) -> int:
+    """Same events; counts and sums within ``rtol`` of each event's largest magnitude."""
+    ea, eb = _stats_by_event(ta), _stats_by_event(tb)
+    if set(ea) != set(eb):
+        only_a, only_b = sorted(set(ea) - set(eb)), sorted(set(eb) - set(ea))
+        return _report(False, what, f"{len(ea)} vs {len(eb)} events; {len(only_a)} only in the "
+                                    f"first (e.g. {only_a[:1]}), {len(only_b)} only in the "
+                                    f"second (e.g. {only_b[:1]})")
+    if ta.dim != tb.dim:
+        return _report(False, what, f"dimension {ta.dim} vs {tb.dim}")
+    ia = np.array([ea[k] for k in sorted(ea)])
+    ib = np.array([eb[k] for k in sorted(ea)])
+    sa, sb = ta.stacked()[ia], tb.stacked()[ib]
+    scale = np.maximum(np.max(np.abs(sb), axis=1), 1e-30)
+    worst = float(np.max(np.abs(sa - sb).max(axis=1) / scale))
+    counts_equal = np.allclose(sa[:, 0], sb[:, 0], rtol=1e-9, atol=0)
+    ok = worst <= rtol and counts_equal and np.float32(ta.var_floor) == np.float32(tb.var_floor)
+    return _report(ok, what, f"{len(ea)} events, {sa[:, 0].sum():.0f} frames, counts "
+                             f"{'equal' if counts_equal else 'differ'}, largest difference of "
+                             f"the sums {worst:.3g} relative to the event's largest value, "
+                             f"var-floor {ta.var_floor:g} vs {tb.var_floor:g}")
+
+
+def compare_treeacc(kaldi: str, data: str, lang: str, ali_dir: str, write_kaldi: str,
+                    rtol: float = 1e-6) -> int:
+    """Kaldi's acc-tree-stats output == asrkt's statistics (accumulate_from_dirs with the
+    ci-phones of the lang dir) from the same alignments; optionally write asrkt's in Kaldi's
+    format (TreeStats.write_kaldi) for sum-tree-stats to read."""
+    config = TreeConfig()
+    theirs = TreeStats.read_kaldi(kaldi, config.context_width, config.central_position)
+    ours = accumulate_from_dirs(data, lang, ali_dir, config)
+    if write_kaldi:
+        ours.write_kaldi(write_kaldi)
+    return _compare_stats(ours, theirs, f"asrkt vs {kaldi}", rtol)
+
+
+def compare_treeacc_files(a: str, b: str, rtol: float = 1e-6) -> int:
+    """Two Kaldi treeacc files (e.g. sum-tree-stats of asrkt's) hold the same statistics."""
+    return _compare_stats(TreeStats.read_kaldi(a), TreeStats.read_kaldi(b), f"{a} vs {b}", rtol)
+
+
+def compare_em_likes(kaldi_log_dir: str, asrkt_log: str, limit: float) -> int:
+    """The Gaussian log-likelihood per frame of every EM pass: gmm-acc-stats-ali's ``Overall avg
+    like per frame (Gaussian only)`` in KALDI_LOG_DIR/acc.X.1.log against asrkt's
+    ``pass X...: avg log-like per frame`` lines; the largest difference at most ``limit``."""
+    ours = {int(m.group(1)): float(m.group(2)) for m in re.finditer(
+        r"pass (\d+)[^:\n]*: avg log-like per frame (\S+)", Path(asrkt_log).read_text())}
+    theirs = {}
+    for path in Path(kaldi_log_dir).glob("acc.*.1.log"):
+        m = re.search(r"Overall avg like per frame \(Gaussian only\) = (\S+)", path.read_text())
+        if m:
+            theirs[int(path.name.split(".")[1])] = float(m.group(1))
+    common = sorted(set(ours) & set(theirs))
+    if not common or len(common) < max(len(ours), len(theirs)):
+        return _report(False, "EM likelihoods", f"passes: asrkt {sorted(ours)}, Kaldi "
+                                                f"{sorted(theirs)}")
+    diff = {x: ours[x] - theirs[x] for x in common}
+    worst = max(common, key=lambda x: abs(diff[x]))
+    last = common[-1]
+    return _report(abs(diff[worst]) <= limit, "EM likelihoods",
+                   f"{len(common)} passes; first (pass {common[0]}) {ours[common[0]]:.4f} vs "
+                   f"{theirs[common[0]]:.4f}, last (pass {last}) {ours[last]:.4f} vs "
+                   f"{theirs[last]:.4f} per frame; largest difference {diff[worst]:+.4f} "
+                   f"(pass {worst}, limit {limit:g})")
+
+
+_KALDI_TREE_LOG = {
+    "leaves_after_split": r"After decision tree split, num-leaves = (\d+)",
+    "split_gain_per_frame": r"like-impr = (\S+) per frame",
+    "frames": r"per frame over (\S+) frames",
+    "cluster_thresh": r"Setting clustering threshold to smallest split (\S+)",
+    "leaves_merged": r"BuildTree: removed (\d+) leaves",
+    "cluster_change_per_frame": r"Objf change due to clustering (\S+) per frame",
+    "leaves": r"Num-leaves is now (\d+)",
+}
+
+
+def _partition_agreement(a: Tree, b: Tree, events: np.ndarray) -> float:
+    """Fraction of events whose leaf pairs (a, b) agree with a one-to-one leaf mapping."""
+    la, lb = map_rows(a.root, events), map_rows(b.root, events)
+    pairs = set(zip(la.tolist(), lb.tolist()))
+    # a leaf of one tree that pairs with several of the other breaks the bijection
+    ca, cb = Counter(p for p, _ in pairs), Counter(q for _, q in pairs)
+    good = [ca[p] == 1 and cb[q] == 1 for p, q in zip(la.tolist(), lb.tolist())]
+    return float(np.mean(good)) if good else 1.0
+
+
+def compare_build_tree(treeacc: str, questions: str, lang_dir: str, kaldi_tree: str,
+                       kaldi_log: str, num_leaves: int, thresh: float,
+                       cluster_thresh: float) -> int:
+    """asrkt's build_tree on Kaldi's statistics, Kaldi's questions (cluster-phones plus
+    extra_questions.int) and the lang dir's roots: the number of leaves before and after
+    clustering equal to Kaldi's, the likelihood improvement of the splits and the change of
+    clustering per frame within 1e-4 (relative, plus 1e-4 absolute: Kaldi sums float32
+    objectives) of build-tree's --verbose=1 log, and, reported, the fraction of the statistics'
+    events both trees put in corresponding leaves and the number of phone contexts (every
+    pdf-class of every phone between any two phones or 0) both trees give the same pdf.
+    """
+    import kaldi_hmm_gmm as khg
+
+    config = TreeConfig(num_leaves=num_leaves, thresh=thresh, cluster_thresh=cluster_thresh)
+    stats = TreeStats.read_kaldi(treeacc, config.context_width, config.central_position)
+    lang = Lang(lang_dir)
+    topo = khg.HmmTopology()
+    topo.read(lang.topo_text)
+    num_classes = topo.get_phone_to_num_pdf_classes()
+    compiled = compile_questions(read_int_sets(questions, "questions"), max(num_classes),
+                                 questions, list(topo.phones))
+    ours = build_tree(stats, compiled, lang_roots(lang), num_classes, config)
+    theirs = Tree.read(kaldi_tree, num_classes)
+    text = Path(kaldi_log).read_text()
+    kaldi = {}
+    for key, pattern in _KALDI_TREE_LOG.items():
+        m = re.search(pattern, text)
+        if m:
+            kaldi[key] = float(m.group(1))
+    missing = sorted(set(_KALDI_TREE_LOG) - set(kaldi) - {"cluster_thresh", "leaves_merged"})
+    if missing:
+        return _report(False, "build-tree", f"{kaldi_log}: no {', '.join(missing)} "
+                                            f"(build-tree --verbose=1?)")
+    s = ours.summary
+    same_leaves = (int(kaldi["leaves"]) == theirs.num_pdfs == ours.num_pdfs
+                   and int(kaldi["leaves_after_split"]) == s["leaves_after_split"])
+
+    def close(key: str) -> bool:  # Kaldi sums float32 objectives of ~1e6: 1e-4 per frame
+        return abs(s[key] - kaldi[key]) <= 1e-4 * abs(kaldi[key]) + 1e-4
+
+    ok = same_leaves and close("split_gain_per_frame") and close("cluster_change_per_frame")
+    agree = _partition_agreement(ours, theirs, stats.events)
+    # every context of the topology's phones (0 at the edges), every pdf-class of the centre
+    phones = [0] + list(topo.phones)
+    rows = [(k, left, c, r) for c in topo.phones for k in range(num_classes[c])
+            for left in phones for r in phones]
+    contexts = np.array(rows, dtype=np.int64)
+    same = int(np.sum(map_rows(ours.root, contexts) == map_rows(theirs.root, contexts)))
+    return _report(ok, "build-tree",
+                   f"leaves after splitting {s['leaves_after_split']} vs "
+                   f"{int(kaldi['leaves_after_split'])}, after clustering {ours.num_pdfs} vs "
+                   f"{theirs.num_pdfs}; split gain {s['split_gain_per_frame']:.6g} vs "
+                   f"{kaldi['split_gain_per_frame']:.6g} per frame over "
+                   f"{s['frames']:.0f} frames; clustering {s['cluster_change_per_frame']:.6g} vs "
+                   f"{kaldi['cluster_change_per_frame']:.6g} per frame (threshold "
+                   f"{s.get('cluster_thresh', 0):.6g} vs {kaldi.get('cluster_thresh', '-')}); "
+                   f"{100 * agree:.2f}% of {stats.num_events} events in corresponding leaves; "
+                   f"the same pdf in {same} of {len(rows)} phone contexts")
 
 
 def main(argv=None) -> int:
@@ -204,11 +382,29 @@ def main(argv=None) -> int:
     c.add_argument("a")
     c.add_argument("b")
     c.add_argument("--offset", type=float, default=0.0)
+    w = sub.add_parser("wer-within")
+    for arg in ("a", "b"):
+        w.add_argument(arg)
+    w.add_argument("max", type=float)
+    ta = sub.add_parser("treeacc")
+    for arg in ("treeacc", "data", "lang", "ali_dir"):
+        ta.add_argument(arg)
+    ta.add_argument("--write-kaldi", default="")
+    em = sub.add_parser("em-likes")
+    for arg in ("kaldi_log_dir", "asrkt_log"):
+        em.add_argument(arg)
+    em.add_argument("max", type=float)
+    bt = sub.add_parser("build-tree")
+    for arg in ("treeacc", "questions", "lang", "tree", "log"):
+        bt.add_argument(arg)
+    bt.add_argument("--num-leaves", type=int, required=True)
+    bt.add_argument("--thresh", type=float, default=300.0)
+    bt.add_argument("--cluster-thresh", type=float, default=-1.0)
     for name, args in (("hyps", ["a", "b"]), ("posts", ["scp", "text_ark"]),
                        ("kaldi-conf", ["yaml", "wav_scp", "out"]),
                        ("oracle", ["pdf", "num_pdfs", "out"]),
                        ("text-int", ["text", "words", "out"]), ("wer-equal", ["a", "b"]),
-                       ("same-weights", ["a", "b"])):
+                       ("same-weights", ["a", "b"]), ("treeacc-files", ["a", "b"])):
         sp = sub.add_parser(name)
         for arg in args:
             sp.add_argument(arg)
@@ -229,6 +425,17 @@ def main(argv=None) -> int:
         return compare_counts(a.a, a.b, a.offset)
     if a.cmd == "same-weights":
         return same_weights(a.a, a.b)
+    if a.cmd == "wer-within":
+        return wer_within(a.a, a.b, a.max)
+    if a.cmd == "treeacc":
+        return compare_treeacc(a.treeacc, a.data, a.lang, a.ali_dir, a.write_kaldi)
+    if a.cmd == "treeacc-files":
+        return compare_treeacc_files(a.a, a.b)
+    if a.cmd == "em-likes":
+        return compare_em_likes(a.kaldi_log_dir, a.asrkt_log, a.max)
+    if a.cmd == "build-tree":
+        return compare_build_tree(a.treeacc, a.questions, a.lang, a.tree, a.log, a.num_leaves,
+                                  a.thresh, a.cluster_thresh)
     return wer_equal(a.a, a.b)
 
 

@@ -4,6 +4,7 @@ fails on a difference (so a PASS of the interop checks means something)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -61,3 +62,111 @@ def test_counts_offset_hyps_and_wer(compare, tmp_path):
 def test_bad_input_is_one_line(compare):
     res = compare("tables", "ark:/nonexistent.ark", "ark:/nonexistent2.ark")
     assert res.returncode == 1 and res.stderr.count("\n") == 1 and "error:" in res.stderr
+
+
+def test_wer_within(compare):
+    a = "%WER 12.00 [ 12 / 100, 0 ins, 6 del, 6 sub ]"
+    assert compare("wer-within", a, a.replace("12.00", "13.50"), "2.0").returncode == 0
+    res = compare("wer-within", a, a.replace("12.00", "14.50"), "2.0")
+    assert res.returncode == 1 and "difference 2.50" in res.stdout
+    assert compare("wer-within", a, "no wer here", "2.0").returncode == 1
+
+
+def _toy_tree_inputs(tmp_path):
+    """A toy lang dir (tests/helpers/toy_hmm.py) and triphone statistics whose means move with
+    the right context of phone A."""
+    import itertools
+
+    from asrkt.hmm.lang import prepare_lang
+    from asrkt.hmm.tree_stats import TreeStats
+    from tests.helpers.toy_hmm import write_dict_dir
+
+    lang = tmp_path / "lang"
+    prepare_lang(write_dict_dir(tmp_path / "dict"), lang, 0.5, False, None)
+    rng = np.random.default_rng(0)
+    rows, phones = [], [2, 3, 4]   # SIL is 1, context-independent (no context keys)
+    for left, c, r in itertools.product([0, 1, 2, 3, 4], phones, [0, 1, 2, 3, 4]):
+        for k in range(3):
+            mean = np.array([10.0 * c + 3.0 * k + (4.0 * r if c == 2 else 0.0), 1.0 * left])
+            rows.append(((k, left, c, r), 50.0 + 10 * rng.random(), mean))
+    for k in range(5):
+        rows.append(((k, -1, 1, -1), 300.0, np.array([-20.0 - 3 * k, 0.0])))
+    events = np.array([r[0] for r in rows], dtype=np.int64)
+    counts = np.array([r[1] for r in rows])
+    means = np.array([r[2] for r in rows])
+    stats = TreeStats(events, counts, counts[:, None] * means,
+                      counts[:, None] * (1.0 + means * means))
+    return lang, stats
+
+
+def test_treeacc_files_equal_pass_and_a_difference_fails(compare, tmp_path):
+    from asrkt.hmm.tree_stats import TreeStats
+
+    _, stats = _toy_tree_inputs(tmp_path)
+    stats.write_kaldi(tmp_path / "a.treeacc")
+    stats.write_kaldi(tmp_path / "t.treeacc", binary=False)
+    res = compare("treeacc-files", "a.treeacc", "t.treeacc")
+    assert res.returncode == 0 and f"{stats.num_events} events" in res.stdout
+    moved = TreeStats(stats.events, stats.counts, stats.sum_x * (1 + 1e-4), stats.sum_x2)
+    moved.write_kaldi(tmp_path / "m.treeacc")
+    assert compare("treeacc-files", "a.treeacc", "m.treeacc").returncode == 1
+    fewer = TreeStats(stats.events[1:], stats.counts[1:], stats.sum_x[1:], stats.sum_x2[1:])
+    fewer.write_kaldi(tmp_path / "f.treeacc")
+    res = compare("treeacc-files", "a.treeacc", "f.treeacc")
+    assert res.returncode == 1 and "only in the first" in res.stdout
+
+
+def test_build_tree_check_passes_on_the_same_tree_and_fails_on_other_numbers(compare, tmp_path):
+    """The tree and build-tree --verbose=1 log lines of an identical build pass; another leaf
+    count or likelihood gain in the log, or another tree, fails."""
+    import kaldi_hmm_gmm as khg
+
+    from asrkt.hmm.config import TreeConfig
+    from asrkt.hmm.lang import Lang
+    from asrkt.hmm.tree import build_tree, compile_questions
+    from asrkt.hmm.tree_dir import lang_roots
+
+    lang_dir, stats = _toy_tree_inputs(tmp_path)
+    stats.write_kaldi(tmp_path / "treeacc")
+    questions = [[1], [2], [3], [4], [2, 3], [2, 3, 4], [1, 2, 3, 4]]
+    (tmp_path / "questions.int").write_text("".join(" ".join(map(str, q)) + "\n"
+                                                    for q in questions))
+    lang = Lang(lang_dir)
+    topo = khg.HmmTopology()
+    topo.read(lang.topo_text)
+    ncls = topo.get_phone_to_num_pdf_classes()
+
+    def tree_and_log(num_leaves, name):
+        tree = build_tree(stats, compile_questions(questions, max(ncls)), lang_roots(lang), ncls,
+                          TreeConfig(num_leaves=num_leaves))
+        tree.write(tmp_path / f"{name}.tree")
+        s = tree.summary
+        log = (f"LOG (build-tree[5.5]:BuildTree():build-tree.cc:187) Setting clustering threshold "
+               f"to smallest split {s['cluster_thresh']:.6g}\n"
+               f"VLOG[1] (build-tree[5.5]:BuildTree():build-tree.cc:196) After decision tree "
+               f"split, num-leaves = {s['leaves_after_split']}, like-impr = "
+               f"{s['split_gain_per_frame']:.6g} per frame over {s['frames']:.6g} frames.\n"
+               f"LOG (build-tree[5.5]:BuildTree():build-tree.cc:215) BuildTree: removed "
+               f"{s['leaves_merged']} leaves.\n"
+               f"VLOG[1] (build-tree[5.5]:BuildTree():build-tree.cc:256) Objf change due to "
+               f"clustering {s['cluster_change_per_frame']:.6g} per frame.\n"
+               f"VLOG[1] (build-tree[5.5]:BuildTree():build-tree.cc:262) Num-leaves is now "
+               f"{s['leaves']}\n")
+        (tmp_path / f"{name}.log").write_text(log)
+        return log
+
+    log = tree_and_log(12, "k")
+    args = ["build-tree", "treeacc", "questions.int", str(lang_dir), "k.tree", "k.log",
+            "--num-leaves", "12"]
+    res = compare(*args)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "100.00% of" in res.stdout
+    m = re.search(r"like-impr = (\S+) per", log)
+    (tmp_path / "k.log").write_text(log.replace(m.group(0), f"like-impr = "
+                                                             f"{float(m.group(1)) * 1.01:.6g} per"))
+    assert compare(*args).returncode == 1
+    (tmp_path / "k.log").write_text(log.replace("Num-leaves is now", "Num-leaves is now 1"))
+    assert compare(*args).returncode == 1
+    tree_and_log(8, "small")                      # a smaller tree (and its own log) fails too
+    res = compare(*args[:4], "small.tree", "small.log", *args[6:])
+    assert res.returncode == 1 and "vs" in res.stdout
