@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Sequence
 
 
-def toy_tri_dirs(root: Path, trainer: Sequence, out: str) -> Path:
+def toy_mono_dirs(root: Path) -> Path:
     """Write the toy corpus under ``root`` (train, test, dict) and run prepare-lang (lang),
-    format-lm (lang_test), train-mono (mono) and align (mono_ali) on it, then ``asrkt TRAINER
-    train lang mono_ali OUT`` (a triphone trainer and its options); returns ``root``."""
+    format-lm (lang_test), train-mono (mono) and align (mono_ali) on it; returns ``root``."""
     from tests.cli.test_cli_hmm import ARPA, run
     from tests.helpers import toy_hmm as toy_corpus
 
@@ -20,9 +19,18 @@ def toy_tri_dirs(root: Path, trainer: Sequence, out: str) -> Path:
                  ["format-lm", root / "task.arpa", lang, root / "lang_test"],
                  ["train-mono", "--totgauss", "60", "--num-iters", "12", "--max-iter-inc", "8",
                   data, lang, root / "mono"],
-                 ["align", data, lang, root / "mono", root / "mono_ali"],
-                 [*trainer, data, lang, root / "mono_ali", root / out]):
+                 ["align", data, lang, root / "mono", root / "mono_ali"]):
         run(*args)
+    return root
+
+
+def toy_tri_dirs(root: Path, trainer: Sequence, out: str) -> Path:
+    """:func:`toy_mono_dirs`, then ``asrkt TRAINER train lang mono_ali OUT`` (a triphone
+    trainer and its options); returns ``root``."""
+    from tests.cli.test_cli_hmm import run
+
+    root = toy_mono_dirs(root)
+    run(*trainer, root / "train", root / "lang", root / "mono_ali", root / out)
     return root
 
 

@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""Write a recipe's ANCHOR_nnet1.md from its decode directories (never by hand): the Kaldi nnet1
+anchor (scripts/kaldi_nnet1.sh) next to asrkt's DNN teachers and the monophone GMM whose
+alignments they all train on (issue 22).
+
+Reads, under EXP (a recipe's ``exp/<cond>``):
+- ``mono/decode_<set>``: the GMM (its ``wer_<LMWT>`` files; the fixed weight is the one there);
+- ``seed<S>/dnn_{rand,rbm}/decode_<set>`` (run.sh's LMWT), ``decode_<set>_sweep`` (LMWT 4..15),
+  ``config.yaml`` and ``train.jsonl`` (settings, epochs, CV frame accuracy of the kept model)
+  and ``log/train-teacher.log`` (the CV utterances held out);
+- ``nnet1/{rand,dbn}``: ``decode_<set>`` (Kaldi's wer_<LMWT> for LMWT 4..15),
+  ``decode_<set>_asrkt`` (Kaldi's log-likelihoods through asrkt decode-nnet), ``nnet.proto``,
+  ``log/iter*.{tr,cv}.log`` (the newbob epochs), ``cv.list``, ``dbn/`` (RBMs).
+
+Usage: scripts/nnet1_anchor_table.py --exp exp/full --seed 1 --sets "dev" --nn-lmwt 10
+         --command "..." --out ANCHOR_nnet1.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import re
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from asrkt.utils.fileio import write_text_atomic  # noqa: E402
+from kt_results import final_cv_acc, read_history  # noqa: E402
+from results_table import environment, read_sweep  # noqa: E402
+
+LOSS = re.compile(r"AvgLoss:\s+([0-9.eE+-]+)")
+ACC = re.compile(r"FRAME_ACCURACY >>\s*([0-9.]+)%")
+FRAMES = re.compile(r"after (\d+) frames|Done (\d+) files")
+OPTION = re.compile(r"--([a-z-]+)=(\S+)")
+
+
+def fmt(value: Optional[float], digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def sweep_cell(sweep: Dict[int, float]) -> str:
+    """'best (LMWT w)' over a sweep; the lowest weight on ties."""
+    if len(sweep) < 2:
+        return "-"
+    weight = min(sweep, key=lambda w: (sweep[w], w))
+    return f"{sweep[weight]:.2f} (LMWT {weight})"
+
+
+def epochs_kaldi(nnet_dir: Path) -> List[dict]:
+    """The newbob epochs of kaldi_nnet1.sh: loss, frame accuracy, learn rate, verdict."""
+    out = []
+    for tr in sorted((nnet_dir / "log").glob("iter[0-9]*.tr.log")):
+        it = tr.name.split(".")[0][4:]
+        cv = tr.with_name(f"iter{it}.cv.log")
+        tr_text, cv_text = tr.read_text(), cv.read_text() if cv.exists() else ""
+        lr = OPTION.findall(tr_text.splitlines()[0])
+        kept = list((nnet_dir / "nnet").glob(f"nnet_iter{it}_*"))
+        row = {"epoch": int(it), "lr": dict(lr).get("learn-rate"),
+               "tr_loss": _last(LOSS, tr_text), "tr_acc": _last(ACC, tr_text),
+               "cv_loss": _last(LOSS, cv_text), "cv_acc": _last(ACC, cv_text),
+               "accepted": bool(kept) and not kept[0].name.endswith("_rejected")}
+        out.append(row)
+    return out
+
+
+def _last(pattern: re.Pattern, text: str) -> Optional[float]:
+    found = pattern.findall(text)
+    return float(found[-1]) if found else None
+
+
+def kaldi_options(nnet_dir: Path) -> Dict[str, str]:
+    """nnet-train-frmshuff's options of the first epoch (its log's command line)."""
+    first = nnet_dir / "log" / "iter01.tr.log"
+    return dict(OPTION.findall(first.read_text().splitlines()[0])) if first.exists() else {}
+
+
+def proto_layers(nnet_dir: Path) -> str:
+    """'3 x 512 sigmoid' from nnet.proto (+ the DBN's RBMs)."""
+    proto = nnet_dir / "nnet.proto"
+    if not proto.exists():
+        return "-"
+    lines = proto.read_text().splitlines()
+    hidden = [ln for ln in lines if ln.startswith("<Sigmoid>")]
+    dbns = sorted((nnet_dir / "dbn").glob("*.dbn"), key=lambda p: int(p.stem))
+    if dbns:
+        rbm = (nnet_dir / "dbn" / "1.rbm.proto").read_text().split()
+        dim = rbm[rbm.index("<OutputDim>") + 1]
+        return f"{len(dbns)} x {dim} sigmoid (DBN of {len(dbns)} RBMs)"
+    if not hidden:
+        return "-"
+    return f"{len(hidden)} x {hidden[0].split()[2]} sigmoid"
+
+
+def asrkt_cv_count(teacher: Path) -> Optional[int]:
+    log = teacher / "log" / "train-teacher.log"
+    if not log.exists():
+        return None
+    found = re.findall(r"CV set: (\d+) utterances held out", log.read_text())
+    return int(found[-1]) if found else None
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--exp", required=True, type=Path, help="exp/<cond> of the recipe")
+    parser.add_argument("--seed", default="1", help="seed of the asrkt teachers")
+    parser.add_argument("--sets", default="dev", help="evaluation sets")
+    parser.add_argument("--nn-lmwt", type=int, default=10, help="the recipe's fixed NN weight")
+    parser.add_argument("--command", required=True, help="the command that made the table")
+    parser.add_argument("--prior-scales", default="", help="the prior-scale study's scales")
+    parser.add_argument("--train-data", default="", help="the training data dir (for the text)")
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args(argv)
+    exp, seed, lmwt = args.exp, args.seed, args.nn_lmwt
+    sets = args.sets.split()
+    teachers = {"dnn_rand": "random init", "dnn_rbm": "RBM-pretrained"}
+    kaldi = {"rand": "random init", "dbn": "DBN-pretrained"}
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out = [f"# Kaldi nnet1 anchor: {exp}", "",
+           f"Written {now} by `scripts/nnet1_anchor_table.py` from the decode dirs of",
+           f"`{args.command}`.", ""]
+    if args.train_data:
+        out += [f"Training data of every network: `{args.train_data}`.", ""]
+    out += ["Every network trains on the same features, monophone alignments and CV utterances "
+            "and decodes through the same HCLG (the monophone GMM's graph); %WER over clips "
+            "(one word per clip). `fixed`: the recipe's LM weight chosen a priori (GMM 12, "
+            f"networks {lmwt}); `best`: the lowest %WER over LM weights 4..15 (nnet1's "
+            "decode.sh/score.sh range; acoustic scale 0.1, lattice beam 8) with its weight: "
+            "chosen on the same set, so an oracle, not a result.", ""]
+    for set_name in sets:
+        out += [f"## {set_name}", "",
+                "| system | implementation | init | %WER fixed | %WER best (LMWT) | "
+                "CV frame acc % | epochs (accepted) |", "|---|---|---|---|---|---|---|"]
+        gmm = exp / "mono" / f"decode_{set_name}"
+        g = read_sweep(gmm)
+        gfix = g.get(12, g[min(g)] if g else None)
+        gmm_sweep = exp / "mono" / f"decode_{set_name}_sweep"
+        out.append(f"| monophone GMM | asrkt | flat start | {fmt(gfix)} | "
+                   f"{sweep_cell(read_sweep(gmm_sweep))} | - | - |")
+        for name, init in teachers.items():
+            t = exp / f"seed{seed}" / name
+            fixed = read_sweep(t / f"decode_{set_name}").get(lmwt)
+            hist = read_history(t / "train.jsonl")
+            acc = final_cv_acc(hist)
+            n_acc = sum(1 for h in hist if h.get("accepted", True))
+            out.append(f"| {name} (seed {seed}) | asrkt | {init} | {fmt(fixed)} | "
+                       f"{sweep_cell(read_sweep(t / f'decode_{set_name}_sweep'))} | {fmt(acc)} | "
+                       f"{len(hist) or '-'} ({n_acc}) |")
+        for name, init in kaldi.items():
+            k = exp / "nnet1" / name
+            sweep = read_sweep(k / f"decode_{set_name}")
+            epochs = epochs_kaldi(k)
+            kept = [e for e in epochs if e["accepted"]]
+            acc = kept[-1]["cv_acc"] if kept else None
+            out.append(f"| nnet1_{name} | Kaldi nnet1 | {init} | {fmt(sweep.get(lmwt))} | "
+                       f"{sweep_cell(sweep)} | {fmt(acc)} | "
+                       f"{len(epochs) or '-'} ({len(kept)}) |")
+        agree = []
+        for name in kaldi:
+            k = exp / "nnet1" / name
+            a = read_sweep(k / f"decode_{set_name}_asrkt").get(lmwt)
+            b = read_sweep(k / f"decode_{set_name}").get(lmwt)
+            if a is not None and b is not None:
+                agree.append(f"nnet1_{name} {b:.2f} (Kaldi) / {a:.2f} (asrkt)")
+        if agree:
+            out += ["", f"Decoders on Kaldi's log-likelihoods at LMWT {lmwt} "
+                    "(latgen-faster-mapped + lattice-best-path / asrkt decode-nnet): "
+                    + "; ".join(agree) + "."]
+        rows = [("GMM", gmm_sweep)] + [(n, exp / f"seed{seed}" / n / f"decode_{set_name}_sweep")
+                                 for n in teachers] + \
+            [(f"nnet1_{n}", exp / "nnet1" / n / f"decode_{set_name}") for n in kaldi]
+        sweeps = [(n, read_sweep(d)) for n, d in rows]
+        weights = sorted({w for _, s in sweeps for w in s if 4 <= w <= 15})
+        sweeps = [(n, s) for n, s in sweeps if len(s) > 1]
+        if sweeps and weights:
+            out += ["", f"%WER per LM weight ({set_name}):", "",
+                    "| system | " + " | ".join(str(w) for w in weights) + " |",
+                    "|---|" + "---|" * len(weights)]
+            for n, s in sweeps:
+                out.append(f"| {n} | " + " | ".join(fmt(s.get(w)) for w in weights) + " |")
+        scales = ["1.0"] + args.prior_scales.split()
+        study = []
+        for n in teachers:
+            t = exp / f"seed{seed}" / n
+            study.append((n, [read_sweep(t / (f"decode_{set_name}_sweep" if ps == "1.0" else
+                                              f"decode_{set_name}_ps{ps}_sweep"))
+                              for ps in scales]))
+        for n in kaldi:
+            k = exp / "nnet1" / n
+            study.append((f"nnet1_{n}", [read_sweep(k / (f"decode_{set_name}" if ps == "1.0"
+                                                         else f"decode_{set_name}_ps{ps}"))
+                                         for ps in scales]))
+        study = [(n, sw) for n, sw in study if any(len(x) > 1 for x in sw[1:])]
+        if study:
+            out += ["", f"Prior scale ({set_name}; log-likelihood = log-posterior - S x "
+                    f"log-prior): %WER at LMWT {lmwt} / best over LMWT 4..15 (weight):", "",
+                    "| system | " + " | ".join(f"S = {ps}" for ps in scales) + " |",
+                    "|---|" + "---|" * len(scales)]
+            for n, sw in study:
+                out.append(f"| {n} | " + " | ".join(f"{fmt(x.get(lmwt))} / {sweep_cell(x)}"
+                                                    for x in sw) + " |")
+        out.append("")
+
+    out += ["## Settings", ""]
+    for name in teachers:
+        cfg_path = exp / f"seed{seed}" / name / "config.yaml"
+        if not cfg_path.exists():
+            continue
+        cfg = yaml.safe_load(cfg_path.read_text())
+        out.append(f"- asrkt {name}: {cfg.get('num_layers')} x {cfg.get('hidden_dim')} sigmoid "
+                   f"hidden layers, splice +-{cfg.get('splice')}, "
+                   f"{cfg.get('optimizer')} learning rate {cfg.get('learning_rate')}, minibatch "
+                   f"{cfg.get('batch_size')}, newbob max {cfg.get('max_epochs')} epochs, CMVN "
+                   f"{cfg.get('cmvn')} (norm_vars {cfg.get('norm_vars')}), global_norm "
+                   f"{cfg.get('global_norm')}, seed {cfg.get('seed')}; CV "
+                   f"{asrkt_cv_count(exp / f'seed{seed}' / name) or '-'} utterances held out.")
+    for name in kaldi:
+        k = exp / "nnet1" / name
+        if not (k / "nnet.proto").exists():
+            continue
+        opts = kaldi_options(k)
+        epochs = epochs_kaldi(k)
+        cmvn = (k / "cmvn_opts").read_text().strip() if (k / "cmvn_opts").exists() else "none"
+        splice = next(iter(sorted(k.glob("splice*.proto")) + sorted(k.glob("dbn/splice*.proto"))),
+                      None)
+        splice_txt = splice.read_text().split("<BuildVector>")[1].split()[0] if splice else "?"
+        cv = len((k / "cv.list").read_text().split()) if (k / "cv.list").exists() else None
+        tr = len((k / "train.scp").read_text().splitlines()) if (k / "train.scp").exists() else None
+        lrs = " -> ".join(dict.fromkeys(e["lr"] for e in epochs if e["lr"]))
+        line = (f"- Kaldi nnet1_{name}: {proto_layers(k)}, softmax; splice {splice_txt} + global "
+                f"CMVN (cmvn-to-nnet); apply-cmvn {cmvn}; SGD learn rate {lrs or '-'} "
+                f"(newbob), momentum {opts.get('momentum', '-')}, minibatch "
+                f"{opts.get('minibatch-size', '-')}, randomizer {opts.get('randomizer-size', '-')}"
+                f" frames, seed {opts.get('randomizer-seed', '-')}; {len(epochs)} epochs; "
+                f"{tr or '-'} training / {cv or '-'} CV utterances.")
+        rbm_logs = sorted((k / "dbn" / "log").glob("rbm.*.log"))
+        if rbm_logs:
+            first = [dict(OPTION.findall(p.read_text().splitlines()[0])) for p in rbm_logs]
+            line += (" RBMs: " + ", ".join(f"{i + 1}: lrate {o.get('learn-rate')}, "
+                                          f"{o.get('num-iters')} epochs"
+                                          for i, o in enumerate(first)) +
+                     f", L2 {first[0].get('l2-penalty')} (rbm-train-cd1-frmshuff).")
+        out.append(line)
+    out += ["", f"Environment: {environment()}.", ""]
+    write_text_atomic(args.out, "\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
