@@ -13,7 +13,20 @@
 #     dump-posteriors, kt-pretrain and finetune train on Kaldi's ali-to-pdf alignments and
 #     analyze-counts priors, and the student decodes with latgen-faster-mapped and decode-nnet;
 #     Kaldi's alignment of the test set, as oracle log-likelihoods, decodes and scores through
-#     asrkt decode-nnet.
+#     asrkt decode-nnet; asrkt aligns and decodes with gmm-copy/copy-tree --binary=true copies
+#     of our monophone final.mdl and tree in a dir of Kaldi's files only, as with our model dir.
+#   Context-dependent (stage 3): asrkt train-deltas from asrkt's monophone alignment, and
+#     Kaldi's tri1 (scripts/kaldi_gmm.sh: train_deltas.sh's binaries) from the same alignment:
+#     acc-tree-stats == asrkt's tree statistics (and sum-tree-stats reads asrkt's treeacc);
+#     build-tree == asrkt's build_tree on Kaldi's statistics and questions (leaves, likelihood
+#     gains, the same pdf in every phone context); gmm-align-compiled / gmm-latgen-faster +
+#     lattice-best-path with our tri1 == asrkt align / decode; the two tri1 systems'
+#     likelihoods per frame within 0.2 on every EM pass (the splits' random perturbations
+#     differ) and their WERs within 2.0 absolute on all 500 recordings of the test speaker;
+#     asrkt align / decode with Kaldi's tri1 (final.mdl, tree) == gmm-align-compiled /
+#     gmm-latgen-faster; asrkt train-lda-mllt and Kaldi's train_lda_mllt.sh binaries from
+#     asrkt's tri1 alignment: Kaldi decodes our LDA+MLLT model as asrkt does and asrkt Kaldi's,
+#     WERs within 2.0.
 # Every check prints 'PASS name: detail' or 'FAIL name: detail' and appends it to
 # WORK/results.txt; the exit status is 1 when any check failed.
 #
@@ -24,8 +37,9 @@
 #   --speaker     FSDD training speaker (default theo)
 #   --test-speaker  FSDD test speaker (default jackson)
 #   --work        work folder (default /tmp/asrkt_kaldi_interop; emptied first when --stage is 0)
-#   --stage N, --stop-stage M   0: the asrkt side, 1: Kaldi reads asrkt, 2: asrkt reads Kaldi
-#                 (default 0..2; a later start reuses the work folder)
+#   --stage N, --stop-stage M   0: the asrkt side, 1: Kaldi reads asrkt, 2: asrkt reads Kaldi,
+#                 3: context-dependent (default 0..3; a later start reuses the work folder)
+#   --tri-leaves, --tri-gauss   <num-leaves> <tot-gauss> of tri1 and tri2 (default 200 1000)
 #   Relative paths are relative to the current directory (recipes/common/paths.sh).
 set -euo pipefail
 trap 'echo "kaldi_interop.sh: error: line $LINENO: $BASH_COMMAND failed" \
@@ -37,7 +51,9 @@ speaker=theo
 test_speaker=jackson
 work=/tmp/asrkt_kaldi_interop
 stage=0
-stop_stage=2
+stop_stage=3
+tri_leaves=200
+tri_gauss=1000
 while [ $# -gt 0 ]; do
   case "$1" in
     --kaldi-root) kroot=$2; shift 2 ;;
@@ -47,7 +63,9 @@ while [ $# -gt 0 ]; do
     --work) work=$2; shift 2 ;;
     --stage) stage=$2; shift 2 ;;
     --stop-stage) stop_stage=$2; shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    --tri-leaves) tri_leaves=$2; shift 2 ;;
+    --tri-gauss) tri_gauss=$2; shift 2 ;;
+    -h|--help) sed -n '2,43p' "$0"; exit 0 ;;
     *) echo "kaldi_interop.sh: error: unknown argument '$1'" >&2; exit 1 ;;
   esac
 done
@@ -120,12 +138,39 @@ gmm_feats() {  # gmm_feats DATA_DIR
 
 # steps/align_si.sh: graphs without probabilities, which gmm-align-compiled adds (scales as
 # asrkt align's defaults; gmm-align's own defaults differ: acoustic and self-loop scale 1).
-kaldi_align() {  # kaldi_align DATA_DIR TEXT_INT ALI_WSPECIFIER
-  compile-train-graphs --read-disambig-syms=data/lang/phones/disambig.int exp/mono/tree \
-    exp/mono/final.mdl data/lang/L.fst ark:$2 ark:$k/graphs.fsts 2>>$k/log
+kaldi_align() {  # kaldi_align DATA_DIR TEXT_INT ALI_WSPECIFIER [MODEL_DIR (exp/mono)]
+  local m=${4:-exp/mono}
+  compile-train-graphs --read-disambig-syms=data/lang/phones/disambig.int $m/tree \
+    $m/final.mdl data/lang/L.fst ark:$2 ark:$k/graphs.fsts 2>>$k/log
   gmm-align-compiled --transition-scale=1.0 --acoustic-scale=0.1 --self-loop-scale=0.1 \
-    --beam=10 --retry-beam=40 --careful=false exp/mono/final.mdl ark:$k/graphs.fsts \
+    --beam=10 --retry-beam=40 --careful=false $m/final.mdl ark:$k/graphs.fsts \
     "$(gmm_feats $1)" "$3" 2>>$k/log
+}
+
+# steps/decode.sh's features of an LDA+MLLT model dir (splice_opts, final.mat)
+lda_feats() {  # lda_feats DATA_DIR MODEL_DIR
+  local splice="--left-context=3 --right-context=3"
+  [ ! -f $2/splice_opts ] || splice=$(cat $2/splice_opts)
+  echo "ark,s,cs:apply-cmvn --utt2spk=ark:$1/utt2spk scp:$1/cmvn.scp scp:$1/feats.scp ark:- 2>/dev/null | splice-feats $splice ark:- ark:- 2>/dev/null | transform-feats $2/final.mat ark:- ark:- 2>/dev/null |"
+}
+
+# steps/decode.sh's search (gmm-latgen-faster, asrkt decode's defaults and acoustic scale),
+# lattice-best-path at the same scale (asrkt decode's LM weight 0), compute-wer: the Kaldi
+# counterpart of asrkt decode's lattice search (gmm-decode-faster's FasterDecoder prunes
+# differently: at beam 13 it lost the best path of 3 of 100 LDA+MLLT test utterances)
+kaldi_decode() {  # kaldi_decode MODEL_DIR GRAPH_DIR DATA_DIR OUT_PREFIX
+  local feats; feats=$(gmm_feats $3)
+  [ ! -f $1/final.mat ] || feats=$(lda_feats $3 $1)
+  gmm-latgen-faster --beam=13 --lattice-beam=6 --max-active=7000 --min-active=200 \
+    --acoustic-scale=0.083333 --allow-partial=true --word-symbol-table=$2/words.txt \
+    $1/final.mdl $2/HCLG.fst "$feats" ark:$4.lat 2>>$k/log
+  lattice-best-path --acoustic-scale=0.083333 ark:$4.lat ark,t:$4.int 2>>$k/log
+  utils_int2sym $2/words.txt $4.int > $4.txt
+  compute-wer --text --mode=present ark:$3/text ark:$4.txt 2>>$k/log > $4.wer
+}
+
+asrkt_decode() {  # asrkt_decode GRAPH_DIR DATA_DIR MODEL_DIR DECODE_DIR: asrkt decode, LMWT 0
+  asrkt decode --min-lmwt 0 --max-lmwt 0 --acoustic-scale 0.083333 "$@" >/dev/null
 }
 
 kaldi_reads_asrkt() {
@@ -219,9 +264,115 @@ asrkt_reads_kaldi() {
   pass_if "Kaldi alignment -> asrkt decode-nnet + score" "$(cat $k/oracle_wer)" grep -q "%WER 0.00" $k/oracle_wer
 }
 
+# Kaldi's binary model files: gmm-copy / copy-tree --binary=true of our monophone as a Kaldi
+# model dir (no final.npz; features from Kaldi's defaults, as exp/mono's); asrkt aligns and
+# decodes with it as with its own dir
+kaldi_model_files() {
+  log "asrkt reads Kaldi's binary model files (gmm-copy, copy-tree of exp/mono)"
+  local m=exp/mono_kaldi_bin
+  rm -rf $m; mkdir -p $m
+  gmm-copy --binary=true exp/mono/final.mdl $m/final.mdl 2>>$k/log
+  copy-tree --binary=true exp/mono/tree $m/tree 2>>$k/log
+  asrkt align data/mfcc/train data/lang $m exp/mono_kaldi_bin_ali >/dev/null
+  check "asrkt align with gmm-copy --binary=true of our model == asrkt align" compare tables \
+    --kind int-vector scp:exp/mono_kaldi_bin_ali/ali.scp scp:exp/mono_ali/ali.scp
+  asrkt decode --min-lmwt 0 --max-lmwt 0 --acoustic-scale 0.083333 exp/mono/graph \
+    data/mfcc/test $m $m/decode_test >/dev/null
+  check "asrkt decode with gmm-copy --binary=true of our model == asrkt decode" compare hyps \
+    $m/decode_test/scoring/0.txt exp/mono/decode_test/scoring/0.txt
+}
+
+context_dependent() {
+  log "context-dependent: asrkt tri1 (train-deltas $tri_leaves $tri_gauss) from exp/mono_ali"
+  local d=data/mfcc/train t=data/mfcc/test_cd ci; ci=$(cat data/lang/phones/context_indep.csl)
+  compare text-int $d/text data/lang/words.txt $k/text_train.int
+  # test: all recordings of the test speaker (the 100 of stage 0 and 400 more), so that two
+  # systems' WERs differ by more than a few utterances' noise
+  awk -v s="$test_speaker" '$2 == s {print $1}' data/all/utt2spk > data/test_cd.list
+  asrkt subset-data-dir data/all $t --utt-list data/test_cd.list >/dev/null
+  asrkt make-feats --type mfcc --dither 0 --no-use-energy $t feats_mfcc >/dev/null
+  asrkt compute-cmvn $t >/dev/null
+  asrkt train-deltas --num-leaves $tri_leaves --totgauss $tri_gauss $d data/lang exp/mono_ali \
+    exp/tri1 >/dev/null
+  asrkt align $d data/lang exp/tri1 exp/tri1_ali >/dev/null
+  asrkt make-graph data/lang_loop exp/tri1 exp/tri1/graph >/dev/null
+  asrkt_decode exp/tri1/graph $t exp/tri1 exp/tri1/decode_test_cd
+  log "tree statistics and build-tree: Kaldi's binaries and asrkt on the same alignment"
+  acc-tree-stats --ci-phones=$ci exp/mono/final.mdl "$(gmm_feats $d)" scp:exp/mono_ali/ali.scp \
+    $k/treeacc 2>>$k/log
+  check "acc-tree-stats == asrkt tree statistics" compare treeacc $k/treeacc $d data/lang \
+    exp/mono_ali --write-kaldi $k/asrkt.treeacc
+  sum-tree-stats $k/asrkt_sum.treeacc $k/asrkt.treeacc 2>>$k/log
+  check "sum-tree-stats reads asrkt's treeacc" compare treeacc-files $k/asrkt_sum.treeacc $k/treeacc
+  cluster-phones $k/treeacc data/lang/phones/sets.int $k/questions.int 2>>$k/log
+  cat data/lang/phones/extra_questions.int >> $k/questions.int
+  compile-questions data/lang/topo $k/questions.int $k/questions.qst 2>>$k/log
+  build-tree --verbose=1 --max-leaves=$tri_leaves --cluster-thresh=-1 $k/treeacc \
+    data/lang/phones/roots.int $k/questions.qst data/lang/topo $k/tree 2>$k/build_tree.log
+  check "build-tree == asrkt build_tree" compare build-tree $k/treeacc $k/questions.int data/lang \
+    $k/tree $k/build_tree.log --num-leaves $tri_leaves
+  log "Kaldi aligns and decodes with asrkt's tri1"
+  local ti gi
+  ti=$(tree-info exp/tri1/tree 2>>$k/log | awk '/num-pdfs/ {print $NF}')
+  gi=$(gmm-info exp/tri1/final.mdl 2>>$k/log | awk '/number of pdfs/ {print $NF}')
+  pass_if "tri1 tree-info/gmm-info" "pdfs: tree-info $ti, gmm-info $gi" test -n "$ti" -a "$ti" = "$gi"
+  kaldi_align $d $k/text_train.int ark,scp:$k/tri1_ali.ark,$k/tri1_ali.scp exp/tri1
+  check "gmm-align-compiled == asrkt align (tri1)" compare tables --kind int-vector \
+    scp:exp/tri1_ali/ali.scp scp:$k/tri1_ali.scp
+  kaldi_decode exp/tri1 exp/tri1/graph $t $k/tri1_hyp
+  check "gmm-latgen-faster == asrkt decode (tri1)" compare hyps \
+    exp/tri1/decode_test_cd/scoring/0.txt $k/tri1_hyp.txt
+  log "Kaldi's tri1 (scripts/kaldi_gmm.sh) from exp/mono_ali"
+  bash "$here/scripts/kaldi_gmm.sh" --kaldi-root "$kroot" --stage 3 --stop-stage 3 \
+    --ali-dir exp/mono_ali --tri1-leaves $tri_leaves --tri1-gauss $tri_gauss $d data/lang exp/kaldi \
+    2>>$k/log
+  check "tri1 EM passes, Kaldi's vs asrkt's likelihoods" compare em-likes exp/kaldi/tri1/log \
+    exp/tri1/log/train-deltas.log 0.2
+  # asrkt reads Kaldi's model dir (final.mdl + tree, features from cmvn_opts/delta_opts)
+  asrkt make-graph data/lang_loop exp/kaldi/tri1 exp/kaldi/tri1/graph >/dev/null
+  kaldi_decode exp/kaldi/tri1 exp/kaldi/tri1/graph $t $k/ktri1_hyp
+  check "tri1 WER, Kaldi's vs asrkt's train-deltas" compare wer-within $k/ktri1_hyp.wer \
+    $k/tri1_hyp.wer 2.0
+  asrkt_decode exp/kaldi/tri1/graph $t exp/kaldi/tri1 exp/kaldi/tri1/decode_test_cd
+  check "asrkt decode with Kaldi's tri1 == gmm-latgen-faster" compare hyps \
+    exp/kaldi/tri1/decode_test_cd/scoring/0.txt $k/ktri1_hyp.txt
+  asrkt align $d data/lang exp/kaldi/tri1 exp/kaldi/tri1_ali_asrkt >/dev/null
+  kaldi_align $d $k/text_train.int ark,scp:$k/ktri1_ali.ark,$k/ktri1_ali.scp exp/kaldi/tri1
+  check "asrkt align with Kaldi's tri1 == gmm-align-compiled" compare tables --kind int-vector \
+    scp:exp/kaldi/tri1_ali_asrkt/ali.scp scp:$k/ktri1_ali.scp
+  log "LDA+MLLT: asrkt train-lda-mllt and Kaldi's train_lda_mllt.sh binaries from exp/tri1_ali"
+  asrkt train-lda-mllt --num-leaves $tri_leaves --totgauss $tri_gauss $d data/lang exp/tri1_ali \
+    exp/tri2 >/dev/null
+  asrkt make-graph data/lang_loop exp/tri2 exp/tri2/graph >/dev/null
+  asrkt_decode exp/tri2/graph $t exp/tri2 exp/tri2/decode_test_cd
+  kaldi_decode exp/tri2 exp/tri2/graph $t $k/tri2_hyp
+  check "gmm-latgen-faster == asrkt decode (tri2, LDA+MLLT)" compare hyps \
+    exp/tri2/decode_test_cd/scoring/0.txt $k/tri2_hyp.txt
+  bash "$here/scripts/kaldi_gmm.sh" --kaldi-root "$kroot" --stage 5 --stop-stage 5 \
+    --tri2-ali-dir exp/tri1_ali --tri2-leaves $tri_leaves --tri2-gauss $tri_gauss $d data/lang \
+    exp/kaldi 2>>$k/log
+  asrkt make-graph data/lang_loop exp/kaldi/tri2 exp/kaldi/tri2/graph >/dev/null
+  kaldi_decode exp/kaldi/tri2 exp/kaldi/tri2/graph $t $k/ktri2_hyp
+  check "tri2 (LDA+MLLT) WER, Kaldi's vs asrkt's train-lda-mllt" compare wer-within \
+    $k/ktri2_hyp.wer $k/tri2_hyp.wer 2.0
+  asrkt_decode exp/kaldi/tri2/graph $t exp/kaldi/tri2 exp/kaldi/tri2/decode_test_cd
+  check "asrkt decode with Kaldi's tri2 (LDA+MLLT) == gmm-latgen-faster" compare hyps \
+    exp/kaldi/tri2/decode_test_cd/scoring/0.txt $k/ktri2_hyp.txt
+}
+
 [ "$stage" -gt 0 ] || asrkt_side
 [ "$stage" -gt 1 ] || [ "$stop_stage" -lt 1 ] || kaldi_reads_asrkt
-[ "$stop_stage" -lt 2 ] || asrkt_reads_kaldi
+[ "$stage" -gt 2 ] || [ "$stop_stage" -lt 2 ] || asrkt_reads_kaldi
+if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
+  if [ -x "$kroot/bin/gmm-copy" ] && [ -x "$kroot/bin/copy-tree" ]; then kaldi_model_files
+  else echo "kaldi_interop.sh: Kaldi's binary model files skipped: no gmm-copy/copy-tree in $kroot/bin (rerun scripts/build_kaldi_reference.sh)" >&2
+  fi
+fi
+if [ "$stop_stage" -ge 3 ]; then
+  if [ -x "$kroot/bin/build-tree" ] && [ -x "$kroot/bin/gmm-init-model" ]; then context_dependent
+  else echo "kaldi_interop.sh: stage 3 skipped: no build-tree/gmm-init-model in $kroot/bin (a build from before the tree tools; rerun scripts/build_kaldi_reference.sh)" >&2
+  fi
+fi
 touch results.txt
 echo "kaldi_interop.sh: $(grep -c ^PASS results.txt) passed, $(grep -c ^FAIL results.txt || true) failed;" \
      "took $(( $(date +%s) - start )) s; results in $work/results.txt"

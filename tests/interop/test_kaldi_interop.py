@@ -1,9 +1,10 @@
 """Interop with a reference Kaldi build (scripts/build_kaldi_reference.sh), both directions.
 
-Runs scripts/kaldi_interop.sh once (about a minute on 2 cores) and checks each of its results:
+Runs scripts/kaldi_interop.sh once (a few minutes on 2 cores) and checks each of its results:
 Kaldi's binaries read asrkt's features, CMVN, model, tree, graphs, log-likelihoods and
 Posterior tables and agree with asrkt's aligner and decoders; asrkt reads Kaldi's features,
-alignments, pdf alignments and priors, trains on them and decodes Kaldi's alignment.
+alignments, pdf alignments and priors, trains on them and decodes Kaldi's alignment; and the
+context-dependent checks (tree statistics, build-tree, tri1 models both ways, tri1 WERs).
 Skips (with a message) without a build: set ASRKT_KALDI_ROOT or build into
 ~/.cache/asrkt/kaldi. CI does not build Kaldi.
 """
@@ -39,6 +40,27 @@ CHECKS = [
     "KT student recognises speech",
     "Kaldi alignment -> asrkt decode-nnet + score",
 ]
+# stage 2, Kaldi's binary model files: run when the build has gmm-copy and copy-tree
+MODEL_FILE_CHECKS = [
+    "asrkt align with gmm-copy --binary=true of our model == asrkt align",
+    "asrkt decode with gmm-copy --binary=true of our model == asrkt decode",
+]
+# stage 3, context-dependent: run when the build has the tree and GMM training tools
+CD_CHECKS = [
+    "acc-tree-stats == asrkt tree statistics",
+    "sum-tree-stats reads asrkt's treeacc",
+    "build-tree == asrkt build_tree",
+    "tri1 tree-info/gmm-info",
+    "gmm-align-compiled == asrkt align (tri1)",
+    "gmm-latgen-faster == asrkt decode (tri1)",
+    "tri1 EM passes, Kaldi's vs asrkt's likelihoods",
+    "tri1 WER, Kaldi's vs asrkt's train-deltas",
+    "asrkt decode with Kaldi's tri1 == gmm-latgen-faster",
+    "asrkt align with Kaldi's tri1 == gmm-align-compiled",
+    "gmm-latgen-faster == asrkt decode (tri2, LDA+MLLT)",
+    "tri2 (LDA+MLLT) WER, Kaldi's vs asrkt's train-lda-mllt",
+    "asrkt decode with Kaldi's tri2 (LDA+MLLT) == gmm-latgen-faster",
+]
 
 
 @pytest.fixture(scope="module")
@@ -70,5 +92,28 @@ def interop_results(fsdd_dir, repo_root, tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", CHECKS)
 def test_kaldi_interop(interop_results, name):
+    assert name in interop_results, (f"check '{name}' did not run:\n" + interop_results["__log__"])
+    assert interop_results[name].startswith("PASS "), interop_results[name]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CD_CHECKS)
+def test_kaldi_interop_context_dependent(interop_results, name):
+    """Tree statistics, build-tree, tri1 alignment/decoding both ways, tri1 WERs (stage 3)."""
+    _passed_if_built(interop_results, name, ("build-tree", "gmm-init-model"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MODEL_FILE_CHECKS)
+def test_kaldi_interop_binary_model_files(interop_results, name):
+    """asrkt align/decode with Kaldi's binary copies of our model == with our model dir."""
+    _passed_if_built(interop_results, name, ("gmm-copy", "copy-tree"))
+
+
+def _passed_if_built(interop_results, name, tools) -> None:
+    """The check passed; skipped when the build predates ``tools`` (the script skips it too)."""
+    if not all((KALDI_ROOT / "bin" / b).exists() for b in tools):
+        pytest.skip(f"the build in {KALDI_ROOT} has no {'/'.join(tools)} (rerun "
+                    "scripts/build_kaldi_reference.sh)")
     assert name in interop_results, (f"check '{name}' did not run:\n" + interop_results["__log__"])
     assert interop_results[name].startswith("PASS "), interop_results[name]
