@@ -62,7 +62,7 @@ BIN="ali-to-pdf ali-to-post analyze-counts compile-train-graphs compute-wer copy
      hmm-info latgen-faster-mapped copy-matrix align-equal-compiled acc-tree-stats sum-tree-stats
      cluster-phones compile-questions build-tree convert-ali copy-tree copy-transition-model
      draw-tree ali-to-phones show-alignments acc-lda est-lda sum-lda-accs est-mllt
-     sum-mllt-accs align-mapped align-compiled-mapped"
+     sum-mllt-accs align-mapped align-compiled-mapped weight-silence-post"
 LATBIN="lattice-best-path lattice-copy"
 NNETBIN="nnet-forward nnet-initialize nnet-train-frmshuff rbm-train-cd1-frmshuff
          rbm-convert-to-nnet nnet-concat nnet-copy nnet-info cmvn-to-nnet transf-to-nnet"
