@@ -35,7 +35,7 @@ from results_table import environment, read_sweep  # noqa: E402
 LOSS = re.compile(r"AvgLoss:\s+([0-9.eE+-]+)")
 ACC = re.compile(r"FRAME_ACCURACY >>\s*([0-9.]+)%")
 FRAMES = re.compile(r"after (\d+) frames|Done (\d+) files")
-OPTION = re.compile(r"--([a-z-]+)=(\S+)")
+OPTION = re.compile(r"--([a-z0-9-]+)=(\S+)")
 
 
 def fmt(value: Optional[float], digits: int = 2) -> str:
@@ -112,6 +112,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--command", required=True, help="the command that made the table")
     parser.add_argument("--prior-scales", default="", help="the prior-scale study's scales")
     parser.add_argument("--train-data", default="", help="the training data dir (for the text)")
+    parser.add_argument("--title", default="", help="the table's title (default: the exp dir)")
+    parser.add_argument("--asrkt-command", default="", help="the command(s) of the asrkt systems")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
     exp, seed, lmwt = args.exp, args.seed, args.nn_lmwt
@@ -119,9 +121,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     teachers = {"dnn_rand": "random init", "dnn_rbm": "RBM-pretrained"}
     kaldi = {"rand": "random init", "dbn": "DBN-pretrained"}
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    out = [f"# Kaldi nnet1 anchor: {exp}", "",
+    out = [f"# {args.title or f'Kaldi nnet1 anchor: {exp}'}", "",
            f"Written {now} by `scripts/nnet1_anchor_table.py` from the decode dirs of",
            f"`{args.command}`.", ""]
+    if args.asrkt_command:
+        out += [f"The GMM and asrkt's teachers: `{args.asrkt_command}`.", ""]
     if args.train_data:
         out += [f"Training data of every network: `{args.train_data}`.", ""]
     out += ["Every network trains on the same features, monophone alignments and CV utterances "

@@ -48,6 +48,7 @@ nj=2                    # decode-nnet jobs
 prior_scales="0.5 0"    # stage 5: prior scales besides nnet1's and asrkt's 1.0
 kaldi_opts=""           # appended to scripts/kaldi_nnet1.sh (e.g. "--max-iters 1" in tests)
 out=ANCHOR_nnet1.md     # the table (relative: to the work dir)
+asrkt_command=""        # for the table: the run.sh command(s) that made the GMM and the teachers
 . ../common/parse_options.sh
 . ./path.sh
 . ../common/stage.sh
@@ -170,6 +171,7 @@ if stage_begins 6 "$out"; then
   command=$(quote_command recipes/speech_commands/local/nnet1_anchor.sh "${script_args[@]}")
   python "$ASRKT_ROOT/scripts/nnet1_anchor_table.py" --exp exp/$cond --seed $seed --sets "$sets" \
     --nn-lmwt $nn_lmwt --prior-scales "$prior_scales" --command "$command" --out "$out" \
+    --asrkt-command "$asrkt_command" --title "Kaldi nnet1 anchor: Speech Commands, condition $cond, seed $seed" \
     --train-data "$train ($(wc -l < $train/feats.scp) utterances$([ -z "$aug" ] || echo ", with the noisy copy"); alignments $ali)"
   cat "$out"
 fi
