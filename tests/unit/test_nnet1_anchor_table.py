@@ -1,0 +1,87 @@
+"""scripts/nnet1_anchor_table.py: ANCHOR_nnet1.md from decode dirs laid out as
+recipes/speech_commands/local/nnet1_anchor.sh leaves them (GMM, asrkt teachers, Kaldi nnet1
+with its newbob logs): each cell comes from its file, the best LM weight is the lowest %WER (the
+lowest weight on ties), rejected epochs are not the kept model, missing systems are '-'."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+import nnet1_anchor_table  # noqa: E402
+
+
+def wer(d: Path, weights: dict) -> None:
+    d.mkdir(parents=True, exist_ok=True)
+    for w, v in weights.items():
+        errors = round(v * 554 / 100)
+        (d / f"wer_{w}").write_text(f"%WER {v:.2f} [ {errors} / 554, 0 ins, 0 del, "
+                                    f"{errors} sub ]\n")
+
+
+def kaldi_epoch(k: Path, it: int, lr: str, cv_loss: float, cv_acc: float, kept: bool) -> None:
+    (k / "log").mkdir(parents=True, exist_ok=True)
+    (k / "nnet").mkdir(exist_ok=True)
+    (k / "log" / f"iter{it:02d}.tr.log").write_text(
+        f"# nnet-train-frmshuff --minibatch-size=256 --randomizer-seed=777 --learn-rate={lr} "
+        f"--momentum=0 x\nLOG (nnet-train-frmshuff[5.5]:main()) AvgLoss: 1.5 (Xent)\n"
+        f"FRAME_ACCURACY >> 50.0% <<\n")
+    (k / "log" / f"iter{it:02d}.cv.log").write_text(
+        f"LOG (nnet-train-frmshuff[5.5]:main()) AvgLoss: {cv_loss} (Xent)\n"
+        f"FRAME_ACCURACY >> {cv_acc}% <<\n")
+    name = f"nnet_iter{it:02d}_learnrate{lr}_tr1.5_cv{cv_loss}" + ("" if kept else "_rejected")
+    (k / "nnet" / name).write_text("")
+
+
+@pytest.fixture
+def exp(tmp_path):
+    e = tmp_path / "exp" / "full"
+    wer(e / "mono" / "decode_dev", {12: 11.91})
+    wer(e / "mono" / "decode_dev_sweep", {w: 11.91 if w % 2 else 11.73 for w in range(4, 16)})
+    t = e / "seed1" / "dnn_rand"
+    wer(t / "decode_dev", {10: 15.16})
+    wer(t / "decode_dev_sweep", {w: 15.0 - 0.1 * (w == 8) for w in range(4, 16)})
+    wer(t / "decode_dev_ps0.5_sweep", {w: 11.0 + 0.1 * (w != 4) for w in range(4, 16)})
+    (t / "train.jsonl").write_text("\n".join(json.dumps(h) for h in (
+        {"epoch": 1, "cv_acc": 0.5, "accepted": True},
+        {"epoch": 2, "cv_acc": 0.6, "accepted": True},
+        {"epoch": 3, "cv_acc": 0.55, "accepted": False})) + "\n")
+    (t / "config.yaml").write_text("num_layers: 3\nhidden_dim: 512\nsplice: 5\noptimizer: adam\n"
+                                   "learning_rate: 0.001\nbatch_size: 256\nmax_epochs: 20\n")
+    k = e / "nnet1" / "rand"
+    wer(k / "decode_dev", {w: 13.72 - 0.36 * (w in (8, 12)) for w in range(4, 16)})
+    wer(k / "decode_dev_asrkt", {10: 13.72})
+    (k / "nnet.proto").write_text("<NnetProto>\n<AffineTransform> <InputDim> 440 <OutputDim> 512\n"
+                                  "<Sigmoid> <InputDim> 512 <OutputDim> 512\n"
+                                  "<Sigmoid> <InputDim> 512 <OutputDim> 512\n</NnetProto>\n")
+    kaldi_epoch(k, 1, "0.008", 1.6, 49.0, True)
+    kaldi_epoch(k, 2, "0.008", 1.7, 48.0, False)
+    kaldi_epoch(k, 3, "0.004", 1.4, 58.25, True)
+    return e
+
+
+def row(text: str, name: str, last: bool = False) -> list:
+    lines = [ln for ln in text.splitlines() if ln.startswith(f"| {name} ")]
+    return [c.strip() for c in lines[-1 if last else 0].strip("|").split("|")]
+
+
+def test_cells_come_from_the_decode_dirs(exp, tmp_path):
+    out = tmp_path / "ANCHOR.md"
+    assert nnet1_anchor_table.main(["--exp", str(exp), "--command", "cmd", "--out", str(out),
+                                    "--prior-scales", "0.5"]) == 0
+    text = out.read_text()
+    assert row(text, "monophone GMM")[3:5] == ["11.91", "11.73 (LMWT 4)"]
+    assert row(text, "dnn_rand (seed 1)")[3:] == ["15.16", "14.90 (LMWT 8)", "60.00", "3 (2)"]
+    # Kaldi: the best of two tied weights is the lower; the kept model is the last accepted
+    assert row(text, "nnet1_rand")[3:] == ["13.72", "13.36 (LMWT 8)", "58.25", "3 (2)"]
+    assert row(text, "nnet1_dbn")[3:] == ["-", "-", "-", "- (0)"]
+    assert "nnet1_rand 13.72 (Kaldi) / 13.72 (asrkt)" in text
+    # the prior-scale table reads the sweeps (S = 1.0: decode_dev_sweep, not decode_dev)
+    assert row(text, "dnn_rand", last=True)[1:] == ["15.00 / 14.90 (LMWT 8)",
+                                                    "11.10 / 11.00 (LMWT 4)"]
+    assert "learn rate 0.008 -> 0.004 (newbob)" in text and "3 epochs" in text
+    assert "3 x 512 sigmoid hidden layers" in text and "2 x 512 sigmoid, softmax" in text
