@@ -122,6 +122,15 @@ def map_leaves(node: EventMap, mapping: Dict[int, EventMap]) -> EventMap:
                                  for c in node.table))
 
 
+def _in_set(values: np.ndarray, members: Sequence[int]) -> np.ndarray:
+    """``np.isin(values, members)`` for small non-negative members, by table look-up."""
+    if len(values) == 0 or not members or min(members) < 0:
+        return np.isin(values, members)
+    table = np.zeros(max(int(values.max()), max(members)) + 2, dtype=bool)
+    table[list(members)] = True
+    return table[values]  # a value of -1 reads the last entry, never a member
+
+
 def map_rows(node: EventMap, events: np.ndarray) -> np.ndarray:
     """Answers for rows of :class:`TreeStats` events (column 0 pdf-class, 1 + j context j).
 
@@ -151,7 +160,7 @@ def map_rows(node: EventMap, events: np.ndarray) -> np.ndarray:
                              f"phone, --ci-phones) reaches a question about that key: ci-phones "
                              f"must not share a root with other phones")
         if isinstance(n, Split):
-            yes = np.isin(values, n.yes_set)
+            yes = _in_set(values, n.yes_set)
             visit(n.yes, rows[yes])
             visit(n.no, rows[~yes])
             return
@@ -521,6 +530,22 @@ def _check_roots(roots: Sequence[Root]) -> None:
 
 
 # ---- 2-means phone clustering (cluster-phones) ------------------------------------------------
+def _kmeans2_start(points: np.ndarray, rng: np.random.Generator
+                   ) -> Tuple[np.ndarray, np.ndarray]:
+    """Kaldi's initial 2-means assignment: clusters 0, 1, 0, ... along a random stride coprime
+    with the number of points. Returns (assignment, summed statistics of the two clusters)."""
+    n = len(points)
+    skip = 1 if n == 1 else int(rng.integers(1, n))
+    while np.gcd(skip, n) != 1:
+        skip = skip % (n - 1) + 1
+    assign = np.zeros(n, dtype=np.int64)
+    i = 0
+    for count in range(n):
+        assign[i] = count % 2
+        i = (i + skip) % n
+    return assign, np.stack([points[assign == c].sum(axis=0) for c in (0, 1)])
+
+
 def _kmeans2(points: np.ndarray, var_floor: float, tries: int, rng: np.random.Generator,
              num_iters: int = 20, refine_iters: int = 100) -> Tuple[float, np.ndarray]:
     """Kaldi's ClusterKMeans with two clusters: cyclic initial assignment over a random
@@ -531,34 +556,34 @@ def _kmeans2(points: np.ndarray, var_floor: float, tries: int, rng: np.random.Ge
     total = gauss_objf(points.sum(axis=0), var_floor)
     best_gain, best_assign = None, None
     for _ in range(tries):
-        skip = 1 if n == 1 else int(rng.integers(1, n))
-        while np.gcd(skip, n) != 1:
-            skip = skip % (n - 1) + 1
-        assign = np.zeros(n, dtype=np.int64)
-        i = 0
-        for count in range(n):
-            assign[i] = count % 2
-            i = (i + skip) % n
-        sums = np.stack([points[assign == c].sum(axis=0) for c in (0, 1)])
+        assign, sums = _kmeans2_start(points, rng)
         objf = gauss_objf(sums, var_floor)  # of the two clusters, kept up to date
         for _ in range(num_iters):
-            moved = False
+            any_moved = False
             for _ in range(refine_iters):
                 changed = False
-                for p in range(n):
-                    own = assign[p]
-                    other = 1 - own
+                p = 0
+                while p < n:
+                    # points p.. in turn: the first whose move to the other cluster improves
+                    # the objective moves, then the scan goes on after it
+                    own = assign[p:]
                     before = objf[0] + objf[1]
-                    moved_sums = np.stack([sums[own] - points[p], sums[other] + points[p]])
-                    new = gauss_objf(moved_sums, var_floor)
-                    if new[0] + new[1] > before + 1e-9 * abs(before):
-                        sums[own], sums[other] = moved_sums[0], moved_sums[1]
-                        objf[own], objf[other] = new[0], new[1]
-                        assign[p] = other
-                        changed = moved = True
+                    moved = np.concatenate([sums[own] - points[p:], sums[1 - own] + points[p:]])
+                    new = gauss_objf(moved, var_floor)
+                    m = n - p
+                    better = np.flatnonzero(new[:m] + new[m:] > before + 1e-9 * abs(before))
+                    if len(better) == 0:
+                        break
+                    k = int(better[0])
+                    q, o = p + k, int(own[k])
+                    sums[o], sums[1 - o] = moved[k], moved[m + k]
+                    objf[o], objf[1 - o] = new[k], new[m + k]
+                    assign[q] = 1 - o
+                    changed = any_moved = True
+                    p = q + 1
                 if not changed:
                     break
-            if not moved:
+            if not any_moved:
                 break
         gain = float(gauss_objf(sums, var_floor).sum() - total)
         if best_gain is None or gain > best_gain:
@@ -657,26 +682,52 @@ class _Splitter:
         if len(rows) <= 1:
             return
         total = None
+        asked = []  # (key, number of questions, those evaluated, their yes and no sums)
         for key in b.keys:
-            values = b.events[rows, key + 1]
-            if key != PDF_CLASS and np.any(values == ABSENT):
-                continue  # key not defined for every event (ci-phones): not askable
             questions = b.matrices[key]
             if questions is None:
                 continue
+            values = b.events[rows, key + 1]
             order = np.argsort(values, kind="stable")
-            present, starts = np.unique(values[order], return_index=True)
+            sorted_values = values[order]
+            if key != PDF_CLASS and sorted_values[0] == ABSENT:
+                continue  # key not defined for every event (ci-phones): not askable
+            starts = np.flatnonzero(np.concatenate(([True], sorted_values[1:]
+                                                    != sorted_values[:-1])))
+            present = sorted_values[starts]
             per_value = np.add.reduceat(b.stacked[rows[order]], starts, axis=0)
             if total is None:
                 total = float(gauss_objf(per_value.sum(axis=0), b.var_floor))
-            inside = np.zeros((questions.shape[0], len(present)), dtype=bool)
-            ok = present < questions.shape[1]
-            inside[:, ok] = questions[:, present[ok]]
+            yes_matrix, no_matrix = questions  # 1.0 where the question holds / does not
+            if present[-1] >= yes_matrix.shape[1]:  # a value no question asks about: a "no"
+                present = np.minimum(present, yes_matrix.shape[1] - 1)
+            inside = yes_matrix[:, present]
             n_yes = inside.sum(axis=1)
-            yes = inside.astype(np.float64) @ per_value
-            no = (~inside).astype(np.float64) @ per_value
-            gain = gauss_objf(yes, b.var_floor) + gauss_objf(no, b.var_floor) - total
-            gain[(n_yes == 0) | (n_yes == len(present))] = 0.0
+            # only questions with events on both sides gain; of questions that divide the
+            # present values alike only the first is evaluated (argmax takes the first of
+            # equal gains anyway)
+            two_sided = np.flatnonzero((n_yes > 0) & (n_yes < len(present)))
+            if len(two_sided) > 1 and len(present) <= 52:
+                code = inside[two_sided] @ np.exp2(np.arange(len(present)))  # exact
+                two_sided = two_sided[np.sort(np.unique(code, return_index=True)[1])]
+            # at least two rows in a product whenever the full matrix has two: a one-row
+            # product takes BLAS's gemv path, whose sums can differ in the last bit
+            sel = two_sided if len(two_sided) != 1 or len(n_yes) == 1 else two_sided[[0, 0]]
+            yes = inside[sel] @ per_value
+            no = no_matrix[np.ix_(sel, present)] @ per_value
+            asked.append((key, len(n_yes), two_sided, yes[:len(two_sided)],
+                          no[:len(two_sided)]))
+        if not asked:
+            return
+        # one objective evaluation for the yes and no sides of every question of every key
+        # that has events on both sides (the others gain nothing)
+        objf = gauss_objf(np.concatenate([a[i] for a in asked for i in (3, 4)]), b.var_floor)
+        at = 0
+        for key, num_questions, two_sided, _, _ in asked:
+            q = len(two_sided)
+            gain = np.zeros(num_questions)
+            gain[two_sided] = objf[at:at + q] + objf[at + q:at + 2 * q] - total
+            at += 2 * q
             best = int(np.argmax(gain))
             if gain[best] > self.best:
                 self.best = float(gain[best])
@@ -686,7 +737,7 @@ class _Splitter:
     def split(self, counter: _Counter) -> None:
         if self.yes is None:
             values = self.b.events[self.rows, self.key + 1]
-            inside = np.isin(values, self.yes_set)
+            inside = _in_set(values, self.yes_set)
             self.yes = _Splitter(self.b, self.leaf, self.rows[inside])
             self.no = _Splitter(self.b, counter.next(), self.rows[~inside])
             self.rows = self.rows[:0]
@@ -707,16 +758,16 @@ class _Builder:
         self.keys = [PDF_CLASS] + list(range(stats.context_width))
         asked = [max(q) for q in questions.phone + questions.pdf_class if q]
         width = int(max([stats.events.max()] + asked)) + 1
-        self.matrices: Dict[int, Optional[np.ndarray]] = {}
+        self.matrices: Dict[int, Optional[Tuple[np.ndarray, np.ndarray]]] = {}
         for key in self.keys:
             sets = questions.for_key(key)
             if not sets:
                 self.matrices[key] = None
                 continue
-            m = np.zeros((len(sets), width), dtype=bool)
+            m = np.zeros((len(sets), width + 1), dtype=bool)  # last column: never asked
             for i, q in enumerate(sets):
                 m[i, list(q)] = True
-            self.matrices[key] = m
+            self.matrices[key] = (m.astype(np.float64), (~m).astype(np.float64))
 
 
 def _bottom_up(points: np.ndarray, thresh: float, var_floor: float) -> np.ndarray:
@@ -818,15 +869,15 @@ def _merge_within_stub(tree: EventMap, stats: TreeStats, stacked: np.ndarray,
         (the tree with merged leaves, not renumbered; the number of leaves removed)
     """
     leaf_of = map_rows(tree, stats.events)
-    presents, points = [], []
-    for group in range(int(stub_leaf.max()) + 1):
-        rows = np.flatnonzero(stub_leaf == group)
-        if len(rows) == 0:
-            continue
-        present = np.unique(leaf_of[rows])
-        presents.append(present)
-        points.append(np.stack([stacked[rows[leaf_of[rows] == leaf]].sum(axis=0)
-                                for leaf in present]))
+    # the summed statistics of every (stub leaf, leaf) pair, the events added in row order
+    pair = stub_leaf * (int(leaf_of.max()) + 1) + leaf_of
+    order = np.argsort(pair, kind="stable")
+    first = np.flatnonzero(np.concatenate(([True], pair[order][1:] != pair[order][:-1])))
+    summed = np.add.reduceat(stacked[order], first, axis=0)
+    group_of, leaf_at = stub_leaf[order[first]], leaf_of[order[first]]
+    cuts = np.flatnonzero(np.diff(group_of)) + 1
+    presents = np.split(leaf_at, cuts)
+    points = np.split(summed, cuts)
     mapping: Dict[int, EventMap] = {}
     removed = 0
     for present, assign in zip(presents, merge(points)):

@@ -337,11 +337,97 @@ def gauss_objf(stacked: np.ndarray, var_floor: float) -> np.ndarray:
     count = stacked[..., 0]
     safe = np.where(count > 0, count, 1.0)[..., None]
     mean = stacked[..., 1:1 + dim] / safe
-    var = stacked[..., 1 + dim:] / safe - mean * mean
+    var = stacked[..., 1 + dim:] / safe
+    np.multiply(mean, mean, out=mean)
+    var -= mean
     floored = np.maximum(var, var_floor)
-    per_frame = (-0.5 * np.sum(var / floored, axis=-1)
-                 - 0.5 * (np.sum(np.log(floored), axis=-1) + dim * LOG_2PI))
+    np.divide(var, floored, out=var)
+    np.log(floored, out=floored)
+    per_frame = (-0.5 * np.sum(var, axis=-1)
+                 - 0.5 * (np.sum(floored, axis=-1) + dim * LOG_2PI))
     return np.where(count > 0, per_frame * count, 0.0)
+
+
+def split_all_to_phones(info: TransitionInfo, tids: np.ndarray, lengths: np.ndarray
+                        ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`split_to_phones` of many utterances at once.
+
+    Args:
+        info: transition tables of the model.
+        tids: the utterances' transition-ids, concatenated.
+        lengths: frames per utterance.
+
+    Returns:
+        (start frame of every phone segment of the good utterances, in ``tids``; the
+        utterance of each segment; per utterance, True where its alignment is bad)
+    """
+    num_utt, total = len(lengths), len(tids)
+    bad = np.zeros(num_utt, dtype=bool)
+    empty = np.zeros(0, dtype=np.int64)
+    if total == 0:
+        return empty, empty, bad
+    offsets = np.zeros(num_utt + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    first_frame, utt_end = offsets[:-1], offsets[1:]
+    utt_of = np.repeat(np.arange(num_utt), lengths)
+    state, loop = info.state[tids], info.self_loop[tids]
+    nonempty = lengths > 0
+    # Kaldi's IsReordered per utterance (see _is_reordered)
+    reordered = np.zeros(num_utt, dtype=bool)
+    ne = np.flatnonzero(nonempty)
+    reordered[ne] = ~loop[first_frame[ne]] & loop[utt_end[ne] - 1]
+    change = np.flatnonzero((state[:-1] != state[1:]) & (utt_of[:-1] == utt_of[1:])
+                            & (loop[:-1] | loop[1:]))
+    if len(change):
+        cu = utt_of[change]
+        first = np.ones(len(change), dtype=bool)
+        first[1:] = cu[1:] != cu[:-1]
+        reordered[cu[first]] = loop[change[first]]
+    # phone ends: after the final transition (and, reordered, the self-loops that follow it)
+    finals = np.flatnonzero(info.final[tids])
+    f_utt = utt_of[finals]
+    not_loop = np.flatnonzero(~loop)
+    after = np.searchsorted(not_loop, finals, side="right")
+    nxt = np.where(after < len(not_loop), not_loop[np.minimum(after, len(not_loop) - 1)], total)
+    ends = np.where(reordered[f_utt], np.minimum(nxt, utt_end[f_utt]), finals + 1)
+    last = np.searchsorted(finals, utt_end, side="left") - 1  # last final of each utterance
+    has = last >= np.searchsorted(finals, first_frame, side="left")
+    bad[nonempty & ~has] = True
+    bad[has] |= ends[last[has]] != utt_end[has]
+    starts = np.empty_like(ends)
+    if len(ends):
+        starts[0] = first_frame[f_utt[0]]
+        same = f_utt[1:] == f_utt[:-1]
+        starts[1:] = np.where(same, ends[:-1], first_frame[f_utt[1:]])
+    # checks of every frame against its segment (a frame outside its utterance's segments
+    # belongs to a bad utterance already)
+    if len(starts):
+        seg = np.maximum(np.searchsorted(starts, np.arange(total), side="right") - 1, 0)
+        phones = info.phone[tids]
+        wrong = phones != phones[starts[seg]]  # the phone changes without a final transition
+        tail = np.zeros(total, dtype=bool)
+        tail[finals] = True
+        owner = np.maximum.accumulate(np.where(tail, np.arange(total), -1))
+        after_final = loop & (owner >= starts[seg])
+        wrong[after_final] |= state[after_final] != state[owner[after_final]]
+        bad[utt_of[wrong]] = True
+        head = tids[starts]  # Kaldi: a phone whose first HMM state emits starts in that state
+        bad[f_utt[info.initial_emitting[info.phone[head]] & (info.hmm_state[head] != 0)]] = True
+    good = ~bad[f_utt]
+    return starts[good], f_utt[good], bad
+
+
+def _check_tids(info: TransitionInfo, names: Sequence[str], alis: Sequence[np.ndarray]) -> None:
+    """The first utterance with a transition-id outside the model's range is an error."""
+    if not alis:
+        return
+    tids = np.concatenate(alis)
+    out = (tids < 1) | (tids > info.num_transition_ids)
+    if out.any():
+        lengths = np.array([len(a) for a in alis])
+        i = int(np.searchsorted(np.cumsum(lengths), int(np.argmax(out)), side="right"))
+        raise AsrktError(f"utterance '{names[i]}': transition-ids outside 1.."
+                         f"{info.num_transition_ids} (alignment from another model?)")
 
 
 def accumulate_tree_stats(info: TransitionInfo,
@@ -349,6 +435,9 @@ def accumulate_tree_stats(info: TransitionInfo,
                           ci_phones: Sequence[int] = (), context_width: int = 3,
                           central_position: int = 1, var_floor: float = 0.01) -> TreeStats:
     """Kaldi's acc-tree-stats over utterances: Gaussian statistics per context event.
+
+    All alignments are split into phones at once (:func:`split_all_to_phones`); the frames are
+    summed per run of one phone segment and pdf-class, and the runs per event.
 
     Args:
         info: transition tables of the model that made the alignments
@@ -365,51 +454,80 @@ def accumulate_tree_stats(info: TransitionInfo,
     n, p = context_width, central_position
     ci = np.zeros(int(info.phone.max()) + 2, dtype=bool)
     ci[[c for c in ci_phones if 0 <= c < len(ci)]] = True
-    event_rows: List[np.ndarray] = []
-    feat_rows: List[np.ndarray] = []
-    dim, skipped = None, 0
+    names: List[str] = []
+    alis: List[np.ndarray] = []
+    feat_list: List[np.ndarray] = []
+    dim = None
     for utt, ali, feats in utterances:
         tids = np.asarray(ali, dtype=np.int64)
         feats = np.asarray(feats)
         if feats.ndim != 2 or len(feats) != len(tids):
+            _check_tids(info, names, alis)  # an earlier utterance's error comes first
             raise AsrktError(f"utterance '{utt}': {len(tids)} alignment frames but features of "
                              f"shape {feats.shape}")
         if dim is None:
             dim = feats.shape[1]
         elif feats.shape[1] != dim:
+            _check_tids(info, names, alis)
             raise AsrktError(f"utterance '{utt}': feature dimension {feats.shape[1]}, "
                              f"earlier utterances {dim}")
-        if len(tids) and (tids.min() < 1 or tids.max() > info.num_transition_ids):
-            raise AsrktError(f"utterance '{utt}': transition-ids outside 1.."
-                             f"{info.num_transition_ids} (alignment from another model?)")
-        segments = split_to_phones(info, tids)
-        if segments is None:
-            logger.warning("utterance '%s': alignment appears to be bad, not using it", utt)
-            skipped += 1
-            continue
-        if not segments:
-            continue
-        phones = np.array([info.phone[tids[a]] for a, _ in segments], dtype=np.int64)
-        padded = np.concatenate([np.zeros(p, np.int64), phones, np.zeros(n - 1 - p, np.int64)])
-        windows = np.stack([padded[j:j + len(phones)] for j in range(n)], axis=1)
-        windows[ci[phones]] = np.where(np.arange(n) == p, windows[ci[phones]], ABSENT)
-        lengths = np.array([b - a for a, b in segments])
-        rows = np.repeat(windows, lengths, axis=0)
-        event_rows.append(np.concatenate([info.pdf_class[tids][:, None], rows], axis=1))
-        feat_rows.append(feats.astype(np.float64))
-    if skipped:
+        names.append(utt)
+        alis.append(tids)
+        feat_list.append(feats)
+    _check_tids(info, names, alis)
+    lengths = np.array([len(a) for a in alis], dtype=np.int64)
+    tids = np.concatenate(alis) if alis else np.zeros(0, dtype=np.int64)
+    seg_starts, seg_utt, bad = split_all_to_phones(info, tids, lengths)
+    for i in np.flatnonzero(bad).tolist():
+        logger.warning("utterance '%s': alignment appears to be bad, not using it", names[i])
+    if bad.any():
         logger.warning("%d alignment(s) could not be split into phones and were skipped",
-                       skipped)
-    if not event_rows:
+                       int(bad.sum()))
+    if len(seg_starts) == 0:
         raise AsrktError("no usable alignments to accumulate tree statistics from")
-    events = np.concatenate(event_rows)
-    x = np.concatenate(feat_rows)
-    keys, inverse = _unique_rows(events)
+    # the context window of every segment (phone 0 beyond its utterance's edges)
+    phones = info.phone[tids[seg_starts]]
+    num_seg = len(seg_starts)
+    windows = np.zeros((num_seg, n), dtype=np.int64)
+    for j in range(n):
+        other = np.arange(num_seg) + (j - p)
+        ok = np.flatnonzero((other >= 0) & (other < num_seg))
+        ok = ok[seg_utt[other[ok]] == seg_utt[ok]]
+        windows[ok, j] = phones[other[ok]]
+    windows[ci[phones]] = np.where(np.arange(n) == p, windows[ci[phones]], ABSENT)
+    # runs of frames of one segment and pdf-class; the frames of bad alignments are in runs
+    # of their own, left out
+    total = len(tids)
+    pdf = info.pdf_class[tids]
+    boundary = np.zeros(total, dtype=bool)
+    boundary[seg_starts] = True
+    utt_starts = np.cumsum(lengths) - lengths
+    boundary[utt_starts[lengths > 0]] = True
+    boundary[1:] |= pdf[1:] != pdf[:-1]
+    run_starts = np.flatnonzero(boundary)
+    run_len = np.diff(np.append(run_starts, total))
+    run_seg = np.searchsorted(seg_starts, run_starts, side="right") - 1
+    utt_of_run = np.searchsorted(np.cumsum(lengths), run_starts, side="right")
+    use = ~bad[utt_of_run]
+    run_events = np.concatenate([pdf[run_starts][use, None], windows[run_seg[use]]], axis=1)
+    keys, inverse = _unique_rows(run_events)
+    counts = np.bincount(inverse, weights=run_len[use], minlength=len(keys))
+    # the frames in event order (stable: each event's frames in time order, as Kaldi adds
+    # them), gathered run by run; then one sequential sum per event
     order = np.argsort(inverse, kind="stable")
-    starts = np.searchsorted(inverse[order], np.arange(len(keys)))
-    counts = np.bincount(inverse, minlength=len(keys)).astype(np.float64)
-    sx = np.add.reduceat(x[order], starts, axis=0)
-    sx2 = np.add.reduceat((x * x)[order], starts, axis=0)
+    first, length = run_starts[use][order], run_len[use][order]
+    within = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+    frames = np.repeat(first, length) + within
+    # one feature dimension per row: numpy sums each event's stretch of a row as it sums a
+    # column of [frames, D] (the same pairwise summation, bit for bit), much faster
+    x = np.empty((dim, len(frames)))
+    every = np.concatenate(feat_list)
+    for j in range(0, len(frames), 4096):  # gathered and transposed in cache-sized blocks
+        x[:, j:j + 4096] = every[frames[j:j + 4096]].T
+    starts = np.concatenate([[0], np.cumsum(counts[:-1]).astype(np.int64)])
+    sx = np.add.reduceat(x, starts, axis=1).T.copy()
+    np.multiply(x, x, out=x)
+    sx2 = np.add.reduceat(x, starts, axis=1).T.copy()
     return TreeStats(keys.astype(np.int64), counts, sx, sx2, n, p, float(var_floor))
 
 
