@@ -2,7 +2,8 @@
 """Write a KT recipe's RESULTS.md and RESULTS.png from its decode directories (never by hand).
 
 Layout read (recipes/fsdd/run.sh, recipes/speech_commands/run.sh):
-  <exp>/<split>/<cond>/mono/decode_test/scoring_kaldi/best_wer                GMM (one per split)
+  <exp>/<split>/<cond>/<gmm>/decode_test/scoring_kaldi/best_wer               GMMs (mono, tri1,
+                                                                              tri2: one per split)
   <exp>/<split>/<cond>/seed<S>/<system>/decode_test/scoring_kaldi/best_wer    neural systems
   <exp>/<split>/<cond>/seed<S>/<system>/train.jsonl                           per-epoch CV accuracy
 where <split> is ``official`` or ``si_<speaker>`` (one speaker-independent fold of recipes/fsdd)
@@ -43,6 +44,12 @@ STUDENTS = ("lstm_kt_rand_ft", "lstm_kt_rbm_ft")
 REG_STUDENTS = ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg")  # run.sh --kt-reg W
 TEACHERS = ("dnn_rand", "dnn_rbm")
 CURVE_SYSTEMS = (BASELINE,) + STUDENTS + REG_STUDENTS
+GMM_SYSTEMS = ("mono", "tri1", "tri2")  # trained once per split and condition, no seeds
+
+
+def is_gmm(system: str) -> bool:
+    """Whether ``system`` is a GMM (stored without a seed dir, the same for every seed)."""
+    return system in GMM_SYSTEMS
 
 
 def fold_label(split: str, name: str = "decode_test") -> str:
@@ -56,17 +63,17 @@ def fold_label(split: str, name: str = "decode_test") -> str:
 def decode_dir(exp: Path, split: str, cond: str, seed: Optional[str], system: str,
                name: str = "decode_test") -> Path:
     base = exp / split / cond
-    return (base / system if system == "mono" else base / f"seed{seed}" / system) / name
+    return (base / system if is_gmm(system) else base / f"seed{seed}" / system) / name
 
 
 def collect(exp: Path, splits: List[str], conds: List[str], seeds: List[str],
             systems: List[str], name: str = "decode_test") -> Dict[Tuple[str, str, str, str], Wer]:
-    """(cond, system, split, seed) -> (WER, errors, words); the GMM is stored under seed '-'."""
+    """(cond, system, split, seed) -> (WER, errors, words); the GMMs are stored under seed '-'."""
     found = {}
     for cond in conds:
         for system in systems:
             for split in splits:
-                for seed in (["-"] if system == "mono" else seeds):
+                for seed in (["-"] if is_gmm(system) else seeds):
                     result = read_best_wer(decode_dir(exp, split, cond, seed, system, name))
                     if result is not None:
                         found[(cond, system, split, seed)] = result
@@ -87,15 +94,17 @@ def used_lmwt(exp: Path, cond: str, splits: List[str], seeds: List[str], systems
         name: decode dir name.
     """
     def weight(system: str, split: str) -> str:
-        for seed in (["-"] if system == "mono" else seeds):
+        for seed in (["-"] if is_gmm(system) else seeds):
             path = decode_dir(exp, split, cond, seed, system, name) / "scoring_kaldi" / "best_wer"
             if path.exists():
                 match = re.search(r"wer_(\d+)\s*$", path.read_text())
                 return match.group(1) if match else "?"
         return "–"
-    nn = next((s for s in systems if s != "mono"), None)
+    gmm = next((s for s in systems if is_gmm(s)), None)
+    nn = next((s for s in systems if not is_gmm(s)), None)
     parts = [f"{fold_label(split, name)} "
-             f"{weight('mono', split)}/{weight(nn, split) if nn else '–'}" for split in splits]
+             f"{weight(gmm, split) if gmm else '–'}/{weight(nn, split) if nn else '–'}"
+             for split in splits]
     return "LM weight per fold (GMM/NN): " + ", ".join(parts) + "."
 
 
@@ -111,7 +120,7 @@ def pooled_per_seed(found, cond: str, system: str, splits: List[str],
                     seeds: List[str]) -> Dict[str, float]:
     """seed -> pooled WER over all folds (only seeds with every fold decoded)."""
     out = {}
-    for seed in (["-"] if system == "mono" else seeds):
+    for seed in (["-"] if is_gmm(system) else seeds):
         cells = [found.get((cond, system, split, seed)) for split in splits]
         if all(c is not None for c in cells):
             errors, words = sum(c[1] for c in cells), sum(c[2] for c in cells)
@@ -145,15 +154,15 @@ def wer_table(found, cond: str, systems: List[str], splits: List[str], seeds: Li
         cells = []
         for split in (splits if folds else []):
             values = [found[(cond, system, split, s)][0]
-                      for s in (["-"] if system == "mono" else seeds)
+                      for s in (["-"] if is_gmm(system) else seeds)
                       if (cond, system, split, s) in found]
             cells.append(mean_std(values))
         pooled = pooled_per_seed(found, cond, system, splits, seeds)
         accs = [final_cv_acc(read_history(exp / split / cond / f"seed{s}" / system / "train.jsonl"))
-                for split in splits for s in seeds] if system != "mono" else []
+                for split in splits for s in seeds] if not is_gmm(system) else []
         accs = [a for a in accs if a is not None]
         name = f"`{system}` {describe(system)}".strip()
-        n = "–" if system == "mono" else str(len(pooled))
+        n = "–" if is_gmm(system) else str(len(pooled))
         rows.append(f"| {name} | " + "".join(f"{c} | " for c in cells)
                     + f"{mean_std(list(pooled.values()))} | {n} | "
                     f"{mean_std(accs)} |")
@@ -180,10 +189,11 @@ def significance(diffs: List[float]) -> str:
 
 def pooled_by_system(found, cond: str, splits: List[str], seeds: List[str],
                      systems: List[str]) -> Dict[str, Dict[str, float]]:
-    """system -> seed -> pooled WER; the GMM (one per fold) is paired with every seed."""
+    """system -> seed -> pooled WER; a GMM (one per fold) is paired with every seed."""
     pooled = {s: pooled_per_seed(found, cond, s, splits, seeds) for s in systems}
-    if "-" in pooled.get("mono", {}):
-        pooled["mono"] = {seed: pooled["mono"]["-"] for seed in seeds}
+    for gmm in GMM_SYSTEMS:
+        if "-" in pooled.get(gmm, {}):
+            pooled[gmm] = {seed: pooled[gmm]["-"] for seed in seeds}
     return pooled
 
 
@@ -282,7 +292,13 @@ def plot(png: Path, found, exp: Path, conds: List[str], systems: List[str], spli
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 1 + len(conds), figsize=(5.5 * (1 + len(conds)), 4), squeeze=False)
+    # the LSTMs' curves (KT head start); a table without LSTMs shows its teachers' curves, a
+    # table of GMMs alone only the WER bars
+    curve_systems = [s for s in CURVE_SYSTEMS if s in systems]
+    kind = "LSTM" if curve_systems else "DNN"
+    curve_systems = curve_systems or [s for s in systems if not is_gmm(s)]
+    panels = 1 + (len(conds) if curve_systems else 0)
+    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4), squeeze=False)
     ax = axes[0][0]
     width = 0.8 / max(len(conds), 1)
     for i, cond in enumerate(conds):
@@ -298,11 +314,7 @@ def plot(png: Path, found, exp: Path, conds: List[str], systems: List[str], spli
     ax.set_ylabel("%WER (pooled over folds; mean ± std over seeds)")
     ax.set_title("systems")
     ax.legend(title="training data")
-    # the LSTMs' curves (KT head start); a table without LSTMs shows its teachers' curves
-    curve_systems = [s for s in CURVE_SYSTEMS if s in systems]
-    kind = "LSTM" if curve_systems else "DNN"
-    curve_systems = curve_systems or [s for s in systems if s != "mono"]
-    for i, cond in enumerate(conds):
+    for i, cond in enumerate(conds if curve_systems else []):
         ax = axes[0][1 + i]
         for system in curve_systems:
             points = curves(exp, cond, splits, seeds, system)
@@ -364,7 +376,7 @@ def main(argv: Optional[List[str]] = None) -> int:
              "do not edit.", "",
              f"- command: `{args.command}`",
              f"- seeds of the neural systems: {' '.join(seeds)} "
-             "(the GMM is trained once per fold and condition)",
+             "(the GMMs are trained once per fold and condition)",
              f"- protocol/split: {split_text}",
              f"- conditions: {args.conditions_text}",
              f"- KT temperature: {args.temperature}; LM weight {args.lmwt}",

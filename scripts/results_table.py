@@ -5,7 +5,7 @@ Reads ``<exp>/<system>/decode_<set>/scoring_kaldi/best_wer`` (written by ``asrkt
 every system and test set, and writes a Markdown table of %WER with the command that produced
 it, the seed(s), the corpus split and the corpus config.
 
-Usage: scripts/results_table.py --exp exp --systems "mono dnn_rbm lstm_ce" --test-sets "test_clean"
+Usage: scripts/results_table.py --exp exp --systems "mono tri1 dnn_rbm" --test-sets "test_clean"
          --title T --command "recipes/x/run.sh" --seed 777 --split "..." [--corpus-config F]
          --out RESULTS.md
 """
@@ -27,6 +27,8 @@ WER_LINE = re.compile(r"%WER\s+([0-9.]+)\s+\[\s*(\d+)\s*/\s*(\d+)")
 
 DESCRIPTIONS = {
     "mono": "monophone GMM-HMM (flat start)",
+    "tri1": "triphone GMM-HMM, deltas (train-deltas on mono's alignments)",
+    "tri2": "triphone GMM-HMM, LDA+MLLT (train-lda-mllt on tri1's alignments)",
     "dnn": "DNN teacher, random init",
     "lstm_kt_ft": "LSTM, KT from the DNN teacher, fine-tuned",
     "dnn_rand": "DNN teacher, random init",

@@ -3,7 +3,7 @@
 
 A clip is correct when its hypothesis is exactly its one reference word. Reads, per condition,
 system and seed (recipes/speech_commands/run.sh's layout):
-  <exp>/<cond>/mono/decode_<set>/                 GMM (the same for every seed)
+  <exp>/<cond>/<gmm>/decode_<set>/                GMMs mono, tri1, tri2 (the same for every seed)
   <exp>/<cond>/seed<S>/<system>/decode_<set>/     neural systems
 each with scoring/<LMWT>.txt (hypotheses), scoring_kaldi/wer_details/lmwt (the LM weight scored)
 and scoring_kaldi/best_wer (%WER); the reference is the set's ``text``.
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from asrkt.corpora.speech_commands import COMMAND_WORDS  # noqa: E402
 from asrkt.data.kaldi_files import read_map  # noqa: E402
 from asrkt.utils.fileio import write_text_atomic  # noqa: E402
-from kt_results import mean_std  # noqa: E402
+from kt_results import is_gmm, mean_std  # noqa: E402
 from results_table import describe, environment, read_best_wer  # noqa: E402
 
 Counts = Dict[str, Tuple[int, int]]  # reference word -> (correct, clips)
@@ -65,7 +65,7 @@ def decode_counts(decode: Path, refs: Dict[str, str]) -> Optional[Counts]:
 
 
 def system_dir(exp: Path, cond: str, seed: str, system: str) -> Path:
-    return exp / cond / system if system == "mono" else exp / cond / f"seed{seed}" / system
+    return exp / cond / system if is_gmm(system) else exp / cond / f"seed{seed}" / system
 
 
 def main_table(exp: Path, args, refs: Dict[str, str]) -> Tuple[List[str], int]:
@@ -76,7 +76,7 @@ def main_table(exp: Path, args, refs: Dict[str, str]) -> Tuple[List[str], int]:
     per_word: List[Tuple[str, str, Counts]] = []
     for cond in args.conditions.split():
         for system in args.systems.split():
-            seeds = ["-"] if system == "mono" else args.seeds.split()
+            seeds = ["-"] if is_gmm(system) else args.seeds.split()
             wers, cmd, allw, pooled = [], [], [], {}
             for seed in seeds:
                 decode = system_dir(exp, cond, seed, system) / f"decode_{args.set}"

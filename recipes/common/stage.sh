@@ -33,7 +33,7 @@ quote_command() {
     case "$1" in
       --stage|--stop-stage) shift ;;
       --stage=*|--stop-stage=*) ;;
-      *" "*) line="$line '$1'" ;;
+      ""|*" "*) line="$line '$1'" ;;
       *) line="$line $1" ;;
     esac
     shift

@@ -14,6 +14,12 @@
 #   train_mono_system DIR DATA LANG [opts]   train-mono
 #   train_deltas_system DIR DATA LANG ALI [opts]      train-deltas (tri1: tree + delta GMMs)
 #   train_lda_mllt_system DIR DATA LANG ALI [opts]    train-lda-mllt (tri2: LDA+MLLT GMMs)
+#   tri_grid KIND PREFIX DATA LANG ALI LANG_TEST TEST NAME NJ "LEAVES" "GAUSS" [decode opts]
+#                                            a size study: KIND (tri1: train-deltas, tri2:
+#                                            train-lda-mllt) for every --num-leaves x --totgauss
+#                                            pair into PREFIX_l<L>_g<G>, its graph, and decode of
+#                                            TEST into PREFIX_l<L>_g<G>/NAME
+#   grid_dirs PREFIX "LEAVES" "GAUSS"        tri_grid's system dirs, in the grid's order
 #   align_system ALI DATA LANG MODEL [opts]  align + ali-to-pdf (the pdf targets of the NNs)
 #   graph_system GRAPH LANG_TEST MODEL       make-graph
 #   decode_gmm_system DIR GRAPH DATA MODEL [opts]   decode
@@ -73,6 +79,29 @@ train_deltas_system() {
 train_lda_mllt_system() {
   local dir=$1 data=$2 lang=$3 ali=$4; shift 4
   done_or_run $dir asrkt train-lda-mllt "$@" $data $lang $ali $dir
+}
+
+tri_grid() {
+  local kind=$1 prefix=$2 data=$3 lang=$4 ali=$5 lang_test=$6 test=$7 name=$8 nj=$9
+  local leaves=${10} gauss=${11} l g d
+  shift 11
+  for l in $leaves; do
+    for g in $gauss; do
+      d=${prefix}_l${l}_g${g}
+      case $kind in
+        tri1) train_deltas_system $d $data $lang $ali --nj $nj --num-leaves $l --totgauss $g ;;
+        tri2) train_lda_mllt_system $d $data $lang $ali --nj $nj --num-leaves $l --totgauss $g ;;
+        *) echo "tri_grid: KIND is tri1 or tri2, not '$kind'" >&2; return 1 ;;
+      esac
+      graph_system $d/graph $lang_test $d
+      decode_gmm_system $d/$name $d/graph $test $d --nj $nj "$@"
+    done
+  done
+}
+
+grid_dirs() {
+  local l g
+  for l in $2; do for g in $3; do echo ${1}_l${l}_g${g}; done; done
 }
 
 _align_and_pdf() {

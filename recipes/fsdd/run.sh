@@ -2,10 +2,11 @@
 # The paper's experiment on real speech (Tang et al. 2015, knowledge-transfer pre-training of an
 # LSTM from a DNN teacher) on the Free Spoken Digit Dataset (FSDD, isolated digits, 8 kHz).
 #
-# FSDD -> MFCC + monophone GMM -> alignments -> (1) DNN teacher from random init, (2) DNN teacher
+# FSDD -> MFCC + monophone GMM -> alignments (-> triphone GMMs tri1, tri2: GMM rows of the table;
+# the networks train on the monophone alignments) -> (1) DNN teacher from random init, (2) DNN teacher
 # from stacked RBMs -> soft targets -> (3) LSTM from random init (CE), (4)/(5) LSTM KT-pre-trained
 # on the soft targets of (1)/(2), then fine-tuned on the same hard targets as (3) -> hybrid decoding
-# through the monophone HCLG of a digit loop; then the systems the CV studies chose (stage 12):
+# through the monophone HCLG of a digit loop; then the systems the CV studies chose (stage 14):
 # (4r)/(5r) fine-tuned with the KT loss kept as a regulariser (local/run_kt_reg.sh, weight 0.5) and
 # (1m)/(2m) the teachers trained with frequency masking (local/run_teacher_regularisers.sh, 8
 # channels) -> RESULTS.md + RESULTS.png.
@@ -16,17 +17,19 @@
 # local/layout.sh; the stages' commands: ../common/systems.sh. Other variants and studies:
 # local/run_vtlp.sh, local/run_cv_lmwt.sh, local/choose_lmwt.sh, local/cv_study.sh,
 # local/teacher_study.sh, local/results.sh (a table of any systems).
-# Stages:  0 data + dict  1 lang + word loop  2 MFCC/fbank + CMVN + splits  3 GMM + alignments
-#          4 graph + GMM decoding  5 RBMs  6 DNN teachers  7 soft targets  8 LSTM baseline
-#          9 KT pre-training  10 fine-tuning  11 hybrid decoding  12 the CV studies' systems
-#          13 RESULTS.md/.png
+# Stages:  0 data + dict  1 lang + word loop  2 MFCC/fbank + CMVN + splits  3 monophone GMM +
+#          alignments  4 tri1 + alignments  5 tri2  6 graphs + GMM decoding  7 RBMs
+#          8 DNN teachers  9 soft targets  10 LSTM baseline  11 KT pre-training  12 fine-tuning
+#          13 hybrid decoding  14 the CV studies' systems  15 RESULTS.md/.png
+# (stage numbers before the triphone stages, e.g. in README commands of earlier runs: 0-3 the
+# same, 4 is now 6, 5-13 are now 7-15)
 # Every stage skips work already done (a .done marker in its output directory); remove it to redo.
 set -euo pipefail
 CALLER_DIR=$PWD
 cd "$(dirname "$0")"
 
 stage=0
-stop_stage=13
+stop_stage=15
 protocol=si             # si: speaker-independent folds (test on one speaker, train on the others); official: indices 0-4 test, 5-49 train
 folds=""                # speakers held out, one fold each (si only); "": every speaker
 conditions="full quarter"   # full: all training data; quarter: a deterministic 25% of it
@@ -38,13 +41,19 @@ max_index=""            # use only recording indices < N (tiny test corpora); ""
 nj=2                    # parallel jobs of the GMM and feature commands
 totgauss=500            # monophone GMM size (Kaldi yesno: 400, train_mono default: 1000)
 mono_opts="--num-iters 30 --max-iter-inc 25 --realign-iters '1 2 3 4 5 6 7 8 9 10 13 16 20 24 28'"  # shorter than train_mono.sh's 40 passes, for speed
+tri1_leaves=100         # tri1 (train-deltas): tree leaves and Gaussians, chosen on CV speakers
+tri1_gauss=125          #   (local/tri_study.sh, TRI_STUDY.md; README "Triphone GMMs")
+tri2_leaves=100         # tri2 (train-lda-mllt on tri1's alignments): the same way
+tri2_gauss=125
+tri_opts=""             # appended to train-deltas and train-lda-mllt (tests: fewer passes)
+gmm_systems="mono tri1 tri2"   # GMMs trained (stages 3-5) and decoded (6); "mono" alone skips the triphones
 temperature=2.0         # KT temperature (dump-posteriors and kt-pretrain); see README for how chosen
 gmm_lmwt=12             # LM weights fixed a priori (acoustic scale 1/LMWT), not tuned on test:
 nn_lmwt=10              #   Kaldi's GMM default (acwt 0.0833) and nnet default (acwt 0.1)
 nn_threads=1            # --num-threads of the neural commands (0 = one per core was 25x slower on a loaded 2-core box)
 extra_nn_opts=""        # appended to every neural training command (e.g. "--max-epochs 1")
-kt_weight=0.5           # stage 12: KT weight W of (4r)/(5r), (1-W) CE + W KT (chosen in local/cv_study.sh)
-teacher_freq_mask=8     # stage 12: frequency-masking width of (1m)/(2m) (chosen in local/teacher_study.sh)
+kt_weight=0.5           # stage 14: KT weight W of (4r)/(5r), (1-W) CE + W KT (chosen in local/cv_study.sh)
+teacher_freq_mask=8     # stage 14: frequency-masking width of (1m)/(2m) (chosen in local/teacher_study.sh)
 . ../common/parse_options.sh
 . ./path.sh
 . ../common/stage.sh
@@ -59,6 +68,9 @@ prep_opts=()
 [ -z "$speakers" ] || prep_opts+=(--speakers "$speakers")
 [ -z "$max_index" ] || prep_opts+=(--max-index "$max_index")
 eval "mono_args=($mono_opts)"
+eval "tri_args=($tri_opts)"
+case " $gmm_systems " in *" mono "*) ;; *) echo "$0: --gmm-systems must include mono" >&2; exit 1 ;; esac
+has_gmm() { [[ " $gmm_systems " == *" $1 "* ]]; }
 fsdd_threads
 mkdir -p "$work" && cd "$work"
 
@@ -101,24 +113,47 @@ if stage_begins 3 "monophone GMM (flat start) and training alignments"; then
   done
 fi
 
-if stage_begins 4 "decoding graphs and GMM decoding (LMWT $gmm_lmwt)"; then
+if has_gmm tri1 && stage_begins 4 "tri1: triphone GMMs on deltas ($tri1_leaves leaves, $tri1_gauss Gaussians) and their alignments"; then
   for split in $splits; do
     for cond in $conditions; do
       e=exp/$split/$cond
-      graph_system $e/mono/graph data/lang_test $e/mono
-      decode_gmm_system $e/mono/decode_test $e/mono/graph data/mfcc/$split/test $e/mono \
-        --nj $nj --min-lmwt $gmm_lmwt --max-lmwt $gmm_lmwt
+      train_deltas_system $e/tri1 data/mfcc/$split/$cond/train data/lang $e/mono_ali --nj $nj \
+        --num-leaves $tri1_leaves --totgauss $tri1_gauss "${tri_args[@]}"
+      align_system $e/tri1_ali data/mfcc/$split/$cond/train data/lang $e/tri1 --nj $nj
     done
   done
 fi
 
-if stage_begins 5 "stacked RBMs (pretrain_dbn)"; then
+if has_gmm tri2 && stage_begins 5 "tri2: LDA+MLLT triphone GMMs ($tri2_leaves leaves, $tri2_gauss Gaussians) on tri1's alignments"; then
+  for split in $splits; do
+    for cond in $conditions; do
+      e=exp/$split/$cond
+      train_lda_mllt_system $e/tri2 data/mfcc/$split/$cond/train data/lang $e/tri1_ali --nj $nj \
+        --num-leaves $tri2_leaves --totgauss $tri2_gauss "${tri_args[@]}"
+    done
+  done
+fi
+
+if stage_begins 6 "decoding graphs and GMM decoding ($gmm_systems; LMWT $gmm_lmwt)"; then
+  for split in $splits; do
+    for cond in $conditions; do
+      e=exp/$split/$cond
+      for sys in $gmm_systems; do
+        graph_system $e/$sys/graph data/lang_test $e/$sys
+        decode_gmm_system $e/$sys/decode_test $e/$sys/graph data/mfcc/$split/test $e/$sys \
+          --nj $nj --min-lmwt $gmm_lmwt --max-lmwt $gmm_lmwt
+      done
+    done
+  done
+fi
+
+if stage_begins 7 "stacked RBMs (pretrain_dbn)"; then
   while read -r split cond seed; do
     rbm_system exp/$split/$cond/seed$seed/dbn data/fbank/$split/$cond/train --config $conf/rbm.yaml --seed $seed $thr
   done < <(cells)
 fi
 
-if stage_begins 6 "DNN teachers: random init and RBM-pre-trained (cross-entropy, newbob)"; then
+if stage_begins 8 "DNN teachers: random init and RBM-pre-trained (cross-entropy, newbob)"; then
   while read -r split cond seed; do
     e=exp/$split/$cond; s=$e/seed$seed; train=data/fbank/$split/$cond/train
     opts="--config $conf/dnn.yaml --seed $seed $thr $extra_nn_opts"
@@ -127,7 +162,7 @@ if stage_begins 6 "DNN teachers: random init and RBM-pre-trained (cross-entropy,
   done < <(cells)
 fi
 
-if stage_begins 7 "soft targets of the teachers (T=$temperature)"; then
+if stage_begins 9 "soft targets of the teachers (T=$temperature)"; then
   while read -r split cond seed; do
     s=exp/$split/$cond/seed$seed
     for t in rand rbm; do
@@ -136,7 +171,7 @@ if stage_begins 7 "soft targets of the teachers (T=$temperature)"; then
   done < <(cells)
 fi
 
-if stage_begins 8 "LSTM baseline: random init, cross-entropy"; then
+if stage_begins 10 "LSTM baseline: random init, cross-entropy"; then
   while read -r split cond seed; do
     e=exp/$split/$cond
     finetune_system $e/seed$seed/lstm_ce data/fbank/$split/$cond/train $e/mono_ali \
@@ -144,7 +179,7 @@ if stage_begins 8 "LSTM baseline: random init, cross-entropy"; then
   done < <(cells)
 fi
 
-if stage_begins 9 "LSTM KT pre-training on each teacher's soft targets (T=$temperature)"; then
+if stage_begins 11 "LSTM KT pre-training on each teacher's soft targets (T=$temperature)"; then
   while read -r split cond seed; do
     s=exp/$split/$cond/seed$seed
     for t in rand rbm; do
@@ -154,7 +189,7 @@ if stage_begins 9 "LSTM KT pre-training on each teacher's soft targets (T=$tempe
   done < <(cells)
 fi
 
-if stage_begins 10 "fine-tuning the KT-pre-trained LSTMs on hard targets (schedule of the baseline)"; then
+if stage_begins 12 "fine-tuning the KT-pre-trained LSTMs on hard targets (schedule of the baseline)"; then
   while read -r split cond seed; do
     e=exp/$split/$cond; s=$e/seed$seed
     for t in rand rbm; do
@@ -165,7 +200,7 @@ if stage_begins 10 "fine-tuning the KT-pre-trained LSTMs on hard targets (schedu
 fi
 
 paper_systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft"
-if stage_begins 11 "hybrid decoding (log-posterior - log-prior through HCLG, LMWT $nn_lmwt)"; then
+if stage_begins 13 "hybrid decoding (log-posterior - log-prior through HCLG, LMWT $nn_lmwt)"; then
   while read -r split cond seed; do
     for sys in $paper_systems; do
       nn_decode $split $cond $seed $sys decode_test $nn_lmwt
@@ -176,12 +211,12 @@ fi
 cell_opts=(--work "$work" --protocol $protocol --folds "$folds" --conditions "$conditions"
            --seeds "$seeds" --conf "$conf" --nj $nj --nn-threads $nn_threads --nn-lmwt $nn_lmwt
            --extra-nn-opts "$extra_nn_opts")
-if stage_begins 12 "the CV studies' systems: KT kept in fine-tuning (W $kt_weight), frequency-masked teachers ($teacher_freq_mask)"; then
+if stage_begins 14 "the CV studies' systems: KT kept in fine-tuning (W $kt_weight), frequency-masked teachers ($teacher_freq_mask)"; then
   bash $local/run_kt_reg.sh "${cell_opts[@]}" --temperature $temperature --kt-weight $kt_weight
   bash $local/run_teacher_regularisers.sh "${cell_opts[@]}" --freq-masks $teacher_freq_mask
 fi
 
-if stage_begins 13 "RESULTS.md and RESULTS.png"; then
-  fsdd_table RESULTS "mono $paper_systems lstm_kt_rand_ftreg lstm_kt_rbm_ftreg dnn_rand_fm$teacher_freq_mask dnn_rbm_fm$teacher_freq_mask" \
+if stage_begins 15 "RESULTS.md and RESULTS.png"; then
+  fsdd_table RESULTS "$gmm_systems $paper_systems lstm_kt_rand_ftreg lstm_kt_rbm_ftreg dnn_rand_fm$teacher_freq_mask dnn_rbm_fm$teacher_freq_mask" \
     "$(quote_command recipes/fsdd/run.sh "${script_args[@]}")" --temperature $temperature --lmwt "fixed a priori (no sweep on test): GMM $gmm_lmwt, NN $nn_lmwt"
 fi

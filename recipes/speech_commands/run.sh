@@ -3,7 +3,8 @@
 # teacher) on Speech Commands: one-second English words of 212 crowd-sourced speakers, 16 kHz,
 # 35 words; the task is the one word of each clip (a one-word grammar with optional silence).
 #
-# clips -> speaker-disjoint train/dev/test (README) -> MFCC + monophone GMM -> alignments ->
+# clips -> speaker-disjoint train/dev/test (README) -> MFCC + monophone GMM -> alignments (->
+# triphone GMMs tri1, tri2: GMM rows of the tables; the networks train on the monophone alignments) ->
 # (1) DNN from random init, (2) DNN from stacked RBMs -> soft targets -> (3) LSTM from random init
 # (CE), (4)/(5) LSTM KT-pre-trained on the soft targets of (1)/(2), then fine-tuned; (4r)/(5r) the
 # same fine-tuned with the KT loss kept (weight --kt-weight) -> hybrid decoding of dev (test only
@@ -19,18 +20,21 @@
 # recipes/speech_commands; ../common/paths.sh). Work-dir layout:
 #   data/{all,train,dev,test,noise}, data/lists/train_quarter.list, data/local/dict   (stage 0)
 #   data/{mfcc,fbank}/<cond>/train, data/{mfcc,fbank}/<set>        features (<set>: dev test extra)
-#   exp/<cond>/mono, exp/<cond>/mono_ali, exp/<cond>/seed<S>/<system>/decode_<set>
-# Stages:  0 data + dict  1 lang + one-word grammar  2 MFCC/fbank + CMVN  3 GMM + alignments (+ noisy copy)
-#          4 graph + GMM decoding  5 RBMs  6 DNN teachers  7 soft targets  8 LSTM baseline
-#          9 KT pre-training  10 fine-tuning  11 fine-tuning with the KT loss kept
-#          12 hybrid decoding  13 RESULTS.md (test) or RESULTS_<set>.md + PNG, ACCURACY_<set>.md
+#   exp/<cond>/{mono,tri1,tri2}, exp/<cond>/{mono,tri1}_ali, exp/<cond>/seed<S>/<system>/decode_<set>
+# Stages:  0 data + dict  1 lang + one-word grammar  2 MFCC/fbank + CMVN  3 monophone GMM +
+#          alignments (+ noisy copy)  4 tri1 + alignments  5 tri2  6 graphs + GMM decoding
+#          7 RBMs  8 DNN teachers  9 soft targets  10 LSTM baseline  11 KT pre-training
+#          12 fine-tuning  13 fine-tuning with the KT loss kept  14 hybrid decoding
+#          15 RESULTS.md (test) or RESULTS_<set>.md + PNG, ACCURACY_<set>.md
+# (stage numbers before the triphone stages, e.g. in README commands of earlier runs: 0-3 the
+# same, 4 is now 6, 5-13 are now 7-15)
 # Every stage skips work already done (a .done marker in its output directory); remove it to redo.
 set -euo pipefail
 CALLER_DIR=$PWD
 cd "$(dirname "$0")"
 
 stage=0
-stop_stage=13
+stop_stage=15
 conditions="full quarter"   # full: all training speakers' clips; quarter: the deterministic 25% (data/lists/train_quarter.list)
 seeds="1 2 3"           # seeds of the neural systems (the GMM is the same for every seed)
 conf=conf               # training configs (conf: chosen on dev, DEV_STUDY.md; conf/ref: before the study; conf/tiny: smoke tests)
@@ -42,6 +46,12 @@ max_per_word=""         # keep at most N clips of each word per split (tiny test
 nj=2                    # parallel jobs of the GMM and feature commands
 totgauss=1000           # monophone GMM size (train_mono.sh's default)
 mono_opts="--num-iters 30 --max-iter-inc 25 --realign-iters '1 2 3 4 5 6 7 8 9 10 13 16 20 24 28'"  # as recipes/fsdd
+tri1_leaves=300         # tri1 (train-deltas): tree leaves and Gaussians, chosen on the dev speakers
+tri1_gauss=750          #   (local/tri_study.sh, TRI_STUDY.md; README "Triphone GMMs")
+tri2_leaves=300         # tri2 (train-lda-mllt on tri1's alignments): the same way
+tri2_gauss=750
+tri_opts=""             # appended to train-deltas and train-lda-mllt (tests: fewer passes)
+gmm_systems="mono tri1 tri2"   # GMMs trained (stages 3-5) and decoded (6); "mono" alone skips the triphones
 temperature=2.0         # KT temperature (dump-posteriors, kt-pretrain, fine-tuning with KT kept; DEV_STUDY.md, round "KT temperature")
 kt_weight=0.25          # (4r)/(5r): (1-W) CE + W KT in fine-tuning (DEV_STUDY.md, round "KT weight")
 gmm_lmwt=12             # LM weights fixed a priori (acoustic scale 1/LMWT), not tuned on test:
@@ -67,6 +77,9 @@ if [ -n "$extra_test" ]; then
   [ -d "$extra_test" ] || { echo "$0: --extra-test: no folder '$extra_test'" >&2; exit 1; }
 fi
 eval "mono_args=($mono_opts)"
+eval "tri_args=($tri_opts)"
+case " $gmm_systems " in *" mono "*) ;; *) echo "$0: --gmm-systems must include mono" >&2; exit 1 ;; esac
+has_gmm() { [[ " $gmm_systems " == *" $1 "* ]]; }
 thr="--num-threads $nn_threads"
 [ "$nn_threads" -gt 0 ] && export OMP_NUM_THREADS=$nn_threads MKL_NUM_THREADS=$nn_threads
 sets=dev
@@ -132,23 +145,40 @@ if stage_begins 3 "monophone GMM (flat start) and training alignments$noisy_note
   done
 fi
 
-if stage_begins 4 "decoding graph and GMM decoding of $sets (LMWT $gmm_lmwt)"; then
+if has_gmm tri1 && stage_begins 4 "tri1: triphone GMMs on deltas ($tri1_leaves leaves, $tri1_gauss Gaussians) and their alignments"; then
   for cond in $conditions; do
-    graph_system exp/$cond/mono/graph data/lang_test exp/$cond/mono
-    for set in $sets; do
-      decode_gmm_system exp/$cond/mono/decode_$set exp/$cond/mono/graph $(set_dir mfcc $set) exp/$cond/mono \
-        --nj $nj --min-lmwt $gmm_lmwt --max-lmwt $gmm_lmwt
+    train_deltas_system exp/$cond/tri1 data/mfcc/$cond/train data/lang exp/$cond/mono_ali --nj $nj \
+      --num-leaves $tri1_leaves --totgauss $tri1_gauss "${tri_args[@]}"
+    align_system exp/$cond/tri1_ali data/mfcc/$cond/train data/lang exp/$cond/tri1 --nj $nj
+  done
+fi
+
+if has_gmm tri2 && stage_begins 5 "tri2: LDA+MLLT triphone GMMs ($tri2_leaves leaves, $tri2_gauss Gaussians) on tri1's alignments"; then
+  for cond in $conditions; do
+    train_lda_mllt_system exp/$cond/tri2 data/mfcc/$cond/train data/lang exp/$cond/tri1_ali --nj $nj \
+      --num-leaves $tri2_leaves --totgauss $tri2_gauss "${tri_args[@]}"
+  done
+fi
+
+if stage_begins 6 "decoding graphs and GMM decoding ($gmm_systems) of $sets (LMWT $gmm_lmwt)"; then
+  for cond in $conditions; do
+    for sys in $gmm_systems; do
+      graph_system exp/$cond/$sys/graph data/lang_test exp/$cond/$sys
+      for set in $sets; do
+        decode_gmm_system exp/$cond/$sys/decode_$set exp/$cond/$sys/graph $(set_dir mfcc $set) exp/$cond/$sys \
+          --nj $nj --min-lmwt $gmm_lmwt --max-lmwt $gmm_lmwt
+      done
     done
   done
 fi
 
-if stage_begins 5 "stacked RBMs (pretrain_dbn)"; then
+if stage_begins 7 "stacked RBMs (pretrain_dbn)"; then
   while read -r cond seed; do
     rbm_system exp/$cond/seed$seed/dbn data/fbank/$cond/train --config $conf/rbm.yaml --seed $seed $thr
   done < <(cells)
 fi
 
-if stage_begins 6 "DNN teachers: random init and RBM-pre-trained (cross-entropy, newbob)"; then
+if stage_begins 8 "DNN teachers: random init and RBM-pre-trained (cross-entropy, newbob)"; then
   while read -r cond seed; do
     s=exp/$cond/seed$seed; train=data/fbank/$cond/train$kt_aug; ali=exp/$cond/mono_ali$kt_aug
     opts="--config $conf/dnn.yaml --seed $seed $thr $extra_nn_opts"
@@ -157,7 +187,7 @@ if stage_begins 6 "DNN teachers: random init and RBM-pre-trained (cross-entropy,
   done < <(cells)
 fi
 
-if stage_begins 7 "soft targets of the teachers (T=$temperature)"; then
+if stage_begins 9 "soft targets of the teachers (T=$temperature)"; then
   while read -r cond seed; do
     s=exp/$cond/seed$seed
     for t in rand rbm; do
@@ -166,14 +196,14 @@ if stage_begins 7 "soft targets of the teachers (T=$temperature)"; then
   done < <(cells)
 fi
 
-if stage_begins 8 "LSTM baseline: random init, cross-entropy${base_aug:+, with the noisy copy}"; then
+if stage_begins 10 "LSTM baseline: random init, cross-entropy${base_aug:+, with the noisy copy}"; then
   while read -r cond seed; do
     finetune_system exp/$cond/seed$seed/lstm_ce data/fbank/$cond/train$base_aug exp/$cond/mono_ali$base_aug \
       --config $conf/lstm.yaml --seed $seed $thr $extra_nn_opts
   done < <(cells)
 fi
 
-if stage_begins 9 "LSTM KT pre-training on each teacher's soft targets (T=$temperature)"; then
+if stage_begins 11 "LSTM KT pre-training on each teacher's soft targets (T=$temperature)"; then
   while read -r cond seed; do
     s=exp/$cond/seed$seed
     for t in rand rbm; do
@@ -196,16 +226,16 @@ finetune_students() {  # finetune_students SUFFIX W: lstm_kt_{rand,rbm}_SUFFIX; 
   done < <(cells)
 }
 
-if stage_begins 10 "fine-tuning the KT-pre-trained LSTMs on hard targets (conf/finetune.yaml)"; then
+if stage_begins 12 "fine-tuning the KT-pre-trained LSTMs on hard targets (conf/finetune.yaml)"; then
   finetune_students ft 0
 fi
 
-if stage_begins 11 "fine-tuning with the KT loss kept (W $kt_weight): (4r)/(5r)"; then
+if stage_begins 13 "fine-tuning with the KT loss kept (W $kt_weight): (4r)/(5r)"; then
   finetune_students ftreg $kt_weight
 fi
 
 systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft lstm_kt_rand_ftreg lstm_kt_rbm_ftreg"
-if stage_begins 12 "hybrid decoding of $sets (log-posterior - log-prior through HCLG, LMWT $nn_lmwt)"; then
+if stage_begins 14 "hybrid decoding of $sets (log-posterior - log-prior through HCLG, LMWT $nn_lmwt)"; then
   while read -r cond seed; do
     for sys in $systems; do
       s=exp/$cond/seed$seed/$sys
@@ -217,12 +247,12 @@ if stage_begins 12 "hybrid decoding of $sets (log-posterior - log-prior through 
   done < <(cells)
 fi
 
-if stage_begins 13 "tables: RESULTS.md (test; RESULTS_<set>.md for the others) + PNG, ACCURACY_<set>.md for $sets"; then
+if stage_begins 15 "tables: RESULTS.md (test; RESULTS_<set>.md for the others) + PNG, ACCURACY_<set>.md for $sets"; then
   command=$(quote_command recipes/speech_commands/run.sh "${script_args[@]}")
   for set in $sets; do
     out=RESULTS_$set; [ $set != test ] || out=RESULTS
     python "$ASRKT_ROOT/scripts/kt_results.py" --exp exp --splits . --conditions "$conditions" \
-      --seeds "$seeds" --systems "mono $systems" --command "$command" --conf "$conf" \
+      --seeds "$seeds" --systems "$gmm_systems $systems" --command "$command" --conf "$conf" \
       --decode-name decode_$set --temperature $temperature \
       --lmwt "fixed a priori: GMM $gmm_lmwt, NN $nn_lmwt" \
       --title "Results: Speech Commands, set '$set', KT pre-training of LSTMs" \
@@ -230,7 +260,7 @@ if stage_begins 13 "tables: RESULTS.md (test; RESULTS_<set>.md for the others) +
       --conditions-text "full = every training clip; quarter = the clips whose utterance id's SHA-1 is 0 mod 4 (25%); CV = 10% of the training utterances, held out by the trainers" \
       --out $out.md --png $out.png
     python "$ASRKT_ROOT/scripts/speech_commands_accuracy.py" --exp exp --conditions "$conditions" --seeds "$seeds" \
-      --systems "mono $systems" --set $set --text $(set_dir fbank $set)/text \
+      --systems "$gmm_systems $systems" --set $set --text $(set_dir fbank $set)/text \
       --command "$command" --out ACCURACY_$set.md
     cat $out.md ACCURACY_$set.md
   done

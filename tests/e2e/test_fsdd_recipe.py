@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,7 +45,9 @@ def main_run(fsdd_dir, repo_root, tmp_path_factory):
     """run.sh on the tiny subset: (work dir, command, the run's result)."""
     work = tmp_path_factory.mktemp("fsdd") / "work"
     cmd = ["bash", str(repo_root / "recipes" / "fsdd" / "run.sh"), "--work", str(work),
-           "--speakers", "george jackson", "--max-index", "5", *CELLS, str(fsdd_dir)]
+           "--speakers", "george jackson", "--max-index", "5", "--tri1-leaves", "80",
+           "--tri2-leaves", "80", "--tri1-gauss", "150", "--tri2-gauss", "150",
+           "--tri-opts", "--thresh 20", *CELLS, str(fsdd_dir)]  # 2418 frames: a lower --thresh
     return work, cmd, _run(cmd)
 
 
@@ -57,16 +60,20 @@ def test_run_sh_builds_and_decodes_the_paper_and_chosen_systems(main_run, repo_r
     work, cmd, result = main_run
     log = result.stdout[-3000:] + result.stderr[-3000:]
     assert result.returncode == 0, log
-    for n in range(14):
+    for n in range(16):
         assert f"stage {n}:" in result.stderr, f"stage {n} did not run\n{log}"
     exp = work / "exp" / "si_george" / "full"
-    assert _wer(exp / "mono" / "decode_test").startswith("%WER")
+    for system in ("mono", "tri1", "tri2"):  # the GMMs of stages 3-6
+        assert "/ 50," in _wer(exp / system / "decode_test"), system
+    pdfs = {system: int(re.search(r"<NUMPDFS> (\d+)", (exp / system / "final.mdl").read_text())[1])
+            for system in ("mono", "tri1", "tri2")}
+    assert pdfs["tri1"] > pdfs["mono"] and pdfs["tri2"] > pdfs["mono"], pdfs
     for system in SYSTEMS + STUDY_SYSTEMS:
         # george 0-4: 50 words
         assert "/ 50," in _wer(exp / "seed1" / system / "decode_test"), system
     for system in ("lstm_ce", "lstm_kt_rand_ft", "lstm_kt_rbm_ft"):
         assert (exp / "seed1" / system / "train.jsonl").exists()
-    for system in ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg"):  # stage 12: KT kept, W 0.5
+    for system in ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg"):  # stage 14: KT kept, W 0.5
         config = yaml.safe_load((exp / "seed1" / system / "config.yaml").read_text())
         assert config["kt_weight"] == 0.5, config
     config = yaml.safe_load((exp / "seed1" / "dnn_rbm_fm8" / "config.yaml").read_text())
@@ -75,16 +82,18 @@ def test_run_sh_builds_and_decodes_the_paper_and_chosen_systems(main_run, repo_r
     train_text = (work / "data" / "fbank" / "si_george" / "full" / "train" / "text").read_text()
     assert "george" not in train_text and len(train_text.splitlines()) == 50
     results = (work / "RESULTS.md").read_text()
-    for system in ("mono",) + SYSTEMS + STUDY_SYSTEMS:
+    for system in ("mono", "tri1", "tri2") + SYSTEMS + STUDY_SYSTEMS:
         assert f"`{system}`" in results
     assert "`dnn_rbm_fm8` vs `mono`" in results and "`lstm_kt_rbm_ftreg` vs `lstm_ce`" in results
     assert "george" in results and "seeds of the neural systems: 1" in results
     assert (work / "RESULTS.png").stat().st_size > 1000
     assert not (repo_root / "recipes" / "fsdd" / "exp").exists()
     # re-running skips what is done; the table quotes the options that shape the results
-    again = _run(cmd[:2] + ["--stage", "11"] + cmd[2:], timeout=300)
+    again = _run(cmd[:2] + ["--stage", "3"] + cmd[2:], timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert "done already" in again.stderr and "asrkt train-teacher" not in again.stderr
+    assert "done already" in again.stderr
+    for command in ("train-mono", "train-deltas", "train-lda-mllt", "train-teacher", "decode"):
+        assert f"asrkt {command} " not in again.stderr, command
     command = next(line for line in (work / "RESULTS.md").read_text().splitlines()
                    if "command:" in line)
     assert "--speakers 'george jackson'" in command and "--stage" not in command, command
@@ -211,6 +220,7 @@ def test_teacher_study_tiny(main_run, fsdd_dir, repo_root):
     assert config["dropout"] == 0.2 and config["freq_mask"] == 0
     assert "asrkt train-teacher" in result.stderr  # fold jackson trained here, teachers only
     assert not (work / "exp" / "si_jackson" / "full" / "seed1" / "lstm_ce").exists()
+    assert not (work / "exp" / "si_jackson" / "full" / "tri1").exists()  # --gmm-systems mono
 
 
 def test_fsdd_recipe_rejects_missing_corpus(repo_root, tmp_path):
@@ -281,6 +291,7 @@ def test_kt_results_script_pools_folds_and_seeds(repo_root, tmp_path):
 
     for split in ("si_a", "si_b"):
         wer(exp / split / "full" / "mono" / "decode_test", 1, 100)
+        wer(exp / split / "full" / "tri1" / "decode_test", 2, 100)  # a GMM: no seed dir
         for seed, (ce, kt, dnn) in {"1": (10, 5, 0), "2": (20, 5, 2)}.items():
             wer(exp / split / "full" / f"seed{seed}" / "lstm_ce" / "decode_test", ce, 100)
             wer(exp / split / "full" / f"seed{seed}" / "lstm_kt_rand_ft" / "decode_test", kt, 100)
@@ -293,12 +304,15 @@ def test_kt_results_script_pools_folds_and_seeds(repo_root, tmp_path):
     result = subprocess.run([sys.executable, str(repo_root / "scripts" / "kt_results.py"),
                              "--exp", str(exp),
                              "--splits", "si_a si_b", "--conditions", "full", "--seeds", "1 2",
-                             "--systems", "mono dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rand_ftreg",
+                             "--systems", "mono tri1 dnn_rbm lstm_ce lstm_kt_rand_ft "
+                             "lstm_kt_rand_ftreg",
                              "--command", "x", "--out", str(out),
                              "--png", str(tmp_path / "R.png")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     text = out.read_text()
     assert "| `mono` monophone GMM-HMM (flat start) | 1.00 | 1.00 | 1.00 | – | – |" in text
+    assert ("| `tri1` triphone GMM-HMM, deltas (train-deltas on mono's alignments) "
+            "| 2.00 | 2.00 | 2.00 | – | – |") in text
     # lstm_ce: 10% (seed 1) and 20% (seed 2) on both folds -> 15.00 ± 7.07; CV acc 50%
     assert "| 15.00 ± 7.07 | 15.00 ± 7.07 | 15.00 ± 7.07 | 2 | 50.00 ± 0.00 |" in text
     assert "`lstm_kt_rand_ft` vs `lstm_ce`: mean pooled WER difference -10.00 points" in text

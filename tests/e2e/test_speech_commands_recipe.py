@@ -1,14 +1,16 @@
 """recipes/speech_commands/run.sh end to end on a tiny subset of ../shared/data/speech_commands:
 two clips of each word per split (--max-per-word 2), one condition (full; the quarter condition's
 list is checked, its systems are the same commands on a subset), one seed, the tiny configs
-(recipes/speech_commands/conf/tiny), a 4-pass GMM; dev decoded, then a second call adds an extra
-test set (a folder of the same layout, a few clips) without retraining. Checks the plumbing, not
-the accuracy; the test speakers are never decoded (no --test true).
+(recipes/speech_commands/conf/tiny), a 4-pass monophone GMM and 6-pass triphone GMMs; dev
+decoded, then a second call adds an extra test set (a folder of the same layout, a few clips)
+without retraining. Checks the plumbing, not the accuracy; the test speakers are never decoded
+(no --test true).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +22,10 @@ SYSTEMS = ("dnn_rand", "dnn_rbm", "lstm_ce", "lstm_kt_rand_ft", "lstm_kt_rbm_ft"
 TINY = ["--max-per-word", "2", "--conditions", "full", "--seeds", "1", "--conf",
         str(Path(__file__).resolve().parents[2] / "recipes" / "speech_commands" / "conf" / "tiny"),
         "--totgauss", "100",
-        "--mono-opts", "--num-iters 4 --max-iter-inc 2 --realign-iters '2'"]
+        "--mono-opts", "--num-iters 4 --max-iter-inc 2 --realign-iters '2'",
+        "--tri1-leaves", "200", "--tri1-gauss", "300",
+        "--tri2-leaves", "200", "--tri2-gauss", "300",
+        "--tri-opts", "--num-iters 6 --max-iter-inc 4 --realign-iters '3' --thresh 20"]
 
 
 def _run(cmd, repo_root: Path) -> subprocess.CompletedProcess:
@@ -50,7 +55,7 @@ def test_run_sh_trains_every_system_and_decodes_dev_and_an_extra_set(
                   repo_root)
     log = result.stdout[-3000:] + result.stderr[-3000:]
     assert result.returncode == 0, log
-    for n in range(14):
+    for n in range(16):
         assert f"stage {n}:" in result.stderr, f"stage {n} did not run\n{log}"
     data = work / "data"
     train_spk = {line.split()[0] for line in (data / "train" / "spk2utt").open()}
@@ -66,14 +71,18 @@ def test_run_sh_trains_every_system_and_decodes_dev_and_an_extra_set(
     for system in SYSTEMS:                              # every neural system trained on it
         log = next((work / "exp" / "full" / "seed1" / system / "log").glob("*.log"))
         assert "train_aug" in log.read_text(), system
-    decodes = [work / "exp" / "full" / "mono" / "decode_dev"]
+    pdfs = {system: int(re.search(r"<NUMPDFS> (\d+)",
+                                  (work / "exp" / "full" / system / "final.mdl").read_text())[1])
+            for system in ("mono", "tri1", "tri2")}
+    assert pdfs["tri1"] > pdfs["mono"] and pdfs["tri2"] > pdfs["mono"], pdfs
+    decodes = [work / "exp" / "full" / gmm / "decode_dev" for gmm in ("mono", "tri1", "tri2")]
     decodes += [work / "exp" / "full" / "seed1" / s / "decode_dev" for s in SYSTEMS]
     for decode in decodes:
         assert "%WER" in (decode / "scoring_kaldi" / "best_wer").read_text(), decode
     assert not list((work / "exp").rglob("decode_test"))   # test read only on demand
     assert not (work / "exp" / "quarter").exists()           # only the conditions asked for
     table = (work / "ACCURACY_dev.md").read_text()
-    assert table.count("| full |") == 2 * (1 + len(SYSTEMS)) and "| quarter |" not in table
+    assert table.count("| full |") == 2 * (3 + len(SYSTEMS)) and "| quarter |" not in table
     assert "10 command words" in table
     results = (work / "RESULTS_dev.md").read_text()                  # kt_results.py, one split
     assert "## full training data" in results and "(a) KT-pre-trained LSTM" in results
@@ -93,3 +102,6 @@ def test_run_sh_trains_every_system_and_decodes_dev_and_an_extra_set(
                 / "best_wer").is_file()
     assert "5 clips" in (work / "ACCURACY_extra.md").read_text()
     assert "set 'extra'" in (work / "RESULTS_extra.md").read_text()
+    for gmm in ("mono", "tri1", "tri2"):                             # the GMMs decode it too
+        decode = work / "exp" / "full" / gmm / "decode_extra"
+        assert (decode / "scoring_kaldi" / "best_wer").is_file(), gmm

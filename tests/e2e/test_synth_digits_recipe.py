@@ -1,9 +1,10 @@
 """recipes/synth_digits/run.sh end to end in a tiny configuration (the `make demo` recipe).
 
-Every stage runs for real — corpus synthesis, features, GMM, alignments, RBMs, DNN teacher, soft
-targets, LSTM baseline, KT pre-training, fine-tuning, hybrid decoding, RESULTS.md — on a few
-utterances with one epoch per neural stage. A second run must skip every stage, and a run from
-scratch must write the same RESULTS.md but for its date line.
+Every stage runs for real — corpus synthesis, features, monophone GMM, alignments, triphone GMMs
+(tri1 on deltas, tri2 LDA+MLLT), RBMs, DNN teacher, soft targets, LSTM baseline, KT pre-training,
+fine-tuning, hybrid decoding, RESULTS.md — on a few utterances with one epoch per neural stage.
+A second run must skip every stage, and a run from scratch must write the same RESULTS.md but for
+its date line.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 pytestmark = pytest.mark.slow  # ~1 minute: the whole recipe, twice
+STAGES = 15
 
 TINY = {
     "corpus.yaml": "seed: 3\nnum_train_speakers: 3\nnum_test_speakers: 1\nutts_per_speaker: 8\n"
@@ -39,7 +41,9 @@ def tiny_run(repo_root, tmp_path_factory):
         (conf / name).write_text(text)
     work = tmp_path_factory.mktemp("work")
     cmd = ["bash", str(recipe / "run.sh"), "--nj", "2", "--conf-dir", str(conf),
-           "--work", str(work), "--totgauss", "100", "--decode-opts", "--min-lmwt 9 --max-lmwt 10"]
+           "--work", str(work), "--totgauss", "100", "--tri1-leaves", "100", "--tri1-gauss", "200",
+           "--tri2-leaves", "100", "--tri2-gauss", "200", "--tri-opts", "--thresh 20",
+           "--decode-opts", "--min-lmwt 9 --max-lmwt 10"]
     first = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     return cmd, work, first
 
@@ -48,16 +52,26 @@ def tiny_run(repo_root, tmp_path_factory):
 def test_all_stages_produce_a_results_table(tiny_run):
     cmd, work, first = tiny_run
     assert first.returncode == 0, first.stderr[-3000:]
-    for n in range(13):
+    for n in range(STAGES):
         assert re.search(rf"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d stage {n}: ", first.stderr, re.M), \
             f"stage {n}"
     results = (work / "RESULTS.md").read_text()
     assert "--conf-dir" in results and "seed(s): 777" in results
-    for system in ("mono", "dnn_rbm", "lstm_ce", "lstm_kt_rbm_ft"):
+    for system in ("mono", "tri1", "tri2", "dnn_rbm", "lstm_ce", "lstm_kt_rbm_ft"):
         row = next(line for line in results.splitlines() if line.startswith(f"| `{system}`"))
         cells = [c.strip() for c in row.split("|")[2:-1]]
         assert len(cells) == 3 and all(re.fullmatch(r"\d+\.\d\d", c) for c in cells), row
     exp = work / "exp"
+
+    def num_pdfs(model: str) -> int:
+        return int(re.search(r"<NUMPDFS> (\d+)", (exp / model / "final.mdl").read_text()).group(1))
+
+    # the triphone stages ran: trees with more pdfs than the monophone, decoded and scored
+    assert num_pdfs("tri1") > num_pdfs("mono") and num_pdfs("tri2") > num_pdfs("mono")
+    for system in ("tri1", "tri2"):
+        assert (exp / system / "tree").exists()
+        assert (exp / system / "decode_test_clean" / "scoring_kaldi" / "best_wer").exists()
+    assert (exp / "tri1_ali" / "pdf.ark").exists()
     for system in ("dnn_rbm", "lstm_ce", "lstm_kt_rbm", "lstm_kt_rbm_ft"):
         assert (exp / system / "final.pt").exists() and (exp / system / "train.jsonl").exists()
     assert (exp / "dnn_rbm_post" / "post.scp").exists()
@@ -67,10 +81,12 @@ def test_all_stages_produce_a_results_table(tiny_run):
 def test_rerun_skips_done_stages(tiny_run):
     cmd, work, first = tiny_run
     assert first.returncode == 0
-    again = subprocess.run(cmd + ["--stage", "1", "--stop-stage", "11"], capture_output=True,
-                           text=True, timeout=300)
+    again = subprocess.run(cmd + ["--stage", "1", "--stop-stage", str(STAGES - 2)],
+                           capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert "asrkt train-mono" not in again.stderr and "done already, skipping" in again.stderr
+    for command in ("train-mono", "train-deltas", "train-lda-mllt", "finetune"):
+        assert f"asrkt {command}" not in again.stderr, command
+    assert "done already, skipping" in again.stderr
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 # Choose the LM weights of one speaker-independent fold on CV data only: a nested fold inside the
 # fold's training speakers holds out one of them (the next speaker after the test speaker in
 # alphabetical order, cyclically: a rule fixed before any result), trains the GMM and the two DNN
-# teachers on the others (run.sh stages 0-6, seed 1), decodes the held-out speaker over an
+# teachers on the others (run.sh stages 0-8, seed 1), decodes the held-out speaker over an
 # LM-weight sweep and picks the weight with the lowest WER: one for the GMM, one for the neural
 # systems (mean WER of the two teachers). The fold's test speaker is never read.
 #
@@ -37,7 +37,7 @@ cv_spk=$(echo "$speakers" | awk -v t="$test_spk" '{a[NR] = $1; if ($1 == t) i = 
 echo "$0: fold $test_spk: CV speaker $cv_spk, nested training speakers: $(echo $train_spks | tr ' ' '\n' | grep -vx "$cv_spk" | tr '\n' ' ')" >&2
 
 bash run.sh --work "$work" --speakers "$train_spks" --folds "$cv_spk" --conditions "$conditions" \
-  --seeds 1 --nj $nj --nn-threads $nn_threads --conf "$conf" --stop-stage 6 "$fsdd"
+  --seeds 1 --nj $nj --nn-threads $nn_threads --conf "$conf" --gmm-systems mono --stop-stage 8 "$fsdd"
 
 cd "$work"
 split=si_$cv_spk

@@ -3,9 +3,9 @@
 # only: a "nested" fold whose test speaker is one of the *training* speakers of a real fold, so
 # the real fold's test speaker is never touched.
 #
-# First make the nested fold with run.sh (stages 0-11), e.g. for the real fold theo:
+# First make the nested fold with run.sh (stages 0-13), e.g. for the real fold theo:
 #   ./run.sh --work /tmp/nest_lucas --speakers "george jackson lucas nicolas" --folds lucas \
-#            --conditions full --seeds "1 2" --stop-stage 11
+#            --conditions full --seeds "1 2" --stop-stage 13
 # then:
 #   local/cv_study.sh --seeds "1 2" /tmp/nest_lucas si_lucas
 #

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A results table (scripts/kt_results.py: <out>.md and <out>.png in the work dir) of any systems
 # run.sh and local/run_*.sh have decoded, e.g. the official split's table of the paper's systems:
-#   ./run.sh --work /tmp/fsdd_official --protocol official --conditions full --seeds 1 --stop-stage 11
+#   ./run.sh --work /tmp/fsdd_official --protocol official --conditions full --seeds 1 --stop-stage 13
 #   local/results.sh --work /tmp/fsdd_official --protocol official --conditions full --seeds 1 --out RESULTS_official
 # Usage: local/results.sh [options]           (relative paths: to the current directory)
 set -euo pipefail
@@ -17,7 +17,8 @@ conf=conf               # the configs run.sh used (quoted in the table)
 temperature=2.0         # run.sh's KT temperature (quoted in the table)
 gmm_lmwt=12             # run.sh's LM weights (quoted in the table)
 nn_lmwt=10
-systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft"   # the neural systems (the GMM mono comes first)
+gmm_systems="mono tri1 tri2"   # the GMMs (the table's first rows; a missing one is a row of –)
+systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft"   # the neural systems ("": the GMMs alone)
 out=RESULTS             # the table's name in the work dir
 . ../common/parse_options.sh
 . ./path.sh
@@ -28,5 +29,5 @@ absolute_options conf work
 [ -d "$work" ] || { echo "$0: --work: no folder '$work' (run.sh's work dir)" >&2; exit 1; }
 cd "$work"
 fsdd_splits
-fsdd_table $out "mono $systems" "$(quote_command recipes/fsdd/local/results.sh "${script_args[@]}")" \
+fsdd_table $out "$gmm_systems $systems" "$(quote_command recipes/fsdd/local/results.sh "${script_args[@]}")" \
   --temperature $temperature --lmwt "fixed a priori (no sweep on test): GMM $gmm_lmwt, NN $nn_lmwt"

@@ -3,7 +3,7 @@
 # <lmwt-root>/lmwt_<spk>/lmwt_<condition> (written by local/choose_lmwt.sh: "gmm N" and "nn M"
 # lines) gives the GMM's and the neural systems' weights. Decodes run.sh's systems again (the
 # neural log-likelihoods are reused) into decode_test_cv and writes RESULTS_cvlmwt.md/.png.
-# Needs run.sh stages 0-11 (and local/run_kt_reg.sh for the ftreg systems).
+# Needs run.sh stages 0-13 (and local/run_kt_reg.sh for the ftreg systems).
 # Usage: local/run_cv_lmwt.sh [options] <lmwt-root>     (relative paths: to the current directory)
 #   e.g. for f in george jackson lucas nicolas theo; do
 #          local/choose_lmwt.sh ../../../shared/data/fsdd /scratch/lmwt_$f $f; done

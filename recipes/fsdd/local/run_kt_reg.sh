@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # (4r)/(5r) lstm_kt_{rand,rbm}_ftreg: the KT-pre-trained students of run.sh fine-tuned with the KT
 # loss kept as a regulariser, (1-W) CE + W KT on the teacher's soft targets (finetune --kt-weight W;
-# W 0.5 chosen in local/cv_study.sh), then decoded as run.sh's systems. Needs run.sh stages 0-11
-# (run.sh runs this script as its stage 12).
+# W 0.5 chosen in local/cv_study.sh), then decoded as run.sh's systems. Needs run.sh stages 0-13
+# (run.sh runs this script as its stage 14).
 # Usage: local/run_kt_reg.sh [options]        (relative paths: to the current directory)
 # Stages: 1 fine-tuning  2 hybrid decoding
 set -euo pipefail

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The DNN teachers of run.sh trained with a regulariser: dnn_{rand,rbm}_fm<F> with frequency
 # masking of up to F filterbank channels (train-teacher --freq-mask F; F 8 chosen in
-# local/teacher_study.sh, run.sh's stage 12) and dnn_{rand,rbm}_do<P> with dropout P
+# local/teacher_study.sh, run.sh's stage 14) and dnn_{rand,rbm}_do<P> with dropout P
 # (train-teacher --dropout P), one pair per value; decoded with the plain teachers as run.sh's
-# systems. Needs run.sh stages 0-6 (the GMM, its alignments and the RBMs).
+# systems. Needs run.sh stages 0-7 (the GMMs, the monophone alignments and the RBMs).
 # Usage: local/run_teacher_regularisers.sh [options]    (relative paths: to the current directory)
 # Stages: 1 teachers  2 hybrid decoding of the plain and the regularised teachers
 set -euo pipefail

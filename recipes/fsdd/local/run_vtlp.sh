@@ -3,7 +3,7 @@
 # data plus VTLN-warped copies of it (vocal tract length perturbation, asrkt perturb-data-dir;
 # make-feats warps the copies' filterbanks), the copies aligned with the fold's GMM; decoded as
 # run.sh's systems. Compared with the other teacher regularisers in local/teacher_study.sh.
-# Needs run.sh stages 0-4 (data, features, GMM).
+# Needs run.sh stages 0-6 (data, features, GMMs).
 # Usage: local/run_vtlp.sh [options]          (relative paths: to the current directory)
 # Stages: 1 warped features, training lists with their copies  2 alignments of the copies
 #         3 RBMs  4 teachers  5 hybrid decoding

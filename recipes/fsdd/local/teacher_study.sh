@@ -18,7 +18,7 @@
 #
 # Usage: local/teacher_study.sh [options] <fsdd-dir> <work> <real-test-speaker>   (relative paths: to the current directory)
 #   e.g. local/teacher_study.sh ../../../shared/data/fsdd /tmp/nest_theo theo
-# Stages: 1 the nested folds' GMMs, RBMs and plain teachers (run.sh stages 0-6)  2 the VTLP
+# Stages: 1 the nested folds' GMMs, RBMs and plain teachers (run.sh stages 0-8)  2 the VTLP
 #         teachers (local/run_vtlp.sh)  3 the dropout and masked teachers, every teacher decoded
 #         (local/run_teacher_regularisers.sh)  4 the table
 set -euo pipefail
@@ -49,7 +49,7 @@ cells=(--work "$work" --conditions full --seeds "$seeds" --conf "$conf" --nj $nj
 if stage_begins 1 "nested folds ($speakers; $outer never read): GMMs, RBMs and teachers (run.sh)"; then
   run_opts=(--speakers "$speakers")
   [ -z "$max_index" ] || run_opts+=(--max-index $max_index)
-  bash run.sh "${cells[@]}" "${run_opts[@]}" --stop-stage 6 "$fsdd"
+  bash run.sh "${cells[@]}" "${run_opts[@]}" --gmm-systems mono --stop-stage 8 "$fsdd"
 fi
 if stage_begins 2 "VTLP teachers (warps $warps)"; then
   bash local/run_vtlp.sh "${cells[@]}" --warps "$warps"

@@ -30,7 +30,7 @@
 # setting of the rounds "teacher" and "noise" is judged by the student it teaches (the soft
 # targets are the teacher's job here), the baseline's noise setting by the baseline.
 #
-# Systems go to exp/<cond>/seed<S>/<system>_<variant> in run.sh's work dir (run.sh stages 0-12
+# Systems go to exp/<cond>/seed<S>/<system>_<variant> in run.sh's work dir (run.sh stages 0-14
 # on dev with the reference configs come first: stage 1).
 #
 # Usage: local/dev_study.sh [options] [corpus-dir]     (relative paths: to the current directory)
@@ -70,8 +70,8 @@ cells=(--work "$work" --conditions "$conditions" --seeds "$seeds" --conf "$conf"
        --temperature $temperature --kt-weight $kt_weight --nn-threads $nn_threads
        --extra-nn-opts "$extra_nn_opts")
 
-if stage_begins 1 "reference systems on dev (run.sh stages 0-12, $conf)"; then
-  bash run.sh "${cells[@]}" --stop-stage 12 "${corpus_args[@]}"
+if stage_begins 1 "reference systems on dev (run.sh stages 0-14, $conf)"; then
+  bash run.sh "${cells[@]}" --gmm-systems mono --stop-stage 14 "${corpus_args[@]}"
 fi
 cd "$work"
 rows=exp/dev_study.tsv   # round, family, system, what: the table's rows
