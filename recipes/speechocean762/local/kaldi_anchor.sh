@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The Kaldi anchor of the GMM rows (issue 23 item 6): mono and tri1 trained by the reference
+# Kaldi build's binaries (scripts/kaldi_gmm.sh: steps/train_mono.sh, align_si.sh and
+# train_deltas.sh's sequence, Kaldi's defaults) on the recipe's own features, lang and sizes, then
+# decoded with the recipe's decoder and graphs (asrkt make-graph / decode read Kaldi model dirs;
+# scripts/kaldi_interop.sh checks that asrkt decode gives gmm-decode-faster's hypotheses), so
+# the rows differ from asrkt's only in the training code.
+#
+# Usage: local/kaldi_anchor.sh [options] <work-dir>
+#   e.g. local/kaldi_anchor.sh --sets dev /tmp/so762
+#   <work-dir>       a run.sh work dir after its stage 4 (data/mfcc, data/lang, data/lang_test)
+#   --sets "dev"     sets decoded (test only for the final tables)
+#   --tri1-leaves N --tri1-gauss M   train_deltas.sh's sizes [run.sh's defaults]
+#   --mono-gauss N   train_mono.sh's --totgauss [run.sh's default]
+#   --nj N           decoding jobs [2]
+#   --kaldi-root DIR the reference build [$ASRKT_KALDI_ROOT or ~/.cache/asrkt/kaldi]
+# Output: <work-dir>/kaldi_exp/{mono,mono_ali,tri1}, each with graph/ and decode_<set>/.
+# Without the reference build it says so and exits 0 (the anchor is optional).
+set -euo pipefail
+CALLER_DIR=$PWD
+cd "$(dirname "$0")/.."
+sets=dev
+tri1_leaves=$(sed -n 's/^tri1_leaves=\([0-9]*\).*/\1/p' run.sh)
+tri1_gauss=$(sed -n 's/^tri1_gauss=\([0-9]*\).*/\1/p' run.sh)
+mono_gauss=$(sed -n 's/^mono_gauss=\([0-9]*\).*/\1/p' run.sh)
+nj=2
+kaldi_root=${ASRKT_KALDI_ROOT:-$HOME/.cache/asrkt/kaldi}
+. ../common/parse_options.sh
+. ./path.sh
+. ../common/stage.sh
+. ../common/systems.sh
+[ $# -eq 1 ] || { echo "Usage: $0 [options] <work-dir>  e.g. $0 --sets dev /tmp/so762" >&2; exit 1; }
+work=$(caller_path "$1")
+absolute_options kaldi_root
+if [ ! -x "$kaldi_root/bin/gmm-init-model" ]; then
+  echo "kaldi_anchor.sh: no Kaldi reference build with the GMM tools in $kaldi_root" \
+       "(scripts/build_kaldi_reference.sh); the anchor is skipped" >&2
+  exit 0
+fi
+cd "$work"
+done_or_run kaldi_exp/tri1 bash "$ASRKT_ROOT/scripts/kaldi_gmm.sh" --kaldi-root "$kaldi_root" \
+  --stop-stage 3 --mono-totgauss $mono_gauss --tri1-leaves $tri1_leaves --tri1-gauss $tri1_gauss \
+  data/mfcc/train data/lang kaldi_exp
+for g in mono tri1; do
+  graph_system kaldi_exp/$g/graph data/lang_test kaldi_exp/$g
+  for x in $sets; do
+    decode_gmm_system kaldi_exp/$g/decode_$x kaldi_exp/$g/graph data/mfcc/$x kaldi_exp/$g --nj $nj
+    echo "kaldi_exp/$g/decode_$x: $(cat kaldi_exp/$g/decode_$x/scoring_kaldi/best_wer)" >&2
+  done
+done
