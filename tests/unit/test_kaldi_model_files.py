@@ -77,8 +77,9 @@ def test_binary_and_text_kaldi_files_give_the_same_model(root, model):
         assert other.num_pdfs == asrkt_model.num_pdfs and other.num_gauss == asrkt_model.num_gauss
         assert np.array_equal(other.tid2pdf(), asrkt_model.tid2pdf())
         assert np.array_equal(other.tid2phone(), asrkt_model.tid2phone())
-        # Kaldi's text holds 6 (log-probs) or 7 (Gaussians) significant digits of asrkt's float64
-        np.testing.assert_allclose(other.tm.log_probs, asrkt_model.tm.log_probs, rtol=2e-6,
+        # Kaldi's text holds 6 (log-probs) or 7 (Gaussians) significant digits of asrkt's float64:
+        # 6 digits round by up to 5e-6 relative
+        np.testing.assert_allclose(other.tm.log_probs, asrkt_model.tm.log_probs, rtol=5e-6,
                                    atol=1e-6)
     for a, b in zip(text.gmms, binary.gmms):
         for field in ("weights", "means", "vars"):
@@ -337,7 +338,8 @@ def test_model_and_tree_that_disagree_are_one_line_errors(root, tmp_path):
     shutil.copytree(root / "tri1_bin", d)
     shutil.copy(root / "mono_bin" / "tree", d / "tree")
     message = _load_error(d)
-    assert f"{d / 'final.mdl'}: its 30 transition states are not the" in message
+    states = len(read_model_file(d / "final.mdl").tuples)
+    assert f"{d / 'final.mdl'}: its {states} transition states are not the" in message
     assert str(d / "tree") in message
     shutil.copy(root / "tri1_bin" / "tree", d / "tree")
     parsed = read_model_file(root / "tri1_bin" / "final.mdl")
@@ -345,7 +347,9 @@ def test_model_and_tree_that_disagree_are_one_line_errors(root, tmp_path):
                                 means_invvars=parsed.means_invvars[:-1],
                                 inv_vars=parsed.inv_vars[:-1])
     write_binary_model(fewer, d / "final.mdl")
-    assert _load_error(d).startswith(f"{d / 'final.mdl'}: 28 GMMs, but {d / 'tree'} has 29 pdfs")
+    pdfs = len(parsed.weights)
+    assert _load_error(d).startswith(f"{d / 'final.mdl'}: {pdfs - 1} GMMs, but {d / 'tree'} "
+                                     f"has {pdfs} pdfs")
     # a monophone tree whose table has no entry for phone 4
     shutil.copytree(root / "mono_bin", tmp_path / "m")
     tree = Tree.read(root / "mono_bin" / "tree")
