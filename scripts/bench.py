@@ -22,6 +22,12 @@ else ``asrkt synth-digits``), then measures, each in a fresh one-thread child pr
    log-likelihoods and graph (<= 1.0), and asrkt's sweep over Kaldi's decode.sh + score.sh
    binaries (latgen-faster-mapped, lattice-best-path per weight; <= 1.0) where the reference
    build (scripts/build_kaldi_reference.sh) exists, with the share of equal best paths;
+4s. the same on a real graph, speechocean762's (--so762 WORK: a recipes/speechocean762/run.sh work
+   dir after its stage 7; skipped with a message when absent): its GMM's (--so762-gmm, tri2) pdf
+   log-likelihoods of the dev utterances (never test) stored once, decoded by asrkt (one LM
+   weight; the recipe's sweep from one search) and by latgen-faster-mapped + lattice-best-path
+   per weight with the recipe's decoding options: HCLG size, RTFs, ratios, peak RSS, equal best
+   paths (reported; no target);
 5. training on the corpus repeated 4x: epoch time (<= 4.4x) and peak RSS (<= 1.2x);
 6. GMM training passes and alignment frames/s (reported);
 7. streaming training data (blocks of a fixed size) on 1x, 4x and 16x the synthetic corpus:
@@ -157,6 +163,7 @@ def build_rows(r: Dict[str, Any]) -> List[Row]:
         check("4t", f"{size}: sweep / latgen-faster-mapped + 11 lattice-best-path (CPU)",
               sweep["cpu"] / binaries["cpu"] if "cpu" in binaries and "cpu" in sweep else None,
               "", "<=", 1.0, note=binaries.get("skipped", ""))
+    so762_rows(r, rows)
     s1, s4 = r.get("scale_x1", {}), r.get("scale_x4", {})
     e1, e4 = _get(s1, "epochs", default=[]), _get(s4, "epochs", default=[])
     epoch_ratio = e4[0]["cpu"] / e1[0]["cpu"] if e1 and e4 else None
@@ -197,6 +204,85 @@ def build_rows(r: Dict[str, Any]) -> List[Row]:
     rows.append(Row("6", "align: frames per CPU second",
                     _get(setup, "align", "frames_per_cpu_s"), fmt="{:,.0f}"))
     return rows
+
+
+def so762_rows(r: Dict[str, Any], rows: List[Row]) -> None:
+    """Rows 4s (reported, no target): asrkt's decoding on speechocean762's graph against Kaldi's
+    decode.sh + score.sh binaries on the same log-likelihoods."""
+    setup = r.get("so762_setup", {})
+    one, sweep, kb = (r.get(f"so762_{m}", {}) for m in ("single", "sweep", "kaldi_binaries"))
+    if "cpu" not in one:
+        if "skipped" in setup:
+            rows.append(Row("4s", "speechocean762 dev decoding", None, note=setup["skipped"]))
+        return
+    size = (f"so762 {setup['gmm']} HCLG ({setup['hclg_states']:,} states, "
+            f"{setup['hclg_arcs']:,} arcs)")
+    rows.append(Row("4s", f"{size}: decode RTF per core, one LM weight", one["rtf_per_core"],
+                    fmt="{:.4f}"))
+    if "cpu" in sweep:
+        rows.append(Row("4s", f"{size}: decode RTF per core, {sweep['lm_weights']}-weight sweep",
+                        sweep["rtf_per_core"], fmt="{:.4f}"))
+        rows.append(Row("4s", f"{size}: sweep / one search (CPU time)",
+                        sweep["cpu"] / one["cpu"]))
+        rows.append(Row("4s", f"{size}: sweep / one search (peak RSS)",
+                        sweep["_peak_rss_mb"] / one["_peak_rss_mb"]))
+    if "cpu" in kb:
+        rows.append(Row("4s", f"{size}: one LM weight / latgen-faster-mapped + lattice-best-path "
+                              f"(CPU)", one["cpu"] / kb["one_weight_cpu"]))
+        if "cpu" in sweep:
+            rows.append(Row("4s", f"{size}: sweep / latgen-faster-mapped + "
+                                  f"{kb['lm_weights']} lattice-best-path (CPU)",
+                            sweep["cpu"] / kb["cpu"]))
+    elif "skipped" in kb:
+        rows.append(Row("4s", f"{size}: against Kaldi's binaries", None, note=kb["skipped"]))
+
+
+def so762_details(r: Dict[str, Any]) -> List[str]:
+    """The supporting numbers of rows 4s."""
+    setup = r.get("so762_setup", {})
+    if "hclg_states" not in setup:
+        return [f"- speechocean762 decoding (4s): skipped, {setup['skipped']}"] \
+            if "skipped" in setup else []
+    c = setup["config"]
+    out = [f"- speechocean762 (4s): {setup['so762']}, exp/{setup['gmm']} ({setup['pdfs']} pdfs, "
+           f"{setup['gaussians']} Gaussians), graph exp/{setup['gmm']}/graph: HCLG "
+           f"{setup['hclg_states']} states, {setup['hclg_arcs']} arcs ({setup['hclg_mb']:.1f} MB; "
+           f"order-{setup['lm_order']} LM, words.txt of {setup['words']} symbols); "
+           f"{setup['set']}: {setup['utterances']} utterances, "
+           f"{setup['audio_seconds']:.0f} s of audio; the GMM's log-likelihoods "
+           f"({setup['loglikes_cpu']:.1f} s CPU, not in the RTFs) read by every decoder from one "
+           f"archive; options ({setup['config_from']}): beam {c.get('beam')}, max-active "
+           f"{c.get('max_active')}, min-active {c.get('min_active')}, lattice beam "
+           f"{c.get('lattice_beam')}, acoustic scale {c.get('acoustic_scale')} of the sweep's "
+           f"search, LM weights {c.get('min_lmwt')}..{c.get('max_lmwt')}"]
+    one, sweep, kb = (r.get(f"so762_{m}", {}) for m in ("single", "sweep", "kaldi_binaries"))
+    for d, what in ((one, "asrkt, one LM weight (12: one search at acoustic scale 1/12)"),
+                    (sweep, "asrkt, the LM-weight sweep from one search")):
+        if "cpu" in d:
+            out.append(f"  - {what}: RTF {d['rtf_per_core']:.4f} ({d['cpu']:.1f} s CPU for "
+                       f"{d['audio_seconds']:.0f} s), peak RSS {d['_peak_rss_mb']:.0f} MB "
+                       f"(+{d['peak_rss_mb'] - d['rss_before_mb']:.0f} MB while decoding)"
+                       if d.get("peak_rss_mb") else
+                       f"  - {what}: RTF {d['rtf_per_core']:.4f}")
+    if "skipped" in kb:
+        out.append(f"  - Kaldi binaries: skipped, {kb['skipped']}")
+    elif "cpu" in kb:
+        same12 = sum(one.get("hyps_12", {}).get(u) == h for u, h in kb["hyps_12"].items())
+        swept = sweep.get("hyps", {})
+        pairs = sum(len(h) for h in kb["hyps"].values())
+        same = sum(swept.get(w, {}).get(u) == h for w, hs in kb["hyps"].items()
+                   for u, h in hs.items())
+        out.append(f"  - Kaldi binaries (latgen-faster-mapped + lattice-best-path x "
+                   f"{kb['lm_weights']}, the options above): RTF {kb['rtf_per_core']:.4f} "
+                   f"(search {kb['search_cpu']:.1f} s after its start-up of "
+                   f"{kb['startup_cpu']:.2f} s, best paths {kb['best_path_cpu']:.1f} s CPU), "
+                   f"one LM weight (search + one best path) RTF "
+                   f"{kb['one_weight_rtf_per_core']:.4f}, peak RSS "
+                   + (f"{kb['peak_rss_mb']:.0f} MB (GNU time)" if kb.get("peak_rss_mb")
+                      else "not measured (no /usr/bin/time)")
+                   + f"; best paths equal to asrkt's: LMWT 12 one search {same12} of "
+                   f"{len(kb['hyps_12'])}, sweep {same} of {pairs} utterance-weight pairs")
+    return out
 
 
 def render_table(rows: List[Row]) -> str:
@@ -316,6 +402,7 @@ def details(r: Dict[str, Any]) -> List[str]:
                 out.append(f"  - {what}: RTF {d['rtf_per_core']:.4f} ({d['cpu']:.2f} s CPU for "
                            f"{d['audio_seconds']:.0f} s), peak RSS {d['_peak_rss_mb']:.0f} MB"
                            f"{grown}")
+    out += so762_details(r)
     s1, s4 = r.get("scale_x1", {}), r.get("scale_x4", {})
     if s1.get("epochs") and s4.get("epochs"):
         frames1, frames4 = s1["epochs"][0]["frames"], s4["epochs"][0]["frames"]
@@ -531,6 +618,35 @@ def stream_rows_and_soft_rows(stage, quick: bool, num_pdfs: Optional[int]) -> No
     stage("soft", "soft", 900, utts=20 if quick else 100, pdfs=pdfs, top_k=20)
 
 
+def so762_stages(stage, results: Dict[str, Any], only: Optional[set], work: Path, gmm: str,
+                 utts: int) -> None:
+    """Item 4s: speechocean762's dev set through its GMM's graph, when the work dir is there.
+
+    Args:
+        stage: bench.py's stage runner.
+        results: the results dict (gets ``so762_setup`` with ``skipped`` when absent).
+        only: the --only stages (None: all).
+        work: the recipe's work dir.
+        gmm: the GMM system (exp/<gmm>).
+        utts: the first N dev utterances (0: all).
+    """
+    if only is not None and "so762" not in only:
+        return
+    graph = work / "exp" / gmm / "graph" / "HCLG.fst"
+    if not graph.exists():
+        results["so762_setup"] = {
+            "skipped": f"no {graph} (run recipes/speechocean762/run.sh --work {work} "
+                       f"<corpus> through stage 7, or give --so762 WORK)"}
+        print(f"[bench] so762: skipped, {results['so762_setup']['skipped']}", flush=True)
+        return
+    setup = stage("so762_setup", "so762_setup", 1800, so762=str(work), gmm=gmm, set="dev",
+                  utts=utts)
+    if "loglikes_ark" in setup:
+        for mode in ("single", "sweep", "kaldi_binaries"):
+            stage(f"so762_{mode}", "so762_decode", 3600, mode=mode, lmwt=12,
+                  **{k: setup[k] for k in ("loglikes_ark", "model_dir", "graph_dir", "config")})
+
+
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -546,7 +662,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                              "asrkt synth-digits (default).")
     parser.add_argument("--only", metavar="STAGES", default=None,
                         help="Run only these comma-separated stages after setup (feats, "
-                             "train, decode, lmgraph, scale, stream, soft, ddp, tree).")
+                             "train, decode, lmgraph, so762, scale, stream, soft, ddp, "
+                             "tree; so762 alone needs no digits setup).")
+    parser.add_argument("--so762", type=path_argument,
+                        default=ROOT / "recipes" / "speechocean762",
+                        help="Item 4s: a recipes/speechocean762/run.sh work dir after stage 7 "
+                             "(default: run.sh's default work dir, the recipe folder); skipped "
+                             "with a message when it has no exp/<--so762-gmm>/graph.")
+    parser.add_argument("--so762-gmm", default="tri2",
+                        help="Item 4s: the GMM whose graph and log-likelihoods are decoded.")
+    parser.add_argument("--so762-utts", type=int, default=0,
+                        help="Item 4s: the first N dev utterances (0: all).")
     parser.add_argument("--render", metavar="JSON",
                         help="Only print the table and rewrite README-performance.md (next to "
                              "JSON) from the results file of an earlier run.")
@@ -568,7 +694,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"README section: {md}")
         return 0
     command = ("python scripts/bench.py" + (" --quick" if args.quick else "")
-               + (f" --only {args.only}" if args.only else ""))
+               + (f" --only {args.only}" if args.only else "")
+               + (f" --so762 {args.so762}" if args.so762 != ROOT / "recipes" / "speechocean762"
+                  else "")
+               + (f" --so762-gmm {args.so762_gmm}" if args.so762_gmm != "tri2" else "")
+               + (f" --so762-utts {args.so762_utts}" if args.so762_utts else ""))
     start = time.perf_counter()
     out = args.out
     work = args.work or Path(tempfile.mkdtemp(prefix="asrkt-bench-"))
@@ -584,7 +714,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     def stage(key: str, name: str, timeout: float, **kwargs) -> Dict[str, Any]:
         if only is not None and name not in only and name.split("_")[0] not in only \
-                and name != "setup":
+                and (name != "setup" or only == {"so762"}):  # 4s needs no digits system
             return {}
         t = time.perf_counter()
         print(f"[bench] {key} ...", end="", flush=True)
@@ -598,11 +728,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         setup = stage("setup", "setup", 400, quick=q, corpus=args.corpus)
         if "error" in setup:
             raise SystemExit(f"setup failed: {setup['error']}\n" + "\n".join(setup["log_tail"]))
-        results["meta"]["corpus"] = (f"{setup['corpus']}: {setup['train_utts']} training "
-                                     f"utterances ({setup['train_audio_seconds'] / 60:.1f} min), "
-                                     f"{setup['test_utts']} test "
-                                     f"({setup['test_audio_seconds']:.0f} s), "
-                                     f"{setup['num_pdfs']} pdfs")
+        if setup:  # none with --only so762
+            results["meta"]["corpus"] = (f"{setup['corpus']}: {setup['train_utts']} training "
+                                         f"utterances "
+                                         f"({setup['train_audio_seconds'] / 60:.1f} min), "
+                                         f"{setup['test_utts']} test "
+                                         f"({setup['test_audio_seconds']:.0f} s), "
+                                         f"{setup['num_pdfs']} pdfs")
         stage("feats", "feats", 300, utts=200 if q else 1500, repeats=4 if q else 5,
               threads_check=20 if q else 40)
         for key, conf, over in (("dnn", DNN_CONF, DNN_OVERRIDES), ("lstm", LSTM_CONF, {})):
@@ -622,6 +754,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             for mode in ("single", "sweep", "kaldi", "kaldi_binaries"):
                 stage(f"lmgraph_{mode}", "lmgraph_decode", 600, root=lm_setup["root"],
                       mode=mode, flatten=0.15)
+        so762_stages(stage, results, only, args.so762, args.so762_gmm, args.so762_utts)
         for times in (1, 4):
             stage(f"scale_x{times}", "scale", 400, times=times, conf=DNN_CONF,
                   overrides=DNN_OVERRIDES)

@@ -3,7 +3,9 @@
 Stages: setup (digits system: data, lang, features, train-mono, align, graph; item 6),
 train (items 1 and 2 for one model), feats (item 3), decode (item 4), scale (item 5),
 stream (item 7: streaming training data), soft (item 8: soft-target bytes, teacher on the fly),
-tree (item 10: tree statistics, build-tree and a train-deltas EM pass against Kaldi's binaries).
+tree (item 10: tree statistics, build-tree and a train-deltas EM pass against Kaldi's binaries),
+lmgraph_setup/lmgraph_decode (item 4t), so762_setup/so762_decode (item 4s: speechocean762's dev
+set through its GMM's graph, against Kaldi's decoding binaries).
 Each writes a JSON dict to OUT. Run by scripts/bench.py; not a test.
 """
 
@@ -897,10 +899,16 @@ def _reset_peak_rss() -> bool:
 
 
 def stage_lmgraph_decode(args: Dict[str, Any]) -> Dict[str, Any]:
-    """Decode the test utterances on the trigram graph in one mode: ``single`` (asrkt, one LM
-    weight), ``sweep`` (asrkt, the default 11 weights from one search) or ``kaldi``
-    (kaldi-hmm-gmm's LatticeFasterDecoder, one weight): CPU time of the decoding loop, resident
-    memory before it and its peak during it (VmHWM reset before the loop).
+    """Decode the test utterances on a real graph in one mode: ``single`` (asrkt, one LM
+    weight), ``sweep`` (asrkt, the LM weights of the decode config from one search), ``kaldi``
+    (kaldi-hmm-gmm's LatticeFasterDecoder, one weight) or ``kaldi_binaries`` (latgen-faster-mapped
+    + lattice-best-path per weight): CPU time of the decoding loop, resident memory before it
+    and its peak during it (VmHWM reset before the loop).
+
+    Two tasks: the synthetic trigram graph of ``lmgraph_setup`` (args ``root``, ``flatten``), or
+    with ``loglikes_ark`` a stored archive of per-frame pdf log-likelihoods decoded through
+    ``graph_dir`` with ``model_dir``'s transition model and the decode options ``config``
+    (``so762_setup``: a recipe's dev set, its GMM's log-likelihoods and graph).
 
     The toy GMM separates its three phones almost perfectly, which leaves a search nothing to
     prune; its log-likelihoods are scaled by ``flatten`` so that the 2,000 words made of those
@@ -911,35 +919,53 @@ def stage_lmgraph_decode(args: Dict[str, Any]) -> Dict[str, Any]:
     from asrkt.decode.decoder import DecodeConfig, Decoder, gmm_source
     from asrkt.hmm.model import GmmModel
 
-    root = Path(args["root"])
-    model = GmmModel.load(root / "exp")
-    test = root / "test"
-    loglikes = {u: (args["flatten"] * ll).astype(np.float32) for u, ll in gmm_source(
-        model, test, root / "exp" / "feature_pipeline.yaml")(DataDir(test).utterances)}
-    decoder = Decoder(root / "graph", model, DecodeConfig())
+    if "loglikes_ark" in args:
+        import kaldiio
+
+        model_dir, graph_dir = Path(args["model_dir"]), Path(args["graph_dir"])
+        model = GmmModel.load(model_dir)
+        loglikes = {u: np.asarray(m, dtype=np.float32)
+                    for u, m in kaldiio.load_ark(args["loglikes_ark"])}
+        config = DecodeConfig(**args["config"])
+        work = Path(args["work"]) / "so762" / "kaldi_binaries"
+    else:
+        root = Path(args["root"])
+        model_dir, graph_dir = root / "exp", root / "graph"
+        model = GmmModel.load(model_dir)
+        test = root / "test"
+        loglikes = {u: (args["flatten"] * ll).astype(np.float32) for u, ll in gmm_source(
+            model, test, model_dir / "feature_pipeline.yaml")(DataDir(test).utterances)}
+        config = DecodeConfig()
+        work = root / "kaldi_binaries"
+    lmwt = int(args.get("lmwt", 12))
     mode = args["mode"]
     if mode == "kaldi_binaries":
-        return _lmgraph_kaldi_binaries(root, loglikes)
+        return _kaldi_binaries(work, model_dir / "final.mdl", graph_dir, loglikes, config, lmwt)
+    decoder = Decoder(graph_dir, model, config)
     if mode == "kaldi":
-        decoder.kaldi_decode(*next(iter(loglikes.items())), 1 / 12)  # build the decoder first
-    scales = [s for _, s in DecodeConfig().weights()] if mode == "sweep" else [1 / 12]
+        decoder.kaldi_decode(*next(iter(loglikes.items())), 1 / lmwt)  # build the decoder first
+    weights = config.weights() if mode == "sweep" else [(str(lmwt), 1 / lmwt)]
+    scales = [s for _, s in weights]
     rss_before = _proc_status_mb("VmRSS")
     peak_reset = _reset_peak_rss()
     hyps = {}
     with Clock() as c:
         for utt, ll in loglikes.items():
             if mode == "kaldi":
-                hyps[utt] = [decoder.kaldi_decode(utt, ll, 1 / 12)[0]]
+                hyps[utt] = [decoder.kaldi_decode(utt, ll, 1 / lmwt)[0]]
             else:
-                hyps[utt] = decoder.decode(utt, ll, scales)
+                hyps[utt] = decoder.decode(utt, ll, scales) or [None] * len(scales)
     frames = sum(len(ll) for ll in loglikes.values())
-    return {"mode": mode, "flatten": args["flatten"], "cpu": c.cpu, "wall": c.wall,
-            "frames": frames,
+    at = [name for name, _ in weights].index(str(lmwt))
+    return {"mode": mode, "flatten": args.get("flatten"), "cpu": c.cpu, "wall": c.wall,
+            "frames": frames, "utterances": len(loglikes),
             "audio_seconds": frames / 100.0, "rtf_per_core": c.cpu / (frames / 100.0),
             "rss_before_mb": rss_before, "lm_weights": len(scales),
             "peak_rss_mb": _proc_status_mb("VmHWM") if peak_reset else None,
             "search": decoder.search.stats() if mode != "kaldi" else None,
-            "hyps_12": {u: h[0] if mode != "sweep" else h[5] for u, h in hyps.items()}}
+            "hyps_12": {u: h[at] for u, h in hyps.items()},
+            "hyps": {name: {u: h[i] for u, h in hyps.items()}
+                     for i, (name, _) in enumerate(weights)}}
 
 
 def kaldi_bin_dir() -> Path:
@@ -947,11 +973,13 @@ def kaldi_bin_dir() -> Path:
     return Path(os.environ.get("ASRKT_KALDI_ROOT", Path.home() / ".cache/asrkt/kaldi")) / "bin"
 
 
-def _lmgraph_kaldi_binaries(root: Path, loglikes: Dict[str, np.ndarray]) -> Dict[str, Any]:
+def _kaldi_binaries(work: Path, mdl: Path, graph: Path, loglikes: Dict[str, np.ndarray],
+                    config: Any, lmwt: int) -> Dict[str, Any]:
     """Kaldi's decode.sh + score.sh on the same log-likelihoods and graph: latgen-faster-mapped
-    (beam 13, max-active 7000, min-active 200, lattice beam 6, acwt 1/12, determinised lattices
-    as decode.sh writes them; its start-up on an empty archive subtracted), then
-    lattice-best-path per LM weight 7-17; CPU of the children."""
+    with ``config``'s beams and acoustic scale (determinised lattices as decode.sh writes them;
+    its start-up on an empty archive subtracted), then lattice-best-path per LM weight of
+    ``config``; CPU and peak RSS of the children. ``lmwt``: the weight whose search + best path
+    is the one-weight figure."""
     import resource
     import subprocess
 
@@ -961,45 +989,110 @@ def _lmgraph_kaldi_binaries(root: Path, loglikes: Dict[str, np.ndarray]) -> Dict
     if not (bindir / "latgen-faster-mapped").exists():
         return {"skipped": f"no reference Kaldi build at {bindir} "
                            f"(scripts/build_kaldi_reference.sh)"}
-    work = root / "kaldi_binaries"
-    work.mkdir(exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
     kaldiio.save_ark(str(work / "loglikes.ark"), loglikes)
-    graph = root / "graph"
+
+    # a child's ru_maxrss counts the forked Python's pages before exec, so each binary's own
+    # peak RSS comes from GNU time (absent: not reported)
+    gnu_time = shutil.which("time") if Path("/usr/bin/time").exists() else None
+    peak_kb = [0]
 
     def run(cmd, check=True):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if gnu_time:
+            cmd = [gnu_time, "-f", "%M", "-o", str(work / "maxrss.txt"), *cmd]
         subprocess.run(cmd, check=check, capture_output=True)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if gnu_time and (work / "maxrss.txt").exists():
+            lines = (work / "maxrss.txt").read_text().split()
+            if lines and lines[-1].isdigit():
+                peak_kb[0] = max(peak_kb[0], int(lines[-1]))
         return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
     def latgen(loglikes_ark: Path, check: bool = True) -> float:
-        return run([str(bindir / "latgen-faster-mapped"), "--beam=13", "--max-active=7000",
-                    "--min-active=200", "--lattice-beam=6", "--acoustic-scale=0.083333",
-                    "--allow-partial=true", str(root / "exp" / "final.mdl"),
+        return run([str(bindir / "latgen-faster-mapped"), f"--beam={config.beam:g}",
+                    f"--max-active={config.max_active}", f"--min-active={config.min_active}",
+                    f"--lattice-beam={config.lattice_beam:g}",
+                    f"--acoustic-scale={config.acoustic_scale:g}",
+                    f"--allow-partial={str(config.allow_partial).lower()}", str(mdl),
                     str(graph / "HCLG.fst"), f"ark:{loglikes_ark}", f"ark:{work / 'lat.ark'}"],
                    check)
 
-    # the binary's start-up (reading the model and the 28 MB graph) measured on no utterances,
-    # so that the search time compares with asrkt's loop, which excludes its own loading
+    # the binary's start-up (reading the model and the graph) measured on no utterances, so
+    # that the search time compares with asrkt's loop, which excludes its own loading
     (work / "empty.ark").write_bytes(b"")
     startup = latgen(work / "empty.ark", check=False)  # exit 1: no utterance decoded
     search = latgen(work / "loglikes.ark") - startup
-    best = 0.0
-    hyps: Dict[str, str] = {}
-    for lmwt in range(7, 18):
-        out = work / f"best_{lmwt}.txt"
-        best += run([str(bindir / "lattice-best-path"), f"--acoustic-scale={1 / lmwt}",
-                     f"ark:{work / 'lat.ark'}", f"ark,t:{out}"])
-        if lmwt == 12:
-            hyps = {line.split()[0]: line.split()[1:] for line in out.read_text().splitlines()}
-    frames = sum(len(ll) for ll in loglikes.values())
     words = {int(i): w for w, i in (line.split() for line in
                                     (graph / "words.txt").read_text().splitlines())}
+    best, best_at = 0.0, {}
+    hyps: Dict[str, Dict[str, List[str]]] = {}
+    for name, scale in config.weights():
+        out = work / f"best_{name}.txt"
+        best_at[name] = run([str(bindir / "lattice-best-path"), f"--acoustic-scale={scale}",
+                             f"ark:{work / 'lat.ark'}", f"ark,t:{out}"])
+        best += best_at[name]
+        hyps[name] = {line.split()[0]: [words[int(i)] for i in line.split()[1:]]
+                      for line in out.read_text().splitlines()}
+    frames = sum(len(ll) for ll in loglikes.values())
+    one = search + best_at.get(str(lmwt), 0.0)
     return {"mode": "kaldi_binaries", "search_cpu": search, "startup_cpu": startup,
-            "best_path_cpu": best,
+            "best_path_cpu": best, "lm_weights": len(hyps),
             "cpu": search + best, "frames": frames, "audio_seconds": frames / 100.0,
             "rtf_per_core": (search + best) / (frames / 100.0),
-            "hyps_12": {u: [words[int(i)] for i in ids] for u, ids in hyps.items()}}
+            "one_weight_cpu": one, "one_weight_rtf_per_core": one / (frames / 100.0),
+            "peak_rss_mb": peak_kb[0] / 1024.0 if peak_kb[0] else None,
+            "hyps_12": hyps.get(str(lmwt), {}), "hyps": hyps}
+
+
+# --------------------------------------------------------------------------------------------
+# so762: decoding speed on speechocean762's dev set, its GMM's log-likelihoods and graph
+# --------------------------------------------------------------------------------------------
+def stage_so762_setup(args: Dict[str, Any]) -> Dict[str, Any]:
+    """The per-frame pdf log-likelihoods of a recipes/speechocean762 work dir's GMM (``gmm``:
+    exp/<gmm>, through its saved feature pipeline: CMVN, deltas or splicing + LDA+MLLT, as
+    ``asrkt decode`` computes them) on the first ``utts`` utterances of data/mfcc/<set> (0:
+    all), written to a Kaldi archive that every decoder of ``so762_decode`` reads; the size of
+    exp/<gmm>/graph/HCLG.fst; the decode options of exp/<gmm>/decode_<set>/config.yaml (the
+    recipe's beams, acoustic scale and LM weights)."""
+    _threads(1)
+    import kaldiio
+    import yaml
+
+    from asrkt.data.datadir import DataDir
+    from asrkt.decode.config import DecodeConfig
+    from asrkt.decode.decoder import gmm_source
+    from asrkt.decode.lattice import load_graph
+    from asrkt.hmm.model import GmmModel
+
+    so762, gmm, dset = Path(args["so762"]), args["gmm"], args["set"]
+    model_dir, graph_dir = so762 / "exp" / gmm, so762 / "exp" / gmm / "graph"
+    data = so762 / "data" / "mfcc" / dset
+    fields = set(DecodeConfig.__dataclass_fields__)
+    decode_yaml = model_dir / f"decode_{dset}" / "config.yaml"
+    recorded = yaml.safe_load(decode_yaml.read_text()) if decode_yaml.exists() else {}
+    config = {k: v for k, v in (recorded or {}).items() if k in fields}
+    model = GmmModel.load(model_dir)
+    utts = DataDir(data).utterances
+    if args.get("utts"):
+        utts = utts[: args["utts"]]
+    out = Path(args["work"]) / "so762"
+    out.mkdir(parents=True, exist_ok=True)
+    with Clock() as c:
+        loglikes = dict(gmm_source(model, data, model_dir / "feature_pipeline.yaml")(utts))
+    kaldiio.save_ark(str(out / "loglikes.ark"), loglikes)
+    graph = load_graph(graph_dir / "HCLG.fst")
+    frames = sum(len(ll) for ll in loglikes.values())
+    lm_order = so762 / "data" / "local" / "lm" / "order"
+    return {"so762": str(so762), "gmm": gmm, "set": dset, "loglikes_ark": str(out / "loglikes.ark"),
+            "model_dir": str(model_dir), "graph_dir": str(graph_dir), "config": config,
+            "config_from": str(decode_yaml) if recorded else "DecodeConfig defaults",
+            "utterances": len(loglikes), "frames": frames, "audio_seconds": frames / 100.0,
+            "loglikes_cpu": c.cpu, "pdfs": model.num_pdfs, "gaussians": model.num_gauss,
+            "hclg_states": graph.num_states, "hclg_arcs": graph.num_arcs,
+            "hclg_mb": (graph_dir / "HCLG.fst").stat().st_size / 2**20,
+            "words": sum(1 for _ in (graph_dir / "words.txt").open()),
+            "lm_order": lm_order.read_text().strip() if lm_order.exists() else "?"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -1153,7 +1246,8 @@ def stage_tree(args: Dict[str, Any]) -> Dict[str, Any]:
 STAGES = {"setup": stage_setup, "tree": stage_tree, "train": stage_train, "feats": stage_feats,
           "decode": stage_decode, "scale": stage_scale, "stream": stage_stream,
           "soft": stage_soft, "ddp": stage_ddp, "lmgraph_setup": stage_lmgraph_setup,
-          "lmgraph_decode": stage_lmgraph_decode}
+          "lmgraph_decode": stage_lmgraph_decode,
+          "so762_setup": stage_so762_setup, "so762_decode": stage_lmgraph_decode}
 
 if __name__ == "__main__":
     import logging
