@@ -551,12 +551,20 @@ def _kmeans2(points: np.ndarray, var_floor: float, tries: int, rng: np.random.Ge
     """Kaldi's ClusterKMeans with two clusters: cyclic initial assignment over a random
     coprime stride, then moving single points while that improves the objective.
 
-    Returns (objective improvement over one cluster, assignment 0/1 per point)."""
+    Returns (objective improvement over one cluster, assignment 0/1 per point).
+
+    A try whose initial assignment an earlier try had (few points have few coprime strides)
+    ends where that one ended, with the same gain, which cannot beat it: it is skipped after
+    drawing its stride, so the draws and the result are those of running it."""
     n = len(points)
     total = gauss_objf(points.sum(axis=0), var_floor)
     best_gain, best_assign = None, None
+    seen = set()
     for _ in range(tries):
         assign, sums = _kmeans2_start(points, rng)
+        if assign.tobytes() in seen:
+            continue
+        seen.add(assign.tobytes())
         objf = gauss_objf(sums, var_floor)  # of the two clusters, kept up to date
         for _ in range(num_iters):
             any_moved = False
@@ -682,23 +690,29 @@ class _Splitter:
         if len(rows) <= 1:
             return
         total = None
+        gathered = b.stacked[rows]
         asked = []  # (key, number of questions, those evaluated, their yes and no sums)
         for key in b.keys:
-            questions = b.matrices[key]
-            if questions is None:
+            yes_matrix = b.matrices[key]  # 1.0 where the question holds
+            if yes_matrix is None:
                 continue
-            values = b.events[rows, key + 1]
-            order = np.argsort(values, kind="stable")
+            values = b.columns[key][rows]
+            order = values.argsort(kind="stable")
             sorted_values = values[order]
             if key != PDF_CLASS and sorted_values[0] == ABSENT:
                 continue  # key not defined for every event (ci-phones): not askable
-            starts = np.flatnonzero(np.concatenate(([True], sorted_values[1:]
-                                                    != sorted_values[:-1])))
+            first = np.empty(len(sorted_values), dtype=bool)
+            first[0] = True
+            np.not_equal(sorted_values[1:], sorted_values[:-1], out=first[1:])
+            starts = first.nonzero()[0]
+            if len(starts) == 1 and total is not None:
+                continue  # one value: no question splits the events
             present = sorted_values[starts]
-            per_value = np.add.reduceat(b.stacked[rows[order]], starts, axis=0)
-            if total is None:
+            per_value = np.add.reduceat(gathered[order], starts, axis=0)
+            if total is None:  # from the first key's sums, whatever their number
                 total = float(gauss_objf(per_value.sum(axis=0), b.var_floor))
-            yes_matrix, no_matrix = questions  # 1.0 where the question holds / does not
+            if len(starts) == 1:
+                continue
             if present[-1] >= yes_matrix.shape[1]:  # a value no question asks about: a "no"
                 present = np.minimum(present, yes_matrix.shape[1] - 1)
             inside = yes_matrix[:, present]
@@ -706,15 +720,18 @@ class _Splitter:
             # only questions with events on both sides gain; of questions that divide the
             # present values alike only the first is evaluated (argmax takes the first of
             # equal gains anyway)
-            two_sided = np.flatnonzero((n_yes > 0) & (n_yes < len(present)))
+            two_sided = ((n_yes > 0) & (n_yes < len(present))).nonzero()[0]
+            if len(two_sided) == 0:
+                continue
             if len(two_sided) > 1 and len(present) <= 52:
-                code = inside[two_sided] @ np.exp2(np.arange(len(present)))  # exact
+                code = inside[two_sided] @ b.powers[:len(present)]  # exact
                 two_sided = two_sided[np.sort(np.unique(code, return_index=True)[1])]
             # at least two rows in a product whenever the full matrix has two: a one-row
             # product takes BLAS's gemv path, whose sums can differ in the last bit
             sel = two_sided if len(two_sided) != 1 or len(n_yes) == 1 else two_sided[[0, 0]]
-            yes = inside[sel] @ per_value
-            no = no_matrix[np.ix_(sel, present)] @ per_value
+            yes_side = inside[sel]
+            yes = yes_side @ per_value
+            no = (1.0 - yes_side) @ per_value  # the 0/1 complement: exact
             asked.append((key, len(n_yes), two_sided, yes[:len(two_sided)],
                           no[:len(two_sided)]))
         if not asked:
@@ -728,7 +745,7 @@ class _Splitter:
             gain = np.zeros(num_questions)
             gain[two_sided] = objf[at:at + q] + objf[at + q:at + 2 * q] - total
             at += 2 * q
-            best = int(np.argmax(gain))
+            best = int(gain.argmax())
             if gain[best] > self.best:
                 self.best = float(gain[best])
                 self.key = key
@@ -758,7 +775,10 @@ class _Builder:
         self.keys = [PDF_CLASS] + list(range(stats.context_width))
         asked = [max(q) for q in questions.phone + questions.pdf_class if q]
         width = int(max([stats.events.max()] + asked)) + 1
-        self.matrices: Dict[int, Optional[Tuple[np.ndarray, np.ndarray]]] = {}
+        # each key's column of the events, contiguous; 2^i for the codes of questions
+        self.columns = {key: np.ascontiguousarray(stats.events[:, key + 1]) for key in self.keys}
+        self.powers = np.exp2(np.arange(53))
+        self.matrices: Dict[int, Optional[np.ndarray]] = {}  # 1.0 where question i holds
         for key in self.keys:
             sets = questions.for_key(key)
             if not sets:
@@ -767,7 +787,18 @@ class _Builder:
             m = np.zeros((len(sets), width + 1), dtype=bool)  # last column: never asked
             for i, q in enumerate(sets):
                 m[i, list(q)] = True
-            self.matrices[key] = (m.astype(np.float64), (~m).astype(np.float64))
+            self.matrices[key] = m.astype(np.float64)
+
+
+def _pair_objf(sums: np.ndarray, var_floor: float) -> np.ndarray:
+    """The objective of every pair's merged statistics ``sums[i] + sums[j]``, j < i, in the
+    order (1, 0), (2, 0), (2, 1), (3, 0), ...: one evaluation for all (each row's value is
+    that of evaluating the row alone)."""
+    n = len(sums)
+    if n < 2:
+        return np.zeros(0)
+    i, j = np.tril_indices(n, -1)  # row by row: (1, 0), (2, 0), (2, 1), ...
+    return gauss_objf(sums[i] + sums[j], var_floor)
 
 
 def _bottom_up(points: np.ndarray, thresh: float, var_floor: float) -> np.ndarray:
@@ -778,8 +809,9 @@ def _bottom_up(points: np.ndarray, thresh: float, var_floor: float) -> np.ndarra
     objf = gauss_objf(sums, var_floor)
     dist = np.full((n, n), np.inf)
     heap: List[Tuple[float, int, int]] = []
+    merged = _pair_objf(sums, var_floor)
     for i in range(1, n):
-        d = objf[i] + objf[:i] - gauss_objf(sums[i] + sums[:i], var_floor)
+        d = objf[i] + objf[:i] - merged[i * (i - 1) // 2:i * (i + 1) // 2]
         dist[i, :i] = d
         heap += [(float(d[j]), i, j) for j in range(i) if d[j] <= thresh]
     heapq.heapify(heap)
@@ -823,8 +855,10 @@ def _bottom_up_to_n(groups: List[np.ndarray], min_clusters: int, var_floor: floa
     dist = [np.full((len(g), len(g)), np.inf) for g in groups]
     heap: List[Tuple[float, int, int, int]] = []
     for c, g in enumerate(sums):
+        merged = _pair_objf(g, var_floor)
         for i in range(1, len(g)):
-            d = np.maximum(objf[c][i] + objf[c][:i] - gauss_objf(g[i] + g[:i], var_floor), 0.0)
+            d = np.maximum(objf[c][i] + objf[c][:i] - merged[i * (i - 1) // 2:i * (i + 1) // 2],
+                           0.0)
             dist[c][i, :i] = d
             heap += [(float(d[j]), c, i, j) for j in range(i)]
     heapq.heapify(heap)
@@ -858,17 +892,20 @@ def _bottom_up_to_n(groups: List[np.ndarray], min_clusters: int, var_floor: floa
     return out
 
 
-def _merge_within_stub(tree: EventMap, stats: TreeStats, stacked: np.ndarray,
-                       stub_leaf: np.ndarray, merge) -> Tuple[EventMap, int]:
+def _merge_within_stub(tree: EventMap, leaf_of: np.ndarray, stacked: np.ndarray,
+                       stub_leaf: np.ndarray, merge) -> Tuple[EventMap, np.ndarray, int]:
     """The leaves of ``tree`` grouped by the stub leaf their statistics fall in, merged as
     ``merge(list of [leaves, 1 + 2D] summed statistics per group)`` assigns them (Kaldi's
     ClusterEventMap*RestrictedByMap); cluster a of a group takes the number of the group's a-th
     leaf, as Kaldi's, so that the renumbered tree numbers its leaves as Kaldi's does.
 
+    Args:
+        leaf_of: the tree's answer for every event of the statistics (:func:`map_rows`).
+
     Returns:
-        (the tree with merged leaves, not renumbered; the number of leaves removed)
+        (the tree with merged leaves, not renumbered; its answer for every event, as
+        :func:`map_rows` gives it; the number of leaves removed)
     """
-    leaf_of = map_rows(tree, stats.events)
     # the summed statistics of every (stub leaf, leaf) pair, the events added in row order
     pair = stub_leaf * (int(leaf_of.max()) + 1) + leaf_of
     order = np.argsort(pair, kind="stable")
@@ -879,22 +916,27 @@ def _merge_within_stub(tree: EventMap, stats: TreeStats, stacked: np.ndarray,
     presents = np.split(leaf_at, cuts)
     points = np.split(summed, cuts)
     mapping: Dict[int, EventMap] = {}
+    new_answer = np.arange(int(leaf_of.max()) + 1)
     removed = 0
     for present, assign in zip(presents, merge(points)):
         removed += len(present) - (int(assign.max()) + 1)
         for k, leaf in enumerate(present.tolist()):
             mapping[leaf] = Leaf(int(present[assign[k]]))
-    return map_leaves(tree, mapping), removed
+            new_answer[leaf] = mapping[leaf].answer
+    # merging replaces leaves only: the events reach the same leaves, now with new answers
+    return map_leaves(tree, mapping), new_answer[leaf_of], removed
 
 
-def _renumber(node: EventMap) -> Tuple[EventMap, int]:
-    """Kaldi's RenumberEventMap: answers to 0..n-1 in increasing order."""
+def _renumber(node: EventMap, leaf_of: np.ndarray) -> Tuple[EventMap, np.ndarray]:
+    """Kaldi's RenumberEventMap: answers to 0..n-1 in increasing order; with the renumbered
+    answer of every event (``leaf_of``: the old answers)."""
     old = sorted(set(leaves(node)))
-    return map_leaves(node, {a: Leaf(i) for i, a in enumerate(old)}), len(old)
+    return (map_leaves(node, {a: Leaf(i) for i, a in enumerate(old)}),
+            np.searchsorted(np.array(old), leaf_of))
 
 
-def _objf_given_map(node: EventMap, stats: TreeStats, stacked: np.ndarray) -> float:
-    answers = map_rows(node, stats.events)
+def _objf_given_map(answers: np.ndarray, stats: TreeStats, stacked: np.ndarray) -> float:
+    """The objective of the statistics summed per answer (``answers``: each event's)."""
     summed = np.zeros((answers.max() + 1, stacked.shape[1]))
     np.add.at(summed, answers, stacked)
     return float(np.sum(gauss_objf(summed, stats.var_floor)))
@@ -954,11 +996,12 @@ def build_tree(stats: TreeStats, questions: Questions, roots: Sequence[Root],
     cluster_thresh = smallest if config.cluster_thresh < 0 else config.cluster_thresh
     tree = split_tree
     if cluster_thresh != 0.0 or config.round_num_leaves:
-        before = _objf_given_map(split_tree, stats, stacked)
+        leaf_of = map_rows(split_tree, stats.events)  # kept up to date by the merges
+        before = _objf_given_map(leaf_of, stats, stacked)
         removed = rounded = 0
         if cluster_thresh != 0.0:
-            tree, removed = _merge_within_stub(
-                tree, stats, stacked, stub_leaf,
+            tree, leaf_of, removed = _merge_within_stub(
+                tree, leaf_of, stacked, stub_leaf,
                 lambda groups: [_bottom_up(g, cluster_thresh, stats.var_floor) for g in groups])
             summary.update(cluster_thresh=cluster_thresh, leaves_merged=removed)
         if config.round_num_leaves:
@@ -969,12 +1012,12 @@ def build_tree(stats: TreeStats, questions: Questions, roots: Sequence[Root],
             compartments = int(stub_leaf.max()) + 1
             empty = compartments - len(np.unique(stub_leaf))
             if required >= compartments:
-                tree, rounded = _merge_within_stub(
-                    tree, stats, stacked, stub_leaf,
+                tree, leaf_of, rounded = _merge_within_stub(
+                    tree, leaf_of, stacked, stub_leaf,
                     lambda groups: _bottom_up_to_n(groups, required - empty, stats.var_floor))
             summary["leaves_rounded"] = rounded
-        tree, _ = _renumber(tree)
-        after = _objf_given_map(tree, stats, stacked)
+        tree, leaf_of = _renumber(tree, leaf_of)
+        after = _objf_given_map(leaf_of, stats, stacked)
         summary["cluster_change_per_frame"] = (after - before) / normalizer
     result = Tree(stats.context_width, p, tree, summary)
     summary["leaves"] = result.num_pdfs

@@ -343,8 +343,8 @@ def gauss_objf(stacked: np.ndarray, var_floor: float) -> np.ndarray:
     floored = np.maximum(var, var_floor)
     np.divide(var, floored, out=var)
     np.log(floored, out=floored)
-    per_frame = (-0.5 * np.sum(var, axis=-1)
-                 - 0.5 * (np.sum(floored, axis=-1) + dim * LOG_2PI))
+    per_frame = (-0.5 * var.sum(axis=-1)
+                 - 0.5 * (floored.sum(axis=-1) + dim * LOG_2PI))
     return np.where(count > 0, per_frame * count, 0.0)
 
 
@@ -519,16 +519,30 @@ def accumulate_tree_stats(info: TransitionInfo,
     within = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
     frames = np.repeat(first, length) + within
     # one feature dimension per row: numpy sums each event's stretch of a row as it sums a
-    # column of [frames, D] (the same pairwise summation, bit for bit), much faster
-    x = np.empty((dim, len(frames)))
+    # column of [frames, D] (the same pairwise summation, bit for bit), much faster; whole
+    # events at a time, about _BLOCK frames, so that x stays in cache for both sums
     every = np.concatenate(feat_list)
-    for j in range(0, len(frames), 4096):  # gathered and transposed in cache-sized blocks
-        x[:, j:j + 4096] = every[frames[j:j + 4096]].T
-    starts = np.concatenate([[0], np.cumsum(counts[:-1]).astype(np.int64)])
-    sx = np.add.reduceat(x, starts, axis=1).T.copy()
-    np.multiply(x, x, out=x)
-    sx2 = np.add.reduceat(x, starts, axis=1).T.copy()
+    sizes = counts.astype(np.int64)
+    ends = np.cumsum(sizes)
+    begins = ends - sizes
+    sx, sx2 = np.empty((len(sizes), dim)), np.empty((len(sizes), dim))
+    x = np.empty((dim, min(len(frames), max(_BLOCK, int(sizes.max(initial=0))))))
+    e = 0
+    while e < len(sizes):
+        f = max(int(np.searchsorted(ends, begins[e] + _BLOCK, side="right")), e + 1)
+        lo, hi = int(begins[e]), int(ends[f - 1])
+        block = x[:, :hi - lo]
+        for j in range(lo, hi, _BLOCK):  # gathered and transposed in cache-sized pieces
+            block[:, j - lo:j - lo + _BLOCK] = every[frames[j:min(j + _BLOCK, hi)]].T
+        at = begins[e:f] - lo
+        sx[e:f] = np.add.reduceat(block, at, axis=1).T
+        np.multiply(block, block, out=block)
+        sx2[e:f] = np.add.reduceat(block, at, axis=1).T
+        e = f
     return TreeStats(keys.astype(np.int64), counts, sx, sx2, n, p, float(var_floor))
+
+
+_BLOCK = 8192  # frames per block of accumulate_tree_stats' sums
 
 
 def _unique_rows(events: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:

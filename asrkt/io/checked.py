@@ -49,6 +49,11 @@ def describe(source: str, key: Optional[str]) -> str:
 
 def _read_exact(fd: BinaryIO, count: int, what: str) -> bytes:
     """Exactly ``count`` bytes (read in chunks so a bogus huge size allocates nothing)."""
+    if count <= _CHUNK:
+        data = fd.read(count)
+        if len(data) == count:
+            return data
+        raise AsrktError(f"truncated: {what} needs {count} bytes, only {len(data)} left")
     parts, left = [], count
     while left > 0:
         chunk = fd.read(min(left, _CHUNK))
@@ -72,8 +77,10 @@ def _check_room(count: int, itemsize: int, left: Optional[int], what: str) -> No
 
 def read_key(fd: BinaryIO) -> Optional[str]:
     """The next archive key (up to the space), or None at a clean end of file."""
-    raw = bytearray()
-    while True:
+    peek = getattr(fd, "peek", None)  # buffered files and pipes: the key from the buffer
+    space = peek(1).find(b" ", 0, MAX_KEY_BYTES + 1) if peek is not None else -1
+    raw = fd.read(space + 1)[:-1] if space >= 0 else bytearray()
+    while space < 0:
         char = fd.read(1)
         if not char:
             if raw:
@@ -89,7 +96,8 @@ def read_key(fd: BinaryIO) -> Optional[str]:
         key = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise AsrktError(f"key {bytes(raw)[:40]!r} is not UTF-8 (corrupt archive?)") from None
-    if not key or not key.isprintable() or any(c.isspace() for c in key):
+    # isprintable() is False for every whitespace character but ' ', which ends the key
+    if not key or not key.isprintable():
         raise AsrktError(f"invalid key {key[:40]!r} (corrupt archive?)")
     return key
 
@@ -106,11 +114,7 @@ def _read_token(fd: BinaryIO) -> str:
     raise AsrktError(f"unknown binary type token {bytes(raw)!r}")
 
 
-def _read_int(fd: BinaryIO, what: str) -> int:
-    marker = _read_exact(fd, 1, what)
-    if marker != b"\4":
-        raise AsrktError(f"bad size marker {marker!r} in {what} (expected b'\\x04')")
-    return struct.unpack("<i", _read_exact(fd, 4, what))[0]
+_CORRUPT = (ValueError, struct.error, OverflowError, MemoryError)
 
 
 @contextlib.contextmanager
@@ -120,7 +124,7 @@ def _naming(source: str, key: Optional[str]) -> Iterator[None]:
         yield
     except AsrktError as exc:
         raise AsrktError(f"{describe(source, key)}: {exc}") from None
-    except (ValueError, struct.error, OverflowError, MemoryError) as exc:
+    except _CORRUPT as exc:
         raise AsrktError(f"{describe(source, key)}: corrupt object ({reason(exc)})") from None
 
 
@@ -139,8 +143,12 @@ def read_object(fd: BinaryIO, kind: Optional[str] = None, left: Optional[int] = 
     Returns:
         float32/float64 matrix or vector, an int32 vector, or a :class:`SparsePosterior`.
     """
-    with _naming(source, key):
+    try:  # what _naming does, without a context manager per object
         return _read_object(fd, kind, left)
+    except AsrktError as exc:
+        raise AsrktError(f"{describe(source, key)}: {exc}") from None
+    except _CORRUPT as exc:
+        raise AsrktError(f"{describe(source, key)}: corrupt object ({reason(exc)})") from None
 
 
 def _binary_token(fd: BinaryIO) -> str:
@@ -153,10 +161,13 @@ def _binary_token(fd: BinaryIO) -> str:
 
 def _read_object(fd: BinaryIO, kind: Optional[str], left: Optional[int]
                  ) -> Union[np.ndarray, SparsePosterior]:
-    first = fd.read(1)
-    if kind == "posterior" and first not in (b"\0", b""):
-        return _read_text_posterior(first, fd, left)
-    head = first + fd.read(1)
+    if kind == "posterior":
+        first = fd.read(1)
+        if first not in (b"\0", b""):
+            return _read_text_posterior(first, fd, left)
+        head = first + fd.read(1)
+    else:
+        head = fd.read(2)
     if head != b"\0B":
         raise AsrktError(f"not a binary Kaldi object (starts with {head!r}; text archives "
                          f"are not supported, convert with copy-feats/copy-vector --binary=true)")
@@ -312,20 +323,24 @@ def _read_int_vector(fd: BinaryIO, left: Optional[int]) -> np.ndarray:
     _check_room(size, 5, None if left is None else left - 4, "int32 vector")
     if size == 0:
         raise AsrktError("empty int32 vector")
-    raw = np.frombuffer(_read_exact(fd, 5 * size, "int32 vector"), dtype=np.uint8)
-    raw = raw.reshape(size, 5)
-    if np.any(raw[:, 0] != 4):
-        bad = int(np.argmax(raw[:, 0] != 4))
-        raise AsrktError(f"bad element marker {bytes(raw[bad, :1])!r} at element {bad} of "
-                         f"an int32 vector")
-    return np.ascontiguousarray(raw[:, 1:]).view("<i4").ravel().astype(np.int32)
+    data = _read_exact(fd, 5 * size, "int32 vector")
+    if data[0::5] != b"\4" * size:  # every element's size marker
+        bad = next(i for i, marker in enumerate(data[0::5]) if marker != 4)
+        raise AsrktError(f"bad element marker {data[5 * bad:5 * bad + 1]!r} at element {bad} "
+                         f"of an int32 vector")
+    return np.ndarray((size,), "<i4", data, 1, (5,)).astype(np.int32)
 
 
 def _read_plain(fd: BinaryIO, token: str, left: Optional[int]) -> np.ndarray:
     dtype = np.dtype("<f4") if token[0] == "F" else np.dtype("<f8")
-    rows = _read_int(fd, token)
-    cols = _read_int(fd, token) if token.endswith("M") else None
-    header = 5 if cols is None else 10
+    header = 10 if token.endswith("M") else 5
+    sizes = _read_exact(fd, header, token)  # rows (and columns): each b"\4" + int32
+    for at in range(0, header, 5):
+        if sizes[at] != 4:
+            raise AsrktError(f"bad size marker {sizes[at:at + 1]!r} in {token} (expected "
+                             f"b'\\x04')")
+    rows = struct.unpack("<i", sizes[1:5])[0]
+    cols = struct.unpack("<i", sizes[6:])[0] if header == 10 else None
     if rows < 0 or (cols is not None and cols < 0):
         raise AsrktError(f"negative dimension in {token} header ({rows} x {cols})")
     count = rows * (cols if cols is not None else 1)
@@ -333,13 +348,22 @@ def _read_plain(fd: BinaryIO, token: str, left: Optional[int]) -> np.ndarray:
     if count == 0:
         raise AsrktError(f"empty {token} ({rows} x {cols})" if cols is not None
                          else f"empty {token}")
-    array = np.frombuffer(_read_exact(fd, count * dtype.itemsize, token), dtype=dtype)
-    array = array.reshape((rows, cols) if cols is not None else (rows,))
-    return _finite(array.astype(dtype.newbyteorder("="), copy=True), token)
+    size = count * dtype.itemsize
+    readinto = getattr(fd, "readinto", None)
+    if left is not None and readinto is not None:  # a file: straight into the array
+        array = np.empty(count, dtype=dtype)
+        got = readinto(memoryview(array).cast("B"))
+        if got != size:
+            raise AsrktError(f"truncated: {token} needs {size} bytes, only {got or 0} left")
+        array = array.astype(dtype.newbyteorder("="), copy=False)
+    else:  # a pipe: in chunks, so that a bogus size allocates nothing
+        array = np.frombuffer(_read_exact(fd, size, token), dtype=dtype)
+        array = array.astype(dtype.newbyteorder("="), copy=True)
+    return _finite(array.reshape((rows, cols) if cols is not None else (rows,)), token)
 
 
 def _finite(array: np.ndarray, token: str) -> np.ndarray:
-    if not np.all(np.isfinite(array)):
+    if not np.isfinite(array).all():
         bad = np.argwhere(~np.isfinite(array))[0]
         raise AsrktError(f"{token} contains NaN/inf (first at index {tuple(int(i) for i in bad)})")
     return array
@@ -400,6 +424,9 @@ def check_followed_by_entry(fd: BinaryIO, source: str, key: Optional[str]) -> No
         fd: positioned just after the object.
         source / key: for messages.
     """
+    peek = getattr(fd, "peek", None)
+    if peek is not None and _NEXT_ENTRY.match(peek(1)):
+        return  # decided from the buffer, without reading on (and seeking back)
     peek = fd.read(MAX_KEY_BYTES + 3)
     if peek and not _NEXT_ENTRY.match(peek):
         raise AsrktError(f"{describe(source, key)}: the object does not end at an entry "

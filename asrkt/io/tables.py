@@ -11,11 +11,11 @@ from __future__ import annotations
 import bisect
 import contextlib
 import os
-import re
+import threading
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import kaldiio
 import numpy as np
@@ -69,9 +69,9 @@ def read_table(spec: PathLike, kind: Optional[str] = None) -> Iterator[Tuple[str
     if _is_plain_file(path) and not os.path.exists(path):
         raise AsrktError(f"table '{path}' does not exist")
     if rspec.split(":", 1)[0].split(",")[0] == "scp":
-        table = load_scp(path)
-        for key in table:
-            yield key, read_scp_entry(table, key, path, kind)
+        with load_scp(path) as table:  # one open archive while entries point into it
+            for key in table:
+                yield key, read_scp_entry(table, key, path, kind)
         return
     yield from _read_ark(path, kind)
 
@@ -85,10 +85,10 @@ def _read_ark(path: str, kind: Optional[str]) -> Iterator[Tuple[str, Value]]:
         with _quiet_kaldiio(), open_like_kaldi(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size if _is_plain_file(path) else None
             while True:
-                after = f" after key '{key}'" if key is not None else " at its start"
                 try:
                     key = read_key(handle)
                 except AsrktError as exc:
+                    after = f" after key '{key}'" if key is not None else " at its start"
                     raise AsrktError(f"{path}{after}: {exc}") from None
                 if key is None:
                     return
@@ -109,6 +109,13 @@ def _quiet_kaldiio():
 class ScpTable(Mapping):
     """Random access to a script file (``key ark_path:offset`` lines), read with checks.
 
+    The archive of the last entry read stays open (one handle per table, as Kaldi's table
+    readers keep theirs), so reading entries that point into the same archive, in any order,
+    opens it once; an entry in another archive closes it and opens that one. The handle
+    belongs to the process and is used under a lock: a forked child or another thread reads
+    correctly (a child opens its own). :meth:`close` (or ``with load_scp(...) as table``)
+    closes it; a table that is garbage-collected closes it too.
+
     Args:
         path: the .scp file; entries are read lazily by :func:`read_scp_entry`.
     """
@@ -122,17 +129,20 @@ class ScpTable(Mapping):
             if key in self.entries:
                 raise AsrktError(f"{where(self.path, lineno, key)}: duplicate key")
             self.entries[key] = (lineno, value)
+        self.places = {key: _place(value) for key, (_, value) in self.entries.items()}
         self.limits = self._entry_limits()
+        self._lock = threading.Lock()
+        # (archive, process, handle, size) of the archive kept open
+        self._open: Optional[Tuple[str, int, BinaryIO, int]] = None
 
     def _entry_limits(self) -> Dict[str, int]:
         """Where each ``ark:offset`` entry must end: before the next entry's key (of at least
         one byte and a space) in the same archive. A header declaring more data is corrupt
         even when the file goes on."""
         starts: Dict[str, Dict[str, int]] = {}
-        for key, (_, value) in self.entries.items():
-            match = _ARK_OFFSET.match(value)
-            if match is not None:
-                starts.setdefault(match.group("ark"), {})[key] = int(match.group("offset"))
+        for key, place in self.places.items():
+            if place is not None:
+                starts.setdefault(place[0], {})[key] = place[1]
         limits: Dict[str, int] = {}
         for offsets in starts.values():
             ordered = sorted(set(offsets.values()))
@@ -154,6 +164,56 @@ class ScpTable(Mapping):
     def __len__(self) -> int:
         return len(self.entries)
 
+    def _read_at(self, ark: str, offset: int, location: Callable[[], str],
+                 read: Callable[[BinaryIO, int], Value]) -> Value:
+        """``read(handle positioned at offset, archive size)`` on the archive kept open (its
+        size taken when it was opened), under the table's lock; an offset past the end is an
+        error (``location()``: where, for the message)."""
+        with self._lock:
+            opened = self._open
+            if opened is None or opened[0] != ark or opened[1] != _PROCESS[0]:
+                self._close()
+                handle = open(ark, "rb")
+                opened = self._open = (ark, _PROCESS[0], handle,
+                                       os.fstat(handle.fileno()).st_size)
+            handle, size = opened[2], opened[3]
+            if offset >= size:
+                raise AsrktError(f"{location()}: offset {offset} is beyond the end of '{ark}' "
+                                 f"({size} bytes)")
+            handle.seek(offset)
+            return read(handle, size)
+
+    def _close(self) -> None:
+        opened, self._open = self._open, None
+        if opened is not None and opened[1] == _PROCESS[0]:
+            opened[2].close()
+        # a forked child's copy of the parent's handle is dropped unclosed: its descriptor
+        # goes with the object and the parent's own handle is unaffected
+
+    def close(self) -> None:
+        """Close the archive kept open (the table stays usable; the next read reopens)."""
+        with self._lock:
+            self._close()
+
+    def __enter__(self) -> ScpTable:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self._close()
+
+    def __getstate__(self) -> Dict[str, object]:  # pickled without the handle and lock
+        state = dict(self.__dict__)
+        state["_open"], state["_lock"] = None, None
+        return state
+
+    def __setstate__(self, state: Dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
 
 def load_scp(path: PathLike) -> ScpTable:
     """Random-access (lazy) view of a script file, keyed by utterance."""
@@ -163,7 +223,18 @@ def load_scp(path: PathLike) -> ScpTable:
     return ScpTable(path)
 
 
-_ARK_OFFSET = re.compile(r"^(?P<ark>.+):(?P<offset>\d+)$")
+# the process an open archive belongs to: a forked child gets a new number and opens its own
+# (reading through the parent's descriptor would move the parent's file position)
+_PROCESS = [0]
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _PROCESS.__setitem__(0, _PROCESS[0] + 1))
+
+
+def _place(value: str) -> Optional[Tuple[str, int]]:
+    """(archive, offset) of an ``archive:offset`` scp value (a non-empty archive, decimal
+    digits after the last colon), else None."""
+    ark, colon, offset = value.rpartition(":")
+    return (ark, int(offset)) if ark and offset.isdecimal() else None
 
 
 def read_scp_entry(table: ScpTable, key: str, scp_path: PathLike,
@@ -176,48 +247,38 @@ def read_scp_entry(table: ScpTable, key: str, scp_path: PathLike,
         scp_path: the script file (for messages).
         kind: 'matrix', 'vector', 'int-vector', 'posterior' or None (any but a Posterior).
     """
-    location, value, place = _locate(table, key, scp_path)
-    if place is None and kind == "posterior":
-        raise AsrktError(f"{location}: Posterior entries must be 'archive:offset' "
-                         f"(no pipes or ranges)")
-    if place is None:  # pipes, [ranges], whole files: kaldiio reads, then the same checks
-        return check_array(_kaldiio_load(value, location), kind, location, None)
-    ark, offset = place
-    try:
-        with _open_entry(ark, offset, location) as (handle, size):
-            text = kind == "posterior" and handle.read(1) != b"\0"  # a text line ends itself
-            handle.seek(offset)
-            end = min(size, table.limits.get(key, size))
-            array = read_object(handle, kind, end - offset, ark, key)
-            if not text:
-                check_followed_by_entry(handle, ark, key)
-            return array
-    except OSError as exc:
-        raise AsrktError(f"{location}: cannot read '{ark}': {exc.strerror or exc}") from None
-
-
-def _locate(table: ScpTable, key: str, scp_path: PathLike
-            ) -> Tuple[str, str, Optional[Tuple[str, int]]]:
-    """(``file:line (key)`` for messages, the scp value, (archive, offset) or None when the
-    value is not ``archive:offset``)."""
     if key not in table.entries:
         raise AsrktError(f"{scp_path}: no entry for '{key}'")
-    lineno, value = table.entries[key]
-    match = _ARK_OFFSET.match(value)
-    place = None if match is None else (match.group("ark"), int(match.group("offset")))
-    return where(scp_path, lineno, key), value, place
+    place = table.places[key]
+    if place is None:  # pipes, [ranges], whole files: kaldiio reads, then the same checks
+        location = _location(table, key, scp_path)
+        if kind == "posterior":
+            raise AsrktError(f"{location}: Posterior entries must be 'archive:offset' "
+                             f"(no pipes or ranges)")
+        return check_array(_kaldiio_load(table.entries[key][1], location), kind, location, None)
+    ark, offset = place
+
+    def read(handle: BinaryIO, size: int) -> Value:
+        text = False
+        if kind == "posterior":
+            text = handle.read(1) != b"\0"  # a text line ends itself
+            handle.seek(offset)
+        end = min(size, table.limits.get(key, size))
+        array = read_object(handle, kind, end - offset, ark, key)
+        if not text:
+            check_followed_by_entry(handle, ark, key)
+        return array
+
+    try:
+        return table._read_at(ark, offset, lambda: _location(table, key, scp_path), read)
+    except OSError as exc:
+        raise AsrktError(f"{_location(table, key, scp_path)}: cannot read '{ark}': "
+                         f"{exc.strerror or exc}") from None
 
 
-@contextlib.contextmanager
-def _open_entry(ark: str, offset: int, location: str):
-    """(handle positioned at ``offset``, archive size); an offset past the end is an error."""
-    with open(ark, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if offset >= size:
-            raise AsrktError(f"{location}: offset {offset} is beyond the end of '{ark}' "
-                             f"({size} bytes)")
-        handle.seek(offset)
-        yield handle, size
+def _location(table: ScpTable, key: str, scp_path: PathLike) -> str:
+    """``file:line (key)`` of an entry, for messages."""
+    return where(scp_path, table.entries[key][0], key)
 
 
 def peek_table_type(spec: PathLike) -> str:
@@ -234,19 +295,22 @@ def peek_table_type(spec: PathLike) -> str:
         raise AsrktError(f"'{spec}': the type of a table is only detected in files "
                          f"(no pipes or stdin)")
     if rspec.split(":", 1)[0].split(",")[0] == "scp":
-        table = load_scp(path)
-        key = next(iter(table), None)
-        if key is None:
-            raise AsrktError(f"{path}: empty table")
-        location, _, place = _locate(table, key, path)
-        if place is None:
-            raise AsrktError(f"{location}: expected 'archive:offset' to detect the table type")
-        ark, offset = place
-        try:
-            with _open_entry(ark, offset, location) as (handle, _):
-                return peek_type(handle, ark, key)
-        except OSError as exc:
-            raise AsrktError(f"{location}: cannot read '{ark}': {exc.strerror or exc}") from None
+        with load_scp(path) as table:
+            key = next(iter(table), None)
+            if key is None:
+                raise AsrktError(f"{path}: empty table")
+            location = _location(table, key, path)
+            place = table.places[key]
+            if place is None:
+                raise AsrktError(f"{location}: expected 'archive:offset' to detect the table "
+                                 f"type")
+            ark, offset = place
+            try:
+                return table._read_at(ark, offset, lambda: location,
+                                      lambda handle, _: peek_type(handle, ark, key))
+            except OSError as exc:
+                raise AsrktError(f"{location}: cannot read '{ark}': "
+                                 f"{exc.strerror or exc}") from None
     if not os.path.exists(path):
         raise AsrktError(f"table '{path}' does not exist")
     try:

@@ -11,7 +11,17 @@ import numpy as np
 import pytest
 
 from asrkt.errors import AsrktError
-from asrkt.hmm.tree import _kmeans2, _kmeans2_start
+from asrkt.hmm import tree_stats
+from asrkt.hmm.tree import (
+    _bottom_up,
+    _bottom_up_to_n,
+    _kmeans2,
+    _kmeans2_start,
+    _merge_within_stub,
+    _renumber,
+    compile_questions,
+    map_rows,
+)
 from asrkt.hmm.tree_stats import (
     ABSENT,
     accumulate_tree_stats,
@@ -19,7 +29,7 @@ from asrkt.hmm.tree_stats import (
     split_all_to_phones,
     split_to_phones,
 )
-from tests.unit.test_hmm_tree import PHONES, SIL, mono_info, tid
+from tests.unit.test_hmm_tree import PHONES, SIL, build, context_stats, mono_info, tid
 
 
 def reference_stats(info, utterances, ci_phones, n=3, p=1):
@@ -197,3 +207,56 @@ def test_vectorised_kmeans2_equals_the_point_by_point_loop(seed):
     got = _kmeans2(points, 0.01, 5, np.random.default_rng(seed))
     assert got[0] == want[0]
     np.testing.assert_array_equal(got[1], want[1])
+
+
+@pytest.mark.parametrize("block", [1, 3, 8, 50])
+def test_sums_do_not_depend_on_the_block_of_frames(block, monkeypatch):
+    """Events summed in blocks of whole events (one event longer than a block alone, in
+    pieces): the same bits as one block of everything."""
+    info, utts = corpus(4, num_utts=80, dim=5)
+    utts = utts + [("long", utts[0][1] * 30, np.tile(utts[0][2], (30, 1)))]
+    monkeypatch.setattr(tree_stats, "_BLOCK", 1 << 30)
+    whole = accumulate_tree_stats(info, utts, (SIL,))
+    monkeypatch.setattr(tree_stats, "_BLOCK", block)
+    blocked = accumulate_tree_stats(info, utts, (SIL,))
+    assert int(whole.counts.max()) > 3 * block
+    for a, b in ((whole.events, blocked.events), (whole.counts, blocked.counts),
+                 (whole.sum_x, blocked.sum_x), (whole.sum_x2, blocked.sum_x2)):
+        assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 7])
+def test_kmeans2_skips_repeated_starts_with_the_same_result_and_draws(n):
+    """Few points have few coprime strides, so tries repeat a start; skipping them gives the
+    result of running every try and leaves the generator where running them would."""
+    rng = np.random.default_rng(n)
+    points = []
+    for i in range(n):
+        x = rng.normal(size=(int(rng.integers(5, 40)), 3)) + (i % 2) * 3
+        points.append(np.concatenate([[len(x)], x.sum(0), (x * x).sum(0)]))
+    points = np.array(points)
+    ref_rng, rng = np.random.default_rng(7), np.random.default_rng(7)
+    want = reference_kmeans2(points, 0.01, 10, ref_rng)
+    got = _kmeans2(points, 0.01, 10, rng)
+    assert got[0] == want[0]
+    np.testing.assert_array_equal(got[1], want[1])
+    assert rng.integers(1 << 30) == ref_rng.integers(1 << 30)
+
+
+def test_merged_and_renumbered_answers_are_those_of_the_new_tree():
+    """build_tree carries each event's answer through leaf merging and renumbering instead
+    of mapping the events through every new tree: the carried answers are the tree's."""
+    stats = context_stats(0)
+    questions = compile_questions([[p] for p in PHONES] + [PHONES[:2], [SIL]], 3)
+    split = build(stats, questions, cluster_thresh=0.0, round_num_leaves=False)
+    answers = map_rows(split.root, stats.events)
+    groups = np.zeros(len(stats.events), dtype=np.int64)  # one group: merges across roots
+    for merge in (lambda g: [_bottom_up(x, 1e9, stats.var_floor) for x in g],
+                  lambda g: _bottom_up_to_n(g, 2, stats.var_floor)):
+        tree, merged, removed = _merge_within_stub(split.root, answers, stats.stacked(),
+                                                   groups, merge)
+        assert removed > 0
+        np.testing.assert_array_equal(merged, map_rows(tree, stats.events))
+        tree, renumbered = _renumber(tree, merged)
+        assert sorted(set(renumbered.tolist())) == list(range(len(set(merged.tolist()))))
+        np.testing.assert_array_equal(renumbered, map_rows(tree, stats.events))
