@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
@@ -534,16 +535,24 @@ def _kmeans2_start(points: np.ndarray, rng: np.random.Generator
                    ) -> Tuple[np.ndarray, np.ndarray]:
     """Kaldi's initial 2-means assignment: clusters 0, 1, 0, ... along a random stride coprime
     with the number of points. Returns (assignment, summed statistics of the two clusters)."""
-    n = len(points)
+    assign = _kmeans2_assignment(len(points), rng)
+    return assign, _kmeans2_sums(points, assign)
+
+
+def _kmeans2_assignment(n: int, rng: np.random.Generator) -> np.ndarray:
+    """The initial assignment of :func:`_kmeans2_start` (one draw from ``rng``)."""
     skip = 1 if n == 1 else int(rng.integers(1, n))
-    while np.gcd(skip, n) != 1:
+    while math.gcd(skip, n) != 1:
         skip = skip % (n - 1) + 1
     assign = np.zeros(n, dtype=np.int64)
-    i = 0
-    for count in range(n):
-        assign[i] = count % 2
-        i = (i + skip) % n
-    return assign, np.stack([points[assign == c].sum(axis=0) for c in (0, 1)])
+    steps = np.arange(n)
+    assign[(steps * skip) % n] = steps % 2  # the k-th point visited gets k % 2
+    return assign
+
+
+def _kmeans2_sums(points: np.ndarray, assign: np.ndarray) -> np.ndarray:
+    """The summed statistics of the two clusters of an assignment."""
+    return np.stack([points[assign == c].sum(axis=0) for c in (0, 1)])
 
 
 def _kmeans2(points: np.ndarray, var_floor: float, tries: int, rng: np.random.Generator,
@@ -561,10 +570,11 @@ def _kmeans2(points: np.ndarray, var_floor: float, tries: int, rng: np.random.Ge
     best_gain, best_assign = None, None
     seen = set()
     for _ in range(tries):
-        assign, sums = _kmeans2_start(points, rng)
+        assign = _kmeans2_assignment(n, rng)
         if assign.tobytes() in seen:
             continue
         seen.add(assign.tobytes())
+        sums = _kmeans2_sums(points, assign)
         objf = gauss_objf(sums, var_floor)  # of the two clusters, kept up to date
         for _ in range(num_iters):
             any_moved = False

@@ -16,6 +16,7 @@ from asrkt.hmm.tree import (
     _bottom_up,
     _bottom_up_to_n,
     _kmeans2,
+    _kmeans2_assignment,
     _kmeans2_start,
     _merge_within_stub,
     _renumber,
@@ -260,3 +261,20 @@ def test_merged_and_renumbered_answers_are_those_of_the_new_tree():
         tree, renumbered = _renumber(tree, merged)
         assert sorted(set(renumbered.tolist())) == list(range(len(set(merged.tolist()))))
         np.testing.assert_array_equal(renumbered, map_rows(tree, stats.events))
+
+
+def test_kmeans2_start_visits_the_points_along_the_stride_as_kaldi():
+    """The vectorised initial assignment: the k-th point along the coprime stride gets k % 2,
+    with one draw per call, as the point-by-point loop."""
+    for n in range(1, 31):
+        rng, ref_rng = np.random.default_rng(n), np.random.default_rng(n)
+        for _ in range(4):
+            got = _kmeans2_assignment(n, rng)
+            skip = 1 if n == 1 else int(ref_rng.integers(1, n))
+            while np.gcd(skip, n) != 1:
+                skip = skip % (n - 1) + 1
+            want, i = np.zeros(n, dtype=np.int64), 0
+            for count in range(n):
+                want[i] = count % 2
+                i = (i + skip) % n
+            np.testing.assert_array_equal(got, want)
