@@ -30,14 +30,16 @@ def synth_digits(out_dir: str, config: SynthDigitsConfig, nj: int) -> None:
     Usage:   asrkt synth-digits [options] OUT_DIR
     Example: asrkt synth-digits --seed 1 --nj 2 --snrs 20,10,0 corpus/synth_digits
     """
-    from asrkt.corpora.synth_digits import existing_corpus, generate_corpus
+    from asrkt.corpora.synth_digits import CONFIG_FILE, existing_corpus, generate_corpus
     from asrkt.utils.logs import command_log
 
     summary = existing_corpus(out_dir, config)  # checked before the log file is replaced
     if summary is not None:
         click.echo(f"{out_dir}: corpus already complete (same config); nothing to do")
     else:
-        with command_log(Path(out_dir) / "log", "synth-digits"):
+        # an unfinished corpus of this config resumes: its first run's log is kept
+        resumes = (Path(out_dir) / CONFIG_FILE).is_file()
+        with command_log(Path(out_dir) / "log", "synth-digits", append=resumes):
             summary = generate_corpus(out_dir, config, nj=nj)
     click.echo(summary.describe())
 

@@ -105,13 +105,17 @@ def _dirs(*names: str):
     return decorate
 
 
-def _train_gmm(exp_dir: str, name: str, train) -> None:
-    """Run ``train()`` with log/<name>.log in EXP_DIR; print the model's size."""
+def _train_gmm(exp_dir: str, name: str, train, config=None) -> None:
+    """Run ``train()`` with log/<name>.log in EXP_DIR; print the model's size. With the
+    ``config`` of a resumable trainer (train-deltas, train-lda-mllt), a run that continues an
+    earlier run or finds its work done appends to that run's log rather than replacing it."""
     from pathlib import Path
 
+    from asrkt.hmm.train_deltas import continues_earlier_run
     from asrkt.utils.logs import command_log
 
-    with command_log(Path(exp_dir) / "log", name):
+    append = config is not None and continues_earlier_run(exp_dir, config)
+    with command_log(Path(exp_dir) / "log", name, append=append):
         model = train()
     click.echo(f"{exp_dir}/final.mdl: {model.num_pdfs} pdfs, {model.num_gauss} Gaussians")
 
@@ -211,7 +215,7 @@ def train_deltas_cmd(data_dir, lang_dir, ali_dir, exp_dir, config, nj):
     then 34 passes with realignment on passes 10 20 30 and mixing up to --totgauss. Writes
     EXP_DIR/final.mdl (Kaldi text), final.npz, tree, feature_pipeline.yaml, config.yaml,
     ali.ark/scp, questions.int and log/train-deltas.log. A re-run with the same options
-    continues after the last finished pass.
+    continues after the last finished pass (or finds the model done) and appends to the log.
 
     \b
     Usage:   asrkt train-deltas [options] DATA_DIR LANG_DIR ALI_DIR EXP_DIR
@@ -221,7 +225,7 @@ def train_deltas_cmd(data_dir, lang_dir, ali_dir, exp_dir, config, nj):
     from asrkt.hmm.train_deltas import train_deltas
 
     _train_gmm(exp_dir, "train-deltas",
-               lambda: train_deltas(data_dir, lang_dir, ali_dir, exp_dir, config, nj))
+               lambda: train_deltas(data_dir, lang_dir, ali_dir, exp_dir, config, nj), config)
 
 
 @click.command("train-lda-mllt")
@@ -237,7 +241,7 @@ def train_lda_mllt_cmd(data_dir, lang_dir, ali_dir, exp_dir, config, nj):
     update on --mllt-iters (means transformed, the MLLT composed into the transform). Writes
     EXP_DIR/final.mat (Kaldi binary matrix), feature_pipeline.yaml naming it, splice_opts,
     cmvn_opts and train-deltas' files; log/train-lda-mllt.log. A re-run with the same options
-    continues after the last finished pass.
+    continues after the last finished pass (or finds the model done) and appends to the log.
 
     \b
     Usage:   asrkt train-lda-mllt [options] DATA_DIR LANG_DIR ALI_DIR EXP_DIR
@@ -247,7 +251,7 @@ def train_lda_mllt_cmd(data_dir, lang_dir, ali_dir, exp_dir, config, nj):
     from asrkt.hmm.lda_mllt import train_lda_mllt
 
     _train_gmm(exp_dir, "train-lda-mllt",
-               lambda: train_lda_mllt(data_dir, lang_dir, ali_dir, exp_dir, config, nj))
+               lambda: train_lda_mllt(data_dir, lang_dir, ali_dir, exp_dir, config, nj), config)
 
 
 @click.command("ali-to-pdf")

@@ -197,18 +197,24 @@ def _checkpoints(exp_dir: Path) -> List[int]:
                   if (m := _CHECKPOINT.match(p.name)))
 
 
+def continues_earlier_run(exp_dir: PathLike, cfg: TreeTrainConfig) -> bool:
+    """Whether a run with ``cfg`` keeps what an earlier run left in EXP_DIR (its config.yaml
+    has the same options): the run then continues or finds the work done, and appends to the
+    earlier run's log instead of replacing it."""
+    saved = Path(exp_dir) / "config.yaml"
+    if not saved.is_file():
+        return False
+    try:
+        return load_config(type(cfg), saved) == cfg
+    except AsrktError:
+        return False
+
+
 def _start_over_if_changed(exp_dir: Path, cfg: TreeTrainConfig,
                            stage_files: Sequence[str] = ()) -> None:
     """Remove an earlier run's stage outputs (``_STAGE_FILES``, ``stage_files``: names or
     glob patterns) when it had other options."""
-    saved = exp_dir / "config.yaml"
-    if not saved.is_file():
-        return
-    try:
-        same = load_config(type(cfg), saved) == cfg
-    except AsrktError:
-        same = False
-    if same:
+    if not (exp_dir / "config.yaml").is_file() or continues_earlier_run(exp_dir, cfg):
         return
     stale = [n for n in _STAGE_FILES if (exp_dir / n).exists()]
     stale += [f"{x}.npz" for x in _checkpoints(exp_dir)]

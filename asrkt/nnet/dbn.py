@@ -119,7 +119,7 @@ def pretrain_rbm(config: RBMConfig, data_dir, exp_dir, resume: bool = False) -> 
     """
     exp_dir = Path(exp_dir)
     with training_run(config, exp_dir, "pretrain-rbm",
-                      lambda: prepare_exp_dir(exp_dir, config, resume)) as dist:
+                      lambda: prepare_exp_dir(exp_dir, config, resume), resume) as dist:
         log_hyperparameters(config, {"data": str(data_dir), "resume": resume})
         device = dist.device
         set_threads(config.num_threads)

@@ -216,7 +216,7 @@ def wrap_model(ctx: DistContext, model: torch.nn.Module) -> torch.nn.Module:
 
 @contextlib.contextmanager
 def training_run(config: Any, exp_dir: Path, command: str,
-                 prepare: Callable[[], None]) -> Iterator[DistContext]:
+                 prepare: Callable[[], None], resume: bool = False) -> Iterator[DistContext]:
     """The frame of a training command: join the job (when under torchrun), let rank 0
     prepare EXP_DIR while the others wait, log to ``EXP_DIR/log/<command>.log`` on rank 0
     (the other ranks log warnings and errors to the console only), leave the group at the end.
@@ -226,6 +226,8 @@ def training_run(config: Any, exp_dir: Path, command: str,
         exp_dir: the experiment directory.
         command: the command name (log file).
         prepare: what rank 0 does first (e.g. :func:`asrkt.nnet.expdir.prepare_exp_dir`).
+        resume: the run continues an earlier one (``--resume``): it appends to that run's log
+            instead of replacing it.
     """
     ctx = init_distributed(resolve_device(config.device), getattr(config, "dist_timeout", 600))
     root = logging.getLogger("asrkt")
@@ -238,7 +240,7 @@ def training_run(config: Any, exp_dir: Path, command: str,
             root.setLevel(logging.WARNING)
             yield ctx
         else:
-            with command_log(Path(exp_dir) / "log", command):
+            with command_log(Path(exp_dir) / "log", command, append=resume):
                 yield ctx
         # leave together (rank 0 may still be writing final.pt); the process then ends through
         # leave_process, not the interpreter's teardown beside gloo's threads (see shutdown)

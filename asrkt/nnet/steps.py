@@ -226,7 +226,7 @@ def train_supervised(command: str, config: TrainConfig, data_dir: PathLike, exp_
     hooks = hooks or TrainerHooks()
     exp_dir = Path(exp_dir)
     with training_run(config, exp_dir, command,
-                      lambda: prepare_exp_dir(exp_dir, config, resume)) as dist:
+                      lambda: prepare_exp_dir(exp_dir, config, resume), resume) as dist:
         log_hyperparameters(config, {"data": data_dir, "ali_dir": ali_dir,
                                      "post_dir": post_dir, "teacher": teacher,
                                      "init": init, "dbn": dbn,

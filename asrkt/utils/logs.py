@@ -27,18 +27,21 @@ def setup_console_logging(verbose: bool = False) -> None:
 
 @contextlib.contextmanager
 def command_log(log_dir: Union[str, Path], command: str,
-                argv: Optional[list] = None) -> Iterator[Path]:
+                argv: Optional[list] = None, append: bool = False) -> Iterator[Path]:
     """Log to ``log_dir/<command>.log``: the command line at the top, the status at the bottom.
 
     Args:
         log_dir: directory for the log (created).
         command: command name, used as the file name.
         argv: the command line to record (sys.argv by default).
+        append: add to an existing log instead of replacing it: a run that continues (or finds
+            done) an earlier run's work keeps that run's log, its own lines following from its
+            command line on (resumable training commands).
     """
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / f"{command}.log"
-    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler = logging.FileHandler(path, mode="a" if append else "w", encoding="utf-8")
     handler.setFormatter(logging.Formatter(LOG_FORMAT, "%Y-%m-%d %H:%M:%S"))
     root = logging.getLogger("asrkt")
     root.addHandler(handler)

@@ -38,6 +38,12 @@ def test_tiny_run_then_rerun_does_nothing(tmp_path):
     assert (out / "log/synth-digits.log").exists() and (out / ".done").exists()
     again = run(*args)
     assert again.exit_code == 0 and "nothing to do" in again.output
+    # an unfinished corpus (no .done, as a kill leaves it) resumes and appends to its log
+    first_log = (out / "log/synth-digits.log").read_text()
+    (out / ".done").unlink()
+    assert run(*args).exit_code == 0
+    log = (out / "log/synth-digits.log").read_text()
+    assert log.startswith(first_log) and "resuming the unfinished corpus" in log[len(first_log):]
 
 
 def test_bad_options_are_one_line_errors(tmp_path):

@@ -190,20 +190,30 @@ def test_tri_graph_paths_use_the_trees_pdf_for_each_phone_in_its_context(toy):
 
 
 def test_a_killed_run_resumes_to_the_same_model(toy, tmp_path, monkeypatch):
-    from tests.helpers.gmm_toy import run_killed_after_pass
+    from tests.helpers.gmm_toy import logged_passes, run_killed_after_pass
 
     out = tmp_path / "tri"
+    log_file = out / "log" / "train-deltas.log"
     args = ["train-deltas", *TRI_OPTIONS, toy / "train", toy / "lang", toy / "mono_ali", out]
     run_killed_after_pass(monkeypatch, args, 3)
     assert (out / "4.npz").is_file() and not (out / "final.npz").exists()
+    killed = log_file.read_text()
+    assert logged_passes(killed) == [1, 2, 3]
     run(*args)
-    assert "continuing an earlier run at pass 4" in (out / "log" / "train-deltas.log").read_text()
+    log = log_file.read_text()
+    # the resumed run appends to the killed run's log: every pass once, in order
+    assert log.startswith(killed) and "continuing an earlier run at pass 4" in log
+    assert logged_passes(log) == list(range(1, 8))
     for name in ("final.npz", "final.mdl", "tree", "ali.ark"):
         assert (out / name).read_bytes() == (toy / "tri1" / name).read_bytes(), name
     assert run(*args).output.strip().endswith("Gaussians")  # done: nothing to do
-    assert "trained by an earlier run" in (out / "log" / "train-deltas.log").read_text()
+    done = log_file.read_text()  # the training runs' lines kept, the skip's added
+    assert done.startswith(log) and "trained by an earlier run" in done[len(log):]
+    assert logged_passes(done) == list(range(1, 8))
     run(*[a if a != "90" else "70" for a in args])  # other options: starts over
-    assert "starting over" in (out / "log" / "train-deltas.log").read_text()
+    fresh = log_file.read_text()  # a new log: the earlier runs' passes were of other options
+    assert "starting over" in fresh and fresh.count("# finished OK") == 1
+    assert logged_passes(fresh) == list(range(1, 8))
     assert (out / "final.npz").read_bytes() != (toy / "tri1" / "final.npz").read_bytes()
 
 

@@ -185,23 +185,30 @@ def test_align_make_graph_decode_and_copy_ali_with_the_transform(toy):
 
 
 def test_a_killed_run_resumes_to_the_same_model(toy, tmp_path, monkeypatch):
-    from tests.helpers.gmm_toy import run_killed_after_pass
+    from tests.helpers.gmm_toy import logged_passes, run_killed_after_pass
 
     out = tmp_path / "tri2"
+    log_file = out / "log" / "train-lda-mllt.log"
     args = ["train-lda-mllt", *LDA_OPTIONS, toy / "train", toy / "lang", toy / "mono_ali", out]
     run_killed_after_pass(monkeypatch, args, 3)
     assert (out / "4.npz").is_file() and (out / "2.mat").is_file()
     assert not (out / "4.mat").exists() and not (out / "final.mat").exists()
+    killed = log_file.read_text()
     run(*args)
-    log = (out / "log" / "train-lda-mllt.log").read_text()
+    log = log_file.read_text()  # appended to the killed run's log: every pass once
+    assert log.startswith(killed) and logged_passes(log) == list(range(1, 8))
     assert "continuing an earlier run at pass 4" in log and f"({out / '2.mat'})" in log
     for name in ("final.npz", "final.mdl", "final.mat", "tree", "ali.ark", "0.mat",
                  "feature_pipeline.yaml"):
         assert (out / name).read_bytes() == (toy / "tri2" / name).read_bytes(), name
+    run(*args)  # done: the log keeps the training runs' lines
+    done = log_file.read_text()
+    assert done.startswith(log) and "trained by an earlier run" in done[len(log):]
     other = list(args)
     other[other.index("--mllt-iters") + 1] = "2"
-    run(*other)  # other options: starts over, the later transforms removed
-    assert "starting over" in (out / "log" / "train-lda-mllt.log").read_text()
+    run(*other)  # other options: starts over (a new log), the later transforms removed
+    fresh = log_file.read_text()
+    assert "starting over" in fresh and fresh.count("# finished OK") == 1
     assert not (out / "4.mat").exists()
     assert (out / "final.mat").read_bytes() == (out / "2.mat").read_bytes()
 

@@ -54,3 +54,11 @@ def run_killed_after_pass(monkeypatch, args: Sequence, last_pass: int) -> None:
     monkeypatch.setattr(td, "em_passes", em_passes)
     assert "killed" in repr(run(*args, ok=False).exception)
     monkeypatch.setattr(td, "em_passes", real)
+
+
+def logged_passes(log: str) -> list:
+    """The EM pass numbers of a training log's ``pass X...: avg log-like per frame`` lines, in
+    order (what scripts/kaldi_interop_compare.py em-likes reads)."""
+    import re
+
+    return [int(x) for x in re.findall(r"pass (\d+)[^:\n]*: avg log-like per frame", log)]

@@ -77,8 +77,11 @@ def test_resume_ends_with_the_same_model(tmp_path, monkeypatch, make_config):
         train_supervised("t", config, data, ali_dir=ali, exp_dir=tmp_path / "b", loss=HARD)
     monkeypatch.setattr(Trainer, "save_checkpoint", original)
     assert not (tmp_path / "b" / "final.pt").exists()
+    killed_log = (tmp_path / "b" / "log" / "t.log").read_text()
     train_supervised("t", config, data, ali_dir=ali, exp_dir=tmp_path / "b", loss=HARD,
                      resume=True)
+    log = (tmp_path / "b" / "log" / "t.log").read_text()  # the resumed run appends
+    assert log.startswith(killed_log) and "resuming after epoch 2" in log[len(killed_log):]
     a = torch.load(tmp_path / "a" / "final.pt", weights_only=True)["state_dict"]
     b = torch.load(tmp_path / "b" / "final.pt", weights_only=True)["state_dict"]
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
