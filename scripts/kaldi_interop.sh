@@ -24,9 +24,16 @@
 #     likelihoods per frame within 0.2 on every EM pass (the splits' random perturbations
 #     differ) and their WERs within 2.0 absolute on all 500 recordings of the test speaker;
 #     asrkt align / decode with Kaldi's tri1 (final.mdl, tree) == gmm-align-compiled /
-#     gmm-latgen-faster; asrkt train-lda-mllt and Kaldi's train_lda_mllt.sh binaries from
-#     asrkt's tri1 alignment: Kaldi decodes our LDA+MLLT model as asrkt does and asrkt Kaldi's,
-#     WERs within 2.0.
+#     gmm-latgen-faster; a network trained on Kaldi's tri1 pdfs (ali-to-pdf + analyze-counts of
+#     Kaldi's alignment): latgen-faster-mapped with Kaldi's final.mdl == asrkt decode-nnet with
+#     Kaldi's model dir (hypotheses, WER). LDA+MLLT from asrkt's tri1 alignment: Kaldi decodes
+#     asrkt train-lda-mllt's model as asrkt does; acc-lda + est-lda (--rand-prune 0) == asrkt's
+#     LDA matrix (rows up to sign) and est-lda == asrkt's estimate on acc-lda's statistics;
+#     gmm-acc-mllt (--rand-prune 0) with asrkt's tri2 model == asrkt's MLLT statistics and
+#     est-mllt == asrkt's estimate on them. Single-Gaussian tri1 and tri2 (--det-leaves leaves,
+#     no leaf clustering, no mixing up, Kaldi without --rand-prune: deterministic on both
+#     sides): likelihoods per frame within 0.02 on every EM pass and WERs within 2.0; asrkt
+#     decodes Kaldi's tri2 as gmm-latgen-faster does.
 # Every check prints 'PASS name: detail' or 'FAIL name: detail' and appends it to
 # WORK/results.txt; the exit status is 1 when any check failed.
 #
@@ -40,8 +47,9 @@
 #   --stage N, --stop-stage M   0: the asrkt side, 1: Kaldi reads asrkt, 2: asrkt reads Kaldi,
 #                 3: context-dependent (default 0..3; a later start reuses the work folder)
 #   --tri-leaves, --tri-gauss   <num-leaves> <tot-gauss> of tri1 and tri2 (default 200 1000)
+#   --det-leaves  leaves (= Gaussians) of the single-Gaussian tri1 and tri2 (default 64)
 #   Relative paths are relative to the current directory (recipes/common/paths.sh).
-set -euo pipefail
+set -Eeuo pipefail   # -E: the ERR trap names the failing line inside functions too
 trap 'echo "kaldi_interop.sh: error: line $LINENO: $BASH_COMMAND failed" \
   "(logs: WORK/k/log, WORK/asrkt.log)" >&2' ERR
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,6 +62,7 @@ stage=0
 stop_stage=3
 tri_leaves=200
 tri_gauss=1000
+det_leaves=64
 while [ $# -gt 0 ]; do
   case "$1" in
     --kaldi-root) kroot=$2; shift 2 ;;
@@ -65,7 +74,8 @@ while [ $# -gt 0 ]; do
     --stop-stage) stop_stage=$2; shift 2 ;;
     --tri-leaves) tri_leaves=$2; shift 2 ;;
     --tri-gauss) tri_gauss=$2; shift 2 ;;
-    -h|--help) sed -n '2,43p' "$0"; exit 0 ;;
+    --det-leaves) det_leaves=$2; shift 2 ;;
+    -h|--help) sed -n '2,51p' "$0"; exit 0 ;;
     *) echo "kaldi_interop.sh: error: unknown argument '$1'" >&2; exit 1 ;;
   esac
 done
@@ -282,6 +292,68 @@ kaldi_model_files() {
     $m/decode_test/scoring/0.txt exp/mono/decode_test/scoring/0.txt
 }
 
+# A network on Kaldi's tri1 pdfs (train-teacher on ali-to-pdf + analyze-counts of
+# gmm-align-compiled's alignment with Kaldi's tri1, as a Kaldi user brings exp/tri1_ali), its
+# log-likelihoods decoded by latgen-faster-mapped + lattice-best-path with Kaldi's final.mdl and
+# by asrkt decode-nnet given Kaldi's model dir, both on the HCLG of Kaldi's tri1 tree
+kaldi_tri1_nnet() {
+  log "a network on Kaldi's tri1 pdfs: latgen-faster-mapped and asrkt decode-nnet with Kaldi's tri1"
+  local a=exp/kaldi_tri1_ali g=exp/kaldi/tri1/graph n=exp/dnn_ktri1 npdf
+  npdf=$(hmm-info exp/kaldi/tri1/final.mdl 2>/dev/null | awk '/number of pdfs/ {print $NF}')
+  rm -rf $a; mkdir -p $a
+  ali-to-pdf exp/kaldi/tri1/final.mdl scp:$k/ktri1_ali.scp \
+    ark,scp:$work/$a/pdf.ark,$work/$a/pdf.scp 2>>$k/log
+  analyze-counts --binary=false --counts-dim=$npdf ark:$a/pdf.ark $a/pdf_counts 2>>$k/log
+  asrkt train-teacher --num-threads 1 --num-layers 2 --hidden-dim 128 --splice 5 --max-epochs 4 \
+    data/fbank/train $a $n >/dev/null
+  asrkt forward --num-threads 1 $n data/fbank/test $n/loglikes_test >/dev/null
+  asrkt decode-nnet --min-lmwt 0 --max-lmwt 0 --acoustic-scale 0.1 --data-dir data/fbank/test \
+    $g scp:$n/loglikes_test/loglikes.scp exp/kaldi/tri1 $n/decode_test >/dev/null
+  latgen-faster-mapped --beam=13 --lattice-beam=6 --max-active=7000 --acoustic-scale=0.1 \
+    --word-symbol-table=$g/words.txt exp/kaldi/tri1/final.mdl $g/HCLG.fst \
+    scp:$n/loglikes_test/loglikes.scp ark:$k/ktri1_nnet.lat 2>>$k/log
+  lattice-best-path --acoustic-scale=0.1 ark:$k/ktri1_nnet.lat ark,t:$k/ktri1_nnet.int 2>>$k/log
+  utils_int2sym $g/words.txt $k/ktri1_nnet.int > $k/ktri1_nnet.txt
+  local cols; cols=$(copy-matrix scp:$n/loglikes_test/loglikes.scp ark,t:- 2>>$k/log | awk 'NR == 2 {n = NF} END {print n}')
+  pass_if "network on Kaldi's tri1 pdfs" "Kaldi's tri1 $npdf pdfs, network output $cols columns, $(grep %WER $n/decode_test/wer_0)" \
+    test -n "$npdf" -a "$npdf" = "$cols"
+  check "latgen-faster-mapped == asrkt decode-nnet with Kaldi's tri1 (hyps)" compare hyps \
+    $n/decode_test/scoring/0.txt $k/ktri1_nnet.txt
+  compute-wer --text --mode=present ark:data/fbank/test/text ark:$k/ktri1_nnet.txt 2>>$k/log > $k/ktri1_nnet_wer
+  check "latgen-faster-mapped == asrkt decode-nnet with Kaldi's tri1 (WER)" \
+    compare wer-equal "$(grep %WER $k/ktri1_nnet_wer)" $n/decode_test/wer_0
+}
+
+# LDA and MLLT piece by piece, where the implementations agree exactly: Kaldi's accumulators
+# without --rand-prune (every frame and Gaussian, as asrkt) on the same alignments and models
+lda_mllt_pieces() {
+  log "LDA and MLLT: acc-lda/est-lda and gmm-acc-mllt/est-mllt (--rand-prune 0) vs asrkt's"
+  local d=$1 sil; sil=$(cat data/lang/phones/silence.csl)
+  local spliced="ark,s,cs:apply-cmvn --utt2spk=ark:$d/utt2spk scp:$d/cmvn.scp scp:$d/feats.scp ark:- 2>/dev/null | splice-feats --left-context=3 --right-context=3 ark:- ark:- 2>/dev/null |"
+  # train_lda_mllt.sh's LDA statistics: tri1_ali's pdfs, silence frames weighted 0
+  ali-to-post scp:exp/tri1_ali/ali.scp ark:- 2>>$k/log |
+    weight-silence-post 0.0 $sil exp/tri1_ali/final.mdl ark:- ark:$k/lda_post.ark 2>>$k/log
+  acc-lda --rand-prune=0 exp/tri1_ali/final.mdl "$spliced" ark:$k/lda_post.ark $k/lda.acc 2>>$k/log
+  est-lda --dim=40 $k/lda.mat $k/lda.acc 2>>$k/log
+  check "acc-lda --rand-prune 0 + est-lda == asrkt's LDA (train-lda-mllt 0.mat)" compare \
+    matrices --up-to-sign --rtol 1e-4 $k/lda.mat exp/tri2/0.mat
+  acc-lda --binary=false --rand-prune=0 exp/tri1_ali/final.mdl "$spliced" ark:$k/lda_post.ark \
+    $k/lda_text.acc 2>>$k/log
+  est-lda --dim=40 $k/lda_text.mat $k/lda_text.acc 2>$k/est_lda.log
+  check "est-lda == asrkt estimate_lda (acc-lda's statistics)" compare lda-est --dim 40 \
+    $k/lda_text.acc $k/lda_text.mat $k/est_lda.log
+  # MLLT statistics with asrkt's tri2 model, features and alignment
+  ali-to-post scp:exp/tri2/ali.scp ark:- 2>>$k/log |
+    weight-silence-post 0.0 $sil exp/tri2/final.mdl ark:- ark:$k/mllt_post.ark 2>>$k/log
+  gmm-acc-mllt --binary=false --rand-prune=0 exp/tri2/final.mdl "$(lda_feats $d exp/tri2)" \
+    ark:$k/mllt_post.ark $k/mllt.macc 2>$k/acc_mllt.log
+  est-mllt $k/mllt.mat $k/mllt.macc 2>$k/est_mllt.log
+  check "gmm-acc-mllt --rand-prune 0 == asrkt's MLLT statistics (tri2's model)" compare \
+    mllt-stats $k/mllt.macc $k/acc_mllt.log $d data/lang exp/tri2 exp/tri2
+  check "est-mllt == asrkt estimate_mllt (gmm-acc-mllt's statistics)" compare mllt-est \
+    $k/mllt.macc $k/mllt.mat $k/est_mllt.log
+}
+
 context_dependent() {
   log "context-dependent: asrkt tri1 (train-deltas $tri_leaves $tri_gauss) from exp/mono_ali"
   local d=data/mfcc/train t=data/mfcc/test_cd ci; ci=$(cat data/lang/phones/context_indep.csl)
@@ -340,6 +412,7 @@ context_dependent() {
   kaldi_align $d $k/text_train.int ark,scp:$k/ktri1_ali.ark,$k/ktri1_ali.scp exp/kaldi/tri1
   check "asrkt align with Kaldi's tri1 == gmm-align-compiled" compare tables --kind int-vector \
     scp:exp/kaldi/tri1_ali_asrkt/ali.scp scp:$k/ktri1_ali.scp
+  kaldi_tri1_nnet
   log "LDA+MLLT: asrkt train-lda-mllt and Kaldi's train_lda_mllt.sh binaries from exp/tri1_ali"
   asrkt train-lda-mllt --num-leaves $tri_leaves --totgauss $tri_gauss $d data/lang exp/tri1_ali \
     exp/tri2 >/dev/null
@@ -348,16 +421,45 @@ context_dependent() {
   kaldi_decode exp/tri2 exp/tri2/graph $t $k/tri2_hyp
   check "gmm-latgen-faster == asrkt decode (tri2, LDA+MLLT)" compare hyps \
     exp/tri2/decode_test_cd/scoring/0.txt $k/tri2_hyp.txt
+  lda_mllt_pieces $d
+  single_gaussian $d $t
+}
+
+# tri1 and tri2 trained deterministically on both sides, so that their WERs and likelihoods
+# differ by the implementations only: trees of exactly --det-leaves leaves (--cluster-thresh 0:
+# no leaf merging), one Gaussian per leaf and no mixing up (totgauss = num-leaves: no split
+# Gaussians, whose means both sides perturb with their own random numbers), Kaldi's LDA and
+# MLLT accumulators without --rand-prune (asrkt uses every frame). With mixing up to
+# --tri-gauss, the perturbation alone moves a WER on this split by more than the 2.0 allowed
+# (README "Context-dependent models", against Kaldi's binaries)
+single_gaussian() {
+  local d=$1 t=$2 n=$det_leaves m
+  log "single-Gaussian tri1 and tri2 ($n leaves, no mixing up; Kaldi's --randprune 0)"
+  asrkt train-deltas --num-leaves $n --totgauss $n --cluster-thresh 0 $d data/lang exp/mono_ali \
+    exp/tri1_1g >/dev/null
+  bash "$here/scripts/kaldi_gmm.sh" --kaldi-root "$kroot" --stage 3 --stop-stage 3 \
+    --cluster-thresh 0 --ali-dir exp/mono_ali --tri1-leaves $n --tri1-gauss $n $d data/lang \
+    exp/kaldi_1g 2>>$k/log
+  check "single-Gaussian tri1 EM passes, Kaldi's vs asrkt's likelihoods" compare em-likes \
+    exp/kaldi_1g/tri1/log exp/tri1_1g/log/train-deltas.log 0.02
+  asrkt train-lda-mllt --num-leaves $n --totgauss $n --cluster-thresh 0 $d data/lang exp/tri1_ali \
+    exp/tri2_1g >/dev/null
   bash "$here/scripts/kaldi_gmm.sh" --kaldi-root "$kroot" --stage 5 --stop-stage 5 \
-    --tri2-ali-dir exp/tri1_ali --tri2-leaves $tri_leaves --tri2-gauss $tri_gauss $d data/lang \
-    exp/kaldi 2>>$k/log
-  asrkt make-graph data/lang_loop exp/kaldi/tri2 exp/kaldi/tri2/graph >/dev/null
-  kaldi_decode exp/kaldi/tri2 exp/kaldi/tri2/graph $t $k/ktri2_hyp
-  check "tri2 (LDA+MLLT) WER, Kaldi's vs asrkt's train-lda-mllt" compare wer-within \
-    $k/ktri2_hyp.wer $k/tri2_hyp.wer 2.0
-  asrkt_decode exp/kaldi/tri2/graph $t exp/kaldi/tri2 exp/kaldi/tri2/decode_test_cd
+    --cluster-thresh 0 --randprune 0 --tri2-ali-dir exp/tri1_ali --tri2-leaves $n --tri2-gauss $n \
+    $d data/lang exp/kaldi_1g 2>>$k/log
+  check "single-Gaussian tri2 EM passes (--randprune 0), Kaldi's vs asrkt's likelihoods" compare \
+    em-likes exp/kaldi_1g/tri2/log exp/tri2_1g/log/train-lda-mllt.log 0.02
+  for m in exp/tri1_1g exp/kaldi_1g/tri1 exp/tri2_1g exp/kaldi_1g/tri2; do
+    asrkt make-graph data/lang_loop $m $m/graph >/dev/null
+    kaldi_decode $m $m/graph $t $m/kaldi_decode
+  done
+  check "single-Gaussian tri1 WER, Kaldi's vs asrkt's train-deltas" compare wer-within \
+    exp/kaldi_1g/tri1/kaldi_decode.wer exp/tri1_1g/kaldi_decode.wer 2.0
+  check "tri2 (LDA+MLLT) WER, single-Gaussian, Kaldi's (--randprune 0) vs asrkt's train-lda-mllt" \
+    compare wer-within exp/kaldi_1g/tri2/kaldi_decode.wer exp/tri2_1g/kaldi_decode.wer 2.0
+  asrkt_decode exp/kaldi_1g/tri2/graph $t exp/kaldi_1g/tri2 exp/kaldi_1g/tri2/decode_test_cd
   check "asrkt decode with Kaldi's tri2 (LDA+MLLT) == gmm-latgen-faster" compare hyps \
-    exp/kaldi/tri2/decode_test_cd/scoring/0.txt $k/ktri2_hyp.txt
+    exp/kaldi_1g/tri2/decode_test_cd/scoring/0.txt exp/kaldi_1g/tri2/kaldi_decode.txt
 }
 
 [ "$stage" -gt 0 ] || asrkt_side

@@ -24,6 +24,15 @@ Usage: python scripts/kaldi_interop_compare.py <subcommand> [args]
   build-tree TREEACC QUESTIONS LANG TREE LOG --num-leaves N
                                                 asrkt's build_tree on Kaldi's statistics, questions
                                                 and lang roots == Kaldi's tree and build-tree log
+  matrices A B [--rtol R] [--up-to-sign]        two Kaldi matrix files equal row by row (an LDA
+                                                row's sign is arbitrary: --up-to-sign)
+  lda-est ACC MAT LOG [--dim N] [--rtol R]      asrkt's estimate_lda on acc-lda's (text)
+                                                statistics == est-lda's matrix and log
+  mllt-stats MACC LOG DATA LANG MODEL_DIR ALI_DIR [--rtol R]
+                                                gmm-acc-mllt's (text) statistics and log ==
+                                                asrkt's accumulate_mllt with the same model
+  mllt-est MACC MAT LOG [--rtol R]              asrkt's estimate_mllt on gmm-acc-mllt's
+                                                statistics == est-mllt's transform and log
 """
 
 from __future__ import annotations
@@ -38,9 +47,15 @@ from typing import Dict, List
 import numpy as np
 import yaml
 
+from asrkt.data.datadir import DataDir
 from asrkt.errors import AsrktError
+from asrkt.feats.pipeline import read_matrix
 from asrkt.hmm.config import TreeConfig
+from asrkt.hmm.kaldi_model import model_pipeline
 from asrkt.hmm.lang import Lang
+from asrkt.hmm.lda_mllt import accumulate_mllt, estimate_lda, estimate_mllt, weighted_frames
+from asrkt.hmm.model import GmmModel
+from asrkt.hmm.train_mono import load_corpus
 from asrkt.hmm.tree import Tree, build_tree, compile_questions, map_rows, read_int_sets
 from asrkt.hmm.tree_dir import accumulate_from_dirs, lang_roots
 from asrkt.hmm.tree_stats import TreeStats
@@ -288,6 +303,166 @@ def compare_em_likes(kaldi_log_dir: str, asrkt_log: str, limit: float) -> int:
                    f"(pass {worst}, limit {limit:g})")
 
 
+def _kaldi_text_object(path: str) -> list:
+    """The tokens of a Kaldi object written with --binary=false: its <Markers> and numbers as
+    strings, each ``[ ... ]`` as one flat float64 array."""
+    out: list = []
+    group = None
+    for tok in Path(path).read_text().split():
+        if tok == "[":
+            group = []
+        elif tok == "]":
+            if group is None:
+                raise AsrktError(f"{path}: ']' without '['")
+            out.append(np.array(group, dtype=np.float64))
+            group = None
+        elif group is not None:
+            group.append(float(tok))
+        else:
+            out.append(tok)
+    if group is not None:
+        raise AsrktError(f"{path}: '[' without ']'")
+    return out
+
+
+def _after(tokens: list, marker: str, path: str, count: int = 1) -> list:
+    """The ``count`` tokens after ``marker``."""
+    where = [i for i, tok in enumerate(tokens) if isinstance(tok, str) and tok == marker]
+    if not where:
+        raise AsrktError(f"{path}: no {marker} (a Kaldi text object written with --binary=false?)")
+    return tokens[where[0] + 1:where[0] + 1 + count]
+
+
+def _symmetric(packed: np.ndarray, path: str) -> np.ndarray:
+    """A SpMatrix's packed lower triangle (row by row) as the full symmetric matrix."""
+    n = int(round((np.sqrt(8 * len(packed) + 1) - 1) / 2))
+    if n * (n + 1) // 2 != len(packed):
+        raise AsrktError(f"{path}: {len(packed)} numbers are not a packed symmetric matrix")
+    m = np.zeros((n, n))
+    m[np.tril_indices(n)] = packed
+    return m + np.tril(m, -1).T
+
+
+def read_lda_acc(path: str):
+    """acc-lda --binary=false's statistics as asrkt's accumulate_lda gives them: per-class
+    counts [C], sums [C, D] and the total second-order sum [D, D] (Kaldi writes the
+    within-class scatter: the class means' part is added back, as est-lda does when reading)."""
+    tokens = _kaldi_text_object(path)
+    dim, num_classes = (int(x) for x in (_after(tokens, "<VECSIZE>", path)[0],
+                                          _after(tokens, "<NUMCLASSES>", path)[0]))
+    counts = _after(tokens, "<ZERO_ACCS>", path)[0]
+    sums = _after(tokens, "<FIRST_ACCS>", path)[0].reshape(num_classes, dim)
+    second = _symmetric(_after(tokens, "<SECOND_ACCS>", path)[0], path)
+    seen = counts != 0
+    second += (sums[seen] / counts[seen, None]).T @ sums[seen]
+    return counts, sums, second
+
+
+def read_mllt_acc(path: str):
+    """gmm-acc-mllt --binary=false's statistics: (beta, G [D, D, D])."""
+    tokens = _kaldi_text_object(path)
+    beta, dim = _after(tokens, "<MlltAccs>", path, 2)
+    dim = int(dim)
+    mats = _after(tokens, "<G>", path, dim)
+    return float(beta), np.stack([_symmetric(m, path) for m in mats])
+
+
+def _rows_up_to_sign(a: np.ndarray, b: np.ndarray):
+    """(the largest row difference of A and B, each row's sign chosen to agree, relative to
+    that row's largest |value| in B; the number of rows whose sign differs)."""
+    sign = np.where(np.sum(a * b, axis=1) < 0, -1.0, 1.0)
+    diff = np.abs(a - sign[:, None] * b).max(axis=1) / np.maximum(np.abs(b).max(axis=1), 1e-30)
+    return float(diff.max()), int(np.sum(sign < 0))
+
+
+def compare_matrices(a: str, b: str, rtol: float, up_to_sign: bool) -> int:
+    """Two Kaldi matrix files (binary or text): the same shape, every row of A within rtol of
+    B's (relative to the row's largest |value|); with ``up_to_sign`` a row may be negated (an
+    LDA row's sign is arbitrary: the eigenvector's)."""
+    ma, mb = read_matrix(a, "matrix A"), read_matrix(b, "matrix B")
+    if ma.shape != mb.shape:
+        return _report(False, "matrices", f"shapes {ma.shape} vs {mb.shape}")
+    ma, mb = ma.astype(np.float64), mb.astype(np.float64)
+    if up_to_sign:
+        diff, flips = _rows_up_to_sign(ma, mb)
+    else:
+        diff = float((np.abs(ma - mb).max(axis=1) / np.maximum(np.abs(mb).max(axis=1),
+                                                                1e-30)).max())
+    return _report(diff <= rtol, "matrices",
+                   f"{ma.shape[0]}x{ma.shape[1]}, largest row difference {diff:.3g} relative to "
+                   f"the row's largest value (limit {rtol:g})"
+                   + (f", {flips} rows of opposite sign" if up_to_sign else ""))
+
+
+def compare_lda_est(acc: str, kaldi_mat: str, est_log: str, dim: int, rtol: float) -> int:
+    """asrkt's estimate_lda on acc-lda's statistics == est-lda's matrix from them (rows up to
+    sign), and the same sum of the kept between-class eigenvalues (est-lda's log)."""
+    counts, sums, second = read_lda_acc(acc)
+    ours, values = estimate_lda(counts, sums, second, dim)
+    theirs = read_matrix(kaldi_mat, "est-lda's matrix").astype(np.float64)
+    if ours.shape != theirs.shape:
+        return _report(False, "est-lda", f"shapes {ours.shape} vs {theirs.shape}")
+    diff, flips = _rows_up_to_sign(ours, theirs)
+    detail = (f"{counts.sum():.0f} frames, {int(np.sum(counts > 0))} of {len(counts)} classes "
+              f"seen; {dim}x{ours.shape[1]} matrix, largest row difference {diff:.3g} relative "
+              f"to the row's largest value (limit {rtol:g}, {flips} rows of opposite sign); "
+              f"between-class eigenvalues kept {values[:dim].sum():.6g} of {values.sum():.6g}")
+    m = re.search(r"Sum of selected singular values is (\S+)", Path(est_log).read_text())
+    kaldi_kept = float(m.group(1)) if m else float("nan")
+    ok = diff <= rtol and abs(kaldi_kept - values[:dim].sum()) <= 1e-5 * values.sum()
+    return _report(ok, "est-lda", f"{detail} (est-lda: {kaldi_kept:.6g})")
+
+
+def compare_mllt_stats(macc: str, acc_log: str, data: str, lang: str, model_dir: str,
+                       ali_dir: str, rtol: float) -> int:
+    """gmm-acc-mllt's statistics (--rand-prune 0, silence weight 0) == asrkt's accumulate_mllt
+    with MODEL_DIR's model and features (its transform) on ALI_DIR's alignments of DATA: the
+    same frame count, G within rtol (relative to each G_d's largest value) and the same average
+    log-likelihood per frame."""
+    beta, g = read_mllt_acc(macc)
+    model = GmmModel.load(model_dir)
+    ali = dict(read_table(Path(ali_dir) / "ali.scp", "int-vector"))
+    data_dir = DataDir(data)
+    utts = [u for u in data_dir.utterances if u in ali]
+    corpus = load_corpus(model_pipeline(model_dir, model), data_dir, utts)
+    frames, pdfs, weights = weighted_frames(
+        model, corpus, {i: np.asarray(ali[u], dtype=np.int64) for i, u in enumerate(utts)},
+        Lang(lang).silence_phones, 0.0)
+    ours, our_beta, like = accumulate_mllt(model, corpus.feats, frames, pdfs, weights)
+    if ours.shape != g.shape:
+        return _report(False, "gmm-acc-mllt", f"G of shape {ours.shape} vs {g.shape}")
+    scale = np.maximum(np.abs(g).max(axis=(1, 2)), 1e-30)
+    diff = float((np.abs(ours - g).max(axis=(1, 2)) / scale).max())
+    m = re.search(r"Overall avg like per frame \(Gaussian only\) = (\S+)",
+                  Path(acc_log).read_text())
+    kaldi_like = float(m.group(1)) if m else float("nan")
+    ok = (diff <= rtol and abs(our_beta - beta) <= 1e-6 * beta
+          and abs(like / our_beta - kaldi_like) <= 1e-3)
+    return _report(ok, "gmm-acc-mllt",
+                   f"{our_beta:.0f} vs {beta:.0f} frames; G ({g.shape[0]} matrices) largest "
+                   f"difference {diff:.3g} relative to the matrix's largest value (limit "
+                   f"{rtol:g}); avg log-like per frame {like / our_beta:.4f} vs {kaldi_like:.4f}")
+
+
+def compare_mllt_est(macc: str, kaldi_mat: str, est_log: str, rtol: float) -> int:
+    """asrkt's estimate_mllt on gmm-acc-mllt's statistics == est-mllt's transform from them
+    (both from the unit matrix, 200 passes over the rows) and the same objective improvement."""
+    beta, g = read_mllt_acc(macc)
+    ours, improvement = estimate_mllt(g, beta)
+    theirs = read_matrix(kaldi_mat, "est-mllt's transform").astype(np.float64)
+    if ours.shape != theirs.shape:
+        return _report(False, "est-mllt", f"shapes {ours.shape} vs {theirs.shape}")
+    diff = float(np.abs(ours - theirs).max() / np.abs(theirs).max())
+    m = re.search(r"improvement for MLLT is (\S+) over", Path(est_log).read_text())
+    kaldi_impr = float(m.group(1)) if m else float("nan")
+    ok = diff <= rtol and abs(improvement / beta - kaldi_impr) <= 1e-4 * max(1.0, kaldi_impr)
+    return _report(ok, "est-mllt",
+                   f"{theirs.shape[0]}x{theirs.shape[1]} transform, largest difference "
+                   f"{diff:.3g} relative to its largest value (limit {rtol:g}); objective "
+                   f"improvement {improvement / beta:.6g} vs {kaldi_impr:.6g} per frame over "
+                   f"{beta:.0f} frames")
+
+
 _KALDI_TREE_LOG = {
     "leaves_after_split": r"After decision tree split, num-leaves = (\d+)",
     "split_gain_per_frame": r"like-impr = (\S+) per frame",
@@ -400,6 +575,24 @@ def main(argv=None) -> int:
     bt.add_argument("--num-leaves", type=int, required=True)
     bt.add_argument("--thresh", type=float, default=300.0)
     bt.add_argument("--cluster-thresh", type=float, default=-1.0)
+    mx = sub.add_parser("matrices")
+    for arg in ("a", "b"):
+        mx.add_argument(arg)
+    mx.add_argument("--rtol", type=float, default=1e-5)
+    mx.add_argument("--up-to-sign", action="store_true")
+    le = sub.add_parser("lda-est")
+    for arg in ("acc", "mat", "log"):
+        le.add_argument(arg)
+    le.add_argument("--dim", type=int, default=40)
+    le.add_argument("--rtol", type=float, default=1e-4)
+    ms = sub.add_parser("mllt-stats")
+    for arg in ("macc", "log", "data", "lang", "model_dir", "ali_dir"):
+        ms.add_argument(arg)
+    ms.add_argument("--rtol", type=float, default=1e-5)
+    me = sub.add_parser("mllt-est")
+    for arg in ("macc", "mat", "log"):
+        me.add_argument(arg)
+    me.add_argument("--rtol", type=float, default=1e-4)
     for name, args in (("hyps", ["a", "b"]), ("posts", ["scp", "text_ark"]),
                        ("kaldi-conf", ["yaml", "wav_scp", "out"]),
                        ("oracle", ["pdf", "num_pdfs", "out"]),
@@ -433,6 +626,15 @@ def main(argv=None) -> int:
         return compare_treeacc_files(a.a, a.b)
     if a.cmd == "em-likes":
         return compare_em_likes(a.kaldi_log_dir, a.asrkt_log, a.max)
+    if a.cmd == "matrices":
+        return compare_matrices(a.a, a.b, a.rtol, a.up_to_sign)
+    if a.cmd == "lda-est":
+        return compare_lda_est(a.acc, a.mat, a.log, a.dim, a.rtol)
+    if a.cmd == "mllt-stats":
+        return compare_mllt_stats(a.macc, a.log, a.data, a.lang, a.model_dir, a.ali_dir,
+                                  a.rtol)
+    if a.cmd == "mllt-est":
+        return compare_mllt_est(a.macc, a.mat, a.log, a.rtol)
     if a.cmd == "build-tree":
         return compare_build_tree(a.treeacc, a.questions, a.lang, a.tree, a.log, a.num_leaves,
                                   a.thresh, a.cluster_thresh)

@@ -170,3 +170,71 @@ def test_build_tree_check_passes_on_the_same_tree_and_fails_on_other_numbers(com
     tree_and_log(8, "small")                      # a smaller tree (and its own log) fails too
     res = compare(*args[:4], "small.tree", "small.log", *args[6:])
     assert res.returncode == 1 and "vs" in res.stdout
+
+
+def _packed(m: np.ndarray) -> str:
+    """A symmetric matrix as Kaldi's text SpMatrix: its lower triangle, row by row."""
+    return "[\n" + "\n".join(" ".join(f"{x:.10g}" for x in m[i, :i + 1])
+                             for i in range(len(m))) + " ]\n"
+
+
+def test_matrices_up_to_sign(compare, tmp_path):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((4, 6)).astype(np.float32)
+    flipped = a * np.array([1, -1, 1, -1], np.float32)[:, None]
+    off = flipped.copy()
+    off[2, 3] += 0.1
+    for name, m in (("a", a), ("flipped", flipped), ("off", off)):
+        kaldiio.save_mat(str(tmp_path / f"{name}.mat"), m)
+    res = compare("matrices", "flipped.mat", "a.mat", "--up-to-sign")
+    assert res.stdout.startswith("PASS") and "2 rows of opposite sign" in res.stdout
+    assert compare("matrices", "flipped.mat", "a.mat").stdout.startswith("FAIL")
+    assert compare("matrices", "off.mat", "a.mat", "--up-to-sign").stdout.startswith("FAIL")
+
+
+def test_lda_est_reads_kaldis_text_statistics(compare, tmp_path):
+    """Statistics in acc-lda's text layout (the within-class scatter as written): asrkt's
+    estimate on them is the matrix whatever the rows' signs; another matrix fails."""
+    from asrkt.hmm.lda_mllt import accumulate_lda, estimate_lda
+
+    rng = np.random.default_rng(2)
+    classes = rng.integers(0, 6, 400)
+    feats = rng.standard_normal((400, 5)) + classes[:, None] * rng.standard_normal(5)
+    counts, sums, second = accumulate_lda(feats, classes, np.ones(400), 7)  # class 6 unseen
+    seen = counts > 0
+    within = second - (sums[seen] / counts[seen, None]).T @ sums[seen]
+    (tmp_path / "lda.acc").write_text(
+        f"<LDAACCS> <VECSIZE> 5 <NUMCLASSES> 7 <ZERO_ACCS>  [ {' '.join(map(str, counts))} ]\n"
+        "<FIRST_ACCS>  [\n" + "\n".join(" ".join(f"{x:.10g}" for x in r) for r in sums)
+        + " ]\n<SECOND_ACCS>  " + _packed(within) + "</LDAACCS>\n")
+    matrix, values = estimate_lda(counts, sums, second, 3)
+    kaldiio.save_mat(str(tmp_path / "lda.mat"), (matrix * [[1], [-1], [1]]).astype(np.float32))
+    kaldiio.save_mat(str(tmp_path / "other.mat"), matrix[[1, 0, 2]].astype(np.float32))
+    (tmp_path / "est.log").write_text(f"LOG Sum of selected singular values is "
+                                      f"{values[:3].sum():.6g}\n")
+    res = compare("lda-est", "--dim", "3", "lda.acc", "lda.mat", "est.log")
+    assert res.stdout.startswith("PASS") and "6 of 7 classes seen" in res.stdout, res.stdout
+    assert compare("lda-est", "--dim", "3", "lda.acc", "other.mat",
+                   "est.log").stdout.startswith("FAIL")
+
+
+def test_mllt_est_reads_kaldis_text_statistics(compare, tmp_path):
+    from asrkt.hmm.lda_mllt import estimate_mllt
+
+    rng = np.random.default_rng(3)
+    beta, dim = 500.0, 3
+    g = []
+    for _ in range(dim):
+        x = rng.standard_normal((50, dim))
+        g.append(x.T @ x * 10)
+    g = np.array(g)
+    (tmp_path / "mllt.macc").write_text(f"<MlltAccs> \n{beta:g} {dim} <G> \n"
+                                        + "".join(_packed(m) for m in g) + "</MlltAccs> \n")
+    transform, improvement = estimate_mllt(g, beta)
+    kaldiio.save_mat(str(tmp_path / "mllt.mat"), transform.astype(np.float32))
+    kaldiio.save_mat(str(tmp_path / "unit.mat"), np.eye(dim, dtype=np.float32))
+    (tmp_path / "est.log").write_text(f"LOG Overall objective function improvement for MLLT is "
+                                      f"{improvement / beta:.6g} over {beta:g} frames\n")
+    res = compare("mllt-est", "mllt.macc", "mllt.mat", "est.log")
+    assert res.stdout.startswith("PASS"), res.stdout + res.stderr
+    assert compare("mllt-est", "mllt.macc", "unit.mat", "est.log").stdout.startswith("FAIL")

@@ -4,7 +4,9 @@ Runs scripts/kaldi_interop.sh once (a few minutes on 2 cores) and checks each of
 Kaldi's binaries read asrkt's features, CMVN, model, tree, graphs, log-likelihoods and
 Posterior tables and agree with asrkt's aligner and decoders; asrkt reads Kaldi's features,
 alignments, pdf alignments and priors, trains on them and decodes Kaldi's alignment; and the
-context-dependent checks (tree statistics, build-tree, tri1 models both ways, tri1 WERs).
+context-dependent checks (tree statistics, build-tree, tri1 models both ways, tri1 WERs, a
+network on Kaldi's tri1 pdfs through both decoders, LDA and MLLT statistics and estimates,
+deterministic single-Gaussian tri1/tri2 likelihoods and WERs).
 Skips (with a message) without a build: set ASRKT_KALDI_ROOT or build into
 ~/.cache/asrkt/kaldi. CI does not build Kaldi.
 """
@@ -57,8 +59,18 @@ CD_CHECKS = [
     "tri1 WER, Kaldi's vs asrkt's train-deltas",
     "asrkt decode with Kaldi's tri1 == gmm-latgen-faster",
     "asrkt align with Kaldi's tri1 == gmm-align-compiled",
+    "network on Kaldi's tri1 pdfs",
+    "latgen-faster-mapped == asrkt decode-nnet with Kaldi's tri1 (hyps)",
+    "latgen-faster-mapped == asrkt decode-nnet with Kaldi's tri1 (WER)",
     "gmm-latgen-faster == asrkt decode (tri2, LDA+MLLT)",
-    "tri2 (LDA+MLLT) WER, Kaldi's vs asrkt's train-lda-mllt",
+    "acc-lda --rand-prune 0 + est-lda == asrkt's LDA (train-lda-mllt 0.mat)",
+    "est-lda == asrkt estimate_lda (acc-lda's statistics)",
+    "gmm-acc-mllt --rand-prune 0 == asrkt's MLLT statistics (tri2's model)",
+    "est-mllt == asrkt estimate_mllt (gmm-acc-mllt's statistics)",
+    "single-Gaussian tri1 EM passes, Kaldi's vs asrkt's likelihoods",
+    "single-Gaussian tri2 EM passes (--randprune 0), Kaldi's vs asrkt's likelihoods",
+    "single-Gaussian tri1 WER, Kaldi's vs asrkt's train-deltas",
+    "tri2 (LDA+MLLT) WER, single-Gaussian, Kaldi's (--randprune 0) vs asrkt's train-lda-mllt",
     "asrkt decode with Kaldi's tri2 (LDA+MLLT) == gmm-latgen-faster",
 ]
 
