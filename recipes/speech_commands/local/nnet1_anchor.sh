@@ -47,6 +47,9 @@ nn_threads=1            # --num-threads of asrkt forward and Kaldi's BLAS
 nj=2                    # decode-nnet jobs
 prior_scales="0.5 0"    # stage 5: prior scales besides nnet1's and asrkt's 1.0
 kaldi_opts=""           # appended to scripts/kaldi_nnet1.sh (e.g. "--max-iters 1" in tests)
+targets=mono            # the GMM whose alignments, graph and model Kaldi's networks use: mono, or
+                        # tri1/tri2 of local/targets_study.sh (into exp/<cond>/nnet1_<targets>;
+                        # then only the Kaldi systems: stages 1-3 and 5, no asrkt decodes, no table)
 out=ANCHOR_nnet1.md     # the table (relative: to the work dir)
 asrkt_command=""        # for the table: the run.sh command(s) that made the GMM and the teachers
 . ../common/parse_options.sh
@@ -66,11 +69,15 @@ export OMP_NUM_THREADS=$nn_threads MKL_NUM_THREADS=$nn_threads
 sets=dev
 [ "$test" = false ] || sets="$sets test"
 cd "$work"
-aug=""; [ -d exp/$cond/mono_ali_aug ] && aug=_aug
+aug=""; [ $targets = mono ] && [ -d exp/$cond/mono_ali_aug ] && aug=_aug
 train=data/fbank/$cond/train$aug
-ali=exp/$cond/mono_ali$aug
-gmm=exp/$cond/mono
+ali=exp/$cond/${targets}_ali$aug
+gmm=exp/$cond/$targets
 nnet1=exp/$cond/nnet1
+if [ $targets != mono ]; then
+  nnet1=exp/$cond/nnet1_$targets
+  [ "$stop_stage" -lt 6 ] || stop_stage=5   # the table is the monophone anchor's
+fi
 for f in $train/feats.scp $ali/pdf.scp $gmm/final.mdl $gmm/graph/HCLG.fst; do
   [ -f $f ] || { echo "$0: $work/$f does not exist (run run.sh stages 0-4 --conditions $cond first)" >&2; exit 1; }
 done
@@ -121,7 +128,7 @@ if stage_begins 3 "Kaldi nnet1, DBN-pretrained ($hid_layers RBMs x $hid_dim, rbm
   esac
 fi
 
-if stage_begins 4 "asrkt decodes of $sets: teachers at LMWT $nn_lmwt (as run.sh) and over 4..15, the GMM over 4..15; Kaldi's log-likelihoods through asrkt decode-nnet"; then
+if [ $targets = mono ] && stage_begins 4 "asrkt decodes of $sets: teachers at LMWT $nn_lmwt (as run.sh) and over 4..15, the GMM over 4..15; Kaldi's log-likelihoods through asrkt decode-nnet"; then
   s=exp/$cond/seed$seed
   for sys in dnn_rand dnn_rbm; do
     [ -f $s/$sys/final.pt ] || { echo "  $s/$sys: not trained (run.sh's teacher stage), skipped" >&2; continue; }
@@ -151,7 +158,7 @@ if stage_begins 5 "prior-scale study on $sets: log-priors scaled by $prior_scale
   s=exp/$cond/seed$seed
   for ps in $prior_scales; do
     for sys in dnn_rand dnn_rbm; do
-      [ -f $s/$sys/final.pt ] || continue
+      [ $targets = mono ] && [ -f $s/$sys/final.pt ] || continue
       for set in $sets; do
         l=$s/$sys/loglikes_${set}_ps$ps
         [ -f $l/loglikes.scp ] || asrkt forward $thr --prior-scale $ps $s/$sys data/fbank/$set $l </dev/null
