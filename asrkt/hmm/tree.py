@@ -26,6 +26,7 @@ rand().
 
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
 import math
@@ -697,32 +698,34 @@ class _Splitter:
 
     def _find_best_split(self) -> None:
         b, rows = self.b, self.rows
-        if len(rows) <= 1:
+        n = len(rows)
+        if n <= 1 or not b.askable:
             return
-        total = None
-        gathered = b.stacked[rows]
+        # every askable key's values sorted at once (stable: each value's events in row
+        # order), the events' statistics summed per value of each key in one reduceat (the
+        # same sums, row after row, as key by key)
+        order = b.key_values[:, rows].argsort(axis=1, kind="stable")
+        ordered_rows = rows[order]  # [keys, n]
+        sorted_values = b.key_values_flat[ordered_rows + b.key_offsets]
+        first = np.empty(sorted_values.shape, dtype=bool)
+        first[:, 0] = True
+        np.not_equal(sorted_values[:, 1:], sorted_values[:, :-1], out=first[:, 1:])
+        starts = first.ravel().nonzero()[0]
+        present_all = sorted_values.ravel()[starts]
+        per_value_all = np.add.reduceat(b.stacked[ordered_rows.ravel()], starts, axis=0)
+        num_values = first.sum(axis=1).tolist()
+        total_row = None  # the first askable key's sums, whatever their number, summed
         asked = []  # (key, number of questions, those evaluated, their yes and no sums)
-        for key in b.keys:
-            yes_matrix = b.matrices[key]  # 1.0 where the question holds
-            if yes_matrix is None:
-                continue
-            values = b.columns[key][rows]
-            order = values.argsort(kind="stable")
-            sorted_values = values[order]
-            if key != PDF_CLASS and sorted_values[0] == ABSENT:
+        at = 0
+        for key, yes_matrix, m in zip(b.askable, b.askable_matrices, num_values):
+            present, per_value = present_all[at:at + m], per_value_all[at:at + m]
+            at += m
+            if key != PDF_CLASS and present[0] == ABSENT:
                 continue  # key not defined for every event (ci-phones): not askable
-            first = np.empty(len(sorted_values), dtype=bool)
-            first[0] = True
-            np.not_equal(sorted_values[1:], sorted_values[:-1], out=first[1:])
-            starts = first.nonzero()[0]
-            if len(starts) == 1 and total is not None:
+            if total_row is None:
+                total_row = per_value.sum(axis=0)
+            if m == 1:
                 continue  # one value: no question splits the events
-            present = sorted_values[starts]
-            per_value = np.add.reduceat(gathered[order], starts, axis=0)
-            if total is None:  # from the first key's sums, whatever their number
-                total = float(gauss_objf(per_value.sum(axis=0), b.var_floor))
-            if len(starts) == 1:
-                continue
             if present[-1] >= yes_matrix.shape[1]:  # a value no question asks about: a "no"
                 present = np.minimum(present, yes_matrix.shape[1] - 1)
             inside = yes_matrix[:, present]
@@ -730,12 +733,12 @@ class _Splitter:
             # only questions with events on both sides gain; of questions that divide the
             # present values alike only the first is evaluated (argmax takes the first of
             # equal gains anyway)
-            two_sided = ((n_yes > 0) & (n_yes < len(present))).nonzero()[0]
+            two_sided = ((n_yes > 0) & (n_yes < m)).nonzero()[0]
             if len(two_sided) == 0:
                 continue
-            if len(two_sided) > 1 and len(present) <= 52:
-                code = inside[two_sided] @ b.powers[:len(present)]  # exact
-                two_sided = two_sided[np.sort(np.unique(code, return_index=True)[1])]
+            if len(two_sided) > 1 and m <= 52:
+                code = inside[two_sided] @ b.powers[:m]  # exact
+                two_sided = two_sided[_first_of_each(code)]
             # at least two rows in a product whenever the full matrix has two: a one-row
             # product takes BLAS's gemv path, whose sums can differ in the last bit
             sel = two_sided if len(two_sided) != 1 or len(n_yes) == 1 else two_sided[[0, 0]]
@@ -747,8 +750,10 @@ class _Splitter:
         if not asked:
             return
         # one objective evaluation for the yes and no sides of every question of every key
-        # that has events on both sides (the others gain nothing)
-        objf = gauss_objf(np.concatenate([a[i] for a in asked for i in (3, 4)]), b.var_floor)
+        # that has events on both sides (the others gain nothing) and, last, the total
+        objf = gauss_objf(np.concatenate([a[i] for a in asked for i in (3, 4)]
+                                         + [total_row[None]]), b.var_floor)
+        total = objf[-1]
         at = 0
         for key, num_questions, two_sided, _, _ in asked:
             q = len(two_sided)
@@ -771,6 +776,15 @@ class _Splitter:
         else:
             (self.yes if self.yes.best >= self.no.best else self.no).split(counter)
         self.best = max(self.yes.best, self.no.best)
+
+    def answer_rows(self, leaf_of: np.ndarray) -> None:
+        """Write the leaf of each of its events into ``leaf_of`` (the events' answers of its
+        event map, as map_rows would give them: each split divided them by its question)."""
+        if self.yes is None:
+            leaf_of[self.rows] = self.leaf
+        else:
+            self.yes.answer_rows(leaf_of)
+            self.no.answer_rows(leaf_of)
 
     def event_map(self) -> EventMap:
         if self.yes is None:
@@ -798,6 +812,27 @@ class _Builder:
             for i, q in enumerate(sets):
                 m[i, list(q)] = True
             self.matrices[key] = m.astype(np.float64)
+        # the keys with questions, in order: their matrices and values (one row per key,
+        # also flat with each key's offset, for gathering sorted values in one step)
+        self.askable = [key for key in self.keys if self.matrices[key] is not None]
+        self.askable_matrices = [self.matrices[key] for key in self.askable]
+        num_events = len(stats.events)
+        self.key_values = np.ascontiguousarray(stats.events[:, [key + 1 for key in self.askable]].T)
+        self.key_values_flat = self.key_values.ravel()
+        self.key_offsets = (np.arange(len(self.askable)) * num_events)[:, None]
+
+
+def _first_of_each(values: np.ndarray) -> np.ndarray:
+    """The index of each distinct value's first occurrence, in increasing order (what
+    ``np.sort(np.unique(values, return_index=True)[1])`` gives, with less overhead)."""
+    order = values.argsort(kind="stable")
+    ordered = values[order]
+    first = np.empty(len(values), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    indices = order[first]
+    indices.sort()
+    return indices
 
 
 def _pair_objf(sums: np.ndarray, var_floor: float) -> np.ndarray:
@@ -807,8 +842,17 @@ def _pair_objf(sums: np.ndarray, var_floor: float) -> np.ndarray:
     n = len(sums)
     if n < 2:
         return np.zeros(0)
-    i, j = np.tril_indices(n, -1)  # row by row: (1, 0), (2, 0), (2, 1), ...
+    i, j = _pairs(n)
     return gauss_objf(sums[i] + sums[j], var_floor)
+
+
+@functools.lru_cache(maxsize=64)
+def _pairs(n: int) -> Tuple[np.ndarray, np.ndarray]:
+    """``np.tril_indices(n, -1)``: (1, 0), (2, 0), (2, 1), ... row by row (kept, read-only)."""
+    pairs = np.tril_indices(n, -1)
+    for index in pairs:
+        index.flags.writeable = False
+    return pairs
 
 
 def _bottom_up(points: np.ndarray, thresh: float, var_floor: float) -> np.ndarray:
@@ -1006,7 +1050,11 @@ def build_tree(stats: TreeStats, questions: Questions, roots: Sequence[Root],
     cluster_thresh = smallest if config.cluster_thresh < 0 else config.cluster_thresh
     tree = split_tree
     if cluster_thresh != 0.0 or config.round_num_leaves:
-        leaf_of = map_rows(split_tree, stats.events)  # kept up to date by the merges
+        # the split tree's answer for every event (kept up to date by the merges): the
+        # splitters' leaves for theirs, the stub leaf for the events of roots not split
+        leaf_of = stub_leaf.copy()
+        for splitter in splitters:
+            splitter.answer_rows(leaf_of)
         before = _objf_given_map(leaf_of, stats, stacked)
         removed = rounded = 0
         if cluster_thresh != 0.0:

@@ -402,13 +402,17 @@ def split_all_to_phones(info: TransitionInfo, tids: np.ndarray, lengths: np.ndar
     # checks of every frame against its segment (a frame outside its utterance's segments
     # belongs to a bad utterance already)
     if len(starts):
-        seg = np.maximum(np.searchsorted(starts, np.arange(total), side="right") - 1, 0)
+        # each frame's segment: the last start at or before it (the first for earlier frames),
+        # counted along the frames (starts are sorted)
+        seg = np.cumsum(np.bincount(starts, minlength=total)) - 1
+        np.maximum(seg, 0, out=seg)
+        seg_start = starts[seg]
         phones = info.phone[tids]
-        wrong = phones != phones[starts[seg]]  # the phone changes without a final transition
+        wrong = phones != phones[seg_start]  # the phone changes without a final transition
         tail = np.zeros(total, dtype=bool)
         tail[finals] = True
         owner = np.maximum.accumulate(np.where(tail, np.arange(total), -1))
-        after_final = loop & (owner >= starts[seg])
+        after_final = loop & (owner >= seg_start)
         wrong[after_final] |= state[after_final] != state[owner[after_final]]
         bad[utt_of[wrong]] = True
         head = tids[starts]  # Kaldi: a phone whose first HMM state emits starts in that state
@@ -417,11 +421,14 @@ def split_all_to_phones(info: TransitionInfo, tids: np.ndarray, lengths: np.ndar
     return starts[good], f_utt[good], bad
 
 
-def _check_tids(info: TransitionInfo, names: Sequence[str], alis: Sequence[np.ndarray]) -> None:
-    """The first utterance with a transition-id outside the model's range is an error."""
+def _check_tids(info: TransitionInfo, names: Sequence[str], alis: Sequence[np.ndarray],
+                tids: Optional[np.ndarray] = None) -> None:
+    """The first utterance with a transition-id outside the model's range is an error
+    (``tids``: the alignments concatenated as int64, when already done)."""
     if not alis:
         return
-    tids = np.concatenate(alis)
+    if tids is None:
+        tids = np.concatenate(alis, dtype=np.int64, casting="unsafe")
     out = (tids < 1) | (tids > info.num_transition_ids)
     if out.any():
         lengths = np.array([len(a) for a in alis])
@@ -459,7 +466,7 @@ def accumulate_tree_stats(info: TransitionInfo,
     feat_list: List[np.ndarray] = []
     dim = None
     for utt, ali, feats in utterances:
-        tids = np.asarray(ali, dtype=np.int64)
+        tids = np.asarray(ali)  # made int64 when concatenated
         feats = np.asarray(feats)
         if feats.ndim != 2 or len(feats) != len(tids):
             _check_tids(info, names, alis)  # an earlier utterance's error comes first
@@ -474,9 +481,11 @@ def accumulate_tree_stats(info: TransitionInfo,
         names.append(utt)
         alis.append(tids)
         feat_list.append(feats)
-    _check_tids(info, names, alis)
     lengths = np.array([len(a) for a in alis], dtype=np.int64)
-    tids = np.concatenate(alis) if alis else np.zeros(0, dtype=np.int64)
+    # as np.asarray(ali, dtype=np.int64) of each utterance would give (casting="unsafe")
+    tids = (np.concatenate(alis, dtype=np.int64, casting="unsafe") if alis
+            else np.zeros(0, dtype=np.int64))
+    _check_tids(info, names, alis, tids)
     seg_starts, seg_utt, bad = split_all_to_phones(info, tids, lengths)
     for i in np.flatnonzero(bad).tolist():
         logger.warning("utterance '%s': alignment appears to be bad, not using it", names[i])

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import re
 import struct
-from typing import BinaryIO, Iterator, List, Optional, Union
+from typing import BinaryIO, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -412,6 +412,86 @@ def _decode_cm(data: np.ndarray, percentiles: np.ndarray, min_value: float,
 
 
 _NEXT_ENTRY = re.compile(rb"[^\x00-\x20]{1,%d} \0B" % MAX_KEY_BYTES)
+
+# read_object_buffered: for each kind it takes and type token, the element type and number of
+# dimensions of the plain types (None: the int32 marker, an int32 vector)
+_BUFFERED = {}
+for _kind, _tokens in ((None, ("FM", "DM", "FV", "DV")), ("matrix", ("FM", "DM")),
+                       ("vector", ("FV", "DV"))):
+    for _token in _tokens:
+        _BUFFERED[_kind, _token.encode() + b" "] = (
+            np.dtype("<f4" if _token[0] == "F" else "<f8"), 2 if _token[1] == "M" else 1)
+_INT_KINDS = (None, "int-vector")
+_TAG_AT = struct.Struct("<2s3s").unpack_from  # b"\0B" and the token with its space
+_INT32_AT = struct.Struct("<i").unpack_from
+_SIZE_AT = struct.Struct("<bi").unpack_from  # b"\4" size
+_DIMS_AT = struct.Struct("<bibi").unpack_from  # b"\4" rows b"\4" cols
+
+
+def read_object_buffered(buf: Union[bytes, bytearray], pos: int, end: int,
+                         kind: Optional[str] = None) -> Optional[Tuple[np.ndarray, int]]:
+    """The object at ``buf[pos:]``, parsed from the bytes in memory, when it is one that
+    :func:`read_object` would return unchanged: a plain ``FM``/``DM``/``FV``/``DV`` matrix or
+    vector or an int32 vector of the caller's kind, whose sizes, size markers and values pass
+    every one of read_object's checks and which ends by ``end``. Anything else (another type,
+    a failed check, an object reaching past ``end``) gives None, and the caller reads the
+    object with read_object, which says what is wrong (so a message never depends on the
+    path taken).
+
+    Args:
+        buf: bytes of the file (a whole archive or a stretch of it).
+        pos: where the object starts (``\0B``).
+        end: where the bytes the object may use end (the file's end or the entry's limit;
+            at most ``len(buf)``).
+        kind: as for read_object ('posterior' is never parsed here).
+
+    Returns:
+        (the array, the position after the object) or None.
+    """
+    if end - pos < 14 or kind == "posterior":  # 14: the smallest plain object
+        return None
+    mark, tag = _TAG_AT(buf, pos)
+    if mark != b"\0B":
+        return None
+    if tag[0] == 4:  # the int32 marker: an int32 vector
+        if kind not in _INT_KINDS:
+            return None
+        size = _INT32_AT(buf, pos + 3)[0]
+        stop = pos + 7 + 5 * size
+        if size <= 0 or stop > end or buf[pos + 7:stop:5] != b"\4" * size:
+            return None
+        return np.ndarray((size,), "<i4", buf, pos + 8, (5,)).astype(np.int32), stop
+    plain = _BUFFERED.get((kind, tag))
+    if plain is None:
+        return None
+    dtype, ndim = plain
+    if ndim == 2:
+        if end - pos < 15:
+            return None
+        four, rows, four2, cols = _DIMS_AT(buf, pos + 5)
+        if four != 4 or four2 != 4 or rows <= 0 or cols <= 0 or rows * cols > MAX_ELEMENTS:
+            return None
+        count, start = rows * cols, pos + 15
+    else:
+        four, count = _SIZE_AT(buf, pos + 5)
+        if four != 4 or count <= 0:
+            return None
+        start = pos + 10
+    stop = start + count * dtype.itemsize
+    if stop > end:
+        return None
+    array = np.frombuffer(buf, dtype, count, start).astype(dtype.newbyteorder("="))
+    if np.count_nonzero(np.isfinite(array)) != count:
+        return None  # read_object names the first NaN/inf
+    return (array.reshape(rows, cols) if ndim == 2 else array), stop
+
+
+def followed_by_entry_buffered(buf: bytes, pos: int, at_end: bool) -> bool:
+    """:func:`check_followed_by_entry` decided from bytes in memory: True when the object that
+    ends at ``buf[pos]`` ends the file (``at_end``) or is followed by ``key \0B`` in ``buf``
+    (False also when ``buf`` ends too soon to tell: the caller then reads the entry with the
+    checks that name the problem)."""
+    return at_end or _NEXT_ENTRY.match(buf, pos, pos + MAX_KEY_BYTES + 3) is not None
 
 
 def check_followed_by_entry(fd: BinaryIO, source: str, key: Optional[str]) -> None:

@@ -8,9 +8,9 @@ leaves an archive or scp that looks complete.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import os
+import stat
 import threading
 import warnings
 from collections.abc import Mapping
@@ -21,7 +21,16 @@ import kaldiio
 import numpy as np
 
 from asrkt.errors import AsrktError, reason, where
-from asrkt.io.checked import check_array, check_followed_by_entry, peek_type, read_key, read_object
+from asrkt.io.checked import (
+    MAX_KEY_BYTES,
+    check_array,
+    check_followed_by_entry,
+    followed_by_entry_buffered,
+    peek_type,
+    read_key,
+    read_object,
+    read_object_buffered,
+)
 from asrkt.io.sparse import SparsePosterior
 from asrkt.io.text import iter_lines
 from asrkt.utils.fileio import atomic_open, close_or_discard, name_output, temp_path_for
@@ -70,21 +79,46 @@ def read_table(spec: PathLike, kind: Optional[str] = None) -> Iterator[Tuple[str
         raise AsrktError(f"table '{path}' does not exist")
     if rspec.split(":", 1)[0].split(",")[0] == "scp":
         with load_scp(path) as table:  # one open archive while entries point into it
-            for key in table:
-                yield key, read_scp_entry(table, key, path, kind)
+            yield from _read_scp(table, path, kind)
         return
     yield from _read_ark(path, kind)
 
 
+# bytes of an archive read at a time by the buffered paths of _read_ark and _read_scp
+_READ_AHEAD = 1 << 20
+
+
 def _read_ark(path: str, kind: Optional[str]) -> Iterator[Tuple[str, Value]]:
-    """Sequential read of a binary archive (a file, ``-`` or a ``cmd |`` pipe)."""
+    """Sequential read of a binary archive (a file, ``-`` or a ``cmd |`` pipe).
+
+    A regular file is read _READ_AHEAD bytes at a time and each entry parsed from those bytes
+    (:func:`asrkt.io.checked.read_object_buffered`) when it is a plain matrix, vector or int32
+    vector that passes every check; any other entry (compressed, a Posterior, larger than
+    what is left of the bytes, or failing a check) is read from the file by read_key and
+    read_object, which name the problem."""
     from kaldiio.utils import open_like_kaldi
 
     key = None
     try:
         with _quiet_kaldiio(), open_like_kaldi(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size if _is_plain_file(path) else None
+            buffered = (size is not None and kind != "posterior"
+                        and stat.S_ISREG(os.fstat(handle.fileno()).st_mode))
+            # buf[:held] holds the file's bytes from base on (one buffer, read into again)
+            buf, base, held, pos = bytearray(_READ_AHEAD if buffered else 0), 0, 0, 0
             while True:
+                if buffered:
+                    at = pos - base
+                    if held - at < _READ_AHEAD // 2 and base + held < size:
+                        handle.seek(pos)  # less than half left: read on from the entry
+                        base, held, at = pos, handle.readinto(buf), 0
+                    entry = _buffered_entry(buf, at, held, kind)
+                    if entry is not None:
+                        key, value, stop = entry
+                        pos = base + stop
+                        yield key, value
+                        continue
+                    handle.seek(pos)
                 try:
                     key = read_key(handle)
                 except AsrktError as exc:
@@ -93,9 +127,72 @@ def _read_ark(path: str, kind: Optional[str]) -> Iterator[Tuple[str, Value]]:
                 if key is None:
                     return
                 left = None if size is None else size - handle.tell()
-                yield key, read_object(handle, kind, left, path, key)
+                value = read_object(handle, kind, left, path, key)
+                pos = handle.tell() if buffered else 0
+                yield key, value
     except OSError as exc:
         raise AsrktError(f"cannot read table '{path}': {exc.strerror or exc}") from None
+
+
+def _buffered_entry(buf: bytearray, at: int, held: int, kind: Optional[str]
+                    ) -> Optional[Tuple[str, Value, int]]:
+    """(key, value, position after it) of the archive entry at ``buf[at:]`` when its key (as
+    read_key takes it) and object (read_object_buffered) are whole and valid in
+    ``buf[:held]``; else None."""
+    space = buf.find(b" ", at, min(at + MAX_KEY_BYTES + 1, held))
+    if space <= at:
+        return None
+    try:
+        key = buf[at:space].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not key.isprintable():
+        return None
+    got = read_object_buffered(buf, space + 1, held, kind)
+    return None if got is None else (key, got[0], got[1])
+
+
+def _read_scp(table: ScpTable, path: str, kind: Optional[str]) -> Iterator[Tuple[str, Value]]:
+    """Every entry of a script table in its order, checked (:func:`read_scp_entry`).
+
+    A run of entries that follow each other in one archive (each next entry's offset is
+    where the scp says the entry before ends, as in the scp of an archive written in one go)
+    is read in one piece of up to about _READ_AHEAD bytes and each entry parsed from it
+    (:func:`asrkt.io.checked.read_object_buffered`, then the entry-boundary check from the
+    same bytes); an entry that is not a plain matrix, vector or int32 vector passing every
+    check, and every entry outside such a run, is read by read_scp_entry, which names the
+    problem."""
+    keys = list(table.entries)
+    places, limits = table.places, table.limits
+    i = 0
+    while i < len(keys):
+        key = keys[i]
+        place = places[key]
+        j = i + 1
+        if place is not None and kind != "posterior":
+            ark, first = place
+            end = limits.get(key)  # where the next entry of the archive starts (+ 2)
+            while (end is not None and end - first <= _READ_AHEAD and j < len(keys)
+                   and places[keys[j]] == (ark, end + 2)):
+                end = limits.get(keys[j])
+                j += 1
+        if j == i + 1:  # alone (another order, a pipe, a Posterior): read by itself
+            yield key, read_scp_entry(table, key, path, kind)
+            i = j
+            continue
+        # up to the next entry's "\0B" (the last entry's boundary check) or the file's end
+        buf, size = _read_stretch(table, key, path, ark, first,
+                                  None if end is None else end + 4)
+        for run_key in keys[i:j]:
+            offset = places[run_key][1] - first
+            limit = min(size, limits.get(run_key, size)) - first
+            got = read_object_buffered(buf, offset, min(limit, len(buf)), kind)
+            if got is not None and followed_by_entry_buffered(buf, got[1],
+                                                             first + got[1] == size):
+                yield run_key, got[0]
+            else:
+                yield run_key, read_scp_entry(table, run_key, path, kind)
+        i = j
 
 
 @contextlib.contextmanager
@@ -130,27 +227,10 @@ class ScpTable(Mapping):
                 raise AsrktError(f"{where(self.path, lineno, key)}: duplicate key")
             self.entries[key] = (lineno, value)
         self.places = {key: _place(value) for key, (_, value) in self.entries.items()}
-        self.limits = self._entry_limits()
+        self.limits = _entry_limits(self.places)
         self._lock = threading.Lock()
         # (archive, process, handle, size) of the archive kept open
         self._open: Optional[Tuple[str, int, BinaryIO, int]] = None
-
-    def _entry_limits(self) -> Dict[str, int]:
-        """Where each ``ark:offset`` entry must end: before the next entry's key (of at least
-        one byte and a space) in the same archive. A header declaring more data is corrupt
-        even when the file goes on."""
-        starts: Dict[str, Dict[str, int]] = {}
-        for key, place in self.places.items():
-            if place is not None:
-                starts.setdefault(place[0], {})[key] = place[1]
-        limits: Dict[str, int] = {}
-        for offsets in starts.values():
-            ordered = sorted(set(offsets.values()))
-            for key, offset in offsets.items():
-                index = bisect.bisect_right(ordered, offset)
-                if index < len(ordered):
-                    limits[key] = ordered[index] - 2
-        return limits
 
     def __getitem__(self, key: str) -> Value:
         return read_scp_entry(self, key, self.path)
@@ -230,6 +310,31 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=lambda: _PROCESS.__setitem__(0, _PROCESS[0] + 1))
 
 
+def _entry_limits(places: Dict[str, Optional[Tuple[str, int]]]) -> Dict[str, int]:
+    """Where each ``ark:offset`` entry must end: before the next entry's key (of at least one
+    byte and a space) in the same archive. A header declaring more data is corrupt even when
+    the file goes on.
+
+    Args:
+        places: (archive, offset) of every key (None: not an ``ark:offset`` entry).
+    """
+    offsets: Dict[str, List[int]] = {}
+    for place in places.values():
+        if place is not None:
+            offsets.setdefault(place[0], []).append(place[1])
+    following: Dict[str, Dict[int, int]] = {}  # per archive: offset -> the next one
+    for ark, found in offsets.items():
+        ordered = sorted(set(found))
+        following[ark] = dict(zip(ordered, ordered[1:]))
+    limits: Dict[str, int] = {}
+    for key, place in places.items():
+        if place is not None:
+            after = following[place[0]].get(place[1])
+            if after is not None:
+                limits[key] = after - 2
+    return limits
+
+
 def _place(value: str) -> Optional[Tuple[str, int]]:
     """(archive, offset) of an ``archive:offset`` scp value (a non-empty archive, decimal
     digits after the last colon), else None."""
@@ -271,6 +376,23 @@ def read_scp_entry(table: ScpTable, key: str, scp_path: PathLike,
 
     try:
         return table._read_at(ark, offset, lambda: _location(table, key, scp_path), read)
+    except OSError as exc:
+        raise AsrktError(f"{_location(table, key, scp_path)}: cannot read '{ark}': "
+                         f"{exc.strerror or exc}") from None
+
+
+def _read_stretch(table: ScpTable, key: str, scp_path: PathLike, ark: str, first: int,
+                  stop: Optional[int]) -> Tuple[bytes, int]:
+    """(the bytes of ``ark`` from ``first`` to ``stop`` or its end, at most 2 * _READ_AHEAD;
+    the archive's size), read through the table's open archive; ``key``: the entry at
+    ``first``, named by errors (an offset beyond the end, a failed read)."""
+
+    def read(handle: BinaryIO, size: int) -> Tuple[bytes, int]:
+        last = size if stop is None else min(size, stop)
+        return handle.read(min(last, first + 2 * _READ_AHEAD) - first), size
+
+    try:
+        return table._read_at(ark, first, lambda: _location(table, key, scp_path), read)
     except OSError as exc:
         raise AsrktError(f"{_location(table, key, scp_path)}: cannot read '{ark}': "
                          f"{exc.strerror or exc}") from None

@@ -11,14 +11,17 @@ import numpy as np
 import pytest
 
 from asrkt.errors import AsrktError
+from asrkt.hmm import tree as tree_module
 from asrkt.hmm import tree_stats
 from asrkt.hmm.tree import (
     _bottom_up,
     _bottom_up_to_n,
+    _first_of_each,
     _kmeans2,
     _kmeans2_assignment,
     _kmeans2_start,
     _merge_within_stub,
+    _pairs,
     _renumber,
     compile_questions,
     map_rows,
@@ -278,3 +281,34 @@ def test_kmeans2_start_visits_the_points_along_the_stride_as_kaldi():
                 want[i] = count % 2
                 i = (i + skip) % n
             np.testing.assert_array_equal(got, want)
+
+
+def test_splitters_answers_are_the_split_trees(monkeypatch):
+    """build_tree takes each event's answer in the split tree from the splitters' leaves
+    (and the stub leaf for roots not split) instead of mapping the events through the tree:
+    at the first merge the answers are map_rows' of the tree being merged."""
+    stats = context_stats(1)
+    questions = compile_questions([[p] for p in PHONES] + [PHONES[:2], [SIL]], 3)
+    seen = []
+
+    def checked(tree, leaf_of, *args):
+        if not seen:
+            np.testing.assert_array_equal(leaf_of, map_rows(tree, stats.events))
+        seen.append(len(set(leaf_of.tolist())))
+        return _merge_within_stub(tree, leaf_of, *args)
+
+    monkeypatch.setattr(tree_module, "_merge_within_stub", checked)
+    build(stats, questions, cluster_thresh=1e9, round_num_leaves=False)
+    assert seen and seen[0] > 2  # a tree with splits was merged
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_first_of_each_and_pairs_equal_numpys(seed):
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, 6, size=int(rng.integers(1, 40))).astype(np.float64)
+    want = np.sort(np.unique(values, return_index=True)[1])
+    np.testing.assert_array_equal(_first_of_each(values), want)
+    n = int(rng.integers(0, 12))
+    for got, expected in zip(_pairs(n), np.tril_indices(n, -1)):
+        np.testing.assert_array_equal(got, expected)
+        assert not got.flags.writeable
