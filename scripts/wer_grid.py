@@ -1,13 +1,25 @@
 #!/usr/bin/env python3
 """Write a study's %WER table from its decode directories (never by hand): one table per
-condition, a row per system, a column per fold and the WER pooled over the folds (errors / words
-of all of them). Used by the recipes' GMM-size studies (recipes/fsdd/local/tri_study.sh,
-recipes/speech_commands/local/tri_study.sh).
+condition, a row per system. Used by the recipes' GMM-size studies
+(recipes/fsdd/local/tri_study.sh, recipes/speech_commands/local/tri_study.sh,
+recipes/speechocean762/local/gmm_dev_study.sh).
 
 The input is a tab-separated file, one line per decode dir: ``condition system fold decode_dir``
-(``scoring_kaldi/best_wer`` of asrkt score is read). A missing decode dir is an error.
+(``scoring_kaldi/best_wer`` and ``wer_<LMWT>`` of asrkt score are read). A missing decode dir is
+an error. Two layouts:
 
-Usage: scripts/wer_grid.py --tsv decodes.tsv --title T --command "..." [--note "..."] --out FILE.md
+- default: a column per fold (its best_wer) and the WER pooled over the folds (errors / words
+  of all of them); the lowest pooled WER in bold;
+- ``--sweep``: a column per LM weight, the WER at that weight pooled over the folds, and
+  ``best``: the lowest of them with its weight; the lowest best in bold, and a best that sits at
+  an end of the sweep marked (a wider sweep could find a lower one).
+
+``--model-info`` adds each system's tree and GMM sizes: the model dir is the decode dir's parent
+(``--num-leaves``/``--totgauss`` of its config.yaml, pdfs and Gaussians of its model).
+``--environment`` adds the packages and CPU the numbers depend on.
+
+Usage: scripts/wer_grid.py --tsv decodes.tsv --title T --command "..." [--note "..."]
+         [--sweep] [--model-info] [--environment] --out FILE.md
 """
 
 from __future__ import annotations
@@ -18,12 +30,18 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+import yaml
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from asrkt.errors import AsrktError  # noqa: E402
+from asrkt.hmm.model import GmmModel  # noqa: E402
 from asrkt.utils.fileio import write_text_atomic  # noqa: E402
-from results_table import read_best_wer  # noqa: E402
+from results_table import WER_LINE, environment, read_best_wer  # noqa: E402
+
+Row = Tuple[str, str, str, Path]
 
 
-def read_tsv(path: Path) -> List[Tuple[str, str, str, Path]]:
+def read_tsv(path: Path) -> List[Row]:
     """(condition, system, fold, decode dir) per line of ``path``; a malformed line or a decode
     dir without a best_wer stops with a message naming it."""
     rows = []
@@ -43,32 +61,126 @@ def read_tsv(path: Path) -> List[Tuple[str, str, str, Path]]:
     return rows
 
 
-def tables(rows: List[Tuple[str, str, str, Path]]) -> List[str]:
-    """Markdown lines: per condition, %WER per fold and pooled; the lowest pooled WER in bold."""
+def read_sweep_counts(decode_dir: Path) -> Dict[int, Tuple[int, int]]:
+    """LM weight -> (errors, words) of the ``wer_<LMWT>`` files of a decode dir."""
+    out = {}
+    for path in decode_dir.glob("wer_*"):
+        match = WER_LINE.search(path.read_text())
+        if path.name[4:].isdigit() and match:
+            out[int(path.name[4:])] = (int(match.group(2)), int(match.group(3)))
+    if not out:
+        raise SystemExit(f"wer_grid.py: {decode_dir}: no wer_<LMWT> files")
+    return out
+
+
+def model_info(model_dir: Path) -> Dict[str, object]:
+    """The sizes of a GMM system dir: ``--num-leaves`` and ``--totgauss`` it was trained with
+    (config.yaml; '-' where absent, e.g. a monophone's leaves) and the model's pdfs and
+    Gaussians."""
+    try:
+        model = GmmModel.load(model_dir)
+    except AsrktError as err:
+        raise SystemExit(f"wer_grid.py: {err}") from None
+    config = {}
+    if (model_dir / "config.yaml").exists():
+        config = yaml.safe_load((model_dir / "config.yaml").read_text()) or {}
+    return {"leaves": config.get("num_leaves", "-"), "totgauss": config.get("totgauss", "-"),
+            "pdfs": model.num_pdfs, "gauss": model.num_gauss}
+
+
+def _info_cells(infos: Dict[str, Dict[str, object]], system: str) -> List[str]:
+    if not infos:
+        return []
+    i = infos[system]
+    return [str(i["leaves"]), str(i["totgauss"]), str(i["pdfs"]), str(i["gauss"])]
+
+
+INFO_HEADER = ["--num-leaves", "--totgauss", "pdfs", "Gaussians"]
+
+
+def _fold_table(mine: List[Row], infos: Dict[str, Dict[str, object]]) -> List[str]:
+    """%WER per fold (best_wer) and pooled; the lowest pooled in bold."""
+    folds = list(dict.fromkeys(r[2] for r in mine))
+    systems = list(dict.fromkeys(r[1] for r in mine))
+    cells: Dict[Tuple[str, str], Tuple[float, int, int]] = {}
+    for _, system, fold, decode in mine:
+        cells[(system, fold)] = read_best_wer(decode)  # type: ignore[assignment]
+    pooled = {}
+    for system in systems:
+        got = [cells[(system, f)] for f in folds if (system, f) in cells]
+        errors, words = sum(c[1] for c in got), sum(c[2] for c in got)
+        pooled[system] = (100.0 * errors / max(words, 1), errors, words, len(got))
+    best = min(p[0] for s, p in pooled.items() if p[3] == len(folds))
+    info = INFO_HEADER if infos else []
+    lines = ["| " + " | ".join(["system", *info, *folds, "pooled"]) + " |",
+             "|" + "---|" * (len(info) + len(folds) + 2)]
+    for system in systems:
+        row = [f"{cells[(system, f)][0]:.2f}" if (system, f) in cells else "–" for f in folds]
+        wer, errors, words, n = pooled[system]
+        total = f"{wer:.2f} [{errors} / {words}]" if n == len(folds) else "–"
+        if n == len(folds) and wer == best:
+            total = f"**{total}**"
+        lines.append("| " + " | ".join([system, *_info_cells(infos, system), *row, total])
+                     + " |")
+    return lines
+
+
+def _sweep_table(mine: List[Row], infos: Dict[str, Dict[str, object]]) -> List[str]:
+    """%WER per LM weight pooled over the folds, the best weight per system; the lowest best in
+    bold, a best at an end of the system's sweep marked."""
+    folds = list(dict.fromkeys(r[2] for r in mine))
+    systems = list(dict.fromkeys(r[1] for r in mine))
+    sweeps: Dict[str, List[Dict[int, Tuple[int, int]]]] = {s: [] for s in systems}
+    for _, system, _, decode in mine:
+        sweeps[system].append(read_sweep_counts(decode))
+    pooled: Dict[str, Dict[int, Tuple[float, int, int]]] = {}
+    for system, got in sweeps.items():
+        common = sorted(set.intersection(*[set(s) for s in got]))
+        pooled[system] = {}
+        for w in common:
+            errors, words = sum(s[w][0] for s in got), sum(s[w][1] for s in got)
+            pooled[system][w] = (100.0 * errors / max(words, 1), errors, words)
+    complete = {s for s in systems if len(sweeps[s]) == len(folds) and pooled[s]}
+    best_w = {s: min(pooled[s], key=lambda w: (pooled[s][w][0], w)) for s in systems
+              if pooled[s]}
+    lowest = min((pooled[s][best_w[s]][0] for s in complete), default=None)
+    weights = sorted(set().union(*[set(p) for p in pooled.values()]))
+    info = INFO_HEADER if infos else []
+    lines = ["| " + " | ".join(["system", *info, *(f"LMWT {w}" for w in weights), "best"])
+             + " |", "|" + "---|" * (len(info) + len(weights) + 2)]
+    for system in systems:
+        row = [f"{pooled[system][w][0]:.2f}" if w in pooled[system] else "-" for w in weights]
+        best = "–"
+        if system in complete:
+            w = best_w[system]
+            wer, errors, words = pooled[system][w]
+            edge = " (end of the sweep)" if w in (min(pooled[system]), max(pooled[system])) \
+                else ""
+            best = f"{wer:.2f} (LMWT {w}{edge}; {errors} / {words})"
+            if wer == lowest:
+                best = f"**{best}**"
+        lines.append("| " + " | ".join([system, *_info_cells(infos, system), *row, best])
+                     + " |")
+    return lines
+
+
+def tables(rows: List[Row], sweep: bool = False, with_info: bool = False) -> List[str]:
+    """Markdown lines: per condition, a table of the chosen layout (module docstring).
+
+    Args:
+        rows: (condition, system, fold, decode dir) per decode dir.
+        sweep: a column per LM weight instead of per fold.
+        with_info: the systems' tree and GMM sizes (the decode dir's parent is the model).
+    """
     lines: List[str] = []
-    conds = list(dict.fromkeys(r[0] for r in rows))
-    for cond in conds:
+    infos: Dict[str, Dict[str, object]] = {}
+    if with_info:
+        for _, system, _, decode in rows:
+            infos.setdefault(system, model_info(decode.parent))
+    for cond in dict.fromkeys(r[0] for r in rows):
         mine = [r for r in rows if r[0] == cond]
-        folds = list(dict.fromkeys(r[2] for r in mine))
-        systems = list(dict.fromkeys(r[1] for r in mine))
-        cells: Dict[Tuple[str, str], Tuple[float, int, int]] = {}
-        for _, system, fold, decode in mine:
-            cells[(system, fold)] = read_best_wer(decode)  # type: ignore[assignment]
-        pooled = {}
-        for system in systems:
-            got = [cells[(system, f)] for f in folds if (system, f) in cells]
-            errors, words = sum(c[1] for c in got), sum(c[2] for c in got)
-            pooled[system] = (100.0 * errors / max(words, 1), errors, words, len(got))
-        best = min(p[0] for s, p in pooled.items() if p[3] == len(folds))
-        lines += [f"## {cond}", "", "| system | " + " | ".join(folds) + " | pooled |",
-                  "|" + "---|" * (len(folds) + 2)]
-        for system in systems:
-            row = [f"{cells[(system, f)][0]:.2f}" if (system, f) in cells else "–" for f in folds]
-            wer, errors, words, n = pooled[system]
-            total = f"{wer:.2f} [{errors} / {words}]" if n == len(folds) else "–"
-            if n == len(folds) and wer == best:
-                total = f"**{total}**"
-            lines.append(f"| {system} | " + " | ".join(row) + f" | {total} |")
+        lines += [f"## {cond}", ""]
+        lines += _sweep_table(mine, infos) if sweep else _fold_table(mine, infos)
         lines.append("")
     return lines
 
@@ -79,6 +191,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--title", required=True)
     parser.add_argument("--command", required=True)
     parser.add_argument("--note", default="")
+    parser.add_argument("--sweep", action="store_true",
+                        help="a column per LM weight (pooled over the folds) and the best one")
+    parser.add_argument("--model-info", action="store_true",
+                        help="the systems' --num-leaves, --totgauss, pdfs and Gaussians")
+    parser.add_argument("--environment", action="store_true",
+                        help="a line with the packages and CPU the numbers depend on")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     rows = read_tsv(args.tsv)
@@ -88,9 +206,15 @@ def main(argv: Optional[List[str]] = None) -> int:
              f"- date: {datetime.datetime.now():%Y-%m-%d %H:%M}"]
     if args.note:
         lines.append(f"- {args.note}")
-    lines += ["", "%WER per fold and pooled over the folds (errors / words); lowest pooled in "
-              "bold.", ""]
-    lines += tables(rows)
+    if args.environment:
+        lines.append(f"- {environment()}")
+    if args.sweep:
+        lines += ["", "%WER per LM weight, pooled over the folds (errors / words); `best`: the "
+                  "lowest, with its weight; lowest best in bold.", ""]
+    else:
+        lines += ["", "%WER per fold and pooled over the folds (errors / words); lowest pooled "
+                  "in bold.", ""]
+    lines += tables(rows, args.sweep, args.model_info)
     write_text_atomic(args.out, "\n".join(lines).rstrip() + "\n")
     return 0
 

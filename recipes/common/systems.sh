@@ -14,11 +14,15 @@
 #   train_mono_system DIR DATA LANG [opts]   train-mono
 #   train_deltas_system DIR DATA LANG ALI [opts]      train-deltas (tri1: tree + delta GMMs)
 #   train_lda_mllt_system DIR DATA LANG ALI [opts]    train-lda-mllt (tri2: LDA+MLLT GMMs)
-#   tri_grid KIND PREFIX DATA LANG ALI LANG_TEST TEST NAME NJ "LEAVES" "GAUSS" [decode opts]
+#   tri_points KIND PREFIX DATA LANG ALI LANG_TEST TEST NAME NJ "L:G ..." [decode opts]
 #                                            a size study: KIND (tri1: train-deltas, tri2:
-#                                            train-lda-mllt) for every --num-leaves x --totgauss
-#                                            pair into PREFIX_l<L>_g<G>, its graph, and decode of
-#                                            TEST into PREFIX_l<L>_g<G>/NAME
+#                                            train-lda-mllt) for every point L:G (--num-leaves L
+#                                            --totgauss G) into PREFIX_l<L>_g<G>, its graph, and
+#                                            decode of TEST into PREFIX_l<L>_g<G>/NAME
+#   tri_grid KIND PREFIX DATA LANG ALI LANG_TEST TEST NAME NJ "LEAVES" "GAUSS" [decode opts]
+#                                            tri_points on every --num-leaves x --totgauss pair
+#   grid_points "LEAVES" "GAUSS"             the pairs L:G of a grid, leaves outer
+#   point_dirs PREFIX "L:G ..."              tri_points' system dirs, in the points' order
 #   grid_dirs PREFIX "LEAVES" "GAUSS"        tri_grid's system dirs, in the grid's order
 #   align_system ALI DATA LANG MODEL [opts]  align + ali-to-pdf (the pdf targets of the NNs)
 #   graph_system GRAPH LANG_TEST MODEL       make-graph
@@ -81,27 +85,42 @@ train_lda_mllt_system() {
   done_or_run $dir asrkt train-lda-mllt "$@" $data $lang $ali $dir
 }
 
-tri_grid() {
+tri_points() {
   local kind=$1 prefix=$2 data=$3 lang=$4 ali=$5 lang_test=$6 test=$7 name=$8 nj=$9
-  local leaves=${10} gauss=${11} l g d
-  shift 11
-  for l in $leaves; do
-    for g in $gauss; do
-      d=${prefix}_l${l}_g${g}
-      case $kind in
-        tri1) train_deltas_system $d $data $lang $ali --nj $nj --num-leaves $l --totgauss $g ;;
-        tri2) train_lda_mllt_system $d $data $lang $ali --nj $nj --num-leaves $l --totgauss $g ;;
-        *) echo "tri_grid: KIND is tri1 or tri2, not '$kind'" >&2; return 1 ;;
-      esac
-      graph_system $d/graph $lang_test $d
-      decode_gmm_system $d/$name $d/graph $test $d --nj $nj "$@"
-    done
+  local points=${10} p l g d
+  shift 10
+  for p in $points; do
+    [[ $p =~ ^[0-9]+:[0-9]+$ ]] || {
+      echo "tri_points: a point is LEAVES:GAUSSIANS (e.g. 500:4000), not '$p'" >&2; return 1; }
+    l=${p%%:*}; g=${p##*:}; d=${prefix}_l${l}_g${g}
+    case $kind in
+      tri1) train_deltas_system $d $data $lang $ali --nj $nj --num-leaves $l --totgauss $g ;;
+      tri2) train_lda_mllt_system $d $data $lang $ali --nj $nj --num-leaves $l --totgauss $g ;;
+      *) echo "tri_points: KIND is tri1 or tri2, not '$kind'" >&2; return 1 ;;
+    esac
+    graph_system $d/graph $lang_test $d
+    decode_gmm_system $d/$name $d/graph $test $d --nj $nj "$@"
   done
 }
 
-grid_dirs() {
+tri_grid() {
+  local leaves=${10} gauss=${11} args=("${@:1:9}")
+  shift 11
+  tri_points "${args[@]}" "$(grid_points "$leaves" "$gauss")" "$@"
+}
+
+grid_points() {
   local l g
-  for l in $2; do for g in $3; do echo ${1}_l${l}_g${g}; done; done
+  for l in $1; do for g in $2; do echo $l:$g; done; done
+}
+
+point_dirs() {
+  local p
+  for p in $2; do echo ${1}_l${p%%:*}_g${p##*:}; done
+}
+
+grid_dirs() {
+  point_dirs $1 "$(grid_points "$2" "$3")"
 }
 
 _align_and_pdf() {

@@ -20,7 +20,9 @@
 # Stages:  0 data  1 dict + lang  2 LMs, perplexity table, G.fst  3 features + CMVN
 #          4 mono  5 tri1 (deltas)  6 tri2 (LDA+MLLT)  7 graphs, dev decoding of the GMMs
 #          (the neural stages and the test tables come next; README)
-# The GMM sizes: tri1 chosen on dev (local/gmm_dev_study.sh, DEV_STUDY_gmm.md); tri2 takes tri1's for now.
+# The GMM sizes (--mono-gauss, --tri1-leaves, --tri1-gauss, --tri2-leaves, --tri2-gauss): their
+# defaults are in conf/gmm.sh, shared with local/kaldi_anchor.sh; tri1's chosen on dev
+# (local/gmm_dev_study.sh, DEV_STUDY_gmm.md); tri2 takes tri1's for now.
 # Every stage skips work already done (a .done marker in its output directory); remove it to redo.
 set -euo pipefail
 CALLER_DIR=$PWD
@@ -29,11 +31,7 @@ cd "$(dirname "$0")"
 stage=0
 stop_stage=7
 nj=2                    # parallel jobs of the feature, GMM and decoding commands
-mono_gauss=1000         # train-mono --totgauss (train_mono.sh's default)
-tri1_leaves=500         # train-deltas --num-leaves / --totgauss (chosen on dev: DEV_STUDY_gmm.md)
-tri1_gauss=4000
-tri2_leaves=500         # train-lda-mllt --num-leaves / --totgauss (tri1's; no dev study yet)
-tri2_gauss=4000
+. ./conf/gmm.sh         # the GMM sizes: --mono-gauss, --tri1-leaves/--tri1-gauss, --tri2-leaves/--tri2-gauss
 gmms="mono tri1 tri2"   # systems of stage 7
 decode_opts=""          # extra options of asrkt decode (e.g. "--beam 10 --max-active 2000")
 work=.                  # where data/ (and later exp/) go

@@ -28,10 +28,10 @@ def sample() -> Path:
     return SAMPLE
 
 
-def _run(*args) -> subprocess.CompletedProcess:
+def _run(*args, script: str = "run.sh") -> subprocess.CompletedProcess:
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
                PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
-    return subprocess.run(["bash", str(ROOT / "recipes" / "speechocean762" / "run.sh"),
+    return subprocess.run(["bash", str(ROOT / "recipes" / "speechocean762" / script),
                            *[str(a) for a in args]], env=env, capture_output=True, text=True,
                           timeout=300)
 
@@ -148,3 +148,20 @@ def test_gmm_stages_on_the_sample(sample, tmp_path):
         hyps = (exp / g / "decode_dev" / "scoring" / "10.txt").read_text().splitlines()
         assert len(hyps) == len(dev_text)
     assert not (exp / "tri1" / "decode_test").exists()          # test is read for the tables only
+
+    # the GMM dev study on this work dir: one tri1 point and the monophone, a 3-weight sweep
+    table = tmp_path / "DEV_STUDY_gmm.md"
+    study = _run("--tri1", "64:200", "--min-lmwt", 10, "--max-lmwt", 12, "--out", table, work,
+                 script="local/gmm_dev_study.sh")
+    assert study.returncode == 0, study.stderr[-3000:]
+    point = exp / "gmm_study" / "tri1_l64_g200"
+    assert GmmModel.load(point).num_pdfs > 40
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.strip().strip("|").split("|")]
+            for line in table.read_text().splitlines() if line.startswith("| exp/")}
+    assert list(rows) == ["exp/mono", "exp/gmm_study/tri1_l64_g200"]
+    assert rows["exp/gmm_study/tri1_l64_g200"][1:3] == ["64", "200"]     # --num-leaves, --totgauss
+    assert "| LMWT 10 | LMWT 11 | LMWT 12 | best |" in table.read_text()
+    for d in (exp / "mono", point):
+        best = (d / "decode_dev_lmwt10-12" / "scoring_kaldi" / "best_wer").read_text()
+        assert f"/ {words}," in best, best
+    assert not list(exp.glob("**/decode_test*"))

@@ -1,25 +1,26 @@
 #!/usr/bin/env bash
 # The GMM sizes of recipes/speechocean762, chosen on dev: triphone systems with several numbers
-# of leaves and Gaussians, each trained on data/train from the recipe's alignments, decoded on
-# data/dev through its own graph (LM weights 7..17, the best one per system), and the table
-# DEV_STUDY_gmm.md (scripts/gmm_study_table.py). Test data is never read.
+# of leaves and Gaussians (tri_points of ../common/systems.sh, as the other recipes' tri_study.sh),
+# each trained on data/train from the recipe's alignments, decoded on data/dev through its own
+# graph over the LM weights --min-lmwt..--max-lmwt (the monophone exp/mono too, through its
+# graph), and the table DEV_STUDY_gmm.md (scripts/wer_grid.py --sweep --model-info: %WER per LM
+# weight, the best one per system, a best at an end of the sweep marked). Test data is never read.
 #
 # Usage: local/gmm_dev_study.sh [options] <work-dir>
 #   e.g. local/gmm_dev_study.sh --tri1 "1000:5000 2000:10000" /tmp/so762
 #   <work-dir>  a run.sh work dir after its stage 4 (tri1 grid) or 5 (tri2 grid)
-#   --tri1 "L:G ..."   train-deltas grid (--num-leaves L --totgauss G) from exp/mono_ali
-#   --tri2 "L:G ..."   train-lda-mllt grid from exp/tri1_ali (empty: none)
-#   --nj N             jobs of every command (default 2)
-#   --out FILE         the table (default DEV_STUDY_gmm.md beside this script's recipe)
-# Systems go to <work-dir>/exp/gmm_study/<tri1|tri2>_<L>_<G>; each step skips work already
-# done (.done markers), so the grid can grow between runs.
+# Systems go to <work-dir>/exp/gmm_study/<tri1|tri2>_l<L>_g<G>, their dev decodes (and exp/mono's)
+# to decode_dev_lmwt<min>-<max>; each step skips work already done (.done markers), so the grid
+# can grow between runs and a wider sweep re-decodes without retraining.
 set -euo pipefail
 CALLER_DIR=$PWD
 cd "$(dirname "$0")/.."
-tri1="500:4000 1000:8000 2000:10000 3000:20000"
-tri2=""
-nj=2
-out=""
+tri1="500:4000 1000:8000 2000:10000 3000:20000"   # train-deltas points L:G (--num-leaves L --totgauss G) from exp/mono_ali
+tri2=""                 # train-lda-mllt points L:G from exp/tri1_ali (empty: none)
+min_lmwt=7              # the LM weights of every dev decode (asrkt decode --min-lmwt/--max-lmwt)
+max_lmwt=25
+nj=2                    # jobs of every command
+out=""                  # the table (default: DEV_STUDY_gmm.md beside this script's recipe)
 . ../common/parse_options.sh
 . ./path.sh
 . ../common/stage.sh
@@ -30,21 +31,25 @@ recipe=$(pwd)
 if [ -n "$out" ]; then out=$(caller_path "$out"); else out=$recipe/DEV_STUDY_gmm.md; fi
 cd "$work"
 
-systems=()
-for kind in tri1 tri2; do
-  grid=$tri1; ali=exp/mono_ali; train=train_deltas_system
-  if [ $kind = tri2 ]; then grid=$tri2; ali=exp/tri1_ali; train=train_lda_mllt_system; fi
-  for point in $grid; do
-    leaves=${point%%:*}; gauss=${point##*:}
-    dir=exp/gmm_study/${kind}_${leaves}_${gauss}
-    echo "$(date '+%Y-%m-%d %H:%M:%S') $dir" >&2
-    $train $dir data/mfcc/train data/lang $ali --nj $nj --num-leaves $leaves --totgauss $gauss
-    graph_system $dir/graph data/lang_test $dir
-    decode_gmm_system $dir/decode_dev $dir/graph data/mfcc/dev $dir --nj $nj
-    systems+=("$dir")
-  done
-done
-python "$ASRKT_ROOT/scripts/gmm_study_table.py" --work . --systems "exp/mono ${systems[*]}" \
-  --set dev --command "$(quote_command recipes/speechocean762/local/gmm_dev_study.sh --tri1 "$tri1" --tri2 "$tri2" "$1")" \
-  --out "$out"
+name=decode_dev_lmwt${min_lmwt}-${max_lmwt}
+sweep=(--min-lmwt $min_lmwt --max-lmwt $max_lmwt)
+echo "$(date '+%Y-%m-%d %H:%M:%S') exp/mono/$name" >&2
+graph_system exp/mono/graph data/lang_test exp/mono
+decode_gmm_system exp/mono/$name exp/mono/graph data/mfcc/dev exp/mono --nj $nj "${sweep[@]}"
+echo "$(date '+%Y-%m-%d %H:%M:%S') tri1 points: $tri1" >&2
+tri_points tri1 exp/gmm_study/tri1 data/mfcc/train data/lang exp/mono_ali data/lang_test \
+  data/mfcc/dev $name $nj "$tri1" "${sweep[@]}"
+echo "$(date '+%Y-%m-%d %H:%M:%S') tri2 points: ${tri2:-none}" >&2
+tri_points tri2 exp/gmm_study/tri2 data/mfcc/train data/lang exp/tri1_ali data/lang_test \
+  data/mfcc/dev $name $nj "$tri2" "${sweep[@]}"
+
+tsv=exp/gmm_study/$name.tsv
+mkdir -p exp/gmm_study
+for d in exp/mono $(point_dirs exp/gmm_study/tri1 "$tri1") $(point_dirs exp/gmm_study/tri2 "$tri2"); do
+  printf 'dev\t%s\tdev\t%s\n' $d $d/$name
+done > $tsv
+python "$ASRKT_ROOT/scripts/wer_grid.py" --tsv $tsv --out "$out" --sweep --model-info --environment \
+  --title "speechocean762: GMM sizes chosen on dev" \
+  --command "$(quote_command recipes/speechocean762/local/gmm_dev_study.sh "${script_args[@]}")" \
+  --note "set: dev (test is not read); tri1_l<L>_g<G>: train-deltas --num-leaves L --totgauss G on exp/mono_ali; tri2_l<L>_g<G>: train-lda-mllt on exp/tri1_ali; exp/mono: run.sh's monophone; no seeds: GMM training is deterministic"
 cat "$out"

@@ -10,8 +10,8 @@
 #   e.g. local/kaldi_anchor.sh --sets dev /tmp/so762
 #   <work-dir>       a run.sh work dir after its stage 4 (data/mfcc, data/lang, data/lang_test)
 #   --sets "dev"     sets decoded (test only for the final tables)
-#   --tri1-leaves N --tri1-gauss M   train_deltas.sh's sizes [run.sh's defaults]
-#   --mono-gauss N   train_mono.sh's --totgauss [run.sh's default]
+#   --tri1-leaves N --tri1-gauss M   train_deltas.sh's sizes [conf/gmm.sh, run.sh's defaults]
+#   --mono-gauss N   train_mono.sh's --totgauss [conf/gmm.sh]
 #   --nj N           decoding jobs [2]
 #   --kaldi-root DIR the reference build [$ASRKT_KALDI_ROOT or ~/.cache/asrkt/kaldi]
 # Output: <work-dir>/kaldi_exp/{mono,mono_ali,tri1}, each with graph/ and decode_<set>/.
@@ -20,9 +20,7 @@ set -euo pipefail
 CALLER_DIR=$PWD
 cd "$(dirname "$0")/.."
 sets=dev
-tri1_leaves=$(sed -n 's/^tri1_leaves=\([0-9]*\).*/\1/p' run.sh)
-tri1_gauss=$(sed -n 's/^tri1_gauss=\([0-9]*\).*/\1/p' run.sh)
-mono_gauss=$(sed -n 's/^mono_gauss=\([0-9]*\).*/\1/p' run.sh)
+. ./conf/gmm.sh         # the recipe's GMM sizes (run.sh's defaults): mono_gauss, tri1_leaves, tri1_gauss
 nj=2
 kaldi_root=${ASRKT_KALDI_ROOT:-$HOME/.cache/asrkt/kaldi}
 . ../common/parse_options.sh

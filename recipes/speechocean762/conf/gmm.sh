@@ -1,0 +1,7 @@
+# The GMM sizes of the recipe, sourced by run.sh (whose options --mono-gauss, --tri1-leaves, ...
+# override them) and by local/kaldi_anchor.sh (the Kaldi anchor trains the same sizes).
+mono_gauss=1000         # train-mono --totgauss (train_mono.sh's default)
+tri1_leaves=500         # train-deltas --num-leaves / --totgauss (chosen on dev: DEV_STUDY_gmm.md)
+tri1_gauss=4000
+tri2_leaves=500         # train-lda-mllt --num-leaves / --totgauss (tri1's; no dev study yet)
+tri2_gauss=4000
