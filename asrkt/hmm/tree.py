@@ -604,7 +604,7 @@ def _kmeans2(points: np.ndarray, var_floor: float, tries: int, rng: np.random.Ge
                     break
             if not any_moved:
                 break
-        gain = float(gauss_objf(sums, var_floor).sum() - total)
+        gain = float(objf.sum() - total)  # objf: each cluster's, as gauss_objf(sums) gives
         if best_gain is None or gain > best_gain:
             best_gain, best_assign = gain, assign.copy()
     return best_gain, best_assign
