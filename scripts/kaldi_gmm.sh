@@ -44,6 +44,12 @@
 #                              ["--left-context=3 --right-context=3"]
 #   --beam [10] --retry-beam [40] --careful [false] --boost-silence [1.0] --power [0.25]
 #   --cluster-thresh [-1] --context-opts [""] (e.g. "--context-width=3 --central-position=1")
+#   --perturb-factor [0.01]    gmm-mixup / gmm-est --perturb-factor (0: split copies unmoved)
+#   --keep-models [false]      keep every pass's X.mdl (the scripts remove them)
+#   --rand-seed [""]           seed the C library's rand() of every binary (srand, through an
+#                              LD_PRELOAD library compiled with cc into EXP_DIR/srand): Kaldi's
+#                              RandGauss (the mixing-up perturbation) and RandInt (cluster-phones'
+#                              k-means) draw from it; unseeded, it is seed 1
 #   Relative paths are relative to the current directory.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -74,6 +80,9 @@ boost_silence=1.0
 power=0.25
 cluster_thresh=-1
 context_opts=
+perturb_factor=0.01
+keep_models=false
+rand_seed=
 scale_opts="--transition-scale=1.0 --acoustic-scale=0.1 --self-loop-scale=0.1"
 usage() { echo "Usage: $0 [options] DATA_DIR LANG_DIR EXP_DIR (--help for the options)" >&2; exit 1; }
 NAME=kaldi_gmm.sh
@@ -81,7 +90,7 @@ NAME=kaldi_gmm.sh
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h|--help) sed -n '2,50p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,53p' "$0"; exit 0 ;;
     --*)
       [ $# -ge 2 ] || die "option $1 needs a value"
       name=${1#--}; name=${name//-/_}
@@ -89,7 +98,7 @@ while [ $# -gt 0 ]; do
         kaldi_root) kroot=$2 ;;
         stage|stop_stage|ali_dir|tri2_ali_dir|mono_totgauss|mono_num_iters|mono_max_iter_inc|mono_realign_iters|\
 tri1_leaves|tri1_gauss|tri2_leaves|tri2_gauss|num_iters|max_iter_inc|realign_iters|mllt_iters|\
-lda_dim|randprune|splice_opts|beam|retry_beam|careful|boost_silence|power|cluster_thresh|context_opts)
+lda_dim|randprune|splice_opts|beam|retry_beam|careful|boost_silence|power|cluster_thresh|context_opts|perturb_factor|keep_models|rand_seed)
           printf -v "$name" '%s' "$2" ;;
         *) die "unknown option $1" ;;
       esac
@@ -98,6 +107,8 @@ lda_dim|randprune|splice_opts|beam|retry_beam|careful|boost_silence|power|cluste
   esac
 done
 [ ${#args[@]} -eq 3 ] || usage
+[ -z "$rand_seed" ] || [[ "$rand_seed" =~ ^[0-9]+$ ]] ||
+  die "--rand-seed must be a non-negative integer, not '$rand_seed'"
 . "$here/recipes/common/paths.sh"
 data=$(abs_path "${args[0]}"); lang=$(abs_path "${args[1]}"); exp=$(abs_path "${args[2]}")
 kroot=$(abs_path "$kroot"); [ -z "$ali_dir" ] || ali_dir=$(abs_path "$ali_dir")
@@ -109,6 +120,16 @@ for f in topo L.fst words.txt phones/sets.int phones/roots.int phones/context_in
 done
 [ -x "$kroot/bin/gmm-init-model" ] || die "no Kaldi build with the GMM tools in $kroot (run scripts/build_kaldi_reference.sh)"
 export PATH="$kroot/bin:$PATH" OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+if [ -n "$rand_seed" ]; then
+  command -v cc >/dev/null || die "--rand-seed needs a C compiler (cc) for its LD_PRELOAD library"
+  mkdir -p "$exp/srand"
+  printf '%s\n' '#include <stdlib.h>' \
+    'static void seed(void) __attribute__((constructor));' \
+    'static void seed(void) { const char *s = getenv("ASRKT_KALDI_SRAND"); if (s) srand((unsigned) atol(s)); }' \
+    > "$exp/srand/srand.c"
+  cc -shared -fPIC -O1 -o "$exp/srand/srand.so" "$exp/srand/srand.c" || die "cc failed on $exp/srand/srand.c"
+  export ASRKT_KALDI_SRAND=$rand_seed LD_PRELOAD="$exp/srand/srand.so${LD_PRELOAD:+:$LD_PRELOAD}"
+fi
 
 in_list() { echo " $2 " | grep -q " $1 "; }
 
@@ -156,8 +177,10 @@ em_pass() {
   run "$d/log/acc.$x.1.log" gmm-acc-stats-ali "$d/$x.mdl" "$feats" \
     "ark,s,cs:gunzip -c $d/ali.1.gz|" "$d/$x.1.acc"
   run "$d/log/update.$x.log" gmm-est --write-occs="$d/$((x + 1)).occs" --mix-up="$numgauss" \
-    --power="$power" "$d/$x.mdl" "gmm-sum-accs - $d/$x.1.acc |" "$d/$((x + 1)).mdl"
-  rm -f "$d/$x.mdl" "$d/$x.1.acc" "$d/$x.occs"
+    --power="$power" --perturb-factor="$perturb_factor" "$d/$x.mdl" \
+    "gmm-sum-accs - $d/$x.1.acc |" "$d/$((x + 1)).mdl"
+  rm -f "$d/$x.1.acc" "$d/$x.occs"
+  [ "$keep_models" = true ] || rm -f "$d/$x.mdl"
 }
 
 finish() {  # finish DIR X: final.mdl / final.occs as links to the last pass's
@@ -183,7 +206,7 @@ train_mono() {
   runsh "$d/log/align.0.1.log" "align-equal-compiled 'ark:gunzip -c $d/fsts.1.gz|' '$delta_feats' ark,t:- | \
     gmm-acc-stats-ali --binary=true $d/0.mdl '$delta_feats' ark:- $d/0.1.acc"
   run "$d/log/update.0.log" gmm-est --min-gaussian-occupancy=3 --mix-up="$numgauss" \
-    --power="$power" "$d/0.mdl" "gmm-sum-accs - $d/0.1.acc|" "$d/1.mdl"
+    --power="$power" --perturb-factor="$perturb_factor" "$d/0.mdl" "gmm-sum-accs - $d/0.1.acc|" "$d/1.mdl"
   rm -f "$d/0.1.acc"
   local x=1 b=6   # initial_beam 6, regular_beam 10 after the first pass
   while [ $x -lt "$mono_num_iters" ]; do
@@ -242,7 +265,7 @@ train_deltas() {  # steps/train_deltas.sh NUMLEAVES TOTGAUSS DATA LANG ALIDIR EX
   newdir "$d"
   local numgauss=$tri1_leaves incgauss=$(( (tri1_gauss - tri1_leaves) / max_iter_inc ))
   tree_stage "$d" "$alidir" "$delta_feats" "$tri1_leaves"
-  run "$d/log/mixup.log" gmm-mixup --mix-up="$numgauss" "$d/1.mdl" "$d/1.occs" "$d/1.mdl"
+  run "$d/log/mixup.log" gmm-mixup --mix-up="$numgauss" --perturb-factor="$perturb_factor" "$d/1.mdl" "$d/1.occs" "$d/1.mdl"
   rm -f "$d/treeacc"
   convert_ali "$d" "$alidir"
   compile_graphs "$d"

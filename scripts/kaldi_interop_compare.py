@@ -33,6 +33,12 @@ Usage: python scripts/kaldi_interop_compare.py <subcommand> [args]
                                                 asrkt's accumulate_mllt with the same model
   mllt-est MACC MAT LOG [--rtol R]              asrkt's estimate_mllt on gmm-acc-mllt's
                                                 statistics == est-mllt's transform and log
+  gmm-est ACC MODEL_IN MODEL_OUT TREE --mix-up N [--power 0.25] [--min-count 20] [--rtol 1e-4]
+                                                asrkt's estimate (update, Gaussian removal,
+                                                mixing up without perturbation) on gmm-sum-accs
+                                                --binary=false's statistics and MODEL_IN ==
+                                                gmm-est --perturb-factor=0's MODEL_OUT: the
+                                                Gaussians of every pdf, weights and means
 """
 
 from __future__ import annotations
@@ -55,7 +61,7 @@ from asrkt.hmm.kaldi_model import model_pipeline
 from asrkt.hmm.lang import Lang
 from asrkt.hmm.lda_mllt import accumulate_mllt, estimate_lda, estimate_mllt, weighted_frames
 from asrkt.hmm.model import GmmModel
-from asrkt.hmm.train_mono import load_corpus
+from asrkt.hmm.train_mono import TrainMonoConfig, estimate, load_corpus
 from asrkt.hmm.tree import Tree, build_tree, compile_questions, map_rows, read_int_sets
 from asrkt.hmm.tree_dir import accumulate_from_dirs, lang_roots
 from asrkt.hmm.tree_stats import TreeStats
@@ -367,6 +373,61 @@ def read_mllt_acc(path: str):
     return float(beta), np.stack([_symmetric(m, path) for m in mats])
 
 
+def read_gmm_acc(path: str):
+    """gmm-sum-accs --binary=false's statistics: (transition counts, per pdf (occupancy [G],
+    sum x [G, D], sum x^2 [G, D])), as asrkt's accumulate gives them."""
+    tokens = _kaldi_text_object(path)
+    if not tokens or not isinstance(tokens[0], np.ndarray):
+        raise AsrktError(f"{path}: no transition counts (gmm-sum-accs --binary=false output?)")
+    num_pdfs = int(_after(tokens, "<NUMPDFS>", path)[0])
+    starts = [i for i, tok in enumerate(tokens) if isinstance(tok, str) and tok == "<GMMACCS>"]
+    if len(starts) != num_pdfs:
+        raise AsrktError(f"{path}: {len(starts)} <GMMACCS> for <NUMPDFS> {num_pdfs}")
+    stats = []
+    for i in starts:
+        part = tokens[i:]
+        dim = int(_after(part, "<VECSIZE>", path)[0])
+        num = int(_after(part, "<NUMCOMPONENTS>", path)[0])
+        occ, = _after(part, "<OCCUPANCY>", path)
+        sx, = _after(part, "<MEANACCS>", path)
+        sx2, = _after(part, "<DIAGVARACCS>", path)
+        if occ.size != num or sx.size != num * dim or sx2.size != num * dim:
+            raise AsrktError(f"{path}: statistics of pdf {len(stats)} are not {num} x {dim}")
+        stats.append((occ, sx.reshape(num, dim), sx2.reshape(num, dim)))
+    return tokens[0], stats
+
+
+def compare_gmm_est(acc: str, model_in: str, model_out: str, tree: str, mixup: int,
+                    power: float, min_count: float, rtol: float) -> int:
+    """asrkt's estimate on Kaldi's statistics and model == gmm-est --perturb-factor=0's model:
+    the same number of Gaussians in every pdf; weights and means (in standard deviations)
+    within ``rtol`` where the counts agree."""
+    trans, stats = read_gmm_acc(acc)
+    model = GmmModel.from_kaldi(model_in, tree)
+    kaldi = GmmModel.from_kaldi(model_out, tree)
+    if len(stats) != model.num_pdfs or kaldi.num_pdfs != model.num_pdfs:
+        raise AsrktError(f"{acc}: {len(stats)} pdfs, {model_in} {model.num_pdfs}, {model_out} "
+                         f"{kaldi.num_pdfs}")
+    cfg = TrainMonoConfig(perturb_factor=0.0, power=power, min_count=min_count)
+    info = estimate(model, stats, trans, cfg, cfg.min_gaussian_occupancy, mixup,
+                    np.random.default_rng(0))
+    ours = [len(g.weights) for g in model.gmms]
+    theirs = [len(g.weights) for g in kaldi.gmms]
+    other = [p for p in range(len(ours)) if ours[p] != theirs[p]]
+    worst = 0.0
+    for p in range(len(ours)):
+        if p not in other:
+            a, b = model.gmms[p], kaldi.gmms[p]
+            worst = max(worst, float(np.max(np.abs(a.weights - b.weights))),
+                        float(np.max(np.abs(a.means - b.means) / np.sqrt(b.vars))))
+    return _report(not other and worst <= rtol, "gmm-est",
+                   f"--mix-up {mixup}: asrkt {sum(ours)} Gaussians ({info['removed']} removed), "
+                   f"Kaldi {sum(theirs)}; {len(other)} pdfs with another number"
+                   + (f" (pdf: asrkt, Kaldi {[(p, ours[p], theirs[p]) for p in other[:5]]})"
+                      if other else "")
+                   + f"; weights and means within {worst:.2g} elsewhere (limit {rtol:g})")
+
+
 def _rows_up_to_sign(a: np.ndarray, b: np.ndarray):
     """(the largest row difference of A and B, each row's sign chosen to agree, relative to
     that row's largest |value| in B; the number of rows whose sign differs)."""
@@ -593,6 +654,13 @@ def main(argv=None) -> int:
     for arg in ("macc", "mat", "log"):
         me.add_argument(arg)
     me.add_argument("--rtol", type=float, default=1e-4)
+    ge = sub.add_parser("gmm-est")
+    for arg in ("acc", "model_in", "model_out", "tree"):
+        ge.add_argument(arg)
+    ge.add_argument("--mix-up", type=int, required=True)
+    ge.add_argument("--power", type=float, default=0.25)
+    ge.add_argument("--min-count", type=float, default=20.0)
+    ge.add_argument("--rtol", type=float, default=1e-4)
     for name, args in (("hyps", ["a", "b"]), ("posts", ["scp", "text_ark"]),
                        ("kaldi-conf", ["yaml", "wav_scp", "out"]),
                        ("oracle", ["pdf", "num_pdfs", "out"]),
@@ -635,6 +703,9 @@ def main(argv=None) -> int:
                                   a.rtol)
     if a.cmd == "mllt-est":
         return compare_mllt_est(a.macc, a.mat, a.log, a.rtol)
+    if a.cmd == "gmm-est":
+        return compare_gmm_est(a.acc, a.model_in, a.model_out, a.tree, a.mix_up, a.power,
+                               a.min_count, a.rtol)
     if a.cmd == "build-tree":
         return compare_build_tree(a.treeacc, a.questions, a.lang, a.tree, a.log, a.num_leaves,
                                   a.thresh, a.cluster_thresh)

@@ -42,8 +42,7 @@ from asrkt.hmm.train_mono import (
     em_passes,
     prepare_training,
     report_failures,
-    split_gmm,
-    split_targets,
+    split_by_count,
     write_alignments,
 )
 from asrkt.hmm.tree import Tree, map_rows
@@ -258,12 +257,9 @@ def _init_stage(exp_dir: Path, lang: Lang, corpus: Corpus, ali_dir: Path, old: G
                          f"features have {corpus.feats.shape[1]}")
     model, occs = init_from_tree_stats(lang.topo_text, lang.phone_sets, tree, stats,
                                        cfg.init_var_floor)
-    if cfg.num_leaves > model.num_gauss:
-        targets = split_targets(occs, cfg.num_leaves, cfg.mixup_power, cfg.min_count)
-        rng = np.random.default_rng([cfg.seed, 0])
-        model.gmms = [split_gmm(g, t, cfg.perturb_factor, rng) if t > len(g.weights) else g
-                      for g, t in zip(model.gmms, targets)]
-        model.invalidate()
+    if cfg.num_leaves > 0:  # gmm-mixup --mix-up=<num-leaves>
+        split_by_count(model, occs, cfg.num_leaves, cfg.mixup_power, cfg.min_count,
+                       cfg.perturb_factor, np.random.default_rng([cfg.seed, 0]))
     logger.info("gmm-init-model: %d pdfs from %d events; mixed up to %d Gaussians",
                 model.num_pdfs, stats.num_events, model.num_gauss)
     converter = AlignmentConverter(old, model)

@@ -157,11 +157,53 @@ def update_gmm(gmm: Gmm, occ: np.ndarray, sx: np.ndarray, sx2: np.ndarray, cfg: 
     return Gmm(weights, means[keep], vars_[keep]), len(remove), floored
 
 
+def _kaldi_sift_up(heap: list, hole: int, item: tuple, less: Callable) -> None:
+    """libstdc++'s __push_heap: ``item`` into the max-heap ``heap`` (order ``less``) from
+    position ``hole`` up."""
+    parent = (hole - 1) // 2
+    while hole > 0 and less(heap[parent], item):
+        heap[hole] = heap[parent]
+        hole = parent
+        parent = (hole - 1) // 2
+    heap[hole] = item
+
+
+def _kaldi_heap_push(heap: list, item: tuple, less: Callable) -> None:
+    """libstdc++'s std::push_heap of ``item`` onto the max-heap ``heap``."""
+    heap.append(item)
+    _kaldi_sift_up(heap, len(heap) - 1, item, less)
+
+
+def _kaldi_heap_pop(heap: list, less: Callable) -> tuple:
+    """libstdc++'s std::pop_heap + pop_back (__adjust_heap, then __push_heap of the last)."""
+    top = heap[0]
+    value = heap.pop()
+    size = len(heap)
+    if size == 0:
+        return top
+    hole, child = 0, 0
+    while child < (size - 1) // 2:
+        child = 2 * (child + 1)
+        if less(heap[child], heap[child - 1]):
+            child -= 1
+        heap[hole] = heap[child]
+        hole = child
+    if size % 2 == 0 and child == (size - 2) // 2:
+        child = 2 * (child + 1)
+        heap[hole] = heap[child - 1]
+        hole = child - 1
+    _kaldi_sift_up(heap, hole, value, less)
+    return top
+
+
 def split_targets(occs: np.ndarray, target: int, power: float, min_count: float) -> List[int]:
     """Gaussians per pdf when mixing up to ``target`` (Kaldi's GetSplitTargets).
 
     Each pdf's share grows with occupancy**power; a pdf stops growing when another Gaussian
-    would get fewer than ``min_count`` frames.
+    would get fewer than ``min_count`` frames. As Kaldi's: the occupancies and their powers
+    are single precision, and the pdfs are taken from a ``std::priority_queue`` (libstdc++'s
+    heap, emulated), so pdfs of equal occupancy (Viterbi frame counts often are) get their
+    Gaussians in Kaldi's order.
 
     Args:
         occs: occupancy per pdf.
@@ -169,22 +211,52 @@ def split_targets(occs: np.ndarray, target: int, power: float, min_count: float)
         power: allocation exponent.
         min_count: minimum frames per Gaussian.
     """
-    import heapq
+    occ32 = np.asarray(occs, dtype=np.float32)
+    min_count32 = float(np.float32(min_count))
 
-    counts = [1] * len(occs)
-    heap = [(-(o ** power), p) for p, o in enumerate(occs)]
-    heapq.heapify(heap)
-    total = len(occs)
-    while total < target and heap:
-        _, p = heapq.heappop(heap)
-        if occs[p] <= 0:
-            break
-        if (counts[p] + 1) * min_count >= occs[p]:
-            continue  # this pdf cannot take another Gaussian
-        counts[p] += 1
-        total += 1
-        heapq.heappush(heap, (-(occs[p] ** power) / counts[p], p))
+    def less(a: tuple, b: tuple) -> bool:  # CountStats::operator<
+        return a[2] / (a[1] + 1.0e-10) < b[2] / (b[1] + 1.0e-10)
+
+    heap: list = []
+    for p, o in enumerate(occ32):
+        # (pdf, components, occupancy**power as a float)
+        _kaldi_heap_push(heap, (p, 1, float(np.float32(float(o) ** float(np.float32(power))))),
+                         less)
+    total = len(occ32)
+    while total < target:
+        p, n, score = heap[0]
+        if score == 0:
+            break  # no pdf can take another Gaussian (min-count or no counts)
+        _kaldi_heap_pop(heap, less)
+        if float(np.float32((n + 1) * min_count32)) >= float(occ32[p]):
+            _kaldi_heap_push(heap, (p, n, 0.0), less)  # min-count reached: no more splits
+        else:
+            _kaldi_heap_push(heap, (p, n + 1, score), less)
+            total += 1
+    counts = [1] * len(occ32)
+    for p, n, _ in heap:
+        counts[p] = n
     return counts
+
+
+def split_by_count(model: GmmModel, occs: np.ndarray, target: int, power: float,
+                   min_count: float, perturb_factor: float, rng: np.random.Generator) -> None:
+    """Kaldi's AmDiagGmm::SplitByCount (gmm-mixup, gmm-est --mix-up): every pdf with fewer
+    Gaussians than its :func:`split_targets` share is split up to it, whatever the model's
+    total; a pdf with more keeps them (so the total may end above ``target``).
+
+    Args:
+        model: updated in place.
+        occs: occupancy per pdf (the statistics of the pass).
+        target: total Gaussians wanted.
+        power, min_count: :func:`split_targets`' options.
+        perturb_factor: :func:`split_gmm`'s mean perturbation.
+        rng: random generator for the perturbation.
+    """
+    targets = split_targets(occs, target, power, min_count)
+    model.gmms = [split_gmm(g, t, perturb_factor, rng) if t > len(g.weights) else g
+                  for g, t in zip(model.gmms, targets)]
+    model.invalidate()
 
 
 def split_gmm(gmm: Gmm, target: int, perturb_factor: float, rng: np.random.Generator) -> Gmm:
@@ -235,12 +307,9 @@ def estimate(model: GmmModel, stats, trans_stats: np.ndarray, cfg: GmmEmConfig,
         removed, floored = removed + r, floored + f
     model.gmms = new
     model.invalidate()
-    if mixup > model.num_gauss:
+    if mixup > 0:  # gmm-est calls SplitByCount whenever --mix-up is given
         occs = np.array([s[0].sum() for s in stats], dtype=np.float64)
-        targets = split_targets(occs, mixup, cfg.power, cfg.min_count)
-        model.gmms = [split_gmm(g, t, cfg.perturb_factor, rng) if t > len(g.weights) else g
-                      for g, t in zip(model.gmms, targets)]
-        model.invalidate()
+        split_by_count(model, occs, mixup, cfg.power, cfg.min_count, cfg.perturb_factor, rng)
     return {"trans_impr": t_impr / max(t_count, 1.0), "removed": removed, "floored": floored}
 
 

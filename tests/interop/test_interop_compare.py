@@ -238,3 +238,51 @@ def test_mllt_est_reads_kaldis_text_statistics(compare, tmp_path):
     res = compare("mllt-est", "mllt.macc", "mllt.mat", "est.log")
     assert res.stdout.startswith("PASS"), res.stdout + res.stderr
     assert compare("mllt-est", "mllt.macc", "unit.mat", "est.log").stdout.startswith("FAIL")
+
+
+def _write_gmm_acc(path, trans, stats) -> None:
+    """Statistics as gmm-sum-accs --binary=false writes them."""
+    def vec(v):
+        return "[ " + " ".join(f"{x:.10g}" for x in np.ravel(v)) + " ]\n"
+    out = [vec(trans), f"<NUMPDFS> {len(stats)} "]
+    for occ, sx, sx2 in stats:
+        out.append(f"<GMMACCS> <VECSIZE> {sx.shape[1]} <NUMCOMPONENTS> {len(occ)} <FLAGS> 15 "
+                   f"<OCCUPANCY> {vec(occ)}<MEANACCS> {vec(sx)}<DIAGVARACCS> {vec(sx2)}"
+                   "</GMMACCS> ")
+    path.write_text("".join(out) + "\n")
+
+
+def test_gmm_est_reads_kaldis_text_statistics(compare, tmp_path):
+    """gmm-est: asrkt's estimate on the statistics and model in == the model out, pdf by pdf
+    (the statistics read back from Kaldi's text layout); the model in, unsplit and with the old
+    means, as the model out fails; a truncated statistics file is one error line."""
+    from asrkt.hmm.lang import prepare_lang
+    from asrkt.hmm.model import GmmModel, init_mono
+    from asrkt.hmm.train_mono import TrainMonoConfig, estimate
+    from tests.unit.test_hmm_lang import write_dict
+
+    lang = prepare_lang(write_dict(tmp_path / "d", "<SIL> SIL\nX A B\nY C\n"), tmp_path / "lang")
+    rng = np.random.default_rng(6)
+    model = init_mono(lang.topo_text, lang.phone_sets, [rng.normal(size=(300, 4)) * 2 + 1])
+    model.save(tmp_path / "in")
+    occs = np.full(model.num_pdfs, 100.0)
+    occs[0] = 5000.0
+    stats = [(g.weights * o, (g.weights * o)[:, None] * (g.means + 0.1),
+              (g.weights * o)[:, None] * (g.vars + (g.means + 0.1) ** 2))
+             for g, o in zip(model.gmms, occs)]
+    trans = np.full(model.tm.num_transition_ids + 1, 10.0)
+    _write_gmm_acc(tmp_path / "x.acc", trans, stats)
+    mixup = 3 * model.num_pdfs
+    estimate(model, stats, trans, TrainMonoConfig(perturb_factor=0.0), 10.0, mixup,
+             np.random.default_rng(0))
+    model.save(tmp_path / "out")
+    args = ["x.acc", "in/final.mdl", "out/final.mdl", "in/tree", "--mix-up", str(mixup)]
+    res = compare("gmm-est", *args)
+    assert res.stdout.startswith("PASS") and "0 pdfs with another number" in res.stdout, \
+        res.stdout + res.stderr
+    res = compare("gmm-est", *args[:2], "in/final.mdl", *args[3:])
+    assert res.returncode == 1 and res.stdout.startswith("FAIL"), res.stdout + res.stderr
+    assert GmmModel.load(tmp_path / "out").num_gauss > model.num_pdfs
+    (tmp_path / "bad.acc").write_text("[ 1 2 ]\n<NUMPDFS> 3 \n")
+    res = compare("gmm-est", "bad.acc", *args[1:])
+    assert res.returncode == 1 and "0 <GMMACCS> for <NUMPDFS> 3" in res.stderr, res.stderr

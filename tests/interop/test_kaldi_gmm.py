@@ -98,11 +98,36 @@ def test_tri1_from_an_asrkt_alignment_dir(toy, tmp_path):
     assert "Succeeded converting alignments for 40 files" in convert
 
 
+@pytest.mark.slow
+def test_rand_seed_perturb_factor_and_keep_models(toy, tmp_path):
+    """--rand-seed seeds rand() (Kaldi's RandGauss/RandInt): seed 1 is the binaries' unseeded
+    default (the same tri1 bytes), another seed another tri1; --perturb-factor reaches gmm-mixup
+    and gmm-est; --keep-models keeps every pass's model."""
+    needs_build()
+    tri1 = ["--stage", "3", "--stop-stage", "3", "--ali-dir", toy / "mono_ali"]
+    models = {}
+    for name, extra in {"default": [], "seed1": ["--rand-seed", "1"],
+                        "seed2": ["--rand-seed", "2"],
+                        "pf0": ["--perturb-factor", "0", "--keep-models", "true"]}.items():
+        exp = tmp_path / name
+        result = kaldi_gmm(*SMALL, *tri1, *extra, toy / "train", toy / "lang", exp)
+        assert result.returncode == 0, (name, result.stderr[-2000:])
+        models[name] = (exp / "tri1" / "final.mdl").read_bytes()
+    assert models["seed1"] == models["default"] and models["seed2"] != models["default"]
+    d = tmp_path / "pf0" / "tri1"
+    assert sorted(int(p.stem) for p in d.glob("[0-9]*.mdl")) == list(range(1, 7))
+    assert "--perturb-factor=0 " in (d / "log" / "mixup.log").read_text()
+    assert "--perturb-factor=0 " in (d / "log" / "update.5.log").read_text()
+    assert not list((tmp_path / "default" / "tri1").glob("[0-5].mdl"))
+
+
 def test_bad_input_is_one_error_line(toy, tmp_path):
     cases = {
         "unknown option": (["--bogus", "1", toy / "train", toy / "lang", tmp_path / "e"],
                            "unknown option --bogus"),
         "no feats": ([tmp_path, toy / "lang", tmp_path / "e"], "feats.scp does not exist"),
+        "bad seed": (["--rand-seed", "-3", toy / "train", toy / "lang", tmp_path / "e"],
+                     "--rand-seed must be a non-negative integer, not '-3'"),
         "no build": (["--kaldi-root", tmp_path / "none", toy / "train", toy / "lang",
                       tmp_path / "e"], "no Kaldi build with the GMM tools"),
     }

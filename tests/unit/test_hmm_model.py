@@ -105,3 +105,68 @@ def test_vectorised_stats_and_update_match_kaldi(model):
         assert np.allclose(new.weights, np.asarray(ref.weights).ravel(), atol=1e-5)
         assert np.allclose(new.means, np.asarray(ref.means), atol=1e-4)
         assert np.allclose(new.vars, np.asarray(ref.vars), atol=1e-4)
+
+
+def _one_gaussian_model(lang):
+    from asrkt.hmm.model import init_mono
+
+    rng = np.random.default_rng(4)
+    return init_mono(lang.topo_text, lang.phone_sets, [rng.normal(size=(300, 4)) * 2 + 1])
+
+
+def _kaldi_split_counts(m, occs, target, power, min_count):
+    """Gaussians per pdf after the wheel's AmDiagGmm::SplitByCount (Kaldi's own code)."""
+    am = m.to_am()
+    am.split_by_count(np.asarray(occs, np.float32), target, 0.0, power, min_count)
+    return [am.get_pdf(p).num_gauss for p in range(m.num_pdfs)]
+
+
+def test_split_targets_match_kaldi_split_by_count(lang):
+    """GetSplitTargets' allocation, ties included: Viterbi occupancies are frame counts, so
+    pdfs of equal occupancy are common; Kaldi takes them in its priority queue's order (equal
+    counts and a target of 6 over 4 pdfs: pdfs 0 and 2, not 0 and 1), and its CountStats
+    comparison (occupancy / (components + 1e-10)) puts a pdf with 80 frames split once before
+    one with 40 frames unsplit. The old smallest-index order failed both."""
+    from asrkt.hmm.train_mono import split_targets
+
+    m = _one_gaussian_model(lang)
+    assert split_targets(np.full(4, 100.0), 6, 1.0, 0.0) == [2, 1, 2, 1]
+    assert split_targets(np.array([40.0, 80.0]), 4, 1.0, 0.0) == [1, 3]
+    rng = np.random.default_rng(5)
+    n = m.num_pdfs
+    for k in range(60):
+        if k % 3 == 0:
+            occs = rng.integers(0, 5, n) * float(rng.choice([20, 37, 100]))  # many ties
+        elif k % 3 == 1:
+            occs = rng.integers(1, 400, n).astype(np.float64)
+        else:
+            occs = np.round(rng.uniform(0, 500, n), 2)
+        target = int(rng.integers(n, 6 * n))
+        power, min_count = float(rng.choice([0.2, 0.25, 1.0])), float(rng.choice([0.0, 20.0]))
+        assert split_targets(occs, target, power, min_count) == \
+            _kaldi_split_counts(m, occs, target, power, min_count), (occs, target, power)
+
+
+def test_mix_up_at_full_target_splits_pdfs_below_their_share(model):
+    """gmm-est --mix-up calls SplitByCount whatever the model's total: a pdf whose share of
+    the target grew (its occupancy did) is split though the model already has the target
+    number of Gaussians, a pdf above its share keeps its Gaussians, and the total ends above
+    the target (Kaldi's tri1 ends with 1003 Gaussians for --totgauss 1000). The old code
+    split only when the total was below the target."""
+    from asrkt.hmm.train_mono import TrainMonoConfig, estimate
+
+    occs = np.full(model.num_pdfs, 100.0)
+    occs[0] = 5000.0
+    stats = []
+    for g, o in zip(model.gmms, occs):
+        occ = g.weights * o
+        stats.append((occ, occ[:, None] * g.means, occ[:, None] * (g.vars + g.means ** 2)))
+    total = model.num_gauss
+    expected = _kaldi_split_counts(model, occs, total, 0.25, 20.0)
+    before = [len(g.weights) for g in model.gmms]
+    trans = np.full(model.tm.num_transition_ids + 1, 10.0)
+    cfg = TrainMonoConfig(perturb_factor=0.0)
+    estimate(model, stats, trans, cfg, 10.0, total, np.random.default_rng(0))
+    after = [len(g.weights) for g in model.gmms]
+    assert after[0] > before[0] and model.num_gauss > total
+    assert after == [max(b, e) for b, e in zip(before, expected)]
