@@ -42,7 +42,8 @@ else ``asrkt synth-digits``), then measures, each in a fresh one-thread child pr
    and one train-deltas EM pass (accumulate + estimate with mixing up) over gmm-acc-stats-ali +
    gmm-est (<= 2.0 each); Kaldi's times include its processes' start-up, asrkt's (calls in the
    measuring process) do not: the four tree binaries' start-up is measured (each run without
-   arguments) and the ratio without it reported.
+   arguments) and the tree ratio is checked without it (the work against the work; the ratio
+   with it is reported too).
 
 Prints one table (value, target, PASS/MISS) and writes every number to the JSON file, plus
 bench-results/README-performance.md (the README's performance section for this run).
@@ -196,8 +197,13 @@ def build_rows(r: Dict[str, Any]) -> List[Row]:
     tree = r.get("tree", {})
     if tree.get("asrkt"):
         note = tree.get("skipped", "")
-        check("10", "tree statistics + build-tree / Kaldi's acc-tree-stats .. build-tree (CPU)",
-              tree.get("ratio_tree"), "", "<=", 2.0, note=note)
+        # checked without Kaldi's four process start-ups, which asrkt's in-process calls do not
+        # pay (results from before they were measured: the ratio with them)
+        fair = "ratio_tree_without_kaldi_startup" in tree
+        check("10", "tree statistics + build-tree / Kaldi's acc-tree-stats .. build-tree (CPU"
+              + (", without Kaldi's start-ups)" if fair else ")"),
+              tree.get("ratio_tree_without_kaldi_startup" if fair else "ratio_tree"), "", "<=",
+              2.0, note=note)
         check("10", "train-deltas EM pass / gmm-acc-stats-ali + gmm-est (CPU)",
               tree.get("ratio_em"), "", "<=", 2.0, note=note)
     setup = r.get("setup", {})
@@ -372,7 +378,8 @@ def details(r: Dict[str, Any]) -> List[str]:
             f"{a['stats_cpu']:.2f} s + questions and tree {a['tree_cpu']:.2f} s CPU"
             + (f" (Kaldi {k['stats_cpu']:.2f} s + {k['tree_cpu']:.2f} s)" if k else "")
             + (f", Kaldi's four start-ups {k['tree_startup_cpu']:.3f} s of that (ratio "
-               f"{tree['ratio_tree_without_kaldi_startup']:.2f} without them)"
+               f"{tree['ratio_tree_without_kaldi_startup']:.2f} without them, checked; "
+               f"{tree['ratio_tree']:.2f} with them)"
                if "tree_startup_cpu" in k else "")
             + f"; one EM pass ({a['pdfs']} pdfs, mixing up to {a['em_gauss_after']} Gaussians) "
             f"{a['em_cpu']:.2f} s" + (f" (Kaldi {k['em_cpu']:.2f} s)" if k else "")
