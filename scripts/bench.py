@@ -63,6 +63,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from asrkt.decode.score import score_hyps  # noqa: E402
 from asrkt.utils.fileio import write_text_atomic  # noqa: E402
 from bench_common import ROOT, fsdd_root, path_argument, run_stage, write_json  # noqa: E402
 
@@ -290,7 +291,29 @@ def so762_details(r: Dict[str, Any]) -> List[str]:
                       else "not measured (no /usr/bin/time)")
                    + f"; best paths equal to asrkt's: LMWT 12 one search {same12} of "
                    f"{len(kb['hyps_12'])}, sweep {same} of {pairs} utterance-weight pairs")
+        out += so762_agreement(setup, kb["hyps"], swept)
     return out
+
+
+def so762_agreement(setup: Dict[str, Any], kaldi: Dict[str, Dict[str, List[str]]],
+                    ours: Dict[str, Dict[str, List[str]]]) -> List[str]:
+    """Per LM weight: the utterances whose best paths differ between Kaldi's binaries and
+    asrkt's sweep, and each side's word errors against data/<set>/text (when it is there)."""
+    text = Path(setup["so762"]) / "data" / setup["set"] / "text"
+    if not text.exists():
+        return []
+    refs_all = {line.split()[0]: line.split()[1:] for line in text.read_text().splitlines()}
+    cells = []
+    for w in sorted(kaldi, key=int):
+        refs = {u: refs_all[u] for u in kaldi[w] if u in refs_all}
+        k, _ = score_hyps(refs, kaldi[w], "kaldi")
+        a, _ = score_hyps(refs, {u: h for u, h in ours.get(w, {}).items() if h is not None},
+                          "asrkt")
+        differ = sum(ours.get(w, {}).get(u) != h for u, h in kaldi[w].items())
+        cells.append(f"{w}: {differ} differ, errors {k.errors} / {a.errors}")
+        words = k.words
+    return [f"  - per LM weight, utterances whose best paths differ and word errors of Kaldi's / "
+            f"asrkt's hypotheses ({words} words of {text}): " + "; ".join(cells)]
 
 
 def render_table(rows: List[Row]) -> str:
@@ -702,8 +725,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(table)
         print("\n".join(details(results)))
         md = Path(args.render).parent / "README-performance.md"
-        write_performance_md(md, results, rows, table, results["meta"]["command"])
-        print(f"README section: {md}")
+        if "corpus" in results["meta"]:  # not with --only so762 (no digits setup)
+            write_performance_md(md, results, rows, table, results["meta"]["command"])
+            print(f"README section: {md}")
         return 0
     command = ("python scripts/bench.py" + (" --quick" if args.quick else "")
                + (f" --only {args.only}" if args.only else "")
