@@ -218,7 +218,8 @@ def build(rows, nn_lmwt: int, gmm_lmwt: int) -> List[str]:
                 key = winners[0] if len(winners) == 1 else "tie"
                 wins[key] = wins.get(key, 0) + 1
     if wins:
-        out.append("- targets over all (system, S) pairs with every targets decoded: lowest on "
+        out.append("- targets over the (system, S) pairs with two or more targets decoded: "
+                   "lowest on "
                    + ", ".join(f"{t} {n}" for t, n in wins.items()) + ".")
     prior_best = []
     for sysname in systems:

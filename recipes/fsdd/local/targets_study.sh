@@ -43,6 +43,7 @@ if [ $# -ne 1 ]; then echo "Usage: $0 [options] <work> (--help for more)" >&2; e
 . ../common/systems.sh
 . ../common/targets.sh
 work=$(caller_path "$1")
+case $out in /*) ;; *) out=$work/$out ;; esac
 absolute_options conf
 [ -d "$conf" ] || { echo "$0: --conf: no folder '$conf'" >&2; exit 1; }
 run_default() { sed -n "s/^$1=\([^ ]*\).*/\1/p" run.sh; }   # run.sh's GMM sizes
@@ -104,11 +105,11 @@ if stage_begins 3 "$out"; then
     done
   done
   read -r cv e mfcc fbank _ <<< "$(fold_args ${folds%% *})"
-  python "$ASRKT_ROOT/scripts/targets_table.py" --tsv $tsv --out "$work/$out" --nn-lmwt $nn_lmwt --gmm-lmwt $gmm_lmwt \
+  python "$ASRKT_ROOT/scripts/targets_table.py" --tsv $tsv --out "$out" --nn-lmwt $nn_lmwt --gmm-lmwt $gmm_lmwt \
     --title "FSDD: network targets (monophone vs triphone GMM alignments) and prior scale, CV speakers (nested folds)" \
     --command "$(quote_command recipes/fsdd/local/targets_study.sh "${script_args[@]}")" \
     --setting "condition $cond, seed $seed; nested folds of local/tri_study.sh (each trains on the fold's training speakers but the CV speaker, e.g. $(wc -l < $fbank/feats.scp) utterances; each fold's test speaker never read)" \
-    --setting "targets: $targets (tri1_l<L>_g<G>: train-deltas --num-leaves L --totgauss G on the monophone alignments, run.sh's size)" \
+    --setting "targets: $targets (tri1_l<L>_g<G>: train-deltas --num-leaves L --totgauss G on the monophone alignments; tri2_l<L>_g<G>: train-lda-mllt on tri1_l$(run_default tri1_leaves)_g$(run_default tri1_gauss)'s alignments; local/tri_study.sh's models of run.sh's sizes)" \
     --setting "networks: conf/dnn.yaml (dnn_rand; dnn_rbm from RBMs of conf/rbm.yaml, seed$seed/dbn), conf/lstm.yaml (lstm_ce), --num-threads $nn_threads"
-  cat "$work/$out"
+  cat "$out"
 fi
