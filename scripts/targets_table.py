@@ -176,8 +176,8 @@ def build(rows, nn_lmwt: int, gmm_lmwt: int) -> List[str]:
             epochs = "-" if not eps else " ".join(str(e) for e in eps)
             out.append(f"| {sysname} | {t} | " + " | ".join(row) + f" | {acc} | {epochs} |")
     out += ["", "CV frame acc: the kept model's, on the trainer's held-out utterances of its own "
-            "targets (mono and triphone targets are different tasks), mean over the folds; "
-            "epochs: per fold.", ""]
+            "targets (mono and triphone targets are different tasks), mean over the folds "
+            "(and seeds); epochs: per fold (and seed).", ""]
     if len(folds) > 1:
         lmwt_of = {True: gmm_lmwt, False: nn_lmwt}
         out += ["## Per fold", "", "%WER at the fixed LM weight.", "",

@@ -26,7 +26,7 @@ stage=1
 stop_stage=3
 folds=""                # test speakers of the nested folds (nest_<speaker>); "": every nest_* of <work>
 cond=full               # training condition (run.sh --conditions)
-seed=1                  # seed of the networks and the RBMs
+seeds=1                 # seeds of the networks and the RBMs (several: the table pools over folds and seeds)
 conf=conf               # run.sh's configs: dnn.yaml, rbm.yaml, lstm.yaml
 targets=""              # GMM dirs whose alignments the networks train on; "": mono and run.sh's tri1
 systems="dnn_rand dnn_rbm"  # networks: dnn_rand, dnn_rbm, lstm_ce
@@ -72,15 +72,17 @@ if stage_begins 1 "folds $folds: alignments of $targets, graphs, CV over LMWT 4.
   done
 fi
 
-if stage_begins 2 "networks ($systems) on $targets targets, folds $folds, prior scales $prior_scales"; then
-  for sys in $systems; do
-    for f in $folds; do
-      read -r cv e mfcc fbank lang lang_test cv_mfcc cv_fbank <<< "$(fold_args $f)"
-      s=$e/seed$seed
-      [ $sys != dnn_rbm ] || rbm_system $s/dbn $fbank --config $conf/rbm.yaml --seed $seed $thr
-      for t in $targets; do
-        targets_network $e $s $fbank $conf $t $sys $seed "$thr"
-        targets_decode $e $s/$(target_net $sys $t) $t $cv_fbank cv $nj "$thr" "$prior_scales"
+if stage_begins 2 "networks ($systems) on $targets targets, folds $folds, seeds $seeds, prior scales $prior_scales"; then
+  for seed in $seeds; do
+    for sys in $systems; do
+      for f in $folds; do
+        read -r cv e mfcc fbank lang lang_test cv_mfcc cv_fbank <<< "$(fold_args $f)"
+        s=$e/seed$seed
+        [ $sys != dnn_rbm ] || rbm_system $s/dbn $fbank --config $conf/rbm.yaml --seed $seed $thr
+        for t in $targets; do
+          targets_network $e $s $fbank $conf $t $sys $seed "$thr"
+          targets_decode $e $s/$(target_net $sys $t) $t $cv_fbank cv $nj "$thr" "$prior_scales"
+        done
       done
     done
   done
@@ -89,17 +91,24 @@ fi
 if stage_begins 3 "$out"; then
   tsv=$work/targets_study.tsv
   : > $tsv
+  label() {  # label FOLD CV SEED: the table's column (the seed only with several)
+    if [ "$(echo $seeds | wc -w)" = 1 ]; then echo "fold $1: CV $2"; else echo "fold $1: CV $2, seed $3"; fi
+  }
   for t in $targets; do
-    for f in $folds; do
-      read -r cv e _ <<< "$(fold_args $f)"
-      if [ -f $e/$t/decode_cv_sweep/.done ]; then targets_tsv_row $t GMM - "fold $f: CV $cv" $e/$t/decode_cv_sweep - >> $tsv; fi
+    for seed in $seeds; do   # the GMM has no seed: its row repeats per seed, its pooled %WER unchanged
+      for f in $folds; do
+        read -r cv e _ <<< "$(fold_args $f)"
+        if [ -f $e/$t/decode_cv_sweep/.done ]; then targets_tsv_row $t GMM - "$(label $f $cv $seed)" $e/$t/decode_cv_sweep - >> $tsv; fi
+      done
     done
     for sys in $systems; do
       for ps in $prior_scales; do
-        for f in $folds; do
-          read -r cv e _ <<< "$(fold_args $f)"
-          n=$e/seed$seed/$(target_net $sys $t); d=$(targets_sweep_dir $n cv $ps)
-          if [ -f $d/.done ]; then targets_tsv_row $t $sys $ps "fold $f: CV $cv" $d $n >> $tsv; fi
+        for seed in $seeds; do
+          for f in $folds; do
+            read -r cv e _ <<< "$(fold_args $f)"
+            n=$e/seed$seed/$(target_net $sys $t); d=$(targets_sweep_dir $n cv $ps)
+            if [ -f $d/.done ]; then targets_tsv_row $t $sys $ps "$(label $f $cv $seed)" $d $n >> $tsv; fi
+          done
         done
       done
     done
@@ -108,8 +117,8 @@ if stage_begins 3 "$out"; then
   python "$ASRKT_ROOT/scripts/targets_table.py" --tsv $tsv --out "$out" --nn-lmwt $nn_lmwt --gmm-lmwt $gmm_lmwt \
     --title "FSDD: network targets (monophone vs triphone GMM alignments) and prior scale, CV speakers (nested folds)" \
     --command "$(quote_command recipes/fsdd/local/targets_study.sh "${script_args[@]}")" \
-    --setting "condition $cond, seed $seed; nested folds of local/tri_study.sh (each trains on the fold's training speakers but the CV speaker, e.g. $(wc -l < $fbank/feats.scp) utterances; each fold's test speaker never read)" \
+    --setting "condition $cond, seeds $seeds; nested folds of local/tri_study.sh (each trains on the fold's training speakers but the CV speaker, e.g. $(wc -l < $fbank/feats.scp) utterances; each fold's test speaker never read)" \
     --setting "targets: $targets (tri1_l<L>_g<G>: train-deltas --num-leaves L --totgauss G on the monophone alignments; tri2_l<L>_g<G>: train-lda-mllt on tri1_l$(run_default tri1_leaves)_g$(run_default tri1_gauss)'s alignments; local/tri_study.sh's models of run.sh's sizes)" \
-    --setting "networks: conf/dnn.yaml (dnn_rand; dnn_rbm from RBMs of conf/rbm.yaml, seed$seed/dbn), conf/lstm.yaml (lstm_ce), --num-threads $nn_threads"
+    --setting "networks: conf/dnn.yaml (dnn_rand; dnn_rbm from RBMs of conf/rbm.yaml, seed<seed>/dbn), conf/lstm.yaml (lstm_ce), --num-threads $nn_threads"
   cat "$out"
 fi
