@@ -19,6 +19,7 @@ baseline LSTM vs the fine-tuned KT students (mean over folds and seeds).
 Usage: scripts/kt_results.py --exp exp --splits "si_george si_theo" --conditions "full quarter"
          --seeds "1 2 3" --systems "mono dnn_rand ..." --protocol si --command "..."
          --out RESULTS.md [--png RESULTS.png] [--conf DIR] [--temperature T] [--lmwt "..."]
+         [--targets GMM] [--prior-scale S]
 """
 
 from __future__ import annotations
@@ -344,6 +345,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--conf", type=Path, help="config dir to quote")
     parser.add_argument("--temperature", default="?")
     parser.add_argument("--lmwt", default="?", help="how the LM weights were set (text)")
+    parser.add_argument("--targets", default="mono",
+                        help="the GMM whose alignments the networks train on (run.sh --nn-gmm)")
+    parser.add_argument("--prior-scale", default="1.0",
+                        help="S of the hybrid decoding, log-posterior - S log-prior "
+                             "(run.sh --nn-prior-scale)")
     parser.add_argument("--decode-name", default="decode_test",
                         help="decode dir name under each system dir")
     parser.add_argument("--title", default="Results: FSDD (Free Spoken Digit Dataset), "
@@ -379,16 +385,17 @@ def main(argv: Optional[List[str]] = None) -> int:
              "(the GMMs are trained once per fold and condition)",
              f"- protocol/split: {split_text}",
              f"- conditions: {args.conditions_text}",
-             f"- KT temperature: {args.temperature}; LM weight {args.lmwt}",
+             f"- KT temperature: {args.temperature}; LM weight {args.lmwt}; hybrid decoding: "
+             f"log-posterior - {args.prior_scale} log-prior",
              f"- date: {datetime.datetime.now():%Y-%m-%d %H:%M}, machine: {platform.machine()}, "
              f"{platform.system()}, Python {platform.python_version()}", "",
              ("%WER (errors/words per seed), mean ± sample std over seeds; CV frame accuracy "
-              "of the kept model (mean ± std over seeds; targets are monophone pdfs of the "
-              "condition's GMM)." if splits == ["."] else
+              "of the kept model (mean ± std over seeds; targets are the pdfs of the "
+              f"alignments of the condition's `{args.targets}` GMM)." if splits == ["."] else
               "%WER per fold (mean over seeds) and pooled over the folds (errors/words of all "
               "folds, per seed), mean ± sample std over seeds; CV frame accuracy of the kept "
-              "model (mean ± std over folds and seeds; targets are monophone pdfs of the "
-              "condition's GMM)."), ""]
+              "model (mean ± std over folds and seeds; targets are the pdfs of the "
+              f"alignments of the condition's `{args.targets}` GMM)."), ""]
     for cond in conds:
         lines += [f"## {cond} training data", ""]
         lines += wer_table(found, cond, systems, splits, seeds, args.exp, args.decode_name)

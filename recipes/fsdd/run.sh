@@ -2,11 +2,11 @@
 # The paper's experiment on real speech (Tang et al. 2015, knowledge-transfer pre-training of an
 # LSTM from a DNN teacher) on the Free Spoken Digit Dataset (FSDD, isolated digits, 8 kHz).
 #
-# FSDD -> MFCC + monophone GMM -> alignments (-> triphone GMMs tri1, tri2: GMM rows of the table;
-# the networks train on the monophone alignments) -> (1) DNN teacher from random init, (2) DNN teacher
+# FSDD -> MFCC + monophone GMM -> alignments -> triphone GMMs tri1, tri2 (GMM rows of the table;
+# the networks train on tri1's alignments, --nn-gmm) -> (1) DNN teacher from random init, (2) DNN teacher
 # from stacked RBMs -> soft targets -> (3) LSTM from random init (CE), (4)/(5) LSTM KT-pre-trained
 # on the soft targets of (1)/(2), then fine-tuned on the same hard targets as (3) -> hybrid decoding
-# through the monophone HCLG of a digit loop; then the systems the CV studies chose (stage 14):
+# through tri1's HCLG of a digit loop (log-posterior - 0.5 log-prior); then the systems the CV studies chose (stage 14):
 # (4r)/(5r) fine-tuned with the KT loss kept as a regulariser (local/run_kt_reg.sh, weight 0.5) and
 # (1m)/(2m) the teachers trained with frequency masking (local/run_teacher_regularisers.sh, 8
 # channels) -> RESULTS.md + RESULTS.png.
@@ -47,6 +47,10 @@ tri2_leaves=100         # tri2 (train-lda-mllt on tri1's alignments): the same w
 tri2_gauss=125
 tri_opts=""             # appended to train-deltas and train-lda-mllt (tests: fewer passes)
 gmm_systems="mono tri1 tri2"   # GMMs trained (stages 3-5) and decoded (6); "mono" alone skips the triphones
+nn_gmm=tri1             # the GMM of the networks: they train on its alignments (exp/../<nn_gmm>_ali) and decode
+                        #   through its graph and model; one of --gmm-systems, else an error (no fallback: with
+                        #   --gmm-systems mono pass --nn-gmm mono); tri1 chosen on CV speakers (TARGETS_STUDY.md)
+nn_prior_scale=0.5      # S of the hybrid decoding, log-posterior - S log-prior (TARGETS_STUDY.md; before: 1.0)
 temperature=2.0         # KT temperature (dump-posteriors and kt-pretrain); see README for how chosen
 gmm_lmwt=12             # LM weights fixed a priori (acoustic scale 1/LMWT), not tuned on test:
 nn_lmwt=10              #   Kaldi's GMM default (acwt 0.0833) and nnet default (acwt 0.1)
@@ -71,6 +75,7 @@ eval "mono_args=($mono_opts)"
 eval "tri_args=($tri_opts)"
 case " $gmm_systems " in *" mono "*) ;; *) echo "$0: --gmm-systems must include mono" >&2; exit 1 ;; esac
 has_gmm() { [[ " $gmm_systems " == *" $1 "* ]]; }
+has_gmm "$nn_gmm" || { echo "$0: --nn-gmm '$nn_gmm' is not one of --gmm-systems '$gmm_systems'" >&2; exit 1; }
 fsdd_threads
 mkdir -p "$work" && cd "$work"
 
@@ -130,6 +135,7 @@ if has_gmm tri2 && stage_begins 5 "tri2: LDA+MLLT triphone GMMs ($tri2_leaves le
       e=exp/$split/$cond
       train_lda_mllt_system $e/tri2 data/mfcc/$split/$cond/train data/lang $e/tri1_ali --nj $nj \
         --num-leaves $tri2_leaves --totgauss $tri2_gauss "${tri_args[@]}"
+      [ $nn_gmm != tri2 ] || align_system $e/tri2_ali data/mfcc/$split/$cond/train data/lang $e/tri2 --nj $nj
     done
   done
 fi
@@ -153,12 +159,12 @@ if stage_begins 7 "stacked RBMs (pretrain_dbn)"; then
   done < <(cells)
 fi
 
-if stage_begins 8 "DNN teachers: random init and RBM-pre-trained (cross-entropy, newbob)"; then
+if stage_begins 8 "DNN teachers: random init and RBM-pre-trained (cross-entropy, newbob; $nn_gmm's alignments)"; then
   while read -r split cond seed; do
     e=exp/$split/$cond; s=$e/seed$seed; train=data/fbank/$split/$cond/train
     opts="--config $conf/dnn.yaml --seed $seed $thr $extra_nn_opts"
-    train_teacher_system $s/dnn_rand $train $e/mono_ali $opts
-    train_teacher_system $s/dnn_rbm $train $e/mono_ali $opts --dbn $s/dbn
+    train_teacher_system $s/dnn_rand $train $e/${nn_gmm}_ali $opts
+    train_teacher_system $s/dnn_rbm $train $e/${nn_gmm}_ali $opts --dbn $s/dbn
   done < <(cells)
 fi
 
@@ -174,7 +180,7 @@ fi
 if stage_begins 10 "LSTM baseline: random init, cross-entropy"; then
   while read -r split cond seed; do
     e=exp/$split/$cond
-    finetune_system $e/seed$seed/lstm_ce data/fbank/$split/$cond/train $e/mono_ali \
+    finetune_system $e/seed$seed/lstm_ce data/fbank/$split/$cond/train $e/${nn_gmm}_ali \
       --config $conf/lstm.yaml --seed $seed $thr $extra_nn_opts
   done < <(cells)
 fi
@@ -193,14 +199,14 @@ if stage_begins 12 "fine-tuning the KT-pre-trained LSTMs on hard targets (schedu
   while read -r split cond seed; do
     e=exp/$split/$cond; s=$e/seed$seed
     for t in rand rbm; do
-      finetune_system $s/lstm_kt_${t}_ft data/fbank/$split/$cond/train $e/mono_ali \
+      finetune_system $s/lstm_kt_${t}_ft data/fbank/$split/$cond/train $e/${nn_gmm}_ali \
         --config $conf/lstm.yaml --seed $seed $thr --init $s/lstm_kt_$t $extra_nn_opts
     done
   done < <(cells)
 fi
 
 paper_systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft"
-if stage_begins 13 "hybrid decoding (log-posterior - log-prior through HCLG, LMWT $nn_lmwt)"; then
+if stage_begins 13 "hybrid decoding (log-posterior - $nn_prior_scale log-prior through $nn_gmm's HCLG, LMWT $nn_lmwt)"; then
   while read -r split cond seed; do
     for sys in $paper_systems; do
       nn_decode $split $cond $seed $sys decode_test $nn_lmwt
@@ -210,7 +216,7 @@ fi
 
 cell_opts=(--work "$work" --protocol $protocol --folds "$folds" --conditions "$conditions"
            --seeds "$seeds" --conf "$conf" --nj $nj --nn-threads $nn_threads --nn-lmwt $nn_lmwt
-           --extra-nn-opts "$extra_nn_opts")
+           --extra-nn-opts "$extra_nn_opts" --nn-gmm $nn_gmm --nn-prior-scale $nn_prior_scale)
 if stage_begins 14 "the CV studies' systems: KT kept in fine-tuning (W $kt_weight), frequency-masked teachers ($teacher_freq_mask)"; then
   bash $local/run_kt_reg.sh "${cell_opts[@]}" --temperature $temperature --kt-weight $kt_weight
   bash $local/run_teacher_regularisers.sh "${cell_opts[@]}" --freq-masks $teacher_freq_mask

@@ -4,7 +4,7 @@
 # 35 words; the task is the one word of each clip (a one-word grammar with optional silence).
 #
 # clips -> speaker-disjoint train/dev/test (README) -> MFCC + monophone GMM -> alignments (->
-# triphone GMMs tri1, tri2: GMM rows of the tables; the networks train on the monophone alignments) ->
+# triphone GMMs tri1, tri2: GMM rows of the tables; the networks train on the alignments of --nn-gmm, mono) ->
 # (1) DNN from random init, (2) DNN from stacked RBMs -> soft targets -> (3) LSTM from random init
 # (CE), (4)/(5) LSTM KT-pre-trained on the soft targets of (1)/(2), then fine-tuned; (4r)/(5r) the
 # same fine-tuned with the KT loss kept (weight --kt-weight) -> hybrid decoding of dev (test only
@@ -52,6 +52,10 @@ tri2_leaves=300         # tri2 (train-lda-mllt on tri1's alignments): the same w
 tri2_gauss=750
 tri_opts=""             # appended to train-deltas and train-lda-mllt (tests: fewer passes)
 gmm_systems="mono tri1 tri2"   # GMMs trained (stages 3-5) and decoded (6); "mono" alone skips the triphones
+nn_gmm=mono             # the GMM of the networks: they train on its alignments (exp/<cond>/<nn_gmm>_ali, the
+                        #   noisy copy's <nn_gmm>_ali_aug) and decode through its graph and model; one of
+                        #   --gmm-systems, else an error; mono chosen on dev (TARGETS_STUDY.md)
+nn_prior_scale=0.5      # S of the hybrid decoding, log-posterior - S log-prior (TARGETS_STUDY.md; before: 1.0)
 temperature=2.0         # KT temperature (dump-posteriors, kt-pretrain, fine-tuning with KT kept; DEV_STUDY.md, round "KT temperature")
 kt_weight=0.25          # (4r)/(5r): (1-W) CE + W KT in fine-tuning (DEV_STUDY.md, round "KT weight")
 gmm_lmwt=12             # LM weights fixed a priori (acoustic scale 1/LMWT), not tuned on test:
@@ -80,6 +84,7 @@ eval "mono_args=($mono_opts)"
 eval "tri_args=($tri_opts)"
 case " $gmm_systems " in *" mono "*) ;; *) echo "$0: --gmm-systems must include mono" >&2; exit 1 ;; esac
 has_gmm() { [[ " $gmm_systems " == *" $1 "* ]]; }
+has_gmm "$nn_gmm" || { echo "$0: --nn-gmm '$nn_gmm' is not one of --gmm-systems '$gmm_systems'" >&2; exit 1; }
 thr="--num-threads $nn_threads"
 [ "$nn_threads" -gt 0 ] && export OMP_NUM_THREADS=$nn_threads MKL_NUM_THREADS=$nn_threads
 sets=dev
@@ -129,11 +134,15 @@ if stage_begins 2 "MFCC (GMM) and fbank (NN) features with CMVN: training condit
   done
 fi
 
-base_aug=""; kt_aug=""   # "_aug": train on data/fbank/<cond>/train_aug with exp/<cond>/mono_ali_aug
+base_aug=""; kt_aug=""   # "_aug": train on data/fbank/<cond>/train_aug with exp/<cond>/${nn_gmm}_ali_aug
 [ "$noise_baseline" = false ] || base_aug=_aug
 [ "$noise_kt" = false ] || kt_aug=_aug
 noisy_note=""
-[ -z "$base_aug$kt_aug" ] || noisy_note=", a noisy copy of the training data (SNR $snr_min-$snr_max dB) with the alignments copied"
+[ -z "$base_aug$kt_aug" ] || noisy_note=", a noisy copy of the training data (SNR $snr_min-$snr_max dB)"
+nn_ali_aug() {  # nn_ali_aug COND: $nn_gmm's alignments copied to the noisy copy (once they exist)
+  [ -n "$base_aug$kt_aug" ] || return 0
+  copy_ali_system exp/$1/${nn_gmm}_ali_aug data/fbank/$1/train_aug exp/$1/${nn_gmm}_ali
+}
 if stage_begins 3 "monophone GMM (flat start) and training alignments$noisy_note"; then
   for cond in $conditions; do
     train_mono_system exp/$cond/mono data/mfcc/$cond/train data/lang --nj $nj --totgauss $totgauss "${mono_args[@]}"
@@ -141,7 +150,7 @@ if stage_begins 3 "monophone GMM (flat start) and training alignments$noisy_note
     [ -n "$base_aug$kt_aug" ] || continue
     noisy_dir $conf/fbank.yaml $nj data/fbank/$cond/train data/fbank/$cond/train_aug \
       --noise-dir data/noise --snr-min $snr_min --snr-max $snr_max --seed 1 --copy 1
-    copy_ali_system exp/$cond/mono_ali_aug data/fbank/$cond/train_aug exp/$cond/mono_ali
+    [ $nn_gmm != mono ] || nn_ali_aug $cond
   done
 fi
 
@@ -150,6 +159,7 @@ if has_gmm tri1 && stage_begins 4 "tri1: triphone GMMs on deltas ($tri1_leaves l
     train_deltas_system exp/$cond/tri1 data/mfcc/$cond/train data/lang exp/$cond/mono_ali --nj $nj \
       --num-leaves $tri1_leaves --totgauss $tri1_gauss "${tri_args[@]}"
     align_system exp/$cond/tri1_ali data/mfcc/$cond/train data/lang exp/$cond/tri1 --nj $nj
+    [ $nn_gmm != tri1 ] || nn_ali_aug $cond
   done
 fi
 
@@ -157,6 +167,10 @@ if has_gmm tri2 && stage_begins 5 "tri2: LDA+MLLT triphone GMMs ($tri2_leaves le
   for cond in $conditions; do
     train_lda_mllt_system exp/$cond/tri2 data/mfcc/$cond/train data/lang exp/$cond/tri1_ali --nj $nj \
       --num-leaves $tri2_leaves --totgauss $tri2_gauss "${tri_args[@]}"
+    if [ $nn_gmm = tri2 ]; then
+      align_system exp/$cond/tri2_ali data/mfcc/$cond/train data/lang exp/$cond/tri2 --nj $nj
+      nn_ali_aug $cond
+    fi
   done
 fi
 
@@ -180,7 +194,7 @@ fi
 
 if stage_begins 8 "DNN teachers: random init and RBM-pre-trained (cross-entropy, newbob)"; then
   while read -r cond seed; do
-    s=exp/$cond/seed$seed; train=data/fbank/$cond/train$kt_aug; ali=exp/$cond/mono_ali$kt_aug
+    s=exp/$cond/seed$seed; train=data/fbank/$cond/train$kt_aug; ali=exp/$cond/${nn_gmm}_ali$kt_aug
     opts="--config $conf/dnn.yaml --seed $seed $thr $extra_nn_opts"
     train_teacher_system $s/dnn_rand $train $ali $opts
     train_teacher_system $s/dnn_rbm $train $ali $opts --dbn $s/dbn
@@ -198,7 +212,7 @@ fi
 
 if stage_begins 10 "LSTM baseline: random init, cross-entropy${base_aug:+, with the noisy copy}"; then
   while read -r cond seed; do
-    finetune_system exp/$cond/seed$seed/lstm_ce data/fbank/$cond/train$base_aug exp/$cond/mono_ali$base_aug \
+    finetune_system exp/$cond/seed$seed/lstm_ce data/fbank/$cond/train$base_aug exp/$cond/${nn_gmm}_ali$base_aug \
       --config $conf/lstm.yaml --seed $seed $thr $extra_nn_opts
   done < <(cells)
 fi
@@ -220,7 +234,7 @@ finetune_students() {  # finetune_students SUFFIX W: lstm_kt_{rand,rbm}_SUFFIX; 
     for t in rand rbm; do
       reg=()
       [ "$w" = 0 ] || reg=(--kt-weight $w --post-dir $s/dnn_${t}_post --temperature $temperature)
-      finetune_system $s/lstm_kt_${t}_$suffix data/fbank/$cond/train$kt_aug exp/$cond/mono_ali$kt_aug \
+      finetune_system $s/lstm_kt_${t}_$suffix data/fbank/$cond/train$kt_aug exp/$cond/${nn_gmm}_ali$kt_aug \
         --config $conf/finetune.yaml --seed $seed $thr --init $s/lstm_kt_$t "${reg[@]}" $extra_nn_opts
     done
   done < <(cells)
@@ -235,13 +249,13 @@ if stage_begins 13 "fine-tuning with the KT loss kept (W $kt_weight): (4r)/(5r)"
 fi
 
 systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft lstm_kt_rand_ftreg lstm_kt_rbm_ftreg"
-if stage_begins 14 "hybrid decoding of $sets (log-posterior - log-prior through HCLG, LMWT $nn_lmwt)"; then
+if stage_begins 14 "hybrid decoding of $sets (log-posterior - $nn_prior_scale log-prior through $nn_gmm's HCLG, LMWT $nn_lmwt)"; then
   while read -r cond seed; do
     for sys in $systems; do
       s=exp/$cond/seed$seed/$sys
       for set in $sets; do
-        decode_system $s/decode_$set $s $(set_dir fbank $set) exp/$cond/mono/graph exp/$cond/mono \
-          $s/loglikes_$set "--num-threads $nn_threads" --nj $nj --min-lmwt $nn_lmwt --max-lmwt $nn_lmwt
+        decode_system $s/decode_$set $s $(set_dir fbank $set) exp/$cond/$nn_gmm/graph exp/$cond/$nn_gmm \
+          $s/loglikes_$set "--num-threads $nn_threads --prior-scale $nn_prior_scale" --nj $nj --min-lmwt $nn_lmwt --max-lmwt $nn_lmwt
       done
     done
   done < <(cells)
@@ -253,7 +267,7 @@ if stage_begins 15 "tables: RESULTS.md (test; RESULTS_<set>.md for the others) +
     out=RESULTS_$set; [ $set != test ] || out=RESULTS
     python "$ASRKT_ROOT/scripts/kt_results.py" --exp exp --splits . --conditions "$conditions" \
       --seeds "$seeds" --systems "$gmm_systems $systems" --command "$command" --conf "$conf" \
-      --decode-name decode_$set --temperature $temperature \
+      --decode-name decode_$set --temperature $temperature --targets $nn_gmm --prior-scale $nn_prior_scale \
       --lmwt "fixed a priori: GMM $gmm_lmwt, NN $nn_lmwt" \
       --title "Results: Speech Commands, set '$set', KT pre-training of LSTMs" \
       --split-text "speaker-disjoint by the speaker id mod 20 (README): 145 training, 34 dev, 33 test speakers; this table: $set" \

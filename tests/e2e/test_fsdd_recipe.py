@@ -86,6 +86,10 @@ def test_run_sh_builds_and_decodes_the_paper_and_chosen_systems(main_run, repo_r
         assert f"`{system}`" in results
     assert "`dnn_rbm_fm8` vs `mono`" in results and "`lstm_kt_rbm_ftreg` vs `lstm_ce`" in results
     assert "george" in results and "seeds of the neural systems: 1" in results
+    # the networks' targets and decoding: tri1 (--nn-gmm), prior scale 0.5 (--nn-prior-scale)
+    assert "alignments of the condition's `tri1` GMM" in results
+    assert "log-posterior - 0.5 log-prior" in results
+    assert (exp / "tri1_ali" / "pdf.scp").exists() and not (exp / "tri2_ali").exists()
     assert (work / "RESULTS.png").stat().st_size > 1000
     assert not (repo_root / "recipes" / "fsdd" / "exp").exists()
     # re-running skips what is done; the table quotes the options that shape the results
@@ -146,6 +150,7 @@ def test_cv_study_trains_variants_and_evaluates_the_held_out_speaker(main_run, r
     # is one more decoding pass of every system)
     study = _run(["bash", _local(repo_root, "cv_study.sh"), "--seeds", "1", "--conf", TINY_CONF,
                   "--other-temperatures", "4", "--min-lmwt", "9", "--max-lmwt", "11",
+                  "--ali-opts", "--retry-beam 400",  # the tiny tri1 fails 9 of 50 at 40
                   str(work), "si_george"])
     assert study.returncode == 0, study.stdout[-3000:] + study.stderr[-3000:]
     exp = work / "exp" / "si_george" / "full"
@@ -232,6 +237,12 @@ def test_fsdd_recipe_rejects_missing_corpus(repo_root, tmp_path):
     relative = _run(["bash", "recipes/fsdd/run.sh", "--work", str(tmp_path / "work2"),
                      str(tmp_path / "nowhere")], cwd=repo_root, timeout=120)
     assert relative.returncode != 0 and "no recordings/ in" in relative.stderr, relative.stderr
+    # the networks' GMM must be one of those trained
+    no_gmm = _run(["bash", str(repo_root / "recipes" / "fsdd" / "run.sh"), "--work",
+                   str(tmp_path / "work3"), "--gmm-systems", "mono", str(tmp_path / "nowhere")],
+                  timeout=120)
+    assert no_gmm.returncode != 0
+    assert "--nn-gmm 'tri1' is not one of --gmm-systems 'mono'" in no_gmm.stderr, no_gmm.stderr
 
 
 def test_run_sh_finds_the_default_corpus_from_any_work_dir(fsdd_dir, repo_root, tmp_path):

@@ -86,6 +86,10 @@ def test_run_sh_trains_every_system_and_decodes_dev_and_an_extra_set(
     assert "10 command words" in table
     results = (work / "RESULTS_dev.md").read_text()                  # kt_results.py, one split
     assert "## full training data" in results and "(a) KT-pre-trained LSTM" in results
+    # --nn-gmm mono (the noisy copy's alignments follow it), --nn-prior-scale 0.5
+    assert "alignments of the condition's `mono` GMM" in results
+    assert "log-posterior - 0.5 log-prior" in results
+    assert (work / "exp" / "full" / "mono_ali_aug" / "pdf.scp").exists()
     assert (work / "RESULTS_dev.png").stat().st_size > 0
 
     extra = tmp_path / "extra"

@@ -33,7 +33,7 @@
 #     of the frame metrics; default: its forced alignment with the nested fold's GMM. That GMM has
 #     never seen the speaker and can align it badly (lucas: 60% of frames silence); the GMM of the
 #     enclosing real fold (which trained on this speaker, never on the real test speaker) gives a
-#     sounder reference, e.g. --ref-ali /tmp/fsdd/exp/si_theo/full/mono_ali
+#     sounder reference, e.g. --ref-ali /tmp/fsdd/exp/si_theo/full/tri1_ali (--nn-gmm's pdfs)
 set -euo pipefail
 CALLER_DIR=$PWD
 cd "$(dirname "$0")/.."
@@ -48,6 +48,9 @@ temperature=2.0         # KT temperature (as run.sh)
 other_temperatures="1 4"  # KT temperatures compared with it (stage 2)
 min_lmwt=4              # LM-weight sweep on the held-out speaker (stage 4)
 max_lmwt=24
+nn_gmm=tri1             # run.sh's --nn-gmm: the GMM of the networks' targets and hybrid decoding
+nn_prior_scale=0.5      # run.sh's --nn-prior-scale: log-posterior - S log-prior
+ali_opts=""             # appended to the held-out speaker's align (stage 1; tests: "--retry-beam 400" for tiny GMMs)
 ref_ali=""              # reference pdf alignments of the frame metrics (see above); "": stage 1's
 . ../common/parse_options.sh
 if [ $# -ne 2 ]; then echo "Usage: $0 [options] <work> <split> (--help for more)" >&2; exit 1; fi
@@ -69,14 +72,14 @@ train=data/fbank/$split/$condition/train
 
 if [ -z "$ref_ali" ]; then
   stage_begins 1 "forced alignment of the held-out speaker ($split test data) with the fold's GMM"
-  align_system $e/mono_ali_test data/mfcc/$split/test data/lang $e/mono --nj $nj
-  ref_ali=$e/mono_ali_test
+  align_system $e/${nn_gmm}_ali_test data/mfcc/$split/test data/lang $e/$nn_gmm --nj $nj $ali_opts
+  ref_ali=$e/${nn_gmm}_ali_test
 fi
 ref_dir=$ref_ali
-if [ -f $ref_ali/tree ] && ! cmp -s $ref_ali/tree $e/mono/tree; then
-  echo "$0: $ref_ali/tree differs from $e/mono/tree: its pdf ids are not this fold's" >&2; exit 1
+if [ -f $ref_ali/tree ] && ! cmp -s $ref_ali/tree $e/$nn_gmm/tree; then
+  echo "$0: $ref_ali/tree differs from $e/$nn_gmm/tree: its pdf ids are not this fold's" >&2; exit 1
 fi
-if [ "$ref_ali" != $e/mono_ali_test ]; then
+if [ "$ref_ali" != $e/${nn_gmm}_ali_test ]; then
   # a local copy: an alignment dir's pdf.scp may hold paths relative to another work dir
   mkdir -p $e/ref_ali
   done_or_run $e/ref_ali cp $ref_ali/pdf.ark $ref_ali/pdf_counts $e/ref_ali/
@@ -88,25 +91,25 @@ for seed in $seeds; do
   s=$e/seed$seed
   common="--config $conf/lstm.yaml --seed $seed $thr"
   kt="--config $conf/kt.yaml --seed $seed $thr"
-  finetune_system $s/lstm_ce_splice5 $train $e/mono_ali $common --splice 5
-  finetune_system $s/lstm_ce_big $train $e/mono_ali $common --hidden-dim 256 --proj-dim 128
+  finetune_system $s/lstm_ce_splice5 $train $e/${nn_gmm}_ali $common --splice 5
+  finetune_system $s/lstm_ce_big $train $e/${nn_gmm}_ali $common --hidden-dim 256 --proj-dim 128
   for n in 20 40; do
-    finetune_system $s/lstm_ce_e$n $train $e/mono_ali $common --max-epochs $n
+    finetune_system $s/lstm_ce_e$n $train $e/${nn_gmm}_ali $common --max-epochs $n
   done
   for t in rand rbm; do
-    finetune_system $s/lstm_kt_${t}_ft_w05 $train $e/mono_ali $common --init $s/lstm_kt_$t \
+    finetune_system $s/lstm_kt_${t}_ft_w05 $train $e/${nn_gmm}_ali $common --init $s/lstm_kt_$t \
       --kt-weight 0.5 --post-dir $s/dnn_${t}_post --temperature $temperature
   done
   # KT pre-training: twice the epochs; other temperatures (teacher (1), plain fine-tuning as (4))
   kt_system $s/lstm_kt_rand_e10 $train $s/dnn_rand_post $kt --max-epochs 10 --temperature $temperature
-  finetune_system $s/lstm_kt_rand_e10_ft $train $e/mono_ali $common --init $s/lstm_kt_rand_e10
+  finetune_system $s/lstm_kt_rand_e10_ft $train $e/${nn_gmm}_ali $common --init $s/lstm_kt_rand_e10
   for T in $other_temperatures; do
     posteriors_system $s/dnn_rand_post_T$T $s/dnn_rand $train --temperature $T $thr
     kt_system $s/lstm_kt_rand_T$T $train $s/dnn_rand_post_T$T $kt --temperature $T
-    finetune_system $s/lstm_kt_rand_T${T}_ft $train $e/mono_ali $common --init $s/lstm_kt_rand_T$T
+    finetune_system $s/lstm_kt_rand_T${T}_ft $train $e/${nn_gmm}_ali $common --init $s/lstm_kt_rand_T$T
   done
   kt_system $s/lstm_s5_kt_rbm $train $s/dnn_rbm_post $kt --splice 5 --temperature $temperature
-  finetune_system $s/lstm_s5_kt_rbm_ft_w05 $train $e/mono_ali $common --init $s/lstm_s5_kt_rbm \
+  finetune_system $s/lstm_s5_kt_rbm_ft_w05 $train $e/${nn_gmm}_ali $common --init $s/lstm_s5_kt_rbm \
     --kt-weight 0.5 --post-dir $s/dnn_rbm_post --temperature $temperature
 done
 
@@ -128,7 +131,8 @@ decode_gmm_system $e/mono/decode_sweep $e/mono/graph data/mfcc/$split/test $e/mo
 for seed in $seeds; do
   for sys in $systems; do
     s=$e/seed$seed/$sys
-    decode_system $s/decode_sweep $s $test_fbank $e/mono/graph $e/mono $s/loglikes_test "$thr" --nj $nj $sweep
+    decode_system $s/decode_sweep $s $test_fbank $e/$nn_gmm/graph $e/$nn_gmm $s/loglikes_test \
+      "$thr --prior-scale $nn_prior_scale" --nj $nj $sweep
   done
 done
 

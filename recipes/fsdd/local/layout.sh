@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The FSDD work-dir layout that run.sh and local/*.sh share (source inside the work dir, after
 # ../common/stage.sh and ../common/systems.sh). Reads the scripts' option variables protocol,
-# folds, conditions, seeds, conf, nn_threads, nj.
+# folds, conditions, seeds, conf, nn_threads, nj, nn_gmm (the GMM of the networks' targets and
+# hybrid decoding: run.sh --nn-gmm) and nn_prior_scale (run.sh --nn-prior-scale).
 #   data/all                                  the whole corpus (stage 0 of run.sh)
 #   data/{mfcc,fbank}/<split>/<cond>/train    training data of a split and condition
 #   data/{mfcc,fbank}/<split>/test            its test data
-#   exp/<split>/<cond>/mono, mono_ali         the GMM and its alignments
+#   exp/<split>/<cond>/mono, mono_ali         the GMMs and their alignments (tri1, tri1_ali, tri2)
 #   exp/<split>/<cond>/seed<S>/<system>       the neural systems
 # <split> is official or si_<speaker>; <cond> full or quarter.
 #
@@ -19,7 +20,8 @@
 #   cells                  one "split cond seed" line per neural cell (read them with
 #                          `while read -r split cond seed; do ...; done < <(cells)`)
 #   nn_decode SPLIT COND SEED SYSTEM NAME LMWT   hybrid decoding of a system on its test data
-#                          into <system>/NAME (log-likelihoods in <system>/loglikes_test)
+#                          into <system>/NAME through $nn_gmm's graph and model, log-posterior
+#                          - $nn_prior_scale log-prior (log-likelihoods in <system>/loglikes_test)
 #   fsdd_table OUT SYSTEMS COMMAND [options]     OUT.md and OUT.png (scripts/kt_results.py;
 #                          the options go to it)
 
@@ -57,14 +59,15 @@ cells() {
 nn_decode() {
   local split=$1 cond=$2 seed=$3 sys=$4 name=$5 lmwt=$6
   local e=exp/$split/$cond s=exp/$split/$cond/seed$seed/$sys
-  decode_system $s/$name $s data/fbank/$split/test $e/mono/graph $e/mono $s/loglikes_test \
-    "--num-threads $nn_threads" --nj $nj --min-lmwt $lmwt --max-lmwt $lmwt
+  decode_system $s/$name $s data/fbank/$split/test $e/$nn_gmm/graph $e/$nn_gmm $s/loglikes_test \
+    "--num-threads $nn_threads --prior-scale $nn_prior_scale" --nj $nj --min-lmwt $lmwt --max-lmwt $lmwt
 }
 
 fsdd_table() {
   local out=$1 systems=$2 command=$3; shift 3
   python "$ASRKT_ROOT/scripts/kt_results.py" --exp exp --splits "$splits" \
     --conditions "$conditions" --seeds "$seeds" --systems "$systems" --protocol $protocol \
-    --command "$command" --conf "$conf" --out $out.md --png $out.png "$@"
+    --command "$command" --conf "$conf" --targets $nn_gmm --prior-scale $nn_prior_scale \
+    --out $out.md --png $out.png "$@"
   cat $out.md
 }

@@ -23,6 +23,8 @@ extra_nn_opts=""        # appended to the fine-tuning command (e.g. "--max-epoch
 temperature=2.0         # KT temperature of the soft targets (as run.sh)
 nn_lmwt=10              # LM weight of the hybrid decoding (as run.sh)
 kt_weight=0.5           # W: the weight of the KT loss in fine-tuning
+nn_gmm=tri1             # the GMM of the networks' targets and hybrid decoding (as run.sh --nn-gmm)
+nn_prior_scale=0.5      # S of the hybrid decoding, log-posterior - S log-prior (as run.sh)
 . ../common/parse_options.sh
 . ./path.sh
 . ../common/stage.sh
@@ -34,7 +36,7 @@ if stage_begins 1 "fine-tuning the KT-pre-trained LSTMs with the KT loss kept (W
   while read -r split cond seed; do
     e=exp/$split/$cond; s=$e/seed$seed
     for t in rand rbm; do
-      finetune_system $s/lstm_kt_${t}_ftreg data/fbank/$split/$cond/train $e/mono_ali \
+      finetune_system $s/lstm_kt_${t}_ftreg data/fbank/$split/$cond/train $e/${nn_gmm}_ali \
         --config $conf/lstm.yaml --seed $seed $thr --init $s/lstm_kt_$t --kt-weight $kt_weight \
         --post-dir $s/dnn_${t}_post --temperature $temperature $extra_nn_opts
     done

@@ -3,7 +3,7 @@
 # masking of up to F filterbank channels (train-teacher --freq-mask F; F 8 chosen in
 # local/teacher_study.sh, run.sh's stage 14) and dnn_{rand,rbm}_do<P> with dropout P
 # (train-teacher --dropout P), one pair per value; decoded with the plain teachers as run.sh's
-# systems. Needs run.sh stages 0-7 (the GMMs, the monophone alignments and the RBMs).
+# systems. Needs run.sh stages 0-7 (the GMMs, --nn-gmm's alignments and the RBMs).
 # Usage: local/run_teacher_regularisers.sh [options]    (relative paths: to the current directory)
 # Stages: 1 teachers  2 hybrid decoding of the plain and the regularised teachers
 set -euo pipefail
@@ -24,6 +24,8 @@ extra_nn_opts=""        # appended to every training command (e.g. "--max-epochs
 nn_lmwt=10              # LM weight of the hybrid decoding (as run.sh)
 freq_masks=""           # F values: one pair of frequency-masked teachers each (e.g. "8")
 dropouts=""             # P values: one pair of teachers with dropout P each (e.g. "0.2")
+nn_gmm=tri1             # the GMM of the networks' targets and hybrid decoding (as run.sh --nn-gmm)
+nn_prior_scale=0.5      # S of the hybrid decoding, log-posterior - S log-prior (as run.sh)
 . ../common/parse_options.sh
 . ./path.sh
 . ../common/stage.sh
@@ -41,8 +43,8 @@ if stage_begins 1 "DNN teachers with frequency masking (${freq_masks:-none}) and
     for variant in "${variants[@]}"; do
       name=${variant%% *}
       opts="--config $conf/dnn.yaml --seed $seed $thr ${variant#* } $extra_nn_opts"
-      train_teacher_system $s/dnn_rand_$name data/fbank/$split/$cond/train $e/mono_ali $opts
-      train_teacher_system $s/dnn_rbm_$name data/fbank/$split/$cond/train $e/mono_ali $opts --dbn $s/dbn
+      train_teacher_system $s/dnn_rand_$name data/fbank/$split/$cond/train $e/${nn_gmm}_ali $opts
+      train_teacher_system $s/dnn_rbm_$name data/fbank/$split/$cond/train $e/${nn_gmm}_ali $opts --dbn $s/dbn
     done
   done < <(cells)
 fi

@@ -24,6 +24,8 @@ nn_threads=1            # --num-threads of the neural commands
 extra_nn_opts=""        # appended to the teachers' training command (e.g. "--max-epochs 1")
 nn_lmwt=10              # LM weight of the hybrid decoding (as run.sh)
 warps="0.9 1.1"         # VTLN warp factors of the copies (each copy a speaker of its own for CMVN)
+nn_gmm=tri1             # the GMM of the networks' targets and hybrid decoding (as run.sh --nn-gmm)
+nn_prior_scale=0.5      # S of the hybrid decoding, log-posterior - S log-prior (as run.sh)
 . ../common/parse_options.sh
 . ./path.sh
 . ../common/stage.sh
@@ -54,11 +56,11 @@ if stage_begins 1 "VTLN-warped copies of the corpus ($warps) and the training li
   done
 fi
 
-if stage_begins 2 "alignments of the warped copies with the fold's GMM (as Kaldi aligns speed-perturbed data)"; then
+if stage_begins 2 "alignments of the warped copies with the fold's $nn_gmm GMM (as Kaldi aligns speed-perturbed data)"; then
   for split in $splits; do
     for cond in $conditions; do
       e=exp/$split/$cond
-      align_system $e/mono_ali_vtlp data/mfcc/$split/$cond/train_vtlp data/lang $e/mono --nj $nj
+      align_system $e/${nn_gmm}_ali_vtlp data/mfcc/$split/$cond/train_vtlp data/lang $e/$nn_gmm --nj $nj
     done
   done
 fi
@@ -74,8 +76,8 @@ if stage_begins 4 "DNN teachers on the augmented data"; then
   while read -r split cond seed; do
     e=exp/$split/$cond; s=$e/seed$seed; train=data/fbank/$split/$cond/train_vtlp
     opts="--config $conf/dnn.yaml --seed $seed $thr $extra_nn_opts"
-    train_teacher_system $s/dnn_rand_vtlp $train $e/mono_ali_vtlp $opts
-    train_teacher_system $s/dnn_rbm_vtlp $train $e/mono_ali_vtlp $opts --dbn $s/dbn_vtlp
+    train_teacher_system $s/dnn_rand_vtlp $train $e/${nn_gmm}_ali_vtlp $opts
+    train_teacher_system $s/dnn_rbm_vtlp $train $e/${nn_gmm}_ali_vtlp $opts --dbn $s/dbn_vtlp
   done < <(cells)
 fi
 

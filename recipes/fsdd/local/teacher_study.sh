@@ -45,7 +45,10 @@ absolute_options conf
 [ -n "$speakers" ] || speakers=$(ls "$fsdd/recordings" | sed -n 's/^[0-9]_\([a-z]*\)_[0-9]*\.wav$/\1/p' | sort -u)
 speakers=$(for s in $speakers; do [ "$s" = "$outer" ] || echo -n "$s "; done)
 speakers=${speakers% }
-cells=(--work "$work" --conditions full --seeds "$seeds" --conf "$conf" --nj $nj)
+# this study's setting (TEACHER_STUDY_*.md): monophone targets and decoding, log-posterior - log-prior
+nn_gmm=mono; nn_prior_scale=1.0
+cells=(--work "$work" --conditions full --seeds "$seeds" --conf "$conf" --nj $nj --nn-gmm $nn_gmm
+       --nn-prior-scale $nn_prior_scale)
 if stage_begins 1 "nested folds ($speakers; $outer never read): GMMs, RBMs and teachers (run.sh)"; then
   run_opts=(--speakers "$speakers")
   [ -z "$max_index" ] || run_opts+=(--max-index $max_index)
