@@ -47,9 +47,9 @@ tri2_leaves=100         # tri2 (train-lda-mllt on tri1's alignments): the same w
 tri2_gauss=125
 tri_opts=""             # appended to train-deltas and train-lda-mllt (tests: fewer passes)
 gmm_systems="mono tri1 tri2"   # GMMs trained (stages 3-5) and decoded (6); "mono" alone skips the triphones
-nn_gmm=tri1             # the GMM of the networks: they train on its alignments (exp/../<nn_gmm>_ali) and decode
+nn_gmm=mono             # the GMM of the networks: they train on its alignments (exp/../<nn_gmm>_ali) and decode
                         #   through its graph and model; one of --gmm-systems, else an error (no fallback: with
-                        #   --gmm-systems mono pass --nn-gmm mono); tri1 chosen on CV speakers (TARGETS_STUDY.md)
+                        #   --gmm-systems mono and --nn-gmm tri1 is refused); mono kept on CV speakers (TARGETS_STUDY_seeds.md)
 nn_prior_scale=0.5      # S of the hybrid decoding, log-posterior - S log-prior (TARGETS_STUDY.md; before: 1.0)
 temperature=2.0         # KT temperature (dump-posteriors and kt-pretrain); see README for how chosen
 gmm_lmwt=12             # LM weights fixed a priori (acoustic scale 1/LMWT), not tuned on test:

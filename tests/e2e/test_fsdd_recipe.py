@@ -26,6 +26,9 @@ STUDY_SYSTEMS = ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg", "dnn_rand_fm8", "dnn
 # relative paths on a recipe's command line are relative to the caller's directory
 TINY_CONF = str(Path(__file__).resolve().parents[2] / "recipes" / "fsdd" / "conf" / "tiny")
 CELLS = ["--folds", "george", "--conditions", "full", "--seeds", "1", "--conf", TINY_CONF]
+# the networks on senone targets (tri1), not the default monophone ones: the path with more to go
+# wrong (the tree's pdfs, graph and model through every neural stage and study)
+NN_GMM = ["--nn-gmm", "tri1"]
 
 
 def _env() -> dict:
@@ -47,7 +50,8 @@ def main_run(fsdd_dir, repo_root, tmp_path_factory):
     cmd = ["bash", str(repo_root / "recipes" / "fsdd" / "run.sh"), "--work", str(work),
            "--speakers", "george jackson", "--max-index", "5", "--tri1-leaves", "80",
            "--tri2-leaves", "80", "--tri1-gauss", "150", "--tri2-gauss", "150",
-           "--tri-opts", "--thresh 20", *CELLS, str(fsdd_dir)]  # 2418 frames: a lower --thresh
+           "--tri-opts", "--thresh 20",  # 2418 frames: a lower --thresh
+           *CELLS, *NN_GMM, str(fsdd_dir)]
     return work, cmd, _run(cmd)
 
 
@@ -126,7 +130,8 @@ def test_lattice_sweep_equals_one_search_per_lm_weight(main_run, repo_root):
 def test_run_vtlp_adds_teachers_on_warped_copies(main_run, repo_root):
     work, _, first = main_run
     assert first.returncode == 0
-    result = _run(["bash", _local(repo_root, "run_vtlp.sh"), "--work", str(work), *CELLS])
+    result = _run(["bash", _local(repo_root, "run_vtlp.sh"), "--work", str(work), *CELLS,
+                   *NN_GMM])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     # the training data plus two warped copies, aligned; the augmented teachers decoded
     vtlp_dir = work / "data" / "fbank" / "si_george" / "full" / "train_vtlp"
@@ -151,6 +156,7 @@ def test_cv_study_trains_variants_and_evaluates_the_held_out_speaker(main_run, r
     study = _run(["bash", _local(repo_root, "cv_study.sh"), "--seeds", "1", "--conf", TINY_CONF,
                   "--other-temperatures", "4", "--min-lmwt", "9", "--max-lmwt", "11",
                   "--ali-opts", "--retry-beam 400",  # the tiny tri1 fails 9 of 50 at 40
+                  *NN_GMM,
                   str(work), "si_george"])
     assert study.returncode == 0, study.stdout[-3000:] + study.stderr[-3000:]
     exp = work / "exp" / "si_george" / "full"
@@ -177,7 +183,7 @@ def test_run_cv_lmwt_decodes_with_the_weights_chosen_per_fold(main_run, repo_roo
     choice = tmp_path / "lmwt" / "lmwt_george"
     choice.mkdir(parents=True)
     (choice / "lmwt_full").write_text("gmm 7\nnn 9\n")
-    cmd = ["bash", _local(repo_root, "run_cv_lmwt.sh"), "--work", str(work), *CELLS,
+    cmd = ["bash", _local(repo_root, "run_cv_lmwt.sh"), "--work", str(work), *CELLS, *NN_GMM,
            str(tmp_path / "lmwt")]
     cv = _run(cmd, timeout=300)
     assert cv.returncode == 0, cv.stderr[-3000:]
@@ -239,7 +245,8 @@ def test_fsdd_recipe_rejects_missing_corpus(repo_root, tmp_path):
     assert relative.returncode != 0 and "no recordings/ in" in relative.stderr, relative.stderr
     # the networks' GMM must be one of those trained
     no_gmm = _run(["bash", str(repo_root / "recipes" / "fsdd" / "run.sh"), "--work",
-                   str(tmp_path / "work3"), "--gmm-systems", "mono", str(tmp_path / "nowhere")],
+                   str(tmp_path / "work3"), "--gmm-systems", "mono", *NN_GMM,
+                   str(tmp_path / "nowhere")],
                   timeout=120)
     assert no_gmm.returncode != 0
     assert "--nn-gmm 'tri1' is not one of --gmm-systems 'mono'" in no_gmm.stderr, no_gmm.stderr

@@ -21,7 +21,7 @@ max_lmwt=24
 nj=2                    # jobs of the GMM and decoding commands
 nn_threads=1            # --num-threads of the neural commands
 conf=conf               # training configs (as run.sh)
-nn_gmm=tri1             # the GMM of the teachers' targets and hybrid decoding (as run.sh --nn-gmm)
+nn_gmm=mono             # the GMM of the teachers' targets and hybrid decoding (as run.sh --nn-gmm)
 nn_prior_scale=0.5      # S of the hybrid decoding, log-posterior - S log-prior (as run.sh)
 . ../common/parse_options.sh
 if [ $# -ne 3 ]; then echo "Usage: $0 [options] <fsdd-dir> <work> <test-speaker> (--help for more)" >&2; exit 1; fi

@@ -20,7 +20,7 @@ nn_lmwt=10
 gmm_systems="mono tri1 tri2"   # the GMMs (the table's first rows; a missing one is a row of –)
 systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft"   # the neural systems ("": the GMMs alone)
 out=RESULTS             # the table's name in the work dir
-nn_gmm=tri1             # run.sh's --nn-gmm and --nn-prior-scale (quoted in the table)
+nn_gmm=mono             # run.sh's --nn-gmm and --nn-prior-scale (quoted in the table)
 nn_prior_scale=0.5
 . ../common/parse_options.sh
 . ./path.sh

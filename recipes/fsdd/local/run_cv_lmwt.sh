@@ -23,7 +23,7 @@ conf=conf               # the configs run.sh used (quoted in the table)
 nj=2                    # decoding jobs
 nn_threads=1            # --num-threads of forward
 temperature=2.0         # run.sh's KT temperature (quoted in the table)
-nn_gmm=tri1             # the GMM of the networks' hybrid decoding (as run.sh --nn-gmm)
+nn_gmm=mono             # the GMM of the networks' hybrid decoding (as run.sh --nn-gmm)
 nn_prior_scale=0.5      # S of the hybrid decoding, log-posterior - S log-prior (as run.sh)
 systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft lstm_kt_rand_ftreg lstm_kt_rbm_ftreg"  # the neural systems (those of RESULTS_cvlmwt.md, which predates the fm8 teachers)
 . ../common/parse_options.sh

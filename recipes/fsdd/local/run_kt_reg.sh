@@ -23,7 +23,7 @@ extra_nn_opts=""        # appended to the fine-tuning command (e.g. "--max-epoch
 temperature=2.0         # KT temperature of the soft targets (as run.sh)
 nn_lmwt=10              # LM weight of the hybrid decoding (as run.sh)
 kt_weight=0.5           # W: the weight of the KT loss in fine-tuning
-nn_gmm=tri1             # the GMM of the networks' targets and hybrid decoding (as run.sh --nn-gmm)
+nn_gmm=mono             # the GMM of the networks' targets and hybrid decoding (as run.sh --nn-gmm)
 nn_prior_scale=0.5      # S of the hybrid decoding, log-posterior - S log-prior (as run.sh)
 . ../common/parse_options.sh
 . ./path.sh

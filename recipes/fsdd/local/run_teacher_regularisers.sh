@@ -24,7 +24,7 @@ extra_nn_opts=""        # appended to every training command (e.g. "--max-epochs
 nn_lmwt=10              # LM weight of the hybrid decoding (as run.sh)
 freq_masks=""           # F values: one pair of frequency-masked teachers each (e.g. "8")
 dropouts=""             # P values: one pair of teachers with dropout P each (e.g. "0.2")
-nn_gmm=tri1             # the GMM of the networks' targets and hybrid decoding (as run.sh --nn-gmm)
+nn_gmm=mono             # the GMM of the networks' targets and hybrid decoding (as run.sh --nn-gmm)
 nn_prior_scale=0.5      # S of the hybrid decoding, log-posterior - S log-prior (as run.sh)
 . ../common/parse_options.sh
 . ./path.sh

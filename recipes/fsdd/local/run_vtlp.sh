@@ -24,7 +24,7 @@ nn_threads=1            # --num-threads of the neural commands
 extra_nn_opts=""        # appended to the teachers' training command (e.g. "--max-epochs 1")
 nn_lmwt=10              # LM weight of the hybrid decoding (as run.sh)
 warps="0.9 1.1"         # VTLN warp factors of the copies (each copy a speaker of its own for CMVN)
-nn_gmm=tri1             # the GMM of the networks' targets and hybrid decoding (as run.sh --nn-gmm)
+nn_gmm=mono             # the GMM of the networks' targets and hybrid decoding (as run.sh --nn-gmm)
 nn_prior_scale=0.5      # S of the hybrid decoding, log-posterior - S log-prior (as run.sh)
 . ../common/parse_options.sh
 . ./path.sh
