@@ -114,7 +114,15 @@ def _read_token(fd: BinaryIO) -> str:
     raise AsrktError(f"unknown binary type token {bytes(raw)!r}")
 
 
-_CORRUPT = (ValueError, struct.error, OverflowError, MemoryError)
+# what a damaged object can raise while it is read: our checks' AsrktError and the rest
+_READ_ERRORS = (AsrktError, ValueError, struct.error, OverflowError, MemoryError)
+
+
+def _named(exc: Exception, source: str, key: Optional[str]) -> AsrktError:
+    """A problem met while reading (one of ``_READ_ERRORS``) as one line naming file and key."""
+    if isinstance(exc, AsrktError):
+        return AsrktError(f"{describe(source, key)}: {exc}")
+    return AsrktError(f"{describe(source, key)}: corrupt object ({reason(exc)})")
 
 
 @contextlib.contextmanager
@@ -122,10 +130,8 @@ def _naming(source: str, key: Optional[str]) -> Iterator[None]:
     """Every problem while reading becomes one AsrktError line naming file and key."""
     try:
         yield
-    except AsrktError as exc:
-        raise AsrktError(f"{describe(source, key)}: {exc}") from None
-    except _CORRUPT as exc:
-        raise AsrktError(f"{describe(source, key)}: corrupt object ({reason(exc)})") from None
+    except _READ_ERRORS as exc:
+        raise _named(exc, source, key) from None
 
 
 def read_object(fd: BinaryIO, kind: Optional[str] = None, left: Optional[int] = None,
@@ -143,12 +149,10 @@ def read_object(fd: BinaryIO, kind: Optional[str] = None, left: Optional[int] = 
     Returns:
         float32/float64 matrix or vector, an int32 vector, or a :class:`SparsePosterior`.
     """
-    try:  # what _naming does, without a context manager per object
+    try:  # _naming, without a context manager per object (read once per table entry)
         return _read_object(fd, kind, left)
-    except AsrktError as exc:
-        raise AsrktError(f"{describe(source, key)}: {exc}") from None
-    except _CORRUPT as exc:
-        raise AsrktError(f"{describe(source, key)}: corrupt object ({reason(exc)})") from None
+    except _READ_ERRORS as exc:
+        raise _named(exc, source, key) from None
 
 
 def _binary_token(fd: BinaryIO) -> str:
