@@ -322,10 +322,11 @@ def train_lda_mllt(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLike,
     cfg = cfg or TrainLdaMlltConfig()
     cfg.validate()
     ali_dir = Path(ali_dir)
-    source = model_pipeline(ali_dir, GmmModel.load(ali_dir)).config  # asrkt or Kaldi ALI_DIR
+    old = GmmModel.load(ali_dir)
+    source = model_pipeline(ali_dir, old).config  # asrkt or Kaldi ALI_DIR
     features = PipelineConfig(cmvn=cfg.cmvn or source.cmvn, norm_vars=source.norm_vars,
                               splice=cfg.splice)
     run = _LdaMllt(cfg, ali_dir, features)
     how = TreeTraining(features, ("*.mat", "splice_opts", "cmvn_opts"), run.prepare,
                        run.before_update, run.finish)
-    return train_tree_model(data_dir, lang_dir, ali_dir, exp_dir, cfg, nj, how)
+    return train_tree_model(data_dir, lang_dir, ali_dir, exp_dir, cfg, nj, how, old)

@@ -303,7 +303,7 @@ class TreeTraining:
 
 def train_tree_model(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLike,
                      exp_dir: PathLike, cfg: TreeTrainConfig, nj: int,
-                     how: TreeTraining) -> GmmModel:
+                     how: TreeTraining, old: Optional[GmmModel] = None) -> GmmModel:
     """The stages train_deltas.sh and train_lda_mllt.sh share: the tree from ALI_DIR's
     alignments on this run's features, gmm-init-model + gmm-mixup + convert-ali, EM passes;
     resumable (see the module docstring).
@@ -317,13 +317,14 @@ def train_tree_model(data_dir: PathLike, lang_dir: PathLike, ali_dir: PathLike,
         cfg: options.
         nj: parallel alignment jobs.
         how: the trainer's features and hooks.
+        old: ALI_DIR's model when the caller has loaded it already (None: loaded here).
     """
     limit_threads(1)
     cfg.validate()
     exp_dir, ali_dir = Path(exp_dir), Path(ali_dir)
     exp_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(exp_dir)
-    old = GmmModel.load(ali_dir)
+    old = GmmModel.load(ali_dir) if old is None else old
     lang = Lang(lang_dir)
     if _topo_tokens(old.topo_text) != _topo_tokens(lang.topo_text):
         raise AsrktError(f"{ali_dir / 'final.npz'}: the model's topology is not "
