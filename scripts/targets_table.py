@@ -29,20 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from asrkt.utils.fileio import write_text_atomic  # noqa: E402
 from kt_results import final_cv_acc, read_history  # noqa: E402
 from nnet1_anchor_table import epochs_kaldi  # noqa: E402
-from results_table import WER_LINE, environment  # noqa: E402
+from results_table import environment  # noqa: E402
+from wer_grid import Counts, best, pool, read_counts  # noqa: E402
 
-Counts = Dict[int, Tuple[int, int]]   # LM weight -> (errors, words)
 Key = Tuple[str, str, str]            # (targets, system, prior scale)
-
-
-def read_counts(decode_dir: Path) -> Counts:
-    """LM weight -> (errors, words) from the ``wer_<LMWT>`` files of a decode dir."""
-    out = {}
-    for path in decode_dir.glob("wer_*"):
-        match = WER_LINE.search(path.read_text())
-        if path.name[4:].isdigit() and match:
-            out[int(path.name[4:])] = (int(match.group(2)), int(match.group(3)))
-    return out
 
 
 def read_tsv(path: Path) -> List[Tuple[Key, str, Counts, Optional[Path], Path]]:
@@ -65,25 +55,6 @@ def read_tsv(path: Path) -> List[Tuple[Key, str, Counts, Optional[Path], Path]]:
     if not rows:
         raise SystemExit(f"targets_table.py: {path}: no decode dirs")
     return rows
-
-
-def pool(per_fold: List[Counts]) -> Dict[int, Tuple[float, int, int]]:
-    """LM weight -> (%WER, errors, words) summed over the folds, for the weights all of them
-    decoded."""
-    weights = set.intersection(*[set(c) for c in per_fold])
-    out = {}
-    for w in sorted(weights):
-        errors, words = sum(c[w][0] for c in per_fold), sum(c[w][1] for c in per_fold)
-        out[w] = (100.0 * errors / max(words, 1), errors, words)
-    return out
-
-
-def best(pooled: Dict[int, Tuple[float, int, int]]) -> Optional[Tuple[int, float]]:
-    """(weight, %WER) of the lowest %WER; the lowest weight on ties."""
-    if not pooled:
-        return None
-    w = min(pooled, key=lambda k: (pooled[k][0], k))
-    return w, pooled[w][0]
 
 
 def training(net: Optional[Path]) -> Tuple[Optional[float], Optional[int]]:

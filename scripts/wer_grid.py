@@ -61,16 +61,45 @@ def read_tsv(path: Path) -> List[Row]:
     return rows
 
 
-def read_sweep_counts(decode_dir: Path) -> Dict[int, Tuple[int, int]]:
-    """LM weight -> (errors, words) of the ``wer_<LMWT>`` files of a decode dir."""
+Counts = Dict[int, Tuple[int, int]]  # LM weight -> (errors, words)
+Pooled = Dict[int, Tuple[float, int, int]]  # LM weight -> (%WER, errors, words)
+
+
+def read_counts(decode_dir: Path) -> Counts:
+    """LM weight -> (errors, words) from the ``wer_<LMWT>`` files of a decode dir (empty
+    without any)."""
     out = {}
     for path in decode_dir.glob("wer_*"):
         match = WER_LINE.search(path.read_text())
         if path.name[4:].isdigit() and match:
             out[int(path.name[4:])] = (int(match.group(2)), int(match.group(3)))
+    return out
+
+
+def read_sweep_counts(decode_dir: Path) -> Counts:
+    """:func:`read_counts`; a decode dir without wer_<LMWT> files stops with a message."""
+    out = read_counts(decode_dir)
     if not out:
         raise SystemExit(f"wer_grid.py: {decode_dir}: no wer_<LMWT> files")
     return out
+
+
+def pool(per_fold: List[Counts]) -> Pooled:
+    """LM weight -> (%WER, errors, words) summed over the folds, for the weights all of them
+    decoded."""
+    out = {}
+    for w in sorted(set.intersection(*[set(c) for c in per_fold])):
+        errors, words = sum(c[w][0] for c in per_fold), sum(c[w][1] for c in per_fold)
+        out[w] = (100.0 * errors / max(words, 1), errors, words)
+    return out
+
+
+def best(pooled: Pooled) -> Optional[Tuple[int, float]]:
+    """(weight, %WER) of the lowest %WER; the lowest weight on ties; None when empty."""
+    if not pooled:
+        return None
+    w = min(pooled, key=lambda k: (pooled[k][0], k))
+    return w, pooled[w][0]
 
 
 def model_info(model_dir: Path) -> Dict[str, object]:
@@ -110,7 +139,7 @@ def _fold_table(mine: List[Row], infos: Dict[str, Dict[str, object]]) -> List[st
         got = [cells[(system, f)] for f in folds if (system, f) in cells]
         errors, words = sum(c[1] for c in got), sum(c[2] for c in got)
         pooled[system] = (100.0 * errors / max(words, 1), errors, words, len(got))
-    best = min(p[0] for s, p in pooled.items() if p[3] == len(folds))
+    lowest = min(p[0] for s, p in pooled.items() if p[3] == len(folds))
     info = INFO_HEADER if infos else []
     lines = ["| " + " | ".join(["system", *info, *folds, "pooled"]) + " |",
              "|" + "---|" * (len(info) + len(folds) + 2)]
@@ -118,7 +147,7 @@ def _fold_table(mine: List[Row], infos: Dict[str, Dict[str, object]]) -> List[st
         row = [f"{cells[(system, f)][0]:.2f}" if (system, f) in cells else "–" for f in folds]
         wer, errors, words, n = pooled[system]
         total = f"{wer:.2f} [{errors} / {words}]" if n == len(folds) else "–"
-        if n == len(folds) and wer == best:
+        if n == len(folds) and wer == lowest:
             total = f"**{total}**"
         lines.append("| " + " | ".join([system, *_info_cells(infos, system), *row, total])
                      + " |")
@@ -130,19 +159,12 @@ def _sweep_table(mine: List[Row], infos: Dict[str, Dict[str, object]]) -> List[s
     bold, a best at an end of the system's sweep marked."""
     folds = list(dict.fromkeys(r[2] for r in mine))
     systems = list(dict.fromkeys(r[1] for r in mine))
-    sweeps: Dict[str, List[Dict[int, Tuple[int, int]]]] = {s: [] for s in systems}
+    sweeps: Dict[str, List[Counts]] = {s: [] for s in systems}
     for _, system, _, decode in mine:
         sweeps[system].append(read_sweep_counts(decode))
-    pooled: Dict[str, Dict[int, Tuple[float, int, int]]] = {}
-    for system, got in sweeps.items():
-        common = sorted(set.intersection(*[set(s) for s in got]))
-        pooled[system] = {}
-        for w in common:
-            errors, words = sum(s[w][0] for s in got), sum(s[w][1] for s in got)
-            pooled[system][w] = (100.0 * errors / max(words, 1), errors, words)
+    pooled: Dict[str, Pooled] = {system: pool(got) for system, got in sweeps.items()}
     complete = {s for s in systems if len(sweeps[s]) == len(folds) and pooled[s]}
-    best_w = {s: min(pooled[s], key=lambda w: (pooled[s][w][0], w)) for s in systems
-              if pooled[s]}
+    best_w = {s: best(pooled[s])[0] for s in systems if pooled[s]}
     lowest = min((pooled[s][best_w[s]][0] for s in complete), default=None)
     weights = sorted(set().union(*[set(p) for p in pooled.values()]))
     info = INFO_HEADER if infos else []
@@ -150,16 +172,16 @@ def _sweep_table(mine: List[Row], infos: Dict[str, Dict[str, object]]) -> List[s
              + " |", "|" + "---|" * (len(info) + len(weights) + 2)]
     for system in systems:
         row = [f"{pooled[system][w][0]:.2f}" if w in pooled[system] else "-" for w in weights]
-        best = "–"
+        cell = "–"
         if system in complete:
             w = best_w[system]
             wer, errors, words = pooled[system][w]
             edge = " (end of the sweep)" if w in (min(pooled[system]), max(pooled[system])) \
                 else ""
-            best = f"{wer:.2f} (LMWT {w}{edge}; {errors} / {words})"
+            cell = f"{wer:.2f} (LMWT {w}{edge}; {errors} / {words})"
             if wer == lowest:
-                best = f"**{best}**"
-        lines.append("| " + " | ".join([system, *_info_cells(infos, system), *row, best])
+                cell = f"**{cell}**"
+        lines.append("| " + " | ".join([system, *_info_cells(infos, system), *row, cell])
                      + " |")
     return lines
 
