@@ -52,7 +52,9 @@ LIBS="base matrix util tree gmm transform hmm feat fstext lm lat decoder"
 # Feature, alignment, decoding and format tools (the interop checks); the GMM, tree, LDA and MLLT
 # tools of steps/train_mono.sh, train_deltas.sh and train_lda_mllt.sh (the tri1/tri2 anchors of
 # the context-dependent checks); nnet1's DBN pre-training and frame-level training
-# (steps/nnet/pretrain_dbn.sh, train.sh: the DNN anchor).
+# (steps/nnet/pretrain_dbn.sh, train.sh: the DNN anchor) and its LSTM trainers (train.sh
+# --network-type lstm --train-tool nnet-train-multistream or nnet-train-multistream-perutt: the
+# LSTM anchor).
 FEATBIN="copy-feats compute-fbank-feats compute-mfcc-feats compute-cmvn-stats apply-cmvn add-deltas
          splice-feats transform-feats compose-transforms feat-to-dim feat-to-len"
 GMMBIN="gmm-align-compiled gmm-align gmm-decode-faster gmm-latgen-faster gmm-info
@@ -65,7 +67,8 @@ BIN="ali-to-pdf ali-to-post analyze-counts compile-train-graphs compute-wer copy
      sum-mllt-accs align-mapped align-compiled-mapped weight-silence-post"
 LATBIN="lattice-best-path lattice-copy"
 NNETBIN="nnet-forward nnet-initialize nnet-train-frmshuff rbm-train-cd1-frmshuff
-         rbm-convert-to-nnet nnet-concat nnet-copy nnet-info cmvn-to-nnet transf-to-nnet"
+         rbm-convert-to-nnet nnet-concat nnet-copy nnet-info cmvn-to-nnet transf-to-nnet
+         nnet-train-multistream nnet-train-multistream-perutt"
 
 install_os_packages() {
   local missing=()

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Kaldi nnet1 with Kaldi's own binaries on asrkt directories: the DNN anchor that asrkt's DNN
-# teachers are compared with (issue 22; recipes/speech_commands/local/nnet1_anchor.sh). Our own
-# script; it runs the binaries in the order of Kaldi's egs/wsj/s5/steps/nnet/pretrain_dbn.sh,
-# steps/nnet/train.sh (+ utils/nnet/make_nnet_proto.py, steps/nnet/train_scheduler.sh) and
+# teachers are compared with (issue 22; recipes/speech_commands/local/nnet1_anchor.sh), and with
+# --network-type lstm the LSTM anchor of asrkt's LSTM baseline. Our own script; it runs the
+# binaries in the order of Kaldi's egs/wsj/s5/steps/nnet/pretrain_dbn.sh, steps/nnet/train.sh
+# (+ utils/nnet/make_nnet_proto.py or make_lstm_proto.py, steps/nnet/train_scheduler.sh; the LSTM
+# as egs/rm/s5/local/nnet/run_lstm.sh calls train.sh --network-type lstm) and
 # steps/nnet/decode.sh + local/score.sh, as one job, CPU only (--use-gpu=no), with their defaults
 # unless an option says otherwise:
 #   1 prep     the training list (DATA_DIR's utterances but the CV ones) and the CV list,
 #              shuffled with --seed; the features re-saved (copy-feats --compress=true, as
 #              train.sh's copy_feats), optional per-speaker CMVN (apply-cmvn --cmvn-opts with
-#              DATA_DIR/cmvn.scp); the feature transform: <Splice> +-splice (nnet-initialize),
-#              then global mean/variance normalisation from the spliced training features
+#              DATA_DIR/cmvn.scp); the feature transform: <Splice> +-splice (nnet-initialize;
+#              lstm: no splicing but run_lstm.sh's target delay, a <Splice> whose <BuildVector>
+#              is --target-delay alone, so frame t is fed the features of t + delay: delay5.proto),
+#              then global mean/variance normalisation from the transformed training features
 #              (nnet-forward | compute-cmvn-stats, cmvn-to-nnet --std-dev=1.0, nnet-concat);
 #              the targets: ali-to-post on ALI_DIR's pdf alignment; the priors: analyze-counts
 #              --counts-dim=<pdfs of GMM_DIR/final.mdl> over the training and CV utterances
@@ -24,9 +28,16 @@
 #              N(0, s) weights with the 1/sqrt(12) input-layer factor, hidden biases U(-4, 0),
 #              the output layer's bias learning-rate coefficient 0.1, softmax; with a DBN only
 #              the output layer) through nnet-initialize --seed, the DBN prepended (nnet-concat);
+#              lstm: make_lstm_proto.py's prototype: --hid-layers <LstmProjected> layers
+#              (--cell-dim cells, --proj-dim recurrent projection; the component's defaults:
+#              parameters U(-0.1, 0.1), cell clip 50, diff clip 1, gradient clip 250), a <Tanh>,
+#              the output <AffineTransform> (bias 0, weights N(0, 0.1)) and the softmax;
 #              then train_scheduler.sh's newbob: CV of the initial network, per epoch
 #              nnet-train-frmshuff (--minibatch-size, --randomizer-size 32768, --randomizer-seed
-#              --seed) and a CV pass; the epoch is accepted when the CV loss fell, else rejected;
+#              --seed; lstm: nnet-train-multistream, truncated BPTT over --num-streams utterances
+#              at a time in chunks of --batch-size frames, the utterances in train.scp's one
+#              shuffled order, its CV pass with the same tool) and a CV pass; the epoch is
+#              accepted when the CV loss fell, else rejected;
 #              halving (--halving-factor) starts when the relative improvement is below
 #              --start-halving-impr and training stops when, while halving, it is below
 #              --end-halving-impr, or after --max-iters; final.nnet = the last accepted network
@@ -70,7 +81,15 @@
 #   --cmvn-opts [""]           apply-cmvn options (per speaker, --utt2spk); "": no CMVN (nnet1)
 #   --splice [5]               +-frames of the <Splice> transform
 #   --hid-layers [4] --hid-dim [1024]   (train.sh; with --pretrain true: the RBMs, pretrain_dbn.sh's
-#                              nn_depth and hid_dim)
+#                              nn_depth and hid_dim; lstm: --hid-layers is make_lstm_proto.py's
+#                              --num-layers, --hid-dim unused)
+#   --network-type [dnn]       dnn or lstm (train.sh's; lstm needs nnet-train-multistream)
+#   --cell-dim [320] --proj-dim [400]   LSTM cells and projection (make_lstm_proto.py's defaults)
+#   --target-delay [5]         lstm: frames of look-ahead, the <Splice> <BuildVector> D of
+#                              run_lstm.sh's delay5.proto (no +-splice with lstm)
+#   --num-streams [4] --batch-size [20]  lstm: nnet-train-multistream's streams and chunk frames
+#                              (its defaults; run_lstm.sh: --num-streams=10 --batch-size=20, with
+#                              --learn-rate 0.0001 --momentum 0.9)
 #   --pretrain [false]         DBN pre-training (stage 2) and the network on top of it
 #   --dbn-data DIR             pre-train on this data dir's utterances [the training list]
 #   --rbm-iter [1] --rbm-lrate [0.4] --rbm-lrate-low [0.01] --rbm-l2penalty [0.0002]
@@ -131,13 +150,19 @@ min_lmwt=4
 max_lmwt=15
 decode_suffix=
 num_threads=1
+network_type=dnn
+cell_dim=320
+proj_dim=400
+target_delay=5
+num_streams=4
+batch_size=20
 usage() { echo "Usage: $0 [options] DATA_DIR ALI_DIR GMM_DIR GRAPH_DIR EXP_DIR (--help for the options)" >&2; exit 1; }
 NAME=kaldi_nnet1.sh
 . "$here/scripts/kaldi_common.sh"
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h|--help) sed -n '2,88p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,107p' "$0"; exit 0 ;;
     --*)
       [ $# -ge 2 ] || die "option $1 needs a value"
       name=${1#--}; name=${name//-/_}
@@ -147,7 +172,8 @@ while [ $# -gt 0 ]; do
 pretrain|dbn_data|rbm_iter|rbm_lrate|rbm_lrate_low|rbm_l2penalty|param_stddev_first|param_stddev|\
 learn_rate|momentum|l1_penalty|l2_penalty|minibatch_size|randomizer_size|seed|max_iters|min_iters|\
 keep_lr_iters|start_halving_impr|end_halving_impr|halving_factor|copy_feats|acwt|beam|lattice_beam|\
-min_active|max_active|max_mem|prior_scale|min_lmwt|max_lmwt|decode_suffix|num_threads)
+min_active|max_active|max_mem|prior_scale|min_lmwt|max_lmwt|decode_suffix|num_threads|network_type|\
+cell_dim|proj_dim|target_delay|num_streams|batch_size)
           printf -v "$name" '%s' "$2" ;;
         *) die "unknown option $1" ;;
       esac
@@ -166,7 +192,8 @@ int_opt() { [[ "$2" =~ ^[0-9]+$ ]] || die "--$1: a whole number, not '$2'"; }
 num_opt() { [[ "$2" =~ ^-?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$ ]] || die "--$1: a number, not '$2'"; }
 bool_opt() { [ "$2" = true ] || [ "$2" = false ] || die "--$1: true or false, not '$2'"; }
 for o in stage stop_stage splice hid_layers hid_dim rbm_iter minibatch_size randomizer_size seed \
-         max_iters min_iters keep_lr_iters min_active max_active max_mem min_lmwt max_lmwt num_threads; do
+         max_iters min_iters keep_lr_iters min_active max_active max_mem min_lmwt max_lmwt num_threads \
+         cell_dim proj_dim target_delay num_streams batch_size; do
   int_opt "${o//_/-}" "${!o}"
 done
 for o in cv_fraction rbm_lrate rbm_lrate_low rbm_l2penalty param_stddev_first param_stddev learn_rate \
@@ -176,6 +203,16 @@ for o in cv_fraction rbm_lrate rbm_lrate_low rbm_l2penalty param_stddev_first pa
 done
 bool_opt pretrain "$pretrain"; bool_opt copy-feats "$copy_feats"
 [ "$hid_dim" -gt 0 ] || die "--hid-dim must be > 0"
+case "$network_type" in
+  dnn) ;;
+  lstm)
+    [ "$pretrain" = false ] || die "--network-type lstm: no DBN pre-training (--pretrain false)"
+    [ "$hid_layers" -gt 0 ] || die "--network-type lstm needs --hid-layers > 0 (the LSTM layers)"
+    for o in cell_dim proj_dim num_streams batch_size; do
+      [ "${!o}" -gt 0 ] || die "--${o//_/-} must be > 0"
+    done ;;
+  *) die "--network-type: dnn or lstm, not '$network_type'" ;;
+esac
 [ "$pretrain" = false ] || [ "$hid_layers" -gt 0 ] || die "--pretrain true needs --hid-layers > 0 (the RBMs)"
 [ "$min_lmwt" -le "$max_lmwt" ] && [ "$min_lmwt" -gt 0 ] || die "--min-lmwt/--max-lmwt: 0 < min <= max, not $min_lmwt/$max_lmwt"
 awk -v f="$cv_fraction" 'BEGIN {exit !(f > 0 && f < 1)}' || die "--cv-fraction must be in (0, 1), not $cv_fraction"
@@ -201,6 +238,7 @@ done
 tools="nnet-initialize nnet-train-frmshuff nnet-forward nnet-concat cmvn-to-nnet rbm-train-cd1-frmshuff
        rbm-convert-to-nnet copy-feats apply-cmvn compute-cmvn-stats feat-to-dim ali-to-post
        analyze-counts hmm-info latgen-faster-mapped lattice-best-path compute-wer"
+[ "$network_type" = dnn ] || tools="$tools nnet-train-multistream"
 for t in $tools; do
   if [ ! -x "$kroot/bin/$t" ]; then
     echo "kaldi_nnet1.sh: skipped: the Kaldi build in $kroot has no $t (scripts/build_kaldi_reference.sh builds the nnet1 tools)" >&2
@@ -222,20 +260,27 @@ feats_of() {
 last_loss() { grep "AvgLoss:" "$1" | tail -n 1 | awk '{print $4}'; }
 frame_acc() { grep "FRAME_ACCURACY" "$1" | tail -n 1 | sed 's/.*>> *\([0-9.]*\)%.*/\1/'; }
 glorot() { awk -v a="$1" -v b="$2" -v f="${3:-1}" 'BEGIN {printf "%f", 0.1 * 35.0 * sqrt(2.0 / (a + b)) * f}'; }
-# feature_transform OUT_DIR SCP DATA: OUT_DIR/final.feature_transform (splice + global CMVN)
+# feature_transform OUT_DIR SCP DATA: OUT_DIR/final.feature_transform (splice, or the lstm's
+# target delay, + global CMVN)
 feature_transform() {
-  local d=$1 feats dim
+  local d=$1 feats dim tr
   feats=$(feats_of "$2" "$3")
   dim=$(feat-to-dim "$feats" - 2>/dev/null) || die "feat-to-dim failed on $2"
-  echo "<Splice> <InputDim> $dim <OutputDim> $(((2 * splice + 1) * dim)) <BuildVector> -$splice:$splice </BuildVector>" \
-    > "$d/splice$splice.proto"
-  run "$d/log/nnet_initialize_splice.log" nnet-initialize --binary=false "$d/splice$splice.proto" "$d/tr_splice$splice.nnet"
+  if [ "$network_type" = lstm ]; then   # run_lstm.sh's delay5.proto: frame t gets t + delay
+    tr=delay$target_delay
+    echo "<Splice> <InputDim> $dim <OutputDim> $dim <BuildVector> $target_delay </BuildVector>" > "$d/$tr.proto"
+  else
+    tr=splice$splice
+    echo "<Splice> <InputDim> $dim <OutputDim> $(((2 * splice + 1) * dim)) <BuildVector> -$splice:$splice </BuildVector>" \
+      > "$d/$tr.proto"
+  fi
+  run "$d/log/nnet_initialize_$tr.log" nnet-initialize --binary=false "$d/$tr.proto" "$d/tr_$tr.nnet"
   head -n 10000 "$2" > "$d/transform.scp.10k"   # train.sh: global stats from the first 10k utterances
-  runsh "$d/log/cmvn_g.log" "nnet-forward --use-gpu=no $d/tr_splice$splice.nnet '$(feats_of "$d/transform.scp.10k" "$3")' ark:- | \
+  runsh "$d/log/cmvn_g.log" "nnet-forward --use-gpu=no $d/tr_$tr.nnet '$(feats_of "$d/transform.scp.10k" "$3")' ark:- | \
     compute-cmvn-stats ark:- $d/cmvn-g.stats"
-  run "$d/log/nnet_concat_transform.log" nnet-concat --binary=false "$d/tr_splice$splice.nnet" \
-    "cmvn-to-nnet --std-dev=1.0 $d/cmvn-g.stats -|" "$d/tr_splice${splice}_cmvn-g.nnet"
-  ( cd "$d"; rm -f final.feature_transform; ln -s "tr_splice${splice}_cmvn-g.nnet" final.feature_transform )
+  run "$d/log/nnet_concat_transform.log" nnet-concat --binary=false "$d/tr_$tr.nnet" \
+    "cmvn-to-nnet --std-dev=1.0 $d/cmvn-g.stats -|" "$d/tr_${tr}_cmvn-g.nnet"
+  ( cd "$d"; rm -f final.feature_transform; ln -s "tr_${tr}_cmvn-g.nnet" final.feature_transform )
   echo "$dim" > "$d/feat_dim"
 }
 
@@ -245,7 +290,8 @@ mkdir -p "$dir/log"
 fdir=$dir; [ "$pretrain" = false ] || fdir=$dir/dbn   # where the feature transform is made
 
 if stage_on 1 && [ ! -f "$dir/.prep_done" ]; then
-  log "prep: lists, features, feature transform (splice +-$splice${cmvn_opts:+, apply-cmvn $cmvn_opts}), targets, priors"
+  if [ "$network_type" = lstm ]; then ft_text="target delay $target_delay"; else ft_text="splice +-$splice"; fi
+  log "prep: lists, features, feature transform ($ft_text${cmvn_opts:+, apply-cmvn $cmvn_opts}), targets, priors"
   cut -d' ' -f1 "$data/feats.scp" > "$dir/all.list"
   if [ -n "$cv_list" ]; then
     awk '{print $1}' "$cv_list" | sort -u > "$dir/cv.list"
@@ -295,7 +341,8 @@ if stage_on 1 && [ ! -f "$dir/.prep_done" ]; then
   else
     feature_transform "$dir" "$dir/train.scp" "$data"
   fi
-  log "prep: $(wc -l < "$dir/train.scp") training / $(wc -l < "$dir/cv.scp") CV utterances, $num_pdf pdfs, input $(cat "$fdir/feat_dim") x $((2 * splice + 1))"
+  ctx=$((2 * splice + 1)); [ "$network_type" = dnn ] || ctx=1
+  log "prep: $(wc -l < "$dir/train.scp") training / $(wc -l < "$dir/cv.scp") CV utterances, $num_pdf pdfs, input $(cat "$fdir/feat_dim") x $ctx"
   touch "$dir/.prep_done"
 fi
 [ "$stop_stage" -lt 2 ] || [ -f "$dir/.prep_done" ] || die "$dir: stage 1 (prep) has not run"
@@ -337,12 +384,21 @@ fi
 if stage_on 3 && [ ! -e "$dir/final.nnet" ]; then
   num_pdf=$(cat "$dir/num_pdf")
   num_in=$(((2 * splice + 1) * $(cat "$fdir/feat_dim")))
+  [ "$network_type" = dnn ] || num_in=$(cat "$fdir/feat_dim")
   mkdir -p "$dir/nnet"
   if [ ! -f "$dir/nnet.init" ]; then
     # utils/nnet/make_nnet_proto.py <feat-dim> <num-leaves> <num-hid-layers> <num-hid-neurons>
+    # (lstm: make_lstm_proto.py --num-layers --cell-dim --proj-dim <feat-dim> <num-leaves>)
     {
       echo "<NnetProto>"
-      if [ "$pretrain" = true ]; then   # train.sh --dbn: --hid-layers 0, the output layer only
+      if [ "$network_type" = lstm ]; then
+        echo "<LstmProjected> <InputDim> $num_in <OutputDim> $proj_dim <CellDim> $cell_dim"
+        for _ in $(seq 2 "$hid_layers"); do
+          echo "<LstmProjected> <InputDim> $proj_dim <OutputDim> $proj_dim <CellDim> $cell_dim"
+        done
+        echo "<Tanh> <InputDim> $proj_dim <OutputDim> $proj_dim"
+        echo "<AffineTransform> <InputDim> $proj_dim <OutputDim> $num_pdf <BiasMean> 0.0 <BiasRange> 0.0"
+      elif [ "$pretrain" = true ]; then   # train.sh --dbn: --hid-layers 0, the output layer only
         echo "<AffineTransform> <InputDim> $hid_dim <OutputDim> $num_pdf <BiasMean> 0.0 <BiasRange> 0.0 <ParamStddev> $(glorot "$hid_dim" "$num_pdf")"
       else
         echo "<AffineTransform> <InputDim> $num_in <OutputDim> $hid_dim <BiasMean> -2.0 <BiasRange> 4.0 <ParamStddev> $(glorot "$num_in" "$hid_dim" 0.2886751345948129) <MaxNorm> 0.0"
@@ -365,28 +421,38 @@ if stage_on 3 && [ ! -e "$dir/final.nnet" ]; then
     fi
     mv "$dir/nnet.init.tmp" "$dir/nnet.init"
   fi
-  # train_scheduler.sh
-  train_opts=(--minibatch-size="$minibatch_size" --randomizer-size="$randomizer_size" --randomizer-seed="$seed"
-              --use-gpu=no --feature-transform="$ft")
+  # train_scheduler.sh (train.sh --train-tool / --train-tool-opts for the lstm, as run_lstm.sh)
+  if [ "$network_type" = lstm ]; then
+    train_tool=nnet-train-multistream
+    train_opts=(--num-streams="$num_streams" --batch-size="$batch_size" --use-gpu=no --feature-transform="$ft")
+  else
+    train_tool=nnet-train-frmshuff
+    train_opts=(--minibatch-size="$minibatch_size" --randomizer-size="$randomizer_size" --randomizer-seed="$seed"
+                --use-gpu=no --feature-transform="$ft")
+  fi
   mlp_best=$dir/nnet.init; lr=$learn_rate; halving=0
   [ -e "$dir/.mlp_best" ] && mlp_best=$(cat "$dir/.mlp_best")
   [ -e "$dir/.learn_rate" ] && lr=$(cat "$dir/.learn_rate")
   [ -e "$dir/.halving" ] && halving=$(cat "$dir/.halving")
   [ -f "$dir/log/iter00.initial.log" ] && [ -n "$(last_loss "$dir/log/iter00.initial.log")" ] ||
-    run "$dir/log/iter00.initial.log" nnet-train-frmshuff --cross-validate=true --randomize=false \
+    run "$dir/log/iter00.initial.log" "$train_tool" --cross-validate=true --randomize=false \
       "${train_opts[@]}" "$feats_cv" "$labels" "$dir/nnet.init"
   loss=$(last_loss "$dir/log/iter00.initial.log")
   [ -e "$dir/.loss" ] && loss=$(cat "$dir/.loss")
   init_kind="random init"; [ "$pretrain" = false ] || init_kind="DBN"
-  log "train: $hid_layers x $hid_dim sigmoid ($init_kind), lrate $lr, minibatch $minibatch_size; initial CV loss $loss"
+  if [ "$network_type" = lstm ]; then
+    log "train: $hid_layers x LSTM (cell $cell_dim, projection $proj_dim, target delay $target_delay), lrate $lr, momentum $momentum, $num_streams streams x $batch_size frames; initial CV loss $loss"
+  else
+    log "train: $hid_layers x $hid_dim sigmoid ($init_kind), lrate $lr, minibatch $minibatch_size; initial CV loss $loss"
+  fi
   for iter in $(seq -f %02g 1 "$max_iters"); do
     [ -e "$dir/.done_iter$iter" ] && continue
     next=$dir/nnet/nnet_iter$iter
-    run "$dir/log/iter$iter.tr.log" nnet-train-frmshuff --cross-validate=false --randomize=true \
+    run "$dir/log/iter$iter.tr.log" "$train_tool" --cross-validate=false --randomize=true \
       "${train_opts[@]}" --learn-rate="$lr" --momentum="$momentum" --l1-penalty="$l1_penalty" \
       --l2-penalty="$l2_penalty" "$feats_tr" "$labels" "$mlp_best" "$next"
     tr_loss=$(last_loss "$dir/log/iter$iter.tr.log")
-    run "$dir/log/iter$iter.cv.log" nnet-train-frmshuff --cross-validate=true --randomize=false \
+    run "$dir/log/iter$iter.cv.log" "$train_tool" --cross-validate=true --randomize=false \
       "${train_opts[@]}" "$feats_cv" "$labels" "$next"
     loss_new=$(last_loss "$dir/log/iter$iter.cv.log")
     name=nnet_iter${iter}_learnrate${lr}_tr$(printf "%.4f" "$tr_loss")_cv$(printf "%.4f" "$loss_new")

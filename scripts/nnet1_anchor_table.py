@@ -7,13 +7,15 @@ Reads, under EXP (a recipe's ``exp/<cond>``):
 - ``mono/decode_<set>``: the GMM (its ``wer_<LMWT>`` files; the fixed weight is the one there);
 - ``seed<S>/dnn_{rand,rbm}/decode_<set>`` (run.sh's LMWT), ``decode_<set>_sweep`` (LMWT 4..15),
   ``config.yaml`` and ``train.jsonl`` (settings, epochs, CV frame accuracy of the kept model)
-  and ``log/train-teacher.log`` (the CV utterances held out);
-- ``nnet1/{rand,dbn}``: ``decode_<set>`` (Kaldi's wer_<LMWT> for LMWT 4..15),
-  ``decode_<set>_asrkt`` (Kaldi's log-likelihoods through asrkt decode-nnet), ``nnet.proto``,
-  ``log/iter*.{tr,cv}.log`` (the newbob epochs), ``cv.list``, ``dbn/`` (RBMs).
+  and ``log/train-teacher.log`` (the CV utterances held out); with ``lstm`` among
+  ``--kaldi-systems`` also ``seed<S>/lstm_ce`` (the LSTM baseline; ``log/finetune.log``);
+- ``nnet1/<system>`` for each of ``--kaldi-systems`` (rand, dbn, lstm): ``decode_<set>`` (Kaldi's
+  wer_<LMWT> for LMWT 4..15), ``decode_<set>_asrkt`` (Kaldi's log-likelihoods through asrkt
+  decode-nnet), ``nnet.proto``, ``log/iter*.{tr,cv}.log`` (the newbob epochs), ``cv.list``,
+  ``dbn/`` (RBMs).
 
 Usage: scripts/nnet1_anchor_table.py --exp exp/full --seed 1 --sets "dev" --nn-lmwt 10
-         --command "..." --out ANCHOR_nnet1.md
+         [--kaldi-systems "rand dbn lstm"] --command "..." --out ANCHOR_nnet1.md
 """
 
 from __future__ import annotations
@@ -79,11 +81,18 @@ def kaldi_options(nnet_dir: Path) -> Dict[str, str]:
 
 
 def proto_layers(nnet_dir: Path) -> str:
-    """'3 x 512 sigmoid' from nnet.proto (+ the DBN's RBMs)."""
+    """'3 x 512 sigmoid' from nnet.proto (+ the DBN's RBMs), or '2 x LstmProjected (cell 256,
+    projection 128) + Tanh'."""
     proto = nnet_dir / "nnet.proto"
     if not proto.exists():
         return "-"
     lines = proto.read_text().splitlines()
+    lstm = [ln.split() for ln in lines if ln.startswith("<LstmProjected>")]
+    if lstm:
+        first = lstm[0]
+        cell, proj = first[first.index("<CellDim>") + 1], first[first.index("<OutputDim>") + 1]
+        tanh = " + Tanh" if any(ln.startswith("<Tanh>") for ln in lines) else ""
+        return f"{len(lstm)} x LstmProjected (cell {cell}, projection {proj}){tanh}"
     hidden = [ln for ln in lines if ln.startswith("<Sigmoid>")]
     dbns = sorted((nnet_dir / "dbn").glob("*.dbn"), key=lambda p: int(p.stem))
     if dbns:
@@ -96,11 +105,25 @@ def proto_layers(nnet_dir: Path) -> str:
 
 
 def asrkt_cv_count(teacher: Path) -> Optional[int]:
-    log = teacher / "log" / "train-teacher.log"
-    if not log.exists():
-        return None
-    found = re.findall(r"CV set: (\d+) utterances held out", log.read_text())
-    return int(found[-1]) if found else None
+    for name in ("train-teacher.log", "finetune.log"):
+        log = teacher / "log" / name
+        if log.exists():
+            found = re.findall(r"CV set: (\d+) utterances held out", log.read_text())
+            return int(found[-1]) if found else None
+    return None
+
+
+def asrkt_settings(cfg: dict) -> str:
+    """The network part of an asrkt system's settings line (config.yaml)."""
+    if cfg.get("model") == "lstm":
+        return (f"{cfg.get('num_layers')} x LSTM (cell {cfg.get('hidden_dim')}, projection "
+                f"{cfg.get('proj_dim')}), target delay {cfg.get('target_delay')}, splice "
+                f"+-{cfg.get('splice')}, {cfg.get('optimizer')} learning rate "
+                f"{cfg.get('learning_rate')}, gradient clip {cfg.get('grad_clip')}, "
+                f"{cfg.get('num_streams')} streams x {cfg.get('chunk_len')} frames")
+    return (f"{cfg.get('num_layers')} x {cfg.get('hidden_dim')} sigmoid hidden layers, splice "
+            f"+-{cfg.get('splice')}, {cfg.get('optimizer')} learning rate "
+            f"{cfg.get('learning_rate')}, minibatch {cfg.get('batch_size')}")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -114,12 +137,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--train-data", default="", help="the training data dir (for the text)")
     parser.add_argument("--title", default="", help="the table's title (default: the exp dir)")
     parser.add_argument("--asrkt-command", default="", help="the command(s) of the asrkt systems")
+    parser.add_argument("--kaldi-systems", default="rand dbn",
+                        help="the nnet1 systems (rand, dbn, lstm; lstm adds asrkt's lstm_ce)")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
     exp, seed, lmwt = args.exp, args.seed, args.nn_lmwt
     sets = args.sets.split()
+    inits = {"rand": "random init", "dbn": "DBN-pretrained", "lstm": "random init (LSTM)"}
+    unknown = [k for k in args.kaldi_systems.split() if k not in inits]
+    if unknown:
+        parser.error(f"--kaldi-systems: rand, dbn or lstm, not {unknown[0]!r}")
+    kaldi = {k: inits[k] for k in args.kaldi_systems.split()}
     teachers = {"dnn_rand": "random init", "dnn_rbm": "RBM-pretrained"}
-    kaldi = {"rand": "random init", "dbn": "DBN-pretrained"}
+    if "lstm" in kaldi:
+        teachers["lstm_ce"] = "random init (LSTM)"
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = [f"# {args.title or f'Kaldi nnet1 anchor: {exp}'}", "",
            f"Written {now} by `scripts/nnet1_anchor_table.py` from the decode dirs of",
@@ -214,10 +245,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         if not cfg_path.exists():
             continue
         cfg = yaml.safe_load(cfg_path.read_text())
-        out.append(f"- asrkt {name}: {cfg.get('num_layers')} x {cfg.get('hidden_dim')} sigmoid "
-                   f"hidden layers, splice +-{cfg.get('splice')}, "
-                   f"{cfg.get('optimizer')} learning rate {cfg.get('learning_rate')}, minibatch "
-                   f"{cfg.get('batch_size')}, newbob max {cfg.get('max_epochs')} epochs, CMVN "
+        out.append(f"- asrkt {name}: {asrkt_settings(cfg)}, newbob max "
+                   f"{cfg.get('max_epochs')} epochs, CMVN "
                    f"{cfg.get('cmvn')} (norm_vars {cfg.get('norm_vars')}), global_norm "
                    f"{cfg.get('global_norm')}, seed {cfg.get('seed')}; CV "
                    f"{asrkt_cv_count(exp / f'seed{seed}' / name) or '-'} utterances held out.")
@@ -234,11 +263,20 @@ def main(argv: Optional[List[str]] = None) -> int:
         cv = len((k / "cv.list").read_text().split()) if (k / "cv.list").exists() else None
         tr = len((k / "train.scp").read_text().splitlines()) if (k / "train.scp").exists() else None
         lrs = " -> ".join(dict.fromkeys(e["lr"] for e in epochs if e["lr"]))
-        line = (f"- Kaldi nnet1_{name}: {proto_layers(k)}, softmax; splice {splice_txt} + global "
+        delay = next(iter(sorted(k.glob("delay*.proto"))), None)
+        if delay:   # --network-type lstm: the target delay instead of splicing
+            transform = (f"target delay {delay.read_text().split('<BuildVector>')[1].split()[0]} "
+                         "(<Splice> of one offset, no splicing)")
+            batches = (f"nnet-train-multistream {opts.get('num-streams', '-')} streams x "
+                       f"{opts.get('batch-size', '-')} frames (truncated BPTT)")
+        else:
+            transform = f"splice {splice_txt}"
+            batches = (f"minibatch {opts.get('minibatch-size', '-')}, randomizer "
+                       f"{opts.get('randomizer-size', '-')} frames, seed "
+                       f"{opts.get('randomizer-seed', '-')}")
+        line = (f"- Kaldi nnet1_{name}: {proto_layers(k)}, softmax; {transform} + global "
                 f"CMVN (cmvn-to-nnet); apply-cmvn {cmvn}; SGD learn rate {lrs or '-'} "
-                f"(newbob), momentum {opts.get('momentum', '-')}, minibatch "
-                f"{opts.get('minibatch-size', '-')}, randomizer {opts.get('randomizer-size', '-')}"
-                f" frames, seed {opts.get('randomizer-seed', '-')}; {len(epochs)} epochs; "
+                f"(newbob), momentum {opts.get('momentum', '-')}, {batches}; {len(epochs)} epochs; "
                 f"{tr or '-'} training / {cv or '-'} CV utterances.")
         rbm_logs = sorted((k / "dbn" / "log").glob("rbm.*.log"))
         if rbm_logs:

@@ -2,7 +2,8 @@
 (tests/helpers/toy_hmm.py: 40 training and 20 test utterances of synthetic 13-dim features, a
 YES/NO grammar): asrkt's monophone GMM, alignments, pdf alignments and graph, then nnet1's
 feature transform, training (random init and DBN-pretrained, one or two epochs of a small
-network) and decoding with Kaldi's binaries. Checks the log-likelihoods (one matrix per test
+network; and --network-type lstm: LstmProjected layers trained with nnet-train-multistream)
+and decoding with Kaldi's binaries. Checks the log-likelihoods (one matrix per test
 utterance, one column per pdf, which asrkt reads), the scored LM weights and the newbob logs;
 skipped with a message when the reference build (tests/interop/test_kaldi_interop.py finds it)
 lacks the nnet1 tools. The input checks and the skip itself run without Kaldi."""
@@ -11,11 +12,15 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.interop.test_kaldi_interop import KALDI_ROOT
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from nnet1_anchor_table import epochs_kaldi  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "kaldi_nnet1.sh"
@@ -137,3 +142,65 @@ def test_trains_and_decodes_with_kaldi(toy, tmp_path, pretrain):
                   "--cmvn-opts", "--norm-means=true --norm-vars=false",
                   "--decode-sets", toy / "test", *inputs(toy, exp))
     assert again.returncode == 0 and "epoch" not in again.stderr and "decode test:" in again.stderr
+
+
+LSTM = ["--network-type", "lstm", "--hid-layers", "2", "--cell-dim", "16", "--proj-dim", "8",
+        "--target-delay", "2", "--num-streams", "2", "--batch-size", "10", "--cv-fraction", "0.25",
+        "--learn-rate", "0.02", "--momentum", "0.9", "--max-iters", "4", "--min-lmwt", "9",
+        "--max-lmwt", "11", "--cmvn-opts", "--norm-means=true --norm-vars=false"]
+
+
+def test_lstm_trains_and_decodes_with_kaldi(toy, tmp_path):
+    """--network-type lstm: make_lstm_proto.py's network (LstmProjected layers) trained with
+    nnet-train-multistream, the target delay as a <Splice> of one offset, decoded as the DNN."""
+    _need_build()
+    if not (KALDI_ROOT / "bin" / "nnet-train-multistream").exists():
+        pytest.skip(f"the reference Kaldi build {KALDI_ROOT / 'bin'} has no nnet-train-multistream "
+                    f"(scripts/build_kaldi_reference.sh builds it)")
+    exp = tmp_path / "exp"
+    result = nnet1(*LSTM, "--decode-sets", toy / "test", *inputs(toy, exp))
+    assert result.returncode == 0, result.stderr[-3000:]
+    # the network: two LstmProjected layers of 16 cells / 8 outputs, Tanh, the output layer
+    text = subprocess.run([str(KALDI_ROOT / "bin" / "nnet-copy"), "--binary=false",
+                           str(exp / "final.nnet"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    comps = re.findall(r"^<(LstmProjected|Tanh|AffineTransform|Softmax)> (\d+) (\d+)", text, re.M)
+    assert [c[0] for c in comps] == ["LstmProjected", "LstmProjected", "Tanh", "AffineTransform",
+                                     "Softmax"], comps
+    assert comps[0][1:] == ("8", "13") and comps[1][1:] == ("8", "8")
+    # the feature transform: no splicing, the delay (frame t gets t + 2), then global CMVN
+    assert "<BuildVector> 2 </BuildVector>" in (exp / "delay2.proto").read_text()
+    assert not list(exp.glob("splice*.proto"))
+    # trained by nnet-train-multistream; the kept network's CV frame accuracy well above chance
+    # (the most frequent pdf's share of the training frames, from the priors' counts)
+    first = (exp / "log" / "iter01.tr.log").read_text().splitlines()[0]
+    assert "nnet-train-multistream" in first and "--num-streams=2" in first
+    counts = [float(x) for x in re.findall(r"[0-9.]+", (exp / "ali_train_pdf.counts").read_text())]
+    chance = 100.0 * max(counts) / sum(counts)
+    epochs = epochs_kaldi(exp)
+    kept = [e for e in epochs if e["accepted"]]
+    assert len(epochs) == 4 and kept and final_link(exp).startswith("nnet_iter")
+    assert kept[-1]["cv_acc"] > 2 * chance, (kept[-1], chance)
+    # decoding: a WER per LM weight over the test words, not every word lost
+    words = sum(len(ln.split()) - 1 for ln in (toy / "test" / "text").read_text().splitlines())
+    for w in (9, 10, 11):
+        wer = (exp / "decode_test" / f"wer_{w}").read_text()
+        m = re.match(rf"%WER ([0-9.]+) \[ \d+ / {words},", wer)
+        assert m and float(m.group(1)) < 100.0, wer
+    assert (exp / "decode_test" / "scoring_kaldi" / "best_wer").read_text().startswith("%WER ")
+
+
+def final_link(exp: Path) -> str:
+    return (exp / "final.nnet").resolve().name
+
+
+def test_lstm_options_are_checked(toy, tmp_path):
+    for opts, message in ((["--network-type", "gru"], "--network-type: dnn or lstm, not 'gru'"),
+                          (["--network-type", "lstm", "--pretrain", "true"], "no DBN pre-training"),
+                          (["--network-type", "lstm", "--num-streams", "0"],
+                           "--num-streams must be > 0")):
+        result = nnet1(*opts, *inputs(toy, tmp_path / "exp"))
+        assert result.returncode == 1
+        lines = result.stderr.strip().splitlines()
+        assert lines == [f"kaldi_nnet1.sh: error: {lines[0].split('error: ', 1)[1]}"], result.stderr
+        assert message in lines[0], lines[0]

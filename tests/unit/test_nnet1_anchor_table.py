@@ -85,3 +85,56 @@ def test_cells_come_from_the_decode_dirs(exp, tmp_path):
                                                     "11.10 / 11.00 (LMWT 4)"]
     assert "learn rate 0.008 -> 0.004 (newbob)" in text and "3 epochs" in text
     assert "3 x 512 sigmoid hidden layers" in text and "2 x 512 sigmoid, softmax" in text
+
+
+def test_lstm_rows_with_kaldi_systems_lstm(exp, tmp_path):
+    """--kaldi-systems with lstm: nnet1_lstm (LstmProjected, target delay, multistream) next to
+    asrkt's lstm_ce; without it neither appears (the tables made before stay as they were)."""
+    t = exp / "seed1" / "lstm_ce"
+    wer(t / "decode_dev", {10: 14.26})
+    wer(t / "decode_dev_sweep", {w: 14.26 + 0.18 * (w > 9) for w in range(4, 16)})
+    wer(t / "decode_dev_ps0.5_sweep", {w: 13.72 for w in range(4, 16)})
+    (t / "train.jsonl").write_text(json.dumps({"epoch": 1, "cv_acc": 0.6842}) + "\n")
+    (t / "config.yaml").write_text("model: lstm\nnum_layers: 2\nhidden_dim: 256\nproj_dim: 128\n"
+                                   "splice: 0\ntarget_delay: 5\noptimizer: adam\n"
+                                   "learning_rate: 0.001\ngrad_clip: 5.0\nnum_streams: 16\n"
+                                   "chunk_len: 20\nmax_epochs: 20\n")
+    (t / "log").mkdir()
+    (t / "log" / "finetune.log").write_text("CV set: 263 utterances held out of 2630\n")
+    k = exp / "nnet1" / "lstm"
+    wer(k / "decode_dev", {w: 12.0 + 0.18 * (w == 4) for w in range(4, 16)})
+    wer(k / "decode_dev_ps0.5", {w: 11.55 for w in range(4, 16)})
+    (k / "nnet.proto").write_text(
+        "<NnetProto>\n<LstmProjected> <InputDim> 40 <OutputDim> 128 <CellDim> 256\n"
+        "<LstmProjected> <InputDim> 128 <OutputDim> 128 <CellDim> 256\n"
+        "<Tanh> <InputDim> 128 <OutputDim> 128\n</NnetProto>\n")
+    (k / "delay5.proto").write_text("<Splice> <InputDim> 40 <OutputDim> 40 <BuildVector> 5 "
+                                    "</BuildVector>\n")
+    kaldi_epoch(k, 1, "0.0001", 1.2, 66.5, True)
+    first = k / "log" / "iter01.tr.log"
+    first.write_text(first.read_text().replace(
+        "nnet-train-frmshuff --minibatch-size=256 --randomizer-seed=777",
+        "nnet-train-multistream --num-streams=16 --batch-size=20").replace(
+        "--momentum=0", "--momentum=0.9"))
+    out = tmp_path / "ANCHOR.md"
+    common = ["--exp", str(exp), "--command", "cmd", "--out", str(out), "--prior-scales", "0.5"]
+    assert nnet1_anchor_table.main(common) == 0
+    assert "nnet1_lstm" not in out.read_text() and "lstm_ce" not in out.read_text()
+    assert nnet1_anchor_table.main(common + ["--kaldi-systems", "rand dbn lstm"]) == 0
+    text = out.read_text()
+    assert row(text, "lstm_ce (seed 1)")[2:] == ["random init (LSTM)", "14.26", "14.26 (LMWT 4)",
+                                                 "68.42", "1 (1)"]
+    assert row(text, "nnet1_lstm")[3:] == ["12.00", "12.00 (LMWT 5)", "66.50", "1 (1)"]
+    assert row(text, "nnet1_lstm", last=True)[1:] == ["12.00 / 12.00 (LMWT 5)",
+                                                      "11.55 / 11.55 (LMWT 4)"]
+    assert row(text, "lstm_ce", last=True)[1:] == ["14.44 / 14.26 (LMWT 4)",
+                                                   "13.72 / 13.72 (LMWT 4)"]
+    assert ("- asrkt lstm_ce: 2 x LSTM (cell 256, projection 128), target delay 5, splice +-0, "
+            "adam learning rate 0.001, gradient clip 5.0, 16 streams x 20 frames") in text
+    assert "CV 263 utterances held out." in text
+    assert ("- Kaldi nnet1_lstm: 2 x LstmProjected (cell 256, projection 128) + Tanh, softmax; "
+            "target delay 5 (<Splice> of one offset, no splicing) + global CMVN") in text
+    assert ("momentum 0.9, nnet-train-multistream 16 streams x 20 frames (truncated BPTT); "
+            "1 epochs") in text
+    with pytest.raises(SystemExit):
+        nnet1_anchor_table.main(common + ["--kaldi-systems", "rand gru"])

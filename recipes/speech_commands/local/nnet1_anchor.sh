@@ -14,10 +14,17 @@
 #              sigmoid units, SGD (learn rate 0.008, minibatch 256), newbob (max 20 epochs)
 #   DBN        (nnet1_dbn) RBMs of conf/rbm.yaml's size and epochs (rbm_iter) on
 #              data/fbank/<cond>/train (what run.sh's pretrain-rbm reads), nnet1's RBM settings
+#   LSTM       (nnet1_lstm, the anchor of run.sh's LSTM baseline lstm_ce) conf/lstm.yaml's size:
+#              num_layers LstmProjected layers of hidden_dim cells and proj_dim projection,
+#              target_delay frames of delay (no splicing), nnet-train-multistream with
+#              num_streams streams x chunk_len frames, max_epochs; the rest as Kaldi's
+#              egs/rm/s5/local/nnet/run_lstm.sh (multistream): SGD learn rate 0.0001, momentum
+#              0.9, newbob halving factor 0.5, make_lstm_proto.py's defaults
 #   decoding   exp/<cond>/mono/graph and exp/<cond>/mono/final.mdl, latgen-faster-mapped at
 #              acwt 0.1, lattice-best-path per LM weight 4..15 (nnet1's decode.sh/score.sh)
-# The asrkt teachers are run.sh's (stages 0-4 and the RBM + teacher stages with --conditions
-# <cond> --seeds <seed> first). This script decodes them on dev where run.sh has not (run.sh's
+# The asrkt teachers (and with --systems lstm the LSTM baseline lstm_ce) are run.sh's (stages 0-4
+# and the RBM + teacher + baseline stages with --conditions <cond> --seeds <seed> first). This
+# script decodes them on dev where run.sh has not (run.sh's
 # hybrid decoding: asrkt forward + decode-nnet at LMWT --nn-lmwt), and for the LM-weight study
 # again over Kaldi's sweep (4..15, acoustic scale 0.1, lattice beam 8: decode_<set>_sweep); it
 # also decodes Kaldi's log-likelihoods with asrkt decode-nnet at LMWT --nn-lmwt (the decoders'
@@ -25,7 +32,7 @@
 #
 # Usage: local/nnet1_anchor.sh [options]      (relative paths: to the current directory)
 #   e.g. local/nnet1_anchor.sh --work /work/sc
-# Stages: 1 CV list  2 nnet1 random init  3 nnet1 DBN-pretrained  4 asrkt decodes
+# Stages: 1 CV list  2 nnet1 random init (rand, lstm)  3 nnet1 DBN-pretrained  4 asrkt decodes
 #         5 prior-scale study: every network's log-likelihoods again with the log-priors scaled by
 #           each of --prior-scales (asrkt forward --prior-scale / nnet-forward --prior-scale),
 #           decoded over LMWT 4..15 (decode_<set>_ps<S>_sweep / decode_<set>_ps<S>)
@@ -41,7 +48,7 @@ cond=full               # training condition (run.sh --conditions)
 seed=1                  # the asrkt teachers' seed (their CV split); Kaldi keeps its own seed 777
 conf=conf               # run.sh's configs: dnn.yaml (size, splice), rbm.yaml (RBM epochs)
 test=false              # also decode the test speakers (only for the final table)
-systems="rand dbn"      # nnet1 systems: rand (random init), dbn (DBN-pretrained)
+systems="rand dbn"      # nnet1 systems: rand (random init), dbn (DBN-pretrained), lstm (LSTM)
 nn_lmwt=10              # run.sh's fixed LM weight of the hybrid systems
 nn_threads=1            # --num-threads of asrkt forward and Kaldi's BLAS
 nj=2                    # decode-nnet jobs
@@ -64,6 +71,18 @@ splice=$(yaml_value $conf/dnn.yaml splice); rbm_iter=$(yaml_value $conf/rbm.yaml
 for v in hid_layers hid_dim splice rbm_iter; do
   [ -n "${!v}" ] || { echo "$0: $conf: no value for $v (dnn.yaml num_layers/hidden_dim/splice, rbm.yaml rbm_iter)" >&2; exit 1; }
 done
+lstm_opts=()
+if [[ " $systems " == *" lstm "* ]]; then   # conf/lstm.yaml's size; Kaldi's run_lstm.sh's SGD
+  for k in num_layers hidden_dim proj_dim target_delay num_streams chunk_len max_epochs; do
+    v=$(yaml_value $conf/lstm.yaml $k)
+    [ -n "$v" ] || { echo "$0: $conf/lstm.yaml: no value for $k" >&2; exit 1; }
+    printf -v "lstm_$k" '%s' "$v"
+  done
+  lstm_opts=(--network-type lstm --hid-layers $lstm_num_layers --cell-dim $lstm_hidden_dim
+             --proj-dim $lstm_proj_dim --target-delay $lstm_target_delay --num-streams $lstm_num_streams
+             --batch-size $lstm_chunk_len --max-iters $lstm_max_epochs --learn-rate 0.0001 --momentum 0.9
+             --halving-factor 0.5)
+fi
 thr="--num-threads $nn_threads"
 export OMP_NUM_THREADS=$nn_threads MKL_NUM_THREADS=$nn_threads
 sets=dev
@@ -83,6 +102,8 @@ for f in $train/feats.scp $ali/pdf.scp $gmm/final.mdl $gmm/graph/HCLG.fst; do
 done
 decode_dirs=""
 for set in $sets; do decode_dirs="$decode_dirs $PWD/data/fbank/$set"; done
+asrkt_systems="dnn_rand dnn_rbm"   # the asrkt networks next to Kaldi's (+ the LSTM baseline)
+[[ " $systems " != *" lstm "* ]] || asrkt_systems="$asrkt_systems lstm_ce"
 
 if stage_begins 1 "CV list: the utterances the seed-$seed teachers hold out of $train"; then
   mkdir -p $nnet1
@@ -106,18 +127,24 @@ fi
 common=(--cv-list $nnet1/cv.list --cmvn-opts "--norm-means=true --norm-vars=false"
         --hid-layers $hid_layers --hid-dim $hid_dim --splice $splice --num-threads $nn_threads
         --decode-sets "$decode_dirs")
-kaldi_nnet1() {  # kaldi_nnet1 rand|dbn [OPTIONS]: scripts/kaldi_nnet1.sh for exp/<cond>/nnet1/<system>
+kaldi_nnet1() {  # kaldi_nnet1 rand|dbn|lstm [OPTIONS]: scripts/kaldi_nnet1.sh for exp/<cond>/nnet1/<system>
   local k=$1 pre=(); shift
-  [ $k = rand ] || pre=(--pretrain true --rbm-iter $rbm_iter --dbn-data data/fbank/$cond/train)
+  case $k in
+    dbn) pre=(--pretrain true --rbm-iter $rbm_iter --dbn-data data/fbank/$cond/train) ;;
+    lstm) pre=("${lstm_opts[@]}") ;;
+  esac
   # shellcheck disable=SC2086
   bash "$ASRKT_ROOT/scripts/kaldi_nnet1.sh" "${common[@]}" "${pre[@]}" $kaldi_opts "$@" \
     $train $ali $gmm $gmm/graph $nnet1/$k
 }
 kaldi_skipped() { [ ! -x "${ASRKT_KALDI_ROOT:-$HOME/.cache/asrkt/kaldi}/bin/nnet-train-frmshuff" ]; }
-if stage_begins 2 "Kaldi nnet1, random init ($hid_layers x $hid_dim, splice $splice)"; then
+if stage_begins 2 "Kaldi nnet1, random init ($hid_layers x $hid_dim, splice $splice; lstm: conf/lstm.yaml)"; then
   case " $systems " in *" rand "*)
     # shellcheck disable=SC2086
     kaldi_nnet1 rand ;;
+  esac
+  case " $systems " in *" lstm "*)
+    kaldi_nnet1 lstm ;;
   esac
 fi
 
@@ -130,8 +157,8 @@ fi
 
 if [ $targets = mono ] && stage_begins 4 "asrkt decodes of $sets: teachers at LMWT $nn_lmwt (as run.sh) and over 4..15, the GMM over 4..15; Kaldi's log-likelihoods through asrkt decode-nnet"; then
   s=exp/$cond/seed$seed
-  for sys in dnn_rand dnn_rbm; do
-    [ -f $s/$sys/final.pt ] || { echo "  $s/$sys: not trained (run.sh's teacher stage), skipped" >&2; continue; }
+  for sys in $asrkt_systems; do
+    [ -f $s/$sys/final.pt ] || { echo "  $s/$sys: not trained (run.sh's teacher/baseline stage), skipped" >&2; continue; }
     for set in $sets; do
       decode_system $s/$sys/decode_$set $s/$sys data/fbank/$set $gmm/graph $gmm $s/$sys/loglikes_$set "$thr" \
         --nj $nj --min-lmwt $nn_lmwt --max-lmwt $nn_lmwt
@@ -157,7 +184,7 @@ fi
 if stage_begins 5 "prior-scale study on $sets: log-priors scaled by $prior_scales, LMWT 4..15"; then
   s=exp/$cond/seed$seed
   for ps in $prior_scales; do
-    for sys in dnn_rand dnn_rbm; do
+    for sys in $asrkt_systems; do
       [ $targets = mono ] && [ -f $s/$sys/final.pt ] || continue
       for set in $sets; do
         l=$s/$sys/loglikes_${set}_ps$ps
@@ -178,6 +205,7 @@ if stage_begins 6 "$out"; then
   command=$(quote_command recipes/speech_commands/local/nnet1_anchor.sh "${script_args[@]}")
   python "$ASRKT_ROOT/scripts/nnet1_anchor_table.py" --exp exp/$cond --seed $seed --sets "$sets" \
     --nn-lmwt $nn_lmwt --prior-scales "$prior_scales" --command "$command" --out "$out" \
+    --kaldi-systems "$systems" \
     --asrkt-command "$asrkt_command" --title "Kaldi nnet1 anchor: Speech Commands, condition $cond, seed $seed" \
     --train-data "$train ($(wc -l < $train/feats.scp) utterances$([ -z "$aug" ] || echo ", with the noisy copy"); alignments $ali)"
   cat "$out"

@@ -11,7 +11,7 @@
 # forward --prior-scale) over LMWT 4..15. The test speakers are never read. Networks on mono
 # targets are run.sh's own (exp/<cond>/seed<seed>/dnn_rand, ...: trained here unless there).
 # The table also shows Kaldi nnet1 on the same targets where local/nnet1_anchor.sh made it
-# (exp/<cond>/nnet1/<rand|dbn> for mono, nnet1_<targets>/ with its --targets).
+# (exp/<cond>/nnet1/<rand|dbn|lstm> for mono, nnet1_<targets>/ with its --targets).
 #
 # Usage: local/targets_study.sh [options]   (relative paths: to the current directory)
 #   e.g. local/targets_study.sh --work /work/sc_clean
@@ -93,7 +93,7 @@ if stage_begins 3 "$out"; then
         if [ -f $d/.done ]; then targets_tsv_row $t $sys $ps dev $PWD/$d $PWD/$n >> $tsv; fi
       done
     done
-    for k in rand dbn; do   # Kaldi nnet1 on the same targets (local/nnet1_anchor.sh --targets)
+    for k in rand dbn lstm; do   # Kaldi nnet1 on the same targets (local/nnet1_anchor.sh --targets)
       n=$e/nnet1$([ $t = mono ] || echo _$t)/$k
       for ps in $prior_scales; do
         d=$n/decode_dev$(_ps_suffix $ps)
