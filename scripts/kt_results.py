@@ -16,10 +16,20 @@ of each neural system; and paired per-seed comparisons of the KT students with t
 (the paper's claim). RESULTS.png: WER bars with std, and CV frame accuracy per epoch of the
 baseline LSTM vs the fine-tuned KT students (mean over folds and seeds).
 
+The WER of a decode dir is its best_wer (the lowest over its LM-weight sweep) unless
+``--lmwt-from NAME`` names another decode dir of the same system (e.g. ``decode_dev``): then it is
+the ``wer_<LMWT>`` at the weight with the lowest WER there (Kaldi's practice: test scored at the
+weight chosen on dev), and the table shows the chosen weights. ``--gmm-dirs`` places GMM systems
+elsewhere (recipes/speechocean762: the full condition's GMMs are ``exp/mono``, not
+``exp/full/mono``; the Kaldi anchor's ``kaldi_exp/mono``). ``--age-data DIR`` (one split) adds
+%WER by age group (the speakers' ``spk2age`` in DIR, asrkt.corpora.speechocean762.age_group)
+from the per-utterance errors at the chosen weight.
+
 Usage: scripts/kt_results.py --exp exp --splits "si_george si_theo" --conditions "full quarter"
          --seeds "1 2 3" --systems "mono dnn_rand ..." --protocol si --command "..."
          --out RESULTS.md [--png RESULTS.png] [--conf DIR] [--temperature T] [--lmwt "..."]
-         [--targets GMM] [--prior-scale S]
+         [--targets GMM] [--prior-scale S] [--lmwt-from decode_dev] [--age-data data/test]
+         [--gmm-dirs "full:mono=mono full:kaldi_mono=../kaldi_exp/mono"] [--note TEXT ...]
 """
 
 from __future__ import annotations
@@ -36,8 +46,12 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from asrkt.corpora.speechocean762 import AGE_GROUPS, age_group  # noqa: E402
+from asrkt.data.kaldi_files import read_map  # noqa: E402
+from asrkt.errors import AsrktError  # noqa: E402
 from asrkt.utils.fileio import atomic_output, write_text_atomic  # noqa: E402
 from results_table import describe, read_best_wer  # noqa: E402
+from wer_grid import best, pool, read_counts, utterance_counts  # noqa: E402
 
 Wer = Tuple[float, int, int]
 BASELINE = "lstm_ce"
@@ -46,11 +60,25 @@ REG_STUDENTS = ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg")  # run.sh --kt-reg W
 TEACHERS = ("dnn_rand", "dnn_rbm")
 CURVE_SYSTEMS = (BASELINE,) + STUDENTS + REG_STUDENTS
 GMM_SYSTEMS = ("mono", "tri1", "tri2")  # trained once per split and condition, no seeds
+EXTRA_GMMS = set()  # further GMM systems, named by --gmm-dirs (e.g. the Kaldi anchor's)
+GmmDirs = Dict[Tuple[str, str], str]  # (condition, system) -> its dir under <exp>/<split>
+Choice = Tuple[Optional[int], Wer]     # (LM weight, (WER, errors, words))
 
 
 def is_gmm(system: str) -> bool:
     """Whether ``system`` is a GMM (stored without a seed dir, the same for every seed)."""
-    return system in GMM_SYSTEMS
+    return system in GMM_SYSTEMS or system in EXTRA_GMMS
+
+
+def parse_gmm_dirs(spec: str) -> GmmDirs:
+    """``--gmm-dirs "COND:SYSTEM=DIR ..."`` -> {(COND, SYSTEM): DIR}; a malformed item stops."""
+    out = {}
+    for item in spec.split():
+        match = re.fullmatch(r"([^:=]+):([^:=]+)=(.+)", item)
+        if match is None:
+            raise SystemExit(f"kt_results.py: --gmm-dirs: '{item}' is not COND:SYSTEM=DIR")
+        out[(match.group(1), match.group(2))] = match.group(3)
+    return out
 
 
 def fold_label(split: str, name: str = "decode_test") -> str:
@@ -62,27 +90,54 @@ def fold_label(split: str, name: str = "decode_test") -> str:
 
 
 def decode_dir(exp: Path, split: str, cond: str, seed: Optional[str], system: str,
-               name: str = "decode_test") -> Path:
+               name: str = "decode_test", gmm_dirs: Optional[GmmDirs] = None) -> Path:
+    if gmm_dirs and (cond, system) in gmm_dirs:
+        return exp / split / gmm_dirs[(cond, system)] / name
     base = exp / split / cond
     return (base / system if is_gmm(system) else base / f"seed{seed}" / system) / name
 
 
-def collect(exp: Path, splits: List[str], conds: List[str], seeds: List[str],
-            systems: List[str], name: str = "decode_test") -> Dict[Tuple[str, str, str, str], Wer]:
-    """(cond, system, split, seed) -> (WER, errors, words); the GMMs are stored under seed '-'."""
+def choose(decode: Path, lmwt_from: Optional[str] = None) -> Optional[Choice]:
+    """(LM weight, (WER, errors, words)) of a decode dir: its best_wer (the weight read from the
+    path it names), or with ``lmwt_from`` its ``wer_<LMWT>`` at the weight with the lowest WER in
+    the sibling decode dir ``lmwt_from`` (ties to the lower weight, wer_grid.best); None when not
+    scored. A weight chosen there but not decoded here stops with a message."""
+    if lmwt_from is None:
+        result = read_best_wer(decode)
+        if result is None:
+            return None
+        match = re.search(r"wer_(\d+)\s*$", (decode / "scoring_kaldi" / "best_wer").read_text())
+        return (int(match.group(1)) if match else None), result
+    select = read_counts(decode.parent / lmwt_from)
+    chosen = best(pool([select])) if select else None
+    counts = read_counts(decode)
+    if chosen is None or not counts:
+        return None
+    if chosen[0] not in counts:
+        raise SystemExit(f"kt_results.py: {decode}: no wer_{chosen[0]} (the LM weight chosen on "
+                         f"{decode.parent / lmwt_from})")
+    errors, words = counts[chosen[0]]
+    return chosen[0], (100.0 * errors / max(words, 1), errors, words)
+
+
+def choices(exp: Path, splits: List[str], conds: List[str], seeds: List[str],
+            systems: List[str], name: str = "decode_test", lmwt_from: Optional[str] = None,
+            gmm_dirs: Optional[GmmDirs] = None) -> Dict[Tuple[str, str, str, str], Choice]:
+    """(cond, system, split, seed) -> :func:`choose`'s (LM weight, WER); GMMs under seed '-'."""
     found = {}
     for cond in conds:
         for system in systems:
             for split in splits:
                 for seed in (["-"] if is_gmm(system) else seeds):
-                    result = read_best_wer(decode_dir(exp, split, cond, seed, system, name))
+                    result = choose(decode_dir(exp, split, cond, seed, system, name, gmm_dirs),
+                                    lmwt_from)
                     if result is not None:
                         found[(cond, system, split, seed)] = result
     return found
 
 
 def used_lmwt(exp: Path, cond: str, splits: List[str], seeds: List[str], systems: List[str],
-              name: str) -> str:
+              name: str, gmm_dirs: Optional[GmmDirs] = None) -> str:
     """One line: the LM weight of each fold's GMM and neural decodes, read from best_wer (whose
     path ends in wer_<LMWT>).
 
@@ -96,7 +151,8 @@ def used_lmwt(exp: Path, cond: str, splits: List[str], seeds: List[str], systems
     """
     def weight(system: str, split: str) -> str:
         for seed in (["-"] if is_gmm(system) else seeds):
-            path = decode_dir(exp, split, cond, seed, system, name) / "scoring_kaldi" / "best_wer"
+            path = decode_dir(exp, split, cond, seed, system, name, gmm_dirs) \
+                / "scoring_kaldi" / "best_wer"
             if path.exists():
                 match = re.search(r"wer_(\d+)\s*$", path.read_text())
                 return match.group(1) if match else "?"
@@ -142,15 +198,17 @@ def final_cv_acc(history: List[dict]) -> Optional[float]:
 
 
 def wer_table(found, cond: str, systems: List[str], splits: List[str], seeds: List[str],
-              exp: Path, name: str = "decode_test") -> List[str]:
+              exp: Path, name: str = "decode_test", weights=None) -> List[str]:
     """Markdown rows: per fold (mean over seeds) and pooled over the folds; with one split
-    (``["."]``) only the pooled column, which is then that set's WER (errors/words)."""
+    (``["."]``) only the pooled column, which is then that set's WER (errors/words). With
+    ``weights`` (:func:`choices`) a column of the LM weights used, per fold and seed."""
     folds = [] if splits == ["."] else [fold_label(s, name) for s in splits]
     pooled_head = ("%WER, mean ± std over seeds" if not folds
                    else "pooled, mean ± std over seeds")
     rows = ["| system | " + "".join(f"{f} | " for f in folds)
-            + f"{pooled_head} | seeds | CV frame acc % |",
-            "|" + "---|" * (len(folds) + 4)]
+            + f"{pooled_head} | seeds | "
+            + ("LM weight per seed | " if weights is not None else "") + "CV frame acc % |",
+            "|" + "---|" * (len(folds) + 4 + (weights is not None))]
     for system in systems:
         cells = []
         for split in (splits if folds else []):
@@ -164,9 +222,75 @@ def wer_table(found, cond: str, systems: List[str], splits: List[str], seeds: Li
         accs = [a for a in accs if a is not None]
         name = f"`{system}` {describe(system)}".strip()
         n = "–" if is_gmm(system) else str(len(pooled))
+        used = ""
+        if weights is not None:
+            used = ", ".join(str(weights[(cond, system, split, s)][0])
+                             for split in splits for s in (["-"] if is_gmm(system) else seeds)
+                             if (cond, system, split, s) in weights) or "–"
+            used += " | "
         rows.append(f"| {name} | " + "".join(f"{c} | " for c in cells)
-                    + f"{mean_std(list(pooled.values()))} | {n} | "
+                    + f"{mean_std(list(pooled.values()))} | {n} | {used}"
                     f"{mean_std(accs)} |")
+    return rows
+
+
+AGE_LABELS = {"child": "children", "teen": "teenagers", "adult": "adults"}
+
+
+def age_table(weights, cond: str, systems: List[str], seeds: List[str], exp: Path, name: str,
+              data: Path, gmm_dirs: Optional[GmmDirs] = None) -> List[str]:
+    """Markdown rows (one split): %WER per age group of the speakers (age_group: children up to
+    12, teenagers 13-17, adults 18 and over) and of the whole set, from the per-utterance errors
+    at each decode's LM weight in ``weights`` (:func:`choices`; wer_grid.utterance_counts
+    against ``data``'s text), mean ± std over seeds ([errors / words] with one seed); a first
+    row of the words per group, which add up to the set's.
+
+    Args:
+        data: the decoded set's data dir (text, utt2spk, spk2age).
+    """
+    try:
+        refs = {u: v.split() for u, v in
+                read_map(data / "text", allow_empty_value=True).items()}
+        utt2spk, spk2age = read_map(data / "utt2spk"), read_map(data / "spk2age")
+    except AsrktError as err:
+        raise SystemExit(f"kt_results.py: --age-data: {err}") from None
+    group, ages = {}, {}
+    for utt in refs:
+        age = spk2age.get(utt2spk.get(utt, ""), "")
+        if not age.isdigit():
+            raise SystemExit(f"kt_results.py: {data}: utterance {utt}: no speaker age "
+                             "(utt2spk, spk2age)")
+        group[utt] = age_group(int(age))
+        ages.setdefault(group[utt], {})[utt2spk[utt]] = int(age)
+    groups = [g for g in AGE_GROUPS if g in ages]
+    words = {g: sum(len(refs[u]) for u in refs if group[u] == g) for g in groups}
+    head = []
+    for g in groups:
+        low, high = min(ages[g].values()), max(ages[g].values())
+        span = f"age {low}" if low == high else f"ages {low}-{high}"
+        head.append(f"{AGE_LABELS[g]} ({span}, {len(ages[g])} speakers)")
+    rows = ["| system | " + " | ".join(head) + " | all |", "|" + "---|" * (len(groups) + 2),
+            "| words | " + " | ".join(str(words[g]) for g in groups)
+            + f" | {sum(words.values())} |"]
+    for system in systems:
+        per_seed: Dict[str, List[Tuple[int, int]]] = {g: [] for g in groups + ["all"]}
+        for seed in (["-"] if is_gmm(system) else seeds):
+            weight = weights.get((cond, system, ".", seed), (None,))[0]
+            if weight is None:
+                continue
+            counts = utterance_counts(decode_dir(exp, ".", cond, seed, system, name, gmm_dirs),
+                                      weight, refs)
+            for g in groups + ["all"]:
+                mine = [c for u, c in counts.items() if g in ("all", group[u])]
+                per_seed[g].append((sum(e for e, _ in mine), sum(n for _, n in mine)))
+
+        def cell(got: List[Tuple[int, int]]) -> str:
+            if len(got) == 1:
+                return f"{100.0 * got[0][0] / max(got[0][1], 1):.2f} [{got[0][0]} / {got[0][1]}]"
+            return mean_std([100.0 * e / max(n, 1) for e, n in got])
+
+        rows.append(f"| `{system}` | " + " | ".join(cell(per_seed[g]) for g in groups + ["all"])
+                    + " |")
     return rows
 
 
@@ -360,12 +484,30 @@ def main(argv: Optional[List[str]] = None) -> int:
                         default="full = all training utterances; quarter = every 4th training "
                                 "utterance of each speaker/digit (25%); CV = 10% of the "
                                 "training utterances, held out by the trainers")
+    parser.add_argument("--lmwt-from", metavar="NAME",
+                        help="score each decode dir at the LM weight with the lowest WER in its "
+                             "sibling decode dir NAME (e.g. decode_dev: Kaldi's practice), not "
+                             "at its own best; the table shows the weights")
+    parser.add_argument("--gmm-dirs", default="", metavar="'COND:SYSTEM=DIR ...'",
+                        help="GMM systems' dirs under <exp>/<split> where not <COND>/<SYSTEM>; "
+                             "a SYSTEM not among mono tri1 tri2 becomes a GMM row (an anchor)")
+    parser.add_argument("--age-data", type=Path, metavar="DIR",
+                        help="the decoded set's data dir (text, utt2spk, spk2age): a table of "
+                             "%%WER by age group (one split only)")
+    parser.add_argument("--note", action="append", default=[],
+                        help="a further line of the header (repeatable)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--png", type=Path)
     args = parser.parse_args(argv)
     splits, conds, seeds, systems = (args.splits.split(), args.conditions.split(),
                                      args.seeds.split(), args.systems.split())
-    found = collect(args.exp, splits, conds, seeds, systems, args.decode_name)
+    gmm_dirs = parse_gmm_dirs(args.gmm_dirs)
+    EXTRA_GMMS.update(system for _, system in gmm_dirs if system not in GMM_SYSTEMS)
+    if args.age_data is not None and splits != ["."]:
+        raise SystemExit("kt_results.py: --age-data needs one split (--splits .)")
+    chosen = choices(args.exp, splits, conds, seeds, systems, args.decode_name, args.lmwt_from,
+                     gmm_dirs)
+    found = {k: v[1] for k, v in chosen.items()}
     if not found:
         print(f"kt_results.py: no scored decode dirs under {args.exp}", file=sys.stderr)
         return 1
@@ -387,6 +529,7 @@ def main(argv: Optional[List[str]] = None) -> int:
              f"- conditions: {args.conditions_text}",
              f"- KT temperature: {args.temperature}; LM weight {args.lmwt}; hybrid decoding: "
              f"log-posterior - {args.prior_scale} log-prior",
+             *[f"- {note}" for note in args.note],
              f"- date: {datetime.datetime.now():%Y-%m-%d %H:%M}, machine: {platform.machine()}, "
              f"{platform.system()}, Python {platform.python_version()}", "",
              ("%WER (errors/words per seed), mean ± sample std over seeds; CV frame accuracy "
@@ -398,8 +541,24 @@ def main(argv: Optional[List[str]] = None) -> int:
               f"alignments of the condition's `{args.targets}` GMM)."), ""]
     for cond in conds:
         lines += [f"## {cond} training data", ""]
-        lines += wer_table(found, cond, systems, splits, seeds, args.exp, args.decode_name)
-        lines += ["", used_lmwt(args.exp, cond, splits, seeds, systems, args.decode_name)]
+        lines += wer_table(found, cond, systems, splits, seeds, args.exp, args.decode_name,
+                           chosen if args.lmwt_from else None)
+        if args.lmwt_from is None:
+            lines += ["", used_lmwt(args.exp, cond, splits, seeds, systems, args.decode_name,
+                                    gmm_dirs)]
+        else:
+            same = args.lmwt_from == args.decode_name
+            lines += ["", f"LM weight of each system and seed: the one with the lowest %WER on "
+                          f"`{args.lmwt_from}` "
+                      + ("(chosen on the same data as the table: optimistic)." if same else
+                         f"(chosen on that set, applied to `{args.decode_name}`; never chosen "
+                         "on this set).")]
+        if args.age_data is not None:
+            lines += ["", f"%WER by the speakers' age group ({args.age_data}/spk2age), at the "
+                          "same LM weights; mean ± std over seeds ([errors / words] with one "
+                          "seed):", ""]
+            lines += age_table(chosen, cond, systems, seeds, args.exp, args.decode_name,
+                               args.age_data, gmm_dirs)
         claims = claim_sentences(found, cond, splits, seeds, systems)
         if claims:
             lines += ["", "The paper's claims (mean pooled %WER over seeds; paired by seed):", ""]

@@ -33,6 +33,8 @@ from typing import Dict, List, Optional, Tuple
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from asrkt.data.kaldi_files import read_map  # noqa: E402
+from asrkt.decode.score import score_hyps  # noqa: E402
 from asrkt.errors import AsrktError  # noqa: E402
 from asrkt.hmm.model import GmmModel  # noqa: E402
 from asrkt.utils.fileio import write_text_atomic  # noqa: E402
@@ -73,6 +75,29 @@ def read_counts(decode_dir: Path) -> Counts:
         match = WER_LINE.search(path.read_text())
         if path.name[4:].isdigit() and match:
             out[int(path.name[4:])] = (int(match.group(2)), int(match.group(3)))
+    return out
+
+
+def utterance_counts(decode_dir: Path, weight: int,
+                     refs: Dict[str, List[str]]) -> Dict[str, Tuple[int, int]]:
+    """utterance -> (errors, words) of the hypotheses ``scoring/<weight>.txt`` against ``refs``
+    (asrkt score's alignment); their sum must be ``wer_<weight>``'s, else the references are not
+    the decoded set's and it stops with a message naming both files."""
+    hyps_path = decode_dir / "scoring" / f"{weight}.txt"
+    if not hyps_path.exists():
+        raise SystemExit(f"wer_grid.py: {hyps_path}: missing (LM weight {weight})")
+    try:
+        hyps = {u: v.split() for u, v in read_map(hyps_path, allow_empty_value=True).items()}
+        _, per_utt = score_hyps(refs, hyps, str(hyps_path))
+    except AsrktError as err:
+        raise SystemExit(f"wer_grid.py: {err}") from None
+    out = {u: (c.errors, c.words) for u, (_, c) in per_utt.items()}
+    total = read_counts(decode_dir).get(weight)
+    summed = (sum(e for e, _ in out.values()), sum(n for _, n in out.values()))
+    if total != summed:
+        raise SystemExit(f"wer_grid.py: {hyps_path}: {summed[0]} errors / {summed[1]} words "
+                         f"against the given text, {decode_dir / f'wer_{weight}'} says {total}: "
+                         "not the decoded set's text")
     return out
 
 

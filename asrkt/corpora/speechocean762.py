@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
+from asrkt.corpora.speech_commands import in_quarter
+from asrkt.data.kaldi_files import read_map
 from asrkt.errors import AsrktError, where
 from asrkt.utils.fileio import write_text_atomic
 
@@ -315,6 +317,25 @@ def prepare_data(root: PathLike, out: PathLike) -> Dict[str, Dict[str, int]]:
     return {"train": write_data_dir(train, set(train.spk2age) - dev, Path(out) / "train"),
             "dev": write_data_dir(train, dev, Path(out) / "dev"),
             "test": write_data_dir(test, set(test.spk2age), Path(out) / "test")}
+
+
+def write_quarter_list(data_dir: PathLike, out: PathLike) -> Tuple[int, int]:
+    """The limited-data condition's utterance list: the utterances of ``data_dir`` (its utt2spk)
+    that :func:`asrkt.corpora.speech_commands.in_quarter` keeps (the first 8 hex digits of the
+    SHA-1 of the id are 0 mod 4: the rule of recipes/speech_commands' train_quarter.list), one a
+    line, sorted (C locale), written atomically.
+
+    Returns:
+        (utterances kept, utterances of the data dir).
+    """
+    utts = list(read_map(Path(data_dir) / "utt2spk"))
+    kept = [u for u in utts if in_quarter(u)]
+    if not kept:
+        raise AsrktError(f"{Path(data_dir) / 'utt2spk'}: none of its {len(utts)} utterances is in "
+                         "the quarter subset; too few to train on")
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out, _lines(kept))
+    return len(kept), len(utts)
 
 
 # ---------------------------------------------------------------- language model

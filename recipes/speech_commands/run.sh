@@ -70,6 +70,7 @@ extra_nn_opts=""        # appended to every neural training command (e.g. "--max
 . ./path.sh
 . ../common/stage.sh
 . ../common/systems.sh
+. ../common/kt_stages.sh
 
 corpus=$(caller_path "${1:-}" ../../../shared/data/speech_commands)
 local=$(pwd)/local
@@ -139,6 +140,12 @@ base_aug=""; kt_aug=""   # "_aug": train on data/fbank/<cond>/train_aug with exp
 [ "$noise_kt" = false ] || kt_aug=_aug
 noisy_note=""
 [ -z "$base_aug$kt_aug" ] || noisy_note=", a noisy copy of the training data (SNR $snr_min-$snr_max dB)"
+nn_train() {  # nn_train ROLE COND (kt_stages.sh): the RBMs on the clean copy, the others by --noise-*
+  case $1 in rbm) echo data/fbank/$2/train ;; kt) echo data/fbank/$2/train$kt_aug ;; base) echo data/fbank/$2/train$base_aug ;; esac
+}
+nn_ali() {  # nn_ali ROLE COND: $nn_gmm's alignments (of the noisy copy with it)
+  case $1 in kt) echo exp/$2/${nn_gmm}_ali$kt_aug ;; base) echo exp/$2/${nn_gmm}_ali$base_aug ;; esac
+}
 nn_ali_aug() {  # nn_ali_aug COND: $nn_gmm's alignments copied to the noisy copy (once they exist)
   [ -n "$base_aug$kt_aug" ] || return 0
   copy_ali_system exp/$1/${nn_gmm}_ali_aug data/fbank/$1/train_aug exp/$1/${nn_gmm}_ali
@@ -187,65 +194,31 @@ if stage_begins 6 "decoding graphs and GMM decoding ($gmm_systems) of $sets (LMW
 fi
 
 if stage_begins 7 "stacked RBMs (pretrain_dbn)"; then
-  while read -r cond seed; do
-    rbm_system exp/$cond/seed$seed/dbn data/fbank/$cond/train --config $conf/rbm.yaml --seed $seed $thr
-  done < <(cells)
+  kt_rbm_stage
 fi
 
 if stage_begins 8 "DNN teachers: random init and RBM-pre-trained (cross-entropy, newbob)"; then
-  while read -r cond seed; do
-    s=exp/$cond/seed$seed; train=data/fbank/$cond/train$kt_aug; ali=exp/$cond/${nn_gmm}_ali$kt_aug
-    opts="--config $conf/dnn.yaml --seed $seed $thr $extra_nn_opts"
-    train_teacher_system $s/dnn_rand $train $ali $opts
-    train_teacher_system $s/dnn_rbm $train $ali $opts --dbn $s/dbn
-  done < <(cells)
+  kt_teachers_stage
 fi
 
 if stage_begins 9 "soft targets of the teachers (T=$temperature)"; then
-  while read -r cond seed; do
-    s=exp/$cond/seed$seed
-    for t in rand rbm; do
-      posteriors_system $s/dnn_${t}_post $s/dnn_$t data/fbank/$cond/train$kt_aug --temperature $temperature $thr
-    done
-  done < <(cells)
+  kt_posteriors_stage
 fi
 
 if stage_begins 10 "LSTM baseline: random init, cross-entropy${base_aug:+, with the noisy copy}"; then
-  while read -r cond seed; do
-    finetune_system exp/$cond/seed$seed/lstm_ce data/fbank/$cond/train$base_aug exp/$cond/${nn_gmm}_ali$base_aug \
-      --config $conf/lstm.yaml --seed $seed $thr $extra_nn_opts
-  done < <(cells)
+  kt_baseline_stage
 fi
 
 if stage_begins 11 "LSTM KT pre-training on each teacher's soft targets (T=$temperature)"; then
-  while read -r cond seed; do
-    s=exp/$cond/seed$seed
-    for t in rand rbm; do
-      kt_system $s/lstm_kt_$t data/fbank/$cond/train$kt_aug $s/dnn_${t}_post \
-        --config $conf/kt.yaml --seed $seed $thr --temperature $temperature $extra_nn_opts
-    done
-  done < <(cells)
+  kt_students_stage
 fi
 
-finetune_students() {  # finetune_students SUFFIX W: lstm_kt_{rand,rbm}_SUFFIX; W > 0 keeps the KT loss
-  local suffix=$1 w=$2 cond seed s t reg
-  while read -r cond seed; do
-    s=exp/$cond/seed$seed
-    for t in rand rbm; do
-      reg=()
-      [ "$w" = 0 ] || reg=(--kt-weight $w --post-dir $s/dnn_${t}_post --temperature $temperature)
-      finetune_system $s/lstm_kt_${t}_$suffix data/fbank/$cond/train$kt_aug exp/$cond/${nn_gmm}_ali$kt_aug \
-        --config $conf/finetune.yaml --seed $seed $thr --init $s/lstm_kt_$t "${reg[@]}" $extra_nn_opts
-    done
-  done < <(cells)
-}
-
 if stage_begins 12 "fine-tuning the KT-pre-trained LSTMs on hard targets (conf/finetune.yaml)"; then
-  finetune_students ft 0
+  kt_finetune_stage ft 0
 fi
 
 if stage_begins 13 "fine-tuning with the KT loss kept (W $kt_weight): (4r)/(5r)"; then
-  finetune_students ftreg $kt_weight
+  kt_finetune_stage ftreg $kt_weight
 fi
 
 systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft lstm_kt_rand_ftreg lstm_kt_rbm_ftreg"

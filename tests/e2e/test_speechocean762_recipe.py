@@ -1,21 +1,32 @@
-"""recipes/speechocean762/run.sh stages 0-2 on ../shared/data/speechocean762_sample (9 speakers:
-6 train, 3 test): data dirs with the dev rule, dict + lang, the LMs with their perplexity table
+"""recipes/speechocean762/run.sh on ../shared/data/speechocean762_sample (9 speakers: 6 train,
+3 test): stages 0-2 (data dirs with the dev rule, dict + lang, the LMs with their perplexity table
 and data/lang_test; a second call skips every stage's work; bad corpus folders stop stage 0 with
-one error line and nothing in the work dir."""
+one error line and nothing in the work dir); then one work dir (a module fixture) for the rest:
+the GMMs of both training conditions with dev decoding only, the GMM dev study, and the neural
+stages with conf/tiny (condition full, seed 1, --test true: every system decoded on dev and
+test, the tables with the LM weight chosen on dev and the age-group table)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from asrkt.corpora import speechocean762 as so
+from asrkt.corpora.speech_commands import in_quarter
 from asrkt.hmm.model import GmmModel
+from tests.helpers.markdown import table_rows
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from wer_grid import best, pool, read_counts  # noqa: E402
+
 SAMPLE = Path(os.environ.get("ASRKT_SHARED_DATA", ROOT.parent / "shared" / "data")) \
     / "speechocean762_sample"
 
@@ -28,12 +39,12 @@ def sample() -> Path:
     return SAMPLE
 
 
-def _run(*args, script: str = "run.sh") -> subprocess.CompletedProcess:
+def _run(*args, script: str = "run.sh", timeout: int = 300) -> subprocess.CompletedProcess:
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
                PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     return subprocess.run(["bash", str(ROOT / "recipes" / "speechocean762" / script),
                            *[str(a) for a in args]], env=env, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=timeout)
 
 
 def _table(path: Path) -> dict:
@@ -120,19 +131,67 @@ def test_bad_corpus_stops_with_one_line(sample, tmp_path, case):
     assert not (work / "data").exists()
 
 
+@pytest.mark.parametrize("option,value,expected", [
+    ("--nn-gmm", "tri3", "'tri3' (--gmms/--nn-gmm) is not one of the trained GMMs: mono tri1 tri2"),
+    ("--gmms", "mono tri4", "'tri4' (--gmms/--nn-gmm) is not one of the trained GMMs"),
+    ("--conditions", "full half", "--conditions: full or quarter, not 'half'"),
+    ("--conf", "/nonexistent/conf", "--conf: no folder '/nonexistent/conf'")])
+def test_bad_options_stop_with_one_line(tmp_path, option, value, expected):
+    result = _run(option, value, "--work", tmp_path / "w", tmp_path)
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1 and expected in result.stderr, result.stderr
+    assert not (tmp_path / "w").exists()
+
+
+# tiny sizes: 2 training speakers; the numbers mean nothing, the plumbing does
+GMM_SIZES = ["--nj", 1, "--mono-gauss", 150, "--tri1-leaves", 80, "--tri1-gauss", 250,
+             "--tri2-leaves", 80, "--tri2-gauss", 250,
+             "--decode-opts", "--beam 9 --max-active 700 --min-lmwt 10 --max-lmwt 12"]
+NN_OPTS = ["--conf", ROOT / "recipes" / "speechocean762" / "conf" / "tiny", "--seeds", 1,
+           "--nn-min-lmwt", 10, "--nn-max-lmwt", 12,
+           "--nn-decode-opts", "--acoustic-scale 0.1 --beam 9 --max-active 700"]
+SYSTEMS = ("dnn_rand", "dnn_rbm", "lstm_ce", "lstm_kt_rand_ft", "lstm_kt_rbm_ft",
+           "lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg")
+
+
+@pytest.fixture(scope="module")
+def so762(sample, tmp_path_factory):
+    """One work dir: (a) stages 0-7 for conditions full and quarter, test not decoded; (b) from
+    stage 7 with --test true, condition full: the GMMs' test decodes, the networks (seed 1,
+    conf/tiny), their dev and test decodes and the tables. Wall times per call in ``seconds``."""
+    work = tmp_path_factory.mktemp("so762") / "work"
+    start = time.time()
+    gmm = _run(*GMM_SIZES, "--stop-stage", 7, "--conditions", "full quarter", "--work", work,
+               sample)
+    seconds = {"stages 0-7, full + quarter": time.time() - start}
+    assert gmm.returncode == 0, gmm.stderr[-3000:]
+    test_dirs = sorted((work / "exp").glob("**/decode_test*"))
+    start = time.time()
+    nn = _run(*GMM_SIZES, *NN_OPTS, "--stage", 7, "--conditions", "full", "--test", "true",
+              "--work", work, sample, timeout=1200)
+    seconds["stages 7-16, full, --test true"] = time.time() - start
+    assert nn.returncode == 0, nn.stderr[-3000:]
+    print(f"\nspeechocean762 recipe on the sample: {seconds}")   # the profile (pytest -s)
+    for result in (gmm, nn):
+        print("\n".join(line for line in result.stderr.splitlines() if " stage " in line[:30]))
+    return SimpleNamespace(work=work, gmm=gmm, nn=nn, test_dirs_before=test_dirs,
+                           seconds=seconds)
+
+
+def _words(path: Path) -> int:
+    return sum(len(line.split()) - 1 for line in path.read_text().splitlines())
+
+
 @pytest.mark.slow
-def test_gmm_stages_on_the_sample(sample, tmp_path):
-    """Stages 3-7 (features, mono, tri1, tri2, dev decoding) with tiny sizes: the tri systems
-    are context-dependent trees, tri2 carries its LDA+MLLT transform, every GMM decodes
-    dev (2 training speakers: the numbers mean nothing, the plumbing does)."""
-    work = tmp_path / "work"
-    sizes = ["--mono-gauss", 150, "--tri1-leaves", 80, "--tri1-gauss", 250, "--tri2-leaves", 80,
-             "--tri2-gauss", 250, "--decode-opts", "--beam 9 --max-active 700 --min-lmwt 10 "
-             "--max-lmwt 12"]
-    result = _run(*sizes, "--work", work, sample)
-    assert result.returncode == 0, result.stderr[-3000:]
+def test_gmm_stages_on_the_sample(so762):
+    """Stages 3-7 (features, mono, tri1, tri2, dev decoding) with tiny sizes for both training
+    conditions: the tri systems are context-dependent trees, tri2 carries its LDA+MLLT
+    transform, every GMM decodes dev, test is not decoded without --test true; the quarter
+    condition trains on speech_commands' 25% rule in exp/quarter."""
+    work, result = so762.work, so762.gmm
     for n in range(3, 8):
         assert f"stage {n}:" in result.stderr
+    assert "stage 8:" not in result.stderr
     exp = work / "exp"
     models = {g: GmmModel.load(exp / g) for g in ("mono", "tri1", "tri2")}
     for g in ("tri1", "tri2"):      # the trees split the 40 stubs (one per phone root) on context
@@ -141,15 +200,30 @@ def test_gmm_stages_on_the_sample(sample, tmp_path):
     counts = (exp / "tri2_ali" / "pdf_counts").read_text().strip("[] \n").split()
     assert len(counts) == models["tri2"].num_pdfs                # senone targets of the networks
     dev_text = (work / "data" / "dev" / "text").read_text().splitlines()
-    words = sum(len(line.split()) - 1 for line in dev_text)
-    for g in ("mono", "tri1", "tri2"):
-        best = (exp / g / "decode_dev" / "scoring_kaldi" / "best_wer").read_text()
-        assert f"/ {words}," in best, best
-        hyps = (exp / g / "decode_dev" / "scoring" / "10.txt").read_text().splitlines()
-        assert len(hyps) == len(dev_text)
-    assert not (exp / "tri1" / "decode_test").exists()          # test is read for the tables only
+    words = _words(work / "data" / "dev" / "text")
+    for d in ("", "quarter/"):
+        for g in ("mono", "tri1", "tri2"):
+            best_wer = (exp / f"{d}{g}" / "decode_dev" / "scoring_kaldi" / "best_wer").read_text()
+            assert f"/ {words}," in best_wer, best_wer
+            hyps = (exp / f"{d}{g}" / "decode_dev" / "scoring" / "10.txt").read_text()
+            assert len(hyps.splitlines()) == len(dev_text)
+    assert so762.test_dirs_before == []                          # test is read for the tables only
+    # quarter: the utterances of data/train that speech_commands' rule keeps, and only those
+    train = list(_table(work / "data" / "train" / "utt2spk"))
+    quarter = (work / "data" / "lists" / "train_quarter.list").read_text().split()
+    assert quarter == sorted(u for u in train if in_quarter(u)) and 0 < len(quarter) < len(train)
+    assert sorted(_table(work / "data" / "mfcc" / "quarter" / "train" / "utt2spk")) == quarter
+    ali = (exp / "quarter" / "tri2_ali" / "ali.scp").read_text().split()[::2]
+    assert set(ali) <= set(quarter) and GmmModel.load(exp / "quarter" / "tri2").num_pdfs > 1
 
-    # the GMM dev study on this work dir: one tri1 point and the monophone, a 3-weight sweep
+
+@pytest.mark.slow
+def test_gmm_dev_study_on_the_recipe_work_dir(so762, tmp_path):
+    """local/gmm_dev_study.sh on the work dir: one tri1 point and the monophone, a 3-weight
+    sweep: the table's rows, sizes and LM-weight columns; no test decoding."""
+    work, exp = so762.work, so762.work / "exp"
+    words = _words(work / "data" / "dev" / "text")
+    test_dirs = sorted(exp.glob("**/decode_test*"))
     table = tmp_path / "DEV_STUDY_gmm.md"
     study = _run("--tri1", "64:200", "--min-lmwt", 10, "--max-lmwt", 12, "--out", table, work,
                  script="local/gmm_dev_study.sh")
@@ -162,6 +236,90 @@ def test_gmm_stages_on_the_sample(sample, tmp_path):
     assert rows["exp/gmm_study/tri1_l64_g200"][1:3] == ["64", "200"]     # --num-leaves, --totgauss
     assert "| LMWT 10 | LMWT 11 | LMWT 12 | best |" in table.read_text()
     for d in (exp / "mono", point):
-        best = (d / "decode_dev_lmwt10-12" / "scoring_kaldi" / "best_wer").read_text()
-        assert f"/ {words}," in best, best
-    assert not list(exp.glob("**/decode_test*"))
+        best_wer = (d / "decode_dev_lmwt10-12" / "scoring_kaldi" / "best_wer").read_text()
+        assert f"/ {words}," in best_wer, best_wer
+    assert sorted(exp.glob("**/decode_test*")) == test_dirs
+
+
+def _section(md: str, cond: str) -> str:
+    return md.split(f"## {cond} training data")[1].split("\n## ")[0]
+
+
+@pytest.mark.slow
+def test_neural_stages_on_the_sample(so762):
+    """Stages 8-16 (condition full, seed 1, conf/tiny, --test true): every system decodes dev
+    and test over the right number of words through tri2's graph; RESULTS.md scores test at
+    each system's lowest-dev-WER LM weight; the age table adds up to the set."""
+    work, result = so762.work, so762.nn
+    for n in range(8, 17):
+        assert f"stage {n}:" in result.stderr
+    exp = work / "exp"
+    words = {s: _words(work / "data" / s / "text") for s in ("dev", "test")}
+    post = (exp / "full" / "seed1" / "dnn_rand_post" / "posteriors.yaml").read_text()
+    assert "top_k: 20" in post                                   # --top-k's default
+    for system in SYSTEMS:
+        s = exp / "full" / "seed1" / system
+        for x in ("dev", "test"):
+            best_wer = (s / f"decode_{x}" / "scoring_kaldi" / "best_wer").read_text()
+            assert f"/ {words[x]}," in best_wer, (system, best_wer)
+            assert sorted(p.name for p in (s / f"decode_{x}").glob("wer_*")) == \
+                ["wer_10", "wer_11", "wer_12"]
+            assert not (s / f"loglikes_{x}").exists()            # removed once decoded
+    assert not (exp / "quarter" / "seed1").exists()              # --conditions full this time
+    assert (exp / "tri2" / "decode_test" / "scoring_kaldi" / "best_wer").is_file()
+    assert not (exp / "quarter" / "tri2" / "decode_test").exists()
+    md = (work / "RESULTS.md").read_text()
+    assert (work / "RESULTS.png").stat().st_size > 0 and (work / "RESULTS_dev.png").is_file()
+    ppl = next(line for line in (work / "data/local/lm/ppl.txt").read_text().splitlines()
+               if "(chosen)" in line).strip("|").split("|")
+    assert f"dev perplexity {ppl[1].strip()}, OOV {ppl[2].strip()} %; test perplexity " \
+           f"{ppl[4].strip()}" in md
+    full = _section(md, "full")
+    table = table_rows(full, "| system | %WER")
+    for system in ("mono", "tri1", "tri2", *SYSTEMS):
+        d = exp / (system if system in ("mono", "tri1", "tri2") else f"full/seed1/{system}")
+        weight, _ = best(pool([read_counts(d / "decode_dev")]))
+        errors, n = read_counts(d / "decode_test")[weight]
+        assert table[system][0] == f"{100 * errors / n:.2f}", (system, table[system])
+        assert table[system][2] == str(weight)                   # LM weight per seed
+    ages = table_rows(full, "| system | children")
+    groups = [int(n) for n in ages["words"]]
+    assert sum(groups[:-1]) == groups[-1] == words["test"]
+    for system in ("tri2", *SYSTEMS):
+        cells = [c.split("[")[1].rstrip("]").split("/") for c in ages[system]]
+        assert sum(int(e) for e, _ in cells[:-1]) == int(cells[-1][0])
+        assert [int(n) for _, n in cells] == groups
+        assert ages[system][-1].startswith(table[system][0] + " ")
+    dev_md = (work / "RESULTS_dev.md").read_text()
+    assert "chosen on the same data as the table" in dev_md and "test perplexity" not in dev_md
+    assert table_rows(_section(dev_md, "full"), "| system | children")["words"][-1] == \
+        str(words["dev"])
+
+
+@pytest.mark.slow
+def test_tables_take_the_weight_chosen_on_dev_not_tests_best(so762, tmp_path):
+    """A constructed case on a copy of the work dir: lstm_ce's dev hypotheses at one LM weight
+    replaced by dev's references (scored again) so that dev's best weight is one where test is
+    not at its best; stage 16 alone scores test there."""
+    work = tmp_path / "work"
+    shutil.copytree(so762.work / "data", work / "data", symlinks=True)
+    shutil.copytree(so762.work / "exp", work / "exp", symlinks=True)
+    s = work / "exp" / "full" / "seed1" / "lstm_ce"
+    test = read_counts(s / "decode_test")
+    own = best(pool([test]))[0]
+    # a weight other than test's own best, the worst on test (the lowest such weight on ties)
+    other = max(sorted(w for w in test if w != own), key=lambda w: test[w][0])
+    # dev's hypotheses at that weight made the references, then scored again (asrkt score)
+    shutil.copy(work / "data" / "dev" / "text", s / "decode_dev" / "scoring" / f"{other}.txt")
+    rescore = subprocess.run([str(Path(sys.executable).parent / "asrkt"), "score",
+                              str(work / "data" / "dev"), str(s / "decode_dev")],
+                             capture_output=True, text=True)
+    assert rescore.returncode == 0, rescore.stderr
+    assert best(pool([read_counts(s / "decode_dev")]))[0] == other
+    result = _run(*GMM_SIZES, *NN_OPTS, "--stage", 16, "--conditions", "full", "--test", "true",
+                  "--work", work, so762.work / "none")          # stage 16 reads no corpus
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = table_rows(_section((work / "RESULTS.md").read_text(), "full"), "| system | %WER")
+    errors, n = test[other]
+    assert table["lstm_ce"][0] == f"{100 * errors / n:.2f}" and table["lstm_ce"][2] == str(other)
+    assert other != own

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from asrkt.corpora import speechocean762 as so
+from asrkt.corpora.speech_commands import in_quarter
 from asrkt.errors import AsrktError
 from tests.helpers.speechocean762 import SPEAKERS, fake_speechocean762
 
@@ -103,6 +104,23 @@ def _break(corpus: Path, case: str) -> str:
         (corpus / "WAVE" / "SPEAKER0011" / "000110000.WAV").unlink()
         return "000110000.WAV: no such WAV"
     raise ValueError(case)
+
+
+def test_quarter_list_is_speech_commands_rule(tmp_path):
+    """The quarter condition's list: the utterances of the data dir that speech_commands'
+    in_quarter keeps (one implementation), sorted; none kept is an error, nothing written."""
+    train = tmp_path / "train"
+    train.mkdir()
+    utts = sorted(f"0{s}{n:04d}" for s in ("0001", "0010") for n in range(20))
+    (train / "utt2spk").write_text("".join(f"{u} {u[1:5]}\n" for u in utts))
+    out = tmp_path / "lists" / "train_quarter.list"
+    kept, total = so.write_quarter_list(train, out)
+    assert out.read_text().split() == [u for u in utts if in_quarter(u)]
+    assert (kept, total) == (len(out.read_text().split()), 40) and 0 < kept < 40
+    (train / "utt2spk").write_text("".join(f"{u} x\n" for u in utts if not in_quarter(u)))
+    with pytest.raises(AsrktError, match="none of its .* utterances is in the quarter subset"):
+        so.write_quarter_list(train, tmp_path / "other.list")
+    assert not (tmp_path / "other.list").exists()
 
 
 @pytest.mark.parametrize("case", ["no WAVE", "no test", "no lexicon", "word", "wav",

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The neural stages of the paper's experiment (Tang et al. 2015: DNN teachers, soft targets, LSTM
+# students with KT pre-training), shared by recipes/speech_commands/run.sh and
+# recipes/speechocean762/run.sh (source after systems.sh). Each function runs one stage for every
+# "COND SEED" line of the caller's `cells`, into exp/<cond>/seed<S>/<system>, with the systems.sh
+# functions (skip-if-done). The caller defines
+#   cells                 one "COND SEED" line per neural cell
+#   nn_train ROLE COND    the training features of ROLE: rbm (the RBMs), kt (the teachers, their
+#                         soft targets and the KT students) or base (the LSTM baseline)
+#   nn_ali ROLE COND      the alignments (pdf targets) of ROLE: kt or base
+# and the variables conf (the folder of rbm.yaml dnn.yaml lstm.yaml kt.yaml finetune.yaml), thr
+# ("--num-threads N"), temperature (KT temperature) and extra_nn_opts (appended to every
+# training command).
+#
+#   kt_rbm_stage                stacked RBMs: dbn
+#   kt_teachers_stage           DNN teachers dnn_rand (random init) and dnn_rbm (from dbn)
+#   kt_posteriors_stage [opts]  their soft targets dnn_{rand,rbm}_post (opts: dump-posteriors')
+#   kt_baseline_stage           the LSTM baseline lstm_ce (random init, cross-entropy)
+#   kt_students_stage           KT pre-training of lstm_kt_{rand,rbm} on each teacher's targets
+#   kt_finetune_stage SUFFIX W  lstm_kt_{rand,rbm}_SUFFIX fine-tuned from lstm_kt_{rand,rbm} on
+#                               the hard targets; W > 0 keeps the KT loss ((1-W) CE + W KT)
+
+kt_rbm_stage() {
+  local cond seed
+  while read -r cond seed; do
+    rbm_system exp/$cond/seed$seed/dbn $(nn_train rbm $cond) --config $conf/rbm.yaml --seed $seed $thr
+  done < <(cells)
+}
+
+kt_teachers_stage() {
+  local cond seed s opts
+  while read -r cond seed; do
+    s=exp/$cond/seed$seed
+    opts="--config $conf/dnn.yaml --seed $seed $thr $extra_nn_opts"
+    train_teacher_system $s/dnn_rand $(nn_train kt $cond) $(nn_ali kt $cond) $opts
+    train_teacher_system $s/dnn_rbm $(nn_train kt $cond) $(nn_ali kt $cond) $opts --dbn $s/dbn
+  done < <(cells)
+}
+
+kt_posteriors_stage() {
+  local cond seed t
+  while read -r cond seed; do
+    for t in rand rbm; do
+      posteriors_system exp/$cond/seed$seed/dnn_${t}_post exp/$cond/seed$seed/dnn_$t \
+        $(nn_train kt $cond) --temperature $temperature "$@" $thr
+    done
+  done < <(cells)
+}
+
+kt_baseline_stage() {
+  local cond seed
+  while read -r cond seed; do
+    finetune_system exp/$cond/seed$seed/lstm_ce $(nn_train base $cond) $(nn_ali base $cond) \
+      --config $conf/lstm.yaml --seed $seed $thr $extra_nn_opts
+  done < <(cells)
+}
+
+kt_students_stage() {
+  local cond seed t
+  while read -r cond seed; do
+    for t in rand rbm; do
+      kt_system exp/$cond/seed$seed/lstm_kt_$t $(nn_train kt $cond) exp/$cond/seed$seed/dnn_${t}_post \
+        --config $conf/kt.yaml --seed $seed $thr --temperature $temperature $extra_nn_opts
+    done
+  done < <(cells)
+}
+
+kt_finetune_stage() {
+  local suffix=$1 w=$2 cond seed s t reg
+  while read -r cond seed; do
+    s=exp/$cond/seed$seed
+    for t in rand rbm; do
+      reg=()
+      [ "$w" = 0 ] || reg=(--kt-weight $w --post-dir $s/dnn_${t}_post --temperature $temperature)
+      finetune_system $s/lstm_kt_${t}_$suffix $(nn_train kt $cond) $(nn_ali kt $cond) \
+        --config $conf/finetune.yaml --seed $seed $thr --init $s/lstm_kt_$t "${reg[@]}" $extra_nn_opts
+    done
+  done < <(cells)
+}
