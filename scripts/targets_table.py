@@ -11,7 +11,8 @@ frame accuracy of the kept model, as the trainers log it) or a Kaldi nnet1 dir o
 scripts/kaldi_nnet1.sh (``nnet.proto`` and its epoch logs). With several folds every %WER is
 pooled over them (errors / words of all folds, the same LM weight for all). ``fixed`` is the
 recipe's LM weight chosen a priori (--gmm-lmwt, --nn-lmwt); ``best`` the lowest %WER over the
-sweep, an oracle. The decision rule: the lowest (pooled) %WER at the fixed LM weight.
+sweep, an oracle. The decision rule: the lowest (pooled) %WER at the fixed LM weight (with
+--rule best: at each system's best swept weight, for recipes that choose the weight on dev).
 
 Usage: scripts/targets_table.py --tsv decodes.tsv --title T --command "..." [--setting "..."]
          [--nn-lmwt 10] [--gmm-lmwt 12] --out TARGETS_STUDY.md
@@ -79,8 +80,14 @@ def fmt(x: Optional[float]) -> str:
     return "-" if x is None else f"{x:.2f}"
 
 
-def build(rows, nn_lmwt: int, gmm_lmwt: int) -> List[str]:
-    """The table's Markdown body: GMMs, networks x prior scales, per fold, the decision."""
+def build(rows, nn_lmwt: int, gmm_lmwt: int, rule: str = "fixed") -> List[str]:
+    """The table's Markdown body: GMMs, networks x prior scales, per fold, the decision.
+
+    Args:
+        rule: what a cell's decision value is: ``fixed``, the %WER at the recipe's LM weight
+            chosen a priori (nn_lmwt / gmm_lmwt); ``best``, the lowest over the swept weights
+            (the recipes that choose the LM weight on dev, as speechocean762's run.sh does).
+    """
     folds = list(dict.fromkeys(r[1] for r in rows))
     keys: List[Key] = list(dict.fromkeys(r[0] for r in rows))
     cells: Dict[Key, Dict[str, Counts]] = {}
@@ -96,6 +103,9 @@ def build(rows, nn_lmwt: int, gmm_lmwt: int) -> List[str]:
     pooled = {k: pool(list(cells[k].values())) for k in keys}
 
     def fixed(k: Key) -> Optional[float]:
+        if rule == "best":
+            b = best(pooled[k]) if complete[k] else None
+            return b[1] if b else None
         lmwt = gmm_lmwt if k[1] == "GMM" else nn_lmwt
         return pooled[k][lmwt][0] if complete[k] and lmwt in pooled[k] else None
 
@@ -109,9 +119,14 @@ def build(rows, nn_lmwt: int, gmm_lmwt: int) -> List[str]:
     targets = list(dict.fromkeys(k[0] for k in keys))
     systems = [s for s in dict.fromkeys(k[1] for k in keys) if s != "GMM"]
     scales = list(dict.fromkeys(k[2] for k in keys if k[1] != "GMM"))
+    swept = sorted({w for k in keys for w in pooled[k]})
+    span = f"{swept[0]}..{swept[-1]}" if swept else "-"
+    oracle = ("(chosen on the same data: an oracle, not a result)" if rule == "fixed" else
+              "(chosen on the same data: the recipe's rule for the weight; the decision below "
+              "uses it)")
     out = [f"%WER{pooled_word}: `fixed` at the recipe's LM weight chosen a priori (GMM "
-           f"{gmm_lmwt}, networks {nn_lmwt}) / `best` over LM weights 4..15 with its weight "
-           "(chosen on the same data: an oracle, not a result). Networks: log-likelihood = "
+           f"{gmm_lmwt}, networks {nn_lmwt}) / `best` over LM weights {span} with its weight "
+           f"{oracle}. Networks: log-likelihood = "
            "log-posterior - S x log-prior. " + ("Folds: " if len(folds) > 1 else "Set: ")
            + ", ".join(folds) + ".", "",
            "## GMMs", "", "| targets | pdfs | %WER fixed / best (LMWT) |", "|---|---|---|"]
@@ -164,11 +179,12 @@ def build(rows, nn_lmwt: int, gmm_lmwt: int) -> List[str]:
             out.append(f"| {k[1]} | {k[0]} | {k[2]} | " + " | ".join(per) + " | "
                        + (f"{tot[0]:.2f} [{tot[1]} / {tot[2]}]" if tot else "-") + " |")
         out.append("")
+    at = (f"at the fixed LM weight ({nn_lmwt} for the networks, {gmm_lmwt} for the GMMs)"
+          if rule == "fixed" else f"at each system's best LM weight over {span}")
     out += ["## Decision", "",
-            f"Rule: the lowest %WER{pooled_word and ' (pooled over the folds)'} at the fixed "
-            f"LM weight ({nn_lmwt} for the "
-            f"networks, {gmm_lmwt} for the GMMs); a network beats its GMM when its %WER is below "
-            "that of the GMM whose alignments it trained on.", ""]
+            f"Rule: the lowest %WER{pooled_word and ' (pooled over the folds)'} {at}; a network "
+            "beats its GMM when its %WER is below that of the GMM whose alignments it trained "
+            "on.", ""]
     for sysname in systems:
         for s in scales:
             got = [(t, fixed((t, sysname, s))) for t in targets if (t, sysname, s) in cells]
@@ -233,6 +249,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--setting", action="append", default=[], help="a settings line (repeat)")
     parser.add_argument("--nn-lmwt", type=int, default=10)
     parser.add_argument("--gmm-lmwt", type=int, default=12)
+    parser.add_argument("--rule", choices=("fixed", "best"), default="fixed",
+                        help="decide at the fixed LM weights (default) or at each system's best "
+                             "swept weight (recipes that choose the weight on dev)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     rows = read_tsv(args.tsv)
@@ -241,7 +260,7 @@ def main(argv: Optional[List[str]] = None) -> int:
              "Written by `scripts/targets_table.py` from the decode directories; do not edit.", "",
              f"- command: `{args.command}`", f"- date: {now}"]
     lines += [f"- {s}" for s in args.setting]
-    lines += [""] + build(rows, args.nn_lmwt, args.gmm_lmwt)
+    lines += [""] + build(rows, args.nn_lmwt, args.gmm_lmwt, args.rule)
     lines += [f"Environment: {environment()}.", ""]
     write_text_atomic(args.out, "\n".join(lines))
     return 0

@@ -3,49 +3,76 @@
 # recipes/fsdd/local/targets_study.sh and recipes/speech_commands/local/targets_study.sh (source
 # after systems.sh). A GMM system of exp/<...> is named by its directory (mono, tri1,
 # tri1_l100_g125): its alignments are <name>_ali, its graph <name>/graph, and a network trained on
-# them is <seed dir>/<system> for mono (run.sh's own teachers) and <seed dir>/<system>_<name>
-# otherwise.
+# them is <seed dir>/<system> for $targets_home (run.sh's own networks' targets: mono unless the
+# caller sets it) and <seed dir>/<system>_<name> otherwise. The sweeps run over LM weights
+# $targets_lmwts ("MIN MAX", default "4 15").
 #
 #   target_net SYSTEM TARGETS                the network's directory name
 #   targets_gmm_sweep E TARGETS LANG_TEST DATA NAME NJ
 #                                            E/TARGETS's graph (make-graph with LANG_TEST) and
-#                                            decode of DATA over LMWT 4..15 into
+#                                            decode of DATA over the sweep's weights into
 #                                            E/TARGETS/NAME_sweep (the GMM row)
 #   targets_network E S TRAIN CONF TARGETS SYSTEM SEED THR
 #                                            train SYSTEM (dnn_rand: conf/dnn.yaml; dnn_rbm: the
 #                                            same from S/dbn; lstm_ce: conf/lstm.yaml, finetune
-#                                            without --init) on E/TARGETS_ali, as run.sh does
+#                                            without --init) on E/TARGETS_ali, as run.sh does;
+#                                            variants SYSTEM_<v>[_<v>...] add one option each:
+#                                            fm<N> --freq-mask N, e<N> --max-epochs N,
+#                                            st<N> --num-streams N, do<NN> --dropout 0.NN
+#                                            (e.g. lstm_ce_e40_st8, dnn_rand_do20)
 #   targets_decode E NET TARGETS DATA NAME NJ THR "SCALES"
 #                                            for each prior scale: forward --prior-scale (log-
 #                                            posterior - S log-prior) into NET/loglikes_NAME[_psS]
-#                                            and decode-nnet over LMWT 4..15 (acoustic scale 0.1,
+#                                            and decode-nnet over the sweep (acoustic scale 0.1,
 #                                            lattice beam 8: nnet1_anchor.sh's sweep) with
 #                                            E/TARGETS/graph and E/TARGETS into
 #                                            NET/decode_NAME[_psS]_sweep (no suffix for S = 1.0,
-#                                            the anchor's names)
+#                                            the anchor's names; a decode dir already done is
+#                                            skipped; targets_keep_loglikes=false removes the
+#                                            log-likelihoods once decoded; targets_decode_opts:
+#                                            more decode-nnet options, e.g. a narrower beam)
 #   targets_sweep_dir NET NAME S             the decode dir of prior scale S that targets_decode writes
 #   targets_tsv_row TARGETS SYSTEM S FOLD DECODE NET
 #                                            one line of scripts/targets_table.py's input
+# A study on one dev set (speech_commands, speechocean762) sets the variables e (GMM exp dir),
+# s (seed dir), train (training features), conf, seed, thr, nj, systems, prior_scales and calls
+#   targets_dev_networks TARGETS             each of $systems trained on TARGETS and decoded on
+#                                            data/fbank/dev at $prior_scales (decode_dev*_sweep)
+#   targets_dev_rows TARGETS                 the table's lines of those decodes that are done
+
+targets_home=${targets_home:-mono}   # the caller's run.sh targets: their networks have no suffix
+targets_lmwts=${targets_lmwts:-"4 15"}   # the sweeps' LM weights, "MIN MAX"
 
 target_net() {
-  if [ "$2" = mono ]; then echo $1; else echo ${1}_$2; fi
+  if [ "$2" = "$targets_home" ]; then echo $1; else echo ${1}_$2; fi
 }
 
 targets_gmm_sweep() {
-  local e=$1 t=$2 lang_test=$3 data=$4 name=$5 nj=$6
+  local e=$1 t=$2 lang_test=$3 data=$4 name=$5 nj=$6 lo hi
+  read -r lo hi <<< "$targets_lmwts"
   graph_system $e/$t/graph $lang_test $e/$t
-  decode_gmm_system $e/$t/${name}_sweep $e/$t/graph $data $e/$t --nj $nj --min-lmwt 4 --max-lmwt 15
+  decode_gmm_system $e/$t/${name}_sweep $e/$t/graph $data $e/$t --nj $nj --min-lmwt $lo --max-lmwt $hi
 }
 
 targets_network() {
-  local e=$1 s=$2 train=$3 conf=$4 t=$5 sys=$6 seed=$7 thr=$8 dir ali
+  local e=$1 s=$2 train=$3 conf=$4 t=$5 sys=$6 seed=$7 thr=$8 dir ali base extra=() v
   # shellcheck disable=SC2086
   dir=$s/$(target_net $sys $t); ali=$e/${t}_ali
-  case $sys in
-    dnn_rand) train_teacher_system $dir $train $ali --config $conf/dnn.yaml --seed $seed $thr ;;
-    dnn_rbm) train_teacher_system $dir $train $ali --config $conf/dnn.yaml --seed $seed $thr --dbn $s/dbn ;;
-    lstm_ce) finetune_system $dir $train $ali --config $conf/lstm.yaml --seed $seed $thr ;;
-    *) echo "targets_network: SYSTEM is dnn_rand, dnn_rbm or lstm_ce, not '$sys'" >&2; return 1 ;;
+  base=$(echo $sys | cut -d_ -f1-2)
+  for v in $(echo $sys | cut -s -d_ -f3- | tr _ ' '); do   # variants: one option each
+    case $v in
+      fm[1-9]*) extra+=(--freq-mask ${v#fm}) ;;
+      e[1-9]*) extra+=(--max-epochs ${v#e}) ;;
+      st[1-9]*) extra+=(--num-streams ${v#st}) ;;
+      do[0-9][0-9]) extra+=(--dropout 0.${v#do}) ;;
+      *) echo "targets_network: '$sys': unknown variant '$v' (fm<N>, e<N>, st<N>, do<NN>)" >&2; return 1 ;;
+    esac
+  done
+  case $base in
+    dnn_rand) train_teacher_system $dir $train $ali --config $conf/dnn.yaml --seed $seed $thr "${extra[@]}" ;;
+    dnn_rbm) train_teacher_system $dir $train $ali --config $conf/dnn.yaml --seed $seed $thr --dbn $s/dbn "${extra[@]}" ;;
+    lstm_ce) finetune_system $dir $train $ali --config $conf/lstm.yaml --seed $seed $thr "${extra[@]}" ;;
+    *) echo "targets_network: SYSTEM is dnn_rand, dnn_rbm or lstm_ce (+ variants, above), not '$sys'" >&2; return 1 ;;
   esac
 }
 
@@ -54,11 +81,15 @@ _ps_suffix() {  # "" for prior scale 1.0 (1, 1.0), _ps<S> otherwise
 }
 
 targets_decode() {
-  local e=$1 net=$2 t=$3 data=$4 name=$5 nj=$6 thr=$7 scales=$8 ps suf
+  local e=$1 net=$2 t=$3 data=$4 name=$5 nj=$6 thr=$7 scales=$8 ps suf lo hi
+  read -r lo hi <<< "$targets_lmwts"
   for ps in $scales; do
     suf=$(_ps_suffix $ps)
+    [ ! -f $net/decode_${name}${suf}_sweep/.done ] || continue   # done: no forward pass again
     decode_system $net/decode_${name}${suf}_sweep $net $data $e/$t/graph $e/$t $net/loglikes_${name}$suf \
-      "$thr --prior-scale $ps" --nj $nj --min-lmwt 4 --max-lmwt 15 --acoustic-scale 0.1 --lattice-beam 8
+      "$thr --prior-scale $ps" --nj $nj --min-lmwt $lo --max-lmwt $hi --acoustic-scale 0.1 --lattice-beam 8 \
+      ${targets_decode_opts:-}
+    [ "${targets_keep_loglikes:-true}" = true ] || rm -rf $net/loglikes_${name}$suf
   done
 }
 
@@ -68,4 +99,22 @@ targets_sweep_dir() {  # targets_sweep_dir NET NAME S: the decode dir targets_de
 
 targets_tsv_row() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@"
+}
+
+targets_dev_networks() {
+  local t=$1 sys
+  for sys in $systems; do
+    targets_network $e $s $train $conf $t $sys $seed "$thr"
+    targets_decode $e $s/$(target_net $sys $t) $t data/fbank/dev dev $nj "$thr" "$prior_scales"
+  done
+}
+
+targets_dev_rows() {
+  local t=$1 sys ps n d
+  for sys in $systems; do
+    for ps in $prior_scales; do
+      n=$s/$(target_net $sys $t); d=$(targets_sweep_dir $n dev $ps)
+      if [ -f $d/.done ]; then targets_tsv_row $t $sys $ps dev $PWD/$d $PWD/$n; fi
+    done
+  done
 }

@@ -117,3 +117,20 @@ def test_bad_input_names_the_line(study, tmp_path):
     study.write_text("mono\tGMM\t-\n")
     with pytest.raises(SystemExit, match=r"study.tsv:1: expected 6 tab-separated fields, got 3"):
         make(study, tmp_path)
+
+
+def test_rule_best_decides_at_each_systems_best_weight(study, tmp_path):
+    """--rule best (recipes that choose the LM weight on dev): mono S = 1.0's best weight
+    (LMWT 4: (15 + 85) / 400 = 25.00) makes it no longer the worst of S = 1.0; the lowest cell of
+    dnn_rand is still tri1 S = 1.0 (9.50 at its best weight, 10)."""
+    out = tmp_path / "B.md"
+    assert targets_table.main(["--tsv", str(study), "--title", "T", "--command", "c",
+                               "--rule", "best", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "at each system's best LM weight over 4..15" in text
+    assert "the recipe's rule for the weight" in text
+    assert "- dnn_rand, S = 1.0: mono 25.00, tri1 9.50: lowest on tri1 targets." in text
+    # GMM best: 17.50 (LMWT 12); mono S = 0.5 at its best (LMWT 10) 12.25: beats it
+    assert "- beats its GMM at S = 0.5: dnn_rand/mono yes, dnn_rand/tri1 no." in text
+    fixed = make(study, tmp_path)
+    assert "- dnn_rand, S = 1.0: mono 27.50, tri1 9.50" in fixed     # the default is unchanged

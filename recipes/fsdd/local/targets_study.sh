@@ -29,7 +29,7 @@ cond=full               # training condition (run.sh --conditions)
 seeds=1                 # seeds of the networks and the RBMs (several: the table pools over folds and seeds)
 conf=conf               # run.sh's configs: dnn.yaml, rbm.yaml, lstm.yaml
 targets=""              # GMM dirs whose alignments the networks train on; "": mono and run.sh's tri1
-systems="dnn_rand dnn_rbm"  # networks: dnn_rand, dnn_rbm, lstm_ce
+systems="dnn_rand dnn_rbm"  # networks: dnn_rand, dnn_rbm, lstm_ce; variants (recipes/common/targets.sh): e.g. lstm_ce_e40_fm8
 prior_scales="1.0 0.5 0"    # S of log-posterior - S log-prior
 nn_lmwt=10              # run.sh's fixed LM weights (the table's "fixed" column)
 gmm_lmwt=12
@@ -78,7 +78,7 @@ if stage_begins 2 "networks ($systems) on $targets targets, folds $folds, seeds 
       for f in $folds; do
         read -r cv e mfcc fbank lang lang_test cv_mfcc cv_fbank <<< "$(fold_args $f)"
         s=$e/seed$seed
-        [ $sys != dnn_rbm ] || rbm_system $s/dbn $fbank --config $conf/rbm.yaml --seed $seed $thr
+        [[ $sys != dnn_rbm* ]] || rbm_system $s/dbn $fbank --config $conf/rbm.yaml --seed $seed $thr
         for t in $targets; do
           targets_network $e $s $fbank $conf $t $sys $seed "$thr"
           targets_decode $e $s/$(target_net $sys $t) $t $cv_fbank cv $nj "$thr" "$prior_scales"

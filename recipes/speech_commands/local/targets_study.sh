@@ -74,12 +74,7 @@ if stage_begins 1 "GMMs of $targets (tri1 $tri1_leaves/$tri1_gauss, tri2 $tri2_l
 fi
 
 if stage_begins 2 "networks ($systems) on $targets targets, dev at prior scales $prior_scales"; then
-  for sys in $systems; do
-    for t in $targets; do
-      targets_network $e $s $train $conf $t $sys $seed "$thr"
-      targets_decode $e $s/$(target_net $sys $t) $t data/fbank/dev dev $nj "$thr" "$prior_scales"
-    done
-  done
+  for t in $targets; do targets_dev_networks $t; done
 fi
 
 if stage_begins 3 "$out"; then
@@ -87,12 +82,7 @@ if stage_begins 3 "$out"; then
   : > $tsv
   for t in $targets; do
     if [ -f $e/$t/decode_dev_sweep/.done ]; then targets_tsv_row $t GMM - dev $PWD/$e/$t/decode_dev_sweep - >> $tsv; fi
-    for sys in $systems; do
-      for ps in $prior_scales; do
-        n=$s/$(target_net $sys $t); d=$(targets_sweep_dir $n dev $ps)
-        if [ -f $d/.done ]; then targets_tsv_row $t $sys $ps dev $PWD/$d $PWD/$n >> $tsv; fi
-      done
-    done
+    targets_dev_rows $t >> $tsv
     for k in rand dbn lstm; do   # Kaldi nnet1 on the same targets (local/nnet1_anchor.sh --targets)
       n=$e/nnet1$([ $t = mono ] || echo _$t)/$k
       for ps in $prior_scales; do
