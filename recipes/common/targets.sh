@@ -22,7 +22,7 @@
 #                                            (e.g. lstm_ce_e40_st8, dnn_rand_do20)
 #   targets_decode E NET TARGETS DATA NAME NJ THR "SCALES"
 #                                            for each prior scale: forward --prior-scale (log-
-#                                            posterior - S log-prior) into NET/loglikes_NAME[_psS]
+#                                            posterior - S log-prior) into NET/loglikes_NAME[_psS]_sweep
 #                                            and decode-nnet over the sweep (acoustic scale 0.1,
 #                                            lattice beam 8: nnet1_anchor.sh's sweep) with
 #                                            E/TARGETS/graph and E/TARGETS into
@@ -86,10 +86,10 @@ targets_decode() {
   for ps in $scales; do
     suf=$(_ps_suffix $ps)
     [ ! -f $net/decode_${name}${suf}_sweep/.done ] || continue   # done: no forward pass again
-    decode_system $net/decode_${name}${suf}_sweep $net $data $e/$t/graph $e/$t $net/loglikes_${name}$suf \
+    decode_system $net/decode_${name}${suf}_sweep $net $data $e/$t/graph $e/$t $net/loglikes_${name}${suf}_sweep \
       "$thr --prior-scale $ps" --nj $nj --min-lmwt $lo --max-lmwt $hi --acoustic-scale 0.1 --lattice-beam 8 \
       ${targets_decode_opts:-}
-    [ "${targets_keep_loglikes:-true}" = true ] || rm -rf $net/loglikes_${name}$suf
+    [ "${targets_keep_loglikes:-true}" = true ] || rm -rf $net/loglikes_${name}${suf}_sweep
   done
 }
 

@@ -347,7 +347,7 @@ def test_nn_dev_study_on_the_recipe_work_dir(so762, tmp_path):
     for n in ("dnn_rand", "dnn_rand_fm4"):
         d = net / n / "decode_dev_ps0.5_sweep"
         assert f"/ {words}," in (d / "scoring_kaldi" / "best_wer").read_text()
-        assert not (net / n / "loglikes_dev_ps0.5").exists()        # removed once decoded
+        assert not (net / n / "loglikes_dev_ps0.5_sweep").exists()  # removed once decoded
     text = table.read_text()
     assert "at each system's best LM weight over 7..17" in text
     rows = table_rows(text, "| system | targets |")
