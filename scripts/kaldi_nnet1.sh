@@ -76,6 +76,11 @@
 #   --cv-list FILE             DATA_DIR's utterances held out for CV, one id a line (first
 #                              field); [""]: --cv-fraction of them, drawn with --seed
 #   --cv-fraction [0.1]
+#   --max-skip-fraction [0]    the share of DATA_DIR's utterances that may lack an alignment in
+#                              ALI_DIR (a GMM that failed to align them): they are dropped from the
+#                              training and CV lists, named in log/unaligned.list (nnet-train-frmshuff
+#                              skips an utterance without targets as well; asrkt's max_skip_fraction);
+#                              more than that share, or with the default 0 any: the error
 #   --decode-sets "DIR ..."    data dirs to decode (feats.scp, utt2spk, text, cmvn.scp with
 #                              --cmvn-opts): EXP_DIR/decode_<basename of DIR> [""]
 #   --cmvn-opts [""]           apply-cmvn options (per speaker, --utt2spk); "": no CMVN (nnet1)
@@ -112,6 +117,7 @@ stage=1
 stop_stage=4
 cv_list=
 cv_fraction=0.1
+max_skip_fraction=0
 decode_sets=
 cmvn_opts=
 splice=5
@@ -162,13 +168,13 @@ NAME=kaldi_nnet1.sh
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h|--help) sed -n '2,107p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,112p' "$0"; exit 0 ;;
     --*)
       [ $# -ge 2 ] || die "option $1 needs a value"
       name=${1#--}; name=${name//-/_}
       case "$name" in
         kaldi_root) kroot=$2 ;;
-        stage|stop_stage|cv_list|cv_fraction|decode_sets|cmvn_opts|splice|hid_layers|hid_dim|\
+        stage|stop_stage|cv_list|cv_fraction|max_skip_fraction|decode_sets|cmvn_opts|splice|hid_layers|hid_dim|\
 pretrain|dbn_data|rbm_iter|rbm_lrate|rbm_lrate_low|rbm_l2penalty|param_stddev_first|param_stddev|\
 learn_rate|momentum|l1_penalty|l2_penalty|minibatch_size|randomizer_size|seed|max_iters|min_iters|\
 keep_lr_iters|start_halving_impr|end_halving_impr|halving_factor|copy_feats|acwt|beam|lattice_beam|\
@@ -196,7 +202,7 @@ for o in stage stop_stage splice hid_layers hid_dim rbm_iter minibatch_size rand
          cell_dim proj_dim target_delay num_streams batch_size; do
   int_opt "${o//_/-}" "${!o}"
 done
-for o in cv_fraction rbm_lrate rbm_lrate_low rbm_l2penalty param_stddev_first param_stddev learn_rate \
+for o in cv_fraction max_skip_fraction rbm_lrate rbm_lrate_low rbm_l2penalty param_stddev_first param_stddev learn_rate \
          momentum l1_penalty l2_penalty start_halving_impr end_halving_impr halving_factor acwt beam \
          lattice_beam prior_scale; do
   num_opt "${o//_/-}" "${!o}"
@@ -308,8 +314,14 @@ if stage_on 1 && [ ! -f "$dir/.prep_done" ]; then
   awk 'NR == FNR {u[$1]; next} ($1 in u)' "$dir/all.list" "$ali/pdf.scp" > "$dir/pdf.scp"
   nali=$(wc -l < "$dir/pdf.scp"); nall=$(wc -l < "$dir/all.list")
   if [ "$nali" -ne "$nall" ]; then
-    missing=$(awk 'NR == FNR {a[$1]; next} !($1 in a)' "$dir/pdf.scp" "$dir/all.list" | head -n 1)
-    die "$ali/pdf.scp: no alignment for utterance $missing of $data ($nali of $nall aligned)"
+    awk 'NR == FNR {a[$1]; next} !($1 in a)' "$dir/pdf.scp" "$dir/all.list" > "$dir/log/unaligned.list"
+    awk -v m=$((nall - nali)) -v n="$nall" -v f="$max_skip_fraction" 'BEGIN {exit !(m <= f * n)}' ||
+      die "$ali/pdf.scp: no alignment for utterance $(head -n 1 "$dir/log/unaligned.list") of $data ($nali of $nall aligned; --max-skip-fraction $max_skip_fraction)"
+    for l in train cv; do
+      awk 'NR == FNR {u[$1]; next} !($1 in u)' "$dir/log/unaligned.list" "$dir/${l}_sorted.scp.src" > "$dir/${l}_sorted.scp.tmp"
+      mv "$dir/${l}_sorted.scp.tmp" "$dir/${l}_sorted.scp.src"
+    done
+    log "prep: $((nall - nali)) of $nall utterances without an alignment in $ali/pdf.scp, skipped: $(head -n 3 "$dir/log/unaligned.list" | tr '\n' ' ')(log/unaligned.list)"
   fi
   num_pdf=$(hmm-info --print-args=false "$gmm/final.mdl" 2>/dev/null | awk '/pdfs/ {print $NF}')
   [ -n "$num_pdf" ] || die "hmm-info could not read $gmm/final.mdl"

@@ -4,8 +4,10 @@ anchor (scripts/kaldi_nnet1.sh) next to asrkt's DNN teachers and the monophone G
 alignments they all train on (issue 22).
 
 Reads, under EXP (a recipe's ``exp/<cond>``):
-- ``mono/decode_<set>``: the GMM (its ``wer_<LMWT>`` files; the fixed weight is the one there);
-- ``seed<S>/dnn_{rand,rbm}/decode_<set>`` (run.sh's LMWT), ``decode_<set>_sweep`` (LMWT 4..15),
+- ``mono/decode_<set>``: the GMM (its ``wer_<LMWT>`` files; the fixed weight is the one there),
+  or with ``--gmms "mono=exp/mono tri2=exp/tri2"`` each of those GMM dirs (speechocean762);
+- ``seed<S>/dnn_{rand,rbm}/decode_<set>`` (run.sh's LMWT), ``decode_<set>_sweep`` (LMWT 4..15;
+  with ``--asrkt-sweep decode_{set}`` the decode dir itself, as speechocean762's run.sh decodes),
   ``config.yaml`` and ``train.jsonl`` (settings, epochs, CV frame accuracy of the kept model)
   and ``log/train-teacher.log`` (the CV utterances held out); with ``lstm`` among
   ``--kaldi-systems`` also ``seed<S>/lstm_ce`` (the LSTM baseline; ``log/finetune.log``);
@@ -15,7 +17,9 @@ Reads, under EXP (a recipe's ``exp/<cond>``):
   ``dbn/`` (RBMs).
 
 Usage: scripts/nnet1_anchor_table.py --exp exp/full --seed 1 --sets "dev" --nn-lmwt 10
-         [--kaldi-systems "rand dbn lstm"] --command "..." --out ANCHOR_nnet1.md
+         [--kaldi-systems "rand dbn lstm"] [--min-lmwt 4 --max-lmwt 15] [--gmms "NAME=DIR ..."]
+         [--gmm-lmwt 12] [--asrkt-sweep "decode_{set}_sweep"] [--about "..."]
+         --command "..." --out ANCHOR_nnet1.md
 """
 
 from __future__ import annotations
@@ -139,9 +143,31 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--asrkt-command", default="", help="the command(s) of the asrkt systems")
     parser.add_argument("--kaldi-systems", default="rand dbn",
                         help="the nnet1 systems (rand, dbn, lstm; lstm adds asrkt's lstm_ce)")
+    parser.add_argument("--min-lmwt", type=int, default=4, help="the sweep's lowest LM weight")
+    parser.add_argument("--max-lmwt", type=int, default=15, help="the sweep's highest LM weight")
+    parser.add_argument("--gmms", default="",
+                        help="GMM rows as NAME=DIR (default: the monophone GMM EXP/mono)")
+    parser.add_argument("--gmm-lmwt", type=int, default=12, help="the GMMs' fixed LM weight")
+    parser.add_argument("--asrkt-sweep", default="decode_{set}_sweep",
+                        help="the asrkt systems' and GMMs' sweep dir ({set}: the set)")
+    parser.add_argument("--about", default="",
+                        help="the first sentence of the text: the targets, graph and unit scored")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
     exp, seed, lmwt = args.exp, args.seed, args.nn_lmwt
+    lo, hi = args.min_lmwt, args.max_lmwt
+
+    def ranged(decode_dir: Path) -> Dict[int, float]:
+        """A decode dir's %WER per LM weight, the weights lo..hi only."""
+        return {w: v for w, v in read_sweep(decode_dir).items() if lo <= w <= hi}
+    gmms = {"monophone GMM": exp / "mono"}
+    for item in args.gmms.split():
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            parser.error(f"--gmms: NAME=DIR items, not {item!r}")
+        if len(gmms) == 1 and "monophone GMM" in gmms:
+            gmms = {}
+        gmms[f"{name} GMM"] = Path(path)
     sets = args.sets.split()
     inits = {"rand": "random init", "dbn": "DBN-pretrained", "lstm": "random init (LSTM)"}
     unknown = [k for k in args.kaldi_systems.split() if k not in inits]
@@ -159,22 +185,26 @@ def main(argv: Optional[List[str]] = None) -> int:
         out += [f"The GMM and asrkt's teachers: `{args.asrkt_command}`.", ""]
     if args.train_data:
         out += [f"Training data of every network: `{args.train_data}`.", ""]
-    out += ["Every network trains on the same features, monophone alignments and CV utterances "
-            "and decodes through the same HCLG (the monophone GMM's graph); %WER over clips "
-            "(one word per clip). `fixed`: the recipe's LM weight chosen a priori (GMM 12, "
-            f"networks {lmwt}); `best`: the lowest %WER over LM weights 4..15 (nnet1's "
-            "decode.sh/score.sh range; acoustic scale 0.1, lattice beam 8) with its weight: "
+    about = args.about or ("Every network trains on the same features, monophone alignments and "
+                           "CV utterances and decodes through the same HCLG (the monophone GMM's "
+                           "graph); %WER over clips (one word per clip).")
+    sweep_name = ("nnet1's decode.sh/score.sh range; acoustic scale 0.1, lattice beam 8"
+                  if (lo, hi) == (4, 15) else "the recipe's sweep; acoustic scale 0.1")
+    out += [f"{about} `fixed`: the recipe's LM weight chosen a priori (GMM {args.gmm_lmwt}, "
+            f"networks {lmwt}); `best`: the lowest %WER over LM weights {lo}..{hi} ({sweep_name}) "
+            "with its weight: "
             "chosen on the same set, so an oracle, not a result.", ""]
     for set_name in sets:
         out += [f"## {set_name}", "",
                 "| system | implementation | init | %WER fixed | %WER best (LMWT) | "
                 "CV frame acc % | epochs (accepted) |", "|---|---|---|---|---|---|---|"]
-        gmm = exp / "mono" / f"decode_{set_name}"
-        g = read_sweep(gmm)
-        gfix = g.get(12, g[min(g)] if g else None)
-        gmm_sweep = exp / "mono" / f"decode_{set_name}_sweep"
-        out.append(f"| monophone GMM | asrkt | flat start | {fmt(gfix)} | "
-                   f"{sweep_cell(read_sweep(gmm_sweep))} | - | - |")
+        sweep_dir = args.asrkt_sweep.format(set=set_name)
+        for gname, gdir in gmms.items():
+            g = read_sweep(gdir / f"decode_{set_name}")
+            gfix = g.get(args.gmm_lmwt, g[min(g)] if g else None)
+            init = "flat start" if gdir.name == "mono" else "-"
+            out.append(f"| {gname} | asrkt | {init} | {fmt(gfix)} | "
+                       f"{sweep_cell(ranged(gdir / sweep_dir))} | - | - |")
         for name, init in teachers.items():
             t = exp / f"seed{seed}" / name
             fixed = read_sweep(t / f"decode_{set_name}").get(lmwt)
@@ -182,11 +212,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             acc = final_cv_acc(hist)
             n_acc = sum(1 for h in hist if h.get("accepted", True))
             out.append(f"| {name} (seed {seed}) | asrkt | {init} | {fmt(fixed)} | "
-                       f"{sweep_cell(read_sweep(t / f'decode_{set_name}_sweep'))} | {fmt(acc)} | "
+                       f"{sweep_cell(ranged(t / sweep_dir))} | {fmt(acc)} | "
                        f"{len(hist) or '-'} ({n_acc}) |")
         for name, init in kaldi.items():
             k = exp / "nnet1" / name
-            sweep = read_sweep(k / f"decode_{set_name}")
+            sweep = ranged(k / f"decode_{set_name}")
             epochs = epochs_kaldi(k)
             kept = [e for e in epochs if e["accepted"]]
             acc = kept[-1]["cv_acc"] if kept else None
@@ -204,11 +234,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             out += ["", f"Decoders on Kaldi's log-likelihoods at LMWT {lmwt} "
                     "(latgen-faster-mapped + lattice-best-path / asrkt decode-nnet): "
                     + "; ".join(agree) + "."]
-        rows = [("GMM", gmm_sweep)] + [(n, exp / f"seed{seed}" / n / f"decode_{set_name}_sweep")
-                                 for n in teachers] + \
+        rows = [("GMM" if len(gmms) == 1 else n.split()[0], d / sweep_dir)
+                for n, d in gmms.items()] + \
+            [(n, exp / f"seed{seed}" / n / sweep_dir) for n in teachers] + \
             [(f"nnet1_{n}", exp / "nnet1" / n / f"decode_{set_name}") for n in kaldi]
-        sweeps = [(n, read_sweep(d)) for n, d in rows]
-        weights = sorted({w for _, s in sweeps for w in s if 4 <= w <= 15})
+        sweeps = [(n, ranged(d)) for n, d in rows]
+        weights = sorted({w for _, s in sweeps for w in s})
         sweeps = [(n, s) for n, s in sweeps if len(s) > 1]
         if sweeps and weights:
             out += ["", f"%WER per LM weight ({set_name}):", "",
@@ -220,18 +251,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         study = []
         for n in teachers:
             t = exp / f"seed{seed}" / n
-            study.append((n, [read_sweep(t / (f"decode_{set_name}_sweep" if ps == "1.0" else
+            study.append((n, [ranged(t / (sweep_dir if ps == "1.0" else
                                               f"decode_{set_name}_ps{ps}_sweep"))
                               for ps in scales]))
         for n in kaldi:
             k = exp / "nnet1" / n
-            study.append((f"nnet1_{n}", [read_sweep(k / (f"decode_{set_name}" if ps == "1.0"
+            study.append((f"nnet1_{n}", [ranged(k / (f"decode_{set_name}" if ps == "1.0"
                                                          else f"decode_{set_name}_ps{ps}"))
                                          for ps in scales]))
         study = [(n, sw) for n, sw in study if any(len(x) > 1 for x in sw[1:])]
         if study:
             out += ["", f"Prior scale ({set_name}; log-likelihood = log-posterior - S x "
-                    f"log-prior): %WER at LMWT {lmwt} / best over LMWT 4..15 (weight):", "",
+                    f"log-prior): %WER at LMWT {lmwt} / best over LMWT {lo}..{hi} (weight):", "",
                     "| system | " + " | ".join(f"S = {ps}" for ps in scales) + " |",
                     "|---|" + "---|" * len(scales)]
             for n, sw in study:

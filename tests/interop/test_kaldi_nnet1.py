@@ -144,6 +144,36 @@ def test_trains_and_decodes_with_kaldi(toy, tmp_path, pretrain):
     assert again.returncode == 0 and "epoch" not in again.stderr and "decode test:" in again.stderr
 
 
+@pytest.mark.parametrize("fraction", ["0", "0.1"])
+def test_unaligned_utterances_are_skipped_up_to_max_skip_fraction(toy, tmp_path, fraction):
+    """An utterance the GMM did not align (speechocean762's tri2 leaves one of 1,940): an error
+    line naming it by default; with --max-skip-fraction it leaves the training and CV lists."""
+    _need_build()
+    ali = tmp_path / "ali"
+    ali.mkdir()
+    lines = (toy / "mono_ali" / "pdf.scp").read_text().splitlines()
+    lost = lines[0].split()[0]
+    (ali / "pdf.scp").write_text("\n".join(lines[1:]) + "\n")
+    exp = tmp_path / "exp"
+    args = inputs(toy, exp)
+    args[1] = ali
+    result = nnet1("--stop-stage", "1", "--max-skip-fraction", fraction, "--cv-fraction", "0.25",
+                   *args)
+    if fraction == "0":
+        assert result.returncode == 1
+        err = result.stderr.strip().splitlines()
+        assert err[-1].startswith("kaldi_nnet1.sh: error: ") and \
+            f"no alignment for utterance {lost} of" in err[-1], result.stderr
+        assert not (exp / ".prep_done").exists()
+        return
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (exp / "log" / "unaligned.list").read_text().split() == [lost]
+    assert f"1 of {len(lines)} utterances without an alignment" in result.stderr
+    listed = [ln.split()[0] for f in ("train.scp", "cv.scp")
+              for ln in (exp / f).read_text().splitlines()]
+    assert lost not in listed and len(listed) == len(lines) - 1
+
+
 LSTM = ["--network-type", "lstm", "--hid-layers", "2", "--cell-dim", "16", "--proj-dim", "8",
         "--target-delay", "2", "--num-streams", "2", "--batch-size", "10", "--cv-fraction", "0.25",
         "--learn-rate", "0.02", "--momentum", "0.9", "--max-iters", "4", "--min-lmwt", "9",

@@ -138,3 +138,38 @@ def test_lstm_rows_with_kaldi_systems_lstm(exp, tmp_path):
             "1 epochs") in text
     with pytest.raises(SystemExit):
         nnet1_anchor_table.main(common + ["--kaldi-systems", "rand gru"])
+
+
+def test_speechocean762_layout_gmms_sweep_dirs_and_lmwt_range(exp, tmp_path):
+    """recipes/speechocean762/local/nnet1_anchor.sh's options: several GMM rows from their own
+    dirs (--gmms), the asrkt systems' and GMMs' sweep in decode_<set> itself (--asrkt-sweep),
+    the LM weights 7..17 (--min-lmwt/--max-lmwt: the per-weight table and the 'best' cells keep
+    weights in that range only), the GMMs' fixed weight (--gmm-lmwt) and the text (--about)."""
+    root = tmp_path / "so"
+    wer(root / "exp" / "mono" / "decode_dev", {w: 65.0 - 0.1 * (w == 10) for w in range(7, 18)})
+    wer(root / "exp" / "tri2" / "decode_dev", {w: 60.0 - 0.1 * w for w in range(7, 18)})
+    t = exp / "seed1" / "dnn_rand"
+    wer(t / "decode_dev", {w: 59.23 + 0.1 * (w != 10) for w in range(7, 18)})
+    wer(t / "decode_dev_ps0.5_sweep", {w: 57.0 + 0.1 * (w != 12) for w in range(7, 18)})
+    k = exp / "nnet1" / "rand"
+    wer(k / "decode_dev", {w: 50.0 + 0.1 * (w != 16) for w in range(4, 18)})
+    out = tmp_path / "ANCHOR.md"
+    assert nnet1_anchor_table.main([
+        "--exp", str(exp), "--command", "cmd", "--out", str(out), "--prior-scales", "0.5",
+        "--gmms", f"mono={root / 'exp' / 'mono'} tri2={root / 'exp' / 'tri2'}",
+        "--asrkt-sweep", "decode_{set}", "--min-lmwt", "7", "--max-lmwt", "17",
+        "--gmm-lmwt", "10", "--about", "Senone targets."]) == 0
+    text = out.read_text()
+    assert "monophone GMM" not in text and text.count("Senone targets. `fixed`") == 1
+    assert row(text, "mono GMM")[2:5] == ["flat start", "64.90", "64.90 (LMWT 10)"]
+    assert row(text, "tri2 GMM")[3:5] == ["59.00", "58.30 (LMWT 17)"]
+    assert row(text, "dnn_rand (seed 1)")[3:5] == ["59.23", "59.23 (LMWT 10)"]
+    assert row(text, "nnet1_rand")[3:5] == ["50.10", "50.00 (LMWT 16)"]
+    assert "| system | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 | 16 | 17 |" in text
+    assert row(text, "tri2", last=True)[1] == "59.30" and row(text, "mono", last=True)[4] == "64.90"
+    assert "best over LMWT 7..17" in text
+    assert row(text, "dnn_rand", last=True)[1:] == ["59.23 / 59.23 (LMWT 10)",
+                                                    "57.10 / 57.00 (LMWT 12)"]
+    with pytest.raises(SystemExit):
+        nnet1_anchor_table.main(["--exp", str(exp), "--command", "c", "--out", str(out),
+                                 "--gmms", "tri2"])

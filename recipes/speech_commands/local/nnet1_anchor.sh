@@ -61,16 +61,9 @@ out=ANCHOR_nnet1.md     # the table (relative: to the work dir)
 asrkt_command=""        # for the table: the run.sh command(s) that made the GMM and the teachers
 . ../common/parse_options.sh
 . ./path.sh
-. ../common/stage.sh
-. ../common/systems.sh
+. ../common/nnet1_anchor.sh   # + stage.sh, systems.sh
 absolute_options conf work
-[ -d "$conf" ] || { echo "$0: --conf: no folder '$conf'" >&2; exit 1; }
-yaml_value() { awk -F': *' -v k="$2" '$1 == k {print $2}' "$1"; }
-hid_layers=$(yaml_value $conf/dnn.yaml num_layers); hid_dim=$(yaml_value $conf/dnn.yaml hidden_dim)
-splice=$(yaml_value $conf/dnn.yaml splice); rbm_iter=$(yaml_value $conf/rbm.yaml rbm_iter)
-for v in hid_layers hid_dim splice rbm_iter; do
-  [ -n "${!v}" ] || { echo "$0: $conf: no value for $v (dnn.yaml num_layers/hidden_dim/splice, rbm.yaml rbm_iter)" >&2; exit 1; }
-done
+nnet1_dnn_conf "$conf" "$systems"
 lstm_opts=()
 if [[ " $systems " == *" lstm "* ]]; then   # conf/lstm.yaml's size; Kaldi's run_lstm.sh's SGD
   for k in num_layers hidden_dim proj_dim target_delay num_streams chunk_len max_epochs; do
@@ -106,22 +99,7 @@ asrkt_systems="dnn_rand dnn_rbm"   # the asrkt networks next to Kaldi's (+ the L
 [[ " $systems " != *" lstm "* ]] || asrkt_systems="$asrkt_systems lstm_ce"
 
 if stage_begins 1 "CV list: the utterances the seed-$seed teachers hold out of $train"; then
-  mkdir -p $nnet1
-  python - "$train" "$seed" "$conf/dnn.yaml" > $nnet1/cv.list.tmp <<'EOF'
-import sys
-import yaml
-from asrkt.data.datadir import DataDir
-from asrkt.data.kaldi_files import read_map
-from asrkt.nnet.corpus import split_holdout
-from asrkt.nnet.config import TeacherConfig
-data = DataDir(sys.argv[1])
-fraction = (yaml.safe_load(open(sys.argv[3])) or {}).get("cv_fraction", TeacherConfig().cv_fraction)
-groups = read_map(data.file("utt2uniq")) if data.has("utt2uniq") else None
-_, cv = split_holdout(data.utterances, fraction, int(sys.argv[2]), groups)
-print("\n".join(cv))
-EOF
-  mv $nnet1/cv.list.tmp $nnet1/cv.list
-  echo "  $(wc -l < $nnet1/cv.list) CV utterances of $(wc -l < $train/feats.scp)" >&2
+  nnet1_cv_list $train $seed $conf/dnn.yaml $nnet1/cv.list
 fi
 
 common=(--cv-list $nnet1/cv.list --cmvn-opts "--norm-means=true --norm-vars=false"
