@@ -36,7 +36,7 @@ out=DEV_STUDY_nn.md     # the table (relative: to <work>)
 . ../common/systems.sh
 targets_home=${targets%% *}   # run.sh's networks (exp/.../dnn_rand) are on the first targets
 targets_lmwts="7 17"          # run.sh's sweep
-targets_keep_loglikes=false   # 432 pdfs x 4 bytes a frame: hundreds of MB per decode
+targets_keep_loglikes=false   # hundreds of pdfs x 4 bytes a frame: hundreds of MB per decode
 targets_decode_opts=$decode_opts
 . ../common/targets.sh
 work=$(caller_path "$1")
