@@ -43,6 +43,10 @@ class Batch:
     [S * C] (selecting outputs without a device sync). reset: [S] streams starting a new
     utterance at the chunk's first position, or [S, C] positions where a new utterance starts
     (packed chunks). lengths: [S] valid lengths (whole-utterance batches). num_frames: M.
+    capacity: the frames a full minibatch of its loader holds (``batch_size``; streams x chunk),
+    0 where batches have no fixed size (whole utterances); the trainer weights an update by
+    ``num_frames / capacity``, so a batch with few valid frames (the last streams of an epoch
+    playing out alone) moves the model as little as those frames should.
     """
 
     inputs: torch.Tensor
@@ -52,6 +56,7 @@ class Batch:
     reset: Optional[torch.Tensor] = None
     lengths: Optional[torch.Tensor] = None
     num_frames: int = 0
+    capacity: int = 0
 
 
 def gather_inputs(corpus: Corpus, index: torch.Tensor,
@@ -181,7 +186,8 @@ class FrameShuffleLoader:
         targets = {k: v.index_select(0, idx) for k, v in self.corpus.targets.items()}
         sizes = [min(self.batch_size, stop - s) for s in range(start, stop, self.batch_size)]
         split = {k: v.split(sizes) for k, v in targets.items()}
-        return [Batch(inputs=x, targets={k: v[b] for k, v in split.items()}, num_frames=size)
+        return [Batch(inputs=x, targets={k: v[b] for k, v in split.items()}, num_frames=size,
+                      capacity=self.batch_size)
                 for b, (x, size) in enumerate(zip(inputs.split(sizes), sizes))]
 
     def batches(self, epoch: int) -> Iterator[Batch]:
@@ -344,7 +350,8 @@ class ChunkedSequenceLoader:
                         mask=host_to_device(mask_np, device),
                         positions=host_to_device(positions, device),
                         reset=None if reset_np is None else host_to_device(reset_np, device),
-                        lengths=lengths, num_frames=int(positions.size))
+                        lengths=lengths, num_frames=int(positions.size),
+                        capacity=0 if self.chunk_len is None else int(idx_np.size))
 
 
 def make_loader(corpus: Corpus, model, batch_size: int, num_streams: int,

@@ -45,6 +45,9 @@ def command_log(log_dir: Union[str, Path], command: str,
     handler.setFormatter(logging.Formatter(LOG_FORMAT, "%Y-%m-%d %H:%M:%S"))
     root = logging.getLogger("asrkt")
     root.addHandler(handler)
+    level = root.level
+    if root.getEffectiveLevel() > logging.INFO:  # called as a library (no console set-up): the
+        root.setLevel(logging.INFO)              # log file still records the INFO lines
     start = time.time()
     root.info("# %s", " ".join(shlex.quote(a) for a in (argv or sys.argv)))
     try:
@@ -56,5 +59,6 @@ def command_log(log_dir: Union[str, Path], command: str,
         root.info("# finished OK after %.1fs", time.time() - start)
     finally:
         root.removeHandler(handler)
+        root.setLevel(level)
         with contextlib.suppress(OSError):  # a full disk: the command's own error counts
             handler.close()

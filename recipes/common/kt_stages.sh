@@ -19,6 +19,11 @@
 #   kt_students_stage           KT pre-training of lstm_kt_{rand,rbm} on each teacher's targets
 #   kt_finetune_stage SUFFIX W  lstm_kt_{rand,rbm}_SUFFIX fine-tuned from lstm_kt_{rand,rbm} on
 #                               the hard targets; W > 0 keeps the KT loss ((1-W) CE + W KT)
+#
+# kt_systems names the decodable networks these stages leave in each cell, the paper's seven:
+# (1) dnn_rand, (2) dnn_rbm, (3) lstm_ce, (4)/(5) lstm_kt_{rand,rbm}_ft, (4r)/(5r) ..._ftreg.
+
+kt_systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft lstm_kt_rand_ftreg lstm_kt_rbm_ftreg"
 
 kt_rbm_stage() {
   local cond seed

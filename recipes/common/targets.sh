@@ -18,8 +18,21 @@
 #                                            without --init) on E/TARGETS_ali, as run.sh does;
 #                                            variants SYSTEM_<v>[_<v>...] add one option each:
 #                                            fm<N> --freq-mask N, e<N> --max-epochs N,
-#                                            st<N> --num-streams N, do<NN> --dropout 0.NN
-#                                            (e.g. lstm_ce_e40_st8, dnn_rand_do20)
+#                                            st<N> --num-streams N, do<NN> --dropout 0.NN,
+#                                            lr<X> --learning-rate X, mn<N> --min-epochs N
+#                                            (newbob neither stops nor rejects before epoch N),
+#                                            kl<N> --keep-lr-epochs N
+#                                            (e.g. lstm_ce_e40_st8, dnn_rand_do20, lstm_ce_lr0.0005);
+#                                            the KT students (run.sh's kt_stages.sh systems, only
+#                                            on $targets_home, whose teachers' soft targets
+#                                            S/dnn_{rand,rbm}_post run.sh made):
+#                                            lstm_kt_<T>[_<v>...] KT pre-training (conf/kt.yaml,
+#                                            --temperature $targets_temperature) on teacher T's
+#                                            targets, and lstm_kt_<T>[_<v>...]_ft[_<w>...] /
+#                                            _ftreg[_<w>...] fine-tuned from it (conf/finetune.yaml;
+#                                            ftreg keeps the KT loss, --kt-weight
+#                                            $targets_kt_weight), <v> the KT stage's variants, <w>
+#                                            the fine-tuning's (e.g. lstm_kt_rbm_lr0.0003_ft_lr0.0003)
 #   targets_decode E NET TARGETS DATA NAME NJ THR "SCALES"
 #                                            for each prior scale: forward --prior-scale (log-
 #                                            posterior - S log-prior) into NET/loglikes_NAME[_psS]_sweep
@@ -42,6 +55,8 @@
 
 targets_home=${targets_home:-mono}   # the caller's run.sh targets: their networks have no suffix
 targets_lmwts=${targets_lmwts:-"4 15"}   # the sweeps' LM weights, "MIN MAX"
+targets_temperature=${targets_temperature:-2.0}   # the students' KT temperature (run.sh --temperature)
+targets_kt_weight=${targets_kt_weight:-0.25}      # ftreg's KT weight (run.sh --kt-weight)
 
 target_net() {
   if [ "$2" = "$targets_home" ]; then echo $1; else echo ${1}_$2; fi
@@ -54,26 +69,63 @@ targets_gmm_sweep() {
   decode_gmm_system $e/$t/${name}_sweep $e/$t/graph $data $e/$t --nj $nj --min-lmwt $lo --max-lmwt $hi
 }
 
+_targets_variant() {  # _targets_variant SYSTEM V: append V's option to the array _targets_opts
+  case $2 in
+    fm[1-9]*) _targets_opts+=(--freq-mask ${2#fm}) ;;
+    e[1-9]*) _targets_opts+=(--max-epochs ${2#e}) ;;
+    st[1-9]*) _targets_opts+=(--num-streams ${2#st}) ;;
+    do[0-9][0-9]) _targets_opts+=(--dropout 0.${2#do}) ;;
+    lr[0-9]*) _targets_opts+=(--learning-rate ${2#lr}) ;;
+    mn[0-9]*) _targets_opts+=(--min-epochs ${2#mn}) ;;
+    kl[0-9]*) _targets_opts+=(--keep-lr-epochs ${2#kl}) ;;
+    *) echo "targets_network: '$1': unknown variant '$2' (fm<N>, e<N>, st<N>, do<NN>, lr<X>, mn<N>, kl<N>)" >&2; return 1 ;;
+  esac
+}
+
 targets_network() {
   local e=$1 s=$2 train=$3 conf=$4 t=$5 sys=$6 seed=$7 thr=$8 dir ali base extra=() v
   # shellcheck disable=SC2086
   dir=$s/$(target_net $sys $t); ali=$e/${t}_ali
+  case $sys in lstm_kt_*) _targets_student "$@"; return ;; esac
   base=$(echo $sys | cut -d_ -f1-2)
+  _targets_opts=()
   for v in $(echo $sys | cut -s -d_ -f3- | tr _ ' '); do   # variants: one option each
-    case $v in
-      fm[1-9]*) extra+=(--freq-mask ${v#fm}) ;;
-      e[1-9]*) extra+=(--max-epochs ${v#e}) ;;
-      st[1-9]*) extra+=(--num-streams ${v#st}) ;;
-      do[0-9][0-9]) extra+=(--dropout 0.${v#do}) ;;
-      *) echo "targets_network: '$sys': unknown variant '$v' (fm<N>, e<N>, st<N>, do<NN>)" >&2; return 1 ;;
-    esac
+    _targets_variant $sys $v || return 1
   done
+  extra=("${_targets_opts[@]}")
   case $base in
     dnn_rand) train_teacher_system $dir $train $ali --config $conf/dnn.yaml --seed $seed $thr "${extra[@]}" ;;
     dnn_rbm) train_teacher_system $dir $train $ali --config $conf/dnn.yaml --seed $seed $thr --dbn $s/dbn "${extra[@]}" ;;
     lstm_ce) finetune_system $dir $train $ali --config $conf/lstm.yaml --seed $seed $thr "${extra[@]}" ;;
-    *) echo "targets_network: SYSTEM is dnn_rand, dnn_rbm or lstm_ce (+ variants, above), not '$sys'" >&2; return 1 ;;
+    *) echo "targets_network: SYSTEM is dnn_rand, dnn_rbm, lstm_ce or lstm_kt_<rand|rbm>[_ft|_ftreg] (+ variants, above), not '$sys'" >&2; return 1 ;;
   esac
+}
+
+_targets_student() {  # targets_network's arguments, SYSTEM lstm_kt_<T>[_<v>...][_ft|_ftreg[_<w>...]]
+  local e=$1 s=$2 train=$3 conf=$4 t=$5 sys=$6 seed=$7 thr=$8 teacher kt phase=kt v kt_opts=() reg=()
+  teacher=$(echo $sys | cut -d_ -f3); kt=lstm_kt_$teacher
+  case $teacher in rand|rbm) ;; *)
+    echo "targets_network: '$sys': a student's teacher is rand or rbm (lstm_kt_rand..., lstm_kt_rbm...)" >&2; return 1 ;;
+  esac
+  if [ "$t" != "$targets_home" ]; then
+    echo "targets_network: '$sys': students learn from run.sh's teachers, on $targets_home's targets only, not $t" >&2; return 1
+  fi
+  _targets_opts=()
+  for v in $(echo $sys | cut -s -d_ -f4- | tr _ ' '); do
+    case $phase:$v in
+      kt:ft|kt:ftreg) phase=$v; kt_opts=("${_targets_opts[@]}"); _targets_opts=() ;;
+      *:ft|*:ftreg) echo "targets_network: '$sys': one fine-tuning per name" >&2; return 1 ;;
+      kt:*) kt=${kt}_$v; _targets_variant $sys $v || return 1 ;;
+      *) _targets_variant $sys $v || return 1 ;;
+    esac
+  done
+  [ $phase != kt ] || kt_opts=("${_targets_opts[@]}")
+  kt_system $s/$kt $train $s/dnn_${teacher}_post --config $conf/kt.yaml --seed $seed $thr \
+    --temperature $targets_temperature "${kt_opts[@]}"
+  [ $phase != kt ] || return 0
+  [ $phase = ft ] || reg=(--kt-weight $targets_kt_weight --post-dir $s/dnn_${teacher}_post --temperature $targets_temperature)
+  finetune_system $s/$sys $train $e/${t}_ali --config $conf/finetune.yaml --seed $seed $thr --init $s/$kt \
+    "${reg[@]}" "${_targets_opts[@]}"
 }
 
 _ps_suffix() {  # "" for prior scale 1.0 (1, 1.0), _ps<S> otherwise

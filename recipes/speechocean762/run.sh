@@ -219,7 +219,7 @@ if stage_begins 14 "fine-tuning with the KT loss kept (W $kt_weight): (4r)/(5r)"
   kt_finetune_stage ftreg $kt_weight
 fi
 
-systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft lstm_kt_rand_ftreg lstm_kt_rbm_ftreg"
+systems=$kt_systems   # recipes/common/kt_stages.sh
 if stage_begins 15 "hybrid decoding of $sets (log-posterior - $nn_prior_scale log-prior through $nn_gmm's HCLG, LM weights $nn_min_lmwt..$nn_max_lmwt)"; then
   while read -r cond seed; do
     g=$(gmm_exp $cond)/$nn_gmm

@@ -26,6 +26,7 @@ def test_chunked_loader_covers_every_frame_once(streams, chunk):
             assert batch.inputs.shape[1] == chunk
             seen.append(batch.targets["pdf"].numel())
             assert batch.num_frames == int(batch.mask.sum())
+            assert batch.capacity == streams * chunk or streams > len(corpus.lengths)
         index, reset = loader._chunk_schedule(epoch)
         frames = index[index >= 0]
         assert sorted(frames.tolist()) == list(range(corpus.num_frames))
@@ -57,12 +58,14 @@ def test_whole_utterance_batches_cover_every_frame_once():
     assert sorted(frames.tolist()) == list(range(corpus.num_frames))
     for batch in loader.batches(1):
         assert batch.lengths.tolist() == batch.mask.sum(1).tolist()
+        assert batch.capacity == 0   # no fixed size: the trainer weighs them 1
 
 
 def test_frame_shuffle_loader_covers_every_frame_once():
     corpus = _corpus()
     loader = FrameShuffleLoader(corpus, [-1, 0, 1], batch_size=16, seed=5)
     targets = torch.cat([b.targets["pdf"] for b in loader.batches(1)])
+    assert {b.capacity for b in loader.batches(1)} == {16}
     assert targets.numel() == corpus.num_frames
     assert sorted(targets.tolist()) == sorted(corpus.targets["pdf"].tolist())
     order = loader.order(1)

@@ -187,3 +187,39 @@ def test_frequency_masking_applies_to_training_only(tmp_path):
                               exp_dir=tmp_path / "b", loss=HARD)
     assert plain[0]["cv_loss"] == masked[0]["cv_loss"]      # the initial model: CV unmasked
     assert plain[1]["train_loss"] != masked[1]["train_loss"]
+
+
+@pytest.mark.parametrize("make_config", [_teacher, _student])
+def test_an_update_weighs_its_valid_frames_not_its_minibatch(tmp_path, monkeypatch, make_config):
+    """A minibatch's mean loss enters backward times valid frames / a full minibatch's frames:
+    full minibatches at 1, the epoch's last multistream chunks (few streams left, one long
+    utterance playing out) and the frame loader's last partial batch at their share, as Kaldi's
+    summed per-frame gradients; a full-size step on a few frames of one utterance would not."""
+    seen = []
+    forward, backward = Trainer._forward, Trainer._backward
+
+    def record_forward(self, net, batch, state, autocast):
+        state, loss, hits = forward(self, net, batch, state, autocast)
+        if self.model.training:
+            seen.append([batch.num_frames, batch.capacity, float(loss.detach())])
+        return state, loss, hits
+
+    def record_backward(self, loss):
+        seen[-1].append(float(loss.detach()))
+        backward(self, loss)
+
+    monkeypatch.setattr(Trainer, "_forward", record_forward)
+    monkeypatch.setattr(Trainer, "_backward", record_backward)
+    # lengths 20-300 frames over 4 streams: the epoch ends with one stream playing out alone
+    data, ali = make_synthetic_corpus(tmp_path / "corpus", num_utts=10, min_len=20, max_len=300)
+    config = make_config(max_epochs=1, cmvn="none", batch_size=37)   # a partial last batch
+    train_supervised("t", config, data, ali_dir=ali, exp_dir=tmp_path / "exp", loss=HARD)
+    assert seen and all(len(row) == 4 for row in seen)
+    capacity = config.batch_size if make_config is _teacher else \
+        config.num_streams * config.chunk_len
+    weights = []
+    for frames, cap, mean_loss, backward_loss in seen:
+        assert cap == capacity
+        weights.append(frames / cap)
+        assert backward_loss == pytest.approx(mean_loss * frames / cap, rel=1e-6)
+    assert weights[0] == 1.0 and min(weights) < (1.0 if make_config is _teacher else 0.5)

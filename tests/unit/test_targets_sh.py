@@ -17,6 +17,7 @@ def network(system: str, targets: str = "mono", home: str = "") -> subprocess.Co
     script = (f"{'targets_home=' + home + ';' if home else ''} . {TARGETS_SH}; "
               "train_teacher_system() { echo teacher \"$@\"; }; "
               "finetune_system() { echo finetune \"$@\"; }; "
+              "kt_system() { echo kt \"$@\"; }; "
               f"targets_network E S TRAIN C {targets} {system} 7 '--num-threads 1'")
     return subprocess.run(["bash", "-c", script], capture_output=True, text=True)
 
@@ -45,9 +46,37 @@ def test_home_targets_carry_no_suffix():
 
 @pytest.mark.parametrize("system, message", [
     ("dnn_rand_x3", "unknown variant 'x3'"),
-    ("dnn_big", "SYSTEM is dnn_rand, dnn_rbm or lstm_ce"),
+    ("dnn_big", "SYSTEM is dnn_rand, dnn_rbm, lstm_ce or lstm_kt_"),
+    ("lstm_kt_big_ft", "a student's teacher is rand or rbm"),
+    ("lstm_kt_rbm_ft_lr0.1_ftreg", "one fine-tuning per name"),
+    ("lstm_kt_rbm_ft_q2", "unknown variant 'q2'"),
 ])
 def test_bad_names_stop_with_one_line(system, message):
     result = network(system)
     assert result.returncode != 0 and result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
+
+
+def test_students_name_their_kt_stage_and_their_fine_tuning():
+    """The variants before _ft/_ftreg are the KT stage's (its directory is the init), those after
+    the fine-tuning's; ftreg keeps the KT loss on the same teacher's soft targets."""
+    kt = ("kt S/lstm_kt_rbm_lr0.0003 TRAIN S/dnn_rbm_post --config C/kt.yaml --seed 7 "
+          "--num-threads 1 --temperature 2.0 --learning-rate 0.0003")
+    out = network("lstm_kt_rbm_lr0.0003_ft_lr0.0001_e30_mn10_kl2")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0].split() == kt.split()
+    assert out.stdout.splitlines()[1].split() == (
+        "finetune S/lstm_kt_rbm_lr0.0003_ft_lr0.0001_e30_mn10_kl2 TRAIN E/mono_ali --config "
+        "C/finetune.yaml --seed 7 --num-threads 1 --init S/lstm_kt_rbm_lr0.0003 --learning-rate "
+        "0.0001 --max-epochs 30 --min-epochs 10 --keep-lr-epochs 2").split()
+    reg = network("lstm_kt_rand_ftreg").stdout.splitlines()
+    assert reg[0].split()[1] == "S/lstm_kt_rand" and "--learning-rate" not in reg[0]
+    assert reg[1].split()[-8:] == ("--init S/lstm_kt_rand --kt-weight 0.25 --post-dir "
+                                   "S/dnn_rand_post --temperature 2.0").split()
+    only_kt = network("lstm_kt_rand_e5").stdout.splitlines()
+    assert len(only_kt) == 1 and only_kt[0].split()[1] == "S/lstm_kt_rand_e5"
+
+
+def test_students_only_on_the_teachers_targets():
+    result = network("lstm_kt_rbm_ft", "tri1")
+    assert result.returncode != 0 and "on mono's targets only, not tri1" in result.stderr

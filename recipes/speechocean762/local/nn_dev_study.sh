@@ -5,7 +5,10 @@
 # of --targets (run.sh's --nn-gmm, tri2; mono, tri1 for the comparison of targets), decoded
 # through that GMM's graph at each prior scale of --prior-scales over LM weights 7..17, next to
 # the GMM's own dev decoding (run.sh stage 7). Variants are named as in recipes/common/targets.sh
-# (dnn_rand_fm8: --freq-mask 8; lstm_ce_e40_st8: --max-epochs 40 --num-streams 8). Decided at
+# (dnn_rand_fm8: --freq-mask 8; lstm_ce_e40_st8: --max-epochs 40 --num-streams 8), the KT students
+# too, on run.sh's teachers' soft targets (exp/<cond>/seed<seed>/dnn_{rand,rbm}_post, stage 10):
+# lstm_kt_rbm_lr0.0003 (KT pre-training, conf/kt.yaml, learning rate 0.0003),
+# lstm_kt_rbm_lr0.0003_ft_lr0.0003 (fine-tuned from it, conf/finetune.yaml). Decided at
 # each system's best LM weight on dev (run.sh's rule for the weight; scripts/targets_table.py
 # --rule best). The test speakers are never read.
 #
@@ -25,6 +28,8 @@ conf=conf               # run.sh's configs: dnn.yaml, lstm.yaml (rbm.yaml made t
 targets=tri2            # GMMs whose senone alignments the networks train on (run.sh --nn-gmm first)
 systems="dnn_rand dnn_rbm lstm_ce"   # networks and their variants (recipes/common/targets.sh)
 prior_scales="1.0 0.5"  # S of log-posterior - S log-prior
+temperature=2.0         # the students' KT temperature (run.sh --temperature)
+kt_weight=0.25          # the students' KT weight in fine-tuning with the KT loss kept (run.sh --kt-weight)
 nj=1                    # jobs of the decoding commands
 decode_opts=""          # more asrkt decode-nnet options (e.g. "--beam 10 --max-active 2000")
 nn_threads=1            # --num-threads of the neural commands
@@ -38,6 +43,8 @@ targets_home=${targets%% *}   # run.sh's networks (exp/.../dnn_rand) are on the 
 targets_lmwts="7 17"          # run.sh's sweep
 targets_keep_loglikes=false   # hundreds of pdfs x 4 bytes a frame: hundreds of MB per decode
 targets_decode_opts=$decode_opts
+targets_temperature=$temperature
+targets_kt_weight=$kt_weight
 . ../common/targets.sh
 work=$(caller_path "$1")
 case $out in /*) ;; *) out=$work/$out ;; esac
@@ -62,6 +69,11 @@ if stage_begins 1 "networks ($systems) on $targets senones, dev at prior scales 
   case " $systems" in *" dnn_rbm"*)
     [ -f $s/dbn/.done ] || { echo "$0: $work/$s/dbn: no RBMs (run.sh stage 8)" >&2; exit 1; } ;;
   esac
+  for t in rand rbm; do
+    case " $systems" in *" lstm_kt_$t"*)
+      [ -f $s/dnn_${t}_post/.done ] || { echo "$0: $work/$s/dnn_${t}_post: no soft targets (run.sh stage 10)" >&2; exit 1; } ;;
+    esac
+  done
   for t in $targets; do targets_dev_networks $t; done
 fi
 
@@ -76,6 +88,6 @@ if stage_begins 2 "$out"; then
     --title "speechocean762: the networks' settings on the dev speakers (senone targets, prior scale, variants)" \
     --command "$(quote_command recipes/speechocean762/local/nn_dev_study.sh "${script_args[@]}")" \
     --setting "condition $cond (training data $train, $(wc -l < $train/feats.scp) utterances), seed $seed, dev speakers only (data/fbank/dev, $(wc -l < data/fbank/dev/feats.scp) utterances; test never read)" \
-    --setting "GMM rows: run.sh stage 7's dev decoding ($e/<gmm>/decode_dev); networks: conf/dnn.yaml (dnn_rand; dnn_rbm from $s/dbn), conf/lstm.yaml (lstm_ce), variants as recipes/common/targets.sh names them, --num-threads $nn_threads"
+    --setting "GMM rows: run.sh stage 7's dev decoding ($e/<gmm>/decode_dev); networks: conf/dnn.yaml (dnn_rand; dnn_rbm from $s/dbn), conf/lstm.yaml (lstm_ce), conf/kt.yaml + conf/finetune.yaml (students, T $temperature, ftreg's W $kt_weight, on $s/dnn_{rand,rbm}_post), variants as recipes/common/targets.sh names them, --num-threads $nn_threads"
   cat "$out"
 fi
