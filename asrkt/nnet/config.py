@@ -239,7 +239,8 @@ class FinetuneConfig(StudentConfig):
 
     learning_rate: float = 0.0005
     kt_weight: float = option(0.0, ge=0, le=1, help="Weight W of the KT loss: (1-W) CE + W KT "
-                                                    "(needs --post-dir).")
+                                                    "(needs --post-dir); the CV pass and newbob "
+                                                    "use the CE on the hard targets alone.")
 
 
 @dataclass

@@ -80,6 +80,18 @@ def newbob_update(state: ScheduleState, cv_loss: float, settings: TrainConfig) -
     return accepted
 
 
+def cv_loss_spec(spec: LossSpec) -> LossSpec:
+    """The loss of the CV pass (and so of newbob's decisions): the training loss, except that
+    training on hard and soft targets together (``finetune --kt-weight``, the KT loss kept as a
+    regulariser) is judged by the CE on the hard targets alone, the task's objective. The KT
+    term, already near its optimum after KT pre-training and the larger of the two, would
+    otherwise decide: newbob stopped such runs after one or two epochs while the CE still fell.
+    """
+    if spec.hard_weight > 0 and spec.soft_weight > 0:
+        return LossSpec(1.0, 0.0, 1.0)
+    return spec
+
+
 def update_weight(batch) -> float:
     """The weight of a training minibatch's mean loss in its update: valid frames / the frames
     a full minibatch holds (``Batch.capacity``; 1 where batches have no fixed size).
@@ -151,6 +163,7 @@ class Trainer:
         self.dist = dist or DistContext()
         self.net = wrap_model(self.dist, model)  # what training steps call (DDP or the model)
         self.loss_spec, self.settings, self.exp_dir = loss_spec, settings, Path(exp_dir)
+        self.cv_spec = cv_loss_spec(loss_spec)
         self.final_payload = final_payload
         self.optimizer = make_optimizer(model, settings)
         self.state = ScheduleState(settings.learning_rate)
@@ -283,7 +296,8 @@ class Trainer:
             logits, state = net(inputs, state=state, reset=batch.reset, lengths=batch.lengths)
         if batch.positions is not None:
             logits = logits.reshape(-1, logits.shape[-1]).index_select(0, batch.positions)
-        loss, hits = training_loss(logits.float(), batch.targets, self.loss_spec)
+        spec = self.loss_spec if self.model.training else self.cv_spec
+        loss, hits = training_loss(logits.float(), batch.targets, spec)
         return state, loss, hits
 
     def _gradient_sync(self, skip: bool):

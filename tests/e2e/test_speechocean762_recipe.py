@@ -327,31 +327,39 @@ def test_tables_take_the_weight_chosen_on_dev_not_tests_best(so762, tmp_path):
 
 @pytest.mark.slow
 def test_nn_dev_study_on_the_recipe_work_dir(so762, tmp_path):
-    """local/nn_dev_study.sh on the work dir: run.sh's dnn_rand (not retrained) and a variant
-    with frequency masking (trained here, --freq-mask 4 in its config) decoded on dev at prior
-    scale 0.5; the table decides at each system's best dev LM weight (run.sh's rule) next to the
-    tri2 GMM's stage-7 decode; no test decoding."""
+    """local/nn_dev_study.sh on the work dir: run.sh's dnn_rand (not retrained), a variant
+    with frequency masking (trained here, --freq-mask 4 in its config) and a KT student
+    fine-tuned here at another learning rate from run.sh's KT pre-trained lstm_kt_rand (not
+    retrained), decoded on dev at prior scale 0.5; the table decides at each system's best dev
+    LM weight (run.sh's rule) next to the tri2 GMM's stage-7 decode; no test decoding."""
     work, exp = so762.work, so762.work / "exp"
     net = exp / "full" / "seed1"
     trained = (net / "dnn_rand" / "final.pt").stat().st_mtime
+    kt_trained = (net / "lstm_kt_rand" / "final.pt").stat().st_mtime
     test_dirs = sorted(exp.glob("**/decode_test*"))
     table = tmp_path / "DEV_STUDY_nn.md"
     study = _run("--conf", ROOT / "recipes" / "speechocean762" / "conf" / "tiny",
-                 "--systems", "dnn_rand dnn_rand_fm4", "--prior-scales", "0.5",
+                 "--systems", "dnn_rand dnn_rand_fm4 lstm_kt_rand_ft_lr0.0005",
+                 "--prior-scales", "0.5",
                  "--decode-opts", "--beam 9 --max-active 700", "--out", table, work,
                  script="local/nn_dev_study.sh")
     assert study.returncode == 0, study.stderr[-3000:]
     assert (net / "dnn_rand" / "final.pt").stat().st_mtime == trained
     assert "freq_mask: 4" in (net / "dnn_rand_fm4" / "config.yaml").read_text()
+    assert (net / "lstm_kt_rand" / "final.pt").stat().st_mtime == kt_trained
+    student = net / "lstm_kt_rand_ft_lr0.0005"
+    assert "learning_rate: 0.0005" in (student / "config.yaml").read_text()
+    assert "--init exp/full/seed1/lstm_kt_rand " in (student / "log" / "finetune.log").read_text()
     words = _words(work / "data" / "dev" / "text")
-    for n in ("dnn_rand", "dnn_rand_fm4"):
+    for n in ("dnn_rand", "dnn_rand_fm4", "lstm_kt_rand_ft_lr0.0005"):
         d = net / n / "decode_dev_ps0.5_sweep"
         assert f"/ {words}," in (d / "scoring_kaldi" / "best_wer").read_text()
         assert not (net / n / "loglikes_dev_ps0.5_sweep").exists()  # removed once decoded
     text = table.read_text()
     assert "at each system's best LM weight over 7..17" in text
     rows = table_rows(text, "| system | targets |")
-    assert set(rows) == {"dnn_rand", "dnn_rand_fm4"} and rows["dnn_rand"][0] == "tri2"
+    assert set(rows) == {"dnn_rand", "dnn_rand_fm4", "lstm_kt_rand_ft_lr0.0005"}
+    assert rows["dnn_rand"][0] == "tri2"
     for n in rows:     # S = 0.5: the best weight of the sweep, as the decode dir scored it
         lmwt, wer = best(pool([read_counts(net / n / "decode_dev_ps0.5_sweep")]))
         assert f"{wer:.2f} (LMWT {lmwt})" in rows[n][1]

@@ -207,3 +207,30 @@ def test_skipped_utterances_count_against_the_whole_share_not_one_block(tmp_path
     (ali / "pdf.scp").write_text("".join(f"{x}\n" for x in lines[6:]))  # 6 of 20
     with pytest.raises(AsrktError, match="have no usable targets"):
         train_supervised("t", config, data, ali_dir=ali, exp_dir=tmp_path / "b", loss=HARD)
+
+
+def test_fine_tuning_with_the_kt_loss_kept_is_judged_by_the_hard_target_ce(tmp_path, monkeypatch):
+    """finetune --kt-weight W trains on (1-W) CE + W KT, but its CV passes (newbob's decisions,
+    train.jsonl's cv_loss) compute the CE on the hard targets alone."""
+    from asrkt.nnet import trainer
+    from asrkt.nnet.inference import dump_posteriors
+
+    data, ali = make_synthetic_corpus(tmp_path / "corpus", num_utts=10)
+    train_supervised("t", _teacher(max_epochs=1), data, ali_dir=ali, exp_dir=tmp_path / "dnn",
+                     loss=HARD)
+    dump_posteriors(tmp_path / "dnn", data, tmp_path / "post", temperature=2.0, top_k=3,
+                    device="cpu")
+    specs = []
+    original = trainer.training_loss
+
+    def recording(logits, targets, spec):
+        specs.append((trainer.torch.is_grad_enabled(), spec))
+        return original(logits, targets, spec)
+
+    monkeypatch.setattr(trainer, "training_loss", recording)
+    reg = LossSpec(0.75, 0.25, 2.0)
+    train_supervised("finetune", _student(max_epochs=2), data, ali_dir=ali,
+                     post_dir=tmp_path / "post", exp_dir=tmp_path / "ftreg", loss=reg)
+    assert specs and all(spec == (reg if grad else LossSpec(1.0, 0.0, 1.0)) for grad, spec in specs)
+    assert sum(not grad for grad, _ in specs) > 0
+    assert trainer.cv_loss_spec(LossSpec(0.0, 1.0, 2.0)) == LossSpec(0.0, 1.0, 2.0)  # KT alone
