@@ -43,7 +43,7 @@ import re
 import statistics
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from asrkt.corpora.speechocean762 import AGE_GROUPS, age_group  # noqa: E402
@@ -60,14 +60,19 @@ REG_STUDENTS = ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg")  # run.sh --kt-reg W
 TEACHERS = ("dnn_rand", "dnn_rbm")
 CURVE_SYSTEMS = (BASELINE,) + STUDENTS + REG_STUDENTS
 GMM_SYSTEMS = ("mono", "tri1", "tri2")  # trained once per split and condition, no seeds
-EXTRA_GMMS = set()  # further GMM systems, named by --gmm-dirs (e.g. the Kaldi anchor's)
 GmmDirs = Dict[Tuple[str, str], str]  # (condition, system) -> its dir under <exp>/<split>
 Choice = Tuple[Optional[int], Wer]     # (LM weight, (WER, errors, words))
 
 
-def is_gmm(system: str) -> bool:
+def is_gmm(system: str, gmms: Iterable[str] = GMM_SYSTEMS) -> bool:
     """Whether ``system`` is a GMM (stored without a seed dir, the same for every seed)."""
-    return system in GMM_SYSTEMS or system in EXTRA_GMMS
+    return system in gmms
+
+
+def gmm_systems(gmm_dirs: Optional[GmmDirs] = None) -> FrozenSet[str]:
+    """The GMM systems of a table: mono tri1 tri2 and every system --gmm-dirs names (e.g. the
+    Kaldi anchor's kaldi_mono)."""
+    return frozenset(GMM_SYSTEMS) | {system for _, system in (gmm_dirs or {})}
 
 
 def parse_gmm_dirs(spec: str) -> GmmDirs:
@@ -94,7 +99,8 @@ def decode_dir(exp: Path, split: str, cond: str, seed: Optional[str], system: st
     if gmm_dirs and (cond, system) in gmm_dirs:
         return exp / split / gmm_dirs[(cond, system)] / name
     base = exp / split / cond
-    return (base / system if is_gmm(system) else base / f"seed{seed}" / system) / name
+    gmm = is_gmm(system, gmm_systems(gmm_dirs))
+    return (base / system if gmm else base / f"seed{seed}" / system) / name
 
 
 def choose(decode: Path, lmwt_from: Optional[str] = None) -> Optional[Choice]:
@@ -124,11 +130,11 @@ def choices(exp: Path, splits: List[str], conds: List[str], seeds: List[str],
             systems: List[str], name: str = "decode_test", lmwt_from: Optional[str] = None,
             gmm_dirs: Optional[GmmDirs] = None) -> Dict[Tuple[str, str, str, str], Choice]:
     """(cond, system, split, seed) -> :func:`choose`'s (LM weight, WER); GMMs under seed '-'."""
-    found = {}
+    found, gmms = {}, gmm_systems(gmm_dirs)
     for cond in conds:
         for system in systems:
             for split in splits:
-                for seed in (["-"] if is_gmm(system) else seeds):
+                for seed in (["-"] if is_gmm(system, gmms) else seeds):
                     result = choose(decode_dir(exp, split, cond, seed, system, name, gmm_dirs),
                                     lmwt_from)
                     if result is not None:
@@ -148,17 +154,20 @@ def used_lmwt(exp: Path, cond: str, splits: List[str], seeds: List[str], systems
         seeds: seeds (the first decoded one of the first neural system is read).
         systems: systems of the table.
         name: decode dir name.
+        gmm_dirs: GMM systems' dirs (:func:`parse_gmm_dirs`).
     """
+    gmms = gmm_systems(gmm_dirs)
+
     def weight(system: str, split: str) -> str:
-        for seed in (["-"] if is_gmm(system) else seeds):
+        for seed in (["-"] if is_gmm(system, gmms) else seeds):
             path = decode_dir(exp, split, cond, seed, system, name, gmm_dirs) \
                 / "scoring_kaldi" / "best_wer"
             if path.exists():
                 match = re.search(r"wer_(\d+)\s*$", path.read_text())
                 return match.group(1) if match else "?"
         return "–"
-    gmm = next((s for s in systems if is_gmm(s)), None)
-    nn = next((s for s in systems if not is_gmm(s)), None)
+    gmm = next((s for s in systems if is_gmm(s, gmms)), None)
+    nn = next((s for s in systems if not is_gmm(s, gmms)), None)
     parts = [f"{fold_label(split, name)} "
              f"{weight(gmm, split) if gmm else '–'}/{weight(nn, split) if nn else '–'}"
              for split in splits]
@@ -173,11 +182,12 @@ def mean_std(values: List[float]) -> str:
     return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
 
 
-def pooled_per_seed(found, cond: str, system: str, splits: List[str],
-                    seeds: List[str]) -> Dict[str, float]:
-    """seed -> pooled WER over all folds (only seeds with every fold decoded)."""
+def pooled_per_seed(found, cond: str, system: str, splits: List[str], seeds: List[str],
+                    gmms: Iterable[str] = GMM_SYSTEMS) -> Dict[str, float]:
+    """seed -> pooled WER over all folds (only seeds with every fold decoded); a GMM of
+    ``gmms`` is stored under seed '-'."""
     out = {}
-    for seed in (["-"] if is_gmm(system) else seeds):
+    for seed in (["-"] if is_gmm(system, gmms) else seeds):
         cells = [found.get((cond, system, split, seed)) for split in splits]
         if all(c is not None for c in cells):
             errors, words = sum(c[1] for c in cells), sum(c[2] for c in cells)
@@ -198,10 +208,12 @@ def final_cv_acc(history: List[dict]) -> Optional[float]:
 
 
 def wer_table(found, cond: str, systems: List[str], splits: List[str], seeds: List[str],
-              exp: Path, name: str = "decode_test", weights=None) -> List[str]:
+              exp: Path, name: str = "decode_test", weights=None,
+              gmms: Iterable[str] = GMM_SYSTEMS) -> List[str]:
     """Markdown rows: per fold (mean over seeds) and pooled over the folds; with one split
     (``["."]``) only the pooled column, which is then that set's WER (errors/words). With
-    ``weights`` (:func:`choices`) a column of the LM weights used, per fold and seed."""
+    ``weights`` (:func:`choices`) a column of the LM weights used, per fold and seed; ``gmms``:
+    the systems without seeds (:func:`gmm_systems`)."""
     folds = [] if splits == ["."] else [fold_label(s, name) for s in splits]
     pooled_head = ("%WER, mean ± std over seeds" if not folds
                    else "pooled, mean ± std over seeds")
@@ -210,22 +222,23 @@ def wer_table(found, cond: str, systems: List[str], splits: List[str], seeds: Li
             + ("LM weight per seed | " if weights is not None else "") + "CV frame acc % |",
             "|" + "---|" * (len(folds) + 4 + (weights is not None))]
     for system in systems:
+        gmm = is_gmm(system, gmms)
         cells = []
         for split in (splits if folds else []):
             values = [found[(cond, system, split, s)][0]
-                      for s in (["-"] if is_gmm(system) else seeds)
+                      for s in (["-"] if gmm else seeds)
                       if (cond, system, split, s) in found]
             cells.append(mean_std(values))
-        pooled = pooled_per_seed(found, cond, system, splits, seeds)
+        pooled = pooled_per_seed(found, cond, system, splits, seeds, gmms)
         accs = [final_cv_acc(read_history(exp / split / cond / f"seed{s}" / system / "train.jsonl"))
-                for split in splits for s in seeds] if not is_gmm(system) else []
+                for split in splits for s in seeds] if not gmm else []
         accs = [a for a in accs if a is not None]
         name = f"`{system}` {describe(system)}".strip()
-        n = "–" if is_gmm(system) else str(len(pooled))
+        n = "–" if gmm else str(len(pooled))
         used = ""
         if weights is not None:
             used = ", ".join(str(weights[(cond, system, split, s)][0])
-                             for split in splits for s in (["-"] if is_gmm(system) else seeds)
+                             for split in splits for s in (["-"] if gmm else seeds)
                              if (cond, system, split, s) in weights) or "–"
             used += " | "
         rows.append(f"| {name} | " + "".join(f"{c} | " for c in cells)
@@ -272,9 +285,10 @@ def age_table(weights, cond: str, systems: List[str], seeds: List[str], exp: Pat
     rows = ["| system | " + " | ".join(head) + " | all |", "|" + "---|" * (len(groups) + 2),
             "| words | " + " | ".join(str(words[g]) for g in groups)
             + f" | {sum(words.values())} |"]
+    gmms = gmm_systems(gmm_dirs)
     for system in systems:
         per_seed: Dict[str, List[Tuple[int, int]]] = {g: [] for g in groups + ["all"]}
-        for seed in (["-"] if is_gmm(system) else seeds):
+        for seed in (["-"] if is_gmm(system, gmms) else seeds):
             weight = weights.get((cond, system, ".", seed), (None,))[0]
             if weight is None:
                 continue
@@ -411,7 +425,7 @@ def curves(exp: Path, cond: str, splits: List[str], seeds: List[str],
 
 
 def plot(png: Path, found, exp: Path, conds: List[str], systems: List[str], splits: List[str],
-         seeds: List[str]) -> None:
+         seeds: List[str], gmms: Iterable[str] = GMM_SYSTEMS) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -421,7 +435,7 @@ def plot(png: Path, found, exp: Path, conds: List[str], systems: List[str], spli
     # table of GMMs alone only the WER bars
     curve_systems = [s for s in CURVE_SYSTEMS if s in systems]
     kind = "LSTM" if curve_systems else "DNN"
-    curve_systems = curve_systems or [s for s in systems if not is_gmm(s)]
+    curve_systems = curve_systems or [s for s in systems if not is_gmm(s, gmms)]
     panels = 1 + (len(conds) if curve_systems else 0)
     fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4), squeeze=False)
     ax = axes[0][0]
@@ -429,7 +443,7 @@ def plot(png: Path, found, exp: Path, conds: List[str], systems: List[str], spli
     for i, cond in enumerate(conds):
         means, stds = [], []
         for system in systems:
-            values = list(pooled_per_seed(found, cond, system, splits, seeds).values())
+            values = list(pooled_per_seed(found, cond, system, splits, seeds, gmms).values())
             means.append(statistics.mean(values) if values else math.nan)
             stds.append(statistics.stdev(values) if len(values) > 1 else 0.0)
         xs = [j + (i - (len(conds) - 1) / 2) * width for j in range(len(systems))]
@@ -502,7 +516,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     splits, conds, seeds, systems = (args.splits.split(), args.conditions.split(),
                                      args.seeds.split(), args.systems.split())
     gmm_dirs = parse_gmm_dirs(args.gmm_dirs)
-    EXTRA_GMMS.update(system for _, system in gmm_dirs if system not in GMM_SYSTEMS)
+    gmms = gmm_systems(gmm_dirs)
     if args.age_data is not None and splits != ["."]:
         raise SystemExit("kt_results.py: --age-data needs one split (--splits .)")
     chosen = choices(args.exp, splits, conds, seeds, systems, args.decode_name, args.lmwt_from,
@@ -542,7 +556,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     for cond in conds:
         lines += [f"## {cond} training data", ""]
         lines += wer_table(found, cond, systems, splits, seeds, args.exp, args.decode_name,
-                           chosen if args.lmwt_from else None)
+                           chosen if args.lmwt_from else None, gmms)
         if args.lmwt_from is None:
             lines += ["", used_lmwt(args.exp, cond, splits, seeds, systems, args.decode_name,
                                     gmm_dirs)]
@@ -570,7 +584,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             lines += claim
         lines.append("")
     if args.png is not None:
-        plot(args.png, found, args.exp, conds, [s for s in systems], splits, seeds)
+        plot(args.png, found, args.exp, conds, [s for s in systems], splits, seeds, gmms)
         lines += [f"![systems and CV curves]({args.png.name})", ""]
     if args.conf is not None and args.conf.is_dir():
         lines += ["## Configuration", ""]

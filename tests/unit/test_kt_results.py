@@ -99,6 +99,17 @@ def test_without_lmwt_from_each_set_at_its_own_best(exp, tmp_path):
     assert "LM weight per fold (GMM/NN): test 10/10." in md
 
 
+def test_gmm_rows_of_one_table_stay_in_that_table():
+    """--gmm-dirs' extra GMMs (an anchor's) are the table's own, not the process's: a second
+    table without them treats the name as a network again."""
+    dirs = kt_results.parse_gmm_dirs("full:kaldi_mono=../kaldi_exp/mono")
+    assert kt_results.gmm_systems(dirs) == {"mono", "tri1", "tri2", "kaldi_mono"}
+    assert kt_results.decode_dir(Path("e"), ".", "full", "-", "kaldi_mono", "d", dirs) \
+        == Path("e/../kaldi_exp/mono/d")
+    assert kt_results.decode_dir(Path("e"), ".", "full", "1", "kaldi_mono", "d") \
+        == Path("e/full/seed1/kaldi_mono/d")
+
+
 def test_errors(exp, tmp_path):
     with pytest.raises(SystemExit, match="'full-mono' is not COND:SYSTEM=DIR"):
         kt_results.parse_gmm_dirs("full-mono")
