@@ -100,7 +100,7 @@ def update_weight(batch) -> float:
     over frames: without it the last batches of a multistream epoch, where one or two streams
     play out a long utterance alone (tens of 20-frame chunks of a single utterance), each take
     a full-size step (Adam normalises the step, not the frame count) and the epoch ends fitted
-    to that one utterance; on speechocean762 that cost an LSTM 8-20 points of CV frame accuracy
+    to that one utterance; on speechocean762 that cost an LSTM 7-21 points of CV frame accuracy
     at the end of some epochs, which newbob then rejected.
     """
     if batch.capacity <= 0:
