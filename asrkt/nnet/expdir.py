@@ -39,7 +39,8 @@ def prepare_exp_dir(exp_dir: Path, config: Any, resume: bool) -> None:
                  if f.name not in ("device", "num_threads", "dist_timeout")
                  and getattr(old, f.name) != getattr(config, f.name)]
         if diffs:
-            raise AsrktError(f"--resume: the config differs from {saved} in {', '.join(diffs)}")
+            raise AsrktError(f"--resume: the config differs from {saved} in {', '.join(diffs)}; "
+                             f"remove {exp_dir} to start again with the new config")
     elif not resume and (exp_dir / "checkpoints").exists():
         logger.warning("%s: removing checkpoints of an earlier run (use --resume to continue it)",
                        exp_dir)

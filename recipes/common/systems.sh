@@ -27,6 +27,7 @@
 #   align_system ALI DATA LANG MODEL [opts]  align + ali-to-pdf (the pdf targets of the NNs)
 #   graph_system GRAPH LANG_TEST MODEL       make-graph
 #   decode_gmm_system DIR GRAPH DATA MODEL [opts]   decode
+#   (the four trainers below continue an interrupted run: --resume when DIR holds checkpoints)
 #   rbm_system DIR DATA [opts]               pretrain-rbm
 #   train_teacher_system DIR DATA ALI [opts] train-teacher
 #   posteriors_system DIR MODEL DATA [opts]  dump-posteriors (soft targets)
@@ -142,14 +143,18 @@ decode_gmm_system() {
   done_or_run $dir asrkt decode "$@" $graph $data $model $dir
 }
 
+resume_opt() {  # resume_opt DIR: --resume where DIR holds an interrupted run's checkpoints
+  if compgen -G "$1/checkpoints/*.pt" >/dev/null; then echo --resume; fi
+}
+
 rbm_system() {
   local dir=$1 data=$2; shift 2
-  done_or_run $dir asrkt pretrain-rbm "$@" $data $dir </dev/null
+  done_or_run $dir asrkt pretrain-rbm $(resume_opt $dir) "$@" $data $dir </dev/null
 }
 
 train_teacher_system() {
   local dir=$1 data=$2 ali=$3; shift 3
-  done_or_run $dir asrkt train-teacher "$@" $data $ali $dir </dev/null
+  done_or_run $dir asrkt train-teacher $(resume_opt $dir) "$@" $data $ali $dir </dev/null
 }
 
 posteriors_system() {
@@ -159,12 +164,12 @@ posteriors_system() {
 
 kt_system() {
   local dir=$1 data=$2 post=$3; shift 3
-  done_or_run $dir asrkt kt-pretrain "$@" $data $post $dir </dev/null
+  done_or_run $dir asrkt kt-pretrain $(resume_opt $dir) "$@" $data $post $dir </dev/null
 }
 
 finetune_system() {
   local dir=$1 data=$2 ali=$3; shift 3
-  done_or_run $dir asrkt finetune "$@" $data $ali $dir </dev/null
+  done_or_run $dir asrkt finetune $(resume_opt $dir) "$@" $data $ali $dir </dev/null
 }
 
 decode_system() {

@@ -24,6 +24,7 @@
 # (stage numbers before the triphone stages, e.g. in README commands of earlier runs: 0-3 the
 # same, 4 is now 6, 5-13 are now 7-15)
 # Every stage skips work already done (a .done marker in its output directory); remove it to redo.
+# A network whose training was interrupted continues from its last checkpoint (--resume).
 set -euo pipefail
 CALLER_DIR=$PWD
 cd "$(dirname "$0")"

@@ -42,6 +42,7 @@
 # (local/gmm_dev_study.sh, DEV_STUDY_gmm.md); tri2 takes tri1's for now; the quarter condition's
 # GMMs have the same sizes.
 # Every stage skips work already done (a .done marker in its output directory); remove it to redo.
+# A network whose training was interrupted continues from its last checkpoint (--resume).
 set -euo pipefail
 CALLER_DIR=$PWD
 cd "$(dirname "$0")"
