@@ -32,7 +32,11 @@
 #                                            _ftreg[_<w>...] fine-tuned from it (conf/finetune.yaml;
 #                                            ftreg keeps the KT loss, --kt-weight
 #                                            $targets_kt_weight), <v> the KT stage's variants, <w>
-#                                            the fine-tuning's (e.g. lstm_kt_rbm_lr0.0003_ft_lr0.0003)
+#                                            the fine-tuning's (e.g. lstm_kt_rbm_lr0.0003_ft_lr0.0003);
+#                                            a KT-stage variant k<N> learns from the teacher's top N
+#                                            posteriors instead (dump-posteriors --top-k N into
+#                                            S/dnn_<T>_post_k<N>; ftreg keeps those), e.g.
+#                                            lstm_kt_rbm_k5_ft
 #   targets_decode E NET TARGETS DATA NAME NJ THR "SCALES"
 #                                            for each prior scale: forward --prior-scale (log-
 #                                            posterior - S log-prior) into NET/loglikes_NAME[_psS]_sweep
@@ -103,7 +107,8 @@ targets_network() {
 
 _targets_student() {  # targets_network's arguments, SYSTEM lstm_kt_<T>[_<v>...][_ft|_ftreg[_<w>...]]
   local e=$1 s=$2 train=$3 conf=$4 t=$5 sys=$6 seed=$7 thr=$8 teacher kt phase=kt v kt_opts=() reg=()
-  teacher=$(echo $sys | cut -d_ -f3); kt=lstm_kt_$teacher
+  local post
+  teacher=$(echo $sys | cut -d_ -f3); kt=lstm_kt_$teacher; post=$s/dnn_${teacher}_post
   case $teacher in rand|rbm) ;; *)
     echo "targets_network: '$sys': a student's teacher is rand or rbm (lstm_kt_rand..., lstm_kt_rbm...)" >&2; return 1 ;;
   esac
@@ -115,15 +120,19 @@ _targets_student() {  # targets_network's arguments, SYSTEM lstm_kt_<T>[_<v>...]
     case $phase:$v in
       kt:ft|kt:ftreg) phase=$v; kt_opts=("${_targets_opts[@]}"); _targets_opts=() ;;
       *:ft|*:ftreg) echo "targets_network: '$sys': one fine-tuning per name" >&2; return 1 ;;
+      kt:k[1-9]*) kt=${kt}_$v; post=$s/dnn_${teacher}_post_$v
+        [[ ${v#k} =~ ^[0-9]+$ ]] || { echo "targets_network: '$sys': k<N> is a number of posteriors, not '$v'" >&2; return 1; }
+        posteriors_system $post $s/dnn_$teacher $train --temperature $targets_temperature --top-k ${v#k} $thr ;;
+      *:k[1-9]*) echo "targets_network: '$sys': k<N> (the soft targets) belongs to the KT stage, before _ft" >&2; return 1 ;;
       kt:*) kt=${kt}_$v; _targets_variant $sys $v || return 1 ;;
       *) _targets_variant $sys $v || return 1 ;;
     esac
   done
   [ $phase != kt ] || kt_opts=("${_targets_opts[@]}")
-  kt_system $s/$kt $train $s/dnn_${teacher}_post --config $conf/kt.yaml --seed $seed $thr \
+  kt_system $s/$kt $train $post --config $conf/kt.yaml --seed $seed $thr \
     --temperature $targets_temperature "${kt_opts[@]}"
   [ $phase != kt ] || return 0
-  [ $phase = ft ] || reg=(--kt-weight $targets_kt_weight --post-dir $s/dnn_${teacher}_post --temperature $targets_temperature)
+  [ $phase = ft ] || reg=(--kt-weight $targets_kt_weight --post-dir $post --temperature $targets_temperature)
   finetune_system $s/$sys $train $e/${t}_ali --config $conf/finetune.yaml --seed $seed $thr --init $s/$kt \
     "${reg[@]}" "${_targets_opts[@]}"
 }

@@ -18,6 +18,7 @@ def network(system: str, targets: str = "mono", home: str = "") -> subprocess.Co
               "train_teacher_system() { echo teacher \"$@\"; }; "
               "finetune_system() { echo finetune \"$@\"; }; "
               "kt_system() { echo kt \"$@\"; }; "
+              "posteriors_system() { echo posteriors \"$@\"; }; "
               f"targets_network E S TRAIN C {targets} {system} 7 '--num-threads 1'")
     return subprocess.run(["bash", "-c", script], capture_output=True, text=True)
 
@@ -50,6 +51,8 @@ def test_home_targets_carry_no_suffix():
     ("lstm_kt_big_ft", "a student's teacher is rand or rbm"),
     ("lstm_kt_rbm_ft_lr0.1_ftreg", "one fine-tuning per name"),
     ("lstm_kt_rbm_ft_q2", "unknown variant 'q2'"),
+    ("lstm_kt_rbm_ft_k5", "belongs to the KT stage"),
+    ("lstm_kt_rbm_k5x", "k<N> is a number of posteriors"),
 ])
 def test_bad_names_stop_with_one_line(system, message):
     result = network(system)
@@ -75,6 +78,18 @@ def test_students_name_their_kt_stage_and_their_fine_tuning():
                                    "S/dnn_rand_post --temperature 2.0").split()
     only_kt = network("lstm_kt_rand_e5").stdout.splitlines()
     assert len(only_kt) == 1 and only_kt[0].split()[1] == "S/lstm_kt_rand_e5"
+
+
+def test_a_student_of_the_top_n_posteriors_has_its_own_soft_targets():
+    """k<N>: the teacher's top N posteriors dumped into their own directory, which the KT stage
+    and the fine-tuning with the KT loss kept both read (run.sh's K-20 targets untouched)."""
+    out = network("lstm_kt_rbm_k5_lr0.0003_ftreg").stdout.splitlines()
+    assert out[0].split() == ("posteriors S/dnn_rbm_post_k5 S/dnn_rbm TRAIN --temperature 2.0 "
+                              "--top-k 5 --num-threads 1").split()
+    assert out[1].split()[1:3] == ["S/lstm_kt_rbm_k5_lr0.0003", "TRAIN"]
+    assert out[1].split()[3] == "S/dnn_rbm_post_k5" and "--top-k" not in out[1]
+    assert out[2].split()[1] == "S/lstm_kt_rbm_k5_lr0.0003_ftreg"
+    assert "--post-dir S/dnn_rbm_post_k5" in out[2]
 
 
 def test_students_only_on_the_teachers_targets():

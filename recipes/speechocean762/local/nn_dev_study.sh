@@ -8,7 +8,8 @@
 # (dnn_rand_fm8: --freq-mask 8; lstm_ce_e40_st8: --max-epochs 40 --num-streams 8), the KT students
 # too, on run.sh's teachers' soft targets (exp/<cond>/seed<seed>/dnn_{rand,rbm}_post, stage 10):
 # lstm_kt_rbm_lr0.0003 (KT pre-training, conf/kt.yaml, learning rate 0.0003),
-# lstm_kt_rbm_lr0.0003_ft_lr0.0003 (fine-tuned from it, conf/finetune.yaml). Decided at
+# lstm_kt_rbm_lr0.0003_ft_lr0.0003 (fine-tuned from it, conf/finetune.yaml), lstm_kt_rbm_k5_ft
+# (the teacher's top 5 posteriors instead of run.sh's --top-k; dumped into dnn_rbm_post_k5). Decided at
 # each system's best LM weight on dev (run.sh's rule for the weight; scripts/targets_table.py
 # --rule best). The test speakers are never read.
 #
