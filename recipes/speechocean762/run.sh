@@ -251,7 +251,8 @@ if stage_begins 16 "tables: RESULTS_dev.md (+ RESULTS.md for test) + PNG, %WER b
     [ $set = dev ] || lm_note="$lm_note; test perplexity $test_ppl, OOV $test_oov %"
     gmm_dirs="full:mono=mono full:tri1=tri1 full:tri2=tri2"
     rows="$gmms"
-    notes=(--note "$lm_note" --note "soft targets: the teacher's top $top_k posteriors per frame (dump-posteriors --top-k $top_k), renormalised")
+    notes=(--note "$lm_note" --note "soft targets: the teacher's top $top_k posteriors per frame (dump-posteriors --top-k $top_k), renormalised"
+           --note "networks decoded by asrkt decode-nnet $nn_decode_opts (README: decoding cost); GMMs by asrkt decode ${decode_opts:-with its defaults (beam 13)}")
     for g in mono tri1; do        # the Kaldi anchor (local/kaldi_anchor.sh) when it has decoded this set
       a=kaldi_exp/$g/decode_$set
       [ -f $a/scoring_kaldi/best_wer ] && [ -f kaldi_exp/$g/decode_dev/scoring_kaldi/best_wer ] || continue

@@ -219,23 +219,31 @@ def test_gmm_stages_on_the_sample(so762):
 
 @pytest.mark.slow
 def test_gmm_dev_study_on_the_recipe_work_dir(so762, tmp_path):
-    """local/gmm_dev_study.sh on the work dir: one tri1 point and the monophone, a 3-weight
-    sweep: the table's rows, sizes and LM-weight columns; no test decoding."""
+    """local/gmm_dev_study.sh on the work dir: one tri1 point, the monophone and run.sh's tri2
+    (--recipe-gmms, not retrained), a 3-weight sweep: the table's rows, sizes and LM-weight
+    columns; no test decoding; a --recipe-gmms that is not a triphone system stops."""
     work, exp = so762.work, so762.work / "exp"
     words = _words(work / "data" / "dev" / "text")
     test_dirs = sorted(exp.glob("**/decode_test*"))
     table = tmp_path / "DEV_STUDY_gmm.md"
-    study = _run("--tri1", "64:200", "--min-lmwt", 10, "--max-lmwt", 12, "--out", table, work,
-                 script="local/gmm_dev_study.sh")
+    tri2_model = (exp / "tri2" / "final.mdl").stat().st_mtime_ns
+    study = _run("--tri1", "64:200", "--recipe-gmms", "tri2", "--min-lmwt", 10, "--max-lmwt", 12,
+                 "--out", table, work, script="local/gmm_dev_study.sh")
     assert study.returncode == 0, study.stderr[-3000:]
+    assert (exp / "tri2" / "final.mdl").stat().st_mtime_ns == tri2_model
     point = exp / "gmm_study" / "tri1_l64_g200"
     assert GmmModel.load(point).num_pdfs > 40
     rows = {line.split("|")[1].strip(): [c.strip() for c in line.strip().strip("|").split("|")]
             for line in table.read_text().splitlines() if line.startswith("| exp/")}
-    assert list(rows) == ["exp/mono", "exp/gmm_study/tri1_l64_g200"]
+    assert list(rows) == ["exp/mono", "exp/tri2", "exp/gmm_study/tri1_l64_g200"]
     assert rows["exp/gmm_study/tri1_l64_g200"][1:3] == ["64", "200"]     # --num-leaves, --totgauss
+    assert rows["exp/tri2"][1:3] == [str(GMM_SIZES[GMM_SIZES.index("--tri2-leaves") + 1]),
+                                     str(GMM_SIZES[GMM_SIZES.index("--tri2-gauss") + 1])]
     assert "| LMWT 10 | LMWT 11 | LMWT 12 | best |" in table.read_text()
-    for d in (exp / "mono", point):
+    bad = _run("--tri1", "", "--recipe-gmms", "mono", "--out", tmp_path / "x.md", work,
+               script="local/gmm_dev_study.sh")
+    assert bad.returncode != 0 and "--recipe-gmms: tri1 or tri2, not 'mono'" in bad.stderr
+    for d in (exp / "mono", exp / "tri2", point):
         best_wer = (d / "decode_dev_lmwt10-12" / "scoring_kaldi" / "best_wer").read_text()
         assert f"/ {words}," in best_wer, best_wer
     assert sorted(exp.glob("**/decode_test*")) == test_dirs

@@ -4,7 +4,9 @@
 # each trained on data/train from the recipe's alignments, decoded on data/dev through its own
 # graph over the LM weights --min-lmwt..--max-lmwt (the monophone exp/mono too, through its
 # graph), and the table DEV_STUDY_gmm.md (scripts/wer_grid.py --sweep --model-info: %WER per LM
-# weight, the best one per system, a best at an end of the sweep marked). Test data is never read.
+# weight, the best one per system, a best at an end of the sweep marked). --recipe-gmms adds run.sh's
+# own exp/tri1 or exp/tri2 (conf/gmm.sh's sizes) as rows, decoded the same way, not retrained.
+# Test data is never read.
 #
 # Usage: local/gmm_dev_study.sh [options] <work-dir>
 #   e.g. local/gmm_dev_study.sh --tri1 "1000:5000 2000:10000" /tmp/so762
@@ -17,6 +19,7 @@ CALLER_DIR=$PWD
 cd "$(dirname "$0")/.."
 tri1="500:4000 1000:8000 2000:10000 3000:20000"   # train-deltas points L:G (--num-leaves L --totgauss G) from exp/mono_ali
 tri2=""                 # train-lda-mllt points L:G from exp/tri1_ali (empty: none)
+recipe_gmms=""          # run.sh's own triphone systems to decode beside the points, not retrained (e.g. "tri2")
 min_lmwt=7              # the LM weights of every dev decode (asrkt decode --min-lmwt/--max-lmwt)
 max_lmwt=25
 nj=2                    # jobs of every command
@@ -30,6 +33,10 @@ work=$(caller_path "$1")
 recipe=$(pwd)
 if [ -n "$out" ]; then out=$(caller_path "$out"); else out=$recipe/DEV_STUDY_gmm.md; fi
 cd "$work"
+for g in $recipe_gmms; do
+  case $g in tri1|tri2) ;; *) echo "$0: --recipe-gmms: tri1 or tri2, not '$g'" >&2; exit 1 ;; esac
+  [ -f exp/$g/.done ] || { echo "$0: --recipe-gmms: exp/$g is not trained (run.sh stages 5-6)" >&2; exit 1; }
+done
 
 name=decode_dev_lmwt${min_lmwt}-${max_lmwt}
 sweep=(--min-lmwt $min_lmwt --max-lmwt $max_lmwt)
@@ -39,17 +46,23 @@ decode_gmm_system exp/mono/$name exp/mono/graph data/mfcc/dev exp/mono --nj $nj 
 echo "$(date '+%Y-%m-%d %H:%M:%S') tri1 points: $tri1" >&2
 tri_points tri1 exp/gmm_study/tri1 data/mfcc/train data/lang exp/mono_ali data/lang_test \
   data/mfcc/dev $name $nj "$tri1" "${sweep[@]}"
+for g in $recipe_gmms; do
+  echo "$(date '+%Y-%m-%d %H:%M:%S') exp/$g/$name (run.sh's $g)" >&2
+  graph_system exp/$g/graph data/lang_test exp/$g
+  decode_gmm_system exp/$g/$name exp/$g/graph data/mfcc/dev exp/$g --nj $nj "${sweep[@]}"
+done
 echo "$(date '+%Y-%m-%d %H:%M:%S') tri2 points: ${tri2:-none}" >&2
 tri_points tri2 exp/gmm_study/tri2 data/mfcc/train data/lang exp/tri1_ali data/lang_test \
   data/mfcc/dev $name $nj "$tri2" "${sweep[@]}"
 
 tsv=exp/gmm_study/$name.tsv
 mkdir -p exp/gmm_study
-for d in exp/mono $(point_dirs exp/gmm_study/tri1 "$tri1") $(point_dirs exp/gmm_study/tri2 "$tri2"); do
+for d in exp/mono $(for g in $recipe_gmms; do echo exp/$g; done) \
+         $(point_dirs exp/gmm_study/tri1 "$tri1") $(point_dirs exp/gmm_study/tri2 "$tri2"); do
   printf 'dev\t%s\tdev\t%s\n' $d $d/$name
 done > $tsv
 python "$ASRKT_ROOT/scripts/wer_grid.py" --tsv $tsv --out "$out" --sweep --model-info --environment \
   --title "speechocean762: GMM sizes chosen on dev" \
   --command "$(quote_command recipes/speechocean762/local/gmm_dev_study.sh "${script_args[@]}")" \
-  --note "set: dev (test is not read); tri1_l<L>_g<G>: train-deltas --num-leaves L --totgauss G on exp/mono_ali; tri2_l<L>_g<G>: train-lda-mllt on exp/tri1_ali; exp/mono: run.sh's monophone; no seeds: GMM training is deterministic"
+  --note "set: dev (test is not read); tri1_l<L>_g<G>: train-deltas --num-leaves L --totgauss G on exp/mono_ali; tri2_l<L>_g<G>: train-lda-mllt on exp/tri1_ali; exp/mono (and exp/tri1, exp/tri2 where named): run.sh's own systems; no seeds: GMM training is deterministic"
 cat "$out"
