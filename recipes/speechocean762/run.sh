@@ -60,7 +60,7 @@ lm_orders="2 3 4"       # n-gram orders estimated; the one with the lowest dev p
 lm_sets="dev test"      # sets in the perplexity table (the first chooses the order)
 conditions="full quarter"  # training data: full (GMMs exp/mono ...), quarter (the deterministic 25%, exp/quarter/mono ...)
                         #   (data/lists/train_quarter.list: SHA-1 of the utterance id mod 4, speech_commands' rule;
-                        #   the quarter's GMMs have the same sizes)
+                        #   the quarter's triphone sizes are conf/gmm.sh's quarter_*: --quarter-tri1-leaves ...)
 seeds="1 2 3"           # seeds of the neural systems (the GMMs are the same for every seed)
 conf=conf               # network configs {rbm,dnn,lstm,kt,finetune}.yaml (conf: <= 3 h per system and seed; conf/tiny: tests)
                         #   (conf: sized for 2 cores at --nn-threads 1, README)
@@ -73,7 +73,7 @@ nn_max_lmwt=17          # highest (the tables take each system's and seed's lowe
 nn_decode_opts="--acoustic-scale 0.1 --beam 11"  # extra options of asrkt decode-nnet (Kaldi's nnet acwt; beam 11 chosen on dev, README)
 keep_loglikes=false     # keep exp/.../loglikes_<set> after decoding (hundreds of pdfs x 4 bytes a frame: GBs for test)
 temperature=2.0         # KT temperature (dump-posteriors, kt-pretrain, fine-tuning with KT kept)
-top_k=20                # soft targets: the teacher's K largest posteriors per frame (K not chosen on dev yet)
+top_k=20                # soft targets: the teacher's K largest posteriors per frame (20 against 5 and 50 on dev: README)
 kt_weight=0.25          # (4r)/(5r): (1-W) CE + W KT in fine-tuning
 nn_threads=1            # --num-threads of the neural commands
 extra_nn_opts=""        # appended to every neural training command (e.g. "--max-epochs 1")
@@ -152,16 +152,21 @@ if stage_begins 3 "MFCC (GMM) and fbank (NN) features with per-speaker CMVN (tra
   fi
 fi
 
+gmm_sizes() {  # gmm_sizes tri1|tri2 COND: --num-leaves L --totgauss G of the condition (conf/gmm.sh)
+  local prefix=; [ $2 = full ] || prefix=${2}_
+  local leaves=${prefix}${1}_leaves gauss=${prefix}${1}_gauss
+  echo "--num-leaves ${!leaves} --totgauss ${!gauss}"
+}
+
 gmm_stage() {  # gmm_stage KIND: train KIND (mono, tri1 on mono_ali, tri2 on tri1_ali) and its alignments, every condition
-  local kind=$1 cond e train
+  local kind=$1 cond e train sizes=
   for cond in $conditions; do
     e=$(gmm_exp $cond); train=$(train_dir mfcc $cond)
+    [ $kind = mono ] || sizes=$(gmm_sizes $kind $cond)
     case $kind in
       mono) train_mono_system $e/mono $train data/lang --nj $nj --totgauss $mono_gauss ;;
-      tri1) train_deltas_system $e/tri1 $train data/lang $e/mono_ali --nj $nj \
-              --num-leaves $tri1_leaves --totgauss $tri1_gauss ;;
-      tri2) train_lda_mllt_system $e/tri2 $train data/lang $e/tri1_ali --nj $nj \
-              --num-leaves $tri2_leaves --totgauss $tri2_gauss ;;
+      tri1) train_deltas_system $e/tri1 $train data/lang $e/mono_ali --nj $nj $sizes ;;
+      tri2) train_lda_mllt_system $e/tri2 $train data/lang $e/tri1_ali --nj $nj $sizes ;;
     esac
     align_system $e/${kind}_ali $train data/lang $e/$kind --nj $nj
   done
@@ -171,11 +176,11 @@ if stage_begins 4 "monophone GMM (flat start, --totgauss $mono_gauss) and traini
   gmm_stage mono
 fi
 
-if stage_begins 5 "tri1: tree + delta GMMs ($tri1_leaves leaves, $tri1_gauss Gaussians) and alignments ($conditions)"; then
+if stage_begins 5 "tri1: tree + delta GMMs ($tri1_leaves leaves, $tri1_gauss Gaussians; quarter $quarter_tri1_leaves, $quarter_tri1_gauss) and alignments ($conditions)"; then
   gmm_stage tri1
 fi
 
-if stage_begins 6 "tri2: LDA+MLLT GMMs ($tri2_leaves leaves, $tri2_gauss Gaussians) and alignments ($conditions)"; then
+if stage_begins 6 "tri2: LDA+MLLT GMMs ($tri2_leaves leaves, $tri2_gauss Gaussians; quarter $quarter_tri2_leaves, $quarter_tri2_gauss) and alignments ($conditions)"; then
   gmm_stage tri2
 fi
 

@@ -146,6 +146,8 @@ def test_bad_options_stop_with_one_line(tmp_path, option, value, expected):
 # tiny sizes: 2 training speakers; the numbers mean nothing, the plumbing does
 GMM_SIZES = ["--nj", 1, "--mono-gauss", 150, "--tri1-leaves", 80, "--tri1-gauss", 250,
              "--tri2-leaves", 80, "--tri2-gauss", 250,
+             "--quarter-tri1-leaves", 48, "--quarter-tri1-gauss", 150,
+             "--quarter-tri2-leaves", 48, "--quarter-tri2-gauss", 150,
              "--decode-opts", "--beam 9 --max-active 700 --min-lmwt 10 --max-lmwt 12"]
 NN_OPTS = ["--conf", ROOT / "recipes" / "speechocean762" / "conf" / "tiny", "--seeds", 1,
            "--nn-min-lmwt", 10, "--nn-max-lmwt", 12,
@@ -187,7 +189,7 @@ def test_gmm_stages_on_the_sample(so762):
     """Stages 3-7 (features, mono, tri1, tri2, dev decoding) with tiny sizes for both training
     conditions: the tri systems are context-dependent trees, tri2 carries its LDA+MLLT
     transform, every GMM decodes dev, test is not decoded without --test true; the quarter
-    condition trains on speech_commands' 25% rule in exp/quarter."""
+    condition trains on speech_commands' 25% rule in exp/quarter, with its own sizes."""
     work, result = so762.work, so762.gmm
     for n in range(3, 8):
         assert f"stage {n}:" in result.stderr
@@ -215,13 +217,18 @@ def test_gmm_stages_on_the_sample(so762):
     assert sorted(_table(work / "data" / "mfcc" / "quarter" / "train" / "utt2spk")) == quarter
     ali = (exp / "quarter" / "tri2_ali" / "ali.scp").read_text().split()[::2]
     assert set(ali) <= set(quarter) and GmmModel.load(exp / "quarter" / "tri2").num_pdfs > 1
+    for g in ("tri1", "tri2"):      # --quarter-<g>-leaves/-gauss, not the full condition's 80/250
+        config = (exp / "quarter" / g / "config.yaml").read_text()
+        assert "num_leaves: 48\n" in config and "totgauss: 150\n" in config, config
+        assert "num_leaves: 80\n" in (exp / g / "config.yaml").read_text()
 
 
 @pytest.mark.slow
 def test_gmm_dev_study_on_the_recipe_work_dir(so762, tmp_path):
     """local/gmm_dev_study.sh on the work dir: one tri1 point, the monophone and run.sh's tri2
     (--recipe-gmms, not retrained), a 3-weight sweep: the table's rows, sizes and LM-weight
-    columns; no test decoding; a --recipe-gmms that is not a triphone system stops."""
+    columns; no test decoding; a --recipe-gmms that is not a triphone system stops; --cond quarter
+    studies the 25% condition's own systems."""
     work, exp = so762.work, so762.work / "exp"
     words = _words(work / "data" / "dev" / "text")
     test_dirs = sorted(exp.glob("**/decode_test*"))
@@ -246,6 +253,16 @@ def test_gmm_dev_study_on_the_recipe_work_dir(so762, tmp_path):
     for d in (exp / "mono", exp / "tri2", point):
         best_wer = (d / "decode_dev_lmwt10-12" / "scoring_kaldi" / "best_wer").read_text()
         assert f"/ {words}," in best_wer, best_wer
+    # --cond quarter: the 25% condition's own systems (exp/quarter/...), nothing of the full one's
+    quarter_table = tmp_path / "DEV_STUDY_gmm_quarter.md"
+    quarter = _run("--cond", "quarter", "--tri1", "", "--recipe-gmms", "tri1", "--min-lmwt", 10,
+                   "--max-lmwt", 10, "--out", quarter_table, work, script="local/gmm_dev_study.sh")
+    assert quarter.returncode == 0, quarter.stderr[-3000:]
+    assert [line.split("|")[1].strip() for line in quarter_table.read_text().splitlines()
+            if line.startswith("| exp/")] == ["exp/quarter/mono", "exp/quarter/tri1"]
+    assert "condition quarter (data/mfcc/quarter/train)" in quarter_table.read_text()
+    bad_cond = _run("--cond", "half", work, script="local/gmm_dev_study.sh")
+    assert bad_cond.returncode != 0 and "--cond: full or quarter, not 'half'" in bad_cond.stderr
     assert sorted(exp.glob("**/decode_test*")) == test_dirs
 
 

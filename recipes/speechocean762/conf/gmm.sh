@@ -5,3 +5,10 @@ tri1_leaves=500         # train-deltas --num-leaves / --totgauss (chosen on dev:
 tri1_gauss=4000
 tri2_leaves=500         # train-lda-mllt --num-leaves / --totgauss (tri1's; no dev study yet)
 tri2_gauss=4000
+# The 25% condition's triphone sizes (run.sh --conditions quarter: 474 utterances, about 0.7 h of
+# speech; --quarter-tri1-leaves ...), its own since a quarter of the data supports fewer
+# parameters; mono_gauss is shared. Not chosen on dev yet: local/gmm_dev_study.sh --cond quarter.
+quarter_tri1_leaves=500
+quarter_tri1_gauss=4000
+quarter_tri2_leaves=500
+quarter_tri2_gauss=4000
