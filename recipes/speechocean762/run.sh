@@ -159,14 +159,13 @@ gmm_sizes() {  # gmm_sizes tri1|tri2 COND: --num-leaves L --totgauss G of the co
 }
 
 gmm_stage() {  # gmm_stage KIND: train KIND (mono, tri1 on mono_ali, tri2 on tri1_ali) and its alignments, every condition
-  local kind=$1 cond e train sizes=
+  local kind=$1 cond e train
   for cond in $conditions; do
     e=$(gmm_exp $cond); train=$(train_dir mfcc $cond)
-    [ $kind = mono ] || sizes=$(gmm_sizes $kind $cond)
     case $kind in
       mono) train_mono_system $e/mono $train data/lang --nj $nj --totgauss $mono_gauss ;;
-      tri1) train_deltas_system $e/tri1 $train data/lang $e/mono_ali --nj $nj $sizes ;;
-      tri2) train_lda_mllt_system $e/tri2 $train data/lang $e/tri1_ali --nj $nj $sizes ;;
+      tri1) train_deltas_system $e/tri1 $train data/lang $e/mono_ali --nj $nj $(gmm_sizes tri1 $cond) ;;
+      tri2) train_lda_mllt_system $e/tri2 $train data/lang $e/tri1_ali --nj $nj $(gmm_sizes tri2 $cond) ;;
     esac
     align_system $e/${kind}_ali $train data/lang $e/$kind --nj $nj
   done
