@@ -30,7 +30,7 @@
 #   data/{mfcc,fbank}/quarter/train                          (stage 3)
 #   exp/{mono,tri1,tri2} (+ _ali: training alignments), exp/<gmm>/graph, decode_<set>
 #                                                            (full condition, stages 4-7)
-#   exp/quarter/{mono,tri1,tri2} (+ _ali, graph, decode_<set>)   (quarter condition, the same sizes)
+#   exp/quarter/{mono,tri1,tri2} (+ _ali, graph, decode_<set>)   (quarter condition, its own triphone sizes)
 #   exp/<cond>/seed<S>/dbn, exp/<cond>/seed<S>/<system>/decode_<set>   (networks, stages 8-15)
 #   RESULTS_dev.md + .png, RESULTS.md + .png (test)          (stage 16)
 # Stages:  0 data  1 dict + lang  2 LMs, perplexity table, G.fst  3 features + CMVN (+ the
@@ -40,7 +40,7 @@
 # The GMM sizes (--mono-gauss, --tri1-leaves, --tri1-gauss, --tri2-leaves, --tri2-gauss): their
 # defaults are in conf/gmm.sh, shared with local/kaldi_anchor.sh; tri1's chosen on dev
 # (local/gmm_dev_study.sh, DEV_STUDY_gmm.md); tri2 takes tri1's for now; the quarter condition's
-# GMMs have the same sizes.
+# triphones have their own (--quarter-tri1-leaves ..., conf/gmm.sh; DEV_STUDY_gmm_quarter.md).
 # Every stage skips work already done (a .done marker in its output directory); remove it to redo.
 # A network whose training was interrupted continues from its last checkpoint (--resume).
 set -euo pipefail
