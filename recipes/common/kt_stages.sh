@@ -71,14 +71,12 @@ kt_students_stage() {
 }
 
 kt_finetune_stage() {
-  local suffix=$1 w=$2 cond seed s t reg
+  local suffix=$1 w=$2 cond seed s t
   while read -r cond seed; do
     s=exp/$cond/seed$seed
     for t in rand rbm; do
-      reg=()
-      [ "$w" = 0 ] || reg=(--kt-weight $w --post-dir $s/dnn_${t}_post --temperature $temperature)
-      finetune_system $s/lstm_kt_${t}_$suffix $(nn_train kt $cond) $(nn_ali kt $cond) \
-        --config $conf/finetune.yaml --seed $seed $thr --init $s/lstm_kt_$t "${reg[@]}" $extra_nn_opts
+      student_finetune_system $s/lstm_kt_${t}_$suffix $(nn_train kt $cond) $(nn_ali kt $cond) \
+        $s/lstm_kt_$t $s/dnn_${t}_post $w $temperature --config $conf/finetune.yaml --seed $seed $thr $extra_nn_opts
     done
   done < <(cells)
 }

@@ -33,9 +33,14 @@
 #   posteriors_system DIR MODEL DATA [opts]  dump-posteriors (soft targets)
 #   kt_system DIR DATA POST [opts]           kt-pretrain
 #   finetune_system DIR DATA ALI [opts]      finetune (also the LSTM baseline: no --init)
+#   student_finetune_system DIR DATA ALI INIT POST W T [opts]
+#                                            a KT student's fine-tuning from INIT; W > 0 keeps
+#                                            the KT loss ((1-W) CE + W KT on POST at temperature T)
 #   decode_system DIR MODEL DATA GRAPH GMM LOGLIKES FORWARD_OPTS [decode-nnet opts]
-#                                            forward into LOGLIKES (unless it holds loglikes.scp),
-#                                            then decode-nnet into DIR
+#                                            forward into LOGLIKES (unless it holds loglikes.scp of
+#                                            the same FORWARD_OPTS), then decode-nnet into DIR; the
+#                                            options are kept in DIR/options, and a DIR done with
+#                                            other options stops with an error (move it aside)
 
 feats_dir() {
   local config=$1 nj=$2 src=$3 dst=$4 kind=$5 cmvn=$6
@@ -172,9 +177,33 @@ finetune_system() {
   done_or_run $dir asrkt finetune $(resume_opt $dir) "$@" $data $ali $dir </dev/null
 }
 
+student_finetune_system() {
+  local dir=$1 data=$2 ali=$3 init=$4 post=$5 w=$6 t=$7; shift 7
+  local reg=()
+  [ "$w" = 0 ] || reg=(--kt-weight $w --post-dir $post --temperature $t)
+  finetune_system $dir $data $ali --init $init "${reg[@]}" "$@"
+}
+
 decode_system() {
   local dir=$1 model=$2 data=$3 graph=$4 gmm=$5 loglikes=$6 forward_opts=$7; shift 7
-  # loglikes.scp is written atomically: present means complete
-  [ -f $loglikes/loglikes.scp ] || asrkt forward $forward_opts $model $data $loglikes </dev/null
-  done_or_run $dir asrkt decode-nnet "$@" --data-dir $data $graph scp:$loglikes/loglikes.scp $gmm $dir </dev/null
+  local opts="forward $forward_opts | decode-nnet $*"
+  if [ -f $dir/.done ]; then
+    # a decode made with other options (e.g. another prior scale) is not this one's result
+    if [ -f $dir/options ] && [ "$(cat $dir/options)" != "$opts" ]; then
+      echo "ERROR: $dir was decoded with other options ($(cat $dir/options)); move it aside or remove it to decode with: $opts" >&2
+      return 1
+    fi
+    done_or_run $dir true        # says it is done
+    return 0
+  fi
+  # loglikes.scp is written atomically and forward_opts after it: both, and the same, mean complete
+  if [ -f $loglikes/loglikes.scp ] && [ "$(cat $loglikes/forward_opts 2>/dev/null)" != "$forward_opts" ]; then
+    rm -rf $loglikes
+  fi
+  if [ ! -f $loglikes/loglikes.scp ]; then
+    asrkt forward $forward_opts $model $data $loglikes </dev/null
+    echo "$forward_opts" > $loglikes/forward_opts
+  fi
+  asrkt decode-nnet "$@" --data-dir $data $graph scp:$loglikes/loglikes.scp $gmm $dir </dev/null
+  mkdir -p $dir && echo "$opts" > $dir/options && touch $dir/.done
 }

@@ -106,7 +106,7 @@ targets_network() {
 }
 
 _targets_student() {  # targets_network's arguments, SYSTEM lstm_kt_<T>[_<v>...][_ft|_ftreg[_<w>...]]
-  local e=$1 s=$2 train=$3 conf=$4 t=$5 sys=$6 seed=$7 thr=$8 teacher kt phase=kt v kt_opts=() reg=()
+  local e=$1 s=$2 train=$3 conf=$4 t=$5 sys=$6 seed=$7 thr=$8 teacher kt phase=kt v kt_opts=() w=0
   local post
   teacher=$(echo $sys | cut -d_ -f3); kt=lstm_kt_$teacher; post=$s/dnn_${teacher}_post
   case $teacher in rand|rbm) ;; *)
@@ -132,9 +132,9 @@ _targets_student() {  # targets_network's arguments, SYSTEM lstm_kt_<T>[_<v>...]
   kt_system $s/$kt $train $post --config $conf/kt.yaml --seed $seed $thr \
     --temperature $targets_temperature "${kt_opts[@]}"
   [ $phase != kt ] || return 0
-  [ $phase = ft ] || reg=(--kt-weight $targets_kt_weight --post-dir $post --temperature $targets_temperature)
-  finetune_system $s/$sys $train $e/${t}_ali --config $conf/finetune.yaml --seed $seed $thr --init $s/$kt \
-    "${reg[@]}" "${_targets_opts[@]}"
+  [ $phase = ft ] || w=$targets_kt_weight
+  student_finetune_system $s/$sys $train $e/${t}_ali $s/$kt $post $w $targets_temperature \
+    --config $conf/finetune.yaml --seed $seed $thr "${_targets_opts[@]}"
 }
 
 _ps_suffix() {  # "" for prior scale 1.0 (1, 1.0), _ps<S> otherwise

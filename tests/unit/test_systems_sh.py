@@ -35,3 +35,51 @@ def test_an_interrupted_training_resumes(tmp_path, call, command):
     resumed = run_system(call, tmp_path).split()
     assert resumed[:3] == ["asrkt", command, "--resume"] and "--seed" in resumed
     assert run_system(call, tmp_path) == ""    # .done: skipped
+
+
+def run_decode(tmp_path: Path, forward_opts: str) -> subprocess.CompletedProcess:
+    """decode_system, asrkt replaced: forward writes LOGLIKES/loglikes.scp, decode-nnet prints."""
+    fake = ('asrkt() { if [ "$1" = forward ]; then mkdir -p "${@: -1}"; '
+            'echo "$@" > "${@: -1}/loglikes.scp"; fi; echo asrkt "$@"; }')
+    script = (f". {COMMON}/stage.sh; . {COMMON}/systems.sh; {fake}; "
+              f"decode_system DEC NET DATA GRAPH GMM LL '{forward_opts}' --beam 11")
+    return subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path)
+
+
+def test_a_decode_with_other_options_is_not_taken_for_this_one(tmp_path):
+    first = run_decode(tmp_path, "--prior-scale 1.0")
+    assert first.returncode == 0, first.stderr
+    assert "asrkt forward --prior-scale 1.0 NET DATA LL" in first.stdout
+    assert "asrkt decode-nnet --beam 11" in first.stdout
+    assert (tmp_path / "DEC" / "options").read_text().strip() == \
+        "forward --prior-scale 1.0 | decode-nnet --beam 11"
+    again = run_decode(tmp_path, "--prior-scale 1.0")
+    assert again.returncode == 0 and "asrkt" not in again.stdout    # done: skipped
+    other = run_decode(tmp_path, "--prior-scale 0.5")
+    assert other.returncode != 0
+    assert "DEC was decoded with other options (forward --prior-scale 1.0" in other.stderr
+    assert "move it aside" in other.stderr
+
+
+def test_log_likelihoods_of_other_forward_options_are_computed_again(tmp_path):
+    (tmp_path / "LL").mkdir()
+    (tmp_path / "LL" / "loglikes.scp").write_text("old\n")
+    (tmp_path / "LL" / "forward_opts").write_text("--prior-scale 1.0\n")
+    result = run_decode(tmp_path, "--prior-scale 0.5")
+    assert result.returncode == 0, result.stderr
+    assert "asrkt forward --prior-scale 0.5" in result.stdout
+    assert (tmp_path / "LL" / "forward_opts").read_text().strip() == "--prior-scale 0.5"
+    (tmp_path / "DEC" / ".done").unlink()
+    reused = run_decode(tmp_path, "--prior-scale 0.5")     # same options: not computed again
+    assert "asrkt forward" not in reused.stdout and "asrkt decode-nnet" in reused.stdout
+
+
+@pytest.mark.parametrize("weight, kept", [("0", False), ("0.25", True)])
+def test_a_student_keeps_the_kt_loss_only_at_a_positive_weight(tmp_path, weight, kept):
+    words = run_system(f"student_finetune_system D TRAIN ALI KT POST {weight} 2.0 --seed 3",
+                       tmp_path).split()
+    assert words[:2] == ["asrkt", "finetune"] and words[-3:] == ["TRAIN", "ALI", "D"]
+    assert words[words.index("--init") + 1] == "KT" and "--seed" in words
+    reg = ["--kt-weight", weight, "--post-dir", "POST", "--temperature", "2.0"]
+    assert (" ".join(reg) in " ".join(words)) == kept
+    assert ("--post-dir" in words) == kept

@@ -14,7 +14,8 @@ TARGETS_SH = Path(__file__).resolve().parents[2] / "recipes" / "common" / "targe
 
 
 def network(system: str, targets: str = "mono", home: str = "") -> subprocess.CompletedProcess:
-    script = (f"{'targets_home=' + home + ';' if home else ''} . {TARGETS_SH}; "
+    script = (f"{'targets_home=' + home + ';' if home else ''} . {TARGETS_SH.parent}/systems.sh; "
+              f". {TARGETS_SH}; "     # systems.sh's trainers replaced by echoes below
               "train_teacher_system() { echo teacher \"$@\"; }; "
               "finetune_system() { echo finetune \"$@\"; }; "
               "kt_system() { echo kt \"$@\"; }; "
@@ -69,13 +70,13 @@ def test_students_name_their_kt_stage_and_their_fine_tuning():
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0].split() == kt.split()
     assert out.stdout.splitlines()[1].split() == (
-        "finetune S/lstm_kt_rbm_lr0.0003_ft_lr0.0001_e30_mn10_kl2 TRAIN E/mono_ali --config "
-        "C/finetune.yaml --seed 7 --num-threads 1 --init S/lstm_kt_rbm_lr0.0003 --learning-rate "
+        "finetune S/lstm_kt_rbm_lr0.0003_ft_lr0.0001_e30_mn10_kl2 TRAIN E/mono_ali --init "
+        "S/lstm_kt_rbm_lr0.0003 --config C/finetune.yaml --seed 7 --num-threads 1 --learning-rate "
         "0.0001 --max-epochs 30 --min-epochs 10 --keep-lr-epochs 2").split()
     reg = network("lstm_kt_rand_ftreg").stdout.splitlines()
     assert reg[0].split()[1] == "S/lstm_kt_rand" and "--learning-rate" not in reg[0]
-    assert reg[1].split()[-8:] == ("--init S/lstm_kt_rand --kt-weight 0.25 --post-dir "
-                                   "S/dnn_rand_post --temperature 2.0").split()
+    assert reg[1].split()[4:12] == ("--init S/lstm_kt_rand --kt-weight 0.25 --post-dir "
+                                    "S/dnn_rand_post --temperature 2.0").split()
     only_kt = network("lstm_kt_rand_e5").stdout.splitlines()
     assert len(only_kt) == 1 and only_kt[0].split()[1] == "S/lstm_kt_rand_e5"
 
