@@ -26,7 +26,8 @@
 #   grid_dirs PREFIX "LEAVES" "GAUSS"        tri_grid's system dirs, in the grid's order
 #   align_system ALI DATA LANG MODEL [opts]  align + ali-to-pdf (the pdf targets of the NNs)
 #   graph_system GRAPH LANG_TEST MODEL       make-graph
-#   decode_gmm_system DIR GRAPH DATA MODEL [opts]   decode
+#   decode_gmm_system DIR GRAPH DATA MODEL [opts]   decode (its options kept in DIR/options, as
+#                                            decode_system's below)
 #   (the four trainers below continue an interrupted run: --resume when DIR holds checkpoints)
 #   rbm_system DIR DATA [opts]               pretrain-rbm
 #   train_teacher_system DIR DATA ALI [opts] train-teacher
@@ -145,7 +146,38 @@ graph_system() {
 
 decode_gmm_system() {
   local dir=$1 graph=$2 data=$3 model=$4; shift 4
-  done_or_run $dir asrkt decode "$@" $graph $data $model $dir
+  local opts="decode $(result_opts "$@")" rc=0
+  decoded $dir "$opts" || rc=$?
+  [ $rc = 1 ] || return $rc
+  asrkt decode "$@" $graph $data $model $dir </dev/null
+  mkdir -p $dir && echo "$opts" > $dir/options && touch $dir/.done
+}
+
+# result_opts OPTS...: the options without those that do not change a result (--nj, --num-threads)
+result_opts() {
+  local out=()
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --nj|--num-threads) shift ;;
+      --nj=*|--num-threads=*) ;;
+      *) out+=("$1") ;;
+    esac
+    shift
+  done
+  echo "${out[*]}"
+}
+
+# decoded DIR OPTS: 0 (and a line saying so) when DIR was decoded with the options OPTS (or
+# before decodes kept theirs in DIR/options), 1 when it was not decoded, 2 (and an error line)
+# when it was decoded with other options: another prior scale or beam is not this decode's result
+decoded() {
+  local dir=$1 opts=$2
+  [ -f $dir/.done ] || return 1
+  if [ -f $dir/options ] && [ "$(cat $dir/options)" != "$opts" ]; then
+    echo "ERROR: $dir was decoded with other options ($(cat $dir/options)); move it aside or remove it to decode with: $opts" >&2
+    return 2
+  fi
+  echo "  $dir: done already, skipping (remove $dir/.done to redo)" >&2
 }
 
 resume_opt() {  # resume_opt DIR: --resume where DIR holds an interrupted run's checkpoints
@@ -186,16 +218,9 @@ student_finetune_system() {
 
 decode_system() {
   local dir=$1 model=$2 data=$3 graph=$4 gmm=$5 loglikes=$6 forward_opts=$7; shift 7
-  local opts="forward $forward_opts | decode-nnet $*"
-  if [ -f $dir/.done ]; then
-    # a decode made with other options (e.g. another prior scale) is not this one's result
-    if [ -f $dir/options ] && [ "$(cat $dir/options)" != "$opts" ]; then
-      echo "ERROR: $dir was decoded with other options ($(cat $dir/options)); move it aside or remove it to decode with: $opts" >&2
-      return 1
-    fi
-    done_or_run $dir true        # says it is done
-    return 0
-  fi
+  local opts="forward $(result_opts $forward_opts) | decode-nnet $(result_opts "$@")" rc=0
+  decoded $dir "$opts" || rc=$?
+  [ $rc = 1 ] || return $rc
   # loglikes.scp is written atomically and forward_opts after it: both, and the same, mean complete
   if [ -f $loglikes/loglikes.scp ] && [ "$(cat $loglikes/forward_opts 2>/dev/null)" != "$forward_opts" ]; then
     rm -rf $loglikes

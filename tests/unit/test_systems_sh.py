@@ -53,6 +53,8 @@ def test_a_decode_with_other_options_is_not_taken_for_this_one(tmp_path):
     assert "asrkt decode-nnet --beam 11" in first.stdout
     assert (tmp_path / "DEC" / "options").read_text().strip() == \
         "forward --prior-scale 1.0 | decode-nnet --beam 11"
+    threads = run_decode(tmp_path, "--num-threads 1 --prior-scale 1.0")   # the same result
+    assert threads.returncode == 0 and "asrkt" not in threads.stdout
     again = run_decode(tmp_path, "--prior-scale 1.0")
     assert again.returncode == 0 and "asrkt" not in again.stdout    # done: skipped
     other = run_decode(tmp_path, "--prior-scale 0.5")
@@ -83,3 +85,20 @@ def test_a_student_keeps_the_kt_loss_only_at_a_positive_weight(tmp_path, weight,
     reg = ["--kt-weight", weight, "--post-dir", "POST", "--temperature", "2.0"]
     assert (" ".join(reg) in " ".join(words)) == kept
     assert ("--post-dir" in words) == kept
+
+
+def test_a_gmm_decode_keeps_its_options_and_jobs_do_not_count(tmp_path):
+    def decode(*opts: str) -> subprocess.CompletedProcess:
+        script = (f". {COMMON}/stage.sh; . {COMMON}/systems.sh; asrkt() {{ echo asrkt \"$@\"; }}; "
+                  f"decode_gmm_system DEC GRAPH DATA GMM {' '.join(opts)}")
+        return subprocess.run(["bash", "-c", script], capture_output=True, text=True,
+                              cwd=tmp_path)
+    first = decode("--nj", "2", "--beam", "10")
+    assert first.returncode == 0 and first.stdout.strip() == \
+        "asrkt decode --nj 2 --beam 10 GRAPH DATA GMM DEC"
+    assert (tmp_path / "DEC" / "options").read_text().strip() == "decode --beam 10"
+    same = decode("--nj", "1", "--beam", "10")
+    assert same.returncode == 0 and same.stdout == "" and "done already" in same.stderr
+    other = decode("--beam", "13")
+    assert other.returncode == 2 and "DEC was decoded with other options (decode --beam 10)" \
+        in other.stderr

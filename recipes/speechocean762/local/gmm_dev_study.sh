@@ -14,7 +14,8 @@
 # --cond quarter studies the 25% condition's sizes on its own data (exp/quarter/mono_ali, ...).
 # Systems go to <work-dir>/exp[/quarter]/gmm_study/<tri1|tri2>_l<L>_g<G>, their dev decodes (and mono's)
 # to decode_dev_lmwt<min>-<max>; each step skips work already done (.done markers), so the grid
-# can grow between runs and a wider sweep re-decodes without retraining.
+# can grow between runs and a wider sweep re-decodes without retraining (a decode made with other
+# --decode-opts stops the study: move it aside).
 set -euo pipefail
 CALLER_DIR=$PWD
 cd "$(dirname "$0")/.."
@@ -24,6 +25,7 @@ tri2=""                 # train-lda-mllt points L:G from the condition's tri1_al
 recipe_gmms=""          # run.sh's own triphone systems to decode beside the points, not retrained (e.g. "tri2")
 min_lmwt=7              # the LM weights of every dev decode (asrkt decode --min-lmwt/--max-lmwt)
 max_lmwt=25
+decode_opts=""          # further asrkt decode options of every dev decode (e.g. "--beam 10"; kept in each decode's options)
 nj=2                    # jobs of every command
 out=""                  # the table (default: DEV_STUDY_gmm.md beside this script's recipe)
 . ../common/parse_options.sh
@@ -44,7 +46,7 @@ done
 [ -f $e/mono/.done ] || { echo "$0: $e/mono is not trained (run.sh stage 4, --conditions $cond)" >&2; exit 1; }
 
 name=decode_dev_lmwt${min_lmwt}-${max_lmwt}
-sweep=(--min-lmwt $min_lmwt --max-lmwt $max_lmwt)
+sweep=(--min-lmwt $min_lmwt --max-lmwt $max_lmwt $decode_opts)
 for g in mono $recipe_gmms; do   # run.sh's own systems: decoded, not trained
   echo "$(date '+%Y-%m-%d %H:%M:%S') $e/$g/$name (run.sh's $g)" >&2
   graph_system $e/$g/graph data/lang_test $e/$g
