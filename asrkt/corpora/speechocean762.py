@@ -145,7 +145,11 @@ def _lines(rows: Iterable[str]) -> str:
 
 def write_dict(lexicon: Dict[str, List[List[str]]], out: PathLike) -> None:
     """A Kaldi dict dir: lexicon.txt (``<SIL> SIL`` and the words), silence_phones.txt and
-    optional_silence.txt (SIL), nonsilence_phones.txt (every phone of the lexicon).
+    optional_silence.txt (SIL), nonsilence_phones.txt (every phone of the lexicon, one line per
+    base phone). With stress digits kept, as Kaldi's WSJ/LibriSpeech dicts: the stress variants
+    of a vowel share a line (``AH0 AH1 AH2``: one tree root, so the tree splits them only where
+    the data supports it) and extra_questions.txt asks about stress (one line per digit, one of
+    the phones without one, one of silence).
 
     Args:
         lexicon: word -> pronunciations (normalised).
@@ -156,10 +160,22 @@ def write_dict(lexicon: Dict[str, List[List[str]]], out: PathLike) -> None:
     lines = [f"{SILENCE_WORD} {SILENCE_PHONE}"]
     lines += [f"{w} {' '.join(p)}" for w in sorted(lexicon, key=str.encode) for p in lexicon[w]]
     phones = {p for prons in lexicon.values() for pron in prons for p in pron}
+    by_base: Dict[str, List[str]] = {}
+    by_stress: Dict[str, List[str]] = {}
+    for p in sorted(phones, key=str.encode):
+        match = _VOWEL.fullmatch(p)
+        by_base.setdefault(match.group(1) if match else p, []).append(p)
+        by_stress.setdefault(match.group(2) if match else "", []).append(p)
     write_text_atomic(out / "lexicon.txt", "".join(line + "\n" for line in lines))
     write_text_atomic(out / "silence_phones.txt", SILENCE_PHONE + "\n")
     write_text_atomic(out / "optional_silence.txt", SILENCE_PHONE + "\n")
-    write_text_atomic(out / "nonsilence_phones.txt", _lines(phones))
+    write_text_atomic(out / "nonsilence_phones.txt", _lines(" ".join(v) for v in by_base.values()))
+    questions = out / "extra_questions.txt"
+    if len(by_stress) > 1:
+        write_text_atomic(questions, _lines([SILENCE_PHONE] + [" ".join(v) for v in
+                                                                by_stress.values()]))
+    elif questions.exists():
+        questions.unlink()
 
 
 def _read_table(path: Path) -> Dict[str, str]:

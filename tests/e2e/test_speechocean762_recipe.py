@@ -396,3 +396,36 @@ def test_nn_dev_study_on_the_recipe_work_dir(so762, tmp_path):
     gmm_cell = table_rows(text, "| targets | pdfs |")["tri2"][1]
     assert gmm_cell.endswith(f"{gmm[1]:.2f} (LMWT {gmm[0]})")
     assert sorted(exp.glob("**/decode_test*")) == test_dirs
+
+
+@pytest.mark.slow
+def test_stress_dev_study_on_the_recipe_work_dir(so762, sample, tmp_path):
+    """local/stress_dev_study.sh on the work dir: run.sh's stages 1-6 with --keep-stress true in
+    stress_kept/ (its dict groups a vowel's stress variants on one root, its own GMMs, the
+    work dir's data and features linked), both dicts' systems decoded on dev, the table's rows;
+    run.sh's own systems untouched, test not decoded; a stress-kept work dir is refused."""
+    work, exp = so762.work, so762.work / "exp"
+    test_dirs = sorted(exp.glob("**/decode_test*"))
+    tri2_model = (exp / "tri2" / "final.mdl").stat().st_mtime_ns
+    sizes = GMM_SIZES[:GMM_SIZES.index("--decode-opts")]
+    table = tmp_path / "DEV_STUDY_stress.md"
+    study = _run("--nj", 1, "--run-opts", " ".join(str(a) for a in sizes), "--min-lmwt", 10,
+                 "--max-lmwt", 10, "--decode-opts", FAST_DECODE, "--out", table, work, sample,
+                 script="local/stress_dev_study.sh")
+    assert study.returncode == 0, study.stderr[-3000:]
+    kept = work / "stress_kept"
+    dict_lines = (kept / "data" / "local" / "dict" / "nonsilence_phones.txt").read_text()
+    assert any(line.split() == ["AH0", "AH1", "AH2"] for line in dict_lines.splitlines())
+    assert "AH1 " in (kept / "data" / "local" / "dict" / "extra_questions.txt").read_text()
+    assert (kept / "data" / "mfcc").resolve() == (work / "data" / "mfcc").resolve()
+    assert GmmModel.load(kept / "exp" / "tri2").num_pdfs > 40
+    assert (exp / "tri2" / "final.mdl").stat().st_mtime_ns == tri2_model
+    rows = [line.split("|")[1].strip() for line in table.read_text().splitlines()
+            if line.startswith("| exp/") or line.startswith("| stress_kept/")]
+    assert rows == ["exp/mono", "exp/tri1", "exp/tri2", "stress_kept/exp/mono",
+                    "stress_kept/exp/tri1", "stress_kept/exp/tri2"]
+    assert "| LMWT 10 | best |" in table.read_text()
+    assert sorted(exp.glob("**/decode_test*")) == test_dirs
+    assert not list(kept.glob("exp/**/decode_test*"))
+    refused = _run("--out", tmp_path / "x.md", kept, sample, script="local/stress_dev_study.sh")
+    assert refused.returncode != 0 and "was run with --keep-stress true" in refused.stderr

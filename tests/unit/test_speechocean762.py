@@ -63,6 +63,28 @@ def test_stress_removed_or_kept_and_mended():
     assert so.normalise_lexicon(lexicon, keep_stress=True) == lexicon
 
 
+def test_kept_stress_variants_share_a_root_and_stress_is_a_question(tmp_path):
+    """Kaldi's WSJ arrangement: AH0 AH1 one root (the tree splits them where the data says),
+    one extra question per stress digit; without stress the dict is one phone per root."""
+    from asrkt.hmm.lang import prepare_lang
+
+    lexicon = {"A": [["AH0"], ["AH1"], ["EY1"]], "B": [["B", "IY1"]], "C": [["S", "IY0"]]}
+    so.write_dict(lexicon, tmp_path / "dict")
+    assert (tmp_path / "dict" / "nonsilence_phones.txt").read_text().splitlines() == \
+        ["AH0 AH1", "B", "EY1", "IY0 IY1", "S"]
+    assert (tmp_path / "dict" / "extra_questions.txt").read_text().splitlines() == \
+        ["AH0 IY0", "AH1 EY1 IY1", "B S", "SIL"]
+    prepare_lang(tmp_path / "dict", tmp_path / "lang")
+    roots = (tmp_path / "lang" / "phones" / "roots.txt").read_text().splitlines()
+    assert "shared split AH0 AH1" in roots and "shared split IY0 IY1" in roots
+    questions = (tmp_path / "lang" / "phones" / "extra_questions.txt").read_text().splitlines()
+    assert "AH1 EY1 IY1" in questions
+    so.write_dict(so.normalise_lexicon(lexicon), tmp_path / "dict")     # stress removed
+    assert (tmp_path / "dict" / "nonsilence_phones.txt").read_text().splitlines() == \
+        ["AH", "B", "EY", "IY", "S"]
+    assert not (tmp_path / "dict" / "extra_questions.txt").exists()
+
+
 def test_prepare_data_writes_train_dev_test(tmp_path):
     corpus = fake_speechocean762(tmp_path / "c")
     counts = so.prepare_data(corpus, tmp_path / "data")
