@@ -7,9 +7,9 @@ tri2_leaves=500         # train-lda-mllt --num-leaves / --totgauss (tri1's; no d
 tri2_gauss=4000
 # The 25% condition's triphone sizes (run.sh --conditions quarter: 474 utterances, about 0.7 h of
 # speech; --quarter-tri1-leaves ...), its own since a quarter of the data supports fewer
-# parameters; mono_gauss is shared. tri1 chosen on dev (DEV_STUDY_gmm_quarter.md: 150:1000 against
-# 100:800 ... 500:4000); tri2 not yet (its study needs tri1's alignments at the chosen size).
+# parameters; mono_gauss is shared. Both chosen on dev (DEV_STUDY_gmm_quarter.md): tri1 150:1000
+# against 100:800 ... 500:4000, then tri2 150:1000 against 100:800 and 250:2000 on that tri1.
 quarter_tri1_leaves=150
 quarter_tri1_gauss=1000
-quarter_tri2_leaves=500
-quarter_tri2_gauss=4000
+quarter_tri2_leaves=150
+quarter_tri2_gauss=1000
