@@ -222,12 +222,13 @@ decode_system() {
   decoded $dir "$opts" || rc=$?
   [ $rc = 1 ] || return $rc
   # loglikes.scp is written atomically and forward_opts after it: both, and the same, mean complete
-  if [ -f $loglikes/loglikes.scp ] && [ "$(cat $loglikes/forward_opts 2>/dev/null)" != "$forward_opts" ]; then
+  local fwd; fwd=$(result_opts $forward_opts)
+  if [ -f $loglikes/loglikes.scp ] && [ "$(cat $loglikes/forward_opts 2>/dev/null)" != "$fwd" ]; then
     rm -rf $loglikes
   fi
   if [ ! -f $loglikes/loglikes.scp ]; then
     asrkt forward $forward_opts $model $data $loglikes </dev/null
-    echo "$forward_opts" > $loglikes/forward_opts
+    echo "$fwd" > $loglikes/forward_opts
   fi
   asrkt decode-nnet "$@" --data-dir $data $graph scp:$loglikes/loglikes.scp $gmm $dir </dev/null
   mkdir -p $dir && echo "$opts" > $dir/options && touch $dir/.done
