@@ -3,7 +3,7 @@
 mono_gauss=1000         # train-mono --totgauss (train_mono.sh's default)
 tri1_leaves=500         # train-deltas --num-leaves / --totgauss (chosen on dev: DEV_STUDY_gmm.md)
 tri1_gauss=4000
-tri2_leaves=500         # train-lda-mllt --num-leaves / --totgauss (tri1's; no dev study yet)
+tri2_leaves=500         # train-lda-mllt --num-leaves / --totgauss (chosen on dev: DEV_STUDY_gmm_tri2.md)
 tri2_gauss=4000
 # The 25% condition's triphone sizes (run.sh --conditions quarter: 474 utterances, about 0.7 h of
 # speech; --quarter-tri1-leaves ...), its own since a quarter of the data supports fewer
