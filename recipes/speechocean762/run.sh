@@ -39,7 +39,7 @@
 #          13 fine-tuning  14 fine-tuning with the KT loss kept  15 hybrid decoding  16 tables
 # The GMM sizes (--mono-gauss, --tri1-leaves, --tri1-gauss, --tri2-leaves, --tri2-gauss): their
 # defaults are in conf/gmm.sh, shared with local/kaldi_anchor.sh; tri1's chosen on dev
-# (local/gmm_dev_study.sh, DEV_STUDY_gmm.md); tri2 takes tri1's for now; the quarter condition's
+# (local/gmm_dev_study.sh, DEV_STUDY_gmm.md), tri2's too (DEV_STUDY_gmm_tri2.md); the quarter condition's
 # triphones have their own (--quarter-tri1-leaves ..., conf/gmm.sh; DEV_STUDY_gmm_quarter.md).
 # Every stage skips work already done (a .done marker in its output directory); remove it to redo.
 # A network whose training was interrupted continues from its last checkpoint (--resume).
