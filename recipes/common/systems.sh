@@ -28,6 +28,8 @@
 #   graph_system GRAPH LANG_TEST MODEL       make-graph
 #   decode_gmm_system DIR GRAPH DATA MODEL [opts]   decode (its options kept in DIR/options, as
 #                                            decode_system's below)
+#   graph_decode_gmm MODEL LANG_TEST DATA NAME [opts]  graph_system MODEL/graph, then
+#                                            decode_gmm_system of DATA into MODEL/NAME
 #   (the four trainers below continue an interrupted run: --resume when DIR holds checkpoints)
 #   rbm_system DIR DATA [opts]               pretrain-rbm
 #   train_teacher_system DIR DATA ALI [opts] train-teacher
@@ -105,8 +107,7 @@ tri_points() {
       tri2) train_lda_mllt_system $d $data $lang $ali --nj $nj --num-leaves $l --totgauss $g ;;
       *) echo "tri_points: KIND is tri1 or tri2, not '$kind'" >&2; return 1 ;;
     esac
-    graph_system $d/graph $lang_test $d
-    decode_gmm_system $d/$name $d/graph $test $d --nj $nj "$@"
+    graph_decode_gmm $d $lang_test $test $name --nj $nj "$@"
   done
 }
 
@@ -142,6 +143,12 @@ align_system() {
 
 graph_system() {
   done_or_run $1 asrkt make-graph $2 $3 $1
+}
+
+graph_decode_gmm() {
+  local model=$1 lang_test=$2 data=$3 name=$4; shift 4
+  graph_system $model/graph $lang_test $model
+  decode_gmm_system $model/$name $model/graph $data $model "$@"
 }
 
 decode_gmm_system() {

@@ -64,8 +64,7 @@ if stage_begins 1 "nested folds ($folds; their test speakers never read): data, 
       --nj $nj --conf "$conf" --stop-stage 3 "$fsdd"
     for cond in $conditions; do
       e=$nest/exp/si_$cv/$cond
-      graph_system $e/mono/graph $nest/data/lang_test $e/mono
-      decode_gmm_system $e/mono/decode_cv $e/mono/graph $nest/data/mfcc/si_$cv/test $e/mono \
+      graph_decode_gmm $e/mono $nest/data/lang_test $nest/data/mfcc/si_$cv/test decode_cv \
         --nj $nj --min-lmwt $gmm_lmwt --max-lmwt $gmm_lmwt
     done
   done

@@ -41,8 +41,7 @@ if stage_begins 1 "run.sh stages 0-3 (data, features, monophone GMMs) and the mo
     "${corpus_args[@]}"
   for cond in $conditions; do
     e=$work/exp/$cond
-    graph_system $e/mono/graph $work/data/lang_test $e/mono
-    decode_gmm_system $e/mono/decode_dev $e/mono/graph $work/data/mfcc/dev $e/mono --nj $nj "${lmwt[@]}"
+    graph_decode_gmm $e/mono $work/data/lang_test $work/data/mfcc/dev decode_dev --nj $nj "${lmwt[@]}"
   done
 fi
 

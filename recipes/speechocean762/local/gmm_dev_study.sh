@@ -49,8 +49,7 @@ name=decode_dev_lmwt${min_lmwt}-${max_lmwt}
 sweep=(--min-lmwt $min_lmwt --max-lmwt $max_lmwt $decode_opts)
 for g in mono $recipe_gmms; do   # run.sh's own systems: decoded, not trained
   echo "$(date '+%Y-%m-%d %H:%M:%S') $e/$g/$name (run.sh's $g)" >&2
-  graph_system $e/$g/graph data/lang_test $e/$g
-  decode_gmm_system $e/$g/$name $e/$g/graph data/mfcc/dev $e/$g --nj $nj "${sweep[@]}"
+  graph_decode_gmm $e/$g data/lang_test data/mfcc/dev $name --nj $nj "${sweep[@]}"
 done
 echo "$(date '+%Y-%m-%d %H:%M:%S') tri1 points: $tri1" >&2
 tri_points tri1 $e/gmm_study/tri1 $train data/lang $e/mono_ali data/lang_test \

@@ -55,8 +55,7 @@ name=decode_dev_lmwt${min_lmwt}-${max_lmwt}
 for w in . $kept; do
   for g in $gmms; do
     echo "$(date '+%Y-%m-%d %H:%M:%S') $w/exp/$g/$name" >&2
-    graph_system $w/exp/$g/graph $w/data/lang_test $w/exp/$g
-    decode_gmm_system $w/exp/$g/$name $w/exp/$g/graph data/mfcc/dev $w/exp/$g --nj $nj \
+    graph_decode_gmm $w/exp/$g $w/data/lang_test data/mfcc/dev $name --nj $nj \
       --min-lmwt $min_lmwt --max-lmwt $max_lmwt $decode_opts
   done
 done
