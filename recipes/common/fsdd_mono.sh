@@ -32,6 +32,5 @@ if [ $stage -le 2 ]; then
   train_mono_system exp/mono data/train data/lang --nj $nj --totgauss $totgauss
 fi
 if [ $stage -le 3 ]; then
-  graph_system exp/mono/graph data/lang_loop exp/mono
-  decode_gmm_system exp/mono/decode_test exp/mono/graph data/test exp/mono --nj $nj
+  graph_decode_gmm exp/mono data/lang_loop data/test decode_test --nj $nj
 fi

@@ -69,8 +69,7 @@ target_net() {
 targets_gmm_sweep() {
   local e=$1 t=$2 lang_test=$3 data=$4 name=$5 nj=$6 lo hi
   read -r lo hi <<< "$targets_lmwts"
-  graph_system $e/$t/graph $lang_test $e/$t
-  decode_gmm_system $e/$t/${name}_sweep $e/$t/graph $data $e/$t --nj $nj --min-lmwt $lo --max-lmwt $hi
+  graph_decode_gmm $e/$t $lang_test $data ${name}_sweep --nj $nj --min-lmwt $lo --max-lmwt $hi
 }
 
 _targets_variant() {  # _targets_variant SYSTEM V: append V's option to the array _targets_opts

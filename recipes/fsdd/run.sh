@@ -146,8 +146,7 @@ if stage_begins 6 "decoding graphs and GMM decoding ($gmm_systems; LMWT $gmm_lmw
     for cond in $conditions; do
       e=exp/$split/$cond
       for sys in $gmm_systems; do
-        graph_system $e/$sys/graph data/lang_test $e/$sys
-        decode_gmm_system $e/$sys/decode_test $e/$sys/graph data/mfcc/$split/test $e/$sys \
+        graph_decode_gmm $e/$sys data/lang_test data/mfcc/$split/test decode_test \
           --nj $nj --min-lmwt $gmm_lmwt --max-lmwt $gmm_lmwt
       done
     done

@@ -110,12 +110,8 @@ def test_graph_decode_gmm_makes_the_graph_then_decodes_into_the_model_dir(tmp_pa
     fake = ('asrkt() { echo asrkt "$@"; [ "$1" = make-graph ] && mkdir -p "${@: -1}"; '
             'return 0; }')
     call = f"{fake}; graph_decode_gmm M LT DEV decode_dev --nj 2 --min-lmwt 7"
-    script = f". {COMMON}/stage.sh; . {COMMON}/systems.sh; {call}"
-    first = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
-    assert first.stdout.splitlines() == [
+    assert run_system(call, tmp_path).splitlines() == [
         "asrkt make-graph LT M M/graph",
         "asrkt decode --nj 2 --min-lmwt 7 M/graph DEV M M/decode_dev"]
     assert (tmp_path / "M" / "decode_dev" / "options").read_text().strip() == "decode --min-lmwt 7"
-    again = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path)
-    assert again.returncode == 0 and "asrkt" not in again.stdout
+    assert run_system(call, tmp_path) == ""    # both done: skipped
