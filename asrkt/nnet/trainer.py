@@ -48,6 +48,8 @@ from asrkt.utils.fileio import atomic_output, write_text_atomic
 
 logger = logging.getLogger("asrkt.nnet")
 
+CURVES_EVERY_S = 30.0  # the least time between two drawings of curves.png during training
+
 
 @dataclass
 class ScheduleState:
@@ -108,12 +110,69 @@ def update_weight(batch) -> float:
     return batch.num_frames / batch.capacity
 
 
+def _without_dynamo_import() -> None:
+    """Let torch.optim.Optimizer's bookkeeping methods run without importing torch._dynamo.
+
+    torch wraps them (add_param_group, zero_grad, state_dict, ...) in
+    ``torch._compile._disable_dynamo``, which on each one's first call imports torch._dynamo
+    (about 1.6 s of a command's start on this machine, as long as ``import torch`` itself) only
+    to mark the method as never compiled, and caches that on the function as
+    ``__dynamo_disable``. asrkt never calls torch.compile, so the method itself is what the mark
+    would run: it is put in that cache first. A torch whose wrapper looks different is left
+    alone (the import then happens as before).
+    """
+    from torch import _compile
+
+    code = getattr(_compile._disable_dynamo(lambda: None), "__code__", None)
+    if code is None:
+        return
+    for attr in vars(torch.optim.Optimizer).values():
+        fn = getattr(attr, "__wrapped__", None)
+        if getattr(attr, "__code__", None) is code and callable(fn):
+            fn.__dict__.setdefault("__dynamo_disable", fn)
+
+
+def _plain_step(optimizer: torch.optim.Optimizer) -> Optional[Callable[[], Any]]:
+    """``optimizer.step`` as torch runs it outside torch.compile, without torch._dynamo.
+
+    ``Optimizer.step`` is the optimiser's own step inside two wrappers: the profiling/hook
+    wrapper (a record_function range and the step hooks) and ``_use_grad_for_differentiable``,
+    which sets grad mode to ``defaults['differentiable']`` around the step and imports
+    torch._dynamo for a graph break that only matters under torch.compile (the import is the
+    1.6 s of :func:`_without_dynamo_import`). The plain step is the innermost function under
+    ``torch.no_grad()``: the same update, bit for bit. None (use ``optimizer.step()``) unless
+    the wrappers are exactly those, the optimiser is not differentiable and no step hook is
+    registered (asrkt registers none).
+    """
+    from torch.optim import optimizer as opt_module
+
+    outer = type(optimizer).step
+    use_grad = getattr(outer, "__wrapped__", None)
+    raw = getattr(use_grad, "__wrapped__", None)
+    probe = opt_module._use_grad_for_differentiable(lambda self: None)
+    hook_lists = [getattr(opt_module, "_global_optimizer_pre_hooks", None),
+                  getattr(opt_module, "_global_optimizer_post_hooks", None),
+                  getattr(optimizer, "_optimizer_step_pre_hooks", None),
+                  getattr(optimizer, "_optimizer_step_post_hooks", None)]
+    if (raw is None or getattr(use_grad, "__code__", None) is not probe.__code__
+            or optimizer.defaults.get("differentiable", False)
+            or any(h is None or len(h) for h in hook_lists)):
+        return None
+
+    def step():
+        with torch.no_grad():
+            return raw(optimizer)
+
+    return step
+
+
 def make_optimizer(model: torch.nn.Module, settings: TrainConfig) -> torch.optim.Optimizer:
     """SGD (with momentum, L2 as weight decay) or Adam, with torch's fused kernels (one kernel
     per parameter for the whole update; on one CPU thread Adam's step takes about a third of
     the time of the per-operation implementation) where the parameters' device and dtype have
     them, else torch's default implementation. Both give the same updates within
     float rounding."""
+    _without_dynamo_import()
     params = [p for p in model.parameters() if p.requires_grad]
     kwargs: Dict[str, Any] = dict(lr=settings.learning_rate, weight_decay=settings.l2_penalty)
     if settings.optimizer == "sgd":
@@ -166,8 +225,10 @@ class Trainer:
         self.cv_spec = cv_loss_spec(loss_spec)
         self.final_payload = final_payload
         self.optimizer = make_optimizer(model, settings)
+        self._optimizer_step = _plain_step(self.optimizer) or self.optimizer.step
         self.state = ScheduleState(settings.learning_rate)
         self.history: List[Dict[str, Any]] = []
+        self._plotted = (0, -math.inf)  # (history records in curves.png, when it was drawn)
         self.hooks = hooks or TrainerHooks()
 
     # -- one pass ---------------------------------------------------------------------------
@@ -315,7 +376,7 @@ class Trainer:
     def _step(self) -> None:
         if self.settings.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.grad_clip)
-        self.optimizer.step()
+        self._optimizer_step()
         self.optimizer.zero_grad(set_to_none=True)
         self.hooks.phase_done("optimizer")
 
@@ -392,8 +453,20 @@ class Trainer:
             self._record(epoch, train, cv, accepted, lr)
             self.save_checkpoint()
         if self.dist.is_main:
+            self._plot(force=True)
             save_torch(self.final_payload(self.model), self.exp_dir / "final.pt")
         return self.history
+
+    def _plot(self, force: bool = False) -> None:
+        """Redraw curves.png when it lacks records, at most every CURVES_EVERY_S seconds
+        unless ``force`` (the end of training): drawing takes about 0.3 s, the first one in a
+        process another 0.5 s to import matplotlib, a lot for the many short trainings of tests
+        and small corpora, nothing for epochs of minutes."""
+        if len(self.history) == self._plotted[0]:
+            return
+        if force or time.monotonic() - self._plotted[1] >= CURVES_EVERY_S:
+            plot_curves(self.exp_dir / "curves.png", self.history)
+            self._plotted = (len(self.history), time.monotonic())
 
     def _record(self, epoch: int, train: Optional[EpochStats], cv: EpochStats,
                 accepted: bool, lr: Optional[float] = None) -> None:
@@ -413,7 +486,8 @@ class Trainer:
         self.history.append(line)
         if self.dist.is_main:
             write_history(self.exp_dir, self.history)
-            plot_curves(self.exp_dir / "curves.png", self.history)
+            if train is not None:  # not the initial model's CV point alone
+                self._plot()
 
 
 def write_history(exp_dir: Path, history: List[Dict[str, Any]]) -> None:

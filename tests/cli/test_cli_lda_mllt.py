@@ -213,6 +213,15 @@ def test_a_killed_run_resumes_to_the_same_model(toy, tmp_path, monkeypatch):
     assert (out / "final.mat").read_bytes() == (out / "2.mat").read_bytes()
 
 
+def test_same_model_for_any_nj(toy, tmp_path):
+    """--nj 2 (forked realignment jobs) gives the fixture's --nj 1 model, transform and
+    alignments, byte for byte."""
+    run("train-lda-mllt", "--nj", "2", *LDA_OPTIONS, toy / "train", toy / "lang",
+        toy / "mono_ali", tmp_path / "tri")
+    for name in ("final.mdl", "final.npz", "final.mat", "ali.ark"):
+        assert (tmp_path / "tri" / name).read_bytes() == (toy / "tri2" / name).read_bytes()
+
+
 def test_bad_inputs_are_one_line_errors(toy, tmp_path):
     data, lang = toy / "train", toy / "lang"
     line = _error(run("train-lda-mllt", "--dim", "92", *LDA_OPTIONS, data, lang,

@@ -95,6 +95,24 @@ def test_resume_ends_with_the_same_model(tmp_path, monkeypatch, make_config):
                          exp_dir=tmp_path / "b", loss=HARD, resume=True)
 
 
+@pytest.mark.parametrize("every", [1e9, 0.0])
+def test_curves_are_drawn_after_trained_epochs_and_complete_at_the_end(tmp_path, monkeypatch,
+                                                                      every):
+    """curves.png: not for the initial model's CV point alone; at most every CURVES_EVERY_S
+    seconds during training; always with every record when training ends."""
+    from asrkt.nnet import trainer
+
+    drawn = []
+    monkeypatch.setattr(trainer, "plot_curves", lambda path, history: drawn.append(len(history)))
+    monkeypatch.setattr(trainer, "CURVES_EVERY_S", every)
+    data, ali = make_synthetic_corpus(tmp_path / "corpus", num_utts=10)
+    train_supervised("t", _teacher(max_epochs=3, min_epochs=3), data, ali_dir=ali,
+                     exp_dir=tmp_path / "exp", loss=HARD)
+    records = len((tmp_path / "exp" / "train.jsonl").read_text().splitlines())
+    assert records == 4  # epoch 0 (the initial model) and 3 trained epochs
+    assert drawn == ([2, 4] if every else [2, 3, 4])
+
+
 def test_dropout_is_active_only_while_training(tmp_path):
     from asrkt.nnet.modelio import load_model
 
