@@ -228,13 +228,25 @@ def build(rows, nn_lmwt: int, gmm_lmwt: int, rule: str = "fixed") -> List[str]:
         verdict = "-" if g is None else ("beats" if w < g else "does not beat")
         out.append(f"- {sysname}: lowest at {t} targets, S = {s} ({w:.2f}); {verdict} its GMM "
                    f"({t} {fmt(g)}).")
+    def folds_below(k: Key, gk: Key) -> str:
+        """' (below it in i of n folds)' at the fixed LM weights, with several folds."""
+        if len(folds) < 2 or rule != "fixed":
+            return ""
+        rate = {}
+        for key, lm in ((k, nn_lmwt), (gk, gmm_lmwt)):
+            got = {f: cells[key][f].get(lm) for f in folds if f in cells[key]}
+            rate[key] = {f: c[0] / max(c[1], 1) for f, c in got.items() if c}
+        n = sum(1 for f in folds if f in rate[k] and f in rate[gk] and rate[k][f] < rate[gk][f])
+        return f" (below it in {n} of {len(folds)} folds)"
+
     for s in scales:
         beats = []
         for sysname in systems:
             for t in targets:
                 k, gk = (t, sysname, s), (t, "GMM", "-")
                 if k in cells and gk in cells and fixed(k) is not None and fixed(gk) is not None:
-                    beats.append(f"{sysname}/{t} {'yes' if fixed(k) < fixed(gk) else 'no'}")
+                    beats.append(f"{sysname}/{t} {'yes' if fixed(k) < fixed(gk) else 'no'}"
+                                 + folds_below(k, gk))
         if beats:
             out.append(f"- beats its GMM at S = {s}: " + ", ".join(beats) + ".")
     out.append("")

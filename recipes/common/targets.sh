@@ -55,7 +55,8 @@
 # s (seed dir), train (training features), conf, seed, thr, nj, systems, prior_scales and calls
 #   targets_dev_networks TARGETS             each of $systems trained on TARGETS and decoded on
 #                                            data/fbank/dev at $prior_scales (decode_dev*_sweep)
-#   targets_dev_rows TARGETS                 the table's lines of those decodes that are done
+#   targets_dev_rows TARGETS [LABEL]         the table's lines of those decodes that are done
+#                                            (LABEL: their column, default dev)
 
 targets_home=${targets_home:-mono}   # the caller's run.sh targets: their networks have no suffix
 targets_lmwts=${targets_lmwts:-"4 15"}   # the sweeps' LM weights, "MIN MAX"
@@ -170,11 +171,11 @@ targets_dev_networks() {
 }
 
 targets_dev_rows() {
-  local t=$1 sys ps n d
+  local t=$1 label=${2:-dev} sys ps n d
   for sys in $systems; do
     for ps in $prior_scales; do
       n=$s/$(target_net $sys $t); d=$(targets_sweep_dir $n dev $ps)
-      if [ -f $d/.done ]; then targets_tsv_row $t $sys $ps dev $PWD/$d $PWD/$n; fi
+      if [ -f $d/.done ]; then targets_tsv_row $t $sys $ps "$label" $PWD/$d $PWD/$n; fi
     done
   done
 }

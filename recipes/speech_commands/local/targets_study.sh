@@ -11,10 +11,12 @@
 # forward --prior-scale) over LMWT 4..15. The test speakers are never read. Networks on mono
 # targets are run.sh's own (exp/<cond>/seed<seed>/dnn_rand, ...: trained here unless there).
 # The table also shows Kaldi nnet1 on the same targets where local/nnet1_anchor.sh made it
-# (exp/<cond>/nnet1/<rand|dbn|lstm> for mono, nnet1_<targets>/ with its --targets).
+# (exp/<cond>/nnet1/<rand|dbn|lstm> for mono, nnet1_<targets>/ with its --targets; one seed, so
+# only in a table of one seed). With several --seeds, a column per seed and the pooled %WER.
 #
 # Usage: local/targets_study.sh [options]   (relative paths: to the current directory)
 #   e.g. local/targets_study.sh --work /work/sc_clean
+#        local/targets_study.sh --work /work/sc_clean --seeds "1 2 3" --targets mono --systems "dnn_rand dnn_rand_fm8"
 # Writes exp/<cond>/{tri1,tri1_ali,tri2,tri2_ali} (as run.sh stages 4-5), exp/<cond>/<gmm>/decode_dev_sweep,
 # exp/<cond>/seed<seed>/<system>[_<targets>]/decode_dev[_ps<S>]_sweep, and --out (scripts/targets_table.py).
 # Stages: 1 GMMs, alignments, graphs and their dev sweeps  2 networks (train, then decode at
@@ -27,7 +29,8 @@ stage=1
 stop_stage=3
 work=.                  # run.sh's work dir
 cond=full               # training condition (run.sh --conditions)
-seed=1                  # seed of the networks (and of run.sh's RBMs, seed<seed>/dbn)
+seeds=1                 # seeds of the networks (and of run.sh's RBMs, seed<seed>/dbn); several: a column
+                        #   per seed and the pooled %WER (each seed's errors summed; the GMM's row repeats)
 conf=conf               # run.sh's configs: dnn.yaml, rbm.yaml, lstm.yaml
 targets="mono tri1"     # the GMMs whose alignments the networks train on (mono tri1 tri2)
 systems="dnn_rand dnn_rbm"  # networks: dnn_rand, dnn_rbm (run.sh's RBMs), lstm_ce
@@ -52,7 +55,6 @@ thr="--num-threads $nn_threads"
 [ "$nn_threads" -gt 0 ] && export OMP_NUM_THREADS=$nn_threads MKL_NUM_THREADS=$nn_threads
 cd "$work"
 e=exp/$cond
-s=$e/seed$seed
 mfcc=data/mfcc/$cond/train
 train=data/fbank/$cond/train
 for f in $mfcc/feats.scp $train/feats.scp $e/mono_ali/pdf.scp data/lang_test/G.fst data/fbank/dev/feats.scp; do
@@ -73,16 +75,28 @@ if stage_begins 1 "GMMs of $targets (tri1 $tri1_leaves/$tri1_gauss, tri2 $tri2_l
   done
 fi
 
-if stage_begins 2 "networks ($systems) on $targets targets, dev at prior scales $prior_scales"; then
-  for t in $targets; do targets_dev_networks $t; done
+if stage_begins 2 "networks ($systems) on $targets targets, seeds $seeds, dev at prior scales $prior_scales"; then
+  for seed in $seeds; do
+    s=$e/seed$seed
+    for t in $targets; do targets_dev_networks $t; done
+  done
 fi
 
 if stage_begins 3 "$out"; then
   tsv=$e/targets_study.tsv
   : > $tsv
+  label() {  # label SEED: the table's column (the seed only with several)
+    if [ "$(echo $seeds | wc -w)" = 1 ]; then echo dev; else echo "dev, seed $1"; fi
+  }
   for t in $targets; do
-    if [ -f $e/$t/decode_dev_sweep/.done ]; then targets_tsv_row $t GMM - dev $PWD/$e/$t/decode_dev_sweep - >> $tsv; fi
-    targets_dev_rows $t >> $tsv
+    for seed in $seeds; do   # the GMM has no seed: its row repeats per seed, its pooled %WER unchanged
+      if [ -f $e/$t/decode_dev_sweep/.done ]; then targets_tsv_row $t GMM - "$(label $seed)" $PWD/$e/$t/decode_dev_sweep - >> $tsv; fi
+    done
+    for seed in $seeds; do
+      s=$e/seed$seed
+      targets_dev_rows $t "$(label $seed)" >> $tsv
+    done
+    [ "$(echo $seeds | wc -w)" = 1 ] || continue   # nnet1's one run is no column of a seeds table
     for k in rand dbn lstm; do   # Kaldi nnet1 on the same targets (local/nnet1_anchor.sh --targets)
       n=$e/nnet1$([ $t = mono ] || echo _$t)/$k
       for ps in $prior_scales; do
@@ -94,9 +108,9 @@ if stage_begins 3 "$out"; then
   python "$ASRKT_ROOT/scripts/targets_table.py" --tsv $tsv --out "$out" --nn-lmwt $nn_lmwt --gmm-lmwt $gmm_lmwt \
     --title "Speech Commands: network targets (monophone vs triphone GMM alignments) and prior scale, dev speakers" \
     --command "$(quote_command recipes/speech_commands/local/targets_study.sh "${script_args[@]}")" \
-    --setting "condition $cond (training data $train, $(wc -l < $train/feats.scp) utterances, no noisy copy), seed $seed, dev speakers only (data/fbank/dev, $(wc -l < data/fbank/dev/feats.scp) clips; test never read)" \
+    --setting "condition $cond (training data $train, $(wc -l < $train/feats.scp) utterances, no noisy copy), seeds $seeds, dev speakers only (data/fbank/dev, $(wc -l < data/fbank/dev/feats.scp) clips; test never read)" \
     --setting "tri1: train-deltas --num-leaves $tri1_leaves --totgauss $tri1_gauss on exp/$cond/mono_ali; tri2: train-lda-mllt --num-leaves $tri2_leaves --totgauss $tri2_gauss on tri1's alignments (run.sh's sizes)" \
-    --setting "networks: conf/dnn.yaml (dnn_rand; dnn_rbm from run.sh's RBMs seed$seed/dbn, conf/rbm.yaml), conf/lstm.yaml (lstm_ce), --num-threads $nn_threads" \
+    --setting "networks: conf/dnn.yaml (dnn_rand; dnn_rbm from run.sh's RBMs seed<seed>/dbn, conf/rbm.yaml), conf/lstm.yaml (lstm_ce), --num-threads $nn_threads" \
     ${note:+--setting "$note"}
   cat "$out"
 fi
