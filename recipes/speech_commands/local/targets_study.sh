@@ -41,6 +41,7 @@ nj=2                    # jobs of the GMM and decoding commands
 nn_threads=1            # --num-threads of the neural commands
 out=TARGETS_STUDY.md    # the table (relative: to the work dir)
 note=""                 # added to the table's settings (e.g. how the work dir was made)
+title="Speech Commands: network targets (monophone vs triphone GMM alignments) and prior scale, dev speakers"  # the table's
 . ../common/parse_options.sh
 . ./path.sh
 . ../common/stage.sh
@@ -86,7 +87,7 @@ if stage_begins 3 "$out"; then
   tsv=$e/targets_study.tsv
   : > $tsv
   label() {  # label SEED: the table's column (the seed only with several)
-    if [ "$(echo $seeds | wc -w)" = 1 ]; then echo dev; else echo "dev, seed $1"; fi
+    if [ "$(echo $seeds | wc -w)" = 1 ]; then echo dev; else echo "seed $1"; fi
   }
   for t in $targets; do
     for seed in $seeds; do   # the GMM has no seed: its row repeats per seed, its pooled %WER unchanged
@@ -105,11 +106,15 @@ if stage_begins 3 "$out"; then
       done
     done
   done
+  tri_note=""
+  [ "$targets" = mono ] || tri_note="tri1: train-deltas --num-leaves $tri1_leaves --totgauss $tri1_gauss on exp/$cond/mono_ali; tri2: train-lda-mllt --num-leaves $tri2_leaves --totgauss $tri2_gauss on tri1's alignments (run.sh's sizes)"
+  copy="no noisy copy"   # a noisy copy (run.sh's train_aug) has utt2noise
+  [ ! -f $train/utt2noise ] || copy="the clean clips and a noisy copy of each"
   python "$ASRKT_ROOT/scripts/targets_table.py" --tsv $tsv --out "$out" --nn-lmwt $nn_lmwt --gmm-lmwt $gmm_lmwt \
-    --title "Speech Commands: network targets (monophone vs triphone GMM alignments) and prior scale, dev speakers" \
+    --title "$title" \
     --command "$(quote_command recipes/speech_commands/local/targets_study.sh "${script_args[@]}")" \
-    --setting "condition $cond (training data $train, $(wc -l < $train/feats.scp) utterances, no noisy copy), seeds $seeds, dev speakers only (data/fbank/dev, $(wc -l < data/fbank/dev/feats.scp) clips; test never read)" \
-    --setting "tri1: train-deltas --num-leaves $tri1_leaves --totgauss $tri1_gauss on exp/$cond/mono_ali; tri2: train-lda-mllt --num-leaves $tri2_leaves --totgauss $tri2_gauss on tri1's alignments (run.sh's sizes)" \
+    --setting "condition $cond (training data $train, $(wc -l < $train/feats.scp) utterances, $copy), seeds $seeds, dev speakers only (data/fbank/dev, $(wc -l < data/fbank/dev/feats.scp) clips; test never read)" \
+    ${tri_note:+--setting "$tri_note"} \
     --setting "networks: conf/dnn.yaml (dnn_rand; dnn_rbm from run.sh's RBMs seed<seed>/dbn, conf/rbm.yaml), conf/lstm.yaml (lstm_ce), --num-threads $nn_threads" \
     ${note:+--setting "$note"}
   cat "$out"
