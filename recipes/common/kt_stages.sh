@@ -10,7 +10,8 @@
 #   nn_ali ROLE COND      the alignments (pdf targets) of ROLE: kt or base
 # and the variables conf (the folder of rbm.yaml dnn.yaml lstm.yaml kt.yaml finetune.yaml), thr
 # ("--num-threads N"), temperature (KT temperature) and extra_nn_opts (appended to every
-# training command).
+# training command); teacher_nn_opts, if set, is appended to the two teachers' commands only
+# (e.g. "--freq-mask 8").
 #
 #   kt_rbm_stage                stacked RBMs: dbn
 #   kt_teachers_stage           DNN teachers dnn_rand (random init) and dnn_rbm (from dbn)
@@ -36,7 +37,7 @@ kt_teachers_stage() {
   local cond seed s opts
   while read -r cond seed; do
     s=exp/$cond/seed$seed
-    opts="--config $conf/dnn.yaml --seed $seed $thr $extra_nn_opts"
+    opts="--config $conf/dnn.yaml --seed $seed $thr $extra_nn_opts ${teacher_nn_opts:-}"
     train_teacher_system $s/dnn_rand $(nn_train kt $cond) $(nn_ali kt $cond) $opts
     train_teacher_system $s/dnn_rbm $(nn_train kt $cond) $(nn_ali kt $cond) $opts --dbn $s/dbn
   done < <(cells)

@@ -66,6 +66,8 @@ noise_baseline=true     # (3) trains on the training data + a noisy copy (DEV_ST
 noise_kt=true           # the teachers (1)/(2), their soft targets and the students train on it (round "noise")
 snr_min=0               # SNR range (dB) of the noisy copy: a clip of data/noise per utterance
 snr_max=20              #   (asrkt perturb-data-dir --noise-dir; alignments copied, copy-ali)
+teacher_freq_mask=0     # (1)/(2) trained with --freq-mask N (0: off; TEACHERS_STUDY_*.md: 8 makes dnn_rand beat
+                        #   the GMM on dev in every seed; the students of such teachers are not measured yet)
 extra_nn_opts=""        # appended to every neural training command (e.g. "--max-epochs 1")
 . ../common/parse_options.sh
 . ./path.sh
@@ -136,6 +138,8 @@ if stage_begins 2 "MFCC (GMM) and fbank (NN) features with CMVN: training condit
   done
 fi
 
+teacher_nn_opts=""       # recipes/common/kt_stages.sh: the teachers' own options
+[ "$teacher_freq_mask" = 0 ] || teacher_nn_opts="--freq-mask $teacher_freq_mask"
 base_aug=""; kt_aug=""   # "_aug": train on data/fbank/<cond>/train_aug with exp/<cond>/${nn_gmm}_ali_aug
 [ "$noise_baseline" = false ] || base_aug=_aug
 [ "$noise_kt" = false ] || kt_aug=_aug
@@ -198,7 +202,7 @@ if stage_begins 7 "stacked RBMs (pretrain_dbn)"; then
   kt_rbm_stage
 fi
 
-if stage_begins 8 "DNN teachers: random init and RBM-pre-trained (cross-entropy, newbob)"; then
+if stage_begins 8 "DNN teachers: random init and RBM-pre-trained (cross-entropy, newbob${teacher_nn_opts:+, $teacher_nn_opts})"; then
   kt_teachers_stage
 fi
 

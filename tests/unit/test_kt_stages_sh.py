@@ -1,0 +1,44 @@
+"""recipes/common/kt_stages.sh: each stage runs its systems.sh trainer once per cell with the
+caller's training data, alignments and options; teacher_nn_opts reaches the two teachers and
+nothing else. The trainers are replaced by functions that print their arguments."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+COMMON = Path(__file__).resolve().parents[2] / "recipes" / "common"
+
+
+def stages(body: str, teacher_opts: str = "") -> list:
+    script = (f". {COMMON}/systems.sh; . {COMMON}/kt_stages.sh; "
+              "cells() { echo 'full 1'; echo 'quarter 2'; }; "
+              "nn_train() { echo data/$2/$1; }; nn_ali() { echo exp/$2/ali_$1; }; "
+              "conf=C; thr='--num-threads 1'; temperature=2.0; extra_nn_opts='--max-epochs 3'; "
+              + (f"teacher_nn_opts='{teacher_opts}'; " if teacher_opts else "")
+              + "train_teacher_system() { echo teacher \"$@\"; }; "
+              "kt_system() { echo kt \"$@\"; }; "
+              "student_finetune_system() { echo ft \"$@\"; }; "
+              + body)
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return [line.split() for line in result.stdout.splitlines()]
+
+
+def test_teachers_of_every_cell_with_the_callers_data_and_options():
+    lines = stages("kt_teachers_stage")
+    assert [ln[:4] for ln in lines] == [
+        ["teacher", "exp/full/seed1/dnn_rand", "data/full/kt", "exp/full/ali_kt"],
+        ["teacher", "exp/full/seed1/dnn_rbm", "data/full/kt", "exp/full/ali_kt"],
+        ["teacher", "exp/quarter/seed2/dnn_rand", "data/quarter/kt", "exp/quarter/ali_kt"],
+        ["teacher", "exp/quarter/seed2/dnn_rbm", "data/quarter/kt", "exp/quarter/ali_kt"]]
+    assert lines[0][4:] == ["--config", "C/dnn.yaml", "--seed", "1", "--num-threads", "1",
+                            "--max-epochs", "3"]
+    assert lines[1][-2:] == ["--dbn", "exp/full/seed1/dbn"]
+
+
+def test_teacher_options_reach_the_teachers_only():
+    teachers = stages("kt_teachers_stage", "--freq-mask 8")
+    assert all(ln[10:14] == ["--max-epochs", "3", "--freq-mask", "8"] for ln in teachers)
+    others = stages("kt_students_stage; kt_finetune_stage ft 0", "--freq-mask 8")
+    assert len(others) == 8 and not any("--freq-mask" in ln for ln in others)
