@@ -22,7 +22,8 @@
 #     gains, the same pdf in every phone context); gmm-align-compiled / gmm-latgen-faster +
 #     lattice-best-path with our tri1 == asrkt align / decode; the two tri1 systems'
 #     likelihoods per frame within 0.2 on every EM pass (the splits' random perturbations
-#     differ) and their WERs within 2.0 absolute on all 500 recordings of the test speaker;
+#     differ; their WERs on the test speaker are printed as INFO, not compared: one random
+#     draw each);
 #     asrkt align / decode with Kaldi's tri1 (final.mdl, tree) == gmm-align-compiled /
 #     gmm-latgen-faster; a network trained on Kaldi's tri1 pdfs (ali-to-pdf + analyze-counts of
 #     Kaldi's alignment): latgen-faster-mapped with Kaldi's final.mdl == asrkt decode-nnet with
@@ -403,8 +404,11 @@ context_dependent() {
   # asrkt reads Kaldi's model dir (final.mdl + tree, features from cmvn_opts/delta_opts)
   asrkt make-graph data/lang_loop exp/kaldi/tri1 exp/kaldi/tri1/graph >/dev/null
   kaldi_decode exp/kaldi/tri1 exp/kaldi/tri1/graph $t $k/ktri1_hyp
-  check "tri1 WER, Kaldi's vs asrkt's train-deltas" compare wer-within $k/ktri1_hyp.wer \
-    $k/tri1_hyp.wer 2.0
+  # not a check: mixed up to --tri-gauss, each side perturbs its split Gaussians with its own
+  # random numbers, which alone moves this split's tri1 WER by 8-15 points (README "Context-
+  # dependent models"); the single-Gaussian tri1/tri2 below compare the implementations
+  echo "INFO tri1 WER at the default size (one random draw each, not compared): Kaldi's" \
+    "$(head -1 $k/ktri1_hyp.wer), asrkt's $(head -1 $k/tri1_hyp.wer)" | tee -a results.txt
   asrkt_decode exp/kaldi/tri1/graph $t exp/kaldi/tri1 exp/kaldi/tri1/decode_test_cd
   check "asrkt decode with Kaldi's tri1 == gmm-latgen-faster" compare hyps \
     exp/kaldi/tri1/decode_test_cd/scoring/0.txt $k/ktri1_hyp.txt
