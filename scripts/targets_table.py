@@ -102,12 +102,20 @@ def build(rows, nn_lmwt: int, gmm_lmwt: int, rule: str = "fixed") -> List[str]:
     complete = {k: len(cells[k]) == len(folds) for k in keys}
     pooled = {k: pool(list(cells[k].values())) for k in keys}
 
+    def fixed_lmwt(k: Key) -> int:
+        return gmm_lmwt if k[1] == "GMM" else nn_lmwt
+
     def fixed(k: Key) -> Optional[float]:
         if rule == "best":
             b = best(pooled[k]) if complete[k] else None
             return b[1] if b else None
-        lmwt = gmm_lmwt if k[1] == "GMM" else nn_lmwt
+        lmwt = fixed_lmwt(k)
         return pooled[k][lmwt][0] if complete[k] and lmwt in pooled[k] else None
+
+    def fold_wer(k: Key, f: str) -> Optional[float]:
+        """%WER of one fold at the fixed LM weight (None: not decoded)."""
+        c = cells[k].get(f, {}).get(fixed_lmwt(k))
+        return 100.0 * c[0] / max(c[1], 1) if c else None
 
     def cell(k: Key) -> str:
         if not complete[k]:
@@ -165,17 +173,12 @@ def build(rows, nn_lmwt: int, gmm_lmwt: int, rule: str = "fixed") -> List[str]:
             "targets (mono and triphone targets are different tasks), mean over the folds "
             "(and seeds); epochs: per fold (and seed).", ""]
     if len(folds) > 1:
-        lmwt_of = {True: gmm_lmwt, False: nn_lmwt}
         out += ["## Per fold", "", "%WER at the fixed LM weight.", "",
                 "| system | targets | S | " + " | ".join(folds) + " | pooled |",
                 "|---|---|---|" + "---|" * (len(folds) + 1)]
         for k in keys:
-            lm = lmwt_of[k[1] == "GMM"]
-            per = []
-            for f in folds:
-                c = cells[k].get(f, {}).get(lm)
-                per.append(fmt(100.0 * c[0] / max(c[1], 1)) if c else "-")
-            tot = pooled[k].get(lm) if complete[k] else None
+            per = [fmt(fold_wer(k, f)) for f in folds]
+            tot = pooled[k].get(fixed_lmwt(k)) if complete[k] else None
             out.append(f"| {k[1]} | {k[0]} | {k[2]} | " + " | ".join(per) + " | "
                        + (f"{tot[0]:.2f} [{tot[1]} / {tot[2]}]" if tot else "-") + " |")
         out.append("")
@@ -232,11 +235,8 @@ def build(rows, nn_lmwt: int, gmm_lmwt: int, rule: str = "fixed") -> List[str]:
         """' (below it in i of n folds)' at the fixed LM weights, with several folds."""
         if len(folds) < 2 or rule != "fixed":
             return ""
-        rate = {}
-        for key, lm in ((k, nn_lmwt), (gk, gmm_lmwt)):
-            got = {f: cells[key][f].get(lm) for f in folds if f in cells[key]}
-            rate[key] = {f: c[0] / max(c[1], 1) for f, c in got.items() if c}
-        n = sum(1 for f in folds if f in rate[k] and f in rate[gk] and rate[k][f] < rate[gk][f])
+        pairs = [(fold_wer(k, f), fold_wer(gk, f)) for f in folds]
+        n = sum(1 for a, b in pairs if a is not None and b is not None and a < b)
         return f" (below it in {n} of {len(folds)} folds)"
 
     for s in scales:

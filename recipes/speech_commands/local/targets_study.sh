@@ -86,8 +86,9 @@ fi
 if stage_begins 3 "$out"; then
   tsv=$e/targets_study.tsv
   : > $tsv
+  several=false; [ "$(echo $seeds | wc -w)" = 1 ] || several=true
   label() {  # label SEED: the table's column (the seed only with several)
-    if [ "$(echo $seeds | wc -w)" = 1 ]; then echo dev; else echo "seed $1"; fi
+    if [ $several = false ]; then echo dev; else echo "seed $1"; fi
   }
   for t in $targets; do
     for seed in $seeds; do   # the GMM has no seed: its row repeats per seed, its pooled %WER unchanged
@@ -97,7 +98,7 @@ if stage_begins 3 "$out"; then
       s=$e/seed$seed
       targets_dev_rows $t "$(label $seed)" >> $tsv
     done
-    [ "$(echo $seeds | wc -w)" = 1 ] || continue   # nnet1's one run is no column of a seeds table
+    [ $several = false ] || continue   # nnet1's one run is no column of a seeds table
     for k in rand dbn lstm; do   # Kaldi nnet1 on the same targets (local/nnet1_anchor.sh --targets)
       n=$e/nnet1$([ $t = mono ] || echo _$t)/$k
       for ps in $prior_scales; do
