@@ -50,7 +50,7 @@ from asrkt.corpora.speechocean762 import AGE_GROUPS, age_group  # noqa: E402
 from asrkt.data.kaldi_files import read_map  # noqa: E402
 from asrkt.errors import AsrktError  # noqa: E402
 from asrkt.utils.fileio import atomic_output, write_text_atomic  # noqa: E402
-from results_table import describe, read_best_wer  # noqa: E402
+from results_table import describe, environment, read_best_wer  # noqa: E402
 from wer_grid import best, pool, read_counts, utterance_counts  # noqa: E402
 
 Wer = Tuple[float, int, int]
@@ -545,7 +545,8 @@ def main(argv: Optional[List[str]] = None) -> int:
              f"log-posterior - {args.prior_scale} log-prior",
              *[f"- {note}" for note in args.note],
              f"- date: {datetime.datetime.now():%Y-%m-%d %H:%M}, machine: {platform.machine()}, "
-             f"{platform.system()}, Python {platform.python_version()}", "",
+             f"{platform.system()}, Python {platform.python_version()}",
+             f"- environment: {environment()}", "",
              ("%WER (errors/words per seed), mean ± sample std over seeds; CV frame accuracy "
               "of the kept model (mean ± std over seeds; targets are the pdfs of the "
               f"alignments of the condition's `{args.targets}` GMM)." if splits == ["."] else
