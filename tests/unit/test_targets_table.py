@@ -139,3 +139,21 @@ def test_rule_best_decides_at_each_systems_best_weight(study, tmp_path):
     assert "- beats its GMM at S = 0.5: dnn_rand/mono yes, dnn_rand/tri1 no." in text
     fixed = make(study, tmp_path)
     assert "- dnn_rand, S = 1.0: mono 27.50, tri1 9.50" in fixed     # the default is unchanged
+
+
+def test_per_seed_lines_when_folds_carry_seeds(study, tmp_path):
+    """Folds labelled '<fold>, seed N' (fsdd's targets_study.sh with --seeds): each seed's
+    %WER pooled over its own folds, against the GMM's, and in how many seeds it is below."""
+    rows = [ln.split("\t") for ln in study.read_text().splitlines()]
+    # the two folds become one fold in two seeds: seed 1 holds 'fold a' (100 words), seed 2
+    # 'fold b' (300 words); a third label without a seed would turn the lines off
+    relabel = {"fold a": "fold x, seed 1", "fold b": "fold x, seed 2"}
+    study.write_text("".join("\t".join(r[:3] + [relabel[r[3]]] + r[4:]) + "\n" for r in rows))
+    text = make(study, tmp_path)
+    # tri1 S = 1.0: 8 / 100 and 30 / 300 against the GMM's 5 / 100 and 45 / 300
+    assert ("- dnn_rand/tri1, S = 1.0, per seed (pooled over its folds), seed 1 8.00 / "
+            "seed 2 10.00 against the GMM's 5.00 / 15.00: below it in 1 of 2 seeds.") in text
+    assert ("- dnn_rand/mono, S = 0.5, per seed (pooled over its folds), seed 1 9.00 / "
+            "seed 2 13.33 against the GMM's 10.00 / 20.00: below it in 2 of 2 seeds.") in text
+    study.write_text(study.read_text().replace("fold x, seed 2", "fold y"))
+    assert "per seed" not in make(study, tmp_path)
