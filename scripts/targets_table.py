@@ -240,35 +240,35 @@ def build(rows, nn_lmwt: int, gmm_lmwt: int, rule: str = "fixed") -> List[str]:
         n = sum(1 for a, b in pairs if a is not None and b is not None and a < b)
         return f" (below it in {n} of {len(folds)} folds)"
 
-    seed_of = {f: m.group(1) for f in folds if (m := re.search(r", seed (\S+)$", f))}
-    seeds = list(dict.fromkeys(seed_of.values()))
+    # folds labelled '<fold>, seed N' (a several-seed study): each seed's folds, in order
+    seed_folds: Dict[Optional[str], List[str]] = {}
+    for f in folds:
+        m = re.search(r", seed (\S+)$", f)
+        seed_folds.setdefault(m.group(1) if m else None, []).append(f)
+    by_seed = rule == "fixed" and len(seed_folds) > 1 and None not in seed_folds
 
-    def per_seed(k: Key) -> Optional[List[Optional[float]]]:
-        """%WER pooled over each seed's folds at the fixed LM weight (None: fewer than two
-        seeds, or the folds carry no seed)."""
-        if len(seeds) < 2 or len(seed_of) != len(folds) or rule != "fixed":
-            return None
-        out_ = []
-        for seed in seeds:
-            got = [cells[k][f] for f in folds if seed_of[f] == seed and f in cells[k]]
-            n = sum(1 for f in folds if seed_of[f] == seed)
-            c = pool(got).get(fixed_lmwt(k)) if len(got) == n else None
-            out_.append(c[0] if c else None)
-        return out_
+    def per_seed(k: Key) -> List[Optional[float]]:
+        """%WER pooled over each seed's folds at the fixed LM weight (None: a fold missing)."""
+        wers: List[Optional[float]] = []
+        for group in seed_folds.values():
+            got = [cells[k][f] for f in group if f in cells[k]]
+            c = pool(got).get(fixed_lmwt(k)) if len(got) == len(group) else None
+            wers.append(c[0] if c else None)
+        return wers
 
-    for s in scales:
+    for s in scales if by_seed else []:
         for sysname in systems:
             for t in targets:
                 k, gk = (t, sysname, s), (t, "GMM", "-")
-                if k not in cells or gk not in cells or per_seed(k) is None:
+                if k not in cells or gk not in cells:
                     continue
                 mine, gmm = per_seed(k), per_seed(gk)
                 below = sum(1 for a, b in zip(mine, gmm) if a is not None and b is not None
                             and a < b)
                 out.append(f"- {sysname}/{t}, S = {s}, per seed (pooled over its folds), "
-                           + " / ".join(f"seed {x} {fmt(w)}" for x, w in zip(seeds, mine))
+                           + " / ".join(f"seed {x} {fmt(w)}" for x, w in zip(seed_folds, mine))
                            + " against the GMM's " + " / ".join(fmt(w) for w in gmm)
-                           + f": below it in {below} of {len(seeds)} seeds.")
+                           + f": below it in {below} of {len(seed_folds)} seeds.")
     for s in scales:
         beats = []
         for sysname in systems:
