@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import platform
 import re
 import statistics
@@ -121,7 +122,8 @@ def table(exp: Path, systems: List[str], test_sets: List[str]) -> Tuple[List[str
 def environment() -> str:
     """The packages and CPU that the numbers depend on: the same commands give the same table on
     one machine, but features and models differ in their last bits with the CPU's SIMD kernels
-    (torch's CPU capability) and the package builds, and the GMM amplifies such differences."""
+    (torch's CPU capability) and the package builds, and the GMM amplifies such differences;
+    asrkt pins the kernels to AVX2 unless ASRKT_CPU_KERNELS=native (asrkt/utils/kernels.py)."""
     from importlib import metadata
 
     versions = []
@@ -137,7 +139,8 @@ def environment() -> str:
     try:
         import torch
 
-        cpu += f", torch kernels {torch.backends.cpu.get_cpu_capability()}"
+        cpu += (f", torch kernels {torch.backends.cpu.get_cpu_capability()} "
+                f"(ASRKT_CPU_KERNELS={os.environ.get('ASRKT_CPU_KERNELS', 'avx2')})")
     except ImportError:
         pass
     return f"{', '.join(versions)}; CPU: {cpu}"

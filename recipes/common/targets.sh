@@ -21,7 +21,9 @@
 #                                            st<N> --num-streams N, do<NN> --dropout 0.NN,
 #                                            lr<X> --learning-rate X, mn<N> --min-epochs N
 #                                            (newbob neither stops nor rejects before epoch N),
-#                                            kl<N> --keep-lr-epochs N
+#                                            kl<N> --keep-lr-epochs N, bi --model blstm
+#                                            (the same cells and projection in each direction,
+#                                            whole utterances: st<N> utterances per minibatch)
 #                                            (e.g. lstm_ce_e40_st8, dnn_rand_do20, lstm_ce_lr0.0005);
 #                                            the KT students (run.sh's kt_stages.sh systems, only
 #                                            on $targets_home, whose teachers' soft targets
@@ -82,7 +84,8 @@ _targets_variant() {  # _targets_variant SYSTEM V: append V's option to the arra
     lr[0-9]*) _targets_opts+=(--learning-rate ${2#lr}) ;;
     mn[0-9]*) _targets_opts+=(--min-epochs ${2#mn}) ;;
     kl[0-9]*) _targets_opts+=(--keep-lr-epochs ${2#kl}) ;;
-    *) echo "targets_network: '$1': unknown variant '$2' (fm<N>, e<N>, st<N>, do<NN>, lr<X>, mn<N>, kl<N>)" >&2; return 1 ;;
+    bi) _targets_opts+=(--model blstm) ;;
+    *) echo "targets_network: '$1': unknown variant '$2' (fm<N>, e<N>, st<N>, do<NN>, lr<X>, mn<N>, kl<N>, bi)" >&2; return 1 ;;
   esac
 }
 

@@ -100,6 +100,7 @@ def test_without_lmwt_from_each_set_at_its_own_best(exp, tmp_path):
     # the packages and the CPU's torch kernels the numbers depend on (they differ by machine)
     env = next(line for line in md.splitlines() if line.startswith("- environment: "))
     assert "numpy " in env and "kaldi-hmm-gmm " in env and "CPU: " in env, env
+    assert "ASRKT_CPU_KERNELS=" in env, env
 
 
 def test_gmm_rows_of_one_table_stay_in_that_table():

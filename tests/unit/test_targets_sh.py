@@ -33,6 +33,8 @@ def network(system: str, targets: str = "mono", home: str = "") -> subprocess.Co
                         "--num-threads 1 --max-epochs 40 --num-streams 8"),
     ("dnn_rand_do20", "teacher S/dnn_rand_do20 TRAIN E/mono_ali --config C/dnn.yaml --seed 7 "
                       "--num-threads 1 --dropout 0.20"),
+    ("lstm_ce_bi_st4", "finetune S/lstm_ce_bi_st4 TRAIN E/mono_ali --config C/lstm.yaml --seed 7 "
+                       "--num-threads 1 --model blstm --num-streams 4"),
 ])
 def test_variants_add_their_option(system, expected):
     result = network(system)
