@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from asrkt.decode.config import DecodeConfig, GraphConfig
+from asrkt.decode.config import DecodeConfig, GraphConfig, HybridDecodeConfig
 from asrkt.hmm.config import (
     AlignConfig,
     LangConfig,
@@ -21,6 +21,8 @@ DIR = click.Path(exists=True, file_okay=False)
 OUT_DIR = click.Path(file_okay=False)
 _NJ = click.option("--nj", type=click.IntRange(min=1), default=1, show_default=True,
                    help="Parallel jobs.")
+_SKIP_SCORING = click.option("--skip-scoring", is_flag=True,
+                             help="Do not score even if DATA_DIR has text.")
 
 
 @click.command("prepare-lang")
@@ -351,7 +353,7 @@ def make_graph_cmd(lang_test_dir, model_dir, graph_dir, config):
 @click.argument("decode_dir", type=OUT_DIR)
 @config_options(DecodeConfig)
 @_NJ
-@click.option("--skip-scoring", is_flag=True, help="Do not score even if DATA_DIR has text.")
+@_SKIP_SCORING
 def decode_cmd(graph_dir, data_dir, model_dir, decode_dir, config, nj, skip_scoring):
     """Decode a data dir with a GMM (as steps/decode.sh), then score it.
 
@@ -423,6 +425,66 @@ def decode_nnet_cmd(graph_dir, loglikes_rspecifier, model_dir, decode_dir, confi
             click.echo(f"{line} {decode_dir}/wer_{lmwt}")
 
 
+@click.command("decode-hybrid")
+@click.argument("graph_dir", type=DIR)
+@click.argument("nnet", type=click.Path(exists=True))
+@click.argument("data_dir", type=DIR)
+@click.argument("model_dir", type=DIR)
+@click.argument("decode_dir", type=OUT_DIR)
+@config_options(HybridDecodeConfig)
+@_NJ
+@_SKIP_SCORING
+def decode_hybrid_cmd(graph_dir, nnet, data_dir, model_dir, decode_dir, config, nj,
+                      skip_scoring):
+    """Run a network over a data dir and decode its log-likelihoods, in one process.
+
+    What `asrkt forward` + `asrkt decode-nnet` do, without the log-likelihood archive between
+    them (as Kaldi's nnet3-latgen-faster against nnet-forward | latgen-faster-mapped): each
+    decoding job computes log-posterior - S log-prior (--prior-scale S) of its utterances as
+    `forward` does, bit for bit, and decodes them. NNET is a final.pt or its EXP_DIR; DATA_DIR
+    holds the features it was trained on; MODEL_DIR is the GMM whose transition model the graph
+    uses. Hypotheses and WERs as `asrkt decode`.
+
+    \b
+    Usage:   asrkt decode-hybrid [options] GRAPH_DIR NNET DATA_DIR MODEL_DIR DECODE_DIR
+    Example: asrkt decode-hybrid --prior-scale 0.5 --acoustic-scale 0.1 exp/tri2/graph \\
+                 exp/lstm_kt_ft data/fbank/test exp/tri2 exp/lstm_kt_ft/decode_test
+    """
+    from pathlib import Path
+
+    from asrkt.data.datadir import DataDir
+    from asrkt.decode.decoder import run_decode
+    from asrkt.decode.score import score_decode_dir
+    from asrkt.errors import AsrktError
+    from asrkt.hmm.model import GmmModel
+    from asrkt.nnet.config import resolve_device
+    from asrkt.nnet.inference import nnet_source
+    from asrkt.utils.logs import command_log
+    from asrkt.utils.parallel import limit_threads
+
+    data = DataDir(data_dir)
+    with command_log(Path(decode_dir) / "log", "decode-hybrid"):
+        import torch
+
+        device = config.device
+        if nj > 1 and device == "auto":
+            device = "cpu"   # the jobs are forked processes: no GPU context survives a fork
+        elif nj > 1 and resolve_device(device).type != "cpu":
+            raise AsrktError(f"--nj {nj} with --device {device}: the decoding jobs are forked "
+                             f"processes, which a GPU context does not survive; use --nj 1")
+        # one thread before the model loads, so no thread pool exists when the jobs fork;
+        # --num-threads then applies inside each job
+        limit_threads(1)
+        torch.set_num_threads(1)
+        model = GmmModel.load(model_dir)
+        source = nnet_source(nnet, data_dir, config.priors, config.prior_floor,
+                             config.prior_scale, device, config.num_threads)
+        run_decode(graph_dir, model, data.utterances, source, decode_dir, config, nj)
+        if not skip_scoring and data.has("text"):
+            lmwt, line = score_decode_dir(data_dir, decode_dir)
+            click.echo(f"{line} {decode_dir}/wer_{lmwt}")
+
+
 @click.command("score")
 @click.argument("data_dir", type=DIR)
 @click.argument("decode_dir", type=DIR)
@@ -445,4 +507,5 @@ def score_cmd(data_dir, decode_dir):
 
 COMMANDS = [prepare_lang_cmd, format_lm_cmd, make_word_loop_cmd, train_mono_cmd, align_cmd,
             build_tree_cmd, train_deltas_cmd, train_lda_mllt_cmd, ali_to_pdf_cmd, copy_ali_cmd,
-            ali_to_phones_cmd, make_graph_cmd, decode_cmd, decode_nnet_cmd, score_cmd]
+            ali_to_phones_cmd, make_graph_cmd, decode_cmd, decode_nnet_cmd, decode_hybrid_cmd,
+            score_cmd]

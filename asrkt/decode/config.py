@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import List, Tuple
 
 from asrkt.errors import AsrktError
+from asrkt.nnet.config import ForwardConfig
 from asrkt.utils.config import option
 
 
@@ -55,3 +56,9 @@ class DecodeConfig:
         if self.max_lmwt == 0:
             return [("0", self.acoustic_scale)]
         return [(str(w), 1.0 / w) for w in range(max(self.min_lmwt, 1), self.max_lmwt + 1)]
+
+
+@dataclass
+class HybridDecodeConfig(DecodeConfig, ForwardConfig):
+    """``asrkt decode-hybrid``: ``forward``'s options (priors, device, threads) and the
+    decoder's, for a network run inside the decoding jobs."""

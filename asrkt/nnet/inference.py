@@ -144,21 +144,26 @@ def length_groups(lengths: Sequence[int], max_utts: int = BATCH_UTTERANCES,
 
 
 def iter_logits(loaded: LoadedModel, data_dir: DataDir, device,
-                desc: str = "forward") -> Iterator[Tuple[str, torch.Tensor]]:
-    """(utterance, logits [T, num_pdfs]) for every utterance of ``data_dir``, in its order; the
-    model runs over batches of similar-length utterances (see :func:`batch_logits`). Logits
-    with NaN/inf (a diverged model) are an error naming the utterance.
+                desc: str = "forward", utts: Optional[Sequence[str]] = None,
+                progress: bool = True) -> Iterator[Tuple[str, torch.Tensor]]:
+    """(utterance, logits [T, num_pdfs]) for every utterance of ``data_dir`` (or of ``utts``),
+    in that order; the model runs over batches of similar-length utterances (see
+    :func:`batch_logits`). Logits with NaN/inf (a diverged model) are an error naming the
+    utterance.
 
     Args:
         loaded: the model and its feature pipeline.
         data_dir: data directory.
         device: torch device.
         desc: progress-bar label.
+        utts: the utterances to run (default: all of ``data_dir``).
+        progress: show a progress bar (a caller with its own bar turns it off).
     """
     model = loaded.model.eval()
-    utts = data_dir.utterances
+    utts = data_dir.utterances if utts is None else list(utts)
     features = loaded.pipeline.iter_features(data_dir, utts)
-    with tqdm(total=len(utts), desc=desc, unit="utt", leave=False, disable=None) as bar:
+    with tqdm(total=len(utts), desc=desc, unit="utt", leave=False,
+              disable=None if progress else True) as bar:
         while True:
             window = list(itertools.islice(features, READ_AHEAD))
             if not window:
@@ -293,6 +298,38 @@ def dump_posteriors(teacher: PathLike, data_dir: PathLike, post_dir: PathLike,
         return count
 
 
+def loglikes_transform(loaded: LoadedModel, model_path: PathLike, device,
+                       use_priors: bool = True, prior_floor: float = 1e-10,
+                       prior_scale: float = 1.0):
+    """The hybrid model's log-likelihoods from its logits: log p(pdf|x) - S log p(pdf).
+
+    Args:
+        loaded: the loaded model (its pdf counts give the priors).
+        model_path: its path, for the error line when it has no counts.
+        device: torch device.
+        use_priors: subtract log priors (False: log-posteriors).
+        prior_floor: priors below it are floored as Kaldi's PdfPrior.
+        prior_scale: S.
+
+    Returns:
+        logits [T, num_pdfs] -> log-likelihoods [T, num_pdfs] (float32).
+    """
+    log_prior = torch.zeros(loaded.model.num_pdfs, device=device)
+    if use_priors:
+        if loaded.pdf_counts is None:
+            raise AsrktError(f"{resolve_model_path(model_path)} has no pdf counts for "
+                             f"priors; use --no-priors")
+        log_prior = torch.from_numpy(
+            log_priors_from_counts(loaded.pdf_counts.numpy(), prior_floor)).to(device)
+    logger.info("model %s, priors %s (floor %g, scale %g)", resolve_model_path(model_path),
+                "on" if use_priors else "off", prior_floor, prior_scale)
+
+    def transform(logits: torch.Tensor) -> torch.Tensor:
+        return torch.log_softmax(logits.float(), dim=-1) - prior_scale * log_prior
+
+    return transform
+
+
 def forward(model_path: PathLike, data_dir: PathLike, out_dir: PathLike,
             use_priors: bool = True, prior_floor: float = 1e-10, prior_scale: float = 1.0,
             device: str = "auto") -> int:
@@ -312,23 +349,47 @@ def forward(model_path: PathLike, data_dir: PathLike, out_dir: PathLike,
     with command_log(out_dir / "log", "forward"):
         dev = resolve_device(device)
         loaded = load_model(model_path, dev)
-        log_prior = torch.zeros(loaded.model.num_pdfs, device=dev)
-        if use_priors:
-            if loaded.pdf_counts is None:
-                raise AsrktError(f"{resolve_model_path(model_path)} has no pdf counts for "
-                                 f"priors; use --no-priors")
-            log_prior = torch.from_numpy(
-                log_priors_from_counts(loaded.pdf_counts.numpy(), prior_floor)).to(dev)
-        logger.info("model %s, priors %s (floor %g, scale %g)", resolve_model_path(model_path),
-                    "on" if use_priors else "off", prior_floor, prior_scale)
-
-        def transform(logits: torch.Tensor) -> torch.Tensor:
-            return torch.log_softmax(logits.float(), dim=-1) - prior_scale * log_prior
-
+        transform = loglikes_transform(loaded, model_path, dev, use_priors, prior_floor,
+                                       prior_scale)
         count = _run(loaded, DataDir(data_dir), out_dir, "loglikes", dev, transform)
         logger.info("wrote log-likelihoods of %d utterances to %s", count,
                     out_dir / "loglikes.scp")
         return count
+
+
+def nnet_source(model_path: PathLike, data_dir: PathLike, use_priors: bool = True,
+                prior_floor: float = 1e-10, prior_scale: float = 1.0, device: str = "auto",
+                num_threads: int = 1):
+    """Log-likelihood source for :func:`asrkt.decode.decoder.run_decode` that runs the network
+    over the data dir's features as the decoder asks (``forward`` and ``decode-nnet`` in one
+    process, as Kaldi's nnet3-latgen-faster: no log-likelihood archive). The values are those
+    ``forward`` writes, bit for bit.
+
+    The model is loaded here, before the decoding jobs fork (a missing model, priors or
+    feature pipeline fails before any decoding); the jobs share it.
+
+    Args:
+        model_path: model file or EXP_DIR.
+        data_dir: data directory with the features the model was trained on.
+        use_priors, prior_floor, prior_scale: as :func:`forward`.
+        device: 'auto', 'cpu', 'cuda'.
+        num_threads: torch threads of each job (0: leave the job's setting, one thread).
+    """
+    data = DataDir(data_dir)
+    dev = resolve_device(device)
+    loaded = load_model(model_path, dev)
+    transform = loglikes_transform(loaded, model_path, dev, use_priors, prior_floor, prior_scale)
+
+    def source(utts: List[str]) -> Iterator[Tuple[str, np.ndarray]]:
+        if num_threads > 0:
+            torch.set_num_threads(num_threads)
+        for utt, logits in iter_logits(loaded, data, dev, utts=utts, progress=False):
+            out = transform(logits)
+            if not torch.isfinite(out).all():   # the priors themselves
+                raise AsrktError(f"utterance '{utt}': model output contains NaN/inf")
+            yield utt, out.cpu().numpy().astype(np.float32)
+
+    return source
 
 
 class TeacherTargets:

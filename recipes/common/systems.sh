@@ -41,7 +41,9 @@
 #                                            the KT loss ((1-W) CE + W KT on POST at temperature T)
 #   decode_system DIR MODEL DATA GRAPH GMM LOGLIKES FORWARD_OPTS [decode-nnet opts]
 #                                            forward into LOGLIKES (unless it holds loglikes.scp of
-#                                            the same FORWARD_OPTS), then decode-nnet into DIR; the
+#                                            the same FORWARD_OPTS), then decode-nnet into DIR; with
+#                                            decode_write_loglikes=false (default true) and no such
+#                                            LOGLIKES, decode-hybrid instead (no archive); the
 #                                            options are kept in DIR/options, and a DIR done with
 #                                            other options stops with an error (move it aside)
 
@@ -233,10 +235,16 @@ decode_system() {
   if [ -f $loglikes/loglikes.scp ] && [ "$(cat $loglikes/forward_opts 2>/dev/null)" != "$fwd" ]; then
     rm -rf $loglikes
   fi
-  if [ ! -f $loglikes/loglikes.scp ]; then
-    asrkt forward $forward_opts $model $data $loglikes </dev/null
-    echo "$fwd" > $loglikes/forward_opts
+  if [ ! -f $loglikes/loglikes.scp ] && [ "${decode_write_loglikes:-true}" != true ]; then
+    # no archive wanted: the network runs inside the decoding jobs (the same numbers, bit for
+    # bit, so the options string is forward's | decode-nnet's)
+    asrkt decode-hybrid $forward_opts "$@" $graph $model $data $gmm $dir </dev/null
+  else
+    if [ ! -f $loglikes/loglikes.scp ]; then
+      asrkt forward $forward_opts $model $data $loglikes </dev/null
+      echo "$fwd" > $loglikes/forward_opts
+    fi
+    asrkt decode-nnet "$@" --data-dir $data $graph scp:$loglikes/loglikes.scp $gmm $dir </dev/null
   fi
-  asrkt decode-nnet "$@" --data-dir $data $graph scp:$loglikes/loglikes.scp $gmm $dir </dev/null
   mkdir -p $dir && echo "$opts" > $dir/options && touch $dir/.done
 }

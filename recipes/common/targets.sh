@@ -47,9 +47,10 @@
 #                                            E/TARGETS/graph and E/TARGETS into
 #                                            NET/decode_NAME[_psS]_sweep (no suffix for S = 1.0,
 #                                            the anchor's names; a decode dir already done is
-#                                            skipped; targets_keep_loglikes=false removes the
-#                                            log-likelihoods once decoded; targets_decode_opts:
-#                                            more decode-nnet options, e.g. a narrower beam)
+#                                            skipped; targets_keep_loglikes=false writes no
+#                                            log-likelihoods (decode-hybrid) and removes old
+#                                            ones; targets_decode_opts: more decode-nnet
+#                                            options, e.g. a narrower beam)
 #   targets_sweep_dir NET NAME S             the decode dir of prior scale S that targets_decode writes
 #   targets_tsv_row TARGETS SYSTEM S FOLD DECODE NET
 #                                            one line of scripts/targets_table.py's input
@@ -150,7 +151,8 @@ targets_decode() {
   for ps in $scales; do
     suf=$(_ps_suffix $ps)
     [ ! -f $net/decode_${name}${suf}_sweep/.done ] || continue   # done: no forward pass again
-    decode_system $net/decode_${name}${suf}_sweep $net $data $e/$t/graph $e/$t $net/loglikes_${name}${suf}_sweep \
+    decode_write_loglikes=${targets_keep_loglikes:-true} \
+      decode_system $net/decode_${name}${suf}_sweep $net $data $e/$t/graph $e/$t $net/loglikes_${name}${suf}_sweep \
       "$thr --prior-scale $ps" --nj $nj --min-lmwt $lo --max-lmwt $hi --acoustic-scale 0.1 --lattice-beam 8 \
       ${targets_decode_opts:-}
     [ "${targets_keep_loglikes:-true}" = true ] || rm -rf $net/loglikes_${name}${suf}_sweep

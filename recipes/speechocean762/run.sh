@@ -71,7 +71,8 @@ nn_prior_scale=0.5      # S of log-posterior - S log-prior (0.5 against Kaldi's 
 nn_min_lmwt=7           # lowest LM weight swept by the networks' decoding (as the GMMs')
 nn_max_lmwt=17          # highest (the tables take each system's and seed's lowest-dev-WER weight)
 nn_decode_opts="--acoustic-scale 0.1 --beam 11"  # extra options of asrkt decode-nnet (Kaldi's nnet acwt; beam 11 chosen on dev, README)
-keep_loglikes=false     # keep exp/.../loglikes_<set> after decoding (hundreds of pdfs x 4 bytes a frame: GBs for test)
+keep_loglikes=false     # write and keep exp/.../loglikes_<set> (hundreds of pdfs x 4 bytes a frame: GBs for test);
+                        #   false: the network runs inside the decoding jobs (asrkt decode-hybrid)
 temperature=2.0         # KT temperature (dump-posteriors, kt-pretrain, fine-tuning with KT kept)
 top_k=20                # soft targets: the teacher's K largest posteriors per frame (20 against 5 and 50 on dev: README)
 kt_weight=0.25          # (4r)/(5r): (1-W) CE + W KT in fine-tuning
@@ -96,6 +97,7 @@ for g in $gmms $nn_gmm; do
     *) echo "$0: '$g' (--gmms/--nn-gmm) is not one of the trained GMMs: mono tri1 tri2" >&2; exit 1 ;;
   esac
 done
+decode_write_loglikes=$keep_loglikes   # decode_system: forward + decode-nnet, or decode-hybrid
 dict_opts=()
 [ "$keep_stress" = false ] || dict_opts+=(--keep-stress)
 thr="--num-threads $nn_threads"

@@ -15,7 +15,8 @@ from asrkt.cli.main import cli
 from tests.helpers.temporaries import check_rerun_removes_temporaries
 
 HMM_COMMANDS = ["prepare-lang", "format-lm", "make-word-loop", "train-mono", "align", "ali-to-pdf",
-                "copy-ali", "ali-to-phones", "make-graph", "decode", "decode-nnet", "score"]
+                "copy-ali", "ali-to-phones", "make-graph", "decode", "decode-nnet", "decode-hybrid",
+                "score"]
 
 ARPA = """\\data\\
 ngram 1=4

@@ -162,6 +162,35 @@ def test_forward_subtracts_floored_log_priors(corpus, teacher, tmp_path):
         assert np.allclose(lp[utt] - ll[utt], prior, atol=1e-4)
 
 
+def test_the_decoders_network_source_gives_forwards_log_likelihoods(corpus, teacher, tmp_path):
+    """decode-hybrid's source (the network run inside the decoding jobs) yields what forward
+    writes: bit for bit over the same utterances in order, to float rounding for any subset
+    (other batches), in the order asked."""
+    from asrkt.nnet.inference import nnet_source
+
+    data, _ = corpus
+    ok(run("forward", teacher / "dnn", data, tmp_path / "ll", "--device", "cpu",
+           "--prior-scale", 0.5))
+    written = dict(kaldiio.load_scp(str(tmp_path / "ll" / "loglikes.scp")))
+    source = nnet_source(teacher / "dnn", data, prior_scale=0.5, device="cpu")
+    every = dict(source(list(written)))
+    assert list(every) == list(written)
+    assert all(np.array_equal(every[u], written[u]) and every[u].dtype == np.float32
+               for u in written)
+    subset = list(written)[::-3]
+    got = list(source(subset))
+    assert [u for u, _ in got] == subset
+    assert all(np.allclose(m, written[u], atol=1e-5) for u, m in got)
+    no_counts = tmp_path / "nocounts.pt"
+    payload = torch.load(teacher / "dnn" / "final.pt", weights_only=False)
+    payload["pdf_counts"] = None
+    torch.save(payload, no_counts)
+    from asrkt.errors import AsrktError
+
+    with pytest.raises(AsrktError, match="no pdf counts for priors; use --no-priors"):
+        nnet_source(no_counts, data, device="cpu")     # before any decoding starts
+
+
 def test_forward_options_defaults_yaml_flags(corpus, teacher, tmp_path):
     """forward: ForwardConfig's defaults < --config YAML < flags."""
     from asrkt.nnet.priors import log_priors_from_counts

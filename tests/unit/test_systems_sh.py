@@ -37,11 +37,13 @@ def test_an_interrupted_training_resumes(tmp_path, call, command):
     assert run_system(call, tmp_path) == ""    # .done: skipped
 
 
-def run_decode(tmp_path: Path, forward_opts: str) -> subprocess.CompletedProcess:
+def run_decode(tmp_path: Path, forward_opts: str, write_loglikes: str = "") \
+        -> subprocess.CompletedProcess:
     """decode_system, asrkt replaced: forward writes LOGLIKES/loglikes.scp, decode-nnet prints."""
     fake = ('asrkt() { if [ "$1" = forward ]; then mkdir -p "${@: -1}"; '
             'echo "$@" > "${@: -1}/loglikes.scp"; fi; echo asrkt "$@"; }')
-    script = (f". {COMMON}/stage.sh; . {COMMON}/systems.sh; {fake}; "
+    setting = f"decode_write_loglikes={write_loglikes}; " if write_loglikes else ""
+    script = (f". {COMMON}/stage.sh; . {COMMON}/systems.sh; {fake}; {setting}"
               f"decode_system DEC NET DATA GRAPH GMM LL '{forward_opts}' --beam 11")
     return subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path)
 
@@ -74,6 +76,23 @@ def test_log_likelihoods_of_other_forward_options_are_computed_again(tmp_path):
     (tmp_path / "DEC" / ".done").unlink()
     reused = run_decode(tmp_path, "--num-threads 2 --prior-scale 0.5")   # the same result: reused
     assert "asrkt forward" not in reused.stdout and "asrkt decode-nnet" in reused.stdout
+
+
+def test_without_an_archive_the_network_runs_inside_the_decoder(tmp_path):
+    result = run_decode(tmp_path, "--num-threads 1 --prior-scale 0.5", write_loglikes="false")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ("asrkt decode-hybrid --num-threads 1 --prior-scale 0.5 "
+                                     "--beam 11 GRAPH NET DATA GMM DEC").split()
+    assert not (tmp_path / "LL").exists()
+    # the same numbers as forward | decode-nnet: a dir done either way is the same decode
+    assert (tmp_path / "DEC" / "options").read_text().strip() == \
+        "forward --prior-scale 0.5 | decode-nnet --beam 11"
+    (tmp_path / "DEC" / ".done").unlink()
+    (tmp_path / "LL").mkdir()      # log-likelihoods of these options already there: used
+    (tmp_path / "LL" / "loglikes.scp").write_text("old\n")
+    (tmp_path / "LL" / "forward_opts").write_text("--prior-scale 0.5\n")
+    reused = run_decode(tmp_path, "--prior-scale 0.5", write_loglikes="false")
+    assert "decode-hybrid" not in reused.stdout and "asrkt decode-nnet" in reused.stdout
 
 
 @pytest.mark.parametrize("weight, kept", [("0", False), ("0.25", True)])
