@@ -3,7 +3,10 @@
 #   if stage_begins N "what it does"; then ...; fi   runs the block when stage <= N <= stop_stage,
 #                                                     logging a timestamped line
 #   done_or_run DIR cmd args...                       runs cmd unless DIR/.done exists, then
-#                                                     creates DIR/.done (skip-if-done)
+#                                                     writes DIR/.done (skip-if-done) with the
+#                                                     command (done_signature); a DIR done by
+#                                                     another command (other data, options) is
+#                                                     an error, not a skip
 #   quote_command NAME ARGS...                        the command line for a results header
 stage_begins() {
   local n=$1; shift
@@ -14,14 +17,38 @@ stage_begins() {
   return 1
 }
 
+_stage_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# done_signature cmd args...: the command as DIR/.done records it: without --nj, --num-threads
+# and --resume (they do not change the result) and with this checkout's path as <repo>/, so a
+# moved checkout still recognises its work
+done_signature() {
+  local out=() skip=false a
+  for a in "$@"; do
+    if [ $skip = true ]; then skip=false; continue; fi
+    case $a in
+      --nj|--num-threads) skip=true ;;
+      --nj=*|--num-threads=*|--resume) ;;
+      *) out+=("${a//$_stage_repo\//<repo>/}") ;;
+    esac
+  done
+  echo "${out[*]}"
+}
+
 done_or_run() {
   local dir=$1; shift
+  local sig; sig=$(done_signature "$@")
   if [ -f "$dir/.done" ]; then
+    # an empty .done (earlier runs) is taken as this command's
+    if [ -s "$dir/.done" ] && [ "$(cat "$dir/.done")" != "$sig" ]; then
+      echo "ERROR: $dir was made by another command ($(cat "$dir/.done")); move it aside or remove it to run: $sig" >&2
+      return 2
+    fi
     echo "  $dir: done already, skipping (remove $dir/.done to redo)" >&2
     return 0
   fi
   "$@"
-  mkdir -p "$dir" && touch "$dir/.done"
+  mkdir -p "$dir" && echo "$sig" > "$dir/.done"
 }
 
 

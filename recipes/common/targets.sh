@@ -23,7 +23,11 @@
 #                                            (newbob neither stops nor rejects before epoch N),
 #                                            kl<N> --keep-lr-epochs N, bi --model blstm
 #                                            (the same cells and projection in each direction,
-#                                            whole utterances: st<N> utterances per minibatch)
+#                                            whole utterances: st<N> utterances per minibatch),
+#                                            nl<N> --num-layers N, hd<N> --hidden-dim N,
+#                                            pd<N> --proj-dim N, dl<N> --target-delay N,
+#                                            l2x<X> --l2-penalty X, nv --norm-vars (CMVN),
+#                                            cmu --cmvn utterance
 #                                            (e.g. lstm_ce_e40_st8, dnn_rand_do20, lstm_ce_lr0.0005);
 #                                            the KT students (run.sh's kt_stages.sh systems, only
 #                                            on $targets_home, whose teachers' soft targets
@@ -86,7 +90,14 @@ _targets_variant() {  # _targets_variant SYSTEM V: append V's option to the arra
     mn[0-9]*) _targets_opts+=(--min-epochs ${2#mn}) ;;
     kl[0-9]*) _targets_opts+=(--keep-lr-epochs ${2#kl}) ;;
     bi) _targets_opts+=(--model blstm) ;;
-    *) echo "targets_network: '$1': unknown variant '$2' (fm<N>, e<N>, st<N>, do<NN>, lr<X>, mn<N>, kl<N>, bi)" >&2; return 1 ;;
+    nl[1-9]*) _targets_opts+=(--num-layers ${2#nl}) ;;
+    hd[1-9]*) _targets_opts+=(--hidden-dim ${2#hd}) ;;
+    pd[0-9]*) _targets_opts+=(--proj-dim ${2#pd}) ;;
+    dl[0-9]*) _targets_opts+=(--target-delay ${2#dl}) ;;
+    l2x[0-9]*) _targets_opts+=(--l2-penalty ${2#l2x}) ;;
+    nv) _targets_opts+=(--norm-vars) ;;
+    cmu) _targets_opts+=(--cmvn utterance) ;;
+    *) echo "targets_network: '$1': unknown variant '$2' (fm<N>, e<N>, st<N>, do<NN>, lr<X>, mn<N>, kl<N>, bi, nl<N>, hd<N>, pd<N>, dl<N>, l2x<X>, nv, cmu)" >&2; return 1 ;;
   esac
 }
 

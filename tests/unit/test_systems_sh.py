@@ -37,6 +37,30 @@ def test_an_interrupted_training_resumes(tmp_path, call, command):
     assert run_system(call, tmp_path) == ""    # .done: skipped
 
 
+def test_a_directory_done_by_another_command_is_not_taken_for_this_one(tmp_path):
+    """.done records the command: a study's network trained on the clean copy is not skipped as
+    run.sh's trained on the noisy one (it stops with one line); the options that do not change
+    the result (--nj, --num-threads, --resume) and the checkout's own path do not count; an
+    empty .done of an earlier run is taken as done."""
+    config = COMMON.parent / "speech_commands" / "conf" / "lstm.yaml"
+    first = run_system(f"finetune_system D data/train ALI --config {config} --num-threads 1",
+                       tmp_path)
+    assert first.startswith("asrkt finetune")
+    done = (tmp_path / "D" / ".done").read_text()
+    assert "data/train ALI" in done and "<repo>/recipes/speech_commands/conf/lstm.yaml" in done
+    assert "--num-threads" not in done
+    assert run_system(f"finetune_system D data/train ALI --config {config} --num-threads 2",
+                      tmp_path) == ""
+    script = (f". {COMMON}/stage.sh; . {COMMON}/systems.sh; asrkt() {{ echo asrkt \"$@\"; }}; "
+              f"finetune_system D data/train_aug ALI --config {config}")
+    other = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert other.returncode != 0 and other.stdout == ""
+    assert other.stderr.startswith("ERROR: D was made by another command (asrkt finetune")
+    assert "data/train_aug" in other.stderr and len(other.stderr.splitlines()) == 1
+    (tmp_path / "D" / ".done").write_text("")       # a run before .done recorded the command
+    assert run_system("finetune_system D data/train_aug ALI", tmp_path) == ""
+
+
 def run_decode(tmp_path: Path, forward_opts: str, write_loglikes: str = "") \
         -> subprocess.CompletedProcess:
     """decode_system, asrkt replaced: forward writes LOGLIKES/loglikes.scp, decode-nnet prints."""

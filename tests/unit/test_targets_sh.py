@@ -35,6 +35,10 @@ def network(system: str, targets: str = "mono", home: str = "") -> subprocess.Co
                       "--num-threads 1 --dropout 0.20"),
     ("lstm_ce_bi_st4", "finetune S/lstm_ce_bi_st4 TRAIN E/mono_ali --config C/lstm.yaml --seed 7 "
                        "--num-threads 1 --model blstm --num-streams 4"),
+    ("lstm_ce_nl1_hd64_pd0_dl3_l2x1e-5_nv_cmu",
+     "finetune S/lstm_ce_nl1_hd64_pd0_dl3_l2x1e-5_nv_cmu TRAIN E/mono_ali --config C/lstm.yaml "
+     "--seed 7 --num-threads 1 --num-layers 1 --hidden-dim 64 --proj-dim 0 --target-delay 3 "
+     "--l2-penalty 1e-5 --norm-vars --cmvn utterance"),
 ])
 def test_variants_add_their_option(system, expected):
     result = network(system)

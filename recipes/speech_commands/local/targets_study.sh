@@ -9,7 +9,9 @@
 # training data data/fbank/<cond>/train, the clean copy), decoded with that GMM's graph and model
 # at each prior scale of --prior-scales (log-likelihood = log-posterior - S log-prior; asrkt
 # forward --prior-scale) over LMWT 4..15. The test speakers are never read. Networks on mono
-# targets are run.sh's own (exp/<cond>/seed<seed>/dnn_rand, ...: trained here unless there).
+# targets are run.sh's own (exp/<cond>/seed<seed>/dnn_rand, ...: trained here unless there),
+# when run.sh made them with the same command: one it trained otherwise (lstm_ce on the noisy
+# copy, run.sh's default) stops the study with an error naming it (move it aside).
 # The table also shows Kaldi nnet1 on the same targets where local/nnet1_anchor.sh made it
 # (exp/<cond>/nnet1/<rand|dbn|lstm> for mono, nnet1_<targets>/ with its --targets; one seed, so
 # only in a table of one seed). With several --seeds, a column per seed and the pooled %WER.
