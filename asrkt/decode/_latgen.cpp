@@ -581,8 +581,12 @@ class LatticeSearch {
       for (int32_t t = frames_[last].head; t >= 0; t = toks_[t].next) {
         double extra = PruneLinksOf(t, toks_[t].cost + FinalCost(toks_[t].state) - best, &dummy);
         if (extra > c_.lattice_beam) extra = kInf;
-        if (!(extra == toks_[t].extra) &&
-            !(std::fabs(extra - toks_[t].extra) <= 1e-6 * std::max(1.0, std::fabs(extra))))
+        // a change to or from infinity always counts (a relative tolerance scaled by |inf|
+        // would take it for none, and an epsilon link into a token deleted below would stay)
+        const double before = toks_[t].extra;
+        if (!(extra == before) &&
+            !(std::isfinite(extra) && std::isfinite(before) &&
+              std::fabs(extra - before) <= 1e-6 * std::max(1.0, std::fabs(extra))))
           changed = true;
         toks_[t].extra = extra;
       }
@@ -609,8 +613,12 @@ class LatticeSearch {
     order->clear();
     for (int32_t t = frames_[frame].head; t >= 0; t = toks_[t].next) indeg_[t] = 0;
     for (int32_t t = frames_[frame].head; t >= 0; t = toks_[t].next)
-      for (int32_t l = toks_[t].links; l >= 0; l = links_[l].next)
+      for (int32_t l = toks_[t].links; l >= 0; l = links_[l].next) {
+        if (id_[links_[l].to] < 0)  // the invariant the pruning keeps; never index by -1
+          throw std::logic_error("lattice pruning left a link of frame " +
+                                 std::to_string(frame) + " into a deleted token");
         if (links_[l].ilabel == 0) ++indeg_[links_[l].to];
+      }
     for (int32_t t = frames_[frame].head; t >= 0; t = toks_[t].next)
       if (indeg_[t] == 0) order->push_back(t);
     for (size_t i = 0; i < order->size(); ++i)

@@ -98,8 +98,11 @@ class Decoder:
         if not scales:
             raise AsrktError("no acoustic scale to decode at")
         search_scale = scales[0] if len(scales) == 1 else self.config.acoustic_scale
-        paths = self.search.best_paths(self.checked(utt, pdf_loglikes), search_scale, scales,
-                                       self.config.allow_partial, interrupt)
+        try:
+            paths = self.search.best_paths(self.checked(utt, pdf_loglikes), search_scale,
+                                           scales, self.config.allow_partial, interrupt)
+        except RuntimeError as exc:   # the search's own invariants (a bug, not the input)
+            raise AsrktError(f"utterance '{utt}': internal decoder error: {exc}") from None
         if paths is None or any(p is None for p in paths):
             return None
         return [self._words(p.words) for p in paths]

@@ -236,3 +236,40 @@ def test_graph_files_vector_const_and_bad(lm_system, tmp_path):
                           ("missing.fst", "does not exist")):
         with pytest.raises(AsrktError, match=message):
             load_graph(tmp_path / name)
+
+
+def _epsilon_into_a_pruned_token(path) -> None:
+    """Start 0; frame 1 reaches state 1 (B, final cost 100) by the first arc and state 2 (A,
+    final 0) by the second, and A has an epsilon arc into B: B's token is created first, so A's
+    comes first in the frame's list, and final pruning looks at A's link into B before B's
+    extra cost becomes infinite (beyond the lattice beam)."""
+    from asrkt.hmm.kaldi import kaldifst
+
+    fst = kaldifst.StdVectorFst()
+    for _ in range(3):
+        fst.add_state()
+    fst.start = 0
+    fst.add_arc(0, kaldifst.StdArc(1, 1, 0.0, 1))
+    fst.add_arc(0, kaldifst.StdArc(2, 2, 0.0, 2))
+    fst.add_arc(2, kaldifst.StdArc(0, 0, 0.0, 1))
+    fst.set_final(1, 100.0)
+    fst.set_final(2, 0.0)
+    fst.write(str(path))
+
+
+def test_final_pruning_deletes_the_links_into_the_tokens_it_deletes(tmp_path):
+    """Regression: a token's extra cost going to infinity in the final pruning counted as no
+    change (a relative tolerance scaled by |inf|), so the pass stopped while an epsilon link
+    still entered the deleted token; the best paths then indexed their cost arrays by -1
+    (heap corruption, `munmap_chunk(): invalid pointer` on speechocean762's sample). Now the
+    link is pruned, and such a link would be an error, never an out-of-bounds access."""
+    from asrkt.decode.lattice import LatticeSearch, load_graph
+
+    _epsilon_into_a_pruned_token(tmp_path / "g.fst")
+    graph = load_graph(tmp_path / "g.fst")
+    search = LatticeSearch(graph, np.array([0, 0, 1]), beam=50.0, max_active=100, min_active=1,
+                           lattice_beam=2.0)
+    loglikes = np.array([[0.0, -1.0]], dtype=np.float32)     # B's arc cheaper than A's
+    paths = search.best_paths(loglikes, 1.0, [1.0, 0.5], allow_partial=False)
+    assert [p.words for p in paths] == [(2,), (2,)]          # A: its final cost is 0
+    assert search.stats()["lattice_tokens"] == 2               # start and A; B pruned
