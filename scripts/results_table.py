@@ -123,7 +123,7 @@ def environment() -> str:
     """The packages and CPU that the numbers depend on: the same commands give the same table on
     one machine, but features and models differ in their last bits with the CPU's SIMD kernels
     (torch's CPU capability) and the package builds, and the GMM amplifies such differences;
-    asrkt pins the kernels to AVX2 unless ASRKT_CPU_KERNELS=native (asrkt/utils/kernels.py)."""
+    asrkt pins the kernels to AVX2 unless ASRKT_CPU_KERNELS=native (asrkt/kernels.py)."""
     from importlib import metadata
 
     versions = []

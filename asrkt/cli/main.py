@@ -110,7 +110,7 @@ def cli(verbose: bool) -> None:
     Each command is one step of the pipeline and passes Kaldi-format data (data dirs, ark/scp
     tables, FSTs) to the next. Run `asrkt COMMAND --help` for usage and an example.
     """
-    from asrkt.utils.kernels import choice_error
+    from asrkt.kernels import choice_error
     from asrkt.utils.logs import setup_console_logging
 
     problem = choice_error()

@@ -20,8 +20,8 @@ stage_begins() {
 _stage_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # done_signature cmd args...: the command as DIR/.done records it: without --nj, --num-threads
-# and --resume (they do not change the result) and with this checkout's path as <repo>/, so a
-# moved checkout still recognises its work
+# and --resume (they do not change the result), with this checkout's path as <repo>/ (a moved
+# checkout still recognises its work) and ./ dropped from paths (./exp/mono is exp/mono)
 done_signature() {
   local out=() skip=false a
   for a in "$@"; do
@@ -29,7 +29,9 @@ done_signature() {
     case $a in
       --nj|--num-threads) skip=true ;;
       --nj=*|--num-threads=*|--resume) ;;
-      *) out+=("${a//$_stage_repo\//<repo>/}") ;;
+      *) a=${a//$_stage_repo\//<repo>/}; a=${a//\/.\//\/}   # <repo>/; a/./b -> a/b
+         while [[ $a == ./?* ]]; do a=${a#./}; done          # ./exp -> exp
+         out+=("$a") ;;
     esac
   done
   echo "${out[*]}"

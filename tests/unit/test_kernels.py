@@ -1,4 +1,4 @@
-"""asrkt/utils/kernels.py: torch's CPU kernels are pinned to AVX2 before torch loads, so a run
+"""asrkt/kernels.py: torch's CPU kernels are pinned to AVX2 before torch loads, so a run
 gives the same bits on AVX2 and AVX512 machines; a value already set or ASRKT_CPU_KERNELS=native
 is left alone, and a bad ASRKT_CPU_KERNELS is one error line."""
 
@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from asrkt.utils.kernels import PINNED, choice_error, cpu_has_avx2, pin_cpu_kernels
+from asrkt.kernels import PINNED, choice_error, cpu_has_avx2, pin_cpu_kernels
 
 X86 = platform.machine().lower() in ("x86_64", "amd64")
 needs_x86 = pytest.mark.skipif(not X86, reason="kernels are pinned on x86-64 only")

@@ -1,6 +1,6 @@
 """The package's layering, read from the source with ``ast`` (nothing is imported).
 
-Layers, bottom up (README, Architecture): errors < utils < io < data < feats, corpora <
+Layers, bottom up (README, Architecture): errors, kernels < utils < io < data < feats, corpora <
 hmm, nnet < decode < cli. A module may import from its own package and from lower layers only;
 packages on the same layer (feats and corpora, hmm and nnet) do not import each other. Imports
 of asrkt inside a function are allowed only in asrkt/cli/ (click commands keep --help fast);
@@ -19,10 +19,11 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "asrkt"
 
-# package (first component under asrkt) -> layer; ``""`` is asrkt/__init__.py (__version__)
+# package (first component under asrkt) -> layer; ``""`` is asrkt/__init__.py (__version__;
+# it runs kernels.py's pinning before anything imports torch)
 LAYERS: Dict[str, int] = {
-    "": 0, "errors": 0,
-    "utils": 1,
+    "errors": 0, "kernels": 0,
+    "": 1, "utils": 1,
     "io": 2,
     "data": 3,
     "feats": 4, "corpora": 4,

@@ -57,6 +57,8 @@ def test_a_directory_done_by_another_command_is_not_taken_for_this_one(tmp_path)
     assert other.returncode != 0 and other.stdout == ""
     assert other.stderr.startswith("ERROR: D was made by another command (asrkt finetune")
     assert "data/train_aug" in other.stderr and len(other.stderr.splitlines()) == 1
+    dotted = run_system(f"finetune_system ./D ./data/train ALI --config {config}", tmp_path)
+    assert dotted == ""                             # ./data/train is data/train
     (tmp_path / "D" / ".done").write_text("")       # a run before .done recorded the command
     assert run_system("finetune_system D data/train_aug ALI", tmp_path) == ""
 
