@@ -21,6 +21,14 @@ DIR = click.Path(exists=True, file_okay=False)
 OUT_DIR = click.Path(file_okay=False)
 _NJ = click.option("--nj", type=click.IntRange(min=1), default=1, show_default=True,
                    help="Parallel jobs.")
+def _echo_wer(data_dir, decode_dir) -> None:
+    """Score DECODE_DIR against DATA_DIR's text and print the best WER line, as local/score.sh."""
+    from asrkt.decode.score import score_decode_dir
+
+    lmwt, line = score_decode_dir(data_dir, decode_dir)
+    click.echo(f"{line} {decode_dir}/wer_{lmwt}")
+
+
 _SKIP_SCORING = click.option("--skip-scoring", is_flag=True,
                              help="Do not score even if DATA_DIR has text.")
 
@@ -372,7 +380,6 @@ def decode_cmd(graph_dir, data_dir, model_dir, decode_dir, config, nj, skip_scor
 
     from asrkt.data.datadir import DataDir
     from asrkt.decode.decoder import gmm_source, run_decode
-    from asrkt.decode.score import score_decode_dir
     from asrkt.hmm.kaldi_model import model_pipeline
     from asrkt.hmm.model import GmmModel
     from asrkt.utils.logs import command_log
@@ -383,8 +390,7 @@ def decode_cmd(graph_dir, data_dir, model_dir, decode_dir, config, nj, skip_scor
         source = gmm_source(model, data_dir, model_pipeline(model_dir, model))
         run_decode(graph_dir, model, data.utterances, source, decode_dir, config, nj)
         if not skip_scoring and data.has("text"):
-            lmwt, line = score_decode_dir(data_dir, decode_dir)
-            click.echo(f"{line} {decode_dir}/wer_{lmwt}")
+            _echo_wer(data_dir, decode_dir)
 
 
 @click.command("decode-nnet")
@@ -411,7 +417,6 @@ def decode_nnet_cmd(graph_dir, loglikes_rspecifier, model_dir, decode_dir, confi
     from pathlib import Path
 
     from asrkt.decode.decoder import run_decode, table_keys, table_source
-    from asrkt.decode.score import score_decode_dir
     from asrkt.hmm.model import GmmModel
     from asrkt.utils.logs import command_log
 
@@ -421,8 +426,7 @@ def decode_nnet_cmd(graph_dir, loglikes_rspecifier, model_dir, decode_dir, confi
         run_decode(graph_dir, model, utts, table_source(loglikes_rspecifier), decode_dir, config,
                    nj)
         if data_dir is not None:
-            lmwt, line = score_decode_dir(data_dir, decode_dir)
-            click.echo(f"{line} {decode_dir}/wer_{lmwt}")
+            _echo_wer(data_dir, decode_dir)
 
 
 @click.command("decode-hybrid")
@@ -454,7 +458,6 @@ def decode_hybrid_cmd(graph_dir, nnet, data_dir, model_dir, decode_dir, config, 
 
     from asrkt.data.datadir import DataDir
     from asrkt.decode.decoder import run_decode
-    from asrkt.decode.score import score_decode_dir
     from asrkt.errors import AsrktError
     from asrkt.hmm.model import GmmModel
     from asrkt.nnet.config import resolve_device
@@ -464,7 +467,7 @@ def decode_hybrid_cmd(graph_dir, nnet, data_dir, model_dir, decode_dir, config, 
 
     data = DataDir(data_dir)
     with command_log(Path(decode_dir) / "log", "decode-hybrid"):
-        import torch
+        import torch  # noqa: F401  (loaded first, so that limit_threads limits its pool)
 
         device = config.device
         if nj > 1 and device == "auto":
@@ -472,17 +475,15 @@ def decode_hybrid_cmd(graph_dir, nnet, data_dir, model_dir, decode_dir, config, 
         elif nj > 1 and resolve_device(device).type != "cpu":
             raise AsrktError(f"--nj {nj} with --device {device}: the decoding jobs are forked "
                              f"processes, which a GPU context does not survive; use --nj 1")
-        # one thread before the model loads, so no thread pool exists when the jobs fork;
-        # --num-threads then applies inside each job
+        # one thread (torch's pool too, now that it is loaded) before the model loads, so no
+        # thread pool exists when the jobs fork; --num-threads then applies inside each job
         limit_threads(1)
-        torch.set_num_threads(1)
         model = GmmModel.load(model_dir)
         source = nnet_source(nnet, data_dir, config.priors, config.prior_floor,
                              config.prior_scale, device, config.num_threads)
         run_decode(graph_dir, model, data.utterances, source, decode_dir, config, nj)
         if not skip_scoring and data.has("text"):
-            lmwt, line = score_decode_dir(data_dir, decode_dir)
-            click.echo(f"{line} {decode_dir}/wer_{lmwt}")
+            _echo_wer(data_dir, decode_dir)
 
 
 @click.command("score")
@@ -499,10 +500,7 @@ def score_cmd(data_dir, decode_dir):
     Usage:   asrkt score DATA_DIR DECODE_DIR
     Example: asrkt score data/test exp/mono/decode_test
     """
-    from asrkt.decode.score import score_decode_dir
-
-    lmwt, line = score_decode_dir(data_dir, decode_dir)
-    click.echo(f"{line} {decode_dir}/wer_{lmwt}")
+    _echo_wer(data_dir, decode_dir)
 
 
 COMMANDS = [prepare_lang_cmd, format_lm_cmd, make_word_loop_cmd, train_mono_cmd, align_cmd,

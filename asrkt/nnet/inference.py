@@ -143,6 +143,13 @@ def length_groups(lengths: Sequence[int], max_utts: int = BATCH_UTTERANCES,
     return groups
 
 
+def check_finite(utt: str, values: torch.Tensor) -> None:
+    """NaN/inf in a model's output (a diverged model, or priors that failed) as an error naming
+    the utterance."""
+    if not torch.isfinite(values).all():
+        raise AsrktError(f"utterance '{utt}': model output contains NaN/inf")
+
+
 def iter_logits(loaded: LoadedModel, data_dir: DataDir, device,
                 desc: str = "forward", utts: Optional[Sequence[str]] = None,
                 progress: bool = True) -> Iterator[Tuple[str, torch.Tensor]]:
@@ -178,8 +185,7 @@ def iter_logits(loaded: LoadedModel, data_dir: DataDir, device,
                     logits[i] = out
             for k, (utt, _) in enumerate(window):
                 out, logits[k] = logits[k], None
-                if not torch.isfinite(out).all():
-                    raise AsrktError(f"utterance '{utt}': model output contains NaN/inf")
+                check_finite(utt, out)
                 yield utt, out
                 bar.update(1)
 
@@ -209,8 +215,7 @@ def _run(loaded: LoadedModel, data_dir: DataDir, out_dir: Path, name: str, devic
         for utt, logits in iter_logits(loaded, data_dir, device, name):
             out = transform(logits)
             values = out[1] if sparse else out
-            if not torch.isfinite(values).all():  # the transform itself (e.g. priors) failed
-                raise AsrktError(f"utterance '{utt}': model output contains NaN/inf")
+            check_finite(utt, values)  # the transform itself (e.g. priors) failed
             if sparse:
                 out = SparsePosterior(out[0].cpu().numpy().astype(np.int32),
                                       values.cpu().numpy().astype(np.float32))
@@ -385,8 +390,7 @@ def nnet_source(model_path: PathLike, data_dir: PathLike, use_priors: bool = Tru
             torch.set_num_threads(num_threads)
         for utt, logits in iter_logits(loaded, data, dev, utts=utts, progress=False):
             out = transform(logits)
-            if not torch.isfinite(out).all():   # the priors themselves
-                raise AsrktError(f"utterance '{utt}': model output contains NaN/inf")
+            check_finite(utt, out)   # the priors themselves
             yield utt, out.cpu().numpy().astype(np.float32)
 
     return source

@@ -8,6 +8,7 @@
 #                                                     another command (other data, options) is
 #                                                     an error, not a skip
 #   quote_command NAME ARGS...                        the command line for a results header
+#   result_opts OPTS...                               OPTS without --nj, --num-threads
 stage_begins() {
   local n=$1; shift
   if [ "$stage" -le "$n" ] && [ "$stop_stage" -ge "$n" ]; then
@@ -19,22 +20,33 @@ stage_begins() {
 
 _stage_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-# done_signature cmd args...: the command as DIR/.done records it: without --nj, --num-threads
-# and --resume (they do not change the result), with this checkout's path as <repo>/ (a moved
-# checkout still recognises its work) and ./ dropped from paths (./exp/mono is exp/mono)
-done_signature() {
-  local out=() skip=false a
-  for a in "$@"; do
-    if [ $skip = true ]; then skip=false; continue; fi
-    case $a in
-      --nj|--num-threads) skip=true ;;
-      --nj=*|--num-threads=*|--resume) ;;
-      *) a=${a//$_stage_repo\//<repo>/}; a=${a//\/.\//\/}   # <repo>/; a/./b -> a/b
-         while [[ $a == ./?* ]]; do a=${a#./}; done          # ./exp -> exp
-         out+=("$a") ;;
+# result_opts OPTS...: the options without those that do not change a result (--nj, --num-threads)
+result_opts() {
+  local out=()
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --nj|--num-threads) shift ;;
+      --nj=*|--num-threads=*) ;;
+      *) out+=("$1") ;;
     esac
+    shift
   done
   echo "${out[*]}"
+}
+
+# done_signature cmd args...: the command as DIR/.done records it: result_opts' (no --nj,
+# --num-threads) without --resume either (they do not change the result), with this checkout's
+# path as <repo>/ (a moved checkout still recognises its work) and ./ dropped from paths
+# (./exp/mono is exp/mono)
+done_signature() {
+  local args=() a
+  for a in "$@"; do
+    [ "$a" != --resume ] || continue
+    a=${a//$_stage_repo\//<repo>/}; a=${a//\/.\//\/}   # <repo>/; a/./b -> a/b
+    while [[ $a == ./?* ]]; do a=${a#./}; done          # ./exp -> exp
+    args+=("$a")
+  done
+  result_opts "${args[@]}"
 }
 
 done_or_run() {

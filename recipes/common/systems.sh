@@ -162,20 +162,6 @@ decode_gmm_system() {
   mkdir -p $dir && echo "$opts" > $dir/options && touch $dir/.done
 }
 
-# result_opts OPTS...: the options without those that do not change a result (--nj, --num-threads)
-result_opts() {
-  local out=()
-  while [ $# -gt 0 ]; do
-    case $1 in
-      --nj|--num-threads) shift ;;
-      --nj=*|--num-threads=*) ;;
-      *) out+=("$1") ;;
-    esac
-    shift
-  done
-  echo "${out[*]}"
-}
-
 # decoded DIR OPTS: 0 (and a line saying so) when DIR was decoded with the options OPTS (or
 # before decodes kept theirs in DIR/options), 1 when it was not decoded, 2 (and an error line)
 # when it was decoded with other options: another prior scale or beam is not this decode's result
