@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo lint check test bench clean-venv
+.PHONY: install demo lint check test test-studies bench clean-venv
 
 install: $(STAMP)
 
@@ -29,9 +29,15 @@ lint: $(STAMP)
 check: lint
 	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile -m "not slow" --durations=15 tests
 
-# The full suite, as CI runs it (slow end-to-end recipe runs included), with the 15 slowest tests.
+# The full suite, as CI runs it (slow end-to-end recipe runs included, the study scripts' runs
+# not), with the 15 slowest tests.
 test: lint
-	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --durations=15 tests
+	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile -m "not study" --durations=15 tests
+
+# The recipes' study scripts end to end (local/*_study.sh on tiny data): run them before
+# changing a study script or the recipe functions it calls.
+test-studies: $(STAMP)
+	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile -m study --durations=15 tests
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

@@ -5,6 +5,10 @@
 #                                        num_layers, hidden_dim, splice) and rbm_iter (CONF/rbm.yaml,
 #                                        with dbn among SYSTEMS; else 1); an error line and exit when
 #                                        CONF or a value is missing
+#   nnet1_lstm_opts CONF "SYSTEMS"      lstm_opts: scripts/kaldi_nnet1.sh's options of the LSTM anchor
+#                                        with lstm among SYSTEMS (else empty): CONF/lstm.yaml's size,
+#                                        delay, streams, chunk and epochs; Kaldi's run_lstm.sh's SGD
+#                                        (learn rate 0.0001, momentum 0.9, halving 0.5)
 #   nnet1_cv_list DATA_DIR SEED DNN_YAML OUT
 #                                        OUT: the utterances of DATA_DIR that asrkt's seed-SEED
 #                                        networks hold out for CV (split_holdout with DNN_YAML's
@@ -24,6 +28,21 @@ nnet1_dnn_conf() {
   for v in hid_layers hid_dim splice rbm_iter; do
     [ -n "${!v}" ] || { echo "$0: $1: no value for $v (dnn.yaml num_layers/hidden_dim/splice, rbm.yaml rbm_iter)" >&2; exit 1; }
   done
+}
+
+nnet1_lstm_opts() {
+  local k v
+  lstm_opts=()
+  [[ " $2 " == *" lstm "* ]] || return 0
+  for k in num_layers hidden_dim proj_dim target_delay num_streams chunk_len max_epochs; do
+    v=$(yaml_value "$1/lstm.yaml" $k)
+    [ -n "$v" ] || { echo "$0: $1/lstm.yaml: no value for $k" >&2; exit 1; }
+    local "lstm_$k=$v"
+  done
+  lstm_opts=(--network-type lstm --hid-layers $lstm_num_layers --cell-dim $lstm_hidden_dim
+             --proj-dim $lstm_proj_dim --target-delay $lstm_target_delay --num-streams $lstm_num_streams
+             --batch-size $lstm_chunk_len --max-iters $lstm_max_epochs --learn-rate 0.0001 --momentum 0.9
+             --halving-factor 0.5)
 }
 
 nnet1_cv_list() {

@@ -18,10 +18,12 @@ nj=1                    # parallel jobs
 grammar=unigram         # unigram: Kaldi's task.arpabo (YES/NO); loop: uniform word loop
 totgauss=400            # monophone GMM size (as Kaldi's egs/yesno)
 seed=777                # seed of the neural systems
+nn_threads=1            # --num-threads of the neural commands: fixed, so results do not depend on the core count
 . ../common/parse_options.sh
 . ../common/stage.sh
 . ../common/systems.sh
 . ./path.sh
+thr="--num-threads $nn_threads"
 
 waves=$(caller_path "${1:-}" ../../../shared/data/yesno/waves_yesno)
 [ $# -eq 0 ] || [ -d "$waves" ] || { echo "$0: no folder '$waves' (waves_yesno)" >&2; exit 1; }
@@ -70,27 +72,27 @@ if stage_begins 6 "training alignments (pdf targets) and fbank features for the 
 fi
 
 if stage_begins 7 "DNN teacher (random init, cross-entropy, newbob)"; then
-  train_teacher_system exp/dnn data/fbank/train_yesno exp/mono0a_ali --config conf/dnn.yaml --seed $seed
+  train_teacher_system exp/dnn data/fbank/train_yesno exp/mono0a_ali --config conf/dnn.yaml --seed $seed $thr
 fi
 
 if stage_begins 8 "soft targets of the teacher"; then
-  posteriors_system exp/dnn_post exp/dnn data/fbank/train_yesno
+  posteriors_system exp/dnn_post exp/dnn data/fbank/train_yesno $thr
 fi
 
 if stage_begins 9 "LSTM baseline (random init, cross-entropy)"; then
-  finetune_system exp/lstm_ce data/fbank/train_yesno exp/mono0a_ali --config conf/lstm.yaml --seed $seed
+  finetune_system exp/lstm_ce data/fbank/train_yesno exp/mono0a_ali --config conf/lstm.yaml --seed $seed $thr
 fi
 
 if stage_begins 10 "LSTM KT pre-training on the soft targets, then fine-tuning"; then
-  kt_system exp/lstm_kt data/fbank/train_yesno exp/dnn_post --config conf/lstm.yaml --seed $seed
-  finetune_system exp/lstm_kt_ft data/fbank/train_yesno exp/mono0a_ali --config conf/lstm.yaml --seed $seed \
+  kt_system exp/lstm_kt data/fbank/train_yesno exp/dnn_post --config conf/lstm.yaml --seed $seed $thr
+  finetune_system exp/lstm_kt_ft data/fbank/train_yesno exp/mono0a_ali --config conf/lstm.yaml --seed $seed $thr \
     --init exp/lstm_kt
 fi
 
 if stage_begins 11 "hybrid decoding and RESULTS.md"; then
   for sys in dnn lstm_ce lstm_kt_ft; do
     decode_system exp/$sys/decode_test_yesno exp/$sys data/fbank/test_yesno exp/mono0a/graph_tgpr \
-      exp/mono0a exp/$sys/loglikes_test_yesno "" --nj $nj
+      exp/mono0a exp/$sys/loglikes_test_yesno "$thr" --nj $nj
   done
   ln -sfn mono0a exp/mono
   python "$ASRKT_ROOT/scripts/results_table.py" --exp exp --systems "mono dnn lstm_ce lstm_kt_ft" \

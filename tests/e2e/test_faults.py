@@ -1,6 +1,6 @@
 """Fault test (issue 12): commands killed with SIGKILL at seeded random points.
 
-make-feats --nj 2 (8 points), train-teacher (4) and dump-posteriors (4), each on tiny data.
+make-feats --nj 2 (5 points), train-teacher (3) and dump-posteriors (3), each on tiny data.
 After every kill the outputs are either the previous complete ones or nothing a later step
 reads as valid (no feats.scp / final.pt / post.scp, or ones that read back exactly as an
 uninterrupted run's), and a re-run completes with outputs identical to an uninterrupted run.
@@ -100,7 +100,7 @@ def test_make_feats_killed_at_random_points(tmp_path):
     work = launch(log, *command)
     reference = outputs(data, fbank)
     feats = dict(read_table(data / "feats.scp", "matrix"))
-    for delay in kill_points(random.Random(1), work, 8):
+    for delay in kill_points(random.Random(1), work, 5):
         launch(log, *command, kill_after=delay)
         if (data / "feats.scp").exists():  # the previous outputs, complete
             same_table(data / "feats.scp", feats)
@@ -119,7 +119,7 @@ def test_train_teacher_and_dump_posteriors_killed_at_random_points(tmp_path):
                   "train-teacher", data, ali, reference_exp, *TRAIN)
     reference = torch.load(reference_exp / "final.pt", weights_only=True)["state_dict"]
     rng = random.Random(2)
-    for n, delay in enumerate(kill_points(rng, work, 4)):
+    for n, delay in enumerate(kill_points(rng, work, 3)):
         exp = tmp_path / f"exp{n}"
         command = ["train-teacher", data, ali, exp, *TRAIN]
         launch(exp / "log" / "train-teacher.log", *command, kill_after=delay)
@@ -138,7 +138,7 @@ def test_train_teacher_and_dump_posteriors_killed_at_random_points(tmp_path):
     work = launch(log, *dump)
     before = outputs(post)
     soft = dict(read_table(post / "post.scp", "matrix"))
-    for delay in kill_points(rng, work, 4):
+    for delay in kill_points(rng, work, 3):
         launch(log, *dump, kill_after=delay)
         if (post / "post.scp").exists() or (post / "post.ark").exists():
             table = post / "post.scp" if (post / "post.scp").exists() else post / "post.ark"

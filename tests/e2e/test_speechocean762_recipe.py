@@ -226,6 +226,7 @@ def test_gmm_stages_on_the_sample(so762):
         assert "num_leaves: 80\n" in (exp / g / "config.yaml").read_text()
 
 
+@pytest.mark.study
 @pytest.mark.slow
 def test_gmm_dev_study_on_the_recipe_work_dir(so762, tmp_path):
     """local/gmm_dev_study.sh on the work dir: one tri1 point, the monophone and run.sh's tri2
@@ -355,6 +356,7 @@ def test_tables_take_the_weight_chosen_on_dev_not_tests_best(so762, tmp_path):
     assert other != own
 
 
+@pytest.mark.study
 @pytest.mark.slow
 def test_nn_dev_study_on_the_recipe_work_dir(so762, tmp_path):
     """local/nn_dev_study.sh on the work dir: run.sh's dnn_rand (not retrained), a variant
@@ -399,6 +401,7 @@ def test_nn_dev_study_on_the_recipe_work_dir(so762, tmp_path):
     assert sorted(exp.glob("**/decode_test*")) == test_dirs
 
 
+@pytest.mark.study
 @pytest.mark.slow
 def test_stress_dev_study_on_the_recipe_work_dir(so762, sample, tmp_path):
     """local/stress_dev_study.sh on the work dir: run.sh's stages 1-6 with --keep-stress true in

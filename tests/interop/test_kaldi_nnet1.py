@@ -234,3 +234,78 @@ def test_lstm_options_are_checked(toy, tmp_path):
         lines = result.stderr.strip().splitlines()
         assert lines == [f"kaldi_nnet1.sh: error: {lines[0].split('error: ', 1)[1]}"], result.stderr
         assert message in lines[0], lines[0]
+
+
+FSDD_ANCHOR = REPO / "recipes" / "fsdd" / "local" / "nnet1_anchor.sh"
+
+
+def _nest(toy: Path, work: Path, conf: Path) -> Path:
+    """A study work dir as recipes/fsdd/local/tri_study.sh lays it out, one nested fold
+    (nest_t, CV speaker c), from the toy corpus; a tiny conf dir. Returns the fold's exp dir."""
+    e = work / "nest_t" / "exp" / "si_c" / "full"
+    (e / "mono").mkdir(parents=True)
+    for f in (toy / "mono").iterdir():
+        (e / "mono" / f.name).symlink_to(f)
+    (e / "mono" / "graph").symlink_to(toy / "graph")
+    (e / "mono_ali").symlink_to(toy / "mono_ali")
+    fbank = work / "nest_t" / "data" / "fbank" / "si_c"
+    (fbank / "full").mkdir(parents=True)
+    (fbank / "full" / "train").symlink_to(toy / "train")
+    (fbank / "test").symlink_to(toy / "test")
+    conf.mkdir()
+    (conf / "dnn.yaml").write_text("num_layers: 1\nhidden_dim: 16\nsplice: 1\n")
+    (conf / "lstm.yaml").write_text("num_layers: 1\nhidden_dim: 8\nproj_dim: 4\ntarget_delay: 1\n"
+                                    "num_streams: 2\nchunk_len: 10\nmax_epochs: 1\n")
+    return e
+
+
+def fsdd_anchor(*args, kaldi_root: Path = KALDI_ROOT) -> subprocess.CompletedProcess:
+    import os
+    env = dict(os.environ, ASRKT_KALDI_ROOT=str(kaldi_root),
+               PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
+    return subprocess.run(["bash", str(FSDD_ANCHOR), *map(str, args)], env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_fsdd_anchor_checks_its_input_and_skips_without_kaldi(toy, tmp_path):
+    """recipes/fsdd/local/nnet1_anchor.sh without a build: the CV list of the asrkt networks'
+    split, then kaldi_nnet1.sh's skip message per system and fold, exit 0, nothing trained; a
+    bad --systems, a work dir without folds and a fold without its graph: one error line."""
+    work, conf = tmp_path / "study", tmp_path / "conf"
+    e = _nest(toy, work, conf)
+    result = fsdd_anchor("--conf", conf, work, kaldi_root=tmp_path / "no_build")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.count("kaldi_nnet1.sh: skipped:") == 2            # lstm, rand
+    cv = (e / "nnet1" / "cv_seed1.list").read_text().split()
+    train = [ln.split()[0] for ln in (toy / "train" / "feats.scp").read_text().splitlines()]
+    assert 0 < len(cv) < len(train) and set(cv) <= set(train)
+    assert not list((e / "nnet1").glob("*/final.nnet"))
+    for opts, message in ((["--systems", "gru"], "--systems: rand or lstm, not 'gru'"),
+                          (["--folds", "x"], "nest_x/exp: expected one si_<speaker> dir")):
+        bad = fsdd_anchor("--conf", conf, *opts, work, kaldi_root=tmp_path / "no_build")
+        assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+        assert message in bad.stderr
+    (e / "mono" / "graph").unlink()
+    bad = fsdd_anchor("--conf", conf, work, kaldi_root=tmp_path / "no_build")
+    assert bad.returncode == 1 and "mono/graph/HCLG.fst does not exist" in bad.stderr
+
+
+def test_fsdd_anchor_trains_and_decodes_each_fold(toy, tmp_path):
+    """With the build: nnet1's LSTM and DNN of the conf's sizes on the fold, the CV speaker
+    decoded at S = 1.0 (decode_test) and 0.5 (decode_test_ps0.5), where
+    local/targets_study.sh's table reads them."""
+    _need_build()
+    if not (KALDI_ROOT / "bin" / "nnet-train-multistream").exists():
+        pytest.skip(f"the reference Kaldi build {KALDI_ROOT / 'bin'} has no nnet-train-multistream")
+    work, conf = tmp_path / "study", tmp_path / "conf"
+    e = _nest(toy, work, conf)
+    result = fsdd_anchor("--conf", conf, "--prior-scales", "1.0 0.5", "--kaldi-opts",
+                         "--max-iters 1 --min-lmwt 9 --max-lmwt 11", work)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for k in ("lstm", "rand"):
+        n = e / "nnet1" / k
+        assert (n / "final.nnet").exists()
+        for d in ("decode_test", "decode_test_ps0.5"):
+            assert (n / d / "wer_10").read_text().startswith("%WER "), (k, d)
+    first = (e / "nnet1" / "lstm" / "log" / "iter01.tr.log").read_text().splitlines()[0]
+    assert "nnet-train-multistream" in first and "--num-streams=2" in first

@@ -11,6 +11,8 @@
 # speaker with that GMM's graph and model at each prior scale of --prior-scales (log-likelihood
 # = log-posterior - S log-prior; asrkt forward --prior-scale) over LMWT 4..15; %WER pooled over
 # the folds (errors / words of all of them, as TRI_STUDY.md).
+# With one seed the table also has Kaldi nnet1 on the monophone targets of the same folds where
+# local/nnet1_anchor.sh made it (exp/si_<cv>/<cond>/nnet1/<rand|lstm><suffix>/decode_test[_ps<S>]).
 #
 # Usage: local/targets_study.sh [options] <work>   (relative paths: to the current directory)
 #   e.g. local/targets_study.sh /tmp/fsdd_study   (after local/tri_study.sh ... /tmp/fsdd_study)
@@ -111,6 +113,17 @@ if stage_begins 3 "$out"; then
             n=$e/seed$seed/$(target_net $sys $t); d=$(targets_sweep_dir $n cv $ps)
             if [ -f $d/.done ]; then targets_tsv_row $t $sys $ps "$(label $f $cv $seed)" $d $n >> $tsv; fi
           done
+        done
+      done
+    done
+    [ $t = mono ] && [ "$(echo $seeds | wc -w)" = 1 ] || continue   # nnet1's one run: no seeds column
+    read -r cv e _ <<< "$(fold_args ${folds%% *})"
+    for k in $(ls "$e/nnet1" 2>/dev/null | grep -E '^(rand|lstm)'); do   # Kaldi nnet1 on the same targets
+      for ps in $prior_scales; do                                        # and folds (local/nnet1_anchor.sh)
+        for f in $folds; do
+          read -r cv e _ <<< "$(fold_args $f)"
+          n=$e/nnet1/$k; d=$n/decode_test$(_ps_suffix $ps)
+          if [ -f $d/wer_$nn_lmwt ]; then targets_tsv_row $t nnet1_$k $ps "$(label $f $cv $seeds)" $d $n >> $tsv; fi
         done
       done
     done

@@ -32,7 +32,8 @@ conf=conf               # training configs (conf/tiny in tests)
 nj=2                    # jobs of the GMM, feature and decoding commands
 speakers=""             # only these nested speakers ("": every speaker but the real test speaker)
 max_index=""            # only recording indices < N (tests); "": all
-warps="0.9 1.1"         # the settings of the regularisers, fixed before the study
+warps="0.9 1.1"         # the settings of the regularisers, fixed before the study ("": that
+                        #   regulariser left out, e.g. in a test)
 dropout=0.2
 freq_mask=8
 nn_prior_scale=0.5      # S of the hybrid decoding, log-posterior - S log-prior (run.sh's; the committed
@@ -57,15 +58,19 @@ if stage_begins 1 "nested folds ($speakers; $outer never read): GMMs, RBMs and t
   [ -z "$max_index" ] || run_opts+=(--max-index $max_index)
   bash run.sh "${cells[@]}" "${run_opts[@]}" --gmm-systems mono --stop-stage 8 "$fsdd"
 fi
-if stage_begins 2 "VTLP teachers (warps $warps)"; then
+if [ -n "$warps" ] && stage_begins 2 "VTLP teachers (warps $warps)"; then
   bash local/run_vtlp.sh "${cells[@]}" --warps "$warps"
 fi
 if stage_begins 3 "teachers with dropout $dropout and frequency masking $freq_mask; every teacher decoded"; then
-  bash local/run_teacher_regularisers.sh "${cells[@]}" --dropouts $dropout --freq-masks $freq_mask
+  bash local/run_teacher_regularisers.sh "${cells[@]}" --dropouts "$dropout" --freq-masks "$freq_mask"
 fi
 
+names=""
+[ -z "$warps" ] || names="$names _vtlp"
+[ -z "$dropout" ] || names="$names _do$dropout"
+[ -z "$freq_mask" ] || names="$names _fm$freq_mask"
 systems="mono"
-for name in "" _vtlp _do$dropout _fm$freq_mask; do
+for name in "" $names; do
   systems="$systems dnn_rand$name dnn_rbm$name"
 done
 table=TEACHER_STUDY_$outer

@@ -64,18 +64,7 @@ asrkt_command=""        # for the table: the run.sh command(s) that made the GMM
 . ../common/nnet1_anchor.sh   # + stage.sh, systems.sh
 absolute_options conf work
 nnet1_dnn_conf "$conf" "$systems"
-lstm_opts=()
-if [[ " $systems " == *" lstm "* ]]; then   # conf/lstm.yaml's size; Kaldi's run_lstm.sh's SGD
-  for k in num_layers hidden_dim proj_dim target_delay num_streams chunk_len max_epochs; do
-    v=$(yaml_value $conf/lstm.yaml $k)
-    [ -n "$v" ] || { echo "$0: $conf/lstm.yaml: no value for $k" >&2; exit 1; }
-    printf -v "lstm_$k" '%s' "$v"
-  done
-  lstm_opts=(--network-type lstm --hid-layers $lstm_num_layers --cell-dim $lstm_hidden_dim
-             --proj-dim $lstm_proj_dim --target-delay $lstm_target_delay --num-streams $lstm_num_streams
-             --batch-size $lstm_chunk_len --max-iters $lstm_max_epochs --learn-rate 0.0001 --momentum 0.9
-             --halving-factor 0.5)
-fi
+nnet1_lstm_opts "$conf" "$systems"
 thr="--num-threads $nn_threads"
 export OMP_NUM_THREADS=$nn_threads MKL_NUM_THREADS=$nn_threads
 sets=dev
