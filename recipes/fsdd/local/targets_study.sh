@@ -40,6 +40,7 @@ nn_threads=1            # --num-threads of the neural commands
 out=TARGETS_STUDY.md    # the table (relative: to <work>)
 title="FSDD: network targets (monophone vs triphone GMM alignments) and prior scale, CV speakers (nested folds)"
                         # the table's title (another for a study of variants, e.g. LSTM_STUDY.md)
+note=""                 # added to the table's settings (e.g. the commands that made the nnet1 rows)
 . ../common/parse_options.sh
 if [ $# -ne 1 ]; then echo "Usage: $0 [options] <work> (--help for more)" >&2; exit 1; fi
 . ./path.sh
@@ -134,6 +135,7 @@ if stage_begins 3 "$out"; then
     --command "$(quote_command recipes/fsdd/local/targets_study.sh "${script_args[@]}")" \
     --setting "condition $cond, seeds $seeds; nested folds of local/tri_study.sh (each trains on the fold's training speakers but the CV speaker, e.g. $(wc -l < $fbank/feats.scp) utterances; each fold's test speaker never read)" \
     --setting "targets: $targets (tri1_l<L>_g<G>: train-deltas --num-leaves L --totgauss G on the monophone alignments; tri2_l<L>_g<G>: train-lda-mllt on tri1_l$(run_default tri1_leaves)_g$(run_default tri1_gauss)'s alignments; local/tri_study.sh's models of run.sh's sizes)" \
-    --setting "networks: conf/dnn.yaml (dnn_rand; dnn_rbm from RBMs of conf/rbm.yaml, seed<seed>/dbn), conf/lstm.yaml (lstm_ce), --num-threads $nn_threads"
+    --setting "networks: conf/dnn.yaml (dnn_rand; dnn_rbm from RBMs of conf/rbm.yaml, seed<seed>/dbn), conf/lstm.yaml (lstm_ce), --num-threads $nn_threads" \
+    ${note:+--setting "$note"}
   cat "$out"
 fi
