@@ -198,6 +198,12 @@ class _Optimisation(ModelSpec, RunOptions):
     precision: Literal["fp32", "bf16"] = option(
         "fp32", help="Arithmetic of the forward pass: bf16 runs it under torch.autocast "
                      "(weights, gradients and the optimiser stay float32).")
+    weight_init: Literal["torch", "nnet1"] = option(
+        "torch", help="Random initialisation of a DNN trained from scratch: torch's (weights and "
+                      "biases U(-1/sqrt(fan-in), 1/sqrt(fan-in))) or Kaldi nnet1's "
+                      "(make_nnet_proto.py: weights N(0, 3.5 sqrt(2 / (fan-in + fan-out))), "
+                      "the first layer's divided by sqrt(12), hidden biases U(-4, 0), output "
+                      "biases 0). Only for --model dnn without --dbn or --init.")
 
 
 @dataclass

@@ -27,7 +27,8 @@
 #                                            nl<N> --num-layers N, hd<N> --hidden-dim N,
 #                                            pd<N> --proj-dim N, dl<N> --target-delay N,
 #                                            l2x<X> --l2-penalty X, nv --norm-vars (CMVN),
-#                                            cmu --cmvn utterance, sgd --optimizer sgd
+#                                            cmu --cmvn utterance, sgd --optimizer sgd,
+#                                            ki --weight-init nnet1 (Kaldi nnet1's initialisation)
 #                                            (e.g. lstm_ce_e40_st8, dnn_rand_do20, lstm_ce_lr0.0005);
 #                                            the KT students (run.sh's kt_stages.sh systems, only
 #                                            on $targets_home, whose teachers' soft targets
@@ -98,7 +99,8 @@ _targets_variant() {  # _targets_variant SYSTEM V: append V's option to the arra
     nv) _targets_opts+=(--norm-vars) ;;
     cmu) _targets_opts+=(--cmvn utterance) ;;
     sgd) _targets_opts+=(--optimizer sgd) ;;
-    *) echo "targets_network: '$1': unknown variant '$2' (fm<N>, e<N>, st<N>, do<NN>, lr<X>, mn<N>, kl<N>, bi, nl<N>, hd<N>, pd<N>, dl<N>, l2x<X>, nv, cmu, sgd)" >&2; return 1 ;;
+    ki) _targets_opts+=(--weight-init nnet1) ;;
+    *) echo "targets_network: '$1': unknown variant '$2' (fm<N>, e<N>, st<N>, do<NN>, lr<X>, mn<N>, kl<N>, bi, nl<N>, hd<N>, pd<N>, dl<N>, l2x<X>, nv, cmu, sgd, ki)" >&2; return 1 ;;
   esac
 }
 

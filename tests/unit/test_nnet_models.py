@@ -38,6 +38,41 @@ def test_dnn_shapes_and_offsets():
     assert logits.shape == (9, 4) and state is None
 
 
+def test_nnet1_weight_init_draws_as_make_nnet_proto():
+    """Kaldi nnet1's prototype: N(0, 3.5 sqrt(2 / (fan-in + fan-out))) weights (the first
+    layer's / sqrt(12)), hidden biases U(-4, 0), output biases 0; the same seed, the same draw."""
+    import math
+
+    torch.manual_seed(3)
+    model = build_model(ModelSpec("dnn", 2, 300, splice=5), 40, 200)
+    model.init_like_nnet1()
+    layers = list(model.hidden) + [model.output]
+    for k, layer in enumerate(layers):
+        out_dim, in_dim = layer.weight.shape
+        expected = 3.5 * math.sqrt(2.0 / (in_dim + out_dim)) / (math.sqrt(12.0) if k == 0 else 1)
+        assert abs(layer.weight.std().item() / expected - 1) < 0.02, (k, expected)
+        assert abs(layer.weight.mean().item()) < 0.05 * expected
+    for layer in model.hidden:
+        assert -4.0 <= layer.bias.min() < -3.9 and -0.1 < layer.bias.max() <= 0.0
+    assert torch.equal(model.output.bias, torch.zeros(200))
+    torch.manual_seed(3)
+    again = build_model(ModelSpec("dnn", 2, 300, splice=5), 40, 200)
+    again.init_like_nnet1()
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), again.parameters()))
+
+
+def test_nnet1_weight_init_is_for_a_dnn_from_scratch():
+    from asrkt.nnet.config import TeacherConfig
+    from asrkt.nnet.steps import _initial_model
+
+    with pytest.raises(AsrktError, match="--weight-init nnet1 is for --model dnn, not 'lstm'"):
+        _initial_model(TeacherConfig(model="lstm", num_layers=1, hidden_dim=8,
+                                     weight_init="nnet1"), 4, 3, None, None, "")
+    dbn = {"layers": [{"weight": torch.zeros(8, 12), "hid_bias": torch.zeros(8)}], "splice": 1}
+    with pytest.raises(AsrktError, match="draws a model from scratch: not with --dbn"):
+        _initial_model(TeacherConfig(weight_init="nnet1"), 4, 3, None, dbn, "dbn.pt")
+
+
 def test_chunked_state_carry_equals_whole_sequence():
     torch.manual_seed(0)
     model = build_model(ModelSpec("lstm", 2, 8, 4, splice=0), 3, 5).eval()

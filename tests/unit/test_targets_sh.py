@@ -36,6 +36,8 @@ def network(system: str, targets: str = "mono", home: str = "") -> subprocess.Co
     ("dnn_rand_sgd_lr2.048_e20", "teacher S/dnn_rand_sgd_lr2.048_e20 TRAIN E/mono_ali --config "
                                  "C/dnn.yaml --seed 7 --num-threads 1 --optimizer sgd "
                                  "--learning-rate 2.048 --max-epochs 20"),
+    ("dnn_rand_ki", "teacher S/dnn_rand_ki TRAIN E/mono_ali --config C/dnn.yaml --seed 7 "
+                    "--num-threads 1 --weight-init nnet1"),
     ("lstm_ce_bi_st4", "finetune S/lstm_ce_bi_st4 TRAIN E/mono_ali --config C/lstm.yaml --seed 7 "
                        "--num-threads 1 --model blstm --num-streams 4"),
     ("lstm_ce_nl1_hd64_pd0_dl3_l2x1e-5_nv_cmu",

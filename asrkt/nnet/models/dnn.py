@@ -5,6 +5,7 @@ Can be initialised from a stack of RBMs (``asrkt pretrain-rbm``) plus a random o
 
 from __future__ import annotations
 
+import math
 from typing import List
 
 import torch
@@ -36,6 +37,25 @@ class SigmoidDNN(AcousticModel):
             if self.spec.dropout > 0:
                 x = nn.functional.dropout(x, self.spec.dropout, self.training)
         return self.output(x), None
+
+    def init_like_nnet1(self) -> None:
+        """Draw the weights as Kaldi nnet1's make_nnet_proto.py prototype does (from torch's
+        global generator): each layer's weights N(0, s) with s = 0.1 x 35 x sqrt(2 / (fan-in +
+        fan-out)) (nnet1's --param-stddev-factor 0.1 on its Glorot scale), the first layer's s
+        divided by sqrt(12) (its input is globally normalised), hidden biases U(-4, 0) (mean -2,
+        range 4), output biases 0."""
+        layers = list(self.hidden) + [self.output]
+        with torch.no_grad():
+            for k, layer in enumerate(layers):
+                fan_out, fan_in = layer.weight.shape
+                std = 3.5 * math.sqrt(2.0 / (fan_in + fan_out))
+                if k == 0 and len(layers) > 1:
+                    std /= math.sqrt(12.0)
+                layer.weight.normal_(0.0, std)
+                if layer is self.output:
+                    layer.bias.zero_()
+                else:
+                    layer.bias.uniform_(-4.0, 0.0)
 
     def init_from_dbn(self, layers: List[dict], source: str) -> None:
         """Copy RBM weights (``{'weight': [hid, vis], 'hid_bias': [hid]}``) into the hidden layers.
