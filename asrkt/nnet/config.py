@@ -203,7 +203,8 @@ class _Optimisation(ModelSpec, RunOptions):
                       "biases U(-1/sqrt(fan-in), 1/sqrt(fan-in))) or Kaldi nnet1's "
                       "(make_nnet_proto.py: weights N(0, 3.5 sqrt(2 / (fan-in + fan-out))), "
                       "the first layer's divided by sqrt(12), hidden biases U(-4, 0), output "
-                      "biases 0). Only for --model dnn without --dbn or --init.")
+                      "biases 0; with --dbn the output layer only, as nnet1 on a DBN). --model dnn "
+                      "only; not with --init.")
 
 
 @dataclass

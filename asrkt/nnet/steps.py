@@ -103,9 +103,8 @@ def load_targets(loss: LossSpec, ali_dir: Optional[PathLike], post_dir: Optional
 def _initial_model(config: TrainConfig, input_dim: int, num_pdfs: int,
                    init: Optional[Any], dbn: Optional[Dict[str, Any]], dbn_path: str):
     """The model to train: a copy of --init, a DNN from the DBN, or random init."""
-    if config.weight_init != "torch" and (init is not None or dbn is not None):
-        raise AsrktError(f"--weight-init {config.weight_init} draws a model from scratch: not with "
-                         f"--{'init' if init is not None else 'dbn'}")
+    if config.weight_init != "torch" and init is not None:
+        raise AsrktError(f"--weight-init {config.weight_init} draws a new model: not with --init")
     if init is not None:
         model = init.model
         if model.num_pdfs != num_pdfs:
@@ -119,6 +118,8 @@ def _initial_model(config: TrainConfig, input_dim: int, num_pdfs: int,
                          splice=int(dbn["splice"]), target_delay=0, dropout=config.dropout)
         model = build_model(spec, input_dim, num_pdfs)
         model.init_from_dbn(layers, dbn_path)
+        if config.weight_init == "nnet1":
+            model.init_like_nnet1(output_only=True)
         return model
     model = build_model(ModelSpec.from_config(config), input_dim, num_pdfs)
     if config.weight_init == "nnet1":

@@ -61,16 +61,24 @@ def test_nnet1_weight_init_draws_as_make_nnet_proto():
     assert all(torch.equal(a, b) for a, b in zip(model.parameters(), again.parameters()))
 
 
-def test_nnet1_weight_init_is_for_a_dnn_from_scratch():
+def test_nnet1_weight_init_is_for_a_dnn():
     from asrkt.nnet.config import TeacherConfig
     from asrkt.nnet.steps import _initial_model
 
     with pytest.raises(AsrktError, match="--weight-init nnet1 is for --model dnn, not 'lstm'"):
         _initial_model(TeacherConfig(model="lstm", num_layers=1, hidden_dim=8,
                                      weight_init="nnet1"), 4, 3, None, None, "")
-    dbn = {"layers": [{"weight": torch.zeros(8, 12), "hid_bias": torch.zeros(8)}], "splice": 1}
-    with pytest.raises(AsrktError, match="draws a model from scratch: not with --dbn"):
-        _initial_model(TeacherConfig(weight_init="nnet1"), 4, 3, None, dbn, "dbn.pt")
+    # on a DBN: the RBMs' hidden layers kept, the output layer drawn as nnet1's
+    dbn = {"layers": [{"weight": torch.ones(300, 12), "hid_bias": torch.ones(300)}], "splice": 1}
+    torch.manual_seed(0)
+    model = _initial_model(TeacherConfig(weight_init="nnet1"), 4, 100, None, dbn, "dbn.pt")
+    assert torch.equal(model.hidden[0].weight, torch.ones(300, 12))
+    assert torch.equal(model.hidden[0].bias, torch.ones(300))
+    std = 3.5 * (2.0 / 400) ** 0.5
+    assert abs(model.output.weight.std().item() / std - 1) < 0.05
+    assert torch.equal(model.output.bias, torch.zeros(100))
+    with pytest.raises(AsrktError, match="--weight-init nnet1 draws a new model: not with --init"):
+        _initial_model(TeacherConfig(weight_init="nnet1"), 4, 100, model, None, "")
 
 
 def test_chunked_state_carry_equals_whole_sequence():

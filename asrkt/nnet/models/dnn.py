@@ -38,15 +38,21 @@ class SigmoidDNN(AcousticModel):
                 x = nn.functional.dropout(x, self.spec.dropout, self.training)
         return self.output(x), None
 
-    def init_like_nnet1(self) -> None:
+    def init_like_nnet1(self, output_only: bool = False) -> None:
         """Draw the weights as Kaldi nnet1's make_nnet_proto.py prototype does (from torch's
         global generator): each layer's weights N(0, s) with s = 0.1 x 35 x sqrt(2 / (fan-in +
         fan-out)) (nnet1's --param-stddev-factor 0.1 on its Glorot scale), the first layer's s
         divided by sqrt(12) (its input is globally normalised), hidden biases U(-4, 0) (mean -2,
-        range 4), output biases 0."""
+        range 4), output biases 0.
+
+        Args:
+            output_only: only the output layer (on top of a DBN, as nnet1's train.sh does).
+        """
         layers = list(self.hidden) + [self.output]
         with torch.no_grad():
             for k, layer in enumerate(layers):
+                if output_only and layer is not self.output:
+                    continue
                 fan_out, fan_in = layer.weight.shape
                 std = 3.5 * math.sqrt(2.0 / (fan_in + fan_out))
                 if k == 0 and len(layers) > 1:
