@@ -15,7 +15,8 @@
 #   targets_network E S TRAIN CONF TARGETS SYSTEM SEED THR
 #                                            train SYSTEM (dnn_rand: conf/dnn.yaml; dnn_rbm: the
 #                                            same from S/dbn; lstm_ce: conf/lstm.yaml, finetune
-#                                            without --init) on E/TARGETS_ali, as run.sh does;
+#                                            without --init) on E/TARGETS_ali (+ $targets_ali_suffix),
+#                                            as run.sh does;
 #                                            variants SYSTEM_<v>[_<v>...] add one option each:
 #                                            fm<N> --freq-mask N, e<N> --max-epochs N,
 #                                            st<N> --num-streams N, do<NN> --dropout 0.NN,
@@ -70,6 +71,8 @@ targets_home=${targets_home:-mono}   # the caller's run.sh targets: their networ
 targets_lmwts=${targets_lmwts:-"4 15"}   # the sweeps' LM weights, "MIN MAX"
 targets_temperature=${targets_temperature:-2.0}   # the students' KT temperature (run.sh --temperature)
 targets_kt_weight=${targets_kt_weight:-0.25}      # ftreg's KT weight (run.sh --kt-weight)
+targets_ali_suffix=${targets_ali_suffix:-}        # the networks' alignments are E/<targets>_ali<suffix>
+                                                  # (_aug: run.sh's copy for its noisy training data)
 
 target_net() {
   if [ "$2" = "$targets_home" ]; then echo $1; else echo ${1}_$2; fi
@@ -107,7 +110,7 @@ _targets_variant() {  # _targets_variant SYSTEM V: append V's option to the arra
 targets_network() {
   local e=$1 s=$2 train=$3 conf=$4 t=$5 sys=$6 seed=$7 thr=$8 dir ali base extra=() v
   # shellcheck disable=SC2086
-  dir=$s/$(target_net $sys $t); ali=$e/${t}_ali
+  dir=$s/$(target_net $sys $t); ali=$e/${t}_ali$targets_ali_suffix
   case $sys in lstm_kt_*) _targets_student "$@"; return ;; esac
   base=$(echo $sys | cut -d_ -f1-2)
   _targets_opts=()
@@ -151,7 +154,7 @@ _targets_student() {  # targets_network's arguments, SYSTEM lstm_kt_<T>[_<v>...]
     --temperature $targets_temperature "${kt_opts[@]}"
   [ $phase != kt ] || return 0
   [ $phase = ft ] || w=$targets_kt_weight
-  student_finetune_system $s/$sys $train $e/${t}_ali $s/$kt $post $w $targets_temperature \
+  student_finetune_system $s/$sys $train $e/${t}_ali$targets_ali_suffix $s/$kt $post $w $targets_temperature \
     --config $conf/finetune.yaml --seed $seed $thr "${_targets_opts[@]}"
 }
 

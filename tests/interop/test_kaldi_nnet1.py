@@ -259,11 +259,12 @@ def _nest(toy: Path, work: Path, conf: Path) -> Path:
     return e
 
 
-def fsdd_anchor(*args, kaldi_root: Path = KALDI_ROOT) -> subprocess.CompletedProcess:
+def fsdd_anchor(*args, kaldi_root: Path = KALDI_ROOT,
+                script: Path = FSDD_ANCHOR) -> subprocess.CompletedProcess:
     import os
     env = dict(os.environ, ASRKT_KALDI_ROOT=str(kaldi_root),
                PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
-    return subprocess.run(["bash", str(FSDD_ANCHOR), *map(str, args)], env=env,
+    return subprocess.run(["bash", str(script), *map(str, args)], env=env,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -288,6 +289,30 @@ def test_fsdd_anchor_checks_its_input_and_skips_without_kaldi(toy, tmp_path):
     (e / "mono" / "graph").unlink()
     bad = fsdd_anchor("--conf", conf, work, kaldi_root=tmp_path / "no_build")
     assert bad.returncode == 1 and "mono/graph/HCLG.fst does not exist" in bad.stderr
+
+
+@pytest.mark.parametrize("script", ["nnet1_anchor.sh", "targets_study.sh"])
+def test_fsdd_fold_studies_name_a_missing_or_broken_fold(toy, tmp_path, script):
+    """recipes/fsdd/local/nested.sh, which both studies use to find the nested folds: a work dir
+    without nest_* folds, and a fold whose exp/ has no single si_<speaker> dir (none, or two),
+    give one error line naming it and exit 1, before anything is trained."""
+    work, conf = tmp_path / "study", tmp_path / "conf"
+    e = _nest(toy, work, conf)
+    run = FSDD_ANCHOR.parent / script
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (e.parents[1] / "si_d").mkdir()               # nest_t/exp has si_c and si_d
+    (work / "nest_u" / "exp").mkdir(parents=True)  # nest_u/exp has none
+    for args, message in (([empty], f"no nest_* folds in '{empty}'"),
+                          (["--folds", "t", work], "nest_t/exp: expected one si_<speaker> dir, "
+                                                   "found 'c d'"),
+                          (["--folds", "u", work], "nest_u/exp: expected one si_<speaker> dir, "
+                                                   "found ''")):
+        bad = fsdd_anchor("--conf", conf, *args, kaldi_root=tmp_path / "no_build", script=run)
+        lines = bad.stderr.strip().splitlines()
+        assert bad.returncode == 1 and len(lines) == 1, bad.stderr
+        assert message in lines[0], lines
+    assert not list(work.rglob("seed1"))
 
 
 def test_fsdd_anchor_trains_and_decodes_each_fold(toy, tmp_path):

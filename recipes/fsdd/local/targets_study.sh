@@ -53,22 +53,16 @@ absolute_options conf
 [ -d "$conf" ] || { echo "$0: --conf: no folder '$conf'" >&2; exit 1; }
 run_default() { sed -n "s/^$1=\([^ ]*\).*/\1/p" run.sh; }   # run.sh's GMM sizes
 [ -n "$targets" ] || targets="mono tri1_l$(run_default tri1_leaves)_g$(run_default tri1_gauss)"
-[ -n "$folds" ] || folds=$(cd "$work" && ls -d nest_* 2>/dev/null | sed 's/^nest_//' | tr '\n' ' ')
-[ -n "$folds" ] || { echo "$0: no nest_* folds in '$work' (run local/tri_study.sh first)" >&2; exit 1; }
+. local/nested.sh
+[ -n "$folds" ] || folds=$(nested_folds) || exit 1
+for f in $folds; do nested_fold $f > /dev/null || exit 1; done   # every fold, before any work
 thr="--num-threads $nn_threads"
 [ "$nn_threads" -gt 0 ] && export OMP_NUM_THREADS=$nn_threads MKL_NUM_THREADS=$nn_threads
 
-fold_args() {  # fold_args SPEAKER: CV speaker, exp dir, mfcc/fbank training data, lang, lang_test, CV mfcc/fbank data
-  local nest=$work/nest_$1 cv
-  cv=$(ls "$nest/exp" 2>/dev/null | sed -n 's/^si_//p')
-  [ "$(echo "$cv" | wc -w)" = 1 ] || { echo "$0: $nest/exp: expected one si_<speaker> dir, found '$cv'" >&2; return 1; }
-  echo $cv $nest/exp/si_$cv/$cond $nest/data/mfcc/si_$cv/$cond/train $nest/data/fbank/si_$cv/$cond/train \
-    $nest/data/lang $nest/data/lang_test $nest/data/mfcc/si_$cv/test $nest/data/fbank/si_$cv/test
-}
-
 if stage_begins 1 "folds $folds: alignments of $targets, graphs, CV over LMWT 4..15"; then
   for f in $folds; do
-    read -r cv e mfcc fbank lang lang_test cv_mfcc cv_fbank <<< "$(fold_args $f)"
+    fold=$(nested_fold $f) || exit 1
+    read -r cv e mfcc fbank lang lang_test cv_mfcc cv_fbank <<< "$fold"
     for t in $targets; do
       [ -f $e/$t/final.mdl ] || { echo "$0: $e/$t: no final.mdl (local/tri_study.sh's grid has it)" >&2; exit 1; }
       [ $t = mono ] || align_system $e/${t}_ali $mfcc $lang $e/$t --nj $nj
@@ -81,7 +75,8 @@ if stage_begins 2 "networks ($systems) on $targets targets, folds $folds, seeds 
   for seed in $seeds; do
     for sys in $systems; do
       for f in $folds; do
-        read -r cv e mfcc fbank lang lang_test cv_mfcc cv_fbank <<< "$(fold_args $f)"
+        fold=$(nested_fold $f) || exit 1
+        read -r cv e mfcc fbank lang lang_test cv_mfcc cv_fbank <<< "$fold"
         s=$e/seed$seed
         [[ $sys != dnn_rbm* ]] || rbm_system $s/dbn $fbank --config $conf/rbm.yaml --seed $seed $thr
         for t in $targets; do
@@ -102,7 +97,8 @@ if stage_begins 3 "$out"; then
   for t in $targets; do
     for seed in $seeds; do   # the GMM has no seed: its row repeats per seed, its pooled %WER unchanged
       for f in $folds; do
-        read -r cv e _ <<< "$(fold_args $f)"
+        fold=$(nested_fold $f) || exit 1
+        read -r cv e _ <<< "$fold"
         if [ -f $e/$t/decode_cv_sweep/.done ]; then targets_tsv_row $t GMM - "$(label $f $cv $seed)" $e/$t/decode_cv_sweep - >> $tsv; fi
       done
     done
@@ -110,7 +106,8 @@ if stage_begins 3 "$out"; then
       for ps in $prior_scales; do
         for seed in $seeds; do
           for f in $folds; do
-            read -r cv e _ <<< "$(fold_args $f)"
+            fold=$(nested_fold $f) || exit 1
+            read -r cv e _ <<< "$fold"
             n=$e/seed$seed/$(target_net $sys $t); d=$(targets_sweep_dir $n cv $ps)
             if [ -f $d/.done ]; then targets_tsv_row $t $sys $ps "$(label $f $cv $seed)" $d $n >> $tsv; fi
           done
@@ -118,18 +115,21 @@ if stage_begins 3 "$out"; then
       done
     done
     [ $t = mono ] && [ "$(echo $seeds | wc -w)" = 1 ] || continue   # nnet1's one run: no seeds column
-    read -r cv e _ <<< "$(fold_args ${folds%% *})"
+    fold=$(nested_fold ${folds%% *}) || exit 1
+    read -r cv e _ <<< "$fold"
     for k in $(ls "$e/nnet1" 2>/dev/null | grep -E '^(rand|lstm)'); do   # Kaldi nnet1 on the same targets
       for ps in $prior_scales; do                                        # and folds (local/nnet1_anchor.sh)
         for f in $folds; do
-          read -r cv e _ <<< "$(fold_args $f)"
+          fold=$(nested_fold $f) || exit 1
+          read -r cv e _ <<< "$fold"
           n=$e/nnet1/$k; d=$n/decode_test$(_ps_suffix $ps)
           if [ -f $d/wer_$nn_lmwt ]; then targets_tsv_row $t nnet1_$k $ps "$(label $f $cv $seeds)" $d $n >> $tsv; fi
         done
       done
     done
   done
-  read -r cv e mfcc fbank _ <<< "$(fold_args ${folds%% *})"
+  fold=$(nested_fold ${folds%% *}) || exit 1
+  read -r cv e mfcc fbank _ <<< "$fold"
   python "$ASRKT_ROOT/scripts/targets_table.py" --tsv $tsv --out "$out" --nn-lmwt $nn_lmwt --gmm-lmwt $gmm_lmwt \
     --title "$title" \
     --command "$(quote_command recipes/fsdd/local/targets_study.sh "${script_args[@]}")" \

@@ -6,12 +6,13 @@
 # train-deltas on the monophone alignments, tri2 = train-lda-mllt on tri1's, with run.sh's sizes),
 # its alignments, graph and dev decoding over LMWT 4..15 (the GMM row), then each network of
 # --systems trained on its alignments as run.sh trains them (conf/dnn.yaml, rbm.yaml, lstm.yaml;
-# training data data/fbank/<cond>/train, the clean copy), decoded with that GMM's graph and model
+# training data data/fbank/<cond>/train, the clean clips; with --noisy true run.sh's train_aug, the
+# clean clips and a noisy copy, on the alignments' copy <targets>_ali_aug), decoded with that GMM's graph and model
 # at each prior scale of --prior-scales (log-likelihood = log-posterior - S log-prior; asrkt
 # forward --prior-scale) over LMWT 4..15. The test speakers are never read. Networks on mono
 # targets are run.sh's own (exp/<cond>/seed<seed>/dnn_rand, ...: trained here unless there),
-# when run.sh made them with the same command: one it trained otherwise (lstm_ce on the noisy
-# copy, run.sh's default) stops the study with an error naming it (move it aside).
+# when run.sh made them with the same command: one it trained otherwise (run.sh's, on the noisy
+# copy by default, in a study without --noisy true) stops the study with an error naming it.
 # The table also shows Kaldi nnet1 on the same targets where local/nnet1_anchor.sh made it
 # (exp/<cond>/nnet1/<rand|dbn|lstm> for mono, nnet1_<targets>/ with its --targets; one seed, so
 # only in a table of one seed). With several --seeds, a column per seed and the pooled %WER.
@@ -31,6 +32,9 @@ stage=1
 stop_stage=3
 work=.                  # run.sh's work dir
 cond=full               # training condition (run.sh --conditions)
+noisy=false             # true: the networks train on run.sh's training data + noisy copy (data/fbank/<cond>/train_aug,
+                        #   exp/<cond>/<targets>_ali_aug: run.sh --noise-kt/--noise-baseline true, its default), so
+                        #   that run.sh's own networks are the study's; false: the clean clips
 seeds=1                 # seeds of the networks (and of run.sh's RBMs, seed<seed>/dbn); several: a column
                         #   per seed and the pooled %WER (each seed's errors summed; the GMM's row repeats)
 conf=conf               # run.sh's configs: dnn.yaml, rbm.yaml, lstm.yaml
@@ -60,9 +64,15 @@ cd "$work"
 e=exp/$cond
 mfcc=data/mfcc/$cond/train
 train=data/fbank/$cond/train
+[ $noisy = false ] || { train=data/fbank/$cond/train_aug; targets_ali_suffix=_aug; }   # parse_options: true/false
 for f in $mfcc/feats.scp $train/feats.scp $e/mono_ali/pdf.scp data/lang_test/G.fst data/fbank/dev/feats.scp; do
   [ -f $f ] || { echo "$0: $work/$f does not exist (run run.sh stages 0-3 --conditions $cond first)" >&2; exit 1; }
 done
+if [ $noisy = true ]; then   # run.sh copies only its --nn-gmm's alignments to the noisy copy
+  for t in $targets; do
+    [ -f $e/${t}_ali_aug/pdf.scp ] || { echo "$0: --noisy true: $work/$e/${t}_ali_aug/pdf.scp does not exist (run.sh makes the noisy copy's alignments of its --nn-gmm only: run it with --nn-gmm $t, or --noisy false)" >&2; exit 1; }
+  done
+fi
 
 if stage_begins 1 "GMMs of $targets (tri1 $tri1_leaves/$tri1_gauss, tri2 $tri2_leaves/$tri2_gauss), alignments, graphs, dev over LMWT 4..15"; then
   for t in $targets; do
