@@ -3,13 +3,13 @@
 # LSTM from a DNN teacher) on the Free Spoken Digit Dataset (FSDD, isolated digits, 8 kHz).
 #
 # FSDD -> MFCC + monophone GMM -> alignments -> triphone GMMs tri1, tri2 (GMM rows of the table;
-# the networks train on tri1's alignments, --nn-gmm) -> (1) DNN teacher from random init, (2) DNN teacher
-# from stacked RBMs -> soft targets -> (3) LSTM from random init (CE), (4)/(5) LSTM KT-pre-trained
-# on the soft targets of (1)/(2), then fine-tuned on the same hard targets as (3) -> hybrid decoding
-# through tri1's HCLG of a digit loop (log-posterior - 0.5 log-prior); then the systems the CV studies chose (stage 14):
-# (4r)/(5r) fine-tuned with the KT loss kept as a regulariser (local/run_kt_reg.sh, weight 0.5) and
-# (1m)/(2m) the teachers trained with frequency masking (local/run_teacher_regularisers.sh, 8
-# channels) -> RESULTS.md + RESULTS.png.
+# the networks train on the monophone's alignments, --nn-gmm) -> (1) DNN teacher from random init,
+# (2) DNN teacher from stacked RBMs (both with nnet1's initialisation, conf/dnn.yaml, and frequency
+# masking of 8 channels, --teacher-freq-mask) -> soft targets -> (3) LSTM from random init (CE),
+# (4)/(5) LSTM KT-pre-trained on the soft targets of (1)/(2), then fine-tuned on the same hard
+# targets as (3) -> hybrid decoding through the monophone's HCLG of a digit loop (log-posterior -
+# 0.5 log-prior); then the system the CV studies chose (stage 14): (4r)/(5r) fine-tuned with the
+# KT loss kept as a regulariser (local/run_kt_reg.sh, weight 0.5) -> RESULTS.md + RESULTS.png.
 #
 # Usage: ./run.sh [options] [fsdd-dir]    (fsdd-dir holds recordings/; default ../../../shared/data/fsdd)
 # Relative paths on the command line are relative to where you run it from (defaults: to
@@ -58,7 +58,8 @@ nn_lmwt=10              #   Kaldi's GMM default (acwt 0.0833) and nnet default (
 nn_threads=1            # --num-threads of the neural commands (0 = one per core was 25x slower on a loaded 2-core box)
 extra_nn_opts=""        # appended to every neural training command (e.g. "--max-epochs 1")
 kt_weight=0.5           # stage 14: KT weight W of (4r)/(5r), (1-W) CE + W KT (chosen in local/cv_study.sh)
-teacher_freq_mask=8     # stage 14: frequency-masking width of (1m)/(2m) (chosen in local/teacher_study.sh)
+teacher_freq_mask=8     # the teachers (1)/(2) trained with --freq-mask N (0: off; chosen on CV speakers:
+                        #   local/teacher_study.sh, TEACHERS_STUDY_ki.md; before: the extra systems (1m)/(2m))
 . ../common/parse_options.sh
 . ./path.sh
 . ../common/stage.sh
@@ -159,10 +160,12 @@ if stage_begins 7 "stacked RBMs (pretrain_dbn)"; then
   done < <(cells)
 fi
 
-if stage_begins 8 "DNN teachers: random init and RBM-pre-trained (cross-entropy, newbob; $nn_gmm's alignments)"; then
+teacher_opts=""
+[ "$teacher_freq_mask" = 0 ] || teacher_opts="--freq-mask $teacher_freq_mask"
+if stage_begins 8 "DNN teachers: random init and RBM-pre-trained (cross-entropy, newbob; $nn_gmm's alignments${teacher_opts:+; $teacher_opts})"; then
   while read -r split cond seed; do
     e=exp/$split/$cond; s=$e/seed$seed; train=data/fbank/$split/$cond/train
-    opts="--config $conf/dnn.yaml --seed $seed $thr $extra_nn_opts"
+    opts="--config $conf/dnn.yaml --seed $seed $thr $extra_nn_opts $teacher_opts"
     train_teacher_system $s/dnn_rand $train $e/${nn_gmm}_ali $opts
     train_teacher_system $s/dnn_rbm $train $e/${nn_gmm}_ali $opts --dbn $s/dbn
   done < <(cells)
@@ -217,12 +220,11 @@ fi
 cell_opts=(--work "$work" --protocol $protocol --folds "$folds" --conditions "$conditions"
            --seeds "$seeds" --conf "$conf" --nj $nj --nn-threads $nn_threads --nn-lmwt $nn_lmwt
            --extra-nn-opts "$extra_nn_opts" --nn-gmm $nn_gmm --nn-prior-scale $nn_prior_scale)
-if stage_begins 14 "the CV studies' systems: KT kept in fine-tuning (W $kt_weight), frequency-masked teachers ($teacher_freq_mask)"; then
+if stage_begins 14 "the CV studies' systems: KT kept in fine-tuning (W $kt_weight)"; then
   bash $local/run_kt_reg.sh "${cell_opts[@]}" --temperature $temperature --kt-weight $kt_weight
-  bash $local/run_teacher_regularisers.sh "${cell_opts[@]}" --freq-masks $teacher_freq_mask
 fi
 
 if stage_begins 15 "RESULTS.md and RESULTS.png"; then
-  fsdd_table RESULTS "$gmm_systems $paper_systems lstm_kt_rand_ftreg lstm_kt_rbm_ftreg dnn_rand_fm$teacher_freq_mask dnn_rbm_fm$teacher_freq_mask" \
+  fsdd_table RESULTS "$gmm_systems $paper_systems lstm_kt_rand_ftreg lstm_kt_rbm_ftreg" \
     "$(quote_command recipes/fsdd/run.sh "${script_args[@]}")" --temperature $temperature --lmwt "fixed a priori (no sweep on test): GMM $gmm_lmwt, NN $nn_lmwt"
 fi

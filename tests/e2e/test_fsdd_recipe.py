@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 SYSTEMS = ("dnn_rand", "dnn_rbm", "lstm_ce", "lstm_kt_rand_ft", "lstm_kt_rbm_ft")
-STUDY_SYSTEMS = ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg", "dnn_rand_fm8", "dnn_rbm_fm8")
+STUDY_SYSTEMS = ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg")
 # relative paths on a recipe's command line are relative to the caller's directory
 TINY_CONF = str(Path(__file__).resolve().parents[2] / "recipes" / "fsdd" / "conf" / "tiny")
 CELLS = ["--folds", "george", "--conditions", "full", "--seeds", "1", "--conf", TINY_CONF]
@@ -80,15 +80,18 @@ def test_run_sh_builds_and_decodes_the_paper_and_chosen_systems(main_run, repo_r
     for system in ("lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg"):  # stage 14: KT kept, W 0.5
         config = yaml.safe_load((exp / "seed1" / system / "config.yaml").read_text())
         assert config["kt_weight"] == 0.5, config
-    config = yaml.safe_load((exp / "seed1" / "dnn_rbm_fm8" / "config.yaml").read_text())
-    assert config["freq_mask"] == 8 and config["dropout"] == 0, config
+    for system in ("dnn_rand", "dnn_rbm"):  # the teachers: frequency masking (--teacher-freq-mask)
+        config = yaml.safe_load((exp / "seed1" / system / "config.yaml").read_text())
+        assert config["freq_mask"] == 8 and config["dropout"] == 0, config
+        assert config["weight_init"] == "nnet1", config  # conf/tiny/dnn.yaml, as conf/dnn.yaml
+    assert not list(exp.glob("seed1/*_fm8"))  # no separate masked teachers (1m)/(2m) any more
     # the test speaker never reaches the training data
     train_text = (work / "data" / "fbank" / "si_george" / "full" / "train" / "text").read_text()
     assert "george" not in train_text and len(train_text.splitlines()) == 50
     results = (work / "RESULTS.md").read_text()
     for system in ("mono", "tri1", "tri2") + SYSTEMS + STUDY_SYSTEMS:
         assert f"`{system}`" in results
-    assert "`dnn_rbm_fm8` vs `mono`" in results and "`lstm_kt_rbm_ftreg` vs `lstm_ce`" in results
+    assert "`dnn_rbm` vs `mono`" in results and "`lstm_kt_rbm_ftreg` vs `lstm_ce`" in results
     assert "george" in results and "seeds of the neural systems: 1" in results
     # the networks' targets and decoding: tri1 (--nn-gmm), prior scale 0.5 (--nn-prior-scale)
     assert "alignments of the condition's `tri1` GMM" in results
@@ -190,7 +193,7 @@ def test_run_cv_lmwt_decodes_with_the_weights_chosen_per_fold(main_run, repo_roo
     assert cv.returncode == 0, cv.stderr[-3000:]
     exp = work / "exp" / "si_george" / "full"
     assert (exp / "mono" / "decode_test_cv" / "wer_7").exists()
-    for system in SYSTEMS + STUDY_SYSTEMS[:2]:
+    for system in SYSTEMS + STUDY_SYSTEMS:
         assert (exp / "seed1" / system / "decode_test_cv" / "wer_9").exists(), system
     cv_results = (work / "RESULTS_cvlmwt.md").read_text()
     assert "george 7/9" in cv_results and "chosen per fold" in cv_results
@@ -234,6 +237,9 @@ def test_teacher_study_tiny(fsdd_dir, repo_root, tmp_path):
     config = yaml.safe_load((work / "exp" / "si_george" / "full" / "seed1" / "dnn_rbm_do0.2" /
                              "config.yaml").read_text())
     assert config["dropout"] == 0.2 and config["freq_mask"] == 0
+    plain = yaml.safe_load((work / "exp" / "si_george" / "full" / "seed1" / "dnn_rbm" /
+                            "config.yaml").read_text())
+    assert plain["freq_mask"] == 0  # the plain teacher: run.sh's without its masking
     assert "asrkt train-teacher" in result.stderr  # the teachers trained here
     assert not (work / "exp" / "si_jackson" / "full" / "seed1" / "lstm_ce").exists()
     assert not (work / "exp" / "si_jackson" / "full" / "tri1").exists()  # --gmm-systems mono

@@ -5,7 +5,7 @@
 #
 # Systems, per nested fold and seed (exp/si_<spk>/full/seed<S>/), each for teacher (1) dnn_rand
 # and (2) dnn_rbm:
-#   dnn_{rand,rbm}          run.sh's teachers (conf/dnn.yaml)
+#   dnn_{rand,rbm}          run.sh's teachers (conf/dnn.yaml) without its frequency masking (--teacher-freq-mask 0)
 #   dnn_{rand,rbm}_vtlp     + VTLN-perturbed copies of the training data, warps 0.9 and 1.1
 #                             (local/run_vtlp.sh)
 #   dnn_{rand,rbm}_do0.2    + dropout 0.2 after each hidden layer (local/run_teacher_regularisers.sh)
@@ -56,7 +56,7 @@ cells=(--work "$work" --conditions full --seeds "$seeds" --conf "$conf" --nj $nj
 if stage_begins 1 "nested folds ($speakers; $outer never read): GMMs, RBMs and teachers (run.sh)"; then
   run_opts=(--speakers "$speakers")
   [ -z "$max_index" ] || run_opts+=(--max-index $max_index)
-  bash run.sh "${cells[@]}" "${run_opts[@]}" --gmm-systems mono --stop-stage 8 "$fsdd"
+  bash run.sh "${cells[@]}" "${run_opts[@]}" --gmm-systems mono --teacher-freq-mask 0 --stop-stage 8 "$fsdd"
 fi
 if [ -n "$warps" ] && stage_begins 2 "VTLP teachers (warps $warps)"; then
   bash local/run_vtlp.sh "${cells[@]}" --warps "$warps"

@@ -71,8 +71,10 @@ cells=(--work "$work" --conditions "$conditions" --seeds "$seeds" --conf "$conf"
        --extra-nn-opts "$extra_nn_opts")
 
 if stage_begins 1 "reference systems on dev (run.sh stages 0-14, $conf)"; then
-  # this study's setting (DEV_STUDY.md): monophone targets, log-posterior - log-prior (as decode_dev)
-  bash run.sh "${cells[@]}" --gmm-systems mono --nn-gmm mono --nn-prior-scale 1.0 --stop-stage 14 "${corpus_args[@]}"
+  # this study's setting (DEV_STUDY.md): monophone targets, log-posterior - log-prior (as decode_dev),
+  # teachers without frequency masking (its round "teacher" measures masking)
+  bash run.sh "${cells[@]}" --gmm-systems mono --nn-gmm mono --nn-prior-scale 1.0 --teacher-freq-mask 0 \
+    --stop-stage 14 "${corpus_args[@]}"
 fi
 cd "$work"
 rows=exp/dev_study.tsv   # round, family, system, what: the table's rows

@@ -23,7 +23,8 @@
 #   decoding   exp/<cond>/mono/graph and exp/<cond>/mono/final.mdl, latgen-faster-mapped at
 #              acwt 0.1, lattice-best-path per LM weight 4..15 (nnet1's decode.sh/score.sh)
 # The asrkt teachers (and with --systems lstm the LSTM baseline lstm_ce) are run.sh's (stages 0-4
-# and the RBM + teacher + baseline stages with --conditions <cond> --seeds <seed> first). This
+# and the RBM + teacher + baseline stages with --conditions <cond> --seeds <seed> first; with
+# --teacher-freq-mask 0 for teachers trained as nnet1's are, without masking, as in ANCHOR_nnet1.md). This
 # script decodes them on dev where run.sh has not (run.sh's
 # hybrid decoding: asrkt forward + decode-nnet at LMWT --nn-lmwt), and for the LM-weight study
 # again over Kaldi's sweep (4..15, acoustic scale 0.1, lattice beam 8: decode_<set>_sweep); it
