@@ -66,8 +66,8 @@ noise_baseline=true     # (3) trains on the training data + a noisy copy (DEV_ST
 noise_kt=true           # the teachers (1)/(2), their soft targets and the students train on it (round "noise")
 snr_min=0               # SNR range (dB) of the noisy copy: a clip of data/noise per utterance
 snr_max=20              #   (asrkt perturb-data-dir --noise-dir; alignments copied, copy-ali)
-teacher_freq_mask=0     # (1)/(2) trained with --freq-mask N (0: off; TEACHERS_STUDY_*.md: 8 makes dnn_rand beat
-                        #   the GMM on dev in every seed; their students: one seed, RESULTS_dev_fm8.md, no decision yet)
+teacher_freq_mask=8     # (1)/(2) trained with --freq-mask N (0: off), with conf/dnn.yaml's nnet1 initialisation: both
+                        #   chosen on dev, TEACHERS_STUDY_ki_*.md (README "Teachers over three seeds"); 0 until 2026-12-07
 extra_nn_opts=""        # appended to every neural training command (e.g. "--max-epochs 1")
 . ../common/parse_options.sh
 . ./path.sh

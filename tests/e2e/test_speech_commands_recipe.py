@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 SYSTEMS = ("dnn_rand", "dnn_rbm", "lstm_ce", "lstm_kt_rand_ft", "lstm_kt_rbm_ft",
            "lstm_kt_rand_ftreg", "lstm_kt_rbm_ftreg")
@@ -71,6 +72,13 @@ def test_run_sh_trains_every_system_and_decodes_dev_and_an_extra_set(
     for system in SYSTEMS:                              # every neural system trained on it
         log = next((work / "exp" / "full" / "seed1" / system / "log").glob("*.log"))
         assert "train_aug" in log.read_text(), system
+    for system in SYSTEMS:   # the teachers: masking (--teacher-freq-mask 8), nnet1's initialisation
+        config = yaml.safe_load(
+            (work / "exp" / "full" / "seed1" / system / "config.yaml").read_text())
+        teacher = system.startswith("dnn_")
+        assert config["freq_mask"] == (8 if teacher else 0), (system, config)
+        if teacher:
+            assert config["weight_init"] == "nnet1", (system, config)  # conf/tiny/dnn.yaml
     pdfs = {system: int(re.search(r"<NUMPDFS> (\d+)",
                                   (work / "exp" / "full" / system / "final.mdl").read_text())[1])
             for system in ("mono", "tri1", "tri2")}
