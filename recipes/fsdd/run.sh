@@ -226,5 +226,6 @@ fi
 
 if stage_begins 15 "RESULTS.md and RESULTS.png"; then
   fsdd_table RESULTS "$gmm_systems $paper_systems lstm_kt_rand_ftreg lstm_kt_rbm_ftreg" \
-    "$(quote_command recipes/fsdd/run.sh "${script_args[@]}")" --temperature $temperature --lmwt "fixed a priori (no sweep on test): GMM $gmm_lmwt, NN $nn_lmwt"
+    "$(quote_command recipes/fsdd/run.sh "${script_args[@]}")" --temperature $temperature --lmwt "fixed a priori (no sweep on test): GMM $gmm_lmwt, NN $nn_lmwt" \
+    --note "DNN teachers (1)/(2): conf/dnn.yaml${teacher_opts:+, $teacher_opts} (run.sh --teacher-freq-mask $teacher_freq_mask)"
 fi

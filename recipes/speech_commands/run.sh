@@ -250,6 +250,7 @@ if stage_begins 15 "tables: RESULTS.md (test; RESULTS_<set>.md for the others) +
       --title "Results: Speech Commands, set '$set', KT pre-training of LSTMs" \
       --split-text "speaker-disjoint by the speaker id mod 20 (README): 145 training, 34 dev, 33 test speakers; this table: $set" \
       --conditions-text "full = every training clip; quarter = the clips whose utterance id's SHA-1 is 0 mod 4 (25%); CV = 10% of the training utterances, held out by the trainers" \
+      --note "DNN teachers (1)/(2): conf/dnn.yaml${teacher_nn_opts:+, $teacher_nn_opts} (run.sh --teacher-freq-mask $teacher_freq_mask)" \
       --out $out.md --png $out.png
     python "$ASRKT_ROOT/scripts/speech_commands_accuracy.py" --exp exp --conditions "$conditions" --seeds "$seeds" \
       --systems "$gmm_systems $systems" --set $set --text $(set_dir fbank $set)/text \

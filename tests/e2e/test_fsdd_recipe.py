@@ -96,6 +96,8 @@ def test_run_sh_builds_and_decodes_the_paper_and_chosen_systems(main_run, repo_r
     # the networks' targets and decoding: tri1 (--nn-gmm), prior scale 0.5 (--nn-prior-scale)
     assert "alignments of the condition's `tri1` GMM" in results
     assert "log-posterior - 0.5 log-prior" in results
+    assert "DNN teachers (1)/(2): conf/dnn.yaml, --freq-mask 8 (run.sh --teacher-freq-mask 8)" \
+        in results
     assert (exp / "tri1_ali" / "pdf.scp").exists() and not (exp / "tri2_ali").exists()
     assert (work / "RESULTS.png").stat().st_size > 1000
     assert not (repo_root / "recipes" / "fsdd" / "exp").exists()

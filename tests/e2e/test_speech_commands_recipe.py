@@ -97,6 +97,8 @@ def test_run_sh_trains_every_system_and_decodes_dev_and_an_extra_set(
     # --nn-gmm mono (the noisy copy's alignments follow it), --nn-prior-scale 0.5
     assert "alignments of the condition's `mono` GMM" in results
     assert "log-posterior - 0.5 log-prior" in results
+    assert "DNN teachers (1)/(2): conf/dnn.yaml, --freq-mask 8 (run.sh --teacher-freq-mask 8)" \
+        in results
     assert (work / "exp" / "full" / "mono_ali_aug" / "pdf.scp").exists()
     assert (work / "RESULTS_dev.png").stat().st_size > 0
 
