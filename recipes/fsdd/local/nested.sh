@@ -7,8 +7,12 @@
 #   nested_fold SPEAKER   one line: the CV speaker, the fold's exp dir (exp/si_<cv>/<cond>), its
 #                         mfcc and fbank training data, lang, lang_test, the CV speaker's mfcc and
 #                         fbank data; an error line (status 1) unless the fold has one si_<cv>
+#   nested_resolve SPEAKER...
+#                         nested_fold's line of each fold into the array fold_dirs[SPEAKER], once,
+#                         before any work; the first fold's error line (status 1)
 # e.g.  [ -n "$folds" ] || folds=$(nested_folds) || exit 1
-#       fold=$(nested_fold $f) || exit 1; read -r cv e _ fbank _ <<< "$fold"
+#       nested_resolve $folds || exit 1
+#       for f in $folds; do read -r cv e _ fbank _ <<< "${fold_dirs[$f]}"; ...; done
 
 nested_folds() {
   local folds
@@ -24,4 +28,10 @@ nested_fold() {
   [ "$(echo $cv | wc -w)" = 1 ] || { echo "$0: $nest/exp: expected one si_<speaker> dir, found '$cv'" >&2; return 1; }
   echo $cv $nest/exp/si_$cv/$cond $nest/data/mfcc/si_$cv/$cond/train $nest/data/fbank/si_$cv/$cond/train \
     $nest/data/lang $nest/data/lang_test $nest/data/mfcc/si_$cv/test $nest/data/fbank/si_$cv/test
+}
+
+nested_resolve() {
+  declare -gA fold_dirs=()
+  local f
+  for f in "$@"; do fold_dirs[$f]=$(nested_fold $f) || return 1; done
 }

@@ -60,20 +60,19 @@ nnet1_dnn_conf "$conf" "$systems"
 nnet1_lstm_opts "$conf" "$systems"
 . local/nested.sh
 [ -n "$folds" ] || folds=$(nested_folds) || exit 1
+nested_resolve $folds || exit 1
 export OMP_NUM_THREADS=$nn_threads MKL_NUM_THREADS=$nn_threads
 
 for f in $folds; do
-  fold=$(nested_fold $f) || exit 1
-  read -r cv e _ train _ _ _ cv_data <<< "$fold"
+  read -r cv e _ train _ _ _ cv_data <<< "${fold_dirs[$f]}"
   for p in $train/feats.scp $cv_data/feats.scp $e/mono_ali/pdf.scp $e/mono/final.mdl $e/mono/graph/HCLG.fst; do
     [ -f $p ] || { echo "$0: $p does not exist (local/tri_study.sh and local/targets_study.sh stage 1 make it)" >&2; exit 1; }
   done
 done
 
 kaldi_nnet1() {  # kaldi_nnet1 FOLD SYSTEM [OPTIONS]: scripts/kaldi_nnet1.sh for <e>/nnet1/<system>
-  local f=$1 k=$2 fold cv e train cv_data pre=(); shift 2
-  fold=$(nested_fold $f) || exit 1
-  read -r cv e _ train _ _ _ cv_data <<< "$fold"
+  local f=$1 k=$2 cv e train cv_data pre=(); shift 2
+  read -r cv e _ train _ _ _ cv_data <<< "${fold_dirs[$f]}"
   [ $k = lstm ] && pre=("${lstm_opts[@]}")
   # shellcheck disable=SC2086
   bash "$ASRKT_ROOT/scripts/kaldi_nnet1.sh" --cv-list $e/nnet1/cv_seed$seed.list \
@@ -84,8 +83,7 @@ kaldi_nnet1() {  # kaldi_nnet1 FOLD SYSTEM [OPTIONS]: scripts/kaldi_nnet1.sh for
 
 if stage_begins 1 "CV lists: the utterances the seed-$seed networks hold out (folds $folds)"; then
   for f in $folds; do
-    fold=$(nested_fold $f) || exit 1
-    read -r cv e _ train _ _ _ cv_data <<< "$fold"
+    read -r cv e _ train _ _ _ cv_data <<< "${fold_dirs[$f]}"
     [ -f $e/nnet1/cv_seed$seed.list ] || nnet1_cv_list $train $seed $conf/dnn.yaml $e/nnet1/cv_seed$seed.list
   done
 fi
@@ -101,8 +99,7 @@ if stage_begins 3 "the other prior scales: $prior_scales"; then
     case $ps in 1|1.0|1.00) continue ;; esac
     for k in $systems; do
       for f in $folds; do
-        fold=$(nested_fold $f) || exit 1
-        read -r cv e _ <<< "$fold"
+        read -r cv e _ <<< "${fold_dirs[$f]}"
         [ -e $e/nnet1/$k$suffix/final.nnet ] || continue
         kaldi_nnet1 $f $k --stage 4 --prior-scale $ps --decode-suffix _ps$ps
       done

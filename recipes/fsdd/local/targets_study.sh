@@ -55,14 +55,13 @@ run_default() { sed -n "s/^$1=\([^ ]*\).*/\1/p" run.sh; }   # run.sh's GMM sizes
 [ -n "$targets" ] || targets="mono tri1_l$(run_default tri1_leaves)_g$(run_default tri1_gauss)"
 . local/nested.sh
 [ -n "$folds" ] || folds=$(nested_folds) || exit 1
-for f in $folds; do nested_fold $f > /dev/null || exit 1; done   # every fold, before any work
+nested_resolve $folds || exit 1   # every fold, before any work
 thr="--num-threads $nn_threads"
 [ "$nn_threads" -gt 0 ] && export OMP_NUM_THREADS=$nn_threads MKL_NUM_THREADS=$nn_threads
 
 if stage_begins 1 "folds $folds: alignments of $targets, graphs, CV over LMWT 4..15"; then
   for f in $folds; do
-    fold=$(nested_fold $f) || exit 1
-    read -r cv e mfcc fbank lang lang_test cv_mfcc cv_fbank <<< "$fold"
+    read -r cv e mfcc fbank lang lang_test cv_mfcc cv_fbank <<< "${fold_dirs[$f]}"
     for t in $targets; do
       [ -f $e/$t/final.mdl ] || { echo "$0: $e/$t: no final.mdl (local/tri_study.sh's grid has it)" >&2; exit 1; }
       [ $t = mono ] || align_system $e/${t}_ali $mfcc $lang $e/$t --nj $nj
@@ -75,8 +74,7 @@ if stage_begins 2 "networks ($systems) on $targets targets, folds $folds, seeds 
   for seed in $seeds; do
     for sys in $systems; do
       for f in $folds; do
-        fold=$(nested_fold $f) || exit 1
-        read -r cv e mfcc fbank lang lang_test cv_mfcc cv_fbank <<< "$fold"
+        read -r cv e mfcc fbank lang lang_test cv_mfcc cv_fbank <<< "${fold_dirs[$f]}"
         s=$e/seed$seed
         [[ $sys != dnn_rbm* ]] || rbm_system $s/dbn $fbank --config $conf/rbm.yaml --seed $seed $thr
         for t in $targets; do
@@ -97,8 +95,7 @@ if stage_begins 3 "$out"; then
   for t in $targets; do
     for seed in $seeds; do   # the GMM has no seed: its row repeats per seed, its pooled %WER unchanged
       for f in $folds; do
-        fold=$(nested_fold $f) || exit 1
-        read -r cv e _ <<< "$fold"
+        read -r cv e _ <<< "${fold_dirs[$f]}"
         if [ -f $e/$t/decode_cv_sweep/.done ]; then targets_tsv_row $t GMM - "$(label $f $cv $seed)" $e/$t/decode_cv_sweep - >> $tsv; fi
       done
     done
@@ -106,8 +103,7 @@ if stage_begins 3 "$out"; then
       for ps in $prior_scales; do
         for seed in $seeds; do
           for f in $folds; do
-            fold=$(nested_fold $f) || exit 1
-            read -r cv e _ <<< "$fold"
+            read -r cv e _ <<< "${fold_dirs[$f]}"
             n=$e/seed$seed/$(target_net $sys $t); d=$(targets_sweep_dir $n cv $ps)
             if [ -f $d/.done ]; then targets_tsv_row $t $sys $ps "$(label $f $cv $seed)" $d $n >> $tsv; fi
           done
@@ -115,21 +111,18 @@ if stage_begins 3 "$out"; then
       done
     done
     [ $t = mono ] && [ "$(echo $seeds | wc -w)" = 1 ] || continue   # nnet1's one run: no seeds column
-    fold=$(nested_fold ${folds%% *}) || exit 1
-    read -r cv e _ <<< "$fold"
+    read -r cv e _ <<< "${fold_dirs[${folds%% *}]}"
     for k in $(ls "$e/nnet1" 2>/dev/null | grep -E '^(rand|lstm)'); do   # Kaldi nnet1 on the same targets
       for ps in $prior_scales; do                                        # and folds (local/nnet1_anchor.sh)
         for f in $folds; do
-          fold=$(nested_fold $f) || exit 1
-          read -r cv e _ <<< "$fold"
+          read -r cv e _ <<< "${fold_dirs[$f]}"
           n=$e/nnet1/$k; d=$n/decode_test$(_ps_suffix $ps)
           if [ -f $d/wer_$nn_lmwt ]; then targets_tsv_row $t nnet1_$k $ps "$(label $f $cv $seeds)" $d $n >> $tsv; fi
         done
       done
     done
   done
-  fold=$(nested_fold ${folds%% *}) || exit 1
-  read -r cv e mfcc fbank _ <<< "$fold"
+  read -r cv e mfcc fbank _ <<< "${fold_dirs[${folds%% *}]}"
   python "$ASRKT_ROOT/scripts/targets_table.py" --tsv $tsv --out "$out" --nn-lmwt $nn_lmwt --gmm-lmwt $gmm_lmwt \
     --title "$title" \
     --command "$(quote_command recipes/fsdd/local/targets_study.sh "${script_args[@]}")" \
