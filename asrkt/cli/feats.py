@@ -17,32 +17,46 @@ DATA_DIR = click.Path(exists=True, file_okay=False)
 @click.option("--nj", type=click.IntRange(min=1), default=1, show_default=True,
               help="Parallel jobs; output is identical for any value.")
 @click.option("--compress", is_flag=True, help="Store Kaldi-compressed matrices.")
-def make_feats_cmd(data_dir, feat_dir, config, nj, compress):
+@click.option("--also", "also", type=DATA_DIR, multiple=True, metavar="DATA_DIR",
+              help="Another data dir to extract, after the first, into the same FEAT_DIR with "
+                   "the same options (repeatable): one process, so the libraries load once.")
+def make_feats_cmd(data_dir, feat_dir, config, nj, compress, also):
     """Extract Kaldi-compatible fbank or MFCC features (as steps/make_fbank.sh, make_mfcc.sh).
 
     Writes FEAT_DIR/raw_<type>_<data>.<job>.ark/.scp and DATA_DIR/feats.scp and
     DATA_DIR/utt2num_frames. Options use the names and defaults of Kaldi's
     compute-fbank-feats/compute-mfcc-feats (--dither, --num-mel-bins, ...; dither is seeded per
     utterance); `--config` takes them from YAML, flags override the file. The resolved options
-    are saved as FEAT_DIR/<type>_<data>.yaml.
+    are saved as FEAT_DIR/<type>_<data>.yaml. Every --also data dir is checked before the first
+    is extracted and must have a name of its own (the archives are named after it).
 
     \b
     Usage:   asrkt make-feats [options] DATA_DIR FEAT_DIR
     Example: asrkt make-feats --type mfcc --config conf/mfcc.yaml --nj 2 data/train mfcc
+    Several: asrkt make-feats --config conf/mfcc.yaml --also data/dev --also data/test \\
+                 data/train mfcc
     """
     from pathlib import Path
 
     from asrkt.data.datadir import DataDir
+    from asrkt.errors import AsrktError
     from asrkt.feats.extract import make_feats
     from asrkt.utils.config import save_config
     from asrkt.utils.logs import command_log
 
-    data = DataDir(data_dir)
-    with command_log(Path(feat_dir) / "log", f"make_{config.type}_{data.name}"):
-        count = make_feats(data, Path(feat_dir), config, nj=nj, compress=compress)
-        save_config(config, Path(feat_dir) / f"{config.type}_{data.name}.yaml")
-    click.echo(f"{data_dir}: {config.type} features for {count} utterance(s) "
-               f"-> {data_dir}/feats.scp")
+    datas = [(d, DataDir(d)) for d in (data_dir, *also)]
+    names = [data.name for _, data in datas]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise AsrktError(f"make-feats: {datas[names.index(name)][0]} and {datas[i][0]} "
+                             f"would both write {feat_dir}/raw_{config.type}_{name}.*: extract "
+                             f"data dirs of the same name in separate FEAT_DIRs")
+    for path, data in datas:
+        with command_log(Path(feat_dir) / "log", f"make_{config.type}_{data.name}"):
+            count = make_feats(data, Path(feat_dir), config, nj=nj, compress=compress)
+            save_config(config, Path(feat_dir) / f"{config.type}_{data.name}.yaml")
+        click.echo(f"{path}: {config.type} features for {count} utterance(s) "
+                   f"-> {path}/feats.scp")
 
 
 @click.command("compute-cmvn")

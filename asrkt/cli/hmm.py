@@ -438,8 +438,13 @@ def decode_nnet_cmd(graph_dir, loglikes_rspecifier, model_dir, decode_dir, confi
 @config_options(HybridDecodeConfig)
 @_NJ
 @_SKIP_SCORING
+@click.option("--also", "also", type=(click.Path(exists=True), DIR, OUT_DIR), multiple=True,
+              metavar="NNET DATA_DIR DECODE_DIR",
+              help="Decode another network / data dir into its own DECODE_DIR, in order, after "
+                   "the first, through the same graph, model and options (repeatable): one "
+                   "process, so the libraries load once.")
 def decode_hybrid_cmd(graph_dir, nnet, data_dir, model_dir, decode_dir, config, nj,
-                      skip_scoring):
+                      skip_scoring, also):
     """Run a network over a data dir and decode its log-likelihoods, in one process.
 
     What `asrkt forward` + `asrkt decode-nnet` do, without the log-likelihood archive between
@@ -447,12 +452,17 @@ def decode_hybrid_cmd(graph_dir, nnet, data_dir, model_dir, decode_dir, config, 
     decoding job computes log-posterior - S log-prior (--prior-scale S) of its utterances as
     `forward` does, bit for bit, and decodes them. NNET is a final.pt or its EXP_DIR; DATA_DIR
     holds the features it was trained on; MODEL_DIR is the GMM whose transition model the graph
-    uses. Hypotheses and WERs as `asrkt decode`.
+    uses. Hypotheses and WERs as `asrkt decode`. Every --also triple is checked before the
+    first decode and gets the same outputs and log (DECODE_DIR/log/decode-hybrid.log) as the
+    first; a decode that fails stops the command, the ones before it being complete.
 
     \b
     Usage:   asrkt decode-hybrid [options] GRAPH_DIR NNET DATA_DIR MODEL_DIR DECODE_DIR
     Example: asrkt decode-hybrid --prior-scale 0.5 --acoustic-scale 0.1 exp/tri2/graph \\
                  exp/lstm_kt_ft data/fbank/test exp/tri2 exp/lstm_kt_ft/decode_test
+    Several: asrkt decode-hybrid --prior-scale 0.5 --also exp/dnn data/fbank/test \\
+                 exp/dnn/decode_test exp/tri2/graph exp/lstm data/fbank/test exp/tri2 \\
+                 exp/lstm/decode_test
     """
     from pathlib import Path
 
@@ -465,25 +475,32 @@ def decode_hybrid_cmd(graph_dir, nnet, data_dir, model_dir, decode_dir, config, 
     from asrkt.utils.logs import command_log
     from asrkt.utils.parallel import limit_threads
 
-    data = DataDir(data_dir)
-    with command_log(Path(decode_dir) / "log", "decode-hybrid"):
-        import torch  # noqa: F401  (loaded first, so that limit_threads limits its pool)
+    jobs = [(nnet, data_dir, decode_dir), *also]
+    outs = [Path(d).resolve() for _, _, d in jobs]
+    for i, out in enumerate(outs):
+        if out in outs[:i]:
+            raise AsrktError(f"decode-hybrid: {jobs[i][2]} is the DECODE_DIR of two decodes; "
+                             f"give each network and data dir its own")
+    datas = [DataDir(d) for _, d, _ in jobs]   # every data dir checked before the first decode
+    device = config.device
+    if nj > 1 and device == "auto":
+        device = "cpu"   # the jobs are forked processes: no GPU context survives a fork
+    elif nj > 1 and resolve_device(device).type != "cpu":
+        raise AsrktError(f"--nj {nj} with --device {device}: the decoding jobs are forked "
+                         f"processes, which a GPU context does not survive; use --nj 1")
+    for (net, data_path, out), data in zip(jobs, datas):
+        with command_log(Path(out) / "log", "decode-hybrid"):
+            import torch  # noqa: F401  (loaded first, so that limit_threads limits its pool)
 
-        device = config.device
-        if nj > 1 and device == "auto":
-            device = "cpu"   # the jobs are forked processes: no GPU context survives a fork
-        elif nj > 1 and resolve_device(device).type != "cpu":
-            raise AsrktError(f"--nj {nj} with --device {device}: the decoding jobs are forked "
-                             f"processes, which a GPU context does not survive; use --nj 1")
-        # one thread (torch's pool too, now that it is loaded) before the model loads, so no
-        # thread pool exists when the jobs fork; --num-threads then applies inside each job
-        limit_threads(1)
-        model = GmmModel.load(model_dir)
-        source = nnet_source(nnet, data_dir, config.priors, config.prior_floor,
-                             config.prior_scale, device, config.num_threads)
-        run_decode(graph_dir, model, data.utterances, source, decode_dir, config, nj)
-        if not skip_scoring and data.has("text"):
-            _echo_wer(data_dir, decode_dir)
+            # one thread (torch's pool too, now that it is loaded) before the model loads, so no
+            # thread pool exists when the jobs fork; --num-threads then applies inside each job
+            limit_threads(1)
+            model = GmmModel.load(model_dir)
+            source = nnet_source(net, data_path, config.priors, config.prior_floor,
+                                 config.prior_scale, device, config.num_threads)
+            run_decode(graph_dir, model, data.utterances, source, out, config, nj)
+            if not skip_scoring and data.has("text"):
+                _echo_wer(data_path, out)
 
 
 @click.command("score")

@@ -6,6 +6,8 @@
 #
 #   feats_dir CONFIG NJ SRC DST KIND CMVN    copy SRC's data files to DST (unless the same dir),
 #                                            make-feats (KIND mfcc|fbank), compute-cmvn if CMVN=true
+#   feats_dirs CONFIG NJ KIND CMVN "SRC DST ..."   feats_dir of each pair, the DSTs not yet done
+#                                            extracted by one make-feats process (--also)
 #   subset_dir LIST SRC DST                  subset-data-dir --utt-list LIST + compute-cmvn of DST
 #   noisy_dir CONFIG NJ SRC DST [opts]       DST = SRC (with features) + a noisy copy of it
 #                                            (perturb-data-dir --noise-dir ... opts, make-feats
@@ -46,14 +48,36 @@
 #                                            LOGLIKES, decode-hybrid instead (no archive); the
 #                                            options are kept in DIR/options, and a DIR done with
 #                                            other options stops with an error (move it aside)
+#   decode_systems GRAPH GMM FORWARD_OPTS "DIR MODEL DATA LOGLIKES ..." [decode-nnet opts]
+#                                            decode_system of each quadruple, except that the
+#                                            ones for decode-hybrid (no archive wanted, none
+#                                            there) not yet done go to one decode-hybrid process
+#                                            (--also): the graph's and network's libraries load
+#                                            once, not once per system and set
 
 feats_dir() {
-  local config=$1 nj=$2 src=$3 dst=$4 kind=$5 cmvn=$6
-  [ -f $dst/.done ] && return 0
-  if [ "$src" != "$dst" ]; then mkdir -p $dst && cp $src/{wav.scp,text,utt2spk,spk2utt} $dst/; fi
-  asrkt make-feats --config $config --nj $nj $dst $kind
-  [ "$cmvn" = false ] || asrkt compute-cmvn $dst
-  touch $dst/.done
+  feats_dirs $1 $2 $5 $6 "$3 $4"
+}
+
+feats_dirs() {
+  local config=$1 nj=$2 kind=$3 cmvn=$4 pairs=($5) i src dst todo=() also=()
+  if [ $(( ${#pairs[@]} % 2 )) != 0 ]; then
+    echo "feats_dirs: the list is SRC DST pairs, not '${pairs[*]}'" >&2
+    return 1
+  fi
+  for ((i = 0; i < ${#pairs[@]}; i += 2)); do
+    src=${pairs[i]} dst=${pairs[i+1]}
+    [ -f $dst/.done ] && continue
+    if [ "$src" != "$dst" ]; then mkdir -p $dst && cp $src/{wav.scp,text,utt2spk,spk2utt} $dst/; fi
+    todo+=($dst)
+  done
+  [ ${#todo[@]} -gt 0 ] || return 0
+  for dst in "${todo[@]:1}"; do also+=(--also $dst); done
+  asrkt make-feats --config $config --nj $nj "${also[@]}" ${todo[0]} $kind || return
+  for dst in "${todo[@]}"; do
+    [ "$cmvn" = false ] || asrkt compute-cmvn $dst || return
+    touch $dst/.done
+  done
 }
 
 subset_dir() {
@@ -233,4 +257,31 @@ decode_system() {
     asrkt decode-nnet "$@" --data-dir $data $graph scp:$loglikes/loglikes.scp $gmm $dir </dev/null
   fi
   mkdir -p $dir && echo "$opts" > $dir/options && touch $dir/.done
+}
+
+decode_systems() {
+  local graph=$1 gmm=$2 forward_opts=$3 quads=($4); shift 4
+  local opts="forward $(result_opts $forward_opts) | decode-nnet $(result_opts "$@")"
+  local i rc dir model data loglikes first=() also=() pending=()
+  if [ $(( ${#quads[@]} % 4 )) != 0 ]; then
+    echo "decode_systems: the list is DIR MODEL DATA LOGLIKES quadruples, not '${quads[*]}'" >&2
+    return 1
+  fi
+  for ((i = 0; i < ${#quads[@]}; i += 4)); do
+    dir=${quads[i]} model=${quads[i+1]} data=${quads[i+2]} loglikes=${quads[i+3]}
+    if [ "${decode_write_loglikes:-true}" = true ] || [ -f $loglikes/loglikes.scp ]; then
+      decode_system $dir $model $data $graph $gmm $loglikes "$forward_opts" "$@" || return
+      continue
+    fi
+    rc=0; decoded $dir "$opts" || rc=$?
+    [ $rc = 0 ] && continue
+    [ $rc = 1 ] || return $rc
+    if [ ${#first[@]} = 0 ]; then first=($model $data $dir); else also+=(--also $model $data $dir); fi
+    pending+=($dir)
+  done
+  [ ${#pending[@]} -gt 0 ] || return 0
+  asrkt decode-hybrid $forward_opts "$@" "${also[@]}" $graph ${first[0]} ${first[1]} $gmm ${first[2]} </dev/null || return
+  for dir in "${pending[@]}"; do
+    mkdir -p $dir && echo "$opts" > $dir/options && touch $dir/.done
+  done
 }

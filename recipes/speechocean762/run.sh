@@ -141,10 +141,9 @@ if stage_begins 2 "n-gram LMs (orders $lm_orders) on the training text, perplexi
 fi
 
 if stage_begins 3 "MFCC (GMM) and fbank (NN) features with per-speaker CMVN (train dev test; conditions $conditions)"; then
-  for x in train dev test; do
-    for kind in mfcc fbank; do
-      feats_dir $local/../conf/$kind.yaml $nj data/$x data/$kind/$x $kind true
-    done
+  for kind in mfcc fbank; do    # one make-feats process per kind
+    feats_dirs $local/../conf/$kind.yaml $nj $kind true \
+      "data/train data/$kind/train data/dev data/$kind/dev data/test data/$kind/test"
   done
   if [[ " $conditions " == *" quarter "* ]]; then
     done_or_run data/lists python $local/quarter_list.py data/train data/lists/train_quarter.list
@@ -231,15 +230,16 @@ if stage_begins 15 "hybrid decoding of $sets (log-posterior - $nn_prior_scale lo
   while read -r cond seed; do
     g=$(gmm_exp $cond)/$nn_gmm
     graph_system $g/graph data/lang_test $g
+    quads=""   # every system and set of the cell: one decode-hybrid process (decode_systems)
     for sys in $systems; do
       s=exp/$cond/seed$seed/$sys
-      for set in $sets; do
-        decode_system $s/decode_$set $s data/fbank/$set $g/graph $g $s/loglikes_$set \
-          "$thr --prior-scale $nn_prior_scale" --nj $nj --min-lmwt $nn_min_lmwt --max-lmwt $nn_max_lmwt \
-          $nn_decode_opts
-        [ "$keep_loglikes" = true ] || rm -rf $s/loglikes_$set
-      done
+      for set in $sets; do quads="$quads $s/decode_$set $s data/fbank/$set $s/loglikes_$set"; done
     done
+    decode_systems $g/graph $g "$thr --prior-scale $nn_prior_scale" "$quads" --nj $nj \
+      --min-lmwt $nn_min_lmwt --max-lmwt $nn_max_lmwt $nn_decode_opts
+    if [ "$keep_loglikes" != true ]; then
+      for sys in $systems; do for set in $sets; do rm -rf exp/$cond/seed$seed/$sys/loglikes_$set; done; done
+    fi
   done < <(cells)
 fi
 

@@ -69,10 +69,9 @@ if stage_begins 1 "lang dir and word-loop grammar"; then
 fi
 
 if stage_begins 2 "MFCC (GMM) and fbank (NN) features with per-speaker CMVN"; then
-  for x in train $test_sets; do
-    for kind in mfcc fbank; do
-      feats_dir $conf/$kind.yaml $nj $data/$x $data/$kind/$x $kind true
-    done
+  for kind in mfcc fbank; do    # one make-feats process per kind
+    pairs=""; for x in train $test_sets; do pairs="$pairs $data/$x $data/$kind/$x"; done
+    feats_dirs $conf/$kind.yaml $nj $kind true "$pairs"
   done
 fi
 

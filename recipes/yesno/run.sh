@@ -66,9 +66,8 @@ fi
 
 if stage_begins 6 "training alignments (pdf targets) and fbank features for the neural nets"; then
   align_system exp/mono0a_ali data/train_yesno data/lang exp/mono0a --nj $nj
-  for x in train_yesno test_yesno; do
-    feats_dir conf/fbank.yaml $nj data/$x data/fbank/$x fbank true
-  done
+  feats_dirs conf/fbank.yaml $nj fbank true \
+    "data/train_yesno data/fbank/train_yesno data/test_yesno data/fbank/test_yesno"
 fi
 
 if stage_begins 7 "DNN teacher (random init, cross-entropy, newbob)"; then

@@ -62,6 +62,35 @@ def test_make_feats_nj_identical_and_readable(tmp_path, rate):
     assert run("validate-data-dir", data).exit_code == 0
 
 
+
+def test_make_feats_also_extracts_each_data_dir_as_alone(tmp_path):
+    """--also: the extra data dirs get what a call of their own gives them (archives named after
+    each dir in the one FEAT_DIR, feats.scp, a log and options file each); two dirs of the same
+    name, or an --also dir that is not there, stop it with one line before anything is written."""
+    a = generated_data_dir(tmp_path / "a", 16000, count=3)
+    b = generated_data_dir(tmp_path / "b", 16000, count=2)
+    shutil.copytree(b, tmp_path / "solo" / "b")
+    assert run("make-feats", "--type", "mfcc", "--also", b, a, tmp_path / "f").exit_code == 0
+    assert run("make-feats", "--type", "mfcc", tmp_path / "solo" / "b",
+               tmp_path / "fsolo").exit_code == 0
+    together = dict(kaldiio.load_scp(str(b / "feats.scp")))
+    alone = dict(kaldiio.load_scp(str(tmp_path / "solo" / "b" / "feats.scp")))
+    assert sorted(together) == sorted(alone) and len(together) == 2
+    for utt in alone:
+        np.testing.assert_array_equal(together[utt], alone[utt])
+    assert len(dict(kaldiio.load_scp(str(a / "feats.scp")))) == 3
+    for name in ("a", "b"):
+        assert (tmp_path / "f" / f"raw_mfcc_{name}.1.ark").is_file()
+        assert (tmp_path / "f" / f"mfcc_{name}.yaml").is_file()
+        assert (tmp_path / "f" / "log" / f"make_mfcc_{name}.log").is_file()
+    twin = generated_data_dir(tmp_path / "x" / "a", 16000, count=2)
+    one_line_error(run("make-feats", "--also", twin, a, tmp_path / "g"),
+                   "would both write", "raw_fbank_a.*", "separate FEAT_DIRs")
+    no_outputs(twin, tmp_path / "g")
+    missing = run("make-feats", "--also", tmp_path / "nowhere", twin, tmp_path / "h")
+    assert missing.exit_code != 0 and "nowhere" in missing.output
+    no_outputs(twin, tmp_path / "h")
+
 def test_make_feats_compressed_and_mfcc(tmp_path):
     data = generated_data_dir(tmp_path / "data", 8000, count=3)
     plain = tmp_path / "plain"

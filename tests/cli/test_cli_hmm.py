@@ -237,6 +237,20 @@ def test_bad_graph_and_decode_options_are_one_line_errors(toy, tmp_path):
     assert not (tmp_path / "graph").exists() and not (tmp_path / "lang").exists()
 
 
+
+def test_decode_hybrid_checks_every_decode_before_the_first(toy, tmp_path):
+    """decode-hybrid --also: two decodes into one DECODE_DIR, or an --also data dir that is not
+    there, stop the command with one line before anything is decoded or written."""
+    net = toy / "exp" / "final.mdl"     # never loaded: the checks come first
+    line = _error(run("decode-hybrid", "--also", net, toy / "test", tmp_path / "dec",
+                      toy / "graph", net, toy / "test", toy / "exp", tmp_path / "dec", ok=False))
+    assert line.startswith("asrkt decode-hybrid: error: ")
+    assert "dec is the DECODE_DIR of two decodes" in line
+    bad = run("decode-hybrid", "--also", net, tmp_path / "nowhere", tmp_path / "dec2",
+              toy / "graph", net, toy / "test", toy / "exp", tmp_path / "dec", ok=False)
+    assert bad.exit_code != 0 and "nowhere" in bad.output
+    assert not (tmp_path / "dec").exists() and not (tmp_path / "dec2").exists()
+
 def test_oov_words_are_listed(toy, tmp_path):
     import shutil
 

@@ -161,26 +161,26 @@ SYSTEMS = ("dnn_rand", "dnn_rbm", "lstm_ce", "lstm_kt_rand_ft", "lstm_kt_rbm_ft"
 
 @pytest.fixture(scope="module")
 def so762(sample, tmp_path_factory):
-    """One work dir: (a) stages 0-7 for conditions full and quarter, test not decoded; (b) from
-    stage 7 with --test true, condition full: the GMMs' test decodes, the networks (seed 1,
-    conf/tiny), their dev and test decodes and the tables. Wall times per call in ``seconds``."""
+    """One work dir: (a) the whole recipe in one call, stages 0-16 with --test true, condition
+    full (tiny GMM sizes, the networks of conf/tiny, seed 1): the GMMs, their dev and test
+    decodes, the networks, their decodes (stage 15 as one decode-hybrid process) and the tables;
+    (b) stages 3-7 of the quarter condition on it, test not decoded. Wall times per call in
+    ``seconds`` (pytest -s prints them: the e2e call's time of issue 23)."""
     work = tmp_path_factory.mktemp("so762") / "work"
     start = time.time()
-    gmm = _run(*GMM_SIZES, "--stop-stage", 7, "--conditions", "full quarter", "--work", work,
-               sample)
-    seconds = {"stages 0-7, full + quarter": time.time() - start}
-    assert gmm.returncode == 0, gmm.stderr[-3000:]
-    test_dirs = sorted((work / "exp").glob("**/decode_test*"))
+    run = _run(*GMM_SIZES, *NN_OPTS, "--conditions", "full", "--test", "true", "--work", work,
+               sample, timeout=1200)
+    seconds = {"stages 0-16, full, --test true": time.time() - start}
+    assert run.returncode == 0, run.stderr[-3000:]
     start = time.time()
-    nn = _run(*GMM_SIZES, *NN_OPTS, "--stage", 7, "--conditions", "full", "--test", "true",
-              "--work", work, sample, timeout=1200)
-    seconds["stages 7-16, full, --test true"] = time.time() - start
-    assert nn.returncode == 0, nn.stderr[-3000:]
+    quarter = _run(*GMM_SIZES, "--stage", 3, "--stop-stage", 7, "--conditions", "quarter",
+                   "--work", work, sample)
+    seconds["stages 3-7, quarter"] = time.time() - start
+    assert quarter.returncode == 0, quarter.stderr[-3000:]
     print(f"\nspeechocean762 recipe on the sample: {seconds}")   # the profile (pytest -s)
-    for result in (gmm, nn):
+    for result in (run, quarter):
         print("\n".join(line for line in result.stderr.splitlines() if " stage " in line[:30]))
-    return SimpleNamespace(work=work, gmm=gmm, nn=nn, test_dirs_before=test_dirs,
-                           seconds=seconds)
+    return SimpleNamespace(work=work, run=run, quarter=quarter, seconds=seconds)
 
 
 def _words(path: Path) -> int:
@@ -191,12 +191,12 @@ def _words(path: Path) -> int:
 def test_gmm_stages_on_the_sample(so762):
     """Stages 3-7 (features, mono, tri1, tri2, dev decoding) with tiny sizes for both training
     conditions: the tri systems are context-dependent trees, tri2 carries its LDA+MLLT
-    transform, every GMM decodes dev, test is not decoded without --test true; the quarter
+    transform, every GMM decodes dev, test is decoded only with --test true; the quarter
     condition trains on speech_commands' 25% rule in exp/quarter, with its own sizes."""
-    work, result = so762.work, so762.gmm
+    work = so762.work
     for n in range(3, 8):
-        assert f"stage {n}:" in result.stderr
-    assert "stage 8:" not in result.stderr
+        assert f"stage {n}:" in so762.run.stderr and f"stage {n}:" in so762.quarter.stderr
+    assert "stage 8:" not in so762.quarter.stderr
     exp = work / "exp"
     models = {g: GmmModel.load(exp / g) for g in ("mono", "tri1", "tri2")}
     for g in ("tri1", "tri2"):      # the trees split the 40 stubs (one per phone root) on context
@@ -212,7 +212,8 @@ def test_gmm_stages_on_the_sample(so762):
             assert f"/ {words}," in best_wer, best_wer
             hyps = (exp / f"{d}{g}" / "decode_dev" / "scoring" / "10.txt").read_text()
             assert len(hyps.splitlines()) == len(dev_text)
-    assert so762.test_dirs_before == []                          # test is read for the tables only
+    assert (exp / "tri2" / "decode_test").is_dir()                # --test true
+    assert not list((exp / "quarter").glob("*/decode_test*"))     # without it: not read
     # quarter: the utterances of data/train that speech_commands' rule keeps, and only those
     train = list(_table(work / "data" / "train" / "utt2spk"))
     quarter = (work / "data" / "lists" / "train_quarter.list").read_text().split()
@@ -281,7 +282,7 @@ def test_neural_stages_on_the_sample(so762):
     """Stages 8-16 (condition full, seed 1, conf/tiny, --test true): every system decodes dev
     and test over the right number of words through tri2's graph; RESULTS.md scores test at
     each system's lowest-dev-WER LM weight; the age table adds up to the set."""
-    work, result = so762.work, so762.nn
+    work, result = so762.work, so762.run
     for n in range(8, 17):
         assert f"stage {n}:" in result.stderr
     exp = work / "exp"
@@ -326,6 +327,33 @@ def test_neural_stages_on_the_sample(so762):
     assert table_rows(_section(dev_md, "full"), "| system | children")["words"][-1] == \
         str(words["dev"])
 
+
+
+@pytest.mark.slow
+def test_stage_15_decodes_every_system_in_one_process(so762, tmp_path):
+    """Stage 15 decodes the cell's 7 systems x 2 sets in one decode-hybrid (the first as its
+    arguments, the rest as --also: every decode dir's log starts with the same command line),
+    and a decode made alone gives the same hypotheses at every LM weight."""
+    work, net = so762.work, so762.work / "exp" / "full" / "seed1"
+    heads = {(system, x): (net / system / f"decode_{x}" / "log" / "decode-hybrid.log")
+             .read_text().splitlines()[0].split("# ", 1)[1] for system in SYSTEMS
+             for x in ("dev", "test")}
+    assert len(set(heads.values())) == 1           # the command line, after the time stamp
+    command = next(iter(heads.values())).split()
+    assert command.count("--also") == len(heads) - 1
+    first = command.index("--also")
+    options = command[command.index("decode-hybrid") + 1:first]
+    alone = tmp_path / "lstm_ce_test"
+    result = subprocess.run([str(Path(sys.executable).parent / "asrkt"), "decode-hybrid",
+                             *options, "exp/tri2/graph", "exp/full/seed1/lstm_ce",
+                             "data/fbank/test", "exp/tri2", str(alone)],
+                            cwd=work, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    batched = net / "lstm_ce" / "decode_test" / "scoring"
+    names = sorted(p.name for p in batched.glob("*.txt"))
+    assert names == ["10.txt", "11.txt", "12.txt"]
+    for name in names:
+        assert (alone / "scoring" / name).read_text() == (batched / name).read_text(), name
 
 @pytest.mark.slow
 def test_tables_take_the_weight_chosen_on_dev_not_tests_best(so762, tmp_path):

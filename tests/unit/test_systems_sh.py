@@ -160,3 +160,68 @@ def test_graph_decode_gmm_makes_the_graph_then_decodes_into_the_model_dir(tmp_pa
         "asrkt decode --nj 2 --min-lmwt 7 M/graph DEV M M/decode_dev"]
     assert (tmp_path / "M" / "decode_dev" / "options").read_text().strip() == "decode --min-lmwt 7"
     assert run_system(call, tmp_path) == ""    # both done: skipped
+
+
+def run_decodes(tmp_path: Path, quads: str, write_loglikes: str = "false") \
+        -> subprocess.CompletedProcess:
+    """decode_systems, asrkt replaced: forward writes LOGLIKES/loglikes.scp, the rest print."""
+    fake = ('asrkt() { if [ "$1" = forward ]; then mkdir -p "${@: -1}"; '
+            'echo "$@" > "${@: -1}/loglikes.scp"; fi; echo asrkt "$@"; }')
+    script = (f". {COMMON}/stage.sh; . {COMMON}/systems.sh; {fake}; "
+              f"decode_write_loglikes={write_loglikes}; "
+              f"decode_systems GRAPH GMM '--prior-scale 0.5' '{quads}' --beam 11")
+    return subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path)
+
+
+def test_pending_hybrid_decodes_share_one_process(tmp_path):
+    """decode_systems: the quadruples not yet decoded go to one decode-hybrid (the first as its
+    arguments, the others as --also), each DIR then marked done with decode_system's options;
+    done ones are skipped; one done with other options stops it; a run that writes archives
+    (or finds one) decodes each as decode_system does."""
+    quads = "D1 N1 DEV L1 D2 N2 TEST L2 D3 N3 DEV L3"
+    first = run_decodes(tmp_path, quads)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.split() == ("asrkt decode-hybrid --prior-scale 0.5 --beam 11 "
+                                    "--also N2 TEST D2 --also N3 DEV D3 "
+                                    "GRAPH N1 DEV GMM D1").split()
+    for d in ("D1", "D2", "D3"):
+        assert (tmp_path / d / ".done").is_file()
+        assert (tmp_path / d / "options").read_text().strip() == \
+            "forward --prior-scale 0.5 | decode-nnet --beam 11"
+    assert run_decodes(tmp_path, quads).stdout == ""                  # all done: skipped
+    (tmp_path / "D2" / ".done").unlink()
+    again = run_decodes(tmp_path, quads)
+    assert again.stdout.split() == ("asrkt decode-hybrid --prior-scale 0.5 --beam 11 "
+                                    "GRAPH N2 TEST GMM D2").split()     # only the one not done
+    (tmp_path / "D3" / "options").write_text("forward --prior-scale 1.0 | decode-nnet\n")
+    other = run_decodes(tmp_path, quads + " D4 N4 DEV L4")
+    assert other.returncode != 0 and "D3 was decoded with other options" in other.stderr
+    assert not (tmp_path / "D4").exists()                              # nothing decoded
+    bad = run_decodes(tmp_path, "D5 N5 DEV")
+    assert bad.returncode != 0 and "DIR MODEL DATA LOGLIKES quadruples" in bad.stderr
+    archives = run_decodes(tmp_path, "D6 N6 DEV L6 D7 N7 TEST L7", write_loglikes="true")
+    assert archives.returncode == 0, archives.stderr
+    assert [line.split()[:2] for line in archives.stdout.splitlines()] == \
+        [["asrkt", "forward"], ["asrkt", "decode-nnet"]] * 2
+
+
+def test_feature_dirs_not_done_share_one_make_feats(tmp_path):
+    """feats_dirs: the pairs whose DST is not done get SRC's data files, one make-feats (the
+    first DST as its argument, the rest as --also), compute-cmvn each and a .done; done ones are
+    skipped; feats_dir is the one-pair case."""
+    for src in ("S1", "S2", "S3"):
+        (tmp_path / src).mkdir()
+        for name in ("wav.scp", "text", "utt2spk", "spk2utt"):
+            (tmp_path / src / name).write_text(f"{src}\n")
+    (tmp_path / "D2").mkdir()
+    (tmp_path / "D2" / ".done").write_text("")
+    out = run_system("feats_dirs C 2 mfcc true 'S1 D1 S2 D2 S3 D3'", tmp_path).splitlines()
+    assert out == ["asrkt make-feats --config C --nj 2 --also D3 D1 mfcc",
+                   "asrkt compute-cmvn D1", "asrkt compute-cmvn D3"]
+    assert (tmp_path / "D3" / "text").read_text() == "S3\n" and (tmp_path / "D3" / ".done").exists()
+    assert run_system("feats_dirs C 2 mfcc true 'S1 D1 S2 D2 S3 D3'", tmp_path) == ""
+    assert run_system("feats_dir C 1 S1 D4 fbank false", tmp_path).splitlines() == \
+        ["asrkt make-feats --config C --nj 1 D4 fbank"]
+    script = f". {COMMON}/stage.sh; . {COMMON}/systems.sh; feats_dirs C 1 mfcc true 'S1'"
+    bad = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert bad.returncode != 0 and "SRC DST pairs" in bad.stderr
