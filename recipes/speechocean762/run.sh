@@ -52,6 +52,7 @@ stop_stage=16
 nj=2                    # parallel jobs of the feature, GMM and decoding commands
 . ./conf/gmm.sh         # the GMM sizes: --mono-gauss, --tri1-leaves/--tri1-gauss, --tri2-leaves/--tri2-gauss
 gmms="mono tri1 tri2"   # GMMs decoded in stage 7 and in the tables (all three are trained)
+                        # (their LM-weight sweep --gmm-min-lmwt..--gmm-max-lmwt, 7..25: conf/gmm.sh)
 decode_opts=""          # extra options of asrkt decode (GMMs; e.g. "--beam 10 --max-active 2000")
 work=.                  # where data/, exp/ and the tables go
 keep_stress=false       # keep the lexicon's stress digits (65 phones, not 39; README)
@@ -68,7 +69,8 @@ test=false              # also decode the test speakers (only for the final tabl
 nn_gmm=tri2             # the networks' GMM (mono, tri1 or tri2): its senone alignments, graph and model
                         #   (exp/<gmm>_ali, exp/quarter/<gmm>_ali: the targets; exp/<gmm>/graph: decoding)
 nn_prior_scale=0.5      # S of log-posterior - S log-prior (0.5 against Kaldi's 1.0 on dev, every network: README)
-nn_min_lmwt=7           # lowest LM weight swept by the networks' decoding (as the GMMs')
+nn_min_lmwt=4           # lowest LM weight swept by the networks' decoding (Kaldi's steps/nnet/decode.sh
+                        #   scores from 4; the quarter's lstm_ce had its best dev weight at 7, the end of a 7..17 sweep)
 nn_max_lmwt=17          # highest (the tables take each system's and seed's lowest-dev-WER weight)
 nn_decode_opts="--acoustic-scale 0.1 --beam 11"  # extra options of asrkt decode-nnet (Kaldi's nnet acwt; beam 11 chosen on dev, README)
 keep_loglikes=false     # write and keep exp/.../loglikes_<set> (hundreds of pdfs x 4 bytes a frame: GBs for test);
@@ -184,13 +186,14 @@ if stage_begins 6 "tri2: LDA+MLLT GMMs ($tri2_leaves leaves, $tri2_gauss Gaussia
   gmm_stage tri2
 fi
 
-if stage_begins 7 "decoding graphs and decoding of $gmms on $sets (LM weights 7..17; $conditions)"; then
+if stage_begins 7 "decoding graphs and decoding of $gmms on $sets (LM weights $gmm_min_lmwt..$gmm_max_lmwt; $conditions)"; then
   for cond in $conditions; do
     e=$(gmm_exp $cond)
     for g in $gmms; do
       graph_system $e/$g/graph data/lang_test $e/$g
       for set in $sets; do
-        decode_gmm_system $e/$g/decode_$set $e/$g/graph data/mfcc/$set $e/$g --nj $nj $decode_opts
+        decode_gmm_system $e/$g/decode_$set $e/$g/graph data/mfcc/$set $e/$g --nj $nj \
+          --min-lmwt $gmm_min_lmwt --max-lmwt $gmm_max_lmwt $decode_opts
         grep WER $e/$g/decode_$set/scoring_kaldi/best_wer >&2 || true
       done
     done
@@ -265,7 +268,7 @@ if stage_begins 16 "tables: RESULTS_dev.md (+ RESULTS.md for test) + PNG, %WER b
       --seeds "$seeds" --systems "$rows $systems" --command "$command" --conf "$conf" \
       --decode-name decode_$set --lmwt-from decode_dev --gmm-dirs "$gmm_dirs" --age-data data/$set \
       --temperature $temperature --targets $nn_gmm --prior-scale $nn_prior_scale \
-      --lmwt "swept (GMMs: asrkt decode's sweep, 7..17 unless --decode-opts; networks $nn_min_lmwt..$nn_max_lmwt), the one with the lowest dev %WER per system and seed" \
+      --lmwt "swept (GMMs $gmm_min_lmwt..$gmm_max_lmwt unless --decode-opts; networks $nn_min_lmwt..$nn_max_lmwt), the one with the lowest dev %WER per system and seed" \
       --title "Results: speechocean762, set '$set', KT pre-training of LSTMs on $nn_gmm senones" \
       --split-text "the corpus's training speakers without a dev set of whole speakers (every 5th of each age group x gender stratum, README) for training; dev for every choice; the corpus's test speakers read only for RESULTS.md; this table: $set" \
       --conditions-text "full = every utterance of data/train; quarter = those whose utterance id's SHA-1 is 0 mod 4 (data/lists/train_quarter.list, about 25%); CV = 10% of the training utterances, held out by the trainers" \

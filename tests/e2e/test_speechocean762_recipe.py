@@ -416,7 +416,7 @@ def test_nn_dev_study_on_the_recipe_work_dir(so762, tmp_path):
         assert f"/ {words}," in (d / "scoring_kaldi" / "best_wer").read_text()
         assert not (net / n / "loglikes_dev_ps0.5_sweep").exists()  # removed once decoded
     text = table.read_text()
-    assert "at each system's best LM weight over 7..17" in text
+    assert "at each system's best LM weight over 4..17" in text
     rows = table_rows(text, "| system | targets |")
     assert set(rows) == {"dnn_rand", "dnn_rand_fm4", "lstm_kt_rand_ft_lr0.0005"}
     assert rows["dnn_rand"][0] == "tri2"

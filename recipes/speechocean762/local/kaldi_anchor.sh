@@ -12,6 +12,7 @@
 #   --sets "dev"     sets decoded (test only for the final tables)
 #   --tri1-leaves N --tri1-gauss M   train_deltas.sh's sizes [conf/gmm.sh, run.sh's defaults]
 #   --mono-gauss N   train_mono.sh's --totgauss [conf/gmm.sh]
+#   --gmm-min-lmwt N --gmm-max-lmwt M   the LM weights scored [conf/gmm.sh, run.sh's sweep]
 #   --nj N           decoding jobs [2]
 #   --kaldi-root DIR the reference build [$ASRKT_KALDI_ROOT or ~/.cache/asrkt/kaldi]
 # Output: <work-dir>/kaldi_exp/{mono,mono_ali,tri1}, each with graph/ and decode_<set>/.
@@ -42,7 +43,8 @@ done_or_run kaldi_exp/tri1 bash "$ASRKT_ROOT/scripts/kaldi_gmm.sh" --kaldi-root 
 for g in mono tri1; do
   graph_system kaldi_exp/$g/graph data/lang_test kaldi_exp/$g
   for x in $sets; do
-    decode_gmm_system kaldi_exp/$g/decode_$x kaldi_exp/$g/graph data/mfcc/$x kaldi_exp/$g --nj $nj
+    decode_gmm_system kaldi_exp/$g/decode_$x kaldi_exp/$g/graph data/mfcc/$x kaldi_exp/$g --nj $nj \
+      --min-lmwt $gmm_min_lmwt --max-lmwt $gmm_max_lmwt   # run.sh's sweep (conf/gmm.sh)
     echo "kaldi_exp/$g/decode_$x: $(cat kaldi_exp/$g/decode_$x/scoring_kaldi/best_wer)" >&2
   done
 done

@@ -3,7 +3,7 @@
 # time around run.sh's configs, each network trained as run.sh trains it (conf/dnn.yaml,
 # conf/lstm.yaml; dnn_rbm from run.sh's RBMs exp/<cond>/seed<seed>/dbn) on the senone alignments
 # of --targets (run.sh's --nn-gmm, tri2; mono, tri1 for the comparison of targets), decoded
-# through that GMM's graph at each prior scale of --prior-scales over LM weights 7..17, next to
+# through that GMM's graph at each prior scale of --prior-scales over LM weights 4..17, next to
 # the GMM's own dev decoding (run.sh stage 7). Variants are named as in recipes/common/targets.sh
 # (dnn_rand_fm8: --freq-mask 8; lstm_ce_e40_st8: --max-epochs 40 --num-streams 8), the KT students
 # too, on run.sh's teachers' soft targets (exp/<cond>/seed<seed>/dnn_{rand,rbm}_post, stage 10):
@@ -41,7 +41,7 @@ out=DEV_STUDY_nn.md     # the table (relative: to <work>)
 . ../common/stage.sh
 . ../common/systems.sh
 targets_home=${targets%% *}   # run.sh's networks (exp/.../dnn_rand) are on the first targets
-targets_lmwts="7 17"          # run.sh's sweep
+targets_lmwts="4 17"          # run.sh's sweep (--nn-min-lmwt/--nn-max-lmwt)
 targets_keep_loglikes=false   # hundreds of pdfs x 4 bytes a frame: hundreds of MB per decode
 targets_decode_opts=$decode_opts
 targets_temperature=$temperature

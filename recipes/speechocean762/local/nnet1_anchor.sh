@@ -18,7 +18,7 @@
 #   decoding   exp/<nn-gmm>/graph (the word trigram/bigram graph of data/lang_test) and
 #              exp/<nn-gmm>/final.mdl, latgen-faster-mapped at acwt 0.1 (nnet1's decode.sh
 #              defaults: beam 13, lattice beam 8), lattice-best-path per LM weight
-#              --nn-min-lmwt..--nn-max-lmwt (run.sh's 7..17), compute-wer over the words
+#              --nn-min-lmwt..--nn-max-lmwt (run.sh's 4..17), compute-wer over the words
 # The asrkt teachers are run.sh's (stages 0-9 and 15 with --conditions <cond> --seeds <seed>:
 # decode_<set> holds their LM-weight sweep); the GMM rows are run.sh stage 7's decode_<set>.
 # The dev speakers only, unless --test true (the final table, as run.sh).
@@ -48,7 +48,7 @@ nn_gmm=tri2             # run.sh --nn-gmm: the GMM whose senone alignments, grap
 gmms="mono tri1 tri2"   # the GMM rows of the table
 test=false              # also decode the test speakers (only for the final table)
 systems="rand"          # nnet1 systems: rand (random init), dbn (DBN-pretrained)
-nn_min_lmwt=7           # run.sh's LM-weight sweep of the networks
+nn_min_lmwt=4           # run.sh's LM-weight sweep of the networks
 nn_max_lmwt=17
 nn_lmwt=10              # the weight of the decoders' agreement (1 / acoustic scale 0.1)
 nn_threads=1            # --num-threads of asrkt forward and Kaldi's BLAS
