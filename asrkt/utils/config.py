@@ -21,9 +21,22 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import os
 import typing
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, Type, TypeVar, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    TypeVar,
+    Union,
+)
 
 import yaml
 
@@ -306,19 +319,25 @@ def _where(values: Mapping[Any, Any], key: Any, source: str) -> str:
     return f"{source}:{line}" if line is not None else source
 
 
-def resolve_config(cls: Type[T], config_file: Optional[PathLike] = None,
+def resolve_config(cls: Type[T],
+                   config_file: Union[PathLike, Sequence[PathLike], None] = None,
                    flags: Optional[Mapping[str, Any]] = None, base: Optional[T] = None) -> T:
-    """defaults (or ``base``) < YAML ``config_file`` < ``flags`` (None-valued flags are ignored).
+    """defaults (or ``base``) < YAML ``config_file`` (several: each over the ones before it) <
+    ``flags`` (None-valued flags are ignored).
 
     Args:
         cls: the config dataclass.
-        config_file: optional YAML file.
+        config_file: optional YAML file, or a sequence of them applied in order (a later file
+            sets only the fields it names: e.g. a condition's own learning rate over a shared
+            config).
         flags: command-line values keyed by field name; None means "not given".
         base: start from this instance instead of the dataclass defaults.
     """
     config = base if base is not None else from_mapping(cls, {}, "defaults")
-    if config_file is not None:
-        config = from_mapping(cls, load_yaml(config_file), str(config_file), config)
+    files = [] if config_file is None else (
+        [config_file] if isinstance(config_file, (str, os.PathLike)) else list(config_file))
+    for path in files:
+        config = from_mapping(cls, load_yaml(path), str(path), config)
     given = {k: v for k, v in (flags or {}).items() if v is not None}
     if given:
         config = from_mapping(cls, given, "command line", config)
@@ -443,7 +462,7 @@ def config_options(cls: type, exclude: Iterable[str] = (), config_file: bool = T
     def decorate(func: Callable) -> Callable:
         @functools.wraps(func)
         def command(*args: Any, **kwargs: Any) -> Any:
-            path = kwargs.pop("config_file", None) if config_file else None
+            path = kwargs.pop("config_file", ()) if config_file else ()
             flags = {f.name: kwargs.pop(f.name) for f in fields}
             return func(*args, config=resolve_config(cls, path, flags), **kwargs)
 
@@ -452,8 +471,10 @@ def config_options(cls: type, exclude: Iterable[str] = (), config_file: bool = T
         if config_file:
             command = click.option(
                 "--config", "config_file", type=click.Path(exists=True, dir_okay=False),
-                help=f"YAML file of {cls.__name__} fields (flags override it; unknown keys "
-                     f"are errors).")(command)
+                multiple=True, metavar="FILE",
+                help=f"YAML file of {cls.__name__} fields (unknown keys are errors); given "
+                     f"again, each file overrides the ones before it, and flags override "
+                     f"them all.")(command)
         command.config_class = cls  # type: ignore[attr-defined]
         return command
 

@@ -8,7 +8,8 @@
 #   nn_train ROLE COND    the training features of ROLE: rbm (the RBMs), kt (the teachers, their
 #                         soft targets and the KT students) or base (the LSTM baseline)
 #   nn_ali ROLE COND      the alignments (pdf targets) of ROLE: kt or base
-# and the variables conf (the folder of rbm.yaml dnn.yaml lstm.yaml kt.yaml finetune.yaml), thr
+# and the variables conf (the folder of rbm.yaml dnn.yaml lstm.yaml kt.yaml finetune.yaml; a
+# condition's own values over them in conf/<cond>/<name>.yaml where present: nn_config), thr
 # ("--num-threads N"), temperature (KT temperature) and extra_nn_opts (appended to every
 # training command); teacher_nn_opts, if set, is appended to the two teachers' commands only
 # (e.g. "--freq-mask 8").
@@ -26,10 +27,19 @@
 
 kt_systems="dnn_rand dnn_rbm lstm_ce lstm_kt_rand_ft lstm_kt_rbm_ft lstm_kt_rand_ftreg lstm_kt_rbm_ftreg"
 
+# nn_config NAME COND: the --config options of config NAME in condition COND: $conf/NAME.yaml,
+# then $conf/COND/NAME.yaml where that exists (a second --config sets only the fields it names,
+# e.g. the 25% condition's own fine-tuning learning rate)
+nn_config() {
+  local opts="--config $conf/$1.yaml"
+  [ ! -f $conf/$2/$1.yaml ] || opts="$opts --config $conf/$2/$1.yaml"
+  echo "$opts"
+}
+
 kt_rbm_stage() {
   local cond seed
   while read -r cond seed; do
-    rbm_system exp/$cond/seed$seed/dbn $(nn_train rbm $cond) --config $conf/rbm.yaml --seed $seed $thr
+    rbm_system exp/$cond/seed$seed/dbn $(nn_train rbm $cond) $(nn_config rbm $cond) --seed $seed $thr
   done < <(cells)
 }
 
@@ -37,7 +47,7 @@ kt_teachers_stage() {
   local cond seed s opts
   while read -r cond seed; do
     s=exp/$cond/seed$seed
-    opts="--config $conf/dnn.yaml --seed $seed $thr $extra_nn_opts ${teacher_nn_opts:-}"
+    opts="$(nn_config dnn $cond) --seed $seed $thr $extra_nn_opts ${teacher_nn_opts:-}"
     train_teacher_system $s/dnn_rand $(nn_train kt $cond) $(nn_ali kt $cond) $opts
     train_teacher_system $s/dnn_rbm $(nn_train kt $cond) $(nn_ali kt $cond) $opts --dbn $s/dbn
   done < <(cells)
@@ -57,7 +67,7 @@ kt_baseline_stage() {
   local cond seed
   while read -r cond seed; do
     finetune_system exp/$cond/seed$seed/lstm_ce $(nn_train base $cond) $(nn_ali base $cond) \
-      --config $conf/lstm.yaml --seed $seed $thr $extra_nn_opts
+      $(nn_config lstm $cond) --seed $seed $thr $extra_nn_opts
   done < <(cells)
 }
 
@@ -66,7 +76,7 @@ kt_students_stage() {
   while read -r cond seed; do
     for t in rand rbm; do
       kt_system exp/$cond/seed$seed/lstm_kt_$t $(nn_train kt $cond) exp/$cond/seed$seed/dnn_${t}_post \
-        --config $conf/kt.yaml --seed $seed $thr --temperature $temperature $extra_nn_opts
+        $(nn_config kt $cond) --seed $seed $thr --temperature $temperature $extra_nn_opts
     done
   done < <(cells)
 }
@@ -77,7 +87,7 @@ kt_finetune_stage() {
     s=exp/$cond/seed$seed
     for t in rand rbm; do
       student_finetune_system $s/lstm_kt_${t}_$suffix $(nn_train kt $cond) $(nn_ali kt $cond) \
-        $s/lstm_kt_$t $s/dnn_${t}_post $w $temperature --config $conf/finetune.yaml --seed $seed $thr $extra_nn_opts
+        $s/lstm_kt_$t $s/dnn_${t}_post $w $temperature $(nn_config finetune $cond) --seed $seed $thr $extra_nn_opts
     done
   done < <(cells)
 }

@@ -42,3 +42,17 @@ def test_teacher_options_reach_the_teachers_only():
     assert all(ln[10:14] == ["--max-epochs", "3", "--freq-mask", "8"] for ln in teachers)
     others = stages("kt_students_stage; kt_finetune_stage ft 0", "--freq-mask 8")
     assert len(others) == 8 and not any("--freq-mask" in ln for ln in others)
+
+
+def test_a_conditions_own_config_follows_the_shared_one(tmp_path):
+    """conf/<cond>/<name>.yaml, where present, is a second --config after conf/<name>.yaml for
+    that condition's cells only, and only for that config."""
+    (tmp_path / "quarter").mkdir()
+    (tmp_path / "quarter" / "finetune.yaml").write_text("learning_rate: 0.0003\n")
+    lines = stages(f"conf={tmp_path}; kt_finetune_stage ft 0; kt_students_stage")
+    configs = {(ln[0], ln[1]): [ln[i + 1] for i, w in enumerate(ln) if w == "--config"]
+               for ln in lines}
+    shared, own = str(tmp_path / "finetune.yaml"), str(tmp_path / "quarter" / "finetune.yaml")
+    assert configs[("ft", "exp/full/seed1/lstm_kt_rand_ft")] == [shared]
+    assert configs[("ft", "exp/quarter/seed2/lstm_kt_rbm_ft")] == [shared, own]
+    assert configs[("kt", "exp/quarter/seed2/lstm_kt_rand")] == [str(tmp_path / "kt.yaml")]

@@ -134,6 +134,26 @@ def test_generated_command_precedence(tmp_path):
     assert "shuffle=True" in again.output and "rate=0.75" in again.output
 
 
+
+def test_a_second_config_file_overrides_the_first_field_by_field(tmp_path):
+    """--config twice: the second file sets only what it names over the first, flags override
+    both; an error in the second names that file and line."""
+    command = _command()
+    (tmp_path / "c.yaml").write_text("rate: 0.75\ncount: 5\n")
+    (tmp_path / "quarter.yaml").write_text("# the condition's own\nrate: 0.25\n")
+    both = CliRunner().invoke(command, ["--config", str(tmp_path / "c.yaml"),
+                                        "--config", str(tmp_path / "quarter.yaml")])
+    assert both.exit_code == 0, both.output
+    assert both.output.strip() == repr(Opts(rate=0.25, count=5))
+    flag = CliRunner().invoke(command, ["--config", str(tmp_path / "c.yaml"),
+                                        "--config", str(tmp_path / "quarter.yaml"),
+                                        "--rate", "0.5"])
+    assert flag.output.strip() == repr(Opts(rate=0.5, count=5))
+    (tmp_path / "bad.yaml").write_text("rate: 0.25\nrate_typo: 1\n")
+    with pytest.raises(AsrktError, match="bad.yaml:2"):
+        resolve_config(Opts, [tmp_path / "c.yaml", tmp_path / "bad.yaml"])
+    assert resolve_config(Opts, tmp_path / "c.yaml") == Opts(rate=0.75, count=5)
+
 def test_excluded_fields_are_yaml_only(tmp_path):
     @click.command()
     @config_options(Opts, exclude=("count", "sizes"))
