@@ -488,14 +488,14 @@ def decode_hybrid_cmd(graph_dir, nnet, data_dir, model_dir, decode_dir, config, 
     elif nj > 1 and resolve_device(device).type != "cpu":
         raise AsrktError(f"--nj {nj} with --device {device}: the decoding jobs are forked "
                          f"processes, which a GPU context does not survive; use --nj 1")
+    import torch  # noqa: F401  (loaded first, so that limit_threads limits its pool)
+
+    # one thread (torch's pool too, now that it is loaded) before the models load, so no thread
+    # pool exists when the jobs fork; --num-threads then applies inside each job
+    limit_threads(1)
+    model = GmmModel.load(model_dir)   # one transition model for every decode
     for (net, data_path, out), data in zip(jobs, datas):
         with command_log(Path(out) / "log", "decode-hybrid"):
-            import torch  # noqa: F401  (loaded first, so that limit_threads limits its pool)
-
-            # one thread (torch's pool too, now that it is loaded) before the model loads, so no
-            # thread pool exists when the jobs fork; --num-threads then applies inside each job
-            limit_threads(1)
-            model = GmmModel.load(model_dir)
             source = nnet_source(net, data_path, config.priors, config.prior_floor,
                                  config.prior_scale, device, config.num_threads)
             run_decode(graph_dir, model, data.utterances, source, out, config, nj)

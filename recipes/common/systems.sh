@@ -183,7 +183,19 @@ decode_gmm_system() {
   decoded $dir "$opts" || rc=$?
   [ $rc = 1 ] || return $rc
   asrkt decode "$@" $graph $data $model $dir </dev/null
-  mkdir -p $dir && echo "$opts" > $dir/options && touch $dir/.done
+  mark_decoded $dir "$opts"
+}
+
+# mark_decoded DIR OPTS: DIR's decode is complete and was made with the options OPTS
+mark_decoded() {
+  mkdir -p $1 && echo "$2" > $1/options && touch $1/.done
+}
+
+# nnet_decode_opts FORWARD_OPTS [decode-nnet opts]: what a hybrid decode dir records in options
+# (forward | decode-nnet, or decode-hybrid: the same numbers)
+nnet_decode_opts() {
+  local forward_opts=$1; shift
+  echo "forward $(result_opts $forward_opts) | decode-nnet $(result_opts "$@")"
 }
 
 # decoded DIR OPTS: 0 (and a line saying so) when DIR was decoded with the options OPTS (or
@@ -237,7 +249,8 @@ student_finetune_system() {
 
 decode_system() {
   local dir=$1 model=$2 data=$3 graph=$4 gmm=$5 loglikes=$6 forward_opts=$7; shift 7
-  local opts="forward $(result_opts $forward_opts) | decode-nnet $(result_opts "$@")" rc=0
+  local opts rc=0
+  opts=$(nnet_decode_opts "$forward_opts" "$@")
   decoded $dir "$opts" || rc=$?
   [ $rc = 1 ] || return $rc
   # loglikes.scp is written atomically and forward_opts after it: both, and the same, mean complete
@@ -256,12 +269,12 @@ decode_system() {
     fi
     asrkt decode-nnet "$@" --data-dir $data $graph scp:$loglikes/loglikes.scp $gmm $dir </dev/null
   fi
-  mkdir -p $dir && echo "$opts" > $dir/options && touch $dir/.done
+  mark_decoded $dir "$opts"
 }
 
 decode_systems() {
   local graph=$1 gmm=$2 forward_opts=$3 quads=($4); shift 4
-  local opts="forward $(result_opts $forward_opts) | decode-nnet $(result_opts "$@")"
+  local opts; opts=$(nnet_decode_opts "$forward_opts" "$@")
   local i rc dir model data loglikes first=() also=() pending=()
   if [ $(( ${#quads[@]} % 4 )) != 0 ]; then
     echo "decode_systems: the list is DIR MODEL DATA LOGLIKES quadruples, not '${quads[*]}'" >&2
@@ -282,6 +295,6 @@ decode_systems() {
   [ ${#pending[@]} -gt 0 ] || return 0
   asrkt decode-hybrid $forward_opts "$@" "${also[@]}" $graph ${first[0]} ${first[1]} $gmm ${first[2]} </dev/null || return
   for dir in "${pending[@]}"; do
-    mkdir -p $dir && echo "$opts" > $dir/options && touch $dir/.done
+    mark_decoded $dir "$opts"
   done
 }
