@@ -12,7 +12,9 @@
 # condition's own values over them in conf/<cond>/<name>.yaml where present: nn_config), thr
 # ("--num-threads N"), temperature (KT temperature) and extra_nn_opts (appended to every
 # training command); teacher_nn_opts, if set, is appended to the two teachers' commands only
-# (e.g. "--freq-mask 8").
+# (e.g. "--freq-mask 8"); kt_teachers, if set, names the teachers whose chains run (rand: dnn_rand
+# and its students; rbm: the RBMs, dnn_rbm and its students; default both): two processes can
+# then train one cell's two chains side by side (the baseline, lstm_ce, is in neither: stage 11).
 #
 #   kt_rbm_stage                stacked RBMs: dbn
 #   kt_teachers_stage           DNN teachers dnn_rand (random init) and dnn_rbm (from dbn)
@@ -36,27 +38,42 @@ nn_config() {
   echo "$opts"
 }
 
+# kt_chains: the teachers of $kt_teachers (default "rand rbm"), checked
+kt_chains() {
+  local t
+  for t in ${kt_teachers:-rand rbm}; do
+    case $t in rand|rbm) ;; *) echo "kt_stages.sh: --kt-teachers: rand or rbm, not '$t'" >&2; return 1 ;; esac
+  done
+  echo ${kt_teachers:-rand rbm}
+}
+
 kt_rbm_stage() {
-  local cond seed
+  local cond seed chains
+  chains=" $(kt_chains) "
+  [[ $chains == *" rbm "* ]] || return 0
   while read -r cond seed; do
     rbm_system exp/$cond/seed$seed/dbn $(nn_train rbm $cond) $(nn_config rbm $cond) --seed $seed $thr
   done < <(cells)
 }
 
 kt_teachers_stage() {
-  local cond seed s opts
+  local cond seed s opts t init chains
+  chains=$(kt_chains)
   while read -r cond seed; do
     s=exp/$cond/seed$seed
     opts="$(nn_config dnn $cond) --seed $seed $thr $extra_nn_opts ${teacher_nn_opts:-}"
-    train_teacher_system $s/dnn_rand $(nn_train kt $cond) $(nn_ali kt $cond) $opts
-    train_teacher_system $s/dnn_rbm $(nn_train kt $cond) $(nn_ali kt $cond) $opts --dbn $s/dbn
+    for t in $chains; do
+      init=; [ $t = rand ] || init="--dbn $s/dbn"
+      train_teacher_system $s/dnn_$t $(nn_train kt $cond) $(nn_ali kt $cond) $opts $init
+    done
   done < <(cells)
 }
 
 kt_posteriors_stage() {
-  local cond seed t
+  local cond seed t chains
+  chains=$(kt_chains)
   while read -r cond seed; do
-    for t in rand rbm; do
+    for t in $chains; do
       posteriors_system exp/$cond/seed$seed/dnn_${t}_post exp/$cond/seed$seed/dnn_$t \
         $(nn_train kt $cond) --temperature $temperature "$@" $thr
     done
@@ -72,9 +89,10 @@ kt_baseline_stage() {
 }
 
 kt_students_stage() {
-  local cond seed t
+  local cond seed t chains
+  chains=$(kt_chains)
   while read -r cond seed; do
-    for t in rand rbm; do
+    for t in $chains; do
       kt_system exp/$cond/seed$seed/lstm_kt_$t $(nn_train kt $cond) exp/$cond/seed$seed/dnn_${t}_post \
         $(nn_config kt $cond) --seed $seed $thr --temperature $temperature $extra_nn_opts
     done
@@ -82,10 +100,11 @@ kt_students_stage() {
 }
 
 kt_finetune_stage() {
-  local suffix=$1 w=$2 cond seed s t
+  local suffix=$1 w=$2 cond seed s t chains
+  chains=$(kt_chains)
   while read -r cond seed; do
     s=exp/$cond/seed$seed
-    for t in rand rbm; do
+    for t in $chains; do
       student_finetune_system $s/lstm_kt_${t}_$suffix $(nn_train kt $cond) $(nn_ali kt $cond) \
         $s/lstm_kt_$t $s/dnn_${t}_post $w $temperature $(nn_config finetune $cond) --seed $seed $thr $extra_nn_opts
     done

@@ -78,6 +78,10 @@ keep_loglikes=false     # write and keep exp/.../loglikes_<set> (hundreds of pdf
 temperature=2.0         # KT temperature (dump-posteriors, kt-pretrain, fine-tuning with KT kept)
 top_k=20                # soft targets: the teacher's K largest posteriors per frame (20 against 5 and 50 on dev: README)
 kt_weight=0.25          # (4r)/(5r): (1-W) CE + W KT in fine-tuning
+kt_teachers="rand rbm"  # the teachers whose chains stages 8-14 train (rand: dnn_rand and its students;
+                        #   rbm: the RBMs, dnn_rbm and its students): a cell's two chains can run side by
+                        #   side in two processes (README, "One table from several sittings")
+nn_decode_systems=""    # the networks stage 15 decodes (default: all seven, kt_stages.sh kt_systems)
 nn_threads=1            # --num-threads of the neural commands
 extra_nn_opts=""        # appended to every neural training command (e.g. "--max-epochs 1")
 . ../common/parse_options.sh
@@ -98,6 +102,10 @@ for g in $gmms $nn_gmm; do
   case $g in mono|tri1|tri2) ;;
     *) echo "$0: '$g' (--gmms/--nn-gmm) is not one of the trained GMMs: mono tri1 tri2" >&2; exit 1 ;;
   esac
+done
+kt_chains >/dev/null || exit 1
+for sys in $nn_decode_systems; do
+  [[ " $kt_systems " == *" $sys "* ]] || { echo "$0: --nn-decode-systems: '$sys' is not one of: $kt_systems" >&2; exit 1; }
 done
 decode_write_loglikes=$keep_loglikes   # decode_system: forward + decode-nnet, or decode-hybrid
 dict_opts=()
@@ -234,14 +242,14 @@ if stage_begins 15 "hybrid decoding of $sets (log-posterior - $nn_prior_scale lo
     g=$(gmm_exp $cond)/$nn_gmm
     graph_system $g/graph data/lang_test $g
     quads=""   # every system and set of the cell: one decode-hybrid process (decode_systems)
-    for sys in $systems; do
+    for sys in ${nn_decode_systems:-$systems}; do
       s=exp/$cond/seed$seed/$sys
       for set in $sets; do quads="$quads $s/decode_$set $s data/fbank/$set $s/loglikes_$set"; done
     done
     decode_systems $g/graph $g "$thr --prior-scale $nn_prior_scale" "$quads" --nj $nj \
       --min-lmwt $nn_min_lmwt --max-lmwt $nn_max_lmwt $nn_decode_opts
     if [ "$keep_loglikes" != true ]; then
-      for sys in $systems; do for set in $sets; do rm -rf exp/$cond/seed$seed/$sys/loglikes_$set; done; done
+      for sys in ${nn_decode_systems:-$systems}; do for set in $sets; do rm -rf exp/$cond/seed$seed/$sys/loglikes_$set; done; done
     fi
   done < <(cells)
 fi

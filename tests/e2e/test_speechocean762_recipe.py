@@ -135,7 +135,9 @@ def test_bad_corpus_stops_with_one_line(sample, tmp_path, case):
     ("--nn-gmm", "tri3", "'tri3' (--gmms/--nn-gmm) is not one of the trained GMMs: mono tri1 tri2"),
     ("--gmms", "mono tri4", "'tri4' (--gmms/--nn-gmm) is not one of the trained GMMs"),
     ("--conditions", "full half", "--conditions: full or quarter, not 'half'"),
-    ("--conf", "/nonexistent/conf", "--conf: no folder '/nonexistent/conf'")])
+    ("--conf", "/nonexistent/conf", "--conf: no folder '/nonexistent/conf'"),
+    ("--kt-teachers", "rand dnn", "--kt-teachers: rand or rbm, not 'dnn'"),
+    ("--nn-decode-systems", "lstm_ce lstm", "--nn-decode-systems: 'lstm' is not one of: dnn_rand")])
 def test_bad_options_stop_with_one_line(tmp_path, option, value, expected):
     result = _run(option, value, "--work", tmp_path / "w", tmp_path)
     assert result.returncode == 1
@@ -382,6 +384,43 @@ def test_tables_take_the_weight_chosen_on_dev_not_tests_best(so762, tmp_path):
     errors, n = test[other]
     assert table["lstm_ce"][0] == f"{100 * errors / n:.2f}" and table["lstm_ce"][2] == str(other)
     assert other != own
+
+
+@pytest.mark.slow
+def test_a_cell_in_parts_and_its_tables_from_a_bundle(so762, tmp_path):
+    """The several-sittings workflow (README): stage 15 decodes only --nn-decode-systems; the
+    table inputs packed by scripts/results_bundle.py and unpacked into a work dir that has only
+    data/ (another machine's stages 0-2) make the same RESULTS.md and RESULTS_dev.md tables."""
+    parts = tmp_path / "parts"
+    shutil.copytree(so762.work / "data", parts / "data", symlinks=True)
+    shutil.copytree(so762.work / "exp", parts / "exp", symlinks=True)
+    net = parts / "exp" / "full" / "seed1"
+    for system in ("lstm_ce", "dnn_rand"):
+        shutil.rmtree(net / system / "decode_dev")
+    result = _run(*GMM_SIZES, *NN_OPTS, "--stage", 15, "--stop-stage", 15, "--conditions", "full",
+                  "--nn-decode-systems", "lstm_ce", "--work", parts, so762.work / "none")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not (net / "dnn_rand" / "decode_dev").exists()
+    original = so762.work / "exp" / "full" / "seed1" / "lstm_ce" / "decode_dev"
+    assert (net / "lstm_ce" / "decode_dev" / "scoring" / "11.txt").read_text() \
+        == (original / "scoring" / "11.txt").read_text()
+
+    bundle, other = tmp_path / "cell.tar.gz", tmp_path / "other"
+    shutil.copytree(so762.work / "data", other / "data", symlinks=True)
+    tool = [sys.executable, str(ROOT / "scripts" / "results_bundle.py")]
+    for args in (["pack", bundle, "--work", so762.work, "exp/full/seed1", "exp/mono", "exp/tri1",
+                  "exp/tri2"], ["unpack", bundle, "--work", other]):
+        done = subprocess.run([*tool, *map(str, args)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    assert not list(other.glob("exp/**/*.pt")) and not list(other.glob("exp/**/lat*"))
+    result = _run(*GMM_SIZES, *NN_OPTS, "--stage", 16, "--conditions", "full", "--test", "true",
+                  "--work", other, so762.work / "none")
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ("RESULTS.md", "RESULTS_dev.md"):
+        here, there = (so762.work / name).read_text(), (other / name).read_text()
+        for header in ("| system | %WER", "| system | children"):
+            assert table_rows(here, header) == table_rows(there, header), (name, header)
+        assert len(table_rows(there, "| system | %WER")) >= len(SYSTEMS) + 3
 
 
 @pytest.mark.study

@@ -56,3 +56,28 @@ def test_a_conditions_own_config_follows_the_shared_one(tmp_path):
     assert configs[("ft", "exp/full/seed1/lstm_kt_rand_ft")] == [shared]
     assert configs[("ft", "exp/quarter/seed2/lstm_kt_rbm_ft")] == [shared, own]
     assert configs[("kt", "exp/quarter/seed2/lstm_kt_rand")] == [str(tmp_path / "kt.yaml")]
+
+
+def test_kt_teachers_runs_one_chain_of_each_cell():
+    """kt_teachers=rbm: the RBMs, dnn_rbm, its soft targets and its students only (the rand
+    chain can run beside it in another process); rand: no RBMs; an unknown name stops."""
+    body = ("rbm_system() { echo rbm \"$@\"; }; posteriors_system() { echo post \"$@\"; }; "
+            "kt_rbm_stage; kt_teachers_stage; kt_posteriors_stage; kt_students_stage; "
+            "kt_finetune_stage ft 0")
+    rbm = [ln[:2] for ln in stages("kt_teachers=rbm; " + body)]
+    assert rbm == [[kind, f"exp/{c}/{name}"] for kind, name in
+                   [("rbm", "dbn"), ("teacher", "dnn_rbm"), ("post", "dnn_rbm_post"),
+                    ("kt", "lstm_kt_rbm"), ("ft", "lstm_kt_rbm_ft")]
+                   for c in ("full/seed1", "quarter/seed2")]
+    rand = stages("kt_teachers=rand; " + body)
+    assert [ln[1] for ln in rand if ln[1].startswith("exp/full/")] == [
+        "exp/full/seed1/dnn_rand", "exp/full/seed1/dnn_rand_post", "exp/full/seed1/lstm_kt_rand",
+        "exp/full/seed1/lstm_kt_rand_ft"]
+    assert not any("--dbn" in ln for ln in rand)
+    both = stages(body)
+    assert len(both) == len(rand) + len(stages("kt_teachers=rbm; " + body))
+    script = (f". {COMMON}/systems.sh; . {COMMON}/kt_stages.sh; set -e; "
+              "cells() { echo 'full 1'; }; kt_teachers='rand dnn'; kt_teachers_stage; echo reached")
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+    assert result.returncode != 0 and "reached" not in result.stdout
+    assert "kt_stages.sh: --kt-teachers: rand or rbm, not 'dnn'" in result.stderr
