@@ -423,6 +423,33 @@ def test_a_cell_in_parts_and_its_tables_from_a_bundle(so762, tmp_path):
         assert len(table_rows(there, "| system | %WER")) >= len(SYSTEMS) + 3
 
 
+@pytest.mark.slow
+def test_run_cell_trains_a_cell_as_two_chains_with_the_same_results(so762, tmp_path):
+    """local/run_cell.sh on a copy of the work dir without the seed-1 networks: the two chains
+    (one process each, side by side) train and decode all seven systems, each chain only its
+    own (the RBMs in the rbm chain's log alone), and every decode equals the one-process run's;
+    without the condition's graph it stops before training."""
+    work = tmp_path / "work"
+    shutil.copytree(so762.work / "data", work / "data", symlinks=True)
+    shutil.copytree(so762.work / "exp", work / "exp", symlinks=True,
+                    ignore=lambda d, names: ["seed1"] if Path(d).name == "full" else [])
+    result = _run("--work", work, "--cond", "full", "--seed", 1, so762.work / "none", *NN_OPTS,
+                  "--nj", 1, script="local/run_cell.sh", timeout=600)
+    logs = {c: (work / "log" / f"cell_full_seed1_{c}.log").read_text() for c in ("rand", "rbm")}
+    assert result.returncode == 0, result.stderr[-900:] + logs["rand"][-900:] + logs["rbm"][-900:]
+    assert "pretrain-rbm" in logs["rbm"] and "pretrain-rbm" not in logs["rand"]
+    assert "exp/full/seed1/lstm_ce" in logs["rbm"] and "exp/full/seed1/lstm_ce" not in logs["rand"]
+    for system in SYSTEMS:
+        mine = work / "exp" / "full" / "seed1" / system / "decode_dev" / "scoring"
+        theirs = so762.work / "exp" / "full" / "seed1" / system / "decode_dev" / "scoring"
+        for name in ("10.txt", "11.txt", "12.txt"):
+            assert (mine / name).read_text() == (theirs / name).read_text(), (system, name)
+    bare = _run("--work", tmp_path / "bare", "--cond", "quarter", so762.work / "none",
+                script="local/run_cell.sh")
+    assert bare.returncode == 1 and "exp/quarter/tri2/graph: not built; run run.sh " \
+        "--stop-stage 7 --conditions quarter first" in bare.stderr, bare.stderr
+
+
 @pytest.mark.study
 @pytest.mark.slow
 def test_nn_dev_study_on_the_recipe_work_dir(so762, tmp_path):

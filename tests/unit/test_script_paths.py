@@ -211,3 +211,9 @@ def test_common_fsdd_mono_sh(caller):
     assert "no recordings/ in" not in result.stderr, result.stderr
     assert (caller / "w" / "data" / "train" / "wav.scp").read_text() == (
         f"george-0-05 {(caller / 'fsdd').resolve()}/recordings/0_george_5.wav\n")
+
+
+def test_speechocean762_run_cell_sh(caller):
+    result = run("recipes/speechocean762/local/run_cell.sh", "--work", "w", "corpus", cwd=caller)
+    assert result.returncode == 1
+    assert f"{caller.resolve()}/w/exp/tri2/graph: not built" in result.stderr, result.stderr
