@@ -19,7 +19,8 @@ kB per cell, gzipped), enough for scripts/kt_results.py (WER per LM weight, the 
 dev, per-utterance errors for the age table, CV accuracy). ``bundle.txt`` at its root says when,
 where and from what it was packed (``--note``: the code's commit and the command, say).
 
-Unpacking writes each file through a temporary name; a file already in the work dir with other
+Unpacking writes each file through a temporary name, with its packed modification time (a
+table's "decoded <date>" notes stay true); a file already in the work dir with other
 content stops it before anything is written (the same content is skipped), so cells of
 different runs never mix silently. Entries that are not plain relative paths are refused.
 
@@ -35,12 +36,13 @@ from __future__ import annotations
 import argparse
 import datetime
 import io
+import os
 import platform
 import re
 import sys
 import tarfile
 from pathlib import Path, PurePosixPath
-from typing import Dict, List, Set
+from typing import Dict, List, Set, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from asrkt.utils.fileio import atomic_open, atomic_output  # noqa: E402
@@ -119,9 +121,9 @@ def pack(out: Path, work: Path, dirs: List[str], notes: List[str]) -> int:
     return len(files)
 
 
-def read_bundle(path: Path) -> Dict[str, bytes]:
-    """Member name -> content of a bundle (the manifest left out); refuses what is not a plain
-    file at a relative path inside the work dir."""
+def read_bundle(path: Path) -> Dict[str, Tuple[bytes, int]]:
+    """Member name -> (content, modification time) of a bundle (the manifest left out); refuses
+    what is not a plain file at a relative path inside the work dir."""
     out = {}
     try:
         with tarfile.open(path, "r:gz") as tar:
@@ -131,7 +133,7 @@ def read_bundle(path: Path) -> Dict[str, bytes]:
                     raise SystemExit(f"results_bundle.py: {path}: entry '{member.name}' is not a "
                                      "plain file at a relative path: not a bundle of this script")
                 if member.name != MANIFEST:
-                    out[member.name] = tar.extractfile(member).read()
+                    out[member.name] = (tar.extractfile(member).read(), member.mtime)
     except (tarfile.TarError, OSError, EOFError) as err:
         raise SystemExit(f"results_bundle.py: {path}: not a readable .tar.gz ({err})") from None
     return out
@@ -143,8 +145,9 @@ def unpack(bundles: List[Path], work: Path) -> int:
     written."""
     pending: Dict[Path, bytes] = {}
     origin: Dict[Path, Path] = {}
+    mtimes: Dict[Path, int] = {}
     for bundle in bundles:
-        for name, data in read_bundle(bundle).items():
+        for name, (data, mtime) in read_bundle(bundle).items():
             target = work / name
             if target in pending and pending[target] != data:
                 raise SystemExit(f"results_bundle.py: {name}: {origin[target]} and {bundle} "
@@ -153,12 +156,14 @@ def unpack(bundles: List[Path], work: Path) -> int:
                 raise SystemExit(f"results_bundle.py: {target}: already there with other content "
                                  f"than {bundle}'s: the work dir holds another run of this cell")
             pending[target], origin[target] = data, bundle
+            mtimes.setdefault(target, mtime)
     new = 0
     for target, data in pending.items():
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             with atomic_open(target, "wb") as handle:
                 handle.write(data)
+            os.utime(target, (mtimes[target], mtimes[target]))
             new += 1
     return new
 

@@ -266,7 +266,7 @@ if stage_begins 16 "tables: RESULTS_dev.md (+ RESULTS.md for test) + PNG, %WER b
     rows="$gmms"
     notes=(--note "$lm_note" --note "soft targets: the teacher's top $top_k posteriors per frame (dump-posteriors --top-k $top_k), renormalised"
            --note "networks decoded by asrkt decode-nnet $nn_decode_opts (README: decoding cost); GMMs by asrkt decode ${decode_opts:-with its defaults (beam 13)}")
-    for g in mono tri1; do        # the Kaldi anchor (local/kaldi_anchor.sh) when it has decoded this set
+    for g in mono tri1 tri2; do   # the Kaldi anchor (local/kaldi_anchor.sh) when it has decoded this set
       a=kaldi_exp/$g/decode_$set
       [ -f $a/scoring_kaldi/best_wer ] && [ -f kaldi_exp/$g/decode_dev/scoring_kaldi/best_wer ] || continue
       gmm_dirs="$gmm_dirs full:kaldi_$g=../kaldi_exp/$g"; rows="$rows kaldi_$g"

@@ -5,6 +5,7 @@ with only the hypotheses the tables read; unpacking never mixes two runs of a ce
 from __future__ import annotations
 
 import io
+import os
 import sys
 import tarfile
 from pathlib import Path
@@ -61,6 +62,8 @@ def fresh_work(tmp_path: Path, name: str) -> Path:
 
 def test_unpacked_bundle_gives_the_same_tables(work, tmp_path):
     bundle = tmp_path / "cell.tar.gz"
+    best_wer = Path(CELL) / "decode_test" / "scoring_kaldi" / "best_wer"
+    os.utime(work / best_wer, (1_700_000_000, 1_700_000_000))     # decoded long before packing
     results_bundle.main(["pack", str(bundle), "--work", str(work), "--note", "code abc123",
                          CELL, "exp/mono"])
     other = fresh_work(tmp_path, "other")
@@ -73,6 +76,7 @@ def test_unpacked_bundle_gives_the_same_tables(work, tmp_path):
     for name in ("decode_dev", "decode_test"):
         assert sorted(p.name for p in (cell / name / "scoring").iterdir()) == ["10.txt", "11.txt"]
     assert (cell / "decode_test" / "options").read_text() == "decode --beam 11\n"
+    assert (other / best_wer).stat().st_mtime == 1_700_000_000     # not the unpacking's time
     with tarfile.open(bundle) as tar:
         manifest = tar.extractfile("bundle.txt").read().decode()
     assert "note: code abc123" in manifest and f"dirs: {CELL} exp/mono" in manifest
