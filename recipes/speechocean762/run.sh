@@ -237,19 +237,20 @@ if stage_begins 14 "fine-tuning with the KT loss kept (W $kt_weight): (4r)/(5r)"
 fi
 
 systems=$kt_systems   # recipes/common/kt_stages.sh
+decoded=${nn_decode_systems:-$systems}
 if stage_begins 15 "hybrid decoding of $sets (log-posterior - $nn_prior_scale log-prior through $nn_gmm's HCLG, LM weights $nn_min_lmwt..$nn_max_lmwt)"; then
   while read -r cond seed; do
     g=$(gmm_exp $cond)/$nn_gmm
     graph_system $g/graph data/lang_test $g
     quads=""   # every system and set of the cell: one decode-hybrid process (decode_systems)
-    for sys in ${nn_decode_systems:-$systems}; do
+    for sys in $decoded; do
       s=exp/$cond/seed$seed/$sys
       for set in $sets; do quads="$quads $s/decode_$set $s data/fbank/$set $s/loglikes_$set"; done
     done
     decode_systems $g/graph $g "$thr --prior-scale $nn_prior_scale" "$quads" --nj $nj \
       --min-lmwt $nn_min_lmwt --max-lmwt $nn_max_lmwt $nn_decode_opts
     if [ "$keep_loglikes" != true ]; then
-      for sys in ${nn_decode_systems:-$systems}; do for set in $sets; do rm -rf exp/$cond/seed$seed/$sys/loglikes_$set; done; done
+      for sys in $decoded; do for set in $sets; do rm -rf exp/$cond/seed$seed/$sys/loglikes_$set; done; done
     fi
   done < <(cells)
 fi
