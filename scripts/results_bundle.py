@@ -17,7 +17,8 @@ What is packed, under each DIR given (relative to --work), found recursively:
 Models, lattices, alignments and features are not: a bundle holds text only (tens to hundreds of
 kB per cell, gzipped), enough for scripts/kt_results.py (WER per LM weight, the weight chosen on
 dev, per-utterance errors for the age table, CV accuracy). ``bundle.txt`` at its root says when,
-where and from what it was packed (``--note``: the code's commit and the command, say).
+where (with the packages and the CPU the numbers depend on: results_table.environment) and from
+what it was packed (``--note``: the code's commit and the command, say).
 
 Unpacking writes each file through a temporary name, with its packed modification time (a
 table's "decoded <date>" notes stay true); a file already in the work dir with other
@@ -46,6 +47,7 @@ from typing import Dict, List, Set, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from asrkt.utils.fileio import atomic_open, atomic_output  # noqa: E402
+from results_table import environment  # noqa: E402
 from wer_grid import best, pool, read_counts  # noqa: E402
 
 MANIFEST = "bundle.txt"
@@ -60,7 +62,8 @@ def decode_dirs(root: Path) -> List[Path]:
 def best_weight(decode: Path) -> int | None:
     """The LM weight with the lowest WER of a decode dir's wer_<LMWT> files (ties to the lower
     weight: kt_results.choose's rule); None without any."""
-    chosen = best(pool([read_counts(decode)])) if read_counts(decode) else None
+    counts = read_counts(decode)
+    chosen = best(pool([counts])) if counts else None
     return chosen[0] if chosen else None
 
 
@@ -71,10 +74,11 @@ def needed_hyps(decode: Path) -> Set[int]:
     match = re.search(r"wer_(\d+)\s*$", (decode / "scoring_kaldi" / "best_wer").read_text())
     if match:
         weights.add(int(match.group(1)))
-    for sibling in decode_dirs(decode.parent):
-        if sibling.parent == decode.parent and sibling != decode:
+    decoded = read_counts(decode)
+    for sibling in decode.parent.iterdir():
+        if sibling != decode and (sibling / "scoring_kaldi" / "best_wer").exists():
             weight = best_weight(sibling)
-            if weight is not None and weight in read_counts(decode):
+            if weight in decoded:
                 weights.add(weight)
     return weights
 
@@ -110,7 +114,8 @@ def pack(out: Path, work: Path, dirs: List[str], notes: List[str]) -> int:
     files = bundle_files(work, dirs)
     stamp = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     manifest = [f"packed {stamp} on {platform.node()} from {work.resolve()}",
-                f"dirs: {' '.join(dirs)}", f"files: {len(files)}"] + [f"note: {n}" for n in notes]
+                f"environment: {environment()}", f"dirs: {' '.join(dirs)}",
+                f"files: {len(files)}"] + [f"note: {n}" for n in notes]
     with atomic_output(out) as tmp, tarfile.open(tmp, "w:gz") as tar:
         data = ("\n".join(manifest) + "\n").encode()
         info = tarfile.TarInfo(MANIFEST)

@@ -80,6 +80,7 @@ def test_unpacked_bundle_gives_the_same_tables(work, tmp_path):
     with tarfile.open(bundle) as tar:
         manifest = tar.extractfile("bundle.txt").read().decode()
     assert "note: code abc123" in manifest and f"dirs: {CELL} exp/mono" in manifest
+    assert "environment: " in manifest and "CPU: " in manifest
     assert not (other / "bundle.txt").exists()
 
     here, there = tables(work, tmp_path / "a.md"), tables(other, tmp_path / "b.md")
