@@ -368,7 +368,7 @@ def nnet_source(model_path: PathLike, data_dir: PathLike, use_priors: bool = Tru
     """Log-likelihood source for :func:`asrkt.decode.decoder.run_decode` that runs the network
     over the data dir's features as the decoder asks (``forward`` and ``decode-nnet`` in one
     process, as Kaldi's nnet3-latgen-faster: no log-likelihood archive). The values are those
-    ``forward`` writes, bit for bit.
+    ``forward`` writes, bit for bit at the same thread count.
 
     The model is loaded here, before the decoding jobs fork (a missing model, priors or
     feature pipeline fails before any decoding); the jobs share it.

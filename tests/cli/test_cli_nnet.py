@@ -164,15 +164,17 @@ def test_forward_subtracts_floored_log_priors(corpus, teacher, tmp_path):
 
 def test_the_decoders_network_source_gives_forwards_log_likelihoods(corpus, teacher, tmp_path):
     """decode-hybrid's source (the network run inside the decoding jobs) yields what forward
-    writes: bit for bit over the same utterances in order, to float rounding for any subset
+    writes: bit for bit over the same utterances in order at the same thread count (one, the
+    decoding jobs'; CPU kernels split their sums by thread), to float rounding for any subset
     (other batches), in the order asked."""
     from asrkt.nnet.inference import nnet_source
 
     data, _ = corpus
+    before = torch.get_num_threads()
     ok(run("forward", teacher / "dnn", data, tmp_path / "ll", "--device", "cpu",
-           "--prior-scale", 0.5))
+           "--prior-scale", 0.5, "--num-threads", 1))
     written = dict(kaldiio.load_scp(str(tmp_path / "ll" / "loglikes.scp")))
-    source = nnet_source(teacher / "dnn", data, prior_scale=0.5, device="cpu")
+    source = nnet_source(teacher / "dnn", data, prior_scale=0.5, device="cpu", num_threads=1)
     every = dict(source(list(written)))
     assert list(every) == list(written)
     assert all(np.array_equal(every[u], written[u]) and every[u].dtype == np.float32
@@ -181,6 +183,7 @@ def test_the_decoders_network_source_gives_forwards_log_likelihoods(corpus, teac
     got = list(source(subset))
     assert [u for u, _ in got] == subset
     assert all(np.allclose(m, written[u], atol=1e-5) for u, m in got)
+    torch.set_num_threads(before)
     no_counts = tmp_path / "nocounts.pt"
     payload = torch.load(teacher / "dnn" / "final.pt", weights_only=False)
     payload["pdf_counts"] = None
