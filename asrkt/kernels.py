@@ -3,11 +3,15 @@ x86 machine with AVX2 (issue 22: the same commands gave different features and %
 AVX512 machine than on an AVX2 one, up to 2.5 points on speech_commands).
 
 torch picks its vectorised kernels (ATen: ``ATEN_CPU_CAPABILITY``), its BLAS/FFT code paths
-(MKL: ``MKL_CBWR``) and its oneDNN primitives (``ONEDNN_MAX_CPU_ISA``) by the CPU it runs on,
-and their results differ in the last bits, which the GMM's EM and the networks' training amplify.
-Each is read once, when torch first uses it, so :func:`pin_cpu_kernels` has to run before torch
-is imported: ``asrkt/__init__.py`` calls it, and the command line imports torch inside its
-commands.
+(MKL: ``MKL_CBWR``) and its oneDNN primitives (``ONEDNN_MAX_CPU_ISA``) by the CPU it runs on;
+so do numpy's ufuncs (``np.exp``/``np.log`` have AVX-512 loops that round differently from
+the AVX2 machine's libm: ``NPY_DISABLE_CPU_FEATURES``) and its OpenBLAS (SkylakeX against
+Haswell GEMM kernels: ``OPENBLAS_CORETYPE``), which the GMM's EM runs on (the speechocean762
+GMMs differed between an AVX-512 and an AVX2 machine with torch alone pinned). Their results
+differ in the last bits, which the GMM's EM and the networks' training amplify. Each is read
+once, when the library loads or first uses it, so :func:`pin_cpu_kernels` has to run before
+numpy and torch are imported: ``asrkt/__init__.py`` calls it, and the command line imports
+torch inside its commands.
 
 Set ``ASRKT_CPU_KERNELS=native`` to leave torch's own choice (the fastest kernels of the
 machine); a variable already in the environment is never overridden.
@@ -19,12 +23,39 @@ import os
 import platform
 from typing import Dict, Optional
 
-#: what each library is told under the default ``ASRKT_CPU_KERNELS=avx2``
+#: what each library is told under the default ``ASRKT_CPU_KERNELS=avx2`` (numpy's variable,
+#: whose value depends on its version, is added by :func:`pinned_values`)
 PINNED: Dict[str, str] = {
     "ATEN_CPU_CAPABILITY": "avx2",
     "MKL_CBWR": "AVX2",
     "ONEDNN_MAX_CPU_ISA": "AVX2",
+    "OPENBLAS_CORETYPE": "Haswell",
 }
+
+
+def numpy_avx512_features(version: Optional[str] = None) -> str:
+    """numpy's names of its AVX-512 dispatch targets, for ``NPY_DISABLE_CPU_FEATURES``
+    (read from the installed version's metadata: numpy itself must not be imported yet).
+    numpy 2.4 groups them as X86_V4 (+ ICL, SPR); earlier versions name each extension and may
+    reject a name they do not dispatch, hence the choice by version.
+
+    Args:
+        version: numpy's version (default: the installed one; '' when it is not installed).
+    """
+    if version is None:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("numpy")
+        except metadata.PackageNotFoundError:
+            version = ""
+    try:
+        major_minor = tuple(int(x) for x in version.split(".")[:2])
+    except ValueError:
+        major_minor = (2, 4)
+    if major_minor >= (2, 4):
+        return "X86_V4 AVX512_ICL AVX512_SPR"
+    return "AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR"
 
 
 CHOICES = ("avx2", "native")
@@ -58,8 +89,13 @@ def cpu_has_avx2(cpuinfo: str = "/proc/cpuinfo") -> bool:
     return False
 
 
+def pinned_values() -> Dict[str, str]:
+    """Every variable :func:`pin_cpu_kernels` sets, with its value on this installation."""
+    return dict(PINNED, NPY_DISABLE_CPU_FEATURES=numpy_avx512_features())
+
+
 def pin_cpu_kernels(environ=None, cpuinfo: str = "/proc/cpuinfo") -> Dict[str, str]:
-    """Set the variables of :data:`PINNED` in ``environ`` that are not set yet, on x86-64
+    """Set the variables of :func:`pinned_values` in ``environ`` that are not set yet, on x86-64
     machines with AVX2, unless ``ASRKT_CPU_KERNELS`` is ``native``.
 
     Args:
@@ -74,6 +110,6 @@ def pin_cpu_kernels(environ=None, cpuinfo: str = "/proc/cpuinfo") -> Dict[str, s
         return {}  # native, or a bad value that the command line reports (choice_error)
     if platform.machine().lower() not in ("x86_64", "amd64") or not cpu_has_avx2(cpuinfo):
         return {}
-    set_now = {k: v for k, v in PINNED.items() if k not in env}
+    set_now = {k: v for k, v in pinned_values().items() if k not in env}
     env.update(set_now)
     return set_now

@@ -122,8 +122,9 @@ def table(exp: Path, systems: List[str], test_sets: List[str]) -> Tuple[List[str
 def environment() -> str:
     """The packages and CPU that the numbers depend on: the same commands give the same table on
     one machine, but features and models differ in their last bits with the CPU's SIMD kernels
-    (torch's CPU capability) and the package builds, and the GMM amplifies such differences;
-    asrkt pins the kernels to AVX2 unless ASRKT_CPU_KERNELS=native (asrkt/kernels.py)."""
+    (torch's CPU capability, numpy's AVX-512 loops, OpenBLAS's core) and the package builds, and
+    the GMM amplifies such differences; asrkt pins the kernels to AVX2 unless
+    ASRKT_CPU_KERNELS=native (asrkt/kernels.py)."""
     from importlib import metadata
 
     versions = []
@@ -143,6 +144,14 @@ def environment() -> str:
                 f"(ASRKT_CPU_KERNELS={os.environ.get('ASRKT_CPU_KERNELS', 'avx2')})")
     except ImportError:
         pass
+    import numpy as np
+
+    features = getattr(getattr(np, "_core", None), "_multiarray_umath", None)
+    features = getattr(features, "__cpu_features__", None)
+    if features is not None:
+        avx512 = any(on for name, on in features.items() if name.startswith(("AVX512", "X86_V4")))
+        cpu += (f", numpy AVX-512 loops {'on' if avx512 else 'off'}, OpenBLAS "
+                f"{os.environ.get('OPENBLAS_CORETYPE', 'auto')}")
     return f"{', '.join(versions)}; CPU: {cpu}"
 
 

@@ -11,7 +11,15 @@ import sys
 
 import pytest
 
-from asrkt.kernels import PINNED, choice_error, cpu_has_avx2, pin_cpu_kernels
+from asrkt.kernels import (
+    choice_error,
+    cpu_has_avx2,
+    numpy_avx512_features,
+    pin_cpu_kernels,
+    pinned_values,
+)
+
+PINNED = pinned_values()
 
 X86 = platform.machine().lower() in ("x86_64", "amd64")
 needs_x86 = pytest.mark.skipif(not X86, reason="kernels are pinned on x86-64 only")
@@ -39,6 +47,15 @@ def test_pins_every_library_once(cpuinfo):
     assert env["MKL_CBWR"] == "COMPATIBLE"          # the user's own setting wins
     assert set_now == {k: v for k, v in PINNED.items() if k != "MKL_CBWR"}
     assert env["ATEN_CPU_CAPABILITY"] == "avx2" and env["ONEDNN_MAX_CPU_ISA"] == "AVX2"
+    assert env["OPENBLAS_CORETYPE"] == "Haswell" and "X86_V4" in env["NPY_DISABLE_CPU_FEATURES"]
+
+
+def test_numpys_avx512_names_follow_its_version():
+    assert numpy_avx512_features("2.4.6").split() == ["X86_V4", "AVX512_ICL", "AVX512_SPR"]
+    assert numpy_avx512_features("3.0.0") == numpy_avx512_features("2.4.0")
+    for old in ("1.26.4", "2.3.1"):
+        names = numpy_avx512_features(old).split()
+        assert "AVX512F" in names and "AVX512_SKX" in names and "X86_V4" not in names
 
 
 def test_nothing_pinned_natively_or_without_avx2(cpuinfo):
@@ -66,8 +83,11 @@ def test_bad_choice_pins_nothing_and_is_reported(cpuinfo):
 @pytest.mark.skipif(not cpu_has_avx2(), reason="this CPU has no AVX2: nothing is pinned")
 def test_torch_runs_the_pinned_kernels():
     env = {k: v for k, v in os.environ.items() if k not in PINNED and k != "ASRKT_CPU_KERNELS"}
-    code = ("import os, asrkt, torch; print(torch.backends.cpu.get_cpu_capability(), "
-            "os.environ['MKL_CBWR'], os.environ['ONEDNN_MAX_CPU_ISA'])")
+    code = ("import os, asrkt, torch, numpy; print(torch.backends.cpu.get_cpu_capability(), "
+            "os.environ['MKL_CBWR'], os.environ['ONEDNN_MAX_CPU_ISA'], "
+            "os.environ['OPENBLAS_CORETYPE'], "
+            "any(on for name, on in numpy._core._multiarray_umath.__cpu_features__.items() "
+            "if name.startswith(('AVX512', 'X86_V4'))))")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
-    assert out == ["AVX2", "AVX2", "AVX2"]
+    assert out == ["AVX2", "AVX2", "AVX2", "Haswell", "False"]   # no AVX-512 loop in numpy
