@@ -39,15 +39,16 @@ mkdir -p $work/log
 
 # chain NAME SYSTEMS STAGES...: run.sh over each "FIRST-LAST" stage range for chain NAME, then
 # stage 15 for its SYSTEMS
+cell_opts=(--work "$work" --conditions "$cond" --seeds "$seed" --nn-gmm "$nn_gmm" --test "$test")
 chain() {
   local name=$1 systems=$2 range; shift 2
   cd "$CALLER_DIR"    # run.sh options with relative paths are relative to where this was run
   for range in "$@"; do
-    $recipe/run.sh --work $work --conditions $cond --seeds $seed --nn-gmm $nn_gmm --test $test \
-      --kt-teachers $name --stage ${range%-*} --stop-stage ${range#*-} "${run_opts[@]}" "$corpus" || return 1
+    $recipe/run.sh "${cell_opts[@]}" --kt-teachers $name --stage ${range%-*} \
+      --stop-stage ${range#*-} "${run_opts[@]}" "$corpus" || return 1
   done
-  $recipe/run.sh --work $work --conditions $cond --seeds $seed --nn-gmm $nn_gmm --test $test \
-    --nn-decode-systems "$systems" --stage 15 --stop-stage 15 "${run_opts[@]}" "$corpus"
+  $recipe/run.sh "${cell_opts[@]}" --nn-decode-systems "$systems" --stage 15 --stop-stage 15 \
+    "${run_opts[@]}" "$corpus"
 }
 
 echo "$(date '+%Y-%m-%d %H:%M:%S') cell $cond seed $seed: two chains, logs $work/log/cell_${cond}_seed${seed}_{rand,rbm}.log" >&2
