@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+# first: pins numpy's and torch's CPU kernels (asrkt/kernels.py) before any test module loads
+# them, so that what a test computes in its own process is what the commands compute
+import asrkt  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("ASRKT_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
