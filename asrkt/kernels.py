@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import platform
-from typing import Dict, Optional
+from typing import Dict, Optional, Set
 
 #: what each library is told under the default ``ASRKT_CPU_KERNELS=avx2`` (numpy's variable,
 #: whose value depends on its version, is added by :func:`pinned_values`)
@@ -36,8 +36,9 @@ PINNED: Dict[str, str] = {
 def numpy_avx512_features(version: Optional[str] = None) -> str:
     """numpy's names of its AVX-512 dispatch targets, for ``NPY_DISABLE_CPU_FEATURES``
     (read from the installed version's metadata: numpy itself must not be imported yet).
-    numpy 2.4 groups them as X86_V4 (+ ICL, SPR); earlier versions name each extension and may
-    reject a name they do not dispatch, hence the choice by version.
+    numpy 2.4 groups them as X86_V4 (+ ICL, SPR) and ignores names it does not know; earlier
+    versions name each group (SPR from 2.0) and warn at import about a name they do not
+    dispatch, hence the choice by version.
 
     Args:
         version: numpy's version (default: the installed one; '' when it is not installed).
@@ -55,7 +56,8 @@ def numpy_avx512_features(version: Optional[str] = None) -> str:
         major_minor = (2, 4)
     if major_minor >= (2, 4):
         return "X86_V4 AVX512_ICL AVX512_SPR"
-    return "AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR"
+    groups = "AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL"
+    return groups + " AVX512_SPR" if major_minor >= (2, 0) else groups
 
 
 CHOICES = ("avx2", "native")
@@ -72,25 +74,40 @@ def choice_error(environ=None) -> Optional[str]:
             f"same results on every AVX2 machine) or native (torch's fastest kernels here)")
 
 
+def cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> Set[str]:
+    """The CPU's feature flags (Linux's /proc/cpuinfo; empty elsewhere or unreadable).
+
+    Args:
+        cpuinfo: the kernel's CPU description.
+    """
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
 def cpu_has_avx2(cpuinfo: str = "/proc/cpuinfo") -> bool:
     """Whether the CPU's flags list avx2 and fma (what torch's AVX2 kernels need).
 
     Args:
         cpuinfo: the kernel's CPU description (Linux); other systems: False (nothing pinned).
     """
-    try:
-        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return {"avx2", "fma"} <= flags
-    except OSError:
-        pass
-    return False
+    return {"avx2", "fma"} <= cpu_flags(cpuinfo)
 
 
-def pinned_values() -> Dict[str, str]:
-    """Every variable :func:`pin_cpu_kernels` sets, with its value on this installation."""
+def pinned_values(avx512: bool = True) -> Dict[str, str]:
+    """Every variable :func:`pin_cpu_kernels` sets, with its value on this installation.
+
+    Args:
+        avx512: whether the CPU has AVX-512 (numpy's variable only there: without AVX-512 its
+            AVX-512 loops never run, and numpy < 2.4 warns about disabling what is absent).
+    """
+    if not avx512:
+        return dict(PINNED)
     return dict(PINNED, NPY_DISABLE_CPU_FEATURES=numpy_avx512_features())
 
 
@@ -100,7 +117,7 @@ def pin_cpu_kernels(environ=None, cpuinfo: str = "/proc/cpuinfo") -> Dict[str, s
 
     Args:
         environ: the environment to change (default ``os.environ``).
-        cpuinfo: passed to :func:`cpu_has_avx2`.
+        cpuinfo: passed to :func:`cpu_flags`.
 
     Returns:
         The variables this call set (empty where nothing was pinned).
@@ -108,8 +125,9 @@ def pin_cpu_kernels(environ=None, cpuinfo: str = "/proc/cpuinfo") -> Dict[str, s
     env = os.environ if environ is None else environ
     if env.get("ASRKT_CPU_KERNELS", "avx2").strip().lower() != "avx2":
         return {}  # native, or a bad value that the command line reports (choice_error)
-    if platform.machine().lower() not in ("x86_64", "amd64") or not cpu_has_avx2(cpuinfo):
+    flags = cpu_flags(cpuinfo)
+    if platform.machine().lower() not in ("x86_64", "amd64") or not {"avx2", "fma"} <= flags:
         return {}
-    set_now = {k: v for k, v in pinned_values().items() if k not in env}
+    set_now = {k: v for k, v in pinned_values("avx512f" in flags).items() if k not in env}
     env.update(set_now)
     return set_now

@@ -47,7 +47,11 @@ def test_pins_every_library_once(cpuinfo):
     assert env["MKL_CBWR"] == "COMPATIBLE"          # the user's own setting wins
     assert set_now == {k: v for k, v in PINNED.items() if k != "MKL_CBWR"}
     assert env["ATEN_CPU_CAPABILITY"] == "avx2" and env["ONEDNN_MAX_CPU_ISA"] == "AVX2"
-    assert env["OPENBLAS_CORETYPE"] == "Haswell" and "X86_V4" in env["NPY_DISABLE_CPU_FEATURES"]
+    assert env["OPENBLAS_CORETYPE"] == "Haswell"
+    assert env["NPY_DISABLE_CPU_FEATURES"] == numpy_avx512_features()
+    env = {}                                         # no AVX-512: numpy has nothing to disable
+    assert pin_cpu_kernels(env, cpuinfo("avx avx2 fma")) == env
+    assert "NPY_DISABLE_CPU_FEATURES" not in env and env["OPENBLAS_CORETYPE"] == "Haswell"
 
 
 def test_numpys_avx512_names_follow_its_version():
@@ -56,6 +60,8 @@ def test_numpys_avx512_names_follow_its_version():
     for old in ("1.26.4", "2.3.1"):
         names = numpy_avx512_features(old).split()
         assert "AVX512F" in names and "AVX512_SKX" in names and "X86_V4" not in names
+    assert "AVX512_SPR" in numpy_avx512_features("2.0.2")
+    assert "AVX512_SPR" not in numpy_avx512_features("1.26.4")   # not a target before 2.0
 
 
 def test_nothing_pinned_natively_or_without_avx2(cpuinfo):
