@@ -62,6 +62,9 @@ def numpy_avx512_features(version: Optional[str] = None) -> str:
 
 CHOICES = ("avx2", "native")
 
+#: the CPU flags torch's AVX2 kernels (and OpenBLAS's Haswell ones) need
+AVX2_FLAGS = frozenset({"avx2", "fma"})
+
 
 def choice_error(environ=None) -> Optional[str]:
     """The error line's text for an ``ASRKT_CPU_KERNELS`` that is neither avx2 nor native
@@ -72,6 +75,18 @@ def choice_error(environ=None) -> Optional[str]:
         return None
     return (f"environment variable ASRKT_CPU_KERNELS={value!r}: use avx2 (the default: the "
             f"same results on every AVX2 machine) or native (torch's fastest kernels here)")
+
+
+def numpy_avx512_active() -> Optional[bool]:
+    """Whether numpy runs any of its AVX-512 loops in this process (None where its build does
+    not say: ``__cpu_features__`` is numpy's own, unpublished, table). Imports numpy."""
+    import numpy as np
+
+    core = getattr(np, "_core", None) or getattr(np, "core", None)
+    features = getattr(getattr(core, "_multiarray_umath", None), "__cpu_features__", None)
+    if features is None:
+        return None
+    return any(on for name, on in features.items() if name.startswith(("AVX512", "X86_V4")))
 
 
 def cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> Set[str]:
@@ -96,7 +111,7 @@ def cpu_has_avx2(cpuinfo: str = "/proc/cpuinfo") -> bool:
     Args:
         cpuinfo: the kernel's CPU description (Linux); other systems: False (nothing pinned).
     """
-    return {"avx2", "fma"} <= cpu_flags(cpuinfo)
+    return AVX2_FLAGS <= cpu_flags(cpuinfo)
 
 
 def pinned_values(avx512: bool = True) -> Dict[str, str]:
@@ -126,7 +141,7 @@ def pin_cpu_kernels(environ=None, cpuinfo: str = "/proc/cpuinfo") -> Dict[str, s
     if env.get("ASRKT_CPU_KERNELS", "avx2").strip().lower() != "avx2":
         return {}  # native, or a bad value that the command line reports (choice_error)
     flags = cpu_flags(cpuinfo)
-    if platform.machine().lower() not in ("x86_64", "amd64") or not {"avx2", "fma"} <= flags:
+    if platform.machine().lower() not in ("x86_64", "amd64") or not AVX2_FLAGS <= flags:
         return {}
     set_now = {k: v for k, v in pinned_values("avx512f" in flags).items() if k not in env}
     env.update(set_now)

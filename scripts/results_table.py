@@ -144,12 +144,10 @@ def environment() -> str:
                 f"(ASRKT_CPU_KERNELS={os.environ.get('ASRKT_CPU_KERNELS', 'avx2')})")
     except ImportError:
         pass
-    import numpy as np
+    from asrkt.kernels import numpy_avx512_active
 
-    features = getattr(getattr(np, "_core", None), "_multiarray_umath", None)
-    features = getattr(features, "__cpu_features__", None)
-    if features is not None:
-        avx512 = any(on for name, on in features.items() if name.startswith(("AVX512", "X86_V4")))
+    avx512 = numpy_avx512_active()
+    if avx512 is not None:
         cpu += (f", numpy AVX-512 loops {'on' if avx512 else 'off'}, OpenBLAS "
                 f"{os.environ.get('OPENBLAS_CORETYPE', 'auto')}")
     return f"{', '.join(versions)}; CPU: {cpu}"

@@ -89,11 +89,10 @@ def test_bad_choice_pins_nothing_and_is_reported(cpuinfo):
 @pytest.mark.skipif(not cpu_has_avx2(), reason="this CPU has no AVX2: nothing is pinned")
 def test_torch_runs_the_pinned_kernels():
     env = {k: v for k, v in os.environ.items() if k not in PINNED and k != "ASRKT_CPU_KERNELS"}
-    code = ("import os, asrkt, torch, numpy; print(torch.backends.cpu.get_cpu_capability(), "
+    code = ("import os, asrkt, asrkt.kernels, torch; "
+            "print(torch.backends.cpu.get_cpu_capability(), "
             "os.environ['MKL_CBWR'], os.environ['ONEDNN_MAX_CPU_ISA'], "
-            "os.environ['OPENBLAS_CORETYPE'], "
-            "any(on for name, on in numpy._core._multiarray_umath.__cpu_features__.items() "
-            "if name.startswith(('AVX512', 'X86_V4'))))")
+            "os.environ['OPENBLAS_CORETYPE'], asrkt.kernels.numpy_avx512_active())")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["AVX2", "AVX2", "AVX2", "Haswell", "False"]   # no AVX-512 loop in numpy
