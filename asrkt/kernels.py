@@ -79,14 +79,21 @@ def choice_error(environ=None) -> Optional[str]:
 
 def numpy_avx512_active() -> Optional[bool]:
     """Whether numpy runs any of its AVX-512 loops in this process (None where its build does
-    not say: ``__cpu_features__`` is numpy's own, unpublished, table). Imports numpy."""
+    not say: ``__cpu_features__`` and ``__cpu_dispatch__`` are numpy's own, unpublished,
+    tables). Only the build's dispatch targets count: ``__cpu_features__`` also lists each
+    AVX-512 feature the CPU has (AVX512F, ...), which ``NPY_DISABLE_CPU_FEATURES`` leaves on
+    when it turns off the target groups (numpy 2.4: X86_V4, AVX512_ICL, AVX512_SPR) that
+    select the loops. Imports numpy."""
     import numpy as np
 
     core = getattr(np, "_core", None) or getattr(np, "core", None)
-    features = getattr(getattr(core, "_multiarray_umath", None), "__cpu_features__", None)
+    umath = getattr(core, "_multiarray_umath", None)
+    features = getattr(umath, "__cpu_features__", None)
     if features is None:
         return None
-    return any(on for name, on in features.items() if name.startswith(("AVX512", "X86_V4")))
+    targets = getattr(umath, "__cpu_dispatch__", None) or list(features)
+    return any(features.get(name, False) for name in targets
+               if name.startswith(("AVX512", "X86_V4")))
 
 
 def cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> Set[str]:

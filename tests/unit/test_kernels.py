@@ -14,6 +14,7 @@ import pytest
 from asrkt.kernels import (
     choice_error,
     cpu_has_avx2,
+    numpy_avx512_active,
     numpy_avx512_features,
     pin_cpu_kernels,
     pinned_values,
@@ -96,3 +97,23 @@ def test_torch_runs_the_pinned_kernels():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["AVX2", "AVX2", "AVX2", "Haswell", "False"]   # no AVX-512 loop in numpy
+
+
+def test_numpy_avx512_counts_only_the_dispatch_targets(monkeypatch):
+    """An AVX-512 CPU with numpy's AVX-512 target groups disabled: its AVX512F... features stay
+    listed as present, yet no loop of numpy runs them (found on an AMD EPYC with AVX-512)."""
+    np = pytest.importorskip("numpy")
+    umath = (getattr(np, "_core", None) or np.core)._multiarray_umath
+    features = {"AVX2": True, "AVX512F": True, "AVX512BW": True, "X86_V4": False,
+                "AVX512_ICL": False}
+    monkeypatch.setattr(umath, "__cpu_features__", features, raising=False)
+    monkeypatch.setattr(umath, "__cpu_dispatch__", ["X86_V3", "X86_V4", "AVX512_ICL"],
+                        raising=False)
+    assert numpy_avx512_active() is False
+    features["X86_V4"] = True                        # a target group left on
+    assert numpy_avx512_active() is True
+    features["X86_V4"] = False
+    monkeypatch.delattr(umath, "__cpu_dispatch__")   # a build without the table: any feature
+    assert numpy_avx512_active() is True
+    monkeypatch.delattr(umath, "__cpu_features__")
+    assert numpy_avx512_active() is None
